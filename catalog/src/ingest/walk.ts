@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export const DESCRIPTOR_NAMES = new Set(['catalog-info.yaml', 'catalog-info.yml']);
+const SKIP_DIRS = new Set(['node_modules', '.git', '.next', 'dist', 'data', 'k8s', 'skeleton']);
+
+/** A descriptor file found under a root: its path relative to the root (POSIX), and its bytes' hash. */
+export interface FoundFile {
+  root: string;
+  /** Relative to root, POSIX separators: the file's identity in the store. */
+  rel: string;
+  abs: string;
+  bytes: Uint8Array;
+  hash: string;
+}
+
+export function hashBytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Every catalog-info.yaml under `root`, in a stable order. Symlinked directories are not followed. */
+export async function findDescriptorFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) subdirs.push(path.join(dir, e.name));
+      } else if (e.isFile() && DESCRIPTOR_NAMES.has(e.name)) {
+        found.push(path.join(dir, e.name));
+      }
+    }
+    await Promise.all(subdirs.map(walk));
+  }
+  const s = await stat(root);
+  if (s.isFile()) return [root];
+  await walk(root);
+  return found.sort();
+}
+
+export async function readFound(root: string, abs: string): Promise<FoundFile> {
+  const bytes = await readFile(abs);
+  return { root, rel: toRel(root, abs), abs, bytes, hash: hashBytes(bytes) };
+}
+
+export function toRel(root: string, abs: string): string {
+  return path.relative(root, abs).split(path.sep).join('/');
+}
+
+/**
+ * Resolve a Location target relative to the file that names it, and refuse anything that leaves the
+ * ingest root once symlinks are resolved. Returns the absolute path, or an error a person can act on.
+ */
+export async function resolveLocationTarget(
+  root: string,
+  fromFile: string,
+  target: string,
+): Promise<{ abs: string } | { error: string }> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('file:')) {
+    return { error: `Location target "${target}" is a URL; only files inside the catalogue tree are read` };
+  }
+  const plain = target.replace(/^file:/, '');
+  if (path.isAbsolute(plain)) {
+    return { error: `Location target "${target}" is an absolute path; use a path relative to ${path.basename(fromFile)}` };
+  }
+  const abs = path.resolve(path.dirname(fromFile), plain);
+  const realRoot = await realpath(root);
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch {
+    return { error: `Location target "${target}" does not exist (looked for ${toRel(root, abs)})` };
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+    return { error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read` };
+  }
+  return { abs: real };
+}

@@ -1,0 +1,154 @@
+import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import { parseRef, RefError, stringifyRef } from './ref.ts';
+
+/**
+ * The relation rules of Backstage's catalog: a spec field, the kind its short refs default to, and the
+ * relation pair it emits. Every relation is emitted in both directions.
+ */
+interface RelationRule {
+  kinds: string[];
+  field: string;
+  defaultKind?: string;
+  forward: string;
+  reverse: string;
+  /** The bank requires these targets to exist, and of these kinds. */
+  mustExist: boolean;
+  targetKinds?: string[];
+}
+
+export const RELATION_RULES: RelationRule[] = [
+  { kinds: ['component', 'api', 'resource', 'system', 'domain', 'template'], field: 'owner', defaultKind: 'group', forward: 'ownedBy', reverse: 'ownerOf', mustExist: true, targetKinds: ['group'] },
+  { kinds: ['component'], field: 'subcomponentOf', defaultKind: 'component', forward: 'partOf', reverse: 'hasPart', mustExist: true },
+  { kinds: ['component', 'api', 'resource'], field: 'system', defaultKind: 'system', forward: 'partOf', reverse: 'hasPart', mustExist: true },
+  { kinds: ['system'], field: 'domain', defaultKind: 'domain', forward: 'partOf', reverse: 'hasPart', mustExist: true },
+  { kinds: ['domain'], field: 'subdomainOf', defaultKind: 'domain', forward: 'partOf', reverse: 'hasPart', mustExist: true },
+  { kinds: ['component'], field: 'providesApis', defaultKind: 'api', forward: 'providesApi', reverse: 'apiProvidedBy', mustExist: true },
+  { kinds: ['component'], field: 'consumesApis', defaultKind: 'api', forward: 'consumesApi', reverse: 'apiConsumedBy', mustExist: true },
+  { kinds: ['component', 'resource'], field: 'dependsOn', forward: 'dependsOn', reverse: 'dependencyOf', mustExist: true },
+  { kinds: ['component', 'resource'], field: 'dependencyOf', forward: 'dependencyOf', reverse: 'dependsOn', mustExist: true },
+  { kinds: ['user'], field: 'memberOf', defaultKind: 'group', forward: 'memberOf', reverse: 'hasMember', mustExist: true, targetKinds: ['group'] },
+  { kinds: ['group'], field: 'members', defaultKind: 'user', forward: 'hasMember', reverse: 'memberOf', mustExist: true, targetKinds: ['user'] },
+  { kinds: ['group'], field: 'parent', defaultKind: 'group', forward: 'childOf', reverse: 'parentOf', mustExist: true, targetKinds: ['group'] },
+  { kinds: ['group'], field: 'children', defaultKind: 'group', forward: 'parentOf', reverse: 'childOf', mustExist: true, targetKinds: ['group'] },
+];
+
+export interface RefProblem {
+  /** The entity whose field is wrong. */
+  entityRef: string;
+  path: (string | number)[];
+  message: string;
+}
+
+export function entityRef(entity: Entity): string {
+  return stringifyRef({
+    kind: entity.kind,
+    namespace: entity.metadata.namespace ?? 'default',
+    name: entity.metadata.name,
+  });
+}
+
+interface Target {
+  path: (string | number)[];
+  raw: string;
+  ref?: string;
+  error?: string;
+}
+
+function targetsOf(entity: Entity, rule: RelationRule): Target[] {
+  const spec = (entity.spec ?? {}) as Record<string, unknown>;
+  const value = spec[rule.field];
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const namespace = entity.metadata.namespace ?? 'default';
+  return list.map((raw, i) => {
+    const path: (string | number)[] = Array.isArray(value) ? ['spec', rule.field, i] : ['spec', rule.field];
+    if (typeof raw !== 'string') return { path, raw: String(raw), error: `"spec.${rule.field}" entries must be entity refs (strings)` };
+    try {
+      return { path, raw, ref: stringifyRef(parseRef(raw, { kind: rule.defaultKind, namespace })) };
+    } catch (err) {
+      const why = err instanceof RefError ? err.message : String(err);
+      const hint = rule.defaultKind ? '' : ` "spec.${rule.field}" has no default kind: write e.g. component:${raw} or resource:${raw}`;
+      return { path, raw, error: `${why}.${hint}` };
+    }
+  });
+}
+
+/**
+ * Check that every ref an entity makes points at an entity in `known` (and of the right kind where the
+ * bank requires it). Returns one problem per bad ref, naming the field and the closest names.
+ */
+export function checkReferences(
+  entity: Entity,
+  known: ReadonlySet<string>,
+  suggest: (raw: string, kind?: string) => string[],
+): RefProblem[] {
+  const ref = entityRef(entity);
+  const kind = entity.kind.toLowerCase();
+  const problems: RefProblem[] = [];
+  for (const rule of RELATION_RULES) {
+    if (!rule.kinds.includes(kind) || !rule.mustExist) continue;
+    for (const t of targetsOf(entity, rule)) {
+      if (t.error) {
+        problems.push({ entityRef: ref, path: t.path, message: t.error });
+        continue;
+      }
+      const target = t.ref as string;
+      const targetKind = target.slice(0, target.indexOf(':'));
+      if (rule.targetKinds && !rule.targetKinds.includes(targetKind)) {
+        problems.push({
+          entityRef: ref,
+          path: t.path,
+          message: `"spec.${rule.field}" must refer to a ${rule.targetKinds.join(' or ')}, but "${t.raw}" is a ${targetKind}`,
+        });
+        continue;
+      }
+      if (!known.has(target)) {
+        const suggestions = suggest(t.raw, rule.defaultKind ?? targetKind);
+        const what = rule.field === 'owner' ? 'owner' : `"spec.${rule.field}" target`;
+        problems.push({
+          entityRef: ref,
+          path: t.path,
+          message: `${what} "${t.raw}" does not exist in the catalogue (${target})${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Relations of every entity, both directions, as Backstage emits them: `{type, targetRef}` sorted and
+ * de-duplicated. Targets that are not in `known` are left out (the reference check reports them).
+ */
+export function computeRelations(entities: Iterable<Entity>, known: ReadonlySet<string>): Map<string, EntityRelation[]> {
+  const out = new Map<string, Map<string, EntityRelation>>();
+  const add = (source: string, type: string, targetRef: string) => {
+    let m = out.get(source);
+    if (!m) {
+      m = new Map();
+      out.set(source, m);
+    }
+    m.set(`${type}\u0000${targetRef}`, { type, targetRef });
+  };
+  for (const entity of entities) {
+    const source = entityRef(entity);
+    if (!out.has(source)) out.set(source, new Map());
+    const kind = entity.kind.toLowerCase();
+    for (const rule of RELATION_RULES) {
+      if (!rule.kinds.includes(kind)) continue;
+      for (const t of targetsOf(entity, rule)) {
+        if (!t.ref || !known.has(t.ref)) continue;
+        add(source, rule.forward, t.ref);
+        add(t.ref, rule.reverse, source);
+      }
+    }
+  }
+  const result = new Map<string, EntityRelation[]>();
+  for (const [source, m] of out) {
+    result.set(
+      source,
+      [...m.values()].sort((a, b) => (a.type === b.type ? (a.targetRef < b.targetRef ? -1 : 1) : a.type < b.type ? -1 : 1)),
+    );
+  }
+  return result;
+}

@@ -1,0 +1,180 @@
+import {
+  apiEntityV1alpha1Validator,
+  componentEntityV1alpha1Validator,
+  DefaultNamespaceEntityPolicy,
+  domainEntityV1alpha1Validator,
+  type Entity,
+  EntityPolicies,
+  FieldFormatEntityPolicy,
+  groupEntityV1alpha1Validator,
+  type KindValidator,
+  locationEntityV1alpha1Validator,
+  NoForeignRootFieldsEntityPolicy,
+  resourceEntityV1alpha1Validator,
+  SchemaValidEntityPolicy,
+  systemEntityV1alpha1Validator,
+  userEntityV1alpha1Validator,
+} from '@backstage/catalog-model';
+import { ANNOTATION } from './annotations.ts';
+
+/** A problem with one entity: the field it is about (as a path into the document) and what to do. */
+export interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+const KIND_VALIDATORS: KindValidator[] = [
+  componentEntityV1alpha1Validator,
+  apiEntityV1alpha1Validator,
+  resourceEntityV1alpha1Validator,
+  systemEntityV1alpha1Validator,
+  domainEntityV1alpha1Validator,
+  groupEntityV1alpha1Validator,
+  userEntityV1alpha1Validator,
+  locationEntityV1alpha1Validator,
+];
+
+export const KNOWN_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
+
+const backstagePolicies = EntityPolicies.allOf([
+  new DefaultNamespaceEntityPolicy(),
+  new NoForeignRootFieldsEntityPolicy(),
+  new FieldFormatEntityPolicy(),
+  new SchemaValidEntityPolicy(),
+]);
+
+/** DNS-1123 label: what Kubernetes needs for Service names, and so what the bank requires of services. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Users are `first.last`: a DNS subdomain. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const SAFE_URL_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
+const URL_ANNOTATIONS = [ANNOTATION.runbook];
+
+/**
+ * Validate one entity on its own (no cross-entity checks: those are in references.ts).
+ * Returns every problem found by our own rules, and the first one Backstage's validators report
+ * (ajv stops at the first error per entity).
+ */
+export function validateEntity(raw: unknown): Problem[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return [{ path: [], message: 'A catalogue document must be a mapping with apiVersion, kind, metadata and spec' }];
+  }
+  const entity = raw as Entity;
+  const problems: Problem[] = [];
+  const kind = typeof entity.kind === 'string' ? entity.kind : undefined;
+  if (!kind) return [{ path: ['kind'], message: '"kind" is required, e.g. kind: Component' }];
+  if (!KNOWN_KINDS.some((k) => k.toLowerCase() === kind.toLowerCase())) {
+    return [
+      {
+        path: ['kind'],
+        message: `Unknown kind "${kind}"; the catalogue knows ${KNOWN_KINDS.join(', ')}`,
+      },
+    ];
+  }
+  problems.push(...bankRules(entity));
+  try {
+    // Backstage mutates (fills the default namespace), so validate a copy.
+    const copy = structuredClone(entity);
+    backstagePolicies.enforce(copy);
+    let matched = false;
+    for (const validator of KIND_VALIDATORS) {
+      if (validator.check(copy)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      problems.push({
+        path: ['apiVersion'],
+        message: `apiVersion "${String(entity.apiVersion)}" is not supported for kind ${kind}; use backstage.io/v1alpha1`,
+      });
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!problems.some((p) => message.includes(p.path.join('.')) && p.path.length > 0)) {
+      problems.push({ path: pathFromBackstageMessage(message), message: tidy(message) });
+    }
+  }
+  return problems;
+}
+
+function bankRules(entity: Entity): Problem[] {
+  const problems: Problem[] = [];
+  const kind = entity.kind.toLowerCase();
+  const name = entity.metadata?.name;
+  if (typeof name === 'string') {
+    const pattern = kind === 'user' ? DNS_SUBDOMAIN : DNS_LABEL;
+    if (kind !== 'location' && (!pattern.test(name) || name.length > 63)) {
+      problems.push({
+        path: ['metadata', 'name'],
+        message: `"metadata.name" must be lowercase letters, digits and '-'${kind === 'user' ? " or '.'" : ''}, start and end with a letter or digit, at most 63 characters (a DNS-1123 ${kind === 'user' ? 'subdomain' : 'label'}), but found "${name.length > 80 ? `${name.slice(0, 80)}…` : name}" (${name.length} characters)`,
+      });
+    }
+  }
+  const annotations = entity.metadata?.annotations ?? {};
+  const tier = annotations[ANNOTATION.tier];
+  if (tier !== undefined && !/^[1-4]$/.test(String(tier))) {
+    problems.push({
+      path: ['metadata', 'annotations', ANNOTATION.tier],
+      message: `"${ANNOTATION.tier}" must be "1", "2", "3" or "4" but found "${String(tier)}"`,
+    });
+  }
+  for (const key of URL_ANNOTATIONS) {
+    const value = annotations[key];
+    if (value !== undefined && !isSafeUrl(value)) {
+      problems.push({
+        path: ['metadata', 'annotations', key],
+        message: `"${key}" must be an http(s) URL but found "${String(value).slice(0, 100)}"`,
+      });
+    }
+  }
+  const links = entity.metadata?.links;
+  if (Array.isArray(links)) {
+    links.forEach((link, i) => {
+      const url = (link as { url?: unknown })?.url;
+      if (typeof url === 'string' && !isSafeUrl(url)) {
+        problems.push({
+          path: ['metadata', 'links', i, 'url'],
+          message: `Link URL "${url.slice(0, 100)}" is not allowed: only http, https and mailto links are accepted`,
+        });
+      }
+    });
+  }
+  const spec = (entity.spec ?? {}) as Record<string, unknown>;
+  if (kind === 'component' && entity.spec && typeof spec.lifecycle !== 'string') {
+    problems.push({ path: ['spec', 'lifecycle'], message: '"spec.lifecycle" is required, e.g. production, experimental or deprecated' });
+  }
+  if (['component', 'api', 'resource', 'system', 'domain'].includes(kind) && entity.spec && typeof spec.owner !== 'string') {
+    problems.push({ path: ['spec', 'owner'], message: '"spec.owner" is required: the squad (Group) that owns it, e.g. owner: group:default/ledger' });
+  }
+  return problems;
+}
+
+export function isSafeUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    return SAFE_URL_PROTOCOLS.has(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** Backstage's messages name the field as `"metadata.name"` or `/spec must have …`: recover the path. */
+function pathFromBackstageMessage(message: string): (string | number)[] {
+  const quoted = /"((?:metadata|spec|apiVersion|kind)[^"]*)"/.exec(message);
+  if (quoted) return quoted[1].split('.').filter(Boolean);
+  const slashed = /(?:^|\s)\/((?:metadata|spec)[^\s]*)/.exec(message);
+  if (slashed) {
+    const path: (string | number)[] = slashed[1].split('/').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const required = /required property '([^']+)'/.exec(message);
+    if (required) path.push(required[1]);
+    return path;
+  }
+  const required = /required property '([^']+)'/.exec(message);
+  if (required) return [required[1]];
+  return [];
+}
+
+function tidy(message: string): string {
+  return message.replace(/^Malformed envelope, /, '').replace(/\s+/g, ' ').trim();
+}
