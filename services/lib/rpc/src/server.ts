@@ -1,0 +1,344 @@
+/**
+ * The HTTP/1.1 server. Order, outermost first: tracing/metrics, the error filter, expiration, rate
+ * limit, then your service (usually `router.serve()`). `/ping`, `/ready` and `/metrics` are answered
+ * before all of that, so probes and scrapes are never rate limited.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  expiredError,
+  Headers,
+  newSpanId,
+  parseDeadline,
+  parseTraceparent,
+  RequestContext,
+  runInContext,
+} from './context.ts';
+import { ErrorCode, RpcError, toRpcError } from './errors.ts';
+import { codeLabel, defaultMetrics, type RpcMetrics } from './metrics.ts';
+import { type RateLimitOptions, rateLimitFilter } from './ratelimit.ts';
+import type { Request, Response, Service } from './service.ts';
+import { envExporter, nowNs, type OtlpExporter, SpanKind } from './tracing.ts';
+
+export interface ServerOptions {
+  /** This service's name (default `$SERVICE_NAME`, else `service`). Used in metrics, spans and as caller. */
+  name?: string;
+  /** Port (default `$PORT`, else 0 = any free port). */
+  port?: number;
+  /** Host (default `$LISTEN_HOST`, else 127.0.0.1; use 0.0.0.0 in a pod). */
+  host?: string;
+  /** Per-caller token-bucket rate limit; off when absent. */
+  rateLimit?: RateLimitOptions;
+  /** Largest request body accepted (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Idle keep-alive timeout (default 65 s, above typical load balancers' 60 s). */
+  keepAliveTimeoutMs?: number;
+  /** Whole-request read timeout (default 30 s). */
+  requestTimeoutMs?: number;
+  metrics?: RpcMetrics;
+  /** Span exporter (default: from OTEL_EXPORTER_OTLP_ENDPOINT, none if unset). */
+  exporter?: OtlpExporter;
+}
+
+export interface RpcServer {
+  readonly name: string;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` (or the bound host). */
+  readonly url: string;
+  /** Readiness reported on `/ready`; false while starting and once stopping. */
+  ready: boolean;
+  /** Requests being served now. */
+  readonly inFlight: number;
+  /** Graceful shutdown: stop accepting, drain in-flight requests, force-close after `graceMs` (default 10 s). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const JSON_HEADERS = 'application/json; charset=utf-8';
+const EMPTY = Buffer.alloc(0);
+
+/** Starts serving `svc`. Resolves once listening. */
+export async function listen(svc: Service, opts: ServerOptions = {}): Promise<RpcServer> {
+  const name = opts.name ?? process.env.SERVICE_NAME ?? 'service';
+  const metrics = opts.metrics ?? defaultMetrics();
+  const exporter = opts.exporter ?? envExporter();
+  const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  let inner: Service = svc;
+  if (opts.rateLimit) {
+    inner = svc.filter(
+      rateLimitFilter({
+        ...opts.rateLimit,
+        onReject: (caller) => {
+          metrics.rateLimited.inc({ callee: name, caller });
+          opts.rateLimit?.onReject?.(caller);
+        },
+      }),
+    );
+  }
+
+  const handle = (req: Request): Promise<Response> => {
+    const d = req.context.deadline;
+    if (d !== undefined && d <= Date.now()) return Promise.resolve(errorResponse(expiredError()));
+    let p: Promise<Response>;
+    try {
+      p = inner(req);
+    } catch (err) {
+      return Promise.resolve(errorResponse(toRpcError(err)));
+    }
+    return p.then(
+      (r) => r,
+      (err: unknown) => errorResponse(toRpcError(err)),
+    );
+  };
+
+  const server = http.createServer((hreq, hres) => {
+    const url = hreq.url ?? '/';
+    if (url === '/ping') return sendRaw(hres, 200, 'pong');
+    if (url === '/ready')
+      return sendRaw(hres, server.listening && api.ready ? 200 : 503, api.ready ? 'ready' : 'not ready');
+    if (url === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => sendRaw(hres, 200, text, metrics.registry.contentType),
+        (err: unknown) => sendRaw(hres, 500, String(err)),
+      );
+      return;
+    }
+    inFlight++;
+    const start = process.hrtime.bigint();
+    const h = hreq.headers;
+    const rawTp = h.traceparent;
+    const tp = parseTraceparent(typeof rawTp === 'string' ? rawTp : undefined);
+    const caller = h[Headers.caller];
+    const rid = h[Headers.requestId];
+    const ctx = new RequestContext({
+      service: name,
+      caller: typeof caller === 'string' ? caller : undefined,
+      requestId: typeof rid === 'string' && rid !== '' ? rid : undefined,
+      traceId: tp?.traceId,
+      sampled: tp ? tp.sampled : true,
+      spanId: newSpanId(),
+      deadline: parseDeadline(h[Headers.deadline]),
+    });
+    const q = url.indexOf('?');
+    const req: Request = {
+      method: hreq.method ?? 'GET',
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      headers: h,
+      body: undefined,
+      params: {},
+      route: undefined,
+      context: ctx,
+    };
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (res: Response) => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      const bodyErr = writeResponse(hres, res, ctx.requestId, draining);
+      // The handler has returned: anything it left running downstream is cancelled.
+      ctx.cancel();
+      inFlight--;
+      const err = res.error ?? bodyErr;
+      const code = codeLabel(err?.code);
+      const endpoint = req.route ?? 'unmatched';
+      metrics.serverRequests.inc({ callee: name, caller: ctx.caller ?? 'unknown', endpoint, code });
+      if (err) metrics.serverFailures.inc({ callee: name, caller: ctx.caller ?? 'unknown', endpoint, code });
+      const end = process.hrtime.bigint();
+      metrics.serverLatency.observe({ callee: name, endpoint }, Number(end - start) / 1e9);
+      if (exporter && ctx.sampled) {
+        const startNs = nowNs() - (end - start);
+        exporter.export(name, {
+          traceId: ctx.traceId,
+          spanId: ctx.spanId,
+          parentSpanId: tp?.parentId,
+          name: `${req.method} ${req.route ?? req.path}`,
+          kind: SpanKind.Server,
+          startNs,
+          endNs: startNs + (end - start),
+          attributes: {
+            'http.request.method': req.method,
+            'http.route': req.route ?? req.path,
+            'http.response.status_code': res.status,
+            'rpc.system': 'bank-rpc',
+            ...(ctx.caller ? { 'client.service': ctx.caller } : {}),
+            'bank.request_id': ctx.requestId,
+          },
+          error: res.status >= 500,
+          message: err?.message,
+        });
+      }
+      if (draining && inFlight === 0) drained?.();
+    };
+    hres.on('close', () => {
+      // The caller went away before we answered: stop the work it asked for.
+      if (!done) {
+        ctx.cancel(new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Caller disconnected'));
+        done = true;
+        if (timer) clearTimeout(timer);
+        inFlight--;
+        if (draining && inFlight === 0) drained?.();
+      }
+    });
+    if (ctx.deadline !== undefined) {
+      const left = ctx.deadline - Date.now();
+      if (left > 0) {
+        timer = setTimeout(() => {
+          ctx.cancel(expiredError());
+          finish(
+            errorResponse(
+              new RpcError(ErrorCode.Timeout, 'Deadline passed while serving', { retryable: false }),
+            ),
+          );
+        }, left);
+      }
+    }
+    readBody(hreq, maxBody, (err, buf) => {
+      if (err) return finish(errorResponse(err));
+      if (buf.length > 0) {
+        try {
+          req.body = JSON.parse(buf.toString('utf8'));
+        } catch {
+          return finish(
+            errorResponse(new RpcError(`${ErrorCode.BadRequest}.invalid_json`, 'Body is not valid JSON')),
+          );
+        }
+      }
+      runInContext(ctx, () => handle(req)).then(finish);
+    });
+  });
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+  server.headersTimeout = Math.min(60_000, server.keepAliveTimeout + 1000);
+  server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
+
+  const host = opts.host ?? process.env.LISTEN_HOST ?? '127.0.0.1';
+  const port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const unwatch = metrics.watchServer(name, () => inFlight);
+
+  const api: RpcServer = {
+    name,
+    port: addr.port,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${addr.port}`,
+    ready: true,
+    get inFlight() {
+      return inFlight;
+    },
+    async stop(graceMs = 10_000) {
+      api.ready = false;
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+        clearInterval(idle);
+      }
+      server.closeAllConnections();
+      await closed;
+      unwatch();
+      await exporter?.flush();
+    },
+  };
+  return api;
+}
+
+function errorResponse(err: RpcError): Response {
+  return { status: err.status, error: err };
+}
+
+function readBody(
+  req: http.IncomingMessage,
+  max: number,
+  cb: (err: RpcError | undefined, buf: Buffer) => void,
+) {
+  const len = req.headers['content-length'];
+  if (len === '0' || (len === undefined && req.headers['transfer-encoding'] === undefined)) {
+    // No body; still drain so keep-alive works.
+    req.resume();
+    cb(undefined, EMPTY);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > max && !failed) {
+      failed = true;
+      cb(new RpcError(`${ErrorCode.BadRequest}.body_too_large`, `Body over ${max} bytes`), EMPTY);
+    }
+    if (!failed) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (!failed) cb(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  });
+  req.on('error', () => {
+    if (!failed) {
+      failed = true;
+      cb(new RpcError(`${ErrorCode.BadRequest}.aborted`, 'Request body aborted'), EMPTY);
+    }
+  });
+}
+
+function sendRaw(res: http.ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8') {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Writes the response; returns an error if the body could not be encoded (then a 500 was sent). */
+function writeResponse(
+  res: http.ServerResponse,
+  r: Response,
+  requestId: string,
+  closing: boolean,
+): RpcError | undefined {
+  if (res.headersSent || res.destroyed) return undefined;
+  let payload: string | Buffer;
+  let type = JSON_HEADERS;
+  let status = r.status;
+  let encodeErr: RpcError | undefined;
+  const headers: Record<string, string | number> = r.headers ? { ...r.headers } : {};
+  if (r.error) {
+    headers[Headers.terror] = '1';
+    payload = JSON.stringify(r.error.toWire());
+  } else if (r.body === undefined) {
+    payload = EMPTY;
+  } else if (Buffer.isBuffer(r.body) || r.body instanceof Uint8Array) {
+    payload = Buffer.from(r.body);
+    type = 'application/octet-stream';
+  } else {
+    try {
+      payload = JSON.stringify(r.body);
+    } catch (e) {
+      encodeErr = new RpcError(
+        `${ErrorCode.InternalService}.bad_response`,
+        `Cannot encode response: ${String(e)}`,
+      );
+      status = 500;
+      headers[Headers.terror] = '1';
+      payload = JSON.stringify(encodeErr.toWire());
+    }
+  }
+  headers['content-type'] ??= type;
+  headers['content-length'] = Buffer.byteLength(payload);
+  headers[Headers.requestId] = requestId;
+  if (closing) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(payload);
+  return encodeErr;
+}
