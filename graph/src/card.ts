@@ -1,0 +1,40 @@
+import type { GraphIndex } from './graph-index.ts';
+import type { CallEdge, NodeCard } from './types.ts';
+
+/** The collective above a group: the first group of type `collective` walking up childOf (itself included). */
+export function collectiveOf(index: GraphIndex, group: string | undefined): string | null {
+  let current = group;
+  for (let guard = 0; current !== undefined && guard < 32; guard++) {
+    if (!index.relations.hasNode(current)) return null;
+    const attributes = index.relations.getNodeAttributes(current);
+    if (attributes.kind === 'group' && attributes.type === 'collective') return current;
+    current = attributes.parent;
+  }
+  return null;
+}
+
+/** What a hop, a dependent or a UI node shows about `ref` (which must be in the index). */
+export function nodeCard(index: GraphIndex, ref: string): NodeCard {
+  const a = index.relations.getNodeAttributes(ref);
+  const card: NodeCard = {
+    ref,
+    kind: a.kind,
+    name: a.name,
+    title: a.title ?? null,
+    owner: a.owner ?? null,
+    collective: collectiveOf(index, a.owner),
+    tier: a.tier ?? null,
+    oncall: a.oncall ?? null,
+    runbook: a.runbook ?? null,
+  };
+  if (!a.present) card.missing = true;
+  return card;
+}
+
+/** The call edge src → dst as queries return it (which must exist). */
+export function callEdge(index: GraphIndex, src: string, dst: string): CallEdge {
+  const a = index.calls.getEdgeAttributes(src, dst);
+  const edge: CallEdge = { from: src, to: dst, kinds: a.kinds, sources: a.sources };
+  if (a.apis.length > 0) edge.apis = a.apis;
+  return edge;
+}

@@ -1,0 +1,407 @@
+import type { Entity } from '@backstage/catalog-model';
+import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { DirectedGraph, MultiDirectedGraph } from 'graphology';
+import { GraphQueryError } from './errors.ts';
+import { CallAdjacency, DECLARED, OBSERVED } from './internal/adjacency.ts';
+import { compareForShortName, isCallable, splitRef } from './internal/ref.ts';
+import type {
+  CallEdgeAttributes,
+  CallKind,
+  EdgeSource,
+  NodeAttributes,
+  ObservedFacts,
+  RelationAttributes,
+} from './types.ts';
+
+/** The reverse half of each relation pair: the other side's forward relation already carries the edge. */
+const INVERSE_RELATIONS = new Set([
+  'ownerOf',
+  'dependencyOf',
+  'apiProvidedBy',
+  'apiConsumedBy',
+  'hasPart',
+  'parentOf',
+  'hasMember',
+]);
+
+/**
+ * The graph index: every entity as a node, its relations as edges (graphology `MultiDirectedGraph`), the
+ * call edges between components and resources (graphology `DirectedGraph`, one edge per caller/callee pair
+ * with its kinds and sources), and the same call edges as integer adjacency lists for fast searches.
+ *
+ * Only forward relations (ownedBy, dependsOn, providesApi, consumesApi, partOf, childOf, memberOf, and any
+ * type that is not the inverse of one) are stored, each taken from the entity that holds it, so replacing
+ * one entity replaces exactly its outgoing edges. Every change is one synchronous call, so a query (also
+ * synchronous) sees the index either before or after a change, never in between.
+ */
+export class GraphIndex {
+  readonly relations = new MultiDirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
+  readonly calls = new DirectedGraph<Record<string, never>, CallEdgeAttributes>({ allowSelfLoops: true });
+  readonly adjacency = new CallAdjacency();
+  /** Short name → refs, in the order a short name prefers them. */
+  readonly names = new Map<string, string[]>();
+  /** Bumped by every change. */
+  version = 0;
+}
+
+export interface EntityChanges {
+  upserted?: readonly Entity[];
+  /** Refs (`kind:namespace/name`) of entities that no longer exist. */
+  removed?: readonly string[];
+}
+
+export interface ChangeSummary {
+  version: number;
+  upserted: number;
+  removed: number;
+  /** Caller nodes whose declared call edges were recomputed. */
+  recomputedCallers: number;
+}
+
+/** One observed call, e.g. from traces. Unknown refs become placeholder nodes, never dropped. */
+export interface ObservedEdgeInput extends ObservedFacts {
+  from: string;
+  to: string;
+}
+
+/** Builds the index from entities whose relations are already computed (both directions). */
+export function buildGraphIndex(entities: readonly Entity[]): GraphIndex {
+  const index = new GraphIndex();
+  applyChanges(index, { upserted: entities });
+  return index;
+}
+
+/**
+ * Applies upserts and removals in one synchronous step, touching only the changed entities, their edges and
+ * the callers whose `consumesApi` resolution changed. All input is checked before anything is changed, so a
+ * bad change leaves the index as it was.
+ */
+export function applyChanges(index: GraphIndex, changes: EntityChanges): ChangeSummary {
+  const upserted = changes.upserted ?? [];
+  const removed = changes.removed ?? [];
+  const prepared = upserted.map((entity, i) => prepareEntity(entity, i));
+  const removedRefs = removed.map((ref, i) => checkRef(ref, `applyChanges: removed[${i}]`));
+
+  const dirty = new Set<string>();
+  const touched = new Set<string>();
+  for (const ref of removedRefs) removeEntity(index, ref, dirty, touched);
+  for (const entity of prepared) upsertEntity(index, entity, dirty, touched);
+  for (const caller of dirty) recomputeDeclaredCalls(index, caller, touched);
+  for (const ref of touched) dropIfUnused(index, ref);
+  index.version++;
+  return {
+    version: index.version,
+    upserted: prepared.length,
+    removed: removedRefs.length,
+    recomputedCallers: dirty.size,
+  };
+}
+
+/** Records one observed call edge (see {@link mergeObserved}). */
+export function addObservedEdge(index: GraphIndex, edge: ObservedEdgeInput): void {
+  mergeObserved(index, [edge]);
+}
+
+/**
+ * Merges observed call edges into the index in one step. With `replace`, observed marks on edges not in
+ * `edges` are removed, so the index holds exactly the latest observation window.
+ */
+export function mergeObserved(
+  index: GraphIndex,
+  edges: readonly ObservedEdgeInput[],
+  options: { replace?: boolean } = {},
+): { observedEdges: number } {
+  const checked = edges.map((e, i) => ({
+    ...e,
+    from: checkRef(e.from, `mergeObserved: edges[${i}].from`),
+    to: checkRef(e.to, `mergeObserved: edges[${i}].to`),
+  }));
+  const touched = new Set<string>();
+  const keep = new Set(checked.map((e) => `${e.from}\n${e.to}`));
+  if (options.replace) {
+    for (const edge of [...index.calls.edges()]) {
+      const src = index.calls.source(edge);
+      const dst = index.calls.target(edge);
+      if (index.calls.getEdgeAttribute(edge, 'observed') && !keep.has(`${src}\n${dst}`)) {
+        writeCallEdge(index, src, dst, undefined, null);
+        touched.add(src).add(dst);
+      }
+    }
+  }
+  for (const e of checked) {
+    for (const ref of [e.from, e.to]) {
+      ensureNode(index, ref);
+      ensureCallNode(index, ref);
+    }
+    const facts: ObservedFacts = {};
+    if (e.count !== undefined) facts.count = e.count;
+    if (e.firstSeen !== undefined) facts.firstSeen = e.firstSeen;
+    if (e.lastSeen !== undefined) facts.lastSeen = e.lastSeen;
+    writeCallEdge(index, e.from, e.to, undefined, facts);
+  }
+  for (const ref of touched) dropIfUnused(index, ref);
+  index.version++;
+  let observedEdges = 0;
+  index.calls.forEachEdge((_e, a) => {
+    if (a.observed) observedEdges++;
+  });
+  return { observedEdges };
+}
+
+/** Removes the observed mark from one edge (the declared part, if any, stays). */
+export function removeObservedEdge(index: GraphIndex, from: string, to: string): void {
+  const src = checkRef(from, 'removeObservedEdge: from');
+  const dst = checkRef(to, 'removeObservedEdge: to');
+  if (!index.calls.hasNode(src) || !index.calls.hasNode(dst) || !index.calls.hasEdge(src, dst)) return;
+  writeCallEdge(index, src, dst, undefined, null);
+  dropIfUnused(index, src);
+  dropIfUnused(index, dst);
+  index.version++;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface PreparedEntity {
+  attributes: NodeAttributes;
+  edges: { type: string; target: string }[];
+}
+
+const REF_PATTERN = /^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/;
+
+function checkRef(ref: unknown, where: string): string {
+  const lower = typeof ref === 'string' ? ref.trim().toLowerCase() : '';
+  if (!REF_PATTERN.test(lower)) {
+    throw new GraphQueryError(
+      `${where}: expected a ref like 'component:default/card-api', got ${JSON.stringify(ref)}`,
+      {
+        ref,
+      },
+    );
+  }
+  return lower;
+}
+
+function prepareEntity(entity: Entity, i: number): PreparedEntity {
+  const where = `applyChanges: upserted[${i}]`;
+  if (typeof entity?.kind !== 'string' || typeof entity.metadata?.name !== 'string') {
+    throw new GraphQueryError(`${where}: an entity needs a kind and metadata.name`);
+  }
+  const namespace = entity.metadata.namespace ?? 'default';
+  const ref = checkRef(`${entity.kind}:${namespace}/${entity.metadata.name}`, where);
+  const parts = splitRef(ref);
+  const annotations = entity.metadata.annotations ?? {};
+  const spec = (entity.spec ?? {}) as Record<string, unknown>;
+  const attributes: NodeAttributes = { ref, ...parts, present: true };
+  if (typeof entity.metadata.title === 'string') attributes.title = entity.metadata.title;
+  const tier = annotations[ANNOTATION.tier];
+  if (typeof tier === 'string' && /^[1-9]$/.test(tier.trim())) attributes.tier = Number(tier.trim());
+  if (annotations[ANNOTATION.oncall]) attributes.oncall = annotations[ANNOTATION.oncall];
+  if (annotations[ANNOTATION.runbook]) attributes.runbook = annotations[ANNOTATION.runbook];
+  if (typeof spec.type === 'string') attributes.type = spec.type;
+  if (typeof spec.lifecycle === 'string') attributes.lifecycle = spec.lifecycle;
+
+  const edges: { type: string; target: string }[] = [];
+  const seen = new Set<string>();
+  const relations = entity.relations ?? [];
+  if (!Array.isArray(relations)) throw new GraphQueryError(`${where} (${ref}): relations must be an array`);
+  relations.forEach((relation, r) => {
+    if (typeof relation?.type !== 'string') {
+      throw new GraphQueryError(`${where} (${ref}): relations[${r}] has no type`);
+    }
+    if (INVERSE_RELATIONS.has(relation.type)) return;
+    const target = checkRef(relation.targetRef, `${where} (${ref}): relations[${r}].targetRef`);
+    const key = `${relation.type}\n${target}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    edges.push({ type: relation.type, target });
+    if (relation.type === 'ownedBy' && attributes.owner === undefined) attributes.owner = target;
+    if (relation.type === 'childOf' && attributes.parent === undefined) attributes.parent = target;
+  });
+  return { attributes, edges };
+}
+
+function addName(index: GraphIndex, ref: string, name: string): void {
+  const refs = index.names.get(name);
+  if (!refs) {
+    index.names.set(name, [ref]);
+    return;
+  }
+  refs.push(ref);
+  refs.sort(compareForShortName);
+}
+
+function removeName(index: GraphIndex, ref: string, name: string): void {
+  const refs = index.names.get(name);
+  if (!refs) return;
+  const i = refs.indexOf(ref);
+  if (i >= 0) refs.splice(i, 1);
+  if (refs.length === 0) index.names.delete(name);
+}
+
+function ensureNode(index: GraphIndex, ref: string): void {
+  if (index.relations.hasNode(ref)) return;
+  const parts = splitRef(ref);
+  index.relations.addNode(ref, { ref, ...parts, present: false });
+  addName(index, ref, parts.name);
+}
+
+function ensureCallNode(index: GraphIndex, ref: string): void {
+  index.calls.mergeNode(ref);
+  index.adjacency.ensure(ref);
+}
+
+function dropIfUnused(index: GraphIndex, ref: string): void {
+  if (!index.relations.hasNode(ref)) return;
+  const attributes = index.relations.getNodeAttributes(ref);
+  const callDegree = index.calls.hasNode(ref) ? index.calls.degree(ref) : 0;
+  if (attributes.present || index.relations.degree(ref) > 0 || callDegree > 0) return;
+  index.relations.dropNode(ref);
+  if (index.calls.hasNode(ref)) index.calls.dropNode(ref);
+  index.adjacency.release(ref);
+  removeName(index, ref, attributes.name);
+}
+
+/** Callers whose consumesApi edges resolve through the APIs `ref` provides. */
+function markConsumersOfProvidedApis(index: GraphIndex, ref: string, dirty: Set<string>): void {
+  index.relations.forEachOutEdge(ref, (_e, attributes, _s, api) => {
+    if (attributes.type !== 'providesApi') return;
+    index.relations.forEachInEdge(api, (_e2, a2, consumer) => {
+      if (a2.type === 'consumesApi') dirty.add(consumer);
+    });
+  });
+}
+
+function dropOutgoingRelations(index: GraphIndex, ref: string, touched: Set<string>): void {
+  const edges: string[] = [];
+  index.relations.forEachOutEdge(ref, (edge, _a, _s, target) => {
+    edges.push(edge);
+    touched.add(target);
+  });
+  for (const edge of edges) index.relations.dropEdge(edge);
+}
+
+function removeEntity(index: GraphIndex, ref: string, dirty: Set<string>, touched: Set<string>): void {
+  if (!index.relations.hasNode(ref)) return;
+  const attributes = index.relations.getNodeAttributes(ref);
+  if (!attributes.present) return;
+  markConsumersOfProvidedApis(index, ref, dirty);
+  dropOutgoingRelations(index, ref, touched);
+  index.relations.replaceNodeAttributes(ref, {
+    ref,
+    kind: attributes.kind,
+    namespace: attributes.namespace,
+    name: attributes.name,
+    present: false,
+  });
+  if (isCallable(attributes.kind)) dirty.add(ref);
+  touched.add(ref);
+}
+
+function upsertEntity(
+  index: GraphIndex,
+  entity: PreparedEntity,
+  dirty: Set<string>,
+  touched: Set<string>,
+): void {
+  const ref = entity.attributes.ref;
+  ensureNode(index, ref);
+  markConsumersOfProvidedApis(index, ref, dirty);
+  dropOutgoingRelations(index, ref, touched);
+  index.relations.replaceNodeAttributes(ref, entity.attributes);
+  for (const { type, target } of entity.edges) {
+    ensureNode(index, target);
+    index.relations.addDirectedEdge(ref, target, { type });
+  }
+  markConsumersOfProvidedApis(index, ref, dirty);
+  if (isCallable(entity.attributes.kind)) {
+    ensureCallNode(index, ref);
+    dirty.add(ref);
+  }
+}
+
+interface Declared {
+  kinds: Set<CallKind>;
+  apis: Set<string>;
+}
+
+function declaredCallsOf(index: GraphIndex, caller: string): Map<string, Declared> {
+  const wanted = new Map<string, Declared>();
+  const add = (callee: string, kind: CallKind, api?: string) => {
+    let d = wanted.get(callee);
+    if (!d) {
+      d = { kinds: new Set(), apis: new Set() };
+      wanted.set(callee, d);
+    }
+    d.kinds.add(kind);
+    if (api) d.apis.add(api);
+  };
+  if (!index.relations.hasNode(caller)) return wanted;
+  const attributes = index.relations.getNodeAttributes(caller);
+  if (!attributes.present || !isCallable(attributes.kind)) return wanted;
+  index.relations.forEachOutEdge(caller, (_e, relation, _s, target) => {
+    if (relation.type === 'dependsOn') {
+      if (isCallable(index.relations.getNodeAttribute(target, 'kind'))) add(target, 'dependsOn');
+    } else if (relation.type === 'consumesApi') {
+      index.relations.forEachInEdge(target, (_e2, r2, provider) => {
+        if (r2.type === 'providesApi' && isCallable(index.relations.getNodeAttribute(provider, 'kind'))) {
+          add(provider, 'consumesApi', target);
+        }
+      });
+    }
+  });
+  return wanted;
+}
+
+function recomputeDeclaredCalls(index: GraphIndex, caller: string, touched: Set<string>): void {
+  const wanted = declaredCallsOf(index, caller);
+  if (index.calls.hasNode(caller)) {
+    const stale: string[] = [];
+    index.calls.forEachOutEdge(caller, (_e, attributes, _s, callee) => {
+      if (attributes.kinds.length > 0 && !wanted.has(callee)) stale.push(callee);
+    });
+    for (const callee of stale) {
+      writeCallEdge(index, caller, callee, null, undefined);
+      touched.add(callee);
+    }
+  }
+  for (const [callee, declared] of wanted) {
+    ensureCallNode(index, caller);
+    ensureCallNode(index, callee);
+    writeCallEdge(index, caller, callee, declared, undefined);
+  }
+  touched.add(caller);
+}
+
+/**
+ * Sets the declared and/or observed part of one call edge (`undefined` keeps a part, `null` clears it),
+ * in both the graphology graph and the adjacency lists. An edge with neither part is removed.
+ */
+function writeCallEdge(
+  index: GraphIndex,
+  src: string,
+  dst: string,
+  declared: Declared | null | undefined,
+  observed: ObservedFacts | null | undefined,
+): void {
+  const existing = index.calls.hasEdge(src, dst) ? index.calls.getEdgeAttributes(src, dst) : undefined;
+  const kinds = declared === undefined ? (existing?.kinds ?? []) : declared ? [...declared.kinds].sort() : [];
+  const apis = declared === undefined ? (existing?.apis ?? []) : declared ? [...declared.apis].sort() : [];
+  const observedFacts =
+    observed === undefined ? existing?.observed : observed === null ? undefined : observed;
+  const sources: EdgeSource[] = [];
+  if (kinds.length > 0) sources.push('declared');
+  if (observedFacts) sources.push('observed');
+  const adjacency = index.adjacency;
+  const srcId = adjacency.ensure(src);
+  const dstId = adjacency.ensure(dst);
+  if (sources.length === 0) {
+    if (existing) index.calls.dropEdge(src, dst);
+    adjacency.set(srcId, dstId, 0);
+    return;
+  }
+  const attributes: CallEdgeAttributes = { kinds, apis, sources };
+  if (observedFacts) attributes.observed = observedFacts;
+  if (existing) index.calls.replaceEdgeAttributes(src, dst, attributes);
+  else index.calls.addDirectedEdge(src, dst, attributes);
+  adjacency.set(srcId, dstId, (kinds.length > 0 ? DECLARED : 0) | (observedFacts ? OBSERVED : 0));
+}

@@ -1,0 +1,144 @@
+import { nodeCard } from './card.ts';
+import { GraphQueryError } from './errors.ts';
+import type { GraphIndex } from './graph-index.ts';
+import { viaMask } from './internal/adjacency.ts';
+import { intOption, oneOf, VIAS } from './internal/options.ts';
+import { compareStrings, isCallable } from './internal/ref.ts';
+import { resolveRef } from './resolve.ts';
+import type { NodeCard, Via } from './types.ts';
+
+export const IMPACT_LIMITS = { depth: { min: 1, max: 50 } } as const;
+
+export interface ImpactOptions {
+  /** How many hops upstream to follow, 1–50 (default: all). */
+  depth?: number;
+  via?: Via;
+}
+
+export interface Dependent extends NodeCard {
+  /** Hops from the impacted node (1 = calls it directly). */
+  depth: number;
+  /** The next hop towards the impacted node on one shortest route (smallest ref). */
+  through: string;
+}
+
+export interface ImpactRollup {
+  /** Group ref, or null for dependents without an owner (or without a collective). */
+  ref: string | null;
+  services: number;
+  byTier: Record<string, number>;
+  /** Smallest depth among its dependents. */
+  nearest: number;
+}
+
+export interface ImpactResult {
+  ref: string;
+  /** The call nodes the blast starts from: the ref itself, or what a group owns / an API's providers / a system's parts. */
+  origins: string[];
+  depth: number | null;
+  via: Via;
+  total: number;
+  /** Tier 1 first (unknown tier last), then nearest first, then by ref. */
+  dependents: Dependent[];
+  bySquad: ImpactRollup[];
+  byCollective: ImpactRollup[];
+}
+
+/** The blast radius of `ref`: every transitive caller, with depth, owner and tier, rolled up to teams. */
+export function impact(index: GraphIndex, ref: string, options: ImpactOptions = {}): ImpactResult {
+  const depthLimit =
+    options.depth === undefined
+      ? null
+      : intOption('impact', 'depth', options.depth, IMPACT_LIMITS.depth.min, IMPACT_LIMITS.depth.max, 1);
+  const via = oneOf('impact', 'via', options.via, VIAS, 'any');
+  const target = resolveRef(index, ref, { fn: 'impact', field: 'ref' });
+  const origins = originsOf(index, target);
+  const adjacency = index.adjacency;
+  const mask = viaMask(via);
+  const limit = depthLimit ?? Number.MAX_SAFE_INTEGER;
+
+  const dist = new Int32Array(adjacency.capacity).fill(-1);
+  const through = new Int32Array(adjacency.capacity).fill(-1);
+  const order: number[] = [];
+  for (const origin of origins) {
+    const id = adjacency.ids.get(origin);
+    if (id !== undefined && dist[id] === -1) {
+      dist[id] = 0;
+      order.push(id);
+    }
+  }
+  const starts = order.length;
+  for (let head = 0; head < order.length; head++) {
+    const u = order[head];
+    if (dist[u] >= limit) continue;
+    const list = adjacency.inn[u];
+    const masks = adjacency.innMask[u];
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i];
+      if ((masks[i] & mask) === 0 || dist[w] !== -1) continue;
+      dist[w] = dist[u] + 1;
+      through[w] = u;
+      order.push(w);
+    }
+  }
+
+  const dependents: Dependent[] = [];
+  for (let i = starts; i < order.length; i++) {
+    const id = order[i];
+    const card = nodeCard(index, adjacency.refs[id]);
+    dependents.push({ ...card, depth: dist[id], through: adjacency.refs[through[id]] });
+  }
+  dependents.sort(
+    (a, b) => (a.tier ?? 99) - (b.tier ?? 99) || a.depth - b.depth || compareStrings(a.ref, b.ref),
+  );
+  return {
+    ref: target,
+    origins,
+    depth: depthLimit,
+    via,
+    total: dependents.length,
+    dependents,
+    bySquad: rollup(dependents, (d) => d.owner),
+    byCollective: rollup(dependents, (d) => d.collective),
+  };
+}
+
+function originsOf(index: GraphIndex, target: string): string[] {
+  const kind = index.relations.getNodeAttribute(target, 'kind');
+  if (isCallable(kind) || index.calls.hasNode(target)) return [target];
+  const wanted =
+    kind === 'group' ? 'ownedBy' : kind === 'api' ? 'providesApi' : kind === 'system' ? 'partOf' : null;
+  if (!wanted) {
+    throw new GraphQueryError(
+      `impact: ${target} is a ${kind}; impact works on components, resources, groups (what they own), APIs (their providers) and systems (their parts)`,
+      { field: 'ref', ref: target },
+    );
+  }
+  const origins: string[] = [];
+  index.relations.forEachInEdge(target, (_e, relation, source) => {
+    if (relation.type === wanted && index.calls.hasNode(source)) origins.push(source);
+  });
+  return [...new Set(origins)].sort();
+}
+
+function rollup(dependents: Dependent[], key: (d: Dependent) => string | null): ImpactRollup[] {
+  const groups = new Map<string | null, ImpactRollup>();
+  for (const d of dependents) {
+    const k = key(d);
+    let r = groups.get(k);
+    if (!r) {
+      r = { ref: k, services: 0, byTier: {}, nearest: d.depth };
+      groups.set(k, r);
+    }
+    r.services++;
+    const tier = d.tier === null ? 'unknown' : String(d.tier);
+    r.byTier[tier] = (r.byTier[tier] ?? 0) + 1;
+    r.nearest = Math.min(r.nearest, d.depth);
+  }
+  return [...groups.values()].sort(
+    (a, b) =>
+      (b.byTier['1'] ?? 0) - (a.byTier['1'] ?? 0) ||
+      b.services - a.services ||
+      compareStrings(a.ref ?? '~', b.ref ?? '~'),
+  );
+}

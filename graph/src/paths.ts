@@ -1,0 +1,255 @@
+import { callEdge, nodeCard } from './card.ts';
+import { GraphQueryError } from './errors.ts';
+import type { GraphIndex } from './graph-index.ts';
+import { type CallAdjacency, viaMask } from './internal/adjacency.ts';
+import { intOption, oneOf, VIAS } from './internal/options.ts';
+import { isCallable, splitRef } from './internal/ref.ts';
+import { bfsDistances } from './internal/search.ts';
+import { resolveRef } from './resolve.ts';
+import type { CallEdge, NodeCard, Via } from './types.ts';
+
+export const PATHS_LIMITS = {
+  k: { min: 1, max: 50, default: 5 },
+  maxHops: { min: 1, max: 15, default: 8 },
+} as const;
+
+export interface PathsOptions {
+  /** How many paths, 1–50 (default 5). */
+  k?: number;
+  /** Longest path in hops (edges), 1–15 (default 8). */
+  maxHops?: number;
+  /** Which call edges to walk (default any). */
+  via?: Via;
+}
+
+export interface CallPath {
+  /** Number of edges. */
+  length: number;
+  hops: NodeCard[];
+  edges: CallEdge[];
+}
+
+/** Why no path was found: which side is cut off. */
+export interface PathsUnreachable {
+  /**
+   * `from`: `from` calls nothing (over `via`); `to`: nothing calls `to`; `between`: both sides have edges
+   * but never meet; `maxHops`: a path exists but is longer than maxHops (`shortestHops` says how long).
+   */
+  cutOff: 'from' | 'to' | 'between' | 'maxHops';
+  shortestHops?: number;
+  /** What `from` reaches (any distance), nearest first: a count and up to 10 refs. */
+  fromReaches: { count: number; sample: string[] };
+  /** What reaches `to` (any distance), nearest first. */
+  reachesTo: { count: number; sample: string[] };
+  message: string;
+}
+
+export interface PathsResult {
+  from: string;
+  to: string;
+  k: number;
+  maxHops: number;
+  via: Via;
+  paths: CallPath[];
+  unreachable?: PathsUnreachable;
+}
+
+/**
+ * The k shortest simple call paths from `from` to `to` (Yen's algorithm), shortest first; paths of equal
+ * length are ordered by their ref sequences (lexicographically), so the answer is stable.
+ */
+export function paths(index: GraphIndex, from: string, to: string, options: PathsOptions = {}): PathsResult {
+  const k = intOption(
+    'paths',
+    'k',
+    options.k,
+    PATHS_LIMITS.k.min,
+    PATHS_LIMITS.k.max,
+    PATHS_LIMITS.k.default,
+  );
+  const maxHops = intOption(
+    'paths',
+    'maxHops',
+    options.maxHops,
+    PATHS_LIMITS.maxHops.min,
+    PATHS_LIMITS.maxHops.max,
+    PATHS_LIMITS.maxHops.default,
+  );
+  const via = oneOf('paths', 'via', options.via, VIAS, 'any');
+  const accept = (ref: string) => isCallable(splitRef(ref).kind) || index.calls.hasNode(ref);
+  const src = resolveRef(index, from, { fn: 'paths', field: 'from', accept });
+  const dst = resolveRef(index, to, { fn: 'paths', field: 'to', accept });
+  if (src === dst) {
+    throw new GraphQueryError(`paths: from and to are the same (${src}); ask for two different services`, {
+      field: 'to',
+      from: src,
+      to: dst,
+    });
+  }
+  const result: PathsResult = { from: src, to: dst, k, maxHops, via, paths: [] };
+  const adjacency = index.adjacency;
+  const s = adjacency.ids.get(src);
+  const t = adjacency.ids.get(dst);
+  const mask = viaMask(via);
+  const found = s === undefined || t === undefined ? [] : kShortestPaths(adjacency, s, t, k, maxHops, mask);
+  result.paths = found.map((ids) => {
+    const refs = ids.map((id) => adjacency.refs[id]);
+    const edges: CallEdge[] = [];
+    for (let i = 1; i < refs.length; i++) edges.push(callEdge(index, refs[i - 1], refs[i]));
+    return { length: refs.length - 1, hops: refs.map((ref) => nodeCard(index, ref)), edges };
+  });
+  if (result.paths.length === 0) result.unreachable = diagnose(adjacency, src, dst, s, t, mask, maxHops);
+  return result;
+}
+
+/** Compares two id paths by length, then ref by ref. */
+function comparePaths(refs: string[], a: number[], b: number[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return refs[a[i]] < refs[b[i]] ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Yen's k shortest simple paths over id adjacency. Spur searches are breadth-first (adjacency sorted by
+ * ref, so the first path found is the smallest of the shortest) and pruned by the distance to `t`
+ * computed once over the whole graph: removing root nodes and edges only lengthens distances, so a node
+ * whose depth plus that distance exceeds the budget can never be on the spur path.
+ */
+export function kShortestPaths(
+  adjacency: CallAdjacency,
+  s: number,
+  t: number,
+  k: number,
+  maxHops: number,
+  mask: number,
+): number[][] {
+  const refs = adjacency.refs;
+  const toT = bfsDistances(adjacency, t, 'inn', mask, maxHops).dist;
+  if (toT[s] < 0) return [];
+  const n = adjacency.capacity;
+  const blocked = new Int32Array(n);
+  const seen = new Int32Array(n);
+  const parent = new Int32Array(n);
+  let stamp = 0;
+  let blockedStamp = -1;
+
+  const spurPath = (spur: number, blockedNext: Set<number>, budget: number): number[] | null => {
+    const lower = toT[spur];
+    if (lower < 0 || lower > budget) return null;
+    for (let bound = lower; bound <= budget; bound++) {
+      stamp++;
+      seen[spur] = stamp;
+      parent[spur] = -1;
+      let level = [spur];
+      for (let depth = 0; depth < bound && level.length > 0; depth++) {
+        const next: number[] = [];
+        for (const u of level) {
+          const list = adjacency.out[u];
+          const masks = adjacency.outMask[u];
+          for (let i = 0; i < list.length; i++) {
+            const w = list[i];
+            if ((masks[i] & mask) === 0 || seen[w] === stamp || blocked[w] === blockedStamp) continue;
+            if (u === spur && blockedNext.has(w)) continue;
+            const rest = toT[w];
+            if (rest < 0 || depth + 1 + rest > bound) continue;
+            seen[w] = stamp;
+            parent[w] = u;
+            if (w === t) {
+              const path = [t];
+              for (let v = u; v !== -1; v = parent[v]) path.push(v);
+              return path.reverse();
+            }
+            next.push(w);
+          }
+        }
+        level = next;
+      }
+    }
+    return null;
+  };
+
+  const first = spurPath(s, new Set(), maxHops);
+  if (!first) return [];
+  const chosen: number[][] = [first];
+  const candidates: number[][] = [];
+  const known = new Set<string>([first.join(',')]);
+  while (chosen.length < k) {
+    const previous = chosen[chosen.length - 1];
+    for (let i = 0; i < previous.length - 1; i++) {
+      const spur = previous[i];
+      const budget = maxHops - i;
+      blockedStamp = ++stamp;
+      for (let j = 0; j < i; j++) blocked[previous[j]] = blockedStamp;
+      const blockedNext = new Set<number>();
+      for (const p of chosen) {
+        if (p.length <= i + 1) continue;
+        let same = true;
+        for (let j = 0; j <= i && same; j++) same = p[j] === previous[j];
+        if (same) blockedNext.add(p[i + 1]);
+      }
+      const spurPart = spurPath(spur, blockedNext, budget);
+      if (!spurPart) continue;
+      const candidate = previous.slice(0, i).concat(spurPart);
+      const key = candidate.join(',');
+      if (known.has(key)) continue;
+      known.add(key);
+      candidates.push(candidate);
+    }
+    if (candidates.length === 0) break;
+    let best = 0;
+    for (let c = 1; c < candidates.length; c++) {
+      if (comparePaths(refs, candidates[c], candidates[best]) < 0) best = c;
+    }
+    chosen.push(candidates[best]);
+    candidates[best] = candidates[candidates.length - 1];
+    candidates.pop();
+  }
+  return chosen;
+}
+
+function diagnose(
+  adjacency: CallAdjacency,
+  src: string,
+  dst: string,
+  s: number | undefined,
+  t: number | undefined,
+  mask: number,
+  maxHops: number,
+): PathsUnreachable {
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  const forward =
+    s === undefined
+      ? { dist: new Int32Array(0), order: [] }
+      : bfsDistances(adjacency, s, 'out', mask, unlimited);
+  const backward =
+    t === undefined
+      ? { dist: new Int32Array(0), order: [] }
+      : bfsDistances(adjacency, t, 'inn', mask, unlimited);
+  const sample = (order: number[]) => order.slice(1, 11).map((id) => adjacency.refs[id]);
+  const fromReaches = { count: Math.max(0, forward.order.length - 1), sample: sample(forward.order) };
+  const reachesTo = { count: Math.max(0, backward.order.length - 1), sample: sample(backward.order) };
+  const shortest = t !== undefined && s !== undefined ? forward.dist[t] : -1;
+  if (shortest > 0) {
+    return {
+      cutOff: 'maxHops',
+      shortestHops: shortest,
+      fromReaches,
+      reachesTo,
+      message: `the shortest path from ${src} to ${dst} has ${shortest} hops, more than maxHops=${maxHops}`,
+    };
+  }
+  if (fromReaches.count === 0) {
+    return { cutOff: 'from', fromReaches, reachesTo, message: `${src} calls nothing, so it reaches nothing` };
+  }
+  if (reachesTo.count === 0) {
+    return { cutOff: 'to', fromReaches, reachesTo, message: `nothing calls ${dst}, so nothing reaches it` };
+  }
+  return {
+    cutOff: 'between',
+    fromReaches,
+    reachesTo,
+    message: `${src} reaches ${fromReaches.count} nodes and ${reachesTo.count} reach ${dst}, but the two sets never meet`,
+  };
+}
