@@ -72,14 +72,20 @@ export async function resolveLocationTarget(
   }
   const abs = path.resolve(path.dirname(fromFile), plain);
   const realRoot = await realpath(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
+  if (!inside(abs)) {
+    return { error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read` };
+  }
   let real: string;
   try {
     real = await realpath(abs);
   } catch {
     return { error: `Location target "${target}" does not exist (looked for ${toRel(root, abs)})` };
   }
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-    return { error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read` };
+  if (!inside(real)) {
+    return {
+      error: `Location target "${target}" resolves through a symlink to ${real}, outside the catalogue tree (${realRoot}); it was not read`,
+    };
   }
   return { abs: real };
 }

@@ -55,7 +55,7 @@ const URL_ANNOTATIONS = [ANNOTATION.runbook];
  * Returns every problem found by our own rules, and the first one Backstage's validators report
  * (ajv stops at the first error per entity).
  */
-export function validateEntity(raw: unknown): Problem[] {
+export async function validateEntity(raw: unknown): Promise<Problem[]> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return [{ path: [], message: 'A catalogue document must be a mapping with apiVersion, kind, metadata and spec' }];
   }
@@ -75,10 +75,10 @@ export function validateEntity(raw: unknown): Problem[] {
   try {
     // Backstage mutates (fills the default namespace), so validate a copy.
     const copy = structuredClone(entity);
-    backstagePolicies.enforce(copy);
+    await backstagePolicies.enforce(copy);
     let matched = false;
     for (const validator of KIND_VALIDATORS) {
-      if (validator.check(copy)) {
+      if (await validator.check(copy)) {
         matched = true;
         break;
       }

@@ -1,2 +1,5 @@
+export * from './auth.ts';
+export * from './cli.ts';
 export * from './errors.ts';
+export * from './http.ts';
 export * from './plugin.ts';

@@ -1,0 +1,415 @@
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
+import { checkReferences, computeRelations, entityRef } from '../model/relations.ts';
+import { type Problem, validateEntity } from '../model/validate.ts';
+import type { IngestStore } from '../store/memory.ts';
+import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
+import { type ParsedDocument, parseDescriptor } from './parse.ts';
+import { findDescriptorFiles, hashBytes, resolveLocationTarget } from './walk.ts';
+import { readFile, realpath } from 'node:fs/promises';
+
+export interface IngestError {
+  file: string;
+  line: number;
+  column: number;
+  entityRef?: string;
+  message: string;
+}
+
+export interface IngestResult {
+  /** Entities in the catalogue after this ingest, per kind (lowercase). */
+  counts: Record<string, number>;
+  errors: IngestError[];
+  files: { total: number; changed: number; skipped: number; removed: number };
+  /** Refs written (new or changed) and removed by this ingest: what the graph must update. */
+  upserted: string[];
+  removed: string[];
+  /** Refs served from their last good version because their file is bad. */
+  stale: string[];
+  durationMs: number;
+}
+
+export interface IngestOptions {
+  /** Called as files are read: for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+  /** Re-read every file even when its hash is unchanged. */
+  force?: boolean;
+}
+
+/** What the ingester knows between runs (loaded from the store once). */
+interface State {
+  entities: Map<string, StoredEntity>;
+  relations: Map<string, EntityRelation[]>;
+  files: Map<string, SourceFileRow>;
+}
+
+interface Candidate {
+  stored: StoredEntity;
+  /** Where its definition is, for errors. */
+  file: string;
+  doc?: ParsedDocument;
+  fresh: boolean;
+}
+
+/**
+ * Reads descriptor trees into the store. Incremental: files whose content hash did not change are not
+ * re-parsed; only changed entities and relations are written, in one transaction. A bad file never
+ * removes the last good version of its entities: they are kept, marked stale, until it is fixed or deleted.
+ */
+export class Ingester {
+  private state: State | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private store: IngestStore) {}
+
+  /** Entities and relations as of the last ingest (loads the store on first use). */
+  async snapshot(): Promise<{ entities: Map<string, StoredEntity>; relations: Map<string, EntityRelation[]> }> {
+    const s = await this.loadState();
+    return { entities: s.entities, relations: s.relations };
+  }
+
+  /** Ingest these roots (directories or files). Runs are serialised. */
+  ingest(roots: string[], opts: IngestOptions = {}): Promise<IngestResult> {
+    const run = this.running.then(() => this.run(roots, opts));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadState(): Promise<State> {
+    if (!this.state) {
+      const snap = await this.store.load();
+      this.state = {
+        entities: new Map(snap.entities.map((e) => [e.ref, e])),
+        relations: snap.relations,
+        files: new Map(snap.files.map((f) => [f.path, f])),
+      };
+    }
+    return this.state;
+  }
+
+  private async run(rootsIn: string[], opts: IngestOptions): Promise<IngestResult> {
+    const started = performance.now();
+    const state = await this.loadState();
+    const roots = await Promise.all(rootsIn.map(async (r) => realpath(path.resolve(r))));
+    const errors: IngestError[] = [];
+    const display = displayPath;
+
+    // 1. Discover: tree walk, then Location targets (which may point at files the walk did not find).
+    const queue: { abs: string; root: string; via: string[] }[] = [];
+    for (const root of roots) for (const f of await findDescriptorFiles(root)) queue.push({ abs: f, root, via: [] });
+    const seen = new Set(queue.map((q) => q.abs));
+    const candidates = new Map<string, Candidate>();
+    const fileRows: SourceFileRow[] = [];
+    const touchedFiles = new Set<string>();
+    const badEntityFiles = new Map<string, string>(); // ref → reason, for entities in files that turned bad
+    let changed = 0;
+    let skipped = 0;
+    let done = 0;
+
+    const claim = (c: Candidate, line: number, column: number): boolean => {
+      const existing = candidates.get(c.stored.ref);
+      if (existing && existing.file !== c.file) {
+        // The file that already owned it in the store keeps it; otherwise the first in path order.
+        const prior = state.entities.get(c.stored.ref)?.sourceFile;
+        const keepNew = prior === c.file && existing.file !== prior;
+        const loser = keepNew ? existing : c;
+        const winner = keepNew ? c : existing;
+        errors.push({
+          file: display(loser.file),
+          line: loser.doc?.position.line ?? line,
+          column: loser.doc?.position.column ?? column,
+          entityRef: c.stored.ref,
+          message: `${c.stored.ref} is already defined in ${display(winner.file)}:${winner.stored.line ?? 1}; each entity must be defined once. Remove one of the two definitions`,
+        });
+        if (keepNew) candidates.set(c.stored.ref, c);
+        return keepNew;
+      }
+      candidates.set(c.stored.ref, c);
+      return true;
+    };
+
+    for (let i = 0; i < queue.length; i++) {
+      const item = queue[i];
+      const abs = item.abs;
+      touchedFiles.add(abs);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(abs);
+      } catch (err) {
+        errors.push({ file: display(abs), line: 1, column: 1, message: `Cannot read file: ${(err as Error).message}` });
+        continue;
+      }
+      const hash = hashBytes(bytes);
+      const prior = state.files.get(abs);
+      const refsInFile: string[] = [];
+      const locationTargets: { target: string; path: (string | number)[]; doc?: ParsedDocument }[] = [];
+      if (prior && prior.hash === hash && prior.ok && !opts.force) {
+        skipped++;
+        for (const ref of prior.entityRefs) {
+          const stored = state.entities.get(ref);
+          if (!stored) continue;
+          refsInFile.push(ref);
+          claim({ stored, file: abs, fresh: false }, stored.line ?? 1, 1);
+          if (stored.entity.kind.toLowerCase() === 'location') {
+            locationTargets.push(...locationTargetsOf(stored.entity));
+          }
+        }
+        fileRows.push({ ...prior });
+      } else {
+        changed++;
+        const parsed = parseDescriptor(bytes);
+        let ok = parsed.problems.length === 0;
+        for (const p of parsed.problems) errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
+        for (const doc of parsed.documents) {
+          const problems = await validateEntity(doc.data);
+          const ref = refOf(doc.data);
+          if (problems.length > 0) {
+            ok = false;
+            for (const p of problems) errors.push(at(display(abs), doc, p, ref));
+            if (ref) badEntityFiles.set(ref, problems[0].message);
+            continue;
+          }
+          const entity = normalise(doc.data as Entity, abs, state.entities.get(ref as string));
+          const stored: StoredEntity = {
+            ref: ref as string,
+            entity,
+            sourceFile: abs,
+            line: doc.position.line,
+            stale: false,
+            staleReason: null,
+          };
+          if (claim({ stored, file: abs, doc, fresh: true }, doc.position.line, doc.position.column)) {
+            refsInFile.push(stored.ref);
+          } else {
+            ok = false;
+          }
+          if (entity.kind.toLowerCase() === 'location') {
+            locationTargets.push(...locationTargetsOf(entity).map((t) => ({ ...t, doc })));
+          }
+        }
+        // Entities this file used to define and no longer defines validly: keep the last good version, stale.
+        if (prior && !ok) {
+          for (const ref of prior.entityRefs) {
+            if (refsInFile.includes(ref) || candidates.has(ref)) continue;
+            const last = state.entities.get(ref);
+            if (!last || !badEntityFiles.has(ref)) continue;
+            const reason = badEntityFiles.get(ref) as string;
+            candidates.set(ref, { stored: { ...last, stale: true, staleReason: reason }, file: abs, fresh: true });
+            refsInFile.push(ref);
+          }
+        }
+        fileRows.push({ path: abs, hash, entityRefs: refsInFile, ok });
+      }
+      for (const { target, path: fieldPath, doc } of locationTargets) {
+        const resolved = await resolveLocationTarget(item.root, abs, target);
+        const where = doc ? doc.positionOf(fieldPath) : { line: 1, column: 1 };
+        if ('error' in resolved) {
+          errors.push({ file: display(abs), ...where, message: resolved.error });
+          continue;
+        }
+        const chain = [...item.via, abs];
+        if (chain.includes(resolved.abs)) {
+          errors.push({
+            file: display(abs),
+            ...where,
+            message: `Location target "${target}" leads back to ${display(resolved.abs)}: the locations form a cycle (${[...chain, resolved.abs].map(display).join(' → ')}); it was read once`,
+          });
+          continue;
+        }
+        if (!seen.has(resolved.abs)) {
+          seen.add(resolved.abs);
+          queue.push({ abs: resolved.abs, root: item.root, via: chain });
+        }
+      }
+      opts.onProgress?.(++done, queue.length);
+    }
+
+    // 2. Files that are gone: their entities go too (unless another file now defines them).
+    const removedFiles: string[] = [];
+    for (const [p] of state.files) {
+      if (touchedFiles.has(p)) continue;
+      if (roots.some((r) => p === r || p.startsWith(r + path.sep))) removedFiles.push(p);
+    }
+
+    // 3. Entities of unread files (other roots) stay as they are.
+    for (const [ref, stored] of state.entities) {
+      if (candidates.has(ref)) continue;
+      const file = stored.sourceFile;
+      const inRoots = file && roots.some((r) => file === r || file.startsWith(r + path.sep));
+      if (!inRoots && file && state.files.has(file)) candidates.set(ref, { stored, file, fresh: false });
+    }
+
+    // 4. References must resolve; an entity that fails keeps its last good version (stale) or is left out.
+    const suggestIn = (known: Set<string>) => (raw: string, kind?: string) => {
+      try {
+        const wanted = stringifyRef(parseRef(raw, { kind: kind ?? 'component' }));
+        const sameKind = [...known].filter((k) => k.startsWith(`${wanted.slice(0, wanted.indexOf(':'))}:`));
+        return closestRefs(raw, sameKind, 3);
+      } catch {
+        return [];
+      }
+    };
+    for (let pass = 0; pass < 10; pass++) {
+      const known = new Set(candidates.keys());
+      const suggest = suggestIn(known);
+      let dropped = 0;
+      for (const [ref, c] of candidates) {
+        if (c.stored.stale) continue;
+        const problems = checkReferences(c.stored.entity, known, suggest);
+        if (problems.length === 0) continue;
+        if (pass === 0 || c.fresh) {
+          for (const p of problems) {
+            const pos = c.doc ? c.doc.positionOf(p.path) : { line: c.stored.line ?? 1, column: 1 };
+            errors.push({ file: display(c.file), ...pos, entityRef: ref, message: p.message });
+          }
+        }
+        const last = state.entities.get(ref);
+        if (last && !sameBody(last.entity, c.stored.entity) && checkReferences(last.entity, known, suggest).length === 0) {
+          candidates.set(ref, { ...c, stored: { ...last, stale: true, staleReason: problems[0].message }, fresh: true });
+        } else if (last && last.stale) {
+          candidates.set(ref, { ...c, stored: last });
+        } else {
+          candidates.delete(ref);
+          dropped++;
+        }
+        const row = fileRows.find((f) => f.path === c.file);
+        if (row) row.ok = false;
+      }
+      if (dropped === 0) break;
+    }
+    for (const [ref, c] of candidates) if (c.stored.stale) badEntityFiles.set(ref, c.stored.staleReason ?? '');
+
+    // 5. Relations of the final set, and the difference from what is stored.
+    const known = new Set(candidates.keys());
+    const relations = computeRelations(
+      [...candidates.values()].map((c) => c.stored.entity),
+      known,
+    );
+    const upsert: StoredEntity[] = [];
+    for (const [ref, c] of candidates) {
+      const before = state.entities.get(ref);
+      if (
+        !before ||
+        before.stale !== c.stored.stale ||
+        before.sourceFile !== c.stored.sourceFile ||
+        before.line !== c.stored.line ||
+        !sameBody(before.entity, c.stored.entity)
+      ) {
+        upsert.push(c.stored);
+      }
+    }
+    const removed = [...state.entities.keys()].filter((ref) => !candidates.has(ref));
+    const relationChanges = new Map<string, EntityRelation[]>();
+    for (const [source, list] of relations) {
+      if (!sameRelations(state.relations.get(source), list)) relationChanges.set(source, list);
+    }
+    for (const source of state.relations.keys()) if (!relations.has(source)) relationChanges.set(source, []);
+
+    const errorRows: IngestErrorRow[] = errors.map((e) => ({
+      file: e.file,
+      line: e.line,
+      column: e.column,
+      entityRef: e.entityRef ?? null,
+      message: e.message,
+    }));
+    await this.store.write({
+      upsert,
+      remove: removed,
+      relations: relationChanges,
+      files: fileRows.filter((f) => !sameFile(state.files.get(f.path), f)),
+      removeFiles: removedFiles,
+      errors: errorRows,
+    });
+
+    // 6. The new state, only after the write committed.
+    for (const ref of removed) state.entities.delete(ref);
+    for (const e of upsert) state.entities.set(e.ref, e);
+    for (const [source, list] of relationChanges) {
+      if (list.length === 0) state.relations.delete(source);
+      else state.relations.set(source, list);
+    }
+    for (const p of removedFiles) state.files.delete(p);
+    for (const f of fileRows) state.files.set(f.path, f);
+
+    const counts: Record<string, number> = {};
+    for (const e of state.entities.values()) {
+      const k = e.entity.kind.toLowerCase();
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    return {
+      counts,
+      errors,
+      files: { total: queue.length, changed, skipped, removed: removedFiles.length },
+      upserted: upsert.map((e) => e.ref),
+      removed,
+      stale: [...state.entities.values()].filter((e) => e.stale).map((e) => e.ref),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+}
+
+/** Paths in messages: relative to the working directory when inside it, else absolute. */
+export function displayPath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}
+
+function refOf(data: unknown): string | undefined {
+  const e = data as Partial<Entity> | null;
+  if (!e || typeof e.kind !== 'string' || typeof e.metadata?.name !== 'string') return undefined;
+  try {
+    return entityRef(e as Entity);
+  } catch {
+    return undefined;
+  }
+}
+
+function at(file: string, doc: ParsedDocument, p: Problem, ref: string | undefined): IngestError {
+  const pos = doc.positionOf(p.path);
+  return { file, line: pos.line, column: pos.column, ...(ref ? { entityRef: ref } : {}), message: p.message };
+}
+
+function locationTargetsOf(entity: Entity): { target: string; path: (string | number)[] }[] {
+  const spec = (entity.spec ?? {}) as { target?: unknown; targets?: unknown };
+  const list: { target: string; path: (string | number)[] }[] = [];
+  if (typeof spec.target === 'string') list.push({ target: spec.target, path: ['spec', 'target'] });
+  if (Array.isArray(spec.targets)) {
+    spec.targets.forEach((t, i) => {
+      if (typeof t === 'string') list.push({ target: t, path: ['spec', 'targets', i] });
+    });
+  }
+  return list;
+}
+
+/** Fill what Backstage fills: default namespace, a stable uid, an etag of the content, the location. */
+function normalise(raw: Entity, file: string, prior: StoredEntity | undefined): Entity {
+  const entity = structuredClone(raw);
+  const metadata = entity.metadata;
+  metadata.namespace = metadata.namespace ?? 'default';
+  delete metadata.uid;
+  delete metadata.etag;
+  const annotations = { ...(metadata.annotations ?? {}) };
+  annotations['backstage.io/managed-by-location'] = `file:${file}`;
+  annotations['backstage.io/managed-by-origin-location'] = annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
+  metadata.annotations = annotations;
+  const etag = createHash('sha1').update(JSON.stringify(entity)).digest('hex');
+  metadata.uid = prior?.entity.metadata.uid ?? randomUUID();
+  metadata.etag = etag;
+  return entity;
+}
+
+function sameBody(a: Entity, b: Entity): boolean {
+  return a.metadata.etag === b.metadata.etag && a.metadata.uid === b.metadata.uid;
+}
+
+function sameRelations(a: EntityRelation[] | undefined, b: EntityRelation[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].type !== b[i].type || a[i].targetRef !== b[i].targetRef) return false;
+  return true;
+}
+
+function sameFile(a: SourceFileRow | undefined, b: SourceFileRow): boolean {
+  return !!a && a.hash === b.hash && a.ok === b.ok && a.entityRefs.join('\n') === b.entityRefs.join('\n');
+}

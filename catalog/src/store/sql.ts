@@ -1,0 +1,180 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export type Provider = 'sqlite' | 'postgresql';
+
+/**
+ * The raw driver under the store, for bulk reads and writes (toolchain-notes: ~50× faster than Prisma's
+ * createMany for 10k+ rows). SQL is written with `?` placeholders; the PostgreSQL driver renumbers them.
+ */
+export interface SqlDriver {
+  readonly provider: Provider;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  exec(sql: string, params?: unknown[]): Promise<number>;
+  /** Insert many rows in as few statements as the database allows. */
+  insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  /** Run `fn` in one transaction: all of it is written, or none. */
+  transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function providerOfUrl(url: string): Provider {
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgresql' : 'sqlite';
+}
+
+/** `file:./data/portal.db`, `file:/abs.db` or a bare path → an absolute file path. */
+export function sqliteFile(url: string): string {
+  const p = url.replace(/^file:/, '');
+  return path.resolve(p);
+}
+
+export function openDriver(url: string): SqlDriver {
+  return providerOfUrl(url) === 'postgresql' ? new PgDriver(url) : new SqliteDriver(sqliteFile(url));
+}
+
+const q = (ident: string) => `"${ident}"`;
+
+class SqliteDriver implements SqlDriver {
+  readonly provider = 'sqlite' as const;
+  private db: Database.Database;
+  private stmts = new Map<string, Database.Statement>();
+  private depth = 0;
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+  }
+  private prepare(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (this.stmts.size > 500) this.stmts.clear();
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.prepare(sql).all(...params.map(toSqlite)) as T[];
+  }
+  async exec(sql: string, params: unknown[] = []): Promise<number> {
+    return this.prepare(sql).run(...params.map(toSqlite)).changes;
+  }
+  async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
+    const stmt = this.prepare(
+      `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
+    for (const row of rows) stmt.run(...row.map(toSqlite));
+  }
+  async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    if (this.depth > 0) return fn(this);
+    this.db.exec('BEGIN IMMEDIATE');
+    this.depth++;
+    try {
+      const result = await fn(this);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.depth--;
+    }
+  }
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function toSqlite(v: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.toISOString();
+  return v;
+}
+
+/** Build the pool from discrete fields (toolchain-notes pitfall 3: never a connectionString). */
+export function pgConfig(url: string): pg.PoolConfig {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 5432,
+    user: decodeURIComponent(u.username || 'postgres'),
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '') || 'postgres'),
+    max: 4,
+    idleTimeoutMillis: 1000,
+    allowExitOnIdle: true,
+  };
+}
+
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
+class PgDriver implements SqlDriver {
+  readonly provider = 'postgresql' as const;
+  private pool: pg.Pool | undefined;
+  private client: pg.PoolClient | undefined;
+  constructor(
+    private url: string,
+    client?: pg.PoolClient,
+  ) {
+    if (client) this.client = client;
+    else this.pool = new pg.Pool(pgConfig(url));
+  }
+  private runner(): pg.Pool | pg.PoolClient {
+    return (this.client ?? this.pool) as pg.Pool | pg.PoolClient;
+  }
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const r = await this.runner().query(numbered(sql), params);
+    return r.rows as T[];
+  }
+  async exec(sql: string, params: unknown[] = []): Promise<number> {
+    const r = await this.runner().query(numbered(sql), params);
+    return r.rowCount ?? 0;
+  }
+  async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    // One statement per chunk of rows; PostgreSQL takes at most 65,535 parameters.
+    const per = Math.max(1, Math.floor(60000 / columns.length));
+    for (let start = 0; start < rows.length; start += per) {
+      const chunk = rows.slice(start, start + per);
+      const values: unknown[] = [];
+      const tuples = chunk.map((row) => {
+        const slots = row.map((v) => {
+          values.push(v);
+          return `$${values.length}`;
+        });
+        return `(${slots.join(', ')})`;
+      });
+      await this.runner().query(
+        `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${tuples.join(', ')}`,
+        values,
+      );
+    }
+  }
+  async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    if (this.client) return fn(this);
+    const client = await (this.pool as pg.Pool).connect();
+    const tx = new PgDriver(this.url, client);
+    try {
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+  async close(): Promise<void> {
+    await this.pool?.end();
+  }
+}

@@ -1,0 +1,236 @@
+import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import { openDriver, providerOfUrl, type SqlDriver } from './sql.ts';
+
+/** An entity as the store keeps it: the descriptor as ingested, where it came from, and whether it is stale. */
+export interface StoredEntity {
+  ref: string;
+  /** The entity as ingested (metadata.namespace filled, uid and etag set), without relations. */
+  entity: Entity;
+  sourceFile: string | null;
+  line: number | null;
+  stale: boolean;
+  staleReason: string | null;
+}
+
+export interface SourceFileRow {
+  path: string;
+  hash: string;
+  entityRefs: string[];
+  ok: boolean;
+}
+
+export interface IngestErrorRow {
+  file: string;
+  line: number;
+  column: number;
+  entityRef: string | null;
+  message: string;
+}
+
+export interface AuditRow {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: string | null;
+}
+
+export interface LocationRow {
+  id: string;
+  type: string;
+  target: string;
+  entityRef: string;
+}
+
+export interface CatalogSnapshot {
+  entities: StoredEntity[];
+  relations: Map<string, EntityRelation[]>;
+  files: SourceFileRow[];
+  errors: IngestErrorRow[];
+}
+
+/** One ingest's changes, written in one transaction. */
+export interface IngestWrite {
+  upsert: StoredEntity[];
+  remove: string[];
+  /** Full relation lists for these source refs (replacing what was stored). */
+  relations: Map<string, EntityRelation[]>;
+  files: SourceFileRow[];
+  removeFiles: string[];
+  /** Replaces every stored ingest error. */
+  errors: IngestErrorRow[];
+}
+
+/**
+ * The catalogue's storage. Prisma owns the schema and migrations (catalog/prisma); reads and writes go
+ * through the raw driver, because ingest writes tens of thousands of rows at a time.
+ */
+export class CatalogStore {
+  readonly url: string;
+  readonly provider;
+  private sql: SqlDriver;
+
+  private constructor(url: string) {
+    this.url = url;
+    this.provider = providerOfUrl(url);
+    this.sql = openDriver(url);
+  }
+
+  /** Open the store at `url`, applying any pending migrations first. */
+  static async open(url: string, opts: { migrate?: boolean } = {}): Promise<CatalogStore> {
+    if (opts.migrate !== false) {
+      const { migrateDeploy } = await import('./migrate/index.ts');
+      await migrateDeploy(url);
+    }
+    return new CatalogStore(url);
+  }
+
+  async load(): Promise<CatalogSnapshot> {
+    const rows = await this.sql.query<{
+      ref: string;
+      body: string;
+      sourceFile: string | null;
+      line: number | null;
+      stale: number | boolean;
+      staleReason: string | null;
+    }>('SELECT "ref", "body", "sourceFile", "line", "stale", "staleReason" FROM "Entity"');
+    const entities = rows.map((r) => ({
+      ref: r.ref,
+      entity: JSON.parse(r.body) as Entity,
+      sourceFile: r.sourceFile,
+      line: r.line,
+      stale: Boolean(r.stale),
+      staleReason: r.staleReason,
+    }));
+    const relRows = await this.sql.query<{ sourceRef: string; type: string; targetRef: string }>(
+      'SELECT "sourceRef", "type", "targetRef" FROM "Relation" ORDER BY "sourceRef", "type", "targetRef"',
+    );
+    const relations = new Map<string, EntityRelation[]>();
+    for (const r of relRows) {
+      let list = relations.get(r.sourceRef);
+      if (!list) relations.set(r.sourceRef, (list = []));
+      list.push({ type: r.type, targetRef: r.targetRef });
+    }
+    const files = (
+      await this.sql.query<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
+        'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
+      )
+    ).map((f) => ({ path: f.path, hash: f.hash, entityRefs: JSON.parse(f.entityRefs) as string[], ok: Boolean(f.ok) }));
+    const errors = await this.errors();
+    return { entities, relations, files, errors };
+  }
+
+  async errors(): Promise<IngestErrorRow[]> {
+    return this.sql.query<IngestErrorRow>(
+      'SELECT "file", "line", "column", "entityRef", "message" FROM "IngestError" ORDER BY "file", "line", "column", "id"',
+    );
+  }
+
+  async write(w: IngestWrite): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const gone = [...new Set([...w.remove, ...w.upsert.map((e) => e.ref)])];
+      for (const chunk of chunks(gone, 500)) {
+        await tx.exec(`DELETE FROM "Entity" WHERE "ref" IN (${chunk.map(() => '?').join(',')})`, chunk);
+      }
+      await tx.insertMany(
+        'Entity',
+        ['ref', 'kind', 'namespace', 'name', 'uid', 'etag', 'body', 'sourceFile', 'line', 'stale', 'staleReason'],
+        w.upsert.map((e) => [
+          e.ref,
+          e.entity.kind.toLowerCase(),
+          e.entity.metadata.namespace ?? 'default',
+          e.entity.metadata.name,
+          e.entity.metadata.uid,
+          e.entity.metadata.etag,
+          JSON.stringify(e.entity),
+          e.sourceFile,
+          e.line,
+          e.stale,
+          e.staleReason,
+        ]),
+      );
+      const sources = [...w.relations.keys()];
+      for (const chunk of chunks(sources, 500)) {
+        await tx.exec(`DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`, chunk);
+      }
+      const relRows: unknown[][] = [];
+      for (const [source, list] of w.relations) for (const r of list) relRows.push([source, r.type, r.targetRef]);
+      await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
+      const filePaths = [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])];
+      for (const chunk of chunks(filePaths, 500)) {
+        await tx.exec(`DELETE FROM "SourceFile" WHERE "path" IN (${chunk.map(() => '?').join(',')})`, chunk);
+      }
+      await tx.insertMany(
+        'SourceFile',
+        ['path', 'hash', 'entityRefs', 'ok'],
+        w.files.map((f) => [f.path, f.hash, JSON.stringify(f.entityRefs), f.ok]),
+      );
+      await tx.exec('DELETE FROM "IngestError"');
+      await tx.insertMany(
+        'IngestError',
+        ['file', 'line', 'column', 'entityRef', 'message'],
+        w.errors.map((e) => [e.file, e.line, e.column, e.entityRef, e.message]),
+      );
+    });
+  }
+
+  /** Record a write made by a person or a machine: who, what, when. */
+  async audit(actor: string, action: string, target: string, details?: unknown): Promise<void> {
+    await this.sql.exec('INSERT INTO "AuditEvent" ("actor", "action", "target", "details") VALUES (?, ?, ?, ?)', [
+      actor,
+      action,
+      target,
+      details === undefined ? null : JSON.stringify(details),
+    ]);
+  }
+
+  async auditLog(limit = 100): Promise<AuditRow[]> {
+    const rows = await this.sql.query<Omit<AuditRow, 'at'> & { at: string | Date }>(
+      'SELECT "at", "actor", "action", "target", "details" FROM "AuditEvent" ORDER BY "id" DESC LIMIT ?',
+      [limit],
+    );
+    return rows.map((r) => ({ ...r, at: r.at instanceof Date ? r.at.toISOString() : String(r.at) }));
+  }
+
+  async locations(): Promise<LocationRow[]> {
+    return this.sql.query<LocationRow>('SELECT "id", "type", "target", "entityRef" FROM "Location" ORDER BY "createdAt", "id"');
+  }
+
+  async addLocation(loc: LocationRow): Promise<void> {
+    await this.sql.exec('INSERT INTO "Location" ("id", "type", "target", "entityRef") VALUES (?, ?, ?, ?)', [
+      loc.id,
+      loc.type,
+      loc.target,
+      loc.entityRef,
+    ]);
+  }
+
+  async removeLocation(id: string): Promise<boolean> {
+    return (await this.sql.exec('DELETE FROM "Location" WHERE "id" = ?', [id])) > 0;
+  }
+
+  async tokenByHash(hash: string): Promise<{ id: string; name: string; createdBy: string } | undefined> {
+    const rows = await this.sql.query<{ id: string; name: string; createdBy: string }>(
+      'SELECT "id", "name", "createdBy" FROM "ApiToken" WHERE "hash" = ? AND "revokedAt" IS NULL',
+      [hash],
+    );
+    return rows[0];
+  }
+
+  async addToken(t: { id: string; name: string; hash: string; createdBy: string }): Promise<void> {
+    await this.sql.exec('INSERT INTO "ApiToken" ("id", "name", "hash", "createdBy") VALUES (?, ?, ?, ?)', [
+      t.id,
+      t.name,
+      t.hash,
+      t.createdBy,
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}
+
+function* chunks<T>(list: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}

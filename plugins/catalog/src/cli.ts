@@ -1,0 +1,228 @@
+import path from 'node:path';
+import { ANNOTATION, type IngestResult, type RefError, readCatalogTree, resolveRef } from '@bank/catalog';
+import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { CatalogService } from './service.ts';
+import { type CatalogView, type ListFilter, listEntities, owners, type ServedEntity } from './lib/view.ts';
+
+interface Json {
+  json?: boolean;
+}
+
+/**
+ * The catalogue's commands: ingest, validate, get, list, owners, errors. `open` gives the running catalogue
+ * (store opened and migrated); commands that only read files (validate) do not open it.
+ */
+export function registerCatalogCommands(program: Command, open: () => Promise<CatalogService>): void {
+  program
+    .command('ingest')
+    .description('read catalog-info.yaml files under the given paths (default: the bank estate in services/) into the catalogue')
+    .argument('[paths...]', 'directories or files to ingest')
+    .option('--watch', 'keep running and re-ingest when a file changes')
+    .option('--force', 're-read every file even if unchanged')
+    .option('--json', 'machine-readable output')
+    .action(async (paths: string[], opts: Json & { watch?: boolean; force?: boolean }) => {
+      const catalog = await open();
+      const roots = paths.length > 0 ? paths.map((p) => path.resolve(p)) : catalog.roots;
+      const result = await ingestWithProgress(catalog, roots, { json: opts.json, force: opts.force });
+      report(result, opts.json);
+      if (opts.watch) {
+        const { watchRoots } = await import('./watch.ts');
+        process.stderr.write(`watching ${roots.map((r) => path.relative(process.cwd(), r) || '.').join(', ')} for changes (Ctrl-C to stop)\n`);
+        watchRoots(catalog, roots, (r) => report(r, opts.json));
+        await new Promise(() => {});
+      }
+      process.exitCode = result.errors.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('validate')
+    .description('check descriptor files without writing anything')
+    .argument('[paths...]', 'directories or files (default: services/)')
+    .option('--json', 'machine-readable output')
+    .action(async (paths: string[], opts: Json) => {
+      const roots = paths.length > 0 ? paths : [defaultRoot()];
+      const { entities, errors } = await readCatalogTree(...roots);
+      if (opts.json) printJson({ valid: errors.length === 0, entities: entities.length, errors });
+      else {
+        for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.message}\n`);
+        process.stdout.write(`${entities.length} entities valid, ${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
+      }
+      process.exitCode = errors.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('get')
+    .description('show one entity: a short name (card-api) or a ref (component:default/card-api)')
+    .argument('<ref>')
+    .option('--json', 'machine-readable output')
+    .action(async (input: string, opts: Json) => {
+      const view = await (await open()).view();
+      const ref = resolveOrExit(view, input, opts.json);
+      if (!ref) return;
+      const entity = view.byRef.get(ref) as ServedEntity;
+      if (opts.json) printJson(entity);
+      else process.stdout.write(describe(view, entity));
+    });
+
+  program
+    .command('list')
+    .description('list entities, filtered')
+    .option('--kind <kind>', 'Component, API, Resource, System, Domain, Group, User, Location')
+    .option('--owner <group>', 'owning squad')
+    .option('--system <system>')
+    .option('--tier <tier>', '1 to 4')
+    .option('--lifecycle <lifecycle>', 'production, experimental, deprecated')
+    .option('--type <type>', 'spec.type, e.g. service')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Json & ListFilter) => {
+      const view = await (await open()).view();
+      const rows = listEntities(view, opts);
+      if (opts.json) {
+        printJson(rows);
+        return;
+      }
+      process.stdout.write(
+        `${formatTable(
+          ['REF', 'OWNER', 'TIER', 'LIFECYCLE', 'DESCRIPTION'],
+          rows.map((e) => [
+            shortRef(refOf(e)),
+            shortRef(e.relations.find((r) => r.type === 'ownedBy')?.targetRef),
+            e.metadata.annotations?.[ANNOTATION.tier],
+            (e.spec as { lifecycle?: string } | undefined)?.lifecycle,
+            e.metadata.description,
+          ]),
+        )}\n${rows.length} entities\n`,
+      );
+    });
+
+  program
+    .command('owners')
+    .description('teams with the number of services they own')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Json) => {
+      const rows = owners(await (await open()).view());
+      if (opts.json) printJson(rows);
+      else
+        process.stdout.write(
+          `${formatTable(
+            ['TEAM', 'COLLECTIVE', 'SERVICES', 'ENTITIES'],
+            rows.map((r) => [shortRef(r.group), shortRef(r.collective), r.services, r.entities]),
+          )}\n`,
+        );
+    });
+
+  program
+    .command('errors')
+    .description('problems found by the last ingest, with file, line and column')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Json) => {
+      const errors = await (await open()).store.errors();
+      if (opts.json) printJson(errors);
+      else {
+        for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`);
+        process.stdout.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
+      }
+      process.exitCode = errors.length > 0 ? 1 : 0;
+    });
+}
+
+export function defaultRoot(): string {
+  return path.resolve(process.env.PORTAL_CATALOG_ROOT ?? 'services');
+}
+
+export async function ingestWithProgress(
+  catalog: CatalogService,
+  roots: string[],
+  opts: { json?: boolean; force?: boolean } = {},
+): Promise<IngestResult> {
+  const show = !opts.json && process.stderr.isTTY;
+  const bar = show
+    ? new cliProgress.SingleBar(
+        { format: 'ingesting {bar} {value}/{total} files', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(1, 0);
+  try {
+    return await catalog.ingest(roots, {
+      force: opts.force,
+      onProgress: (done, total) => {
+        bar?.setTotal(total);
+        bar?.update(done);
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
+function report(result: IngestResult, json: boolean | undefined): void {
+  if (json) {
+    printJson(result);
+    return;
+  }
+  for (const e of result.errors) {
+    process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`);
+  }
+  const counts = Object.entries(result.counts)
+    .sort()
+    .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
+    .join(', ');
+  const f = result.files;
+  process.stdout.write(
+    `${counts || 'no entities'}\n${f.total} files (${f.changed} read, ${f.skipped} unchanged, ${f.removed} removed); ${result.upserted.length} entities written, ${result.removed.length} removed${result.stale.length ? `, ${result.stale.length} stale` : ''}; ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; ${result.durationMs} ms\n`,
+  );
+}
+
+function resolveOrExit(view: CatalogView, input: string, json?: boolean): string | undefined {
+  try {
+    return resolveRef(input, view.refs);
+  } catch (err) {
+    const e = err as RefError;
+    if (json) printJson({ error: { name: 'NotFoundError', message: e.message, suggestions: e.suggestions ?? [] } });
+    else process.stderr.write(`${e.message}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+function refOf(e: ServedEntity): string {
+  return `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase();
+}
+
+function describe(view: CatalogView, e: ServedEntity): string {
+  const a = e.metadata.annotations ?? {};
+  const spec = (e.spec ?? {}) as Record<string, unknown>;
+  const rel = (type: string) => e.relations.filter((r) => r.type === type).map((r) => shortRef(r.targetRef));
+  const { owner, collective } = view.ownerOf(refOf(e));
+  const lines: [string, string | undefined][] = [
+    ['ref', refOf(e)],
+    ['title', e.metadata.title],
+    ['description', e.metadata.description],
+    ['type', spec.type as string | undefined],
+    ['lifecycle', spec.lifecycle as string | undefined],
+    ['owner', owner ? `${shortRef(owner)}${collective ? ` (${shortRef(collective)})` : ''}` : undefined],
+    ['system', rel('partOf').join(', ') || undefined],
+    ['tier', a[ANNOTATION.tier]],
+    ['on-call', a[ANNOTATION.oncall]],
+    ['runbook', a[ANNOTATION.runbook]],
+    ['slack', a[ANNOTATION.slack]],
+    ['language', a[ANNOTATION.language]],
+    ['depends on', [...rel('dependsOn'), ...rel('consumesApi')].join(', ') || undefined],
+    ['dependents', [...rel('dependencyOf')].join(', ') || undefined],
+    ['provides', rel('providesApi').join(', ') || undefined],
+    ['members', rel('hasMember').join(', ') || undefined],
+    ['member of', rel('memberOf').join(', ') || undefined],
+    ['children', rel('parentOf').join(', ') || undefined],
+    ['owns', rel('ownerOf').length ? `${rel('ownerOf').length} entities` : undefined],
+    ['stale', view.stale.has(refOf(e)) ? 'yes: its file has an error; this is the last good version' : undefined],
+    ['defined in', a['backstage.io/managed-by-location']?.replace(/^file:/, '')],
+  ];
+  return `${lines
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k.padEnd(12)} ${v}`)
+    .join('\n')}\n`;
+}
+

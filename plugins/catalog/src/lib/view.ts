@@ -1,0 +1,115 @@
+import type { Entity, EntityRelation } from '@bank/catalog';
+import { ANNOTATION, closestRefs, type StoredEntity } from '@bank/catalog';
+
+/** An entity as served: the stored descriptor plus its relations, and a `status` when stale. */
+export type ServedEntity = Entity & { relations: EntityRelation[] };
+
+/**
+ * A read-only view of the catalogue at one moment, built from the ingester's snapshot. Every reader (CLI,
+ * HTTP, UI) goes through it; a new ingest makes a new view, so a reader never sees half an ingest.
+ */
+export class CatalogView {
+  readonly byRef = new Map<string, ServedEntity>();
+  readonly stale = new Set<string>();
+  readonly refs: ReadonlySet<string>;
+
+  constructor(entities: Map<string, StoredEntity>, relations: Map<string, EntityRelation[]>) {
+    for (const [ref, e] of entities) {
+      const served: ServedEntity = { ...e.entity, relations: relations.get(ref) ?? [] };
+      if (e.stale) {
+        this.stale.add(ref);
+        (served as Entity & { status?: unknown }).status = {
+          items: [
+            {
+              type: 'backstage.io/catalog-processing',
+              level: 'error',
+              message: `Stale: its file has an error, the last good version is shown. ${e.staleReason ?? ''}`.trim(),
+            },
+          ],
+        };
+      }
+      this.byRef.set(ref, served);
+    }
+    this.refs = new Set(this.byRef.keys());
+  }
+
+  get size(): number {
+    return this.byRef.size;
+  }
+
+  all(): ServedEntity[] {
+    return [...this.byRef.values()];
+  }
+
+  suggestions(input: string): string[] {
+    return closestRefs(input, this.refs, 5);
+  }
+
+  /** The squad that owns an entity (its ownedBy target), and that squad's collective. */
+  ownerOf(ref: string): { owner?: string; collective?: string } {
+    const e = this.byRef.get(ref);
+    const owner = e?.relations.find((r) => r.type === 'ownedBy')?.targetRef;
+    const collective = owner ? this.byRef.get(owner)?.relations.find((r) => r.type === 'childOf')?.targetRef : undefined;
+    return { owner, collective };
+  }
+}
+
+export interface ListFilter {
+  kind?: string;
+  owner?: string;
+  system?: string;
+  tier?: string;
+  lifecycle?: string;
+  type?: string;
+}
+
+/** The CLI's and UI's simple filters (the Backstage API has its own, richer ones in filter.ts). */
+export function listEntities(view: CatalogView, f: ListFilter): ServedEntity[] {
+  const want = (v: string | undefined) => v?.toLowerCase();
+  const kind = want(f.kind);
+  const owner = f.owner ? normaliseRef(f.owner, 'group') : undefined;
+  const system = f.system ? normaliseRef(f.system, 'system') : undefined;
+  return view
+    .all()
+    .filter((e) => {
+      if (kind && e.kind.toLowerCase() !== kind) return false;
+      if (owner && !e.relations.some((r) => r.type === 'ownedBy' && r.targetRef === owner)) return false;
+      if (system && !e.relations.some((r) => r.type === 'partOf' && r.targetRef === system)) return false;
+      if (f.tier && e.metadata.annotations?.[ANNOTATION.tier] !== String(f.tier)) return false;
+      const spec = (e.spec ?? {}) as Record<string, unknown>;
+      if (f.lifecycle && String(spec.lifecycle ?? '').toLowerCase() !== want(f.lifecycle)) return false;
+      if (f.type && String(spec.type ?? '').toLowerCase() !== want(f.type)) return false;
+      return true;
+    })
+    .sort((a, b) => (a.kind === b.kind ? a.metadata.name.localeCompare(b.metadata.name) : a.kind.localeCompare(b.kind)));
+}
+
+function normaliseRef(input: string, kind: string): string {
+  const s = input.toLowerCase();
+  if (s.includes(':')) return s.includes('/') ? s : s.replace(':', ':default/');
+  return `${kind}:${s.includes('/') ? s : `default/${s}`}`;
+}
+
+/** Teams with the number of services (Components) each owns, largest first. */
+export function owners(view: CatalogView): { group: string; title: string; collective?: string; services: number; entities: number }[] {
+  const rows = new Map<string, { services: number; entities: number }>();
+  for (const e of view.all()) {
+    const owner = e.relations.find((r) => r.type === 'ownedBy')?.targetRef;
+    if (!owner) continue;
+    const row = rows.get(owner) ?? { services: 0, entities: 0 };
+    row.entities++;
+    if (e.kind.toLowerCase() === 'component') row.services++;
+    rows.set(owner, row);
+  }
+  return [...rows]
+    .map(([group, r]) => {
+      const g = view.byRef.get(group);
+      return {
+        group,
+        title: (g?.spec?.profile as { displayName?: string } | undefined)?.displayName ?? g?.metadata.title ?? group,
+        collective: g?.relations.find((r) => r.type === 'childOf')?.targetRef,
+        ...r,
+      };
+    })
+    .sort((a, b) => b.services - a.services || a.group.localeCompare(b.group));
+}

@@ -1,0 +1,387 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { checkReferences, closestRefs, type Entity, validateEntity } from '@bank/catalog';
+import {
+  type Auth,
+  ConflictError,
+  createApp,
+  InputError,
+  NotFoundError,
+  readJson,
+} from '@bank/plugin-kit';
+import type { Hono } from 'hono';
+import { facetValues, FilterSyntaxError, getPath, matches, parseFilterParams, pickFields } from '../lib/filter.ts';
+import type { ServedEntity } from '../lib/view.ts';
+import type { CatalogService } from '../service.ts';
+
+export interface CatalogRouterDeps {
+  catalog: CatalogService;
+  auth: Auth;
+}
+
+interface Cursor {
+  o: number;
+  f: string[];
+  of?: string;
+  t?: string;
+  tf?: string[];
+  q?: unknown;
+}
+
+/**
+ * Backstage's catalog REST API (backstage-compat.md), so `@backstage/catalog-client` works unchanged.
+ * Reads come from the in-memory view; writes (locations, refresh) need an authenticated caller.
+ */
+export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono {
+  const app = createApp();
+  const view = () => catalog.loaded;
+  const filtered = (filterParams: string[]) => {
+    try {
+      const sets = parseFilterParams(filterParams);
+      return view()
+        .all()
+        .filter((e) => matches(e, sets));
+    } catch (err) {
+      if (err instanceof FilterSyntaxError) throw new InputError(err.message);
+      throw err;
+    }
+  };
+  const fieldsOf = (raw: string | undefined) =>
+    raw
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+  const project = (entities: ServedEntity[], fields: string[]) => {
+    try {
+      return entities.map((e) => pickFields(e, fields));
+    } catch (err) {
+      if (err instanceof FilterSyntaxError) throw new InputError(err.message);
+      throw err;
+    }
+  };
+
+  app.get('/entities', (c) => {
+    let entities = filtered(c.req.queries('filter') ?? []);
+    const order = c.req.queries('order') ?? [];
+    if (order.length > 0) {
+      const specs = order.map((o) => {
+        const m = /^(asc|desc):(.+)$/.exec(o);
+        if (!m) throw new InputError(`Invalid order "${o}"; expected asc:<field> or desc:<field>`);
+        return { dir: m[1] === 'asc' ? 1 : -1, field: m[2] };
+      });
+      entities = [...entities].sort((a, b) => {
+        for (const s of specs) {
+          const x = String(getPath(a, s.field) ?? '');
+          const y = String(getPath(b, s.field) ?? '');
+          if (x !== y) return x < y ? -s.dir : s.dir;
+        }
+        return 0;
+      });
+    }
+    const limitRaw = c.req.query('limit');
+    const offsetRaw = c.req.query('offset');
+    const after = c.req.query('after');
+    if (limitRaw === undefined && offsetRaw === undefined && after === undefined) {
+      return c.json(project(entities, fieldsOf(c.req.query('fields'))));
+    }
+    const limit = limitRaw === undefined ? entities.length : intParam('limit', limitRaw, 1);
+    const offset = after !== undefined ? decodeAfter(after) : offsetRaw === undefined ? 0 : intParam('offset', offsetRaw, 0);
+    const page = entities.slice(offset, offset + limit);
+    if (offset + limit < entities.length) {
+      const next = new URL(c.req.url);
+      next.searchParams.delete('offset');
+      next.searchParams.set('after', Buffer.from(String(offset + limit)).toString('base64url'));
+      c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
+    return c.json(project(page, fieldsOf(c.req.query('fields'))));
+  });
+
+  const byQuery = (q: {
+    filter: string[];
+    limit?: number;
+    offset?: number;
+    cursor?: string;
+    orderField?: string;
+    fullTextTerm?: string;
+    fullTextFields?: string[];
+    fields: string[];
+    totalItems?: string;
+    viaPost?: boolean;
+  }) => {
+    let cur: Cursor;
+    if (q.cursor) {
+      try {
+        cur = JSON.parse(Buffer.from(q.cursor, 'base64').toString('utf8')) as Cursor;
+        if (typeof cur.o !== 'number' || !Array.isArray(cur.f)) throw new Error('shape');
+      } catch {
+        throw new InputError('Invalid cursor: pass back the nextCursor or prevCursor of an earlier answer unchanged');
+      }
+    } else {
+      cur = { o: q.offset ?? 0, f: q.filter, of: q.orderField, t: q.fullTextTerm?.trim(), tf: q.fullTextFields };
+    }
+    let entities = filtered(cur.f);
+    if (cur.t) {
+      const term = cur.t.toLowerCase();
+      const fields = cur.tf && cur.tf.length > 0 ? cur.tf : [cur.of?.split(',')[0] ?? 'metadata.uid'];
+      entities = entities.filter((e) => fields.some((f) => String(getPath(e, f) ?? '').toLowerCase().includes(term)));
+    }
+    if (cur.of) {
+      const [field, dirRaw] = cur.of.split(',');
+      const dir = (dirRaw ?? 'asc').toLowerCase() === 'desc' ? -1 : 1;
+      entities = entities
+        .filter((e) => getPath(e, field) !== undefined)
+        .sort((a, b) => {
+          const x = String(getPath(a, field)).toLowerCase();
+          const y = String(getPath(b, field)).toLowerCase();
+          if (x !== y) return x < y ? -dir : dir;
+          return String(a.metadata.uid) < String(b.metadata.uid) ? -1 : 1;
+        });
+    }
+    const limit = q.limit ?? 200;
+    const items = entities.slice(cur.o, cur.o + limit);
+    const encode = (o: number) =>
+      Buffer.from(JSON.stringify({ ...cur, o, ...(q.viaPost ? { query: {} } : {}) })).toString('base64');
+    return {
+      items: project(items, q.fields),
+      totalItems: q.totalItems === 'exclude' ? 0 : entities.length,
+      pageInfo: {
+        ...(cur.o + limit < entities.length ? { nextCursor: encode(cur.o + limit) } : {}),
+        ...(cur.o > 0 ? { prevCursor: encode(Math.max(0, cur.o - limit)) } : {}),
+      },
+    };
+  };
+
+  app.get('/entities/by-query', (c) => {
+    const limit = c.req.query('limit');
+    const offset = c.req.query('offset');
+    return c.json(
+      byQuery({
+        filter: c.req.queries('filter') ?? [],
+        limit: limit === undefined ? undefined : intParam('limit', limit, 1),
+        offset: offset === undefined ? undefined : intParam('offset', offset, 0),
+        cursor: c.req.query('cursor'),
+        orderField: (c.req.queries('orderField') ?? [])[0],
+        fullTextTerm: c.req.query('fullTextFilterTerm'),
+        fullTextFields: fieldsOf(c.req.query('fullTextFilterFields')),
+        fields: fieldsOf(c.req.query('fields')),
+        totalItems: c.req.query('totalItems'),
+      }),
+    );
+  });
+
+  app.post('/entities/by-query', async (c) => {
+    const body = await readJson<{
+      limit?: number;
+      offset?: number;
+      orderBy?: { field: string; order?: string }[];
+      fullTextFilter?: { term?: string; fields?: string[] };
+      fields?: string[];
+      totalItems?: string;
+      cursor?: string;
+      query?: unknown;
+    }>(c);
+    const order = body.orderBy?.[0];
+    return c.json(
+      byQuery({
+        filter: queryToFilters(body.query),
+        limit: body.limit,
+        offset: body.offset,
+        cursor: body.cursor,
+        orderField: order ? `${order.field},${order.order ?? 'asc'}` : undefined,
+        fullTextTerm: body.fullTextFilter?.term,
+        fullTextFields: body.fullTextFilter?.fields,
+        fields: body.fields ?? [],
+        totalItems: body.totalItems,
+        viaPost: true,
+      }),
+    );
+  });
+
+  const byName = (kind: string, namespace: string, name: string) => {
+    const ref = `${kind}:${namespace}/${name}`.toLowerCase();
+    const entity = view().byRef.get(ref);
+    if (!entity) {
+      throw new NotFoundError(`No ${kind} named "${namespace}/${name}"`, { suggestions: closestRefs(ref, view().refs) });
+    }
+    return entity;
+  };
+
+  app.get('/entities/by-name/:kind/:namespace/:name', (c) =>
+    c.json(byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'))),
+  );
+
+  app.get('/entities/by-name/:kind/:namespace/:name/ancestry', (c) => {
+    const entity = byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'));
+    const ref = `${entity.kind}:${entity.metadata.namespace}/${entity.metadata.name}`.toLowerCase();
+    const location = entity.metadata.annotations?.['backstage.io/managed-by-location'] ?? '';
+    return c.json({ rootEntityRef: ref, items: [{ entity, parentEntityRefs: [] }], location });
+  });
+
+  const byUid = (uid: string) => {
+    const entity = view()
+      .all()
+      .find((e) => e.metadata.uid === uid);
+    if (!entity) throw new NotFoundError(`No entity with uid "${uid}"`);
+    return entity;
+  };
+  app.get('/entities/by-uid/:uid', (c) => c.json(byUid(c.req.param('uid'))));
+  app.delete('/entities/by-uid/:uid', async (c) => {
+    await auth.requireWriter(c);
+    const entity = byUid(c.req.param('uid'));
+    const file = entity.metadata.annotations?.['backstage.io/managed-by-location']?.replace(/^file:/, '');
+    throw new ConflictError(
+      `${entity.kind}:${entity.metadata.name} is defined in ${file ? path.relative(process.cwd(), file) : 'a descriptor file'}; delete it there and it leaves the catalogue on the next ingest`,
+    );
+  });
+
+  app.post('/entities/by-refs', async (c) => {
+    const body = await readJson<{ entityRefs?: unknown; fields?: string[] }>(c);
+    if (!Array.isArray(body.entityRefs)) throw new InputError('Body must be {"entityRefs": ["kind:namespace/name", …]}');
+    const sets = parseFilterParams(c.req.queries('filter') ?? []);
+    const fields = body.fields ?? [];
+    const items = body.entityRefs.map((r) => {
+      const e = typeof r === 'string' ? view().byRef.get(r.toLowerCase()) : undefined;
+      return e && matches(e, sets) ? pickFields(e, fields) : null;
+    });
+    return c.json({ items });
+  });
+
+  const facets = (facetList: string[], filter: string[]) => {
+    if (facetList.length === 0) throw new InputError('At least one facet is required, e.g. ?facet=kind');
+    const entities = filtered(filter);
+    return { facets: Object.fromEntries(facetList.map((f) => [f, facetValues(entities, f)])) };
+  };
+  app.get('/entity-facets', (c) => c.json(facets(c.req.queries('facet') ?? [], c.req.queries('filter') ?? [])));
+  app.post('/entity-facets', async (c) => {
+    const body = await readJson<{ facets?: string[]; query?: unknown }>(c);
+    return c.json(facets(body.facets ?? [], queryToFilters(body.query)));
+  });
+
+  app.post('/refresh', async (c) => {
+    const actor = await auth.requireWriter(c);
+    const body = await readJson<{ entityRef?: string }>(c);
+    const result = await catalog.ingest();
+    await catalog.store.audit(actor.id, 'catalog.refresh', body.entityRef ?? '*', { upserted: result.upserted.length });
+    return c.body(null, 200);
+  });
+
+  app.post('/validate-entity', async (c) => {
+    const body = await readJson<{ entity?: unknown; location?: string }>(c);
+    const problems = await validateEntity(body.entity);
+    if (problems.length === 0) {
+      const known = view().refs;
+      problems.push(
+        ...checkReferences(body.entity as Entity, known, (raw) => closestRefs(raw, known, 3)).map((p) => ({
+          path: p.path,
+          message: p.message,
+        })),
+      );
+    }
+    if (problems.length === 0) return c.body(null, 200);
+    return c.json({ errors: problems.map((p) => ({ name: 'InputError', message: p.message, path: p.path.join('.') })) }, 400);
+  });
+
+  // Locations: the registered roots. Only file locations inside the catalogue's roots are accepted.
+  app.get('/locations', async (c) => c.json((await catalog.store.locations()).map((data) => ({ data }))));
+  app.get('/locations/:id', async (c) => {
+    const loc = (await catalog.store.locations()).find((l) => l.id === c.req.param('id'));
+    if (!loc) throw new NotFoundError(`No location with id "${c.req.param('id')}"`);
+    return c.json(loc);
+  });
+  app.get('/locations/by-entity/:kind/:namespace/:name', async (c) => {
+    const entity = byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'));
+    const target = entity.metadata.annotations?.['backstage.io/managed-by-location'] ?? '';
+    const [type, ...rest] = target.split(':');
+    const t = rest.join(':');
+    return c.json({ id: locationId(type, t), type, target: t, entityRef: locationRef(type, t) });
+  });
+  app.post('/locations', async (c) => {
+    const actor = await auth.requireWriter(c);
+    const body = await readJson<{ type?: unknown; target?: unknown }>(c);
+    const keys = Object.keys(body ?? {});
+    if (typeof body.type !== 'string' || typeof body.target !== 'string' || keys.some((k) => k !== 'type' && k !== 'target')) {
+      throw new InputError('Body must be exactly {"type": "file", "target": "<path to a catalog-info.yaml>"}');
+    }
+    if (body.type !== 'file') throw new InputError(`Location type "${body.type}" is not supported; use "file"`);
+    const abs = path.resolve(body.target.replace(/^file:/, ''));
+    const real = await import('node:fs/promises').then((fs) => fs.realpath(abs)).catch(() => undefined);
+    if (!real) throw new InputError(`Location target "${body.target}" does not exist`);
+    const roots = catalog.roots;
+    if (!roots.some((r) => real === r || real.startsWith(r + path.sep))) {
+      throw new InputError(`Location target "${body.target}" is outside the catalogue's roots (${roots.join(', ')})`);
+    }
+    const dryRun = c.req.query('dryRun') === 'true';
+    const existing = (await catalog.store.locations()).find((l) => l.target === real);
+    if (existing && c.req.query('onConflict') !== 'refresh' && !dryRun) {
+      throw new ConflictError(`Location ${real} is already registered (id ${existing.id})`);
+    }
+    const location = existing ?? { id: locationId('file', real), type: 'file', target: real, entityRef: locationRef('file', real) };
+    if (!existing && !dryRun) await catalog.store.addLocation(location);
+    if (!dryRun) {
+      await catalog.ingest();
+      await catalog.store.audit(actor.id, 'catalog.location.add', real);
+    }
+    const entities = view()
+      .all()
+      .filter((e) => {
+        const loc = e.metadata.annotations?.['backstage.io/managed-by-location']?.replace(/^file:/, '') ?? '';
+        return loc === real || loc.startsWith(real.endsWith('.yaml') ? `${real}\u0000` : real + path.sep);
+      });
+    return c.json({ location, entities, ...(existing ? { exists: true } : {}) }, 201);
+  });
+  app.delete('/locations/:id', async (c) => {
+    const actor = await auth.requireWriter(c);
+    if (!(await catalog.store.removeLocation(c.req.param('id')))) {
+      throw new NotFoundError(`No location with id "${c.req.param('id')}"`);
+    }
+    await catalog.store.audit(actor.id, 'catalog.location.remove', c.req.param('id'));
+    return c.body(null, 204);
+  });
+
+  return app;
+}
+
+function intParam(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`"${name}" must be an integer ≥ ${min} but was "${raw}"`);
+  return n;
+}
+
+function decodeAfter(after: string): number {
+  const n = Number(Buffer.from(after, 'base64url').toString('utf8'));
+  if (!Number.isInteger(n) || n < 0) throw new InputError('Invalid "after" cursor: pass back the one from the Link header');
+  return n;
+}
+
+export function locationId(type: string, target: string): string {
+  return createHash('sha1').update(`${type}:${target}`).digest('hex').slice(0, 32);
+}
+
+function locationRef(type: string, target: string): string {
+  return `location:default/generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
+}
+
+/** The POST predicate language, reduced to filter sets where it maps exactly ($all, $any, plain keys). */
+function queryToFilters(query: unknown): string[] {
+  if (query === undefined || query === null) return [];
+  const toSet = (q: Record<string, unknown>): string => {
+    return Object.entries(q)
+      .flatMap(([k, v]) => {
+        if (k.startsWith('$')) throw new InputError(`Query operator "${k}" is only supported at the top level as $all or $any`);
+        if (v && typeof v === 'object' && !Array.isArray(v)) {
+          const o = v as Record<string, unknown>;
+          if ('$exists' in o) return o.$exists ? [k] : [];
+          if ('$in' in o && Array.isArray(o.$in)) return o.$in.map((x) => `${k}=${String(x)}`);
+          throw new InputError(`Query on "${k}" uses an unsupported operator; use a value, $in or $exists`);
+        }
+        return (Array.isArray(v) ? v : [v]).map((x) => `${k}=${String(x)}`);
+      })
+      .join(',');
+  };
+  const q = query as Record<string, unknown>;
+  if (Array.isArray(q.$any)) return (q.$any as Record<string, unknown>[]).map(toSet);
+  if (Array.isArray(q.$all)) return [(q.$all as Record<string, unknown>[]).map(toSet).join(',')];
+  return [toSet(q)];
+}

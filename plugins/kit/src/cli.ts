@@ -1,0 +1,38 @@
+/** Terminal helpers shared by plugins' CLI commands. */
+
+/** Exit codes of the `portal` CLI: 0 ok, 1 error, 2 usage. */
+export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+
+/** A usage error: wrong arguments. The CLI prints it with the command's help hint and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Columns aligned with spaces; long cells are cut with an ellipsis so rows stay on one line. */
+export function formatTable(headers: string[], rows: (string | number | undefined)[][], maxWidth = 48): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '' : String(c))))].map((r) =>
+    r.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)),
+  );
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r, ri) => {
+      const line = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+      return ri === 0 ? `${line}\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Short form of a canonical ref for people: `component:default/x` → `x`, `group:default/y` → `group:y`. */
+export function shortRef(ref: string | undefined): string {
+  if (!ref) return '';
+  const m = /^([^:]+):default\/(.+)$/.exec(ref);
+  if (!m) return ref;
+  return m[1] === 'component' ? m[2] : `${m[1]}:${m[2]}`;
+}

@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import { errorEnvelope, NotFoundError } from './errors.ts';
+
+/**
+ * A Hono app with the portal's error handling: every thrown PortalError becomes its status and the
+ * Backstage error envelope; anything else is a 500 with a message (never a stack trace).
+ */
+export function createApp(): Hono {
+  const app = new Hono();
+  app.onError((err, c) => {
+    const env = errorEnvelope(err, c.req.method, new URL(c.req.url).pathname);
+    if (env.response.statusCode >= 500) process.stderr.write(`${c.req.method} ${c.req.url}: ${err.stack ?? err.message}\n`);
+    return c.json(env, env.response.statusCode as 400);
+  });
+  app.notFound((c) => {
+    const env = errorEnvelope(
+      new NotFoundError(`No route ${c.req.method} ${new URL(c.req.url).pathname}`),
+      c.req.method,
+      new URL(c.req.url).pathname,
+    );
+    return c.json(env, 404);
+  });
+  return app;
+}

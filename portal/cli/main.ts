@@ -1,0 +1,40 @@
+import { registerCatalogCommands } from '@bank/plugin-catalog';
+import type { CatalogService } from '@bank/plugin-catalog';
+import { EXIT } from '@bank/plugin-kit';
+import { Command, CommanderError } from 'commander';
+import { databaseUrl, openCatalog } from '../server/runtime.ts';
+import { registerPortalCommands } from './portal-commands.ts';
+
+const program = new Command('portal')
+  .description("The bank's developer portal: service catalogue, dependency graph, call paths and scaffolder")
+  .option('--db <url>', 'database: file:path.db (SQLite, default data/portal.db) or postgres://…; or set DATABASE_URL')
+  .showHelpAfterError('(run portal --help for usage)')
+  .exitOverride();
+
+let catalog: Promise<CatalogService> | undefined;
+const open = () => {
+  catalog ??= openCatalog(databaseUrl(program.opts<{ db?: string }>().db));
+  return catalog;
+};
+
+registerCatalogCommands(program, open);
+await registerPortalCommands(program, open);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    const e = err as Error & { suggestions?: string[] };
+    process.stderr.write(`portal: ${e.message}\n`);
+    if (process.env.PORTAL_DEBUG) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = EXIT.error;
+  }
+}
+if (!program.commands.some((c) => c.name() === program.args[0] && ['serve', 'start'].includes(c.name()))) {
+  const service = catalog ? await catalog.catch(() => undefined) : undefined;
+  await service?.store.close();
+  // pg pools and file watchers must not keep a finished command alive.
+  process.exit(process.exitCode ?? 0);
+}

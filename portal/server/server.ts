@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import type { CatalogService } from '@bank/plugin-catalog';
+import { createApp } from '@bank/plugin-kit';
+import { PortalAuth } from './auth.ts';
+import { mountPlugins, type PortalContext } from './plugins.ts';
+import { REPO_ROOT } from './runtime.ts';
+import { fallbackPage } from './fallback.ts';
+
+export interface ServeOptions {
+  catalog: CatalogService;
+  host?: string;
+  port?: number;
+  /** Serve the Next.js UI (needs `next build`); default: when portal/.next exists. */
+  ui?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  context: PortalContext;
+  close(): Promise<void>;
+}
+
+type NextFactory = (o: { dev: boolean; dir: string; hostname: string; port: number }) => {
+  prepare(): Promise<void>;
+  getRequestHandler(): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+};
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * One process, one port: the API (Hono, mounted per plugin at /api/<id>) and the Next.js UI. Listens on
+ * 127.0.0.1 unless told otherwise.
+ */
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const loopback = LOOPBACK.has(host);
+  const auth = new PortalAuth(opts.catalog.store, opts.catalog);
+  await opts.catalog.view();
+  const context: PortalContext = { catalog: opts.catalog, auth };
+  const api = createApp();
+  api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
+  api.route('/api/auth', auth.router({ loopback }));
+  await mountPlugins(api, context);
+  const apiListener = getRequestListener(api.fetch);
+
+  let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
+  const portalDir = path.join(REPO_ROOT, 'portal');
+  const wantUi = opts.ui ?? existsSync(path.join(portalDir, '.next', 'BUILD_ID'));
+  if (wantUi) {
+    // next is CommonJS: depending on the loader its factory is `default` or `default.default`.
+    const mod = (await import('next')) as unknown as { default: NextFactory & { default?: NextFactory } };
+    const next: NextFactory = mod.default.default ?? mod.default;
+    const app = next({ dev: false, dir: portalDir, hostname: host, port: opts.port ?? 0 });
+    await app.prepare();
+    const handle = app.getRequestHandler();
+    nextHandler = (req, res) => handle(req, res);
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/api/') || url.startsWith('/v1/') || url === '/healthz' || !nextHandler) {
+      if (!nextHandler && (url === '/' || url.startsWith('/?'))) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(fallbackPage(opts.catalog.loaded));
+        return;
+      }
+      apiListener(req, res);
+      return;
+    }
+    nextHandler(req, res).catch((err: Error) => {
+      process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end('Internal error');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 7007, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shownHost}:${addr.port}`,
+    context,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
