@@ -1,0 +1,109 @@
+-- CreateTable
+CREATE TABLE "Entity" (
+    "ref" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "namespace" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "uid" TEXT NOT NULL,
+    "etag" TEXT NOT NULL,
+    "body" TEXT NOT NULL,
+    "sourceFile" TEXT,
+    "line" INTEGER,
+    "stale" BOOLEAN NOT NULL DEFAULT false,
+    "staleReason" TEXT,
+    "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Entity_pkey" PRIMARY KEY ("ref")
+);
+
+-- CreateTable
+CREATE TABLE "Relation" (
+    "sourceRef" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "targetRef" TEXT NOT NULL,
+
+    CONSTRAINT "Relation_pkey" PRIMARY KEY ("sourceRef","type","targetRef")
+);
+
+-- CreateTable
+CREATE TABLE "SourceFile" (
+    "path" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
+    "entityRefs" TEXT NOT NULL,
+    "ok" BOOLEAN NOT NULL,
+    "ingestedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "SourceFile_pkey" PRIMARY KEY ("path")
+);
+
+-- CreateTable
+CREATE TABLE "IngestError" (
+    "id" SERIAL NOT NULL,
+    "file" TEXT NOT NULL,
+    "line" INTEGER NOT NULL,
+    "column" INTEGER NOT NULL,
+    "entityRef" TEXT,
+    "message" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "IngestError_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Location" (
+    "id" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "target" TEXT NOT NULL,
+    "entityRef" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Location_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "AuditEvent" (
+    "id" SERIAL NOT NULL,
+    "at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "actor" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "target" TEXT NOT NULL,
+    "details" TEXT,
+
+    CONSTRAINT "AuditEvent_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ApiToken" (
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
+    "createdBy" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "revokedAt" TIMESTAMP(3),
+
+    CONSTRAINT "ApiToken_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Entity_uid_key" ON "Entity"("uid");
+
+-- CreateIndex
+CREATE INDEX "Entity_kind_idx" ON "Entity"("kind");
+
+-- CreateIndex
+CREATE INDEX "Entity_sourceFile_idx" ON "Entity"("sourceFile");
+
+-- CreateIndex
+CREATE INDEX "Relation_targetRef_idx" ON "Relation"("targetRef");
+
+-- CreateIndex
+CREATE INDEX "IngestError_file_idx" ON "IngestError"("file");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Location_target_key" ON "Location"("target");
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_at_idx" ON "AuditEvent"("at");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ApiToken_hash_key" ON "ApiToken"("hash");
