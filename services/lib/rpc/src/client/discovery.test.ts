@@ -5,7 +5,7 @@ import { delay, rpcServer } from '../testing.ts';
 import { createClient } from './client.ts';
 import { DnsResolver, parseDiscovery, resolverFor, StaticResolver } from './discovery.ts';
 
-const cleanup: Array<() => Promise<unknown> | void> = [];
+const cleanup: Array<() => unknown> = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
@@ -47,8 +47,7 @@ test('DNS is re-resolved periodically and the client follows the new endpoint se
     () => b.stop(100),
   );
   let answer = ['127.0.0.1'];
-  const ports = new Map([[a.port, 'a']]);
-  void ports;
+
   const resolver = new DnsResolver('cards.default.svc.cluster.local', {
     port: a.port,
     refreshMs: 30,
