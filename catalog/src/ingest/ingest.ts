@@ -194,8 +194,10 @@ export class Ingester {
           for (const ref of prior.entityRefs) {
             if (refsInFile.includes(ref) || candidates.has(ref)) continue;
             const last = state.entities.get(ref);
-            if (!last || !badEntityFiles.has(ref)) continue;
-            const reason = badEntityFiles.get(ref) as string;
+            // Kept when its own document is invalid, or when the file could not be read as a whole.
+            const fileBroken = parsed.problems.length > 0;
+            if (!last || (!badEntityFiles.has(ref) && !fileBroken)) continue;
+            const reason = badEntityFiles.get(ref) ?? parsed.problems[0]?.message ?? 'its file has errors';
             candidates.set(ref, { stored: { ...last, stale: true, staleReason: reason }, file: abs, fresh: true });
             refsInFile.push(ref);
           }

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CatalogStore } from '../store/store.ts';
+import { testDatabases } from '../testing/databases.ts';
+import { component, ORG, removeFile, writeTree } from '../testing/tree.ts';
+import { Ingester } from './ingest.ts';
+
+const baseTree = () =>
+  writeTree({
+    'org/catalog-info.yaml': ORG,
+    'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+    'balance/catalog-info.yaml': component('balance', { dependsOn: ['component:ledger'] }),
+    'account/catalog-info.yaml': component('account', { owner: 'accounts', dependsOn: ['component:ledger', 'component:balance'] }),
+  });
+
+for (const db of testDatabases()) {
+  describe(`ingest on ${db.name}`, { skip: db.skip }, () => {
+    const open = async () => {
+      const store = await CatalogStore.open(await db.create());
+      return { store, ingester: new Ingester(store) };
+    };
+
+    it('indexes a tree with relations in both directions, and a fresh ingester reads them back from the store', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      const result = await ingester.ingest([dir]);
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.counts.component, 3);
+      assert.equal(result.counts.group, 4);
+      assert.equal(result.counts.user, 1);
+      const again = new Ingester(store);
+      const snap = await again.snapshot();
+      const balance = snap.relations.get('component:default/balance') ?? [];
+      assert.ok(balance.some((r) => r.type === 'dependsOn' && r.targetRef === 'component:default/ledger'));
+      assert.ok(balance.some((r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/account'));
+      assert.ok(balance.some((r) => r.type === 'ownedBy' && r.targetRef === 'group:default/ledger'));
+      const ledgerGroup = snap.relations.get('group:default/ledger') ?? [];
+      assert.ok(ledgerGroup.some((r) => r.type === 'ownerOf' && r.targetRef === 'component:default/balance'));
+      assert.ok(ledgerGroup.some((r) => r.type === 'hasMember' && r.targetRef === 'user:default/jane.doe'));
+      assert.ok(ledgerGroup.some((r) => r.type === 'childOf' && r.targetRef === 'group:default/core-banking'));
+      await store.close();
+    });
+
+    it('skips unchanged files by hash and writes only what changed', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      await ingester.ingest([dir]);
+      const second = await ingester.ingest([dir]);
+      assert.equal(second.files.changed, 0);
+      assert.equal(second.upserted.length, 0);
+      writeFileSync(path.join(dir, 'balance/catalog-info.yaml'), component('balance', { dependsOn: ['component:ledger'], tier: '1' }));
+      const third = await ingester.ingest([dir]);
+      assert.equal(third.files.changed, 1);
+      assert.deepEqual(third.upserted, ['component:default/balance']);
+      const snap = await new Ingester(store).snapshot();
+      assert.equal(snap.entities.get('component:default/balance')?.entity.metadata.annotations?.['bank.io/tier'], '1');
+      await store.close();
+    });
+
+    it('keeps the last good version, marked stale, when a file turns bad; fixing it clears the mark', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      await ingester.ingest([dir]);
+      writeFileSync(path.join(dir, 'balance/catalog-info.yaml'), component('balance', { owner: 'nobody' }));
+      const bad = await ingester.ingest([dir]);
+      const err = bad.errors.find((e) => e.entityRef === 'component:default/balance');
+      assert.ok(err, 'an error names the entity');
+      assert.match(err.message, /owner "nobody" does not exist/);
+      assert.equal(err.file, path.join(dir, 'balance/catalog-info.yaml'));
+      assert.equal(err.line, 11);
+      assert.deepEqual(bad.stale, ['component:default/balance']);
+      let snap = await new Ingester(store).snapshot();
+      const kept = snap.entities.get('component:default/balance');
+      assert.equal(kept?.stale, true);
+      assert.equal(kept?.entity.spec?.owner, 'ledger', 'the last good version is what is served');
+      writeFileSync(path.join(dir, 'balance/catalog-info.yaml'), component('balance', { owner: 'accounts' }));
+      const fixed = await ingester.ingest([dir]);
+      assert.deepEqual(fixed.errors, []);
+      snap = await new Ingester(store).snapshot();
+      assert.equal(snap.entities.get('component:default/balance')?.stale, false);
+      assert.equal(snap.entities.get('component:default/balance')?.entity.spec?.owner, 'accounts');
+      await store.close();
+    });
+
+    it('keeps entities of a file that becomes malformed YAML, and removes them when the file is deleted', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      await ingester.ingest([dir]);
+      writeFileSync(path.join(dir, 'ledger/catalog-info.yaml'), 'kind: Component\nmetadata: {name: ledger\n');
+      const bad = await ingester.ingest([dir]);
+      assert.ok(bad.errors.some((e) => /Malformed YAML/.test(e.message) && e.file.endsWith('ledger/catalog-info.yaml')));
+      assert.ok((await ingester.snapshot()).entities.has('component:default/ledger'), 'ledger is still served');
+      removeFile(dir, 'ledger/catalog-info.yaml');
+      const gone = await ingester.ingest([dir]);
+      assert.ok(gone.removed.includes('component:default/ledger'));
+      // balance and account depend on ledger: their ref errors are reported, they keep their last good version.
+      assert.ok(gone.errors.some((e) => e.entityRef === 'component:default/balance' && /component:ledger/.test(e.message)));
+      await store.close();
+    });
+
+    it('reports the same entity defined in two files and keeps the first', async () => {
+      const dir = baseTree();
+      writeTree({ 'zz/catalog-info.yaml': component('ledger', { owner: 'accounts' }) }, dir);
+      const { store, ingester } = await open();
+      const r = await ingester.ingest([dir]);
+      const dup = r.errors.find((e) => /already defined in/.test(e.message));
+      assert.ok(dup);
+      assert.ok(dup.file.endsWith('zz/catalog-info.yaml'));
+      assert.equal((await ingester.snapshot()).entities.get('component:default/ledger')?.entity.spec?.owner, 'ledger');
+      await store.close();
+    });
+
+    it('refuses Locations outside the tree, through symlinks, and in cycles, and still ingests the rest', async () => {
+      const outside = writeTree({ 'catalog-info.yaml': component('evil') });
+      const dir = baseTree();
+      symlinkSync(outside, path.join(dir, 'link'));
+      writeTree(
+        {
+          'loc/catalog-info.yaml': [
+            'apiVersion: backstage.io/v1alpha1',
+            'kind: Location',
+            'metadata: {name: roots}',
+            'spec:',
+            '  targets:',
+            `    - ../../${path.basename(outside)}/catalog-info.yaml`,
+            '    - ../link/catalog-info.yaml',
+            '    - ./other.yaml',
+            '',
+          ].join('\n'),
+          'loc/other.yaml': 'apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: back}\nspec:\n  target: ./catalog-info.yaml\n',
+        },
+        dir,
+      );
+      const { store, ingester } = await open();
+      const r = await ingester.ingest([dir]);
+      const messages = r.errors.map((e) => `${path.basename(e.file)}:${e.line}:${e.column} ${e.message}`);
+      assert.ok(messages.some((m) => /catalog-info.yaml:6:7 .*outside the catalogue tree/.test(m)), messages.join('\n'));
+      assert.ok(messages.some((m) => /catalog-info.yaml:7:7 .*symlink.*outside/.test(m)), messages.join('\n'));
+      assert.ok(messages.some((m) => /other.yaml:5:11 .*cycle/.test(m)), messages.join('\n'));
+      assert.equal(r.counts.component, 3);
+      assert.ok(!(await ingester.snapshot()).entities.has('component:default/evil'));
+      await store.close();
+    });
+  });
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MAX_FILE_BYTES, parseDescriptor } from './parse.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('parseDescriptor', () => {
+  it('reads every document of a multi-document file with its position', () => {
+    const r = parseDescriptor(enc('kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata:\n  name: b\n'));
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.documents.length, 2);
+    assert.equal(r.documents[1].position.line, 4);
+    assert.deepEqual(r.documents[1].positionOf(['metadata', 'name']), { line: 6, column: 9 });
+  });
+
+  it('reports malformed YAML with line and column, and keeps the good documents of the file', () => {
+    const r = parseDescriptor(enc('kind: A\nmetadata: {name: a}\n---\nkind: B\nmetadata: {name: b\n'));
+    assert.equal(r.documents.length, 1);
+    assert.equal(r.problems.length > 0, true);
+    assert.match(r.problems[0].message, /^Malformed YAML/);
+    assert.equal(r.problems[0].line >= 5, true);
+  });
+
+  it('refuses an alias bomb without expanding it', () => {
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+      'f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+    ].join('\n');
+    const r = parseDescriptor(enc(bomb));
+    assert.equal(r.documents.length, 0);
+    assert.match(r.problems[0].message, /alias bomb/);
+    assert.equal(r.problems[0].line, 1);
+  });
+
+  it('refuses a file of many MB before parsing it', () => {
+    const big = new Uint8Array(MAX_FILE_BYTES + 1).fill(0x20);
+    const r = parseDescriptor(big);
+    assert.equal(r.documents.length, 0);
+    assert.match(r.problems[0].message, /limited to 2 MB/);
+  });
+
+  it('points at the first byte that is not UTF-8', () => {
+    const bytes = new Uint8Array([...enc('kind: A\nmetadata:\n  name: x'), 0xff, 0xfe, ...enc('\n')]);
+    const r = parseDescriptor(bytes);
+    assert.deepEqual(r.problems, [{ line: 3, column: 10, message: 'File is not valid UTF-8 text; save it as UTF-8' }]);
+  });
+
+  for (const key of ['__proto__', 'constructor', 'prototype']) {
+    it(`refuses a "${key}" key with its position`, () => {
+      const r = parseDescriptor(enc(`kind: Component\nmetadata:\n  name: x\n  ${key}:\n    polluted: true\n`));
+      assert.equal(r.documents.length, 0);
+      assert.equal(r.problems[0].line, 4);
+      assert.equal(r.problems[0].column, 3);
+      assert.match(r.problems[0].message, new RegExp(`Key "${key}" is not allowed`));
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+  }
+
+  it('refuses duplicate keys', () => {
+    const r = parseDescriptor(enc('kind: A\nkind: B\n'));
+    assert.equal(r.documents.length, 0);
+    assert.equal(r.problems[0].line, 2);
+  });
+});
