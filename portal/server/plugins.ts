@@ -1,10 +1,12 @@
 import type { Auth } from '@bank/plugin-kit';
 import { type CatalogService, createCatalogRouter } from '@bank/plugin-catalog';
 import type { Hono } from 'hono';
+import type { GraphService } from './graph.ts';
 
 /** What the portal hands every plugin. */
 export interface PortalContext {
   catalog: CatalogService;
+  graph: GraphService;
   auth: Auth;
 }
 

@@ -9,6 +9,7 @@ import { PortalAuth } from './auth.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
 import { fallbackPage } from './fallback.ts';
+import { GraphService } from './graph.ts';
 
 export interface ServeOptions {
   catalog: CatalogService;
@@ -40,7 +41,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const loopback = LOOPBACK.has(host);
   const auth = new PortalAuth(opts.catalog.store, opts.catalog);
   await opts.catalog.view();
-  const context: PortalContext = { catalog: opts.catalog, auth };
+  const context: PortalContext = { catalog: opts.catalog, graph: new GraphService(opts.catalog), auth };
   const api = createApp();
   api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
   api.route('/api/auth', auth.router({ loopback }));

@@ -26,6 +26,8 @@ export interface IngestResult {
   /** Refs written (new or changed) and removed by this ingest: what the graph must update. */
   upserted: string[];
   removed: string[];
+  /** Refs whose relations changed (also when only the other side of a relation changed). */
+  relationsChanged: string[];
   /** Refs served from their last good version because their file is bad. */
   stale: string[];
   durationMs: number;
@@ -346,6 +348,7 @@ export class Ingester {
       files: { total: queue.length, changed, skipped, removed: removedFiles.length },
       upserted: upsert.map((e) => e.ref),
       removed,
+      relationsChanged: [...relationChanges.keys()].filter((r) => state.entities.has(r)),
       stale: [...state.entities.values()].filter((e) => e.stale).map((e) => e.ref),
       durationMs: Math.round(performance.now() - started),
     };

@@ -36,7 +36,7 @@ export class CatalogService extends EventEmitter<{ change: [IngestResult, Catalo
 
   async ingest(roots = this.roots, opts: IngestOptions = {}): Promise<IngestResult> {
     const result = await this.ingester.ingest(roots, opts);
-    if (!this.current || result.upserted.length > 0 || result.removed.length > 0) {
+    if (!this.current || result.upserted.length > 0 || result.removed.length > 0 || result.relationsChanged.length > 0) {
       const snap = await this.ingester.snapshot();
       this.current = new CatalogView(snap.entities, snap.relations);
       this.emit('change', result, this.current);

@@ -1,0 +1,27 @@
+import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
+import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
+import type { IngestResult } from '@bank/catalog';
+
+/**
+ * The in-memory graph index, built from the catalogue at start and updated incrementally after each
+ * ingest (only the changed entities and those whose relations changed). Updates are synchronous, so a
+ * query (also synchronous) sees the graph before or after an ingest, never half of one.
+ */
+export class GraphService {
+  private index: GraphIndex;
+
+  constructor(catalog: CatalogService) {
+    this.index = buildGraphIndex(catalog.loaded.all());
+    catalog.on('change', (result, view) => this.apply(result, view));
+  }
+
+  get current(): GraphIndex {
+    return this.index;
+  }
+
+  private apply(result: IngestResult, view: CatalogView): void {
+    const refs = new Set([...result.upserted, ...result.relationsChanged]);
+    const upserted = [...refs].map((r) => view.byRef.get(r)).filter((e) => e !== undefined);
+    applyChanges(this.index, { upserted, removed: result.removed });
+  }
+}
