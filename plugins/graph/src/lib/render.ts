@@ -1,0 +1,141 @@
+import type {
+  CyclesResult,
+  ImpactResult,
+  NeighbourhoodResult,
+  NodeCard,
+  OwnershipResult,
+  PathsResult,
+} from '@bank/graph';
+import { formatTable, shortRef } from '@bank/plugin-kit';
+
+const team = (ref: string | null) => (ref ? shortRef(ref).replace(/^group:/, '') : '—');
+const tier = (t: number | null) => (t === null ? 'tier ?' : `tier ${t}`);
+
+function hopLine(i: number, hop: NodeCard, width: number): string {
+  const owner = hop.owner
+    ? `${team(hop.owner)}${hop.collective ? ` (${team(hop.collective)})` : ''}`
+    : 'no owner';
+  const parts = [
+    `${String(i + 1).padStart(2)}  ${shortRef(hop.ref).padEnd(width)}`,
+    tier(hop.tier),
+    `owner ${owner}`,
+    `on-call ${hop.oncall ?? '—'}`,
+  ];
+  if (hop.missing) parts.push('(not in the catalogue)');
+  return parts.join('  ');
+}
+
+/** A path drawn hop by hop: name, tier, owner squad (collective), on-call; the edge kinds between hops. */
+export function renderPaths(r: PathsResult): string {
+  const lines = [
+    `${shortRef(r.from)} → ${shortRef(r.to)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'} (k=${r.k}, maxHops=${r.maxHops}, via ${r.via})`,
+  ];
+  if (r.unreachable) {
+    const u = r.unreachable;
+    lines.push(`no path: ${u.message}`);
+    lines.push(
+      `  ${shortRef(r.from)} reaches ${u.fromReaches.count}${u.fromReaches.sample.length ? `: ${u.fromReaches.sample.map(shortRef).join(', ')}${u.fromReaches.count > u.fromReaches.sample.length ? ', …' : ''}` : ''}`,
+    );
+    lines.push(
+      `  ${u.reachesTo.count} reach ${shortRef(r.to)}${u.reachesTo.sample.length ? `: ${u.reachesTo.sample.map(shortRef).join(', ')}${u.reachesTo.count > u.reachesTo.sample.length ? ', …' : ''}` : ''}`,
+    );
+  }
+  r.paths.forEach((p, n) => {
+    const width = Math.max(...p.hops.map((h) => shortRef(h.ref).length));
+    lines.push('', `path ${n + 1} · ${p.length} hop${p.length === 1 ? '' : 's'}`);
+    p.hops.forEach((hop, i) => {
+      lines.push(hopLine(i, hop, width));
+      const edge = p.edges[i];
+      if (edge) {
+        const how =
+          [...edge.kinds, ...(edge.apis ?? []).map((a) => `via ${shortRef(a)}`)].join(', ') || 'observed';
+        lines.push(`      ↓ ${how}${edge.sources.includes('observed') ? ' [observed]' : ''}`);
+      }
+    });
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderImpact(r: ImpactResult): string {
+  const tier1 = r.dependents.filter((d) => d.tier === 1).length;
+  const lines = [
+    `blast radius of ${shortRef(r.ref)}: ${r.total} dependent${r.total === 1 ? '' : 's'}, ${tier1} tier-1${r.depth ? ` (depth ≤ ${r.depth})` : ''}`,
+  ];
+  if (r.origins.length > 1 || r.origins[0] !== r.ref)
+    lines.push(`starting from ${r.origins.map(shortRef).join(', ')}`);
+  if (r.total > 0) {
+    lines.push(
+      '',
+      formatTable(
+        ['tier', 'depth', 'service', 'owner', 'on-call', 'through'],
+        r.dependents.map((d) => [
+          d.tier ?? '?',
+          d.depth,
+          shortRef(d.ref),
+          team(d.owner),
+          d.oncall ?? '—',
+          shortRef(d.through),
+        ]),
+      ),
+      '',
+      formatTable(
+        ['squad', 'services', 'tier-1', 'nearest'],
+        r.bySquad.map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0, s.nearest]),
+      ),
+      '',
+      formatTable(
+        ['collective', 'services', 'tier-1'],
+        r.byCollective.map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0]),
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderCycles(r: CyclesResult): string {
+  if (r.cycles.length === 0 && r.selfLoops.length === 0) return `no call cycles (via ${r.via})\n`;
+  const lines = [`${r.cycles.length} call cycle${r.cycles.length === 1 ? '' : 's'} (via ${r.via})`];
+  r.cycles.forEach((c, i) => {
+    lines.push(
+      `${i + 1}. ${c.size} services: ${c.members.map((m) => `${shortRef(m.ref)} (${team(m.owner)})`).join(', ')}`,
+    );
+  });
+  if (r.selfLoops.length > 0) lines.push(`calling themselves: ${r.selfLoops.map(shortRef).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderOwnership(r: OwnershipResult): string {
+  const tiers = (b: Record<string, number>) => ['1', '2', '3', '4'].map((t) => b[t] ?? 0).join('/');
+  const lines = [
+    formatTable(
+      ['collective', 'squads', 'services', 'tiers 1/2/3/4', 'people'],
+      r.collectives.map((c) => [team(c.ref), c.squads, c.services, tiers(c.byTier), c.members]),
+    ),
+    '',
+    formatTable(
+      ['squad', 'collective', 'services', 'tiers 1/2/3/4', 'people'],
+      r.squads.map((s) => [team(s.ref), team(s.collective), s.services, tiers(s.byTier), s.members]),
+    ),
+    '',
+    `orphans: ${r.orphans.length}`,
+  ];
+  for (const o of r.orphans)
+    lines.push(`  ${shortRef(o.ref)}  ${tier(o.tier)}  ${o.reason}${o.owner ? ` (${team(o.owner)})` : ''}`);
+  lines.push('', `tier inversions (tier 1 calling tier 3/4): ${r.tierInversions.length}`);
+  for (const t of r.tierInversions)
+    lines.push(`  ${shortRef(t.from)} (tier 1) → ${shortRef(t.to)} (tier ${t.toTier}, ${team(t.toOwner)})`);
+  lines.push('', 'squad coupling (call edges between squads, top 20):');
+  for (const c of r.coupling.slice(0, 20))
+    lines.push(`  ${String(c.calls).padStart(4)}  ${team(c.from)} → ${team(c.to)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderNeighbourhood(r: NeighbourhoodResult): string {
+  const lines = [
+    `around ${shortRef(r.ref)} (${r.graph}, depth ${r.depth}, ${r.direction}): ${r.nodes.length} nodes, ${r.edges.length} edges` +
+      (r.hiddenNodes || r.hiddenEdges ? `; ${r.hiddenNodes} nodes and ${r.hiddenEdges} edges hidden` : ''),
+  ];
+  for (const n of r.nodes)
+    lines.push(`  ${'  '.repeat(n.distance)}${shortRef(n.ref)}  ${tier(n.tier)}  ${team(n.owner)}`);
+  return `${lines.join('\n')}\n`;
+}

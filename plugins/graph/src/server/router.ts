@@ -1,0 +1,58 @@
+import { EXPORT_FORMATS, type ExportFormat, exportGraph, type GraphIndex } from '@bank/graph';
+import { errorEnvelope, InputError } from '@bank/plugin-kit';
+import { Hono } from 'hono';
+import { toPortalError } from '../lib/errors.ts';
+import { runCycles, runImpact, runNeighbourhood, runOwnership, runPaths } from '../lib/queries.ts';
+
+export interface GraphRouterDeps {
+  /** The current index. Each request takes it once and queries it synchronously: a consistent snapshot. */
+  getIndex: () => GraphIndex;
+}
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  cypher: 'text/plain; charset=utf-8',
+  graphml: 'application/graphml+xml; charset=utf-8',
+  dot: 'text/vnd.graphviz; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+/**
+ * The graph's read API, mounted by the portal at /api/graph: paths, impact, neighbourhood, cycles,
+ * ownership and export. Answers are the same JSON the CLI prints with --json.
+ */
+export function createGraphRouter(deps: GraphRouterDeps): Hono {
+  const app = new Hono();
+  app.onError((err, c) => {
+    const env = errorEnvelope(toPortalError(err), c.req.method, new URL(c.req.url).pathname);
+    if (env.response.statusCode >= 500 && env.response.statusCode !== 503) {
+      process.stderr.write(`${c.req.method} ${c.req.url}: ${err.stack ?? err.message}\n`);
+    }
+    return c.json(env, env.response.statusCode as 400);
+  });
+  app.get('/paths', (c) => c.json(runPaths(deps.getIndex(), c.req.query())));
+  app.get('/impact', (c) => c.json(runImpact(deps.getIndex(), c.req.query())));
+  app.get('/neighbourhood', (c) => c.json(runNeighbourhood(deps.getIndex(), c.req.query())));
+  app.get('/cycles', (c) => c.json(runCycles(deps.getIndex(), c.req.query())));
+  app.get('/ownership', (c) => c.json(runOwnership(deps.getIndex(), c.req.query())));
+  app.get('/export', (c) => {
+    const format = c.req.query('format') ?? 'json';
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new InputError(
+        `export: format must be one of ${EXPORT_FORMATS.join(', ')} (got ${JSON.stringify(format)})`,
+        {
+          field: 'format',
+          allowed: EXPORT_FORMATS,
+        },
+      );
+    }
+    const scope = c.req.query('scope');
+    if (scope !== undefined && scope !== 'all' && scope !== 'calls') {
+      throw new InputError(`export: scope must be one of all, calls (got ${JSON.stringify(scope)})`, {
+        field: 'scope',
+      });
+    }
+    const body = exportGraph(deps.getIndex(), { format: format as ExportFormat, scope });
+    return c.body(body, 200, { 'content-type': CONTENT_TYPES[format as ExportFormat] });
+  });
+  return app;
+}
