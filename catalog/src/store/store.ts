@@ -78,11 +78,33 @@ export class CatalogStore {
 
   /** Open the store at `url`, applying any pending migrations first. */
   static async open(url: string, opts: { migrate?: boolean } = {}): Promise<CatalogStore> {
-    if (opts.migrate !== false) {
+    const store = new CatalogStore(url);
+    if (opts.migrate !== false && !(await store.migrationsApplied())) {
+      // The schema engine takes its own connection and needs the database to itself.
+      await store.sql.close();
       const { migrateDeploy } = await import('./migrate/index.ts');
       await migrateDeploy(url);
+      store.sql = openDriver(url);
     }
-    return new CatalogStore(url);
+    return store;
+  }
+
+  /**
+   * True when every migration in catalog/prisma/<provider>/migrations is recorded as finished: then start-up
+   * skips the schema engine (it costs about a second). Anything else goes through `migrateDeploy`.
+   */
+  private async migrationsApplied(): Promise<boolean> {
+    const { migrationNames, pathsFor } = await import('./migrate/migrations.ts');
+    const wanted = migrationNames(pathsFor(this.provider).migrationsDir);
+    try {
+      const rows = await this.sql.query<{ migration_name: string }>(
+        'SELECT "migration_name" FROM "_prisma_migrations" WHERE "finished_at" IS NOT NULL AND "rolled_back_at" IS NULL',
+      );
+      const applied = new Set(rows.map((r) => r.migration_name));
+      return wanted.every((name) => applied.has(name));
+    } catch {
+      return false; // no migrations table yet: a fresh database
+    }
   }
 
   async load(): Promise<CatalogSnapshot> {
