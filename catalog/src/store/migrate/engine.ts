@@ -21,9 +21,14 @@ function loadGlue(): Promise<Glue> {
     const glue = (await import(glueUrl)) as Glue;
     const bytes = await readFile(new URL('./schema_engine_bg.wasm', glueUrl));
     // The glue exports every import the wasm module needs, under the module name it was built with.
-    const { instance } = await WebAssembly.instantiate(bytes, {
-      './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
-    });
+    const imports: WebAssembly.ModuleImports = { ...(glue as unknown as WebAssembly.ModuleImports) };
+    // The engine arms 10 s timers (e.g. around PostgreSQL's advisory lock) that it never clears: with a
+    // plain setTimeout the process would linger ~10 s after every PG command. Unref'd, they still fire
+    // while the process is busy but never keep it alive.
+    for (const name of Object.keys(imports).filter((n) => n.startsWith('__wbg_setTimeout_'))) {
+      imports[name] = (fn: () => void, ms: number) => setTimeout(fn, ms >>> 0).unref();
+    }
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
