@@ -2,7 +2,6 @@ import type { CatalogService } from '@bank/plugin-catalog';
 import { ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
 import { UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
-import { startServer } from '../server/server.ts';
 
 /** serve and start: the web server (API + UI), with the file watcher keeping the catalogue current. */
 export async function registerPortalCommands(program: Command, open: () => Promise<CatalogService>): Promise<void> {
@@ -18,6 +17,7 @@ export async function registerPortalCommands(program: Command, open: () => Promi
           .join(', ')} in ${result.durationMs} ms; ${result.errors.length} errors (portal errors)\n`,
       );
     }
+    const { startServer } = await import('../server/server.ts');
     const server = await startServer({ catalog, host: opts.host ?? process.env.HOST, port });
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
     process.stdout.write(`portal listening on ${server.url}\n`);

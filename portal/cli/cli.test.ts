@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
+const db = () => `file:${path.join(mkdtempSync(path.join(tmpdir(), 'cli-')), 'p.db')}`;
+// Without NODE_TEST_CONTEXT: a child that inherits it reports to the test runner instead of printing.
+const cleanEnv = () => {
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+};
+const portal = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...cleanEnv(), ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe('portal CLI', () => {
+  const tree = writeTree({
+    'org/catalog-info.yaml': ORG,
+    'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+    'balance/catalog-info.yaml': component('balance', { dependsOn: ['component:ledger'] }),
+  });
+
+  it('ingest --json prints counts and errors, exit 0 when clean; get/list/owners read it back', () => {
+    const url = db();
+    const r = portal(['--db', url, 'ingest', tree, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { counts: Record<string, number>; errors: unknown[] };
+    assert.deepEqual(out.counts, { component: 2, group: 4, user: 1 });
+    assert.deepEqual(out.errors, []);
+    const get = JSON.parse(portal(['--db', url, 'get', 'balance', '--json']).stdout) as { relations: { type: string; targetRef: string }[] };
+    assert.ok(get.relations.some((x) => x.type === 'dependsOn' && x.targetRef === 'component:default/ledger'));
+    const human = portal(['--db', url, 'get', 'balance']);
+    assert.match(human.stdout, /owner\s+group:ledger \(group:core-banking\)/);
+    const list = JSON.parse(portal(['--db', url, 'list', '--kind', 'component', '--tier', '1', '--json']).stdout) as { metadata: { name: string } }[];
+    assert.deepEqual(list.map((e) => e.metadata.name), ['ledger']);
+    const owners = JSON.parse(portal(['--db', url, 'owners', '--json']).stdout) as { group: string; services: number }[];
+    assert.deepEqual(owners[0], { group: 'group:default/ledger', title: 'group:default/ledger', collective: 'group:default/core-banking', services: 2, entities: 2 });
+  });
+
+  it('reports errors with file:line:column, exits 1, and `errors` lists them afterwards', () => {
+    const bad = writeTree({ 'org/catalog-info.yaml': ORG, 'x/catalog-info.yaml': component('x', { owner: 'ledgr' }) });
+    const url = db();
+    const r = portal(['--db', url, 'ingest', bad, '--json']);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as { errors: { file: string; line: number; column: number; entityRef: string; message: string }[] };
+    assert.equal(out.errors.length, 1);
+    assert.equal(out.errors[0].line, 11);
+    assert.equal(out.errors[0].column, 10);
+    assert.equal(out.errors[0].entityRef, 'component:default/x');
+    assert.match(out.errors[0].message, /owner "ledgr" does not exist .*did you mean group:default\/ledger/);
+    const errors = portal(['--db', url, 'errors']);
+    assert.equal(errors.code, 1);
+    assert.match(errors.stdout, /x\/catalog-info.yaml:11:10 {2}component:default\/x: owner "ledgr"/);
+  });
+
+  it('unknown names exit 1 with the closest matches; usage errors exit 2', () => {
+    const url = db();
+    portal(['--db', url, 'ingest', tree]);
+    const r = portal(['--db', url, 'get', 'ledgr']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /No entity named "ledgr". Did you mean: component:default\/ledger, group:default\/ledger/);
+    assert.equal(portal(['--db', url, 'frobnicate']).code, 2);
+    assert.equal(portal(['--db', url, 'get']).code, 2);
+  });
+
+  it('validate checks files without a database and exits 1 on problems', () => {
+    const bad = writeTree({ 'catalog-info.yaml': 'kind: Component\nmetadata: {name: Bad_Name}\n' });
+    const r = portal(['validate', bad, '--json']);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as { valid: boolean; errors: { message: string }[] };
+    assert.equal(out.valid, false);
+    assert.ok(out.errors.length > 0);
+  });
+
+  describe('serve', () => {
+    let child: ChildProcess | undefined;
+    after(() => child?.kill('SIGTERM'));
+
+    it('binds 127.0.0.1 and makes an edited descriptor visible over HTTP without a restart', async () => {
+      const dir = writeTree({
+        'org/catalog-info.yaml': ORG,
+        'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      });
+      const url = db();
+      assert.equal(portal(['--db', url, 'ingest', dir]).code, 0);
+      child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0'], {
+        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: dir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const base = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child?.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child?.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const tier = async () => {
+        const res = await fetch(`${base}/api/catalog/entities/by-name/component/default/ledger`);
+        return ((await res.json()) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['bank.io/tier'];
+      };
+      assert.equal(await tier(), '1');
+      // The watcher is ready shortly after start; write, then poll until the change shows.
+      await new Promise((r) => setTimeout(r, 500));
+      const edited = Date.now();
+      writeFileSync(path.join(dir, 'ledger/catalog-info.yaml'), component('ledger', { tier: '3' }));
+      let seen = await tier();
+      while (seen !== '3' && Date.now() - edited < 20_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = await tier();
+      }
+      assert.equal(seen, '3', 'the edit is served without a restart');
+      process.stdout.write(`# edit visible after ${Date.now() - edited} ms\n`);
+    });
+  });
+});
