@@ -159,7 +159,7 @@ export class RequestContext implements Context {
     const c = new AbortController();
     this.controller = c;
     if (this.ended) {
-      c.abort(this.reason);
+      c.abort(this.reason ?? new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Request cancelled'));
       return c.signal;
     }
     if (this.outer) {
@@ -183,14 +183,17 @@ export class RequestContext implements Context {
   }
 
   /** Cancels the context: downstream calls made with it abort. Idempotent. */
-  cancel(
-    reason: unknown = new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Request cancelled'),
-  ): void {
+  cancel(reason?: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.reason = reason;
     if (this.timer) clearTimeout(this.timer);
-    if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
+    // The error (and its stack) is only built when someone holds the signal: cheap on the hot path.
+    if (this.controller && !this.controller.signal.aborted) {
+      this.controller.abort(
+        reason ?? new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Request cancelled'),
+      );
+    }
   }
 }
 
