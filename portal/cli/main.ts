@@ -1,5 +1,6 @@
 import { registerCatalogCommands } from '@bank/plugin-catalog';
 import type { CatalogService } from '@bank/plugin-catalog';
+import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT } from '@bank/plugin-kit';
 import { Command, CommanderError } from 'commander';
 import { databaseUrl, openCatalog } from '../server/runtime.ts';
@@ -18,6 +19,10 @@ const open = () => {
 };
 
 registerCatalogCommands(program, open);
+registerGraphCommands(program, async () => {
+  const { buildGraphIndex } = await import('@bank/graph');
+  return buildGraphIndex((await (await open()).view()).all());
+});
 await registerPortalCommands(program, open);
 
 try {
