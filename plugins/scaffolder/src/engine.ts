@@ -1,0 +1,306 @@
+/**
+ * The engine: load a template, validate parameters, then run its steps over an in-memory workspace.
+ * A dry-run runs the very same steps with `dryRun: true` (nothing leaves the workspace) and returns the
+ * file tree with contents, the Kubernetes manifests with their validation, and the catalogue diff.
+ * A real run is a transaction: the first failing step undoes every side effect before it, newest first.
+ */
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { isSafeUrl } from '@bank/catalog';
+import { builtinActions, type CatalogDiff } from './actions.ts';
+import { ExpressionError, truthy } from './expr/expression.ts';
+import { renderValue } from './expr/render.ts';
+import { type ManifestReport, parseManifests, validateManifests } from './manifests.ts';
+import { validateParameters } from './parameters.ts';
+import { loadTemplate, loadTemplates, type Template, type TemplateError } from './template.ts';
+import {
+  type Action,
+  type ActionContext,
+  type CatalogPort,
+  type ScaffolderEnv,
+  type TaskActor,
+  type TaskEvent,
+  Transaction,
+} from './types.ts';
+import { Workspace } from './workspace.ts';
+
+export interface ScaffolderOptions {
+  repoRoot: string;
+  catalog: CatalogPort;
+  /** Default `<repoRoot>/templates`. */
+  templatesDir?: string;
+  /** Default `<repoRoot>/services`. */
+  servicesDir?: string;
+  /** Extra actions (e.g. a bank-specific publish); ids must not clash with the built-ins. */
+  actions?: Action[];
+}
+
+export interface FilePreview {
+  path: string;
+  size: number;
+  kind: 'file' | 'symlink';
+  /** Text contents (dry-run only; binary files have none). */
+  content?: string;
+  target?: string;
+}
+
+export interface ScaffoldResult {
+  taskId: string;
+  template: { name: string; version: string };
+  dryRun: boolean;
+  /** Repo-relative directory of the new service (`services/<name>`). */
+  dir?: string;
+  entityRef?: string;
+  /** Paths relative to `dir` (or to the workspace when nothing is published). */
+  files: string[];
+  preview?: FilePreview[];
+  manifests: ManifestReport[];
+  catalogDiff?: CatalogDiff;
+  branch?: string;
+  commitHash?: string;
+  output: {
+    links: { title?: string; url?: string; entityRef?: string; icon?: string }[];
+    text: { title?: string; content?: string }[];
+  };
+  steps: { id: string; name: string; action: string; status: string; ms: number }[];
+  log: string[];
+  durationMs: number;
+}
+
+/** A failed step: names the step and the field; the task was rolled back before this was thrown. */
+export class StepFailedError extends Error {
+  constructor(
+    readonly stepId: string,
+    override readonly cause: Error,
+    readonly rollbackFailures: string[],
+  ) {
+    super(
+      `step "${stepId}" failed: ${cause.message}${rollbackFailures.length ? ` (rollback problems: ${rollbackFailures.join('; ')})` : ''}`,
+    );
+    this.name = 'StepFailedError';
+  }
+  /** The HTTP status of the underlying error (400 input, 409 conflict, …). */
+  get status(): number {
+    return (this.cause as { status?: number }).status ?? 500;
+  }
+}
+
+export interface RunOptions {
+  actor: TaskActor;
+  dryRun?: boolean;
+  taskId?: string;
+  onEvent?: (e: TaskEvent) => void;
+}
+
+export class Scaffolder {
+  readonly env: ScaffolderEnv;
+  readonly actions = new Map<string, Action>();
+
+  constructor(opts: ScaffolderOptions) {
+    const repoRoot = realpathSync(opts.repoRoot);
+    this.env = {
+      repoRoot,
+      templatesDir: opts.templatesDir ?? path.join(repoRoot, 'templates'),
+      servicesDir: opts.servicesDir ?? path.join(repoRoot, 'services'),
+      catalog: opts.catalog,
+    };
+    for (const a of [...builtinActions(), ...(opts.actions ?? [])]) {
+      if (this.actions.has(a.id)) throw new Error(`action ${a.id} is registered twice`);
+      this.actions.set(a.id, a);
+    }
+  }
+
+  private get actionIds(): ReadonlySet<string> {
+    return new Set(this.actions.keys());
+  }
+
+  listTemplates(): { templates: Template[]; errors: TemplateError[] } {
+    return loadTemplates(this.env.templatesDir, this.actionIds);
+  }
+
+  template(name: string): Template {
+    return loadTemplate(this.env.templatesDir, name, this.actionIds);
+  }
+
+  /** Validate parameters against the template and the catalogue (throws ParameterError listing each field). */
+  async parameters(template: Template, raw: unknown): Promise<Record<string, unknown>> {
+    const view = await this.env.catalog.view();
+    return validateParameters(template, raw, { catalog: view, servicesDir: this.env.servicesDir });
+  }
+
+  dryRun(templateName: string, raw: unknown, opts: Omit<RunOptions, 'dryRun'>): Promise<ScaffoldResult> {
+    return this.run(templateName, raw, { ...opts, dryRun: true });
+  }
+
+  async run(templateName: string, raw: unknown, opts: RunOptions): Promise<ScaffoldResult> {
+    const started = performance.now();
+    const template = this.template(templateName);
+    const values = await this.parameters(template, raw);
+    return this.execute(template, values, opts, started);
+  }
+
+  /** Run validated values through the steps. */
+  async execute(
+    template: Template,
+    values: Record<string, unknown>,
+    opts: RunOptions,
+    started = performance.now(),
+  ): Promise<ScaffoldResult> {
+    const dryRun = opts.dryRun === true;
+    const taskId = opts.taskId ?? randomUUID();
+    const now = () => new Date().toISOString();
+    const log: string[] = [];
+    const emit = (e: TaskEvent) => opts.onEvent?.(e);
+    const workspace = new Workspace();
+    const tx = new Transaction();
+    const published = new Map<string, string>();
+    const stepsOut: Record<string, { output: Record<string, unknown> }> = {};
+    const scope: Record<string, unknown> = {
+      parameters: values,
+      steps: stepsOut,
+      user: { ref: opts.actor.id },
+      context: { task: { id: taskId } },
+      template: { name: template.name, version: template.version },
+    };
+    const stepReport: ScaffoldResult['steps'] = [];
+
+    for (const [i, step] of template.steps.entries()) {
+      const field = `spec.steps[${i}]`;
+      const t0 = performance.now();
+      const logLine = (m: string) => {
+        log.push(`[${step.id}] ${m}`);
+        emit({ type: 'log', stepId: step.id, message: m, at: now() });
+      };
+      try {
+        if (step.if !== undefined && !truthy(renderValue(step.if, scope, `${field}.if`))) {
+          stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
+          emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
+          continue;
+        }
+        emit({ type: 'step', stepId: step.id, name: step.name, status: 'processing', at: now() });
+        const action = this.actions.get(step.action);
+        if (!action) throw new ExpressionError(`unknown action "${step.action}"`, `${field}.action`);
+        const output: Record<string, unknown> = {};
+        stepsOut[step.id] = { output };
+        let items: { key: string; value: unknown }[] | undefined;
+        if (step.each !== undefined) {
+          const each = renderValue(step.each, scope, `${field}.each`);
+          if (Array.isArray(each)) items = each.map((value, k) => ({ key: String(k), value }));
+          else if (each && typeof each === 'object')
+            items = Object.entries(each).map(([key, value]) => ({ key, value }));
+          else throw new ExpressionError('must render to a list or a mapping', `${field}.each`);
+        }
+        for (const item of items ?? [undefined]) {
+          const itemScope = item ? { ...scope, each: item } : scope;
+          const input = renderValue(step.input, itemScope, `${field}.input`) as Record<string, unknown>;
+          const ctx: ActionContext = {
+            input,
+            field: `${field}.input`,
+            stepId: step.id,
+            template,
+            workspace,
+            env: this.env,
+            dryRun,
+            taskId,
+            actor: opts.actor,
+            tx,
+            published,
+            log: logLine,
+            output: (k, v) => {
+              if (k === '__proto__' || k === 'constructor' || k === 'prototype')
+                throw new Error(`output "${k}" is not allowed`);
+              output[k] = v;
+            },
+          };
+          await action.handler(ctx);
+        }
+        const ms = Math.round(performance.now() - t0);
+        stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'completed', ms });
+        emit({ type: 'step', stepId: step.id, name: step.name, status: 'completed', at: now(), ms });
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        logLine(`failed: ${e.message}`);
+        emit({ type: 'step', stepId: step.id, name: step.name, status: 'failed', at: now() });
+        const failures = await tx.rollback(logLine);
+        for (const s of stepReport)
+          if (s.status === 'completed')
+            emit({ type: 'step', stepId: s.id, name: s.name, status: 'rolled-back', at: now() });
+        const failed = new StepFailedError(step.id, e, failures);
+        emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
+        throw failed;
+      }
+    }
+
+    // Every manifest in the workspace, validated (whether or not the template has a kubernetes:validate step).
+    const manifestFiles = workspace
+      .list()
+      .filter((f) => f.entry.kind === 'file' && /(^|\/)k8s\/[^/]+\.ya?ml$/.test(f.path))
+      .map((f) => ({ path: f.path, text: (f.entry as { content: Buffer }).content.toString('utf8') }));
+    const { objects, errors } = parseManifests(manifestFiles);
+    const manifests = [...errors, ...(await validateManifests(objects))];
+
+    const find = (key: string): unknown => {
+      for (const s of Object.values(stepsOut)) if (s.output[key] !== undefined) return s.output[key];
+      return undefined;
+    };
+    const renderOutput = () => {
+      const links: ScaffoldResult['output']['links'] = [];
+      for (const [i, l] of (template.output.links ?? []).entries()) {
+        if (l.if !== undefined && !truthy(renderValue(l.if, scope, `spec.output.links[${i}].if`))) continue;
+        const r = renderValue(
+          { title: l.title, url: l.url, entityRef: l.entityRef, icon: l.icon },
+          scope,
+          `spec.output.links[${i}]`,
+        ) as Record<string, string>;
+        if (r.url !== undefined && !isSafeUrl(r.url) && !String(r.url).startsWith('/')) continue;
+        links.push(r);
+      }
+      const text: ScaffoldResult['output']['text'] = [];
+      for (const [i, t] of (template.output.text ?? []).entries()) {
+        if (t.if !== undefined && !truthy(renderValue(t.if, scope, `spec.output.text[${i}].if`))) continue;
+        text.push(
+          renderValue({ title: t.title, content: t.content }, scope, `spec.output.text[${i}]`) as Record<
+            string,
+            string
+          >,
+        );
+      }
+      return { links, text };
+    };
+    const output = renderOutput();
+    const dir = find('dir') as string | undefined;
+    const source = dir ? (published.get(dir) ?? '') : '';
+    const entries = workspace.list(source);
+    const result: ScaffoldResult = {
+      taskId,
+      template: { name: template.name, version: template.version },
+      dryRun,
+      dir,
+      entityRef: find('entityRef') as string | undefined,
+      files: entries.map((f) => f.path),
+      manifests,
+      catalogDiff: find('diff') as CatalogDiff | undefined,
+      branch: find('branch') as string | undefined,
+      commitHash: find('commitHash') as string | undefined,
+      output,
+      steps: stepReport,
+      log,
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (dryRun) {
+      result.preview = entries.map(({ path: p, entry }) =>
+        entry.kind === 'symlink'
+          ? { path: p, size: entry.target.length, kind: 'symlink', target: entry.target }
+          : {
+              path: p,
+              size: entry.content.length,
+              kind: 'file',
+              ...(entry.content.includes(0) ? {} : { content: entry.content.toString('utf8') }),
+            },
+      );
+    }
+    emit({ type: 'completion', status: 'completed', at: now() });
+    return result;
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Offline validation of generated Kubernetes manifests: each object against the Kubernetes schemas
+ * (kubernetes-models, ajv, Kubernetes ≥ 1.34), then the checks the schemas cannot make: selectors match
+ * pod labels, named ports exist, the PDB leaves room to roll, images are pinned by digest, names fit.
+ */
+import { parseAllDocuments } from 'yaml';
+
+export interface ManifestObject {
+  file: string;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  object: Record<string, unknown>;
+}
+
+export interface ManifestReport {
+  file: string;
+  kind: string;
+  name: string;
+  apiVersion: string;
+  errors: string[];
+}
+
+type ModelCtor = new (o: unknown) => { validate(): void };
+
+/** apiVersion → module and exported class per kind. Only these are accepted from a template. */
+const MODELS: Record<string, { module: string; kinds: string[] }> = {
+  v1: { module: 'kubernetes-models/v1', kinds: ['ServiceAccount', 'Service', 'ConfigMap', 'Secret'] },
+  'apps/v1': { module: 'kubernetes-models/apps/v1', kinds: ['Deployment', 'StatefulSet'] },
+  'policy/v1': { module: 'kubernetes-models/policy/v1', kinds: ['PodDisruptionBudget'] },
+  'networking.k8s.io/v1': { module: 'kubernetes-models/networking.k8s.io/v1', kinds: ['NetworkPolicy'] },
+  'batch/v1': { module: 'kubernetes-models/batch/v1', kinds: ['CronJob', 'Job'] },
+  'autoscaling/v2': { module: 'kubernetes-models/autoscaling/v2', kinds: ['HorizontalPodAutoscaler'] },
+};
+
+const loaded = new Map<string, Record<string, ModelCtor>>();
+async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor | undefined> {
+  const entry = MODELS[apiVersion];
+  if (!entry?.kinds.includes(kind)) return undefined;
+  let mod = loaded.get(entry.module);
+  if (!mod) {
+    mod = (await import(entry.module)) as Record<string, ModelCtor>;
+    loaded.set(entry.module, mod);
+  }
+  return mod[kind];
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Parse YAML manifest files into objects (one file may hold several documents). */
+export function parseManifests(files: { path: string; text: string }[]): {
+  objects: ManifestObject[];
+  errors: ManifestReport[];
+} {
+  const objects: ManifestObject[] = [];
+  const errors: ManifestReport[] = [];
+  for (const f of files) {
+    const docs = parseAllDocuments(f.text, { merge: false, uniqueKeys: true });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const doc of list) {
+      if (doc.errors.length) {
+        errors.push({
+          file: f.path,
+          kind: '',
+          name: '',
+          apiVersion: '',
+          errors: [`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`],
+        });
+        continue;
+      }
+      const o = doc.toJS({ maxAliasCount: 10 }) as Record<string, unknown> | null;
+      if (o === null || o === undefined) continue;
+      if (typeof o !== 'object' || Array.isArray(o)) {
+        errors.push({
+          file: f.path,
+          kind: '',
+          name: '',
+          apiVersion: '',
+          errors: ['a manifest must be a mapping'],
+        });
+        continue;
+      }
+      const meta = (o.metadata ?? {}) as Record<string, unknown>;
+      objects.push({
+        file: f.path,
+        apiVersion: String(o.apiVersion ?? ''),
+        kind: String(o.kind ?? ''),
+        name: String(meta.name ?? ''),
+        object: o,
+      });
+    }
+  }
+  return { objects, errors };
+}
+
+const get = (o: unknown, ...path: string[]): unknown => {
+  let v = o;
+  for (const k of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+};
+
+function matches(selector: unknown, labels: unknown): boolean {
+  if (!selector || typeof selector !== 'object') return false;
+  const l = (labels ?? {}) as Record<string, unknown>;
+  const entries = Object.entries(selector as Record<string, unknown>);
+  return entries.length > 0 && entries.every(([k, v]) => l[k] === v);
+}
+
+/** Validate every object; returns one report per object (errors empty when valid). */
+export async function validateManifests(objects: ManifestObject[]): Promise<ManifestReport[]> {
+  const reports: ManifestReport[] = [];
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+  for (const m of objects) {
+    const errors: string[] = [];
+    const Model = await modelFor(m.apiVersion, m.kind);
+    if (!Model) {
+      errors.push(
+        `${m.apiVersion || '(no apiVersion)'} ${m.kind || '(no kind)'} is not a kind the scaffolder validates; known: ${Object.entries(
+          MODELS,
+        )
+          .flatMap(([v, e]) => e.kinds.map((k) => `${v} ${k}`))
+          .join(', ')}`,
+      );
+    } else {
+      try {
+        new Model(m.object).validate();
+      } catch (err) {
+        for (const part of String((err as Error).message).split(/, (?=data)/))
+          errors.push(part.replace(/^data/, '') || part);
+      }
+    }
+    const nameRule =
+      m.kind === 'Service'
+        ? DNS_1035_LABEL
+        : ['Deployment', 'ServiceAccount', 'PodDisruptionBudget', 'StatefulSet', 'CronJob'].includes(m.kind)
+          ? DNS_1123_LABEL
+          : DNS_SUBDOMAIN;
+    const maxName = m.kind === 'CronJob' ? 52 : nameRule === DNS_SUBDOMAIN ? 253 : 63;
+    if (!nameRule.test(m.name) || m.name.length > maxName) {
+      errors.push(
+        `/metadata/name "${m.name}" must be a ${m.kind === 'Service' ? 'DNS-1035' : 'DNS-1123'} name of at most ${maxName} characters`,
+      );
+    }
+    for (const [k, v] of Object.entries(
+      (get(m.object, 'metadata', 'labels') ?? {}) as Record<string, unknown>,
+    )) {
+      if (
+        typeof v !== 'string' ||
+        v.length > 63 ||
+        (v !== '' && !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(v))
+      ) {
+        errors.push(
+          `/metadata/labels/${k} "${String(v)}" is not a valid label value (≤ 63 characters, alphanumerics, '-', '_', '.')`,
+        );
+      }
+    }
+    const podSpec =
+      m.kind === 'CronJob'
+        ? get(m.object, 'spec', 'jobTemplate', 'spec', 'template', 'spec')
+        : get(m.object, 'spec', 'template', 'spec');
+    if (podSpec && typeof podSpec === 'object') {
+      const base = m.kind === 'CronJob' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+      const containers = (get(podSpec, 'containers') ?? []) as Record<string, unknown>[];
+      containers.forEach((c, i) => {
+        const at = `${base}/containers/${i}`;
+        const image = String(c.image ?? '');
+        if (!/@sha256:[0-9a-f]{64}$/.test(image))
+          errors.push(`${at}/image "${image}" must be pinned by digest (…@sha256:<64 hex>)`);
+        if (/:latest(@|$)/.test(image)) errors.push(`${at}/image must not use the "latest" tag`);
+        const ports = new Set(
+          ((c.ports ?? []) as Record<string, unknown>[]).map((p) => p.name).filter(Boolean),
+        );
+        for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+          const port = get(c, probe, 'httpGet', 'port');
+          if (typeof port === 'string' && !ports.has(port))
+            errors.push(`${at}/${probe}/httpGet/port "${port}" is not a named port of the container`);
+        }
+        if (!get(c, 'resources', 'requests')) errors.push(`${at}/resources/requests are required`);
+        if (!get(c, 'resources', 'limits', 'memory'))
+          errors.push(`${at}/resources/limits/memory is required`);
+      });
+      if (get(podSpec, 'securityContext', 'runAsNonRoot') !== true)
+        errors.push(`${base}/securityContext/runAsNonRoot must be true`);
+    }
+    if (m.kind === 'Deployment' || m.kind === 'StatefulSet') {
+      if (
+        !matches(
+          get(m.object, 'spec', 'selector', 'matchLabels'),
+          get(m.object, 'spec', 'template', 'metadata', 'labels'),
+        )
+      ) {
+        errors.push('/spec/selector/matchLabels must match /spec/template/metadata/labels');
+      }
+    }
+    if (m.kind === 'Service') {
+      const selector = get(m.object, 'spec', 'selector');
+      const target = workloads.find((w) =>
+        matches(selector, get(w.object, 'spec', 'template', 'metadata', 'labels')),
+      );
+      if (workloads.length > 0 && !target) errors.push('/spec/selector matches no Deployment in this set');
+      if (target) {
+        const names = new Set(
+          (
+            (get(target.object, 'spec', 'template', 'spec', 'containers') ?? []) as Record<string, unknown>[]
+          ).flatMap((c) => ((c.ports ?? []) as Record<string, unknown>[]).map((p) => p.name)),
+        );
+        ((get(m.object, 'spec', 'ports') ?? []) as Record<string, unknown>[]).forEach((p, i) => {
+          if (typeof p.targetPort === 'string' && !names.has(p.targetPort))
+            errors.push(
+              `/spec/ports/${i}/targetPort "${p.targetPort}" is not a named container port of ${target.name}`,
+            );
+        });
+      }
+    }
+    if (m.kind === 'PodDisruptionBudget') {
+      const selector = get(m.object, 'spec', 'selector', 'matchLabels');
+      const target = workloads.find((w) =>
+        matches(selector, get(w.object, 'spec', 'template', 'metadata', 'labels')),
+      );
+      if (!target) errors.push('/spec/selector/matchLabels matches no Deployment in this set');
+      const min = get(m.object, 'spec', 'minAvailable');
+      const replicas = target ? get(target.object, 'spec', 'replicas') : undefined;
+      if (typeof min === 'number' && typeof replicas === 'number' && min >= replicas) {
+        errors.push(
+          `/spec/minAvailable ${min} must be less than the Deployment's replicas (${replicas}), or no pod can ever be evicted`,
+        );
+      }
+    }
+    if (m.kind === 'NetworkPolicy') {
+      const selector = get(m.object, 'spec', 'podSelector', 'matchLabels');
+      const target = workloads.find((w) =>
+        matches(selector, get(w.object, 'spec', 'template', 'metadata', 'labels')),
+      );
+      if (workloads.length > 0 && selector && Object.keys(selector).length > 0 && !target)
+        errors.push('/spec/podSelector matches no Deployment in this set');
+    }
+    reports.push({ file: m.file, kind: m.kind, name: m.name, apiVersion: m.apiVersion, errors });
+  }
+  return reports;
+}
+
+/**
+ * The edges a set of NetworkPolicies allows for the pods labelled `app.kubernetes.io/name: <self>`:
+ * ingress from which pod names (and namespaces), egress to which pod names, CIDRs and ports.
+ */
+export function networkEdges(objects: ManifestObject[], self: string) {
+  const ingressFrom = new Set<string>();
+  const ingressNamespaces = new Set<string>();
+  const egressTo = new Set<string>();
+  const egressCidrs = new Set<string>();
+  let dns = false;
+  const podNames = (sel: unknown): string[] => {
+    const ml = get(sel, 'matchLabels', 'app.kubernetes.io/name');
+    if (typeof ml === 'string') return [ml];
+    const out: string[] = [];
+    for (const e of (get(sel, 'matchExpressions') ?? []) as Record<string, unknown>[]) {
+      if (e.key === 'app.kubernetes.io/name' && e.operator === 'In')
+        out.push(...((e.values ?? []) as string[]));
+    }
+    return out;
+  };
+  for (const o of objects) {
+    if (o.kind !== 'NetworkPolicy') continue;
+    if (get(o.object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') !== self) continue;
+    for (const rule of (get(o.object, 'spec', 'ingress') ?? []) as Record<string, unknown>[]) {
+      for (const peer of (rule.from ?? []) as Record<string, unknown>[]) {
+        for (const n of podNames(peer.podSelector)) ingressFrom.add(n);
+        const ns = get(peer, 'namespaceSelector', 'matchLabels', 'kubernetes.io/metadata.name');
+        if (typeof ns === 'string') ingressNamespaces.add(ns);
+      }
+    }
+    for (const rule of (get(o.object, 'spec', 'egress') ?? []) as Record<string, unknown>[]) {
+      for (const peer of (rule.to ?? []) as Record<string, unknown>[]) {
+        if (get(peer, 'podSelector', 'matchLabels', 'k8s-app') === 'kube-dns') dns = true;
+        else for (const n of podNames(peer.podSelector)) egressTo.add(n);
+        const cidr = get(peer, 'ipBlock', 'cidr');
+        if (typeof cidr === 'string') {
+          const ports = ((rule.ports ?? []) as Record<string, unknown>[]).map((p) => p.port).join('+');
+          egressCidrs.add(`${cidr}:${ports}`);
+        }
+      }
+    }
+  }
+  return {
+    ingressFrom: [...ingressFrom].sort(),
+    ingressNamespaces: [...ingressNamespaces].sort(),
+    egressTo: [...egressTo].sort(),
+    egressCidrs: [...egressCidrs].sort(),
+    dns,
+  };
+}

@@ -1,0 +1,399 @@
+/**
+ * Loading and validating templates (Backstage `scaffolder.backstage.io/v1beta3`, kind Template). A
+ * malformed template.yaml gets an error that names the field and the line; a template is semi-trusted
+ * text, so every expression in it is parsed up front and every path in it is checked for shape.
+ */
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DNS_LABEL } from '@bank/catalog';
+import { InputError, NotFoundError } from '@bank/plugin-kit';
+import { Ajv } from 'ajv';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { FORBIDDEN_KEYS } from './expr/expression.ts';
+import { checkExpressions } from './expr/render.ts';
+import { isInside, PathError, safeRelative } from './paths.ts';
+
+export const TEMPLATE_API_VERSION = 'scaffolder.backstage.io/v1beta3';
+/** Template version, recorded on every service made from it (bank.io/template-version). */
+export const VERSION_ANNOTATION = 'bank.io/template-version';
+const MAX_TEMPLATE_BYTES = 256 * 1024;
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ParameterPage extends JsonSchema {
+  title?: string;
+  description?: string;
+  required?: string[];
+  properties: Record<string, JsonSchema>;
+}
+
+export interface TemplateStep {
+  id: string;
+  name: string;
+  action: string;
+  input: Record<string, unknown>;
+  if?: unknown;
+  each?: unknown;
+}
+
+export interface TemplateOutput {
+  links?: { url?: string; entityRef?: string; title?: string; icon?: string; if?: unknown }[];
+  text?: { title?: string; content?: string; if?: unknown }[];
+}
+
+export interface Template {
+  name: string;
+  title: string;
+  description: string;
+  version: string;
+  type: string;
+  tags: string[];
+  owner?: string;
+  /** Directory of the template (real path). */
+  dir: string;
+  /** template.yaml (real path). */
+  file: string;
+  parameters: ParameterPage[];
+  steps: TemplateStep[];
+  output: TemplateOutput;
+}
+
+/** A problem in a template file: the field (`spec.steps[1].action`), the file and line. */
+export class TemplateError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly line: number | undefined,
+    problem: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${problem}`, { field, file, line });
+  }
+}
+
+const fieldOf = (p: (string | number)[]): string =>
+  p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
+
+/** Strip `ui:*` hints (and the `when` page condition) before handing a schema to ajv. */
+export function schemaOnly(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(schemaOnly);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k.startsWith('ui:') || k === 'when') continue;
+    out[k] = schemaOnly(v);
+  }
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+/** The templates under `dir` (each `<name>/template.yaml`), and the errors of those that do not load. */
+export function loadTemplates(
+  dir: string,
+  knownActions: ReadonlySet<string>,
+): { templates: Template[]; errors: TemplateError[] } {
+  const templates: Template[] = [];
+  const errors: TemplateError[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() || e.isSymbolicLink())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return { templates, errors };
+  }
+  for (const name of names) {
+    try {
+      statSync(path.join(dir, name, 'template.yaml'));
+    } catch {
+      continue;
+    }
+    try {
+      templates.push(loadTemplate(dir, name, knownActions));
+    } catch (err) {
+      if (err instanceof TemplateError) errors.push(err);
+      else errors.push(new TemplateError(`${name}/template.yaml`, '', undefined, (err as Error).message));
+    }
+  }
+  return { templates, errors };
+}
+
+/** Load one template by name. The name must be a DNS label; the template must live inside `dir`. */
+export function loadTemplate(dir: string, name: string, knownActions: ReadonlySet<string>): Template {
+  if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > 63) {
+    throw new PathError(
+      `template: "${String(name).slice(0, 80)}" is not a template name (lowercase letters, digits and '-'; no paths)`,
+    );
+  }
+  const root = realpathSync(dir);
+  const tdir = path.join(root, name);
+  let real: string;
+  try {
+    real = realpathSync(tdir);
+  } catch {
+    const known = loadTemplateNames(root);
+    throw new NotFoundError(
+      `template: no template named "${name}"${known.length ? `; known: ${known.join(', ')}` : ''}`,
+      {
+        suggestions: known,
+      },
+    );
+  }
+  if (!isInside(root, real) || real === root)
+    throw new PathError(`template: "${name}" resolves outside ${dir}`);
+  const file = path.join(real, 'template.yaml');
+  const shown = `templates/${name}/template.yaml`;
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_TEMPLATE_BYTES) {
+      throw new TemplateError(shown, '', undefined, `larger than ${MAX_TEMPLATE_BYTES} bytes`);
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof TemplateError) throw err;
+    throw new TemplateError(shown, '', undefined, `cannot read: ${(err as Error).message}`);
+  }
+  return parseTemplate(text, shown, real, name, knownActions);
+}
+
+function loadTemplateNames(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Parse and validate template.yaml text. `dir` is the template's directory (for path checks). */
+export function parseTemplate(
+  text: string,
+  shown: string,
+  dir: string,
+  expectedName: string | undefined,
+  knownActions: ReadonlySet<string>,
+): Template {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: false, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line;
+    throw new TemplateError(shown, '', line, `not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const lineOf = (p: (string | number)[]): number | undefined => {
+    for (let n = p.length; n >= 0; n--) {
+      const node = doc.getIn(p.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range)
+        return lc.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const fail = (p: (string | number)[], problem: string): never => {
+    throw new TemplateError(shown, fieldOf(p), lineOf(p), problem);
+  };
+  const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    fail([], 'must be a mapping with apiVersion, kind, metadata and spec');
+  const t = raw as Record<string, unknown>;
+  forbidKeys(t, [], fail);
+  if (t.apiVersion !== TEMPLATE_API_VERSION)
+    fail(['apiVersion'], `must be "${TEMPLATE_API_VERSION}", found ${JSON.stringify(t.apiVersion)}`);
+  if (t.kind !== 'Template') fail(['kind'], `must be "Template", found ${JSON.stringify(t.kind)}`);
+  const meta = t.metadata as Record<string, unknown> | undefined;
+  if (!meta || typeof meta !== 'object') fail(['metadata'], 'is required (with a name)');
+  const m = meta as Record<string, unknown>;
+  if (typeof m.name !== 'string' || !DNS_LABEL.test(m.name))
+    fail(['metadata', 'name'], 'must be a DNS label (lowercase letters, digits and -)');
+  if (expectedName !== undefined && m.name !== expectedName) {
+    fail(
+      ['metadata', 'name'],
+      `is "${String(m.name)}" but the template's directory is "${expectedName}"; they must match`,
+    );
+  }
+  const annotations = (m.annotations ?? {}) as Record<string, unknown>;
+  if (typeof annotations !== 'object') fail(['metadata', 'annotations'], 'must be a mapping');
+  const version = annotations[VERSION_ANNOTATION] ?? '0.0.0';
+  if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version)) {
+    fail(
+      ['metadata', 'annotations', VERSION_ANNOTATION],
+      `must be a version like "1.2.0", found ${JSON.stringify(version)}`,
+    );
+  }
+  const spec = t.spec as Record<string, unknown> | undefined;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec))
+    fail(['spec'], 'is required (type, parameters, steps)');
+  const s = spec as Record<string, unknown>;
+  if (typeof s.type !== 'string' || s.type.trim() === '') fail(['spec', 'type'], 'is required, e.g. service');
+
+  // Parameters: one schema or a list of pages.
+  const pagesRaw =
+    s.parameters === undefined ? [] : Array.isArray(s.parameters) ? s.parameters : [s.parameters];
+  const parameters: ParameterPage[] = [];
+  const seen = new Set<string>();
+  pagesRaw.forEach((page, i) => {
+    const at = Array.isArray(s.parameters) ? ['spec', 'parameters', i] : ['spec', 'parameters'];
+    if (!page || typeof page !== 'object' || Array.isArray(page))
+      fail(at, 'must be a JSON Schema object with properties');
+    const p = page as Record<string, unknown>;
+    const props = p.properties ?? {};
+    if (typeof props !== 'object' || Array.isArray(props))
+      fail([...at, 'properties'], 'must be a mapping of parameter name → schema');
+    for (const [key, schema] of Object.entries(props as Record<string, unknown>)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        fail([...at, 'properties', key], 'parameter names must be identifiers (letters, digits, _)');
+      if (seen.has(key)) fail([...at, 'properties', key], 'is defined on two pages');
+      seen.add(key);
+      if (!schema || typeof schema !== 'object' || Array.isArray(schema))
+        fail([...at, 'properties', key], 'must be a JSON Schema object');
+    }
+    if (p.required !== undefined) {
+      if (!Array.isArray(p.required) || p.required.some((r) => typeof r !== 'string'))
+        fail([...at, 'required'], 'must be a list of parameter names');
+      for (const [j, r] of (p.required as string[]).entries()) {
+        if (!(r in (props as object)))
+          fail([...at, 'required', j], `"${r}" is required but not defined in properties`);
+      }
+    }
+    try {
+      ajv.compile(schemaOnly(p) as object);
+    } catch (err) {
+      fail(at, `is not a valid JSON Schema: ${(err as Error).message}`);
+    }
+    parameters.push({ ...(p as ParameterPage), properties: props as Record<string, JsonSchema> });
+  });
+
+  // Steps.
+  if (!Array.isArray(s.steps) || s.steps.length === 0)
+    fail(['spec', 'steps'], 'must be a non-empty list of steps');
+  const ids = new Set<string>();
+  const steps: TemplateStep[] = (s.steps as unknown[]).map((st, i) => {
+    const at = ['spec', 'steps', i];
+    if (!st || typeof st !== 'object' || Array.isArray(st))
+      fail(at, 'must be a mapping with id, name, action and input');
+    const step = st as Record<string, unknown>;
+    const id = step.id ?? `step-${i + 1}`;
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      fail([...at, 'id'], 'must be letters, digits, - or _');
+    if (ids.has(id as string)) fail([...at, 'id'], `"${String(id)}" is used by two steps`);
+    ids.add(id as string);
+    if (typeof step.action !== 'string') fail([...at, 'action'], 'is required, e.g. fetch:template');
+    if (!knownActions.has(step.action as string)) {
+      fail(
+        [...at, 'action'],
+        `unknown action "${String(step.action)}"; known: ${[...knownActions].sort().join(', ')}`,
+      );
+    }
+    const input = step.input ?? {};
+    if (typeof input !== 'object' || Array.isArray(input)) fail([...at, 'input'], 'must be a mapping');
+    checkExprAt(input, [...at, 'input'], fail);
+    if (step.if !== undefined) checkExprAt(step.if, [...at, 'if'], fail);
+    if (step.each !== undefined) checkExprAt(step.each, [...at, 'each'], fail);
+    const inp = input as Record<string, unknown>;
+    // Paths written in the template itself: their static shape is checked now, the rendered value again at run time.
+    if (step.action === 'fetch:template' || step.action === 'fetch:plain') {
+      if (typeof inp.url !== 'string')
+        fail([...at, 'input', 'url'], 'is required: a directory relative to the template, e.g. ./skeleton');
+      if (/^[a-z][a-z0-9+.-]*:/i.test(inp.url as string)) {
+        fail(
+          [...at, 'input', 'url'],
+          `"${String(inp.url)}": only paths inside the template are allowed (no URLs)`,
+        );
+      }
+      for (const key of ['url', 'targetPath'] as const) {
+        const v = inp[key];
+        if (typeof v === 'string' && !v.includes('${{')) {
+          try {
+            const rel = safeRelative(v, key);
+            if (key === 'url') {
+              let real: string;
+              try {
+                real = realpathSync(path.join(dir, rel));
+              } catch {
+                return fail([...at, 'input', key], `"${v}" does not exist in the template`);
+              }
+              if (!isInside(dir, real)) fail([...at, 'input', key], `"${v}" resolves outside the template`);
+            }
+          } catch (err) {
+            if (err instanceof TemplateError) throw err;
+            fail([...at, 'input', key], (err as Error).message.replace(/^[^:]+: /, ''));
+          }
+        }
+      }
+    }
+    return {
+      id: id as string,
+      name: typeof step.name === 'string' ? step.name : (id as string),
+      action: step.action as string,
+      input: inp,
+      ...(step.if !== undefined ? { if: step.if } : {}),
+      ...(step.each !== undefined ? { each: step.each } : {}),
+    };
+  });
+
+  const output = (s.output ?? {}) as TemplateOutput;
+  if (typeof output !== 'object' || Array.isArray(output))
+    fail(['spec', 'output'], 'must be a mapping with links and text');
+  if (output.links !== undefined && !Array.isArray(output.links))
+    fail(['spec', 'output', 'links'], 'must be a list');
+  (output.links ?? []).forEach((l, i) => {
+    if (!l || typeof l !== 'object' || (l.url === undefined && l.entityRef === undefined)) {
+      fail(['spec', 'output', 'links', i], 'each link needs url or entityRef');
+    }
+  });
+  checkExprAt(output, ['spec', 'output'], fail);
+
+  return {
+    name: m.name as string,
+    title: typeof m.title === 'string' ? m.title : (m.name as string),
+    description: typeof m.description === 'string' ? m.description : '',
+    version: version as string,
+    type: s.type as string,
+    tags: Array.isArray(m.tags)
+      ? (m.tags as unknown[]).filter((x): x is string => typeof x === 'string')
+      : [],
+    owner: typeof s.owner === 'string' ? s.owner : undefined,
+    dir,
+    file: path.join(dir, 'template.yaml'),
+    parameters,
+    steps,
+    output,
+  };
+}
+
+function checkExprAt(
+  v: unknown,
+  at: (string | number)[],
+  fail: (p: (string | number)[], m: string) => never,
+): void {
+  try {
+    checkExpressions(v, fieldOf(at));
+  } catch (err) {
+    const msg = (err as Error).message;
+    const field = (err as { field?: string }).field ?? fieldOf(at);
+    const p = field
+      .split(/\.|\[(\d+)\]/)
+      .filter((x) => x !== undefined && x !== '')
+      .map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+    fail(p, msg.slice(field.length + 2));
+  }
+}
+
+function forbidKeys(
+  v: unknown,
+  at: (string | number)[],
+  fail: (p: (string | number)[], m: string) => never,
+): void {
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      forbidKeys(x, [...at, i], fail);
+    });
+  } else if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.has(k)) fail([...at, k], `"${k}" is not allowed as a key`);
+      forbidKeys((v as Record<string, unknown>)[k], [...at, k], fail);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Test and bench helpers (not exported from index.ts): a temporary copy of the monorepo with just what a
+ * scaffold needs — the root package.json and configs, the templates, services/lib/rpc, a small org and
+ * a few services — with node_modules symlinked to the real one, so generated services resolve @bank/rpc,
+ * tsx and biome offline and at once. Optionally a real git repository.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const MAIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const group = (
+  name: string,
+  type: string,
+  parent?: string,
+  children: string[] = [],
+  members: string[] = [],
+) => `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: ${name}
+  title: ${name.replace(/(^|-)(\w)/g, (_, d, c) => `${d ? ' ' : ''}${c.toUpperCase()}`)}
+spec:
+  type: ${type}
+${parent ? `  parent: ${parent}\n` : ''}  children: [${children.join(', ')}]
+${members.length ? `  members: [${members.join(', ')}]\n` : ''}`;
+
+const user = (name: string, group: string) => `apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: ${name}
+spec:
+  profile:
+    displayName: ${name}
+  memberOf: [${group}]
+`;
+
+function component(
+  name: string,
+  owner: string,
+  opts: { dependsOn?: string[]; system?: string } = {},
+): string {
+  return `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${name}
+  description: The ${name} service
+  annotations:
+    bank.io/tier: "2"
+    bank.io/service-id: service.${name}
+spec:
+  type: service
+  lifecycle: production
+  owner: group:default/${owner}
+${opts.system ? `  system: ${opts.system}\n` : ''}${opts.dependsOn?.length ? `  dependsOn: [${opts.dependsOn.join(', ')}]\n` : ''}`;
+}
+
+/** The org and services of the fixture estate. */
+export const FIXTURE_FILES: Record<string, string> = {
+  'services/catalog-info.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: fixture-estate
+spec:
+  targets: [./org/groups.yaml, ./org/systems.yaml]
+`,
+  'services/org/groups.yaml': [
+    group('bank', 'organization', undefined, ['core-banking', 'payments']),
+    group('core-banking', 'collective', 'bank', ['ledger', 'accounts']),
+    group('payments', 'collective', 'bank', ['card-processing']),
+    group('ledger', 'squad', 'core-banking', [], ['jane.doe']),
+    group('accounts', 'squad', 'core-banking'),
+    group('card-processing', 'squad', 'payments', [], ['sam.lee']),
+    user('jane.doe', 'ledger'),
+    user('sam.lee', 'card-processing'),
+  ].join('---\n'),
+  'services/org/systems.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata:
+  name: core-banking
+spec:
+  owner: group:default/core-banking
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: ledger-system
+spec:
+  owner: group:default/ledger
+  domain: core-banking
+`,
+  'services/ledger/catalog-info.yaml': `${component('ledger', 'ledger', { system: 'ledger-system', dependsOn: ['resource:cassandra-ledger'] })}---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata:
+  name: cassandra-ledger
+spec:
+  type: cassandra-keyspace
+  owner: group:default/ledger
+  system: ledger-system
+---
+apiVersion: backstage.io/v1alpha1
+kind: Resource
+metadata:
+  name: ledger-entries
+spec:
+  type: kafka-topic
+  owner: group:default/ledger
+  system: ledger-system
+`,
+  'services/accounts/catalog-info.yaml': component('accounts', 'accounts', {
+    dependsOn: ['component:ledger'],
+  }),
+  'services/cards/catalog-info.yaml': component('cards', 'card-processing', {
+    dependsOn: ['component:ledger', 'component:accounts'],
+  }),
+};
+
+export interface FixtureRepo {
+  root: string;
+  cleanup(): void;
+}
+
+/** A temporary monorepo copy. `git: true` makes it a git repository with one commit. */
+export function makeFixtureRepo(opts: { git?: boolean } = {}): FixtureRepo {
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'scaffold-repo-')));
+  for (const f of ['package.json', 'tsconfig.base.json', 'biome.json'])
+    cpSync(path.join(MAIN_ROOT, f), path.join(root, f));
+  cpSync(path.join(MAIN_ROOT, 'templates'), path.join(root, 'templates'), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  cpSync(path.join(MAIN_ROOT, 'services', 'lib', 'rpc'), path.join(root, 'services', 'lib', 'rpc'), {
+    recursive: true,
+    filter: (src) => !src.includes('node_modules'),
+  });
+  for (const [rel, text] of Object.entries(FIXTURE_FILES)) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), text);
+  }
+  symlinkSync(path.join(MAIN_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  writeFileSync(path.join(root, '.gitignore'), 'node_modules\n');
+  if (opts.git) {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=fixture', '-c', 'user.email=fixture@bank.example', ...args], {
+        cwd: root,
+        stdio: 'pipe',
+      });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'fixture');
+  }
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}

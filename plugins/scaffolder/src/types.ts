@@ -1,0 +1,88 @@
+import type { Entity, IngestResult } from '@bank/catalog';
+import type { Template } from './template.ts';
+import type { Workspace } from './workspace.ts';
+
+/** What the scaffolder needs of the catalogue (CatalogService from @bank/plugin-catalog fits). */
+export interface CatalogPort {
+  view(): Promise<{ readonly refs: ReadonlySet<string>; readonly byRef: ReadonlyMap<string, Entity> }>;
+  ingest(roots?: string[]): Promise<IngestResult>;
+}
+
+export interface ScaffolderEnv {
+  /** The monorepo root (real path): services/ and templates/ are under it. */
+  repoRoot: string;
+  templatesDir: string;
+  servicesDir: string;
+  catalog: CatalogPort;
+}
+
+/** Who asked: recorded in the audit log, the commit author and `user.ref` in expressions. */
+export interface TaskActor {
+  id: string;
+  kind?: string;
+}
+
+export type TaskEvent =
+  | {
+      type: 'step';
+      stepId: string;
+      name: string;
+      status: 'processing' | 'completed' | 'failed' | 'skipped' | 'rolled-back';
+      at: string;
+      ms?: number;
+    }
+  | { type: 'log'; stepId?: string; message: string; at: string }
+  | { type: 'completion'; status: 'completed' | 'failed'; message?: string; at: string };
+
+/**
+ * The compensations of a task: each side effect registers how to undo itself; a failed task undoes them
+ * newest first. The undo of an undo that fails is reported, not retried.
+ */
+export class Transaction {
+  private readonly undos: { what: string; fn: () => Promise<void> }[] = [];
+  onUndo(what: string, fn: () => Promise<void>): void {
+    this.undos.push({ what, fn });
+  }
+  get pending(): number {
+    return this.undos.length;
+  }
+  async rollback(log: (m: string) => void): Promise<string[]> {
+    const failures: string[] = [];
+    while (this.undos.length) {
+      const u = this.undos.pop();
+      if (!u) break;
+      try {
+        await u.fn();
+        log(`rolled back: ${u.what}`);
+      } catch (err) {
+        failures.push(`${u.what}: ${(err as Error).message}`);
+        log(`rollback of "${u.what}" failed: ${(err as Error).message}`);
+      }
+    }
+    return failures;
+  }
+}
+
+export interface ActionContext {
+  input: Record<string, unknown>;
+  /** The field the input came from, for errors: `spec.steps[2].input`. */
+  field: string;
+  stepId: string;
+  template: Template;
+  workspace: Workspace;
+  env: ScaffolderEnv;
+  dryRun: boolean;
+  taskId: string;
+  actor: TaskActor;
+  tx: Transaction;
+  /** Published directories so far: repo-relative dir → workspace prefix (lets dry-run read "published" files). */
+  published: Map<string, string>;
+  log(message: string): void;
+  output(name: string, value: unknown): void;
+}
+
+export interface Action {
+  id: string;
+  description: string;
+  handler(ctx: ActionContext): Promise<void>;
+}
