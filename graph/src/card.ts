@@ -34,6 +34,7 @@ export function nodeCard(index: GraphIndex, ref: string): NodeCard {
 /** The call edge src → dst as queries return it (which must exist). */
 export function callEdge(index: GraphIndex, src: string, dst: string): CallEdge {
   const a = index.calls.getEdgeAttributes(src, dst);
+  if (!a) throw new Error(`callEdge: no call edge ${src} → ${dst}`);
   const edge: CallEdge = { from: src, to: dst, kinds: a.kinds, sources: a.sources };
   if (a.apis.length > 0) edge.apis = a.apis;
   return edge;

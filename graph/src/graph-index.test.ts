@@ -15,8 +15,13 @@ import { paths } from './paths.ts';
 import { toEntities } from './testing/entities.ts';
 import { smallEstate, smallEstateSpecs } from './testing/small-estate.ts';
 
-const edges = (index: ReturnType<typeof buildGraphIndex>) =>
-  index.calls.mapEdges((_e, a, s, t) => `${s} -> ${t} [${a.kinds.join(',')}|${a.sources.join(',')}]`).sort();
+const edges = (index: ReturnType<typeof buildGraphIndex>) => {
+  const out: string[] = [];
+  index.calls.forEachEdge((a, s, t) =>
+    out.push(`${s} -> ${t} [${a.kinds.join(',')}|${a.sources.join(',')}]`),
+  );
+  return out.sort();
+};
 
 describe('GraphIndex', () => {
   it('an empty index has no nodes and answers queries with errors, not crashes', () => {
@@ -38,7 +43,7 @@ describe('GraphIndex', () => {
       'component:default/ledger -> resource:default/cassandra-ledger [dependsOn|declared]',
     ]);
     assert.deepEqual(
-      index.calls.getEdgeAttribute('component:default/card-processing', 'component:default/feed', 'apis'),
+      index.calls.getEdgeAttributes('component:default/card-processing', 'component:default/feed')?.apis,
       ['api:default/feed-rpc'],
     );
   });
@@ -101,11 +106,8 @@ describe('GraphIndex', () => {
       { from: 'component:default/card-api', to: 'component:default/unknown-thing', count: 2 },
     ]);
     assert.deepEqual(
-      index.calls.getEdgeAttribute(
-        'component:default/card-api',
-        'component:default/card-processing',
-        'sources',
-      ),
+      index.calls.getEdgeAttributes('component:default/card-api', 'component:default/card-processing')
+        ?.sources,
       ['declared', 'observed'],
     );
     assert.equal(index.relations.getNodeAttribute('component:default/unknown-thing', 'present'), false);
@@ -117,11 +119,8 @@ describe('GraphIndex', () => {
     assert.ok(!index.relations.hasNode('component:default/unknown-thing'));
     removeObservedEdge(index, 'component:default/card-api', 'component:default/card-processing');
     assert.deepEqual(
-      index.calls.getEdgeAttribute(
-        'component:default/card-api',
-        'component:default/card-processing',
-        'sources',
-      ),
+      index.calls.getEdgeAttributes('component:default/card-api', 'component:default/card-processing')
+        ?.sources,
       ['declared'],
     );
   });

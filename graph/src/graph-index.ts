@@ -1,8 +1,8 @@
 import type { Entity } from '@backstage/catalog-model';
 import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
-import { DirectedGraph, MultiDirectedGraph } from 'graphology';
+import { DirectedGraph } from 'graphology';
+import { CallGraph } from './call-graph.ts';
 import { GraphQueryError } from './errors.ts';
-import { CallAdjacency, DECLARED, OBSERVED } from './internal/adjacency.ts';
 import { compareForShortName, isCallable, splitRef } from './internal/ref.ts';
 import type {
   CallEdgeAttributes,
@@ -25,9 +25,10 @@ const INVERSE_RELATIONS = new Set([
 ]);
 
 /**
- * The graph index: every entity as a node, its relations as edges (graphology `MultiDirectedGraph`), the
- * call edges between components and resources (graphology `DirectedGraph`, one edge per caller/callee pair
- * with its kinds and sources), and the same call edges as integer adjacency lists for fast searches.
+ * The graph index: every entity as a node and its relations as edges (a graphology `DirectedGraph`, one
+ * edge per pair of entities carrying its relation types), plus the call edges between components and
+ * resources ({@link CallGraph}: integer adjacency lists, one edge per caller/callee pair with its kinds and
+ * sources).
  *
  * Only forward relations (ownedBy, dependsOn, providesApi, consumesApi, partOf, childOf, memberOf, and any
  * type that is not the inverse of one) are stored, each taken from the entity that holds it, so replacing
@@ -35,9 +36,8 @@ const INVERSE_RELATIONS = new Set([
  * synchronous) sees the index either before or after a change, never in between.
  */
 export class GraphIndex {
-  readonly relations = new MultiDirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
-  readonly calls = new DirectedGraph<Record<string, never>, CallEdgeAttributes>({ allowSelfLoops: true });
-  readonly adjacency = new CallAdjacency();
+  readonly relations = new DirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
+  readonly calls = new CallGraph();
   /** Short name → refs, in the order a short name prefers them. */
   readonly names = new Map<string, string[]>();
   /** Bumped by every change. */
@@ -119,13 +119,13 @@ export function mergeObserved(
   const touched = new Set<string>();
   const keep = new Set(checked.map((e) => `${e.from}\n${e.to}`));
   if (options.replace) {
-    for (const edge of [...index.calls.edges()]) {
-      const src = index.calls.source(edge);
-      const dst = index.calls.target(edge);
-      if (index.calls.getEdgeAttribute(edge, 'observed') && !keep.has(`${src}\n${dst}`)) {
-        writeCallEdge(index, src, dst, undefined, null);
-        touched.add(src).add(dst);
-      }
+    const stale: [string, string][] = [];
+    index.calls.forEachEdge((a, src, dst) => {
+      if (a.observed && !keep.has(`${src}\n${dst}`)) stale.push([src, dst]);
+    });
+    for (const [src, dst] of stale) {
+      writeCallEdge(index, src, dst, undefined, null);
+      touched.add(src).add(dst);
     }
   }
   for (const e of checked) {
@@ -142,7 +142,7 @@ export function mergeObserved(
   for (const ref of touched) dropIfUnused(index, ref);
   index.version++;
   let observedEdges = 0;
-  index.calls.forEachEdge((_e, a) => {
+  index.calls.forEachEdge((a) => {
     if (a.observed) observedEdges++;
   });
   return { observedEdges };
@@ -152,7 +152,7 @@ export function mergeObserved(
 export function removeObservedEdge(index: GraphIndex, from: string, to: string): void {
   const src = checkRef(from, 'removeObservedEdge: from');
   const dst = checkRef(to, 'removeObservedEdge: to');
-  if (!index.calls.hasNode(src) || !index.calls.hasNode(dst) || !index.calls.hasEdge(src, dst)) return;
+  if (!index.calls.hasEdge(src, dst)) return;
   writeCallEdge(index, src, dst, undefined, null);
   dropIfUnused(index, src);
   dropIfUnused(index, dst);
@@ -163,7 +163,8 @@ export function removeObservedEdge(index: GraphIndex, from: string, to: string):
 
 interface PreparedEntity {
   attributes: NodeAttributes;
-  edges: { type: string; target: string }[];
+  /** target → relation types. */
+  edges: Map<string, string[]>;
 }
 
 const REF_PATTERN = /^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/;
@@ -200,8 +201,7 @@ function prepareEntity(entity: Entity, i: number): PreparedEntity {
   if (typeof spec.type === 'string') attributes.type = spec.type;
   if (typeof spec.lifecycle === 'string') attributes.lifecycle = spec.lifecycle;
 
-  const edges: { type: string; target: string }[] = [];
-  const seen = new Set<string>();
+  const edges = new Map<string, string[]>();
   const relations = entity.relations ?? [];
   if (!Array.isArray(relations)) throw new GraphQueryError(`${where} (${ref}): relations must be an array`);
   relations.forEach((relation, r) => {
@@ -210,10 +210,9 @@ function prepareEntity(entity: Entity, i: number): PreparedEntity {
     }
     if (INVERSE_RELATIONS.has(relation.type)) return;
     const target = checkRef(relation.targetRef, `${where} (${ref}): relations[${r}].targetRef`);
-    const key = `${relation.type}\n${target}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    edges.push({ type: relation.type, target });
+    const types = edges.get(target);
+    if (!types) edges.set(target, [relation.type]);
+    else if (!types.includes(relation.type)) types.push(relation.type);
     if (relation.type === 'ownedBy' && attributes.owner === undefined) attributes.owner = target;
     if (relation.type === 'childOf' && attributes.parent === undefined) attributes.parent = target;
   });
@@ -246,27 +245,25 @@ function ensureNode(index: GraphIndex, ref: string): void {
 }
 
 function ensureCallNode(index: GraphIndex, ref: string): void {
-  index.calls.mergeNode(ref);
-  index.adjacency.ensure(ref);
+  index.calls.addNode(ref);
 }
 
 function dropIfUnused(index: GraphIndex, ref: string): void {
   if (!index.relations.hasNode(ref)) return;
   const attributes = index.relations.getNodeAttributes(ref);
-  const callDegree = index.calls.hasNode(ref) ? index.calls.degree(ref) : 0;
+  const callDegree = index.calls.degree(ref);
   if (attributes.present || index.relations.degree(ref) > 0 || callDegree > 0) return;
   index.relations.dropNode(ref);
-  if (index.calls.hasNode(ref)) index.calls.dropNode(ref);
-  index.adjacency.release(ref);
+  index.calls.dropNode(ref);
   removeName(index, ref, attributes.name);
 }
 
 /** Callers whose consumesApi edges resolve through the APIs `ref` provides. */
 function markConsumersOfProvidedApis(index: GraphIndex, ref: string, dirty: Set<string>): void {
   index.relations.forEachOutEdge(ref, (_e, attributes, _s, api) => {
-    if (attributes.type !== 'providesApi') return;
+    if (!attributes.types.includes('providesApi')) return;
     index.relations.forEachInEdge(api, (_e2, a2, consumer) => {
-      if (a2.type === 'consumesApi') dirty.add(consumer);
+      if (a2.types.includes('consumesApi')) dirty.add(consumer);
     });
   });
 }
@@ -308,9 +305,9 @@ function upsertEntity(
   markConsumersOfProvidedApis(index, ref, dirty);
   dropOutgoingRelations(index, ref, touched);
   index.relations.replaceNodeAttributes(ref, entity.attributes);
-  for (const { type, target } of entity.edges) {
+  for (const [target, types] of entity.edges) {
     ensureNode(index, target);
-    index.relations.addDirectedEdge(ref, target, { type });
+    index.relations.addDirectedEdge(ref, target, { types: types.sort() });
   }
   markConsumersOfProvidedApis(index, ref, dirty);
   if (isCallable(entity.attributes.kind)) {
@@ -339,11 +336,18 @@ function declaredCallsOf(index: GraphIndex, caller: string): Map<string, Declare
   const attributes = index.relations.getNodeAttributes(caller);
   if (!attributes.present || !isCallable(attributes.kind)) return wanted;
   index.relations.forEachOutEdge(caller, (_e, relation, _s, target) => {
-    if (relation.type === 'dependsOn') {
-      if (isCallable(index.relations.getNodeAttribute(target, 'kind'))) add(target, 'dependsOn');
-    } else if (relation.type === 'consumesApi') {
+    if (
+      relation.types.includes('dependsOn') &&
+      isCallable(index.relations.getNodeAttribute(target, 'kind'))
+    ) {
+      add(target, 'dependsOn');
+    }
+    if (relation.types.includes('consumesApi')) {
       index.relations.forEachInEdge(target, (_e2, r2, provider) => {
-        if (r2.type === 'providesApi' && isCallable(index.relations.getNodeAttribute(provider, 'kind'))) {
+        if (
+          r2.types.includes('providesApi') &&
+          isCallable(index.relations.getNodeAttribute(provider, 'kind'))
+        ) {
           add(provider, 'consumesApi', target);
         }
       });
@@ -354,15 +358,13 @@ function declaredCallsOf(index: GraphIndex, caller: string): Map<string, Declare
 
 function recomputeDeclaredCalls(index: GraphIndex, caller: string, touched: Set<string>): void {
   const wanted = declaredCallsOf(index, caller);
-  if (index.calls.hasNode(caller)) {
-    const stale: string[] = [];
-    index.calls.forEachOutEdge(caller, (_e, attributes, _s, callee) => {
-      if (attributes.kinds.length > 0 && !wanted.has(callee)) stale.push(callee);
-    });
-    for (const callee of stale) {
-      writeCallEdge(index, caller, callee, null, undefined);
-      touched.add(callee);
-    }
+  const stale: string[] = [];
+  index.calls.forEachOutEdge(caller, (attributes, _s, callee) => {
+    if (attributes.kinds.length > 0 && !wanted.has(callee)) stale.push(callee);
+  });
+  for (const callee of stale) {
+    writeCallEdge(index, caller, callee, null, undefined);
+    touched.add(callee);
   }
   for (const [callee, declared] of wanted) {
     ensureCallNode(index, caller);
@@ -374,7 +376,7 @@ function recomputeDeclaredCalls(index: GraphIndex, caller: string, touched: Set<
 
 /**
  * Sets the declared and/or observed part of one call edge (`undefined` keeps a part, `null` clears it),
- * in both the graphology graph and the adjacency lists. An edge with neither part is removed.
+ * An edge with neither part is removed.
  */
 function writeCallEdge(
   index: GraphIndex,
@@ -383,7 +385,7 @@ function writeCallEdge(
   declared: Declared | null | undefined,
   observed: ObservedFacts | null | undefined,
 ): void {
-  const existing = index.calls.hasEdge(src, dst) ? index.calls.getEdgeAttributes(src, dst) : undefined;
+  const existing = index.calls.getEdgeAttributes(src, dst);
   const kinds = declared === undefined ? (existing?.kinds ?? []) : declared ? [...declared.kinds].sort() : [];
   const apis = declared === undefined ? (existing?.apis ?? []) : declared ? [...declared.apis].sort() : [];
   const observedFacts =
@@ -391,17 +393,20 @@ function writeCallEdge(
   const sources: EdgeSource[] = [];
   if (kinds.length > 0) sources.push('declared');
   if (observedFacts) sources.push('observed');
-  const adjacency = index.adjacency;
-  const srcId = adjacency.ensure(src);
-  const dstId = adjacency.ensure(dst);
   if (sources.length === 0) {
-    if (existing) index.calls.dropEdge(src, dst);
-    adjacency.set(srcId, dstId, 0);
+    index.calls.setEdge(src, dst, null);
     return;
   }
   const attributes: CallEdgeAttributes = { kinds, apis, sources };
   if (observedFacts) attributes.observed = observedFacts;
-  if (existing) index.calls.replaceEdgeAttributes(src, dst, attributes);
-  else index.calls.addDirectedEdge(src, dst, attributes);
-  adjacency.set(srcId, dstId, (kinds.length > 0 ? DECLARED : 0) | (observedFacts ? OBSERVED : 0));
+  index.calls.setEdge(src, dst, attributes);
+}
+
+/** Number of relations (an edge between two entities can carry several relation types). */
+export function relationCount(index: GraphIndex): number {
+  let n = 0;
+  index.relations.forEachEdge((_e, a) => {
+    n += a.types.length;
+  });
+  return n;
 }

@@ -1,7 +1,7 @@
+import { viaMask } from './call-graph.ts';
 import { nodeCard } from './card.ts';
 import { GraphQueryError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
-import { viaMask } from './internal/adjacency.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { compareStrings, isCallable } from './internal/ref.ts';
 import { resolveRef } from './resolve.ts';
@@ -53,7 +53,7 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
   const via = oneOf('impact', 'via', options.via, VIAS, 'any');
   const target = resolveRef(index, ref, { fn: 'impact', field: 'ref' });
   const origins = originsOf(index, target);
-  const adjacency = index.adjacency;
+  const adjacency = index.calls;
   const mask = viaMask(via);
   const limit = depthLimit ?? Number.MAX_SAFE_INTEGER;
 
@@ -116,7 +116,7 @@ function originsOf(index: GraphIndex, target: string): string[] {
   }
   const origins: string[] = [];
   index.relations.forEachInEdge(target, (_e, relation, source) => {
-    if (relation.type === wanted && index.calls.hasNode(source)) origins.push(source);
+    if (relation.types.includes(wanted) && index.calls.hasNode(source)) origins.push(source);
   });
   return [...new Set(origins)].sort();
 }

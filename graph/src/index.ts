@@ -15,6 +15,7 @@ export {
   GraphIndex,
   mergeObserved,
   type ObservedEdgeInput,
+  relationCount,
   removeObservedEdge,
 } from './graph-index.ts';
 export {

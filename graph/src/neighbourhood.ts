@@ -81,12 +81,12 @@ export function neighbourhood(
     const found = new Set<string>();
     if (useCalls) {
       if (direction !== 'up') {
-        index.calls.forEachOutEdge(node, (_e, a, _s, t) => {
+        index.calls.forEachOutEdge(node, (a, _s, t) => {
           if (passes(a.sources)) found.add(t);
         });
       }
       if (direction !== 'down') {
-        index.calls.forEachInEdge(node, (_e, a, s) => {
+        index.calls.forEachInEdge(node, (a, s) => {
           if (passes(a.sources)) found.add(s);
         });
       }
@@ -124,20 +124,22 @@ export function neighbourhood(
   let hiddenEdges = 0;
   for (const node of inSet) {
     if (useCalls) {
-      index.calls.forEachOutEdge(node, (_e, a, s, t) => {
+      index.calls.forEachOutEdge(node, (a, s, t) => {
         if (!passes(a.sources)) return;
         if (inSet.has(t)) edges.push(callEdge(index, s, t));
         else if (direction !== 'up') hiddenEdges++;
       });
       if (direction !== 'down') {
-        index.calls.forEachInEdge(node, (_e, a, s) => {
+        index.calls.forEachInEdge(node, (a, s) => {
           if (passes(a.sources) && !inSet.has(s)) hiddenEdges++;
         });
       }
     } else {
       index.relations.forEachOutEdge(node, (_e, a, s, t) => {
-        if (inSet.has(t)) edges.push({ from: s, to: t, kinds: [], sources: ['declared'], relation: a.type });
-        else if (direction !== 'up') hiddenEdges++;
+        if (inSet.has(t)) {
+          for (const relation of a.types)
+            edges.push({ from: s, to: t, kinds: [], sources: ['declared'], relation });
+        } else if (direction !== 'up') hiddenEdges++;
       });
       if (direction !== 'down') {
         index.relations.forEachInEdge(node, (_e, _a, s) => {

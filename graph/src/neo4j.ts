@@ -1,6 +1,6 @@
 import neo4j, { type Driver } from 'neo4j-driver';
 import { GraphBackendError } from './errors.ts';
-import type { GraphIndex } from './graph-index.ts';
+import { type GraphIndex, relationCount } from './graph-index.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { edgeRows, KIND_LABELS, nodeRows, RELATION_TYPES } from './internal/rows.ts';
 import { PATHS_LIMITS } from './paths.ts';
@@ -164,7 +164,7 @@ export async function syncToNeo4j(
   return {
     statements: statements.length,
     nodes: index.relations.order,
-    edges: index.relations.size + index.calls.size,
+    edges: relationCount(index) + index.calls.size,
     runId,
   };
 }

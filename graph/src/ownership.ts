@@ -73,8 +73,8 @@ export function ownership(index: GraphIndex, options: { via?: Via } = {}): Owner
     const people = new Set<string>();
     memberMemo.set(group, people);
     g.forEachInEdge(group, (_e, a, source) => {
-      if (a.type === 'memberOf') people.add(source);
-      else if (a.type === 'childOf' && depth < 16)
+      if (a.types.includes('memberOf')) people.add(source);
+      if (a.types.includes('childOf') && depth < 16)
         for (const p of membersOf(source, depth + 1)) people.add(p);
     });
     return people;
@@ -160,7 +160,7 @@ export function ownership(index: GraphIndex, options: { via?: Via } = {}): Owner
     if (c) c.calls++;
     else pairs.set(key, { from, to, calls: 1 });
   };
-  index.calls.forEachEdge((_e, edge, src, dst) => {
+  index.calls.forEachEdge((edge, src, dst) => {
     if (via !== 'any' && !edge.sources.includes(via)) return;
     const a = g.getNodeAttributes(src);
     const b = g.getNodeAttributes(dst);

@@ -1,7 +1,7 @@
+import { type CallGraph, viaMask } from './call-graph.ts';
 import { callEdge, nodeCard } from './card.ts';
 import { GraphQueryError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
-import { type CallAdjacency, viaMask } from './internal/adjacency.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { isCallable, splitRef } from './internal/ref.ts';
 import { bfsDistances } from './internal/search.ts';
@@ -87,7 +87,7 @@ export function paths(index: GraphIndex, from: string, to: string, options: Path
     });
   }
   const result: PathsResult = { from: src, to: dst, k, maxHops, via, paths: [] };
-  const adjacency = index.adjacency;
+  const adjacency = index.calls;
   const s = adjacency.ids.get(src);
   const t = adjacency.ids.get(dst);
   const mask = viaMask(via);
@@ -118,7 +118,7 @@ function comparePaths(refs: string[], a: number[], b: number[]): number {
  * whose depth plus that distance exceeds the budget can never be on the spur path.
  */
 export function kShortestPaths(
-  adjacency: CallAdjacency,
+  adjacency: CallGraph,
   s: number,
   t: number,
   k: number,
@@ -210,7 +210,7 @@ export function kShortestPaths(
 }
 
 function diagnose(
-  adjacency: CallAdjacency,
+  adjacency: CallGraph,
   src: string,
   dst: string,
   s: number | undefined,

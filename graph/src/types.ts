@@ -38,8 +38,9 @@ export interface NodeAttributes {
   parent?: string;
 }
 
+/** One edge per (entity, target) pair; `types` lists every forward relation between them, sorted. */
 export interface RelationAttributes {
-  type: string;
+  types: string[];
 }
 
 /** Traffic facts on an observed edge (the traffic work fills these in). */

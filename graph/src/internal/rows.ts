@@ -72,11 +72,13 @@ export function edgeRows(index: GraphIndex, scope: Scope = 'all'): EdgeRow[] {
   const rows: EdgeRow[] = [];
   if (scope === 'all') {
     index.relations.forEachEdge((_e, a, from, to) => {
-      const relType = RELATION_TYPES[a.type] ?? 'RELATION';
-      rows.push({ from, to, relType, props: relType === 'RELATION' ? { type: a.type } : {} });
+      for (const type of a.types) {
+        const relType = RELATION_TYPES[type] ?? 'RELATION';
+        rows.push({ from, to, relType, props: relType === 'RELATION' ? { type } : {} });
+      }
     });
   }
-  index.calls.forEachEdge((_e, a, from, to) => {
+  index.calls.forEachEdge((a, from, to) => {
     const props: Record<string, PropertyValue> = { kinds: a.kinds, sources: a.sources };
     if (a.apis.length > 0) props.apis = a.apis;
     if (a.observed?.count !== undefined) props.observedCount = a.observed.count;

@@ -1,11 +1,11 @@
-import type { CallAdjacency } from './adjacency.ts';
+import type { CallGraph } from '../call-graph.ts';
 
 /**
  * Breadth-first distances from `start` over call edges passing `mask`, forwards (`out`) or backwards
  * (`inn`), up to `limit` hops. Unreached nodes stay -1. Also returns the reached ids in BFS order.
  */
 export function bfsDistances(
-  adjacency: CallAdjacency,
+  adjacency: CallGraph,
   start: number,
   direction: 'out' | 'inn',
   mask: number,
