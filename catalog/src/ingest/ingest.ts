@@ -132,13 +132,26 @@ export class Ingester {
       return true;
     };
 
+    // Reads run ahead of parsing (bounded), so the disk and the parser overlap.
+    const reads = new Map<string, Promise<Uint8Array>>();
+    const readAhead = (from: number) => {
+      for (let j = from; j < Math.min(queue.length, from + 64); j++) {
+        if (!reads.has(queue[j].abs)) {
+          const p = readFile(queue[j].abs);
+          p.catch(() => undefined);
+          reads.set(queue[j].abs, p);
+        }
+      }
+    };
     for (let i = 0; i < queue.length; i++) {
       const item = queue[i];
       const abs = item.abs;
       touchedFiles.add(abs);
+      readAhead(i);
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(abs);
+        bytes = await (reads.get(abs) as Promise<Uint8Array>);
+        reads.delete(abs);
       } catch (err) {
         errors.push({ file: display(abs), line: 1, column: 1, message: `Cannot read file: ${(err as Error).message}` });
         continue;

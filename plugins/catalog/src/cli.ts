@@ -160,7 +160,9 @@ export async function ingestWithProgress(
 
 function report(result: IngestResult, json: boolean | undefined): void {
   if (json) {
-    printJson(result);
+    // The lists of written refs can be tens of thousands long: counts are enough here.
+    const { upserted, relationsChanged, ...rest } = result;
+    printJson({ ...rest, written: upserted.length, relationsChanged: relationsChanged.length });
     return;
   }
   for (const e of result.errors) {
