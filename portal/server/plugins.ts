@@ -1,5 +1,9 @@
-import type { Auth } from '@bank/plugin-kit';
 import { type CatalogService, createCatalogRouter } from '@bank/plugin-catalog';
+import { createEntityRouter } from '@bank/plugin-entity';
+import { createExplorerRouter } from '@bank/plugin-explorer';
+import { createGraphRouter } from '@bank/plugin-graph';
+import type { Auth } from '@bank/plugin-kit';
+import { createSearchRouter } from '@bank/plugin-search';
 import type { Hono } from 'hono';
 import type { GraphService } from './graph.ts';
 
@@ -16,4 +20,8 @@ export interface PortalContext {
  */
 export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<void> {
   app.route('/api/catalog', createCatalogRouter({ catalog: ctx.catalog, auth: ctx.auth }));
+  app.route('/api/graph', createGraphRouter({ getIndex: () => ctx.graph.current }));
+  app.route('/api/search', createSearchRouter({ catalog: ctx.catalog }));
+  app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
+  app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
 }
