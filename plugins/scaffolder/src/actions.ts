@@ -248,7 +248,7 @@ function specRefs(e: Entity, field: string, defaultKind?: string): string[] {
 const networkPeers: Action = {
   id: 'bank:network-peers',
   description:
-    "Look up network peers in the catalogue for NetworkPolicies: the callees (dependsOn components), datastores (resources), known callers and the owner's collective (name, owner, dependsOn, datastores, datastoreCidr)",
+    "Look up network peers in the catalogue for NetworkPolicies: the callees (dependsOn components), datastores (resources), known callers and the owner's collective (name, owner, dependsOn, datastores, topics, datastoreCidr)",
   async handler(ctx) {
     const name = str(ctx, 'name', { required: true });
     if (!DNS_LABEL.test(name)) throw new ActionError(`${ctx.field}.name: "${name}" is not a DNS label`);
@@ -259,7 +259,9 @@ const networkPeers: Action = {
     const self = `component:default/${name}`;
     const dependencies: Record<string, unknown>[] = [];
     const datastores: Record<string, unknown>[] = [];
-    for (const ref of [...new Set([...strList(ctx, 'dependsOn'), ...strList(ctx, 'datastores')])].sort()) {
+    for (const ref of [
+      ...new Set([...strList(ctx, 'dependsOn'), ...strList(ctx, 'datastores'), ...strList(ctx, 'topics')]),
+    ].sort()) {
       const e = view.byRef.get(ref);
       if (!e) {
         throw new ActionError(

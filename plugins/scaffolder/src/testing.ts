@@ -68,7 +68,9 @@ spec:
   targets: [./org/groups.yaml, ./org/systems.yaml]
 `,
   'services/org/groups.yaml': [
-    group('bank', 'organization', undefined, ['core-banking', 'payments']),
+    group('bank', 'organization', undefined, ['core-banking', 'payments', 'platform']),
+    group('platform', 'collective', 'bank', ['service-framework']),
+    group('service-framework', 'squad', 'platform'),
     group('core-banking', 'collective', 'bank', ['ledger', 'accounts']),
     group('payments', 'collective', 'bank', ['card-processing']),
     group('ledger', 'squad', 'core-banking', [], ['jane.doe']),
@@ -91,6 +93,13 @@ metadata:
 spec:
   owner: group:default/ledger
   domain: core-banking
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: service-framework
+spec:
+  owner: group:default/service-framework
 `,
   'services/ledger/catalog-info.yaml': `${component('ledger', 'ledger', { system: 'ledger-system', dependsOn: ['resource:cassandra-ledger'] })}---
 apiVersion: backstage.io/v1alpha1

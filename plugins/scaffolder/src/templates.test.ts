@@ -1,0 +1,327 @@
+/**
+ * Each template scaffolded into a temporary copy of the monorepo (real files, real git, a real SQLite
+ * catalogue), and the result checked the way an engineer would: its own `npm test` and lint pass, it
+ * starts and answers /ping, it calls a dependency running locally through @bank/rpc, every manifest
+ * validates offline, the NetworkPolicy allows exactly the declared edges, and the catalogue shows it
+ * with its relations.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { CatalogService } from '@bank/plugin-catalog';
+import { Scaffolder } from './engine.ts';
+import { networkEdges, parseManifests, validateManifests } from './manifests.ts';
+import { type FixtureRepo, makeFixtureRepo } from './testing.ts';
+
+const actor = { id: 'user:default/jane.doe' };
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    // Without NODE_TEST_CONTEXT: the generated service's `node --test` must run as its own test run.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+/** Start a generated service as its own process (as `npm start` would), on a free port. */
+function startProcess(dir: string, env: Record<string, string>, procs: ChildProcess[]): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: dir,
+    env: { ...process.env, NODE_OPTIONS: '', PORT: '0', LISTEN_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${dir} did not start: ${out}`)), 20_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${dir} exited with ${code}: ${out}`)));
+  });
+}
+
+function manifestsOf(dir: string) {
+  const files = readdirSync(path.join(dir, 'k8s')).map((f) => ({
+    path: `k8s/${f}`,
+    text: readFileSync(path.join(dir, 'k8s', f), 'utf8'),
+  }));
+  return parseManifests(files);
+}
+
+describe('templates, scaffolded into a temporary copy of the monorepo', () => {
+  let repo: FixtureRepo;
+  let store: CatalogStore;
+  let catalog: CatalogService;
+  let scaffolder: Scaffolder;
+  const procs: ChildProcess[] = [];
+  let ledgerSyncUrl = '';
+
+  before(async () => {
+    repo = makeFixtureRepo({ git: true });
+    store = await CatalogStore.open(`file:${path.join(repo.root, 'portal.db')}`);
+    catalog = new CatalogService(store, [path.join(repo.root, 'services')]);
+    const first = await catalog.ingest();
+    assert.deepEqual(first.errors, []);
+    scaffolder = new Scaffolder({ repoRoot: repo.root, catalog });
+  });
+
+  after(async () => {
+    for (const p of procs) p.kill('SIGTERM');
+    await store?.close();
+    repo?.cleanup();
+  });
+
+  const ledgerSync = {
+    name: 'ledger-sync',
+    description: 'Keeps the ledger and accounts in step',
+    owner: 'ledger',
+    system: 'ledger-system',
+    tier: 2,
+    dependsOn: ['ledger', 'accounts'],
+    datastores: ['cassandra-ledger'],
+  };
+
+  it('typescript-service: a dry-run renders files, manifests and the catalogue diff, and writes nothing', async () => {
+    const head = git(repo.root, 'rev-parse', 'HEAD');
+    const result = await scaffolder.dryRun('typescript-service', ledgerSync, { actor });
+    assert.equal(result.dir, 'services/ledger-sync');
+    assert.equal(result.entityRef, 'component:default/ledger-sync');
+    for (const f of [
+      'package.json',
+      'src/server.ts',
+      'src/clients.ts',
+      'src/server.test.ts',
+      'Dockerfile',
+      'biome.json',
+      'catalog-info.yaml',
+    ]) {
+      assert.ok(result.files.includes(f), f);
+    }
+    const clients = result.preview?.find((f) => f.path === 'src/clients.ts')?.content ?? '';
+    assert.match(clients, /accounts: 'accounts',\n {2}ledger: 'ledger',/);
+    assert.deepEqual(result.manifests.map((m) => `${m.kind}/${m.name}:${m.errors.length}`).sort(), [
+      'ConfigMap/service-ledger-sync-config:0',
+      'Deployment/service-ledger-sync:0',
+      'NetworkPolicy/service-ledger-sync-egress:0',
+      'NetworkPolicy/service-ledger-sync-ingress:0',
+      'PodDisruptionBudget/service-ledger-sync:0',
+      'Service/service-ledger-sync:0',
+      'ServiceAccount/service-ledger-sync:0',
+    ]);
+    const added = result.catalogDiff?.added.find((a) => a.ref === 'component:default/ledger-sync');
+    assert.deepEqual(
+      added?.relations.filter((r) => r.type === 'dependsOn').map((r) => r.targetRef),
+      ['component:default/accounts', 'component:default/ledger', 'resource:default/cassandra-ledger'],
+    );
+    assert.ok(
+      result.catalogDiff?.relationsAdded.some(
+        (r) => r.source === 'component:default/ledger' && r.type === 'dependencyOf',
+      ),
+    );
+    // Nothing written: no directory, no staging, no branch, no commit, no entity.
+    assert.equal(existsSync(path.join(repo.root, 'services', 'ledger-sync')), false);
+    assert.deepEqual(
+      readdirSync(path.join(repo.root, 'services')).filter((n) => n.startsWith('.')),
+      [],
+    );
+    assert.equal(git(repo.root, 'branch', '--list', 'scaffold/*'), '');
+    assert.equal(git(repo.root, 'rev-parse', 'HEAD'), head);
+    assert.equal(catalog.loaded.byRef.has('component:default/ledger-sync'), false);
+  });
+
+  it('typescript-service: creates the service, commits it on a new branch and registers it with its relations', async () => {
+    const head = git(repo.root, 'rev-parse', 'HEAD');
+    const result = await scaffolder.run('typescript-service', ledgerSync, { actor });
+    const dir = path.join(repo.root, 'services', 'ledger-sync');
+    assert.ok(existsSync(path.join(dir, 'src', 'server.ts')));
+    // The branch holds exactly the new service on top of HEAD; HEAD and the checked-out branch did not move.
+    assert.equal(result.branch, 'scaffold/ledger-sync');
+    assert.equal(git(repo.root, 'rev-parse', 'HEAD'), head);
+    assert.equal(git(repo.root, 'symbolic-ref', '--short', 'HEAD'), 'main');
+    assert.equal(git(repo.root, 'rev-parse', 'scaffold/ledger-sync^'), head);
+    const changed = git(repo.root, 'diff', '--name-only', head, 'scaffold/ledger-sync').split('\n');
+    assert.deepEqual(changed.sort(), result.files.map((f) => `services/ledger-sync/${f}`).sort());
+    // Registered at once, with relations both ways and the template lineage.
+    const e = catalog.loaded.byRef.get('component:default/ledger-sync');
+    assert.ok(e, 'in the catalogue');
+    assert.equal(e.metadata.annotations?.['bank.io/template'], 'typescript-service');
+    assert.equal(e.metadata.annotations?.['bank.io/template-version'], '1.0.0');
+    const rel = (ref: string, type: string) =>
+      catalog.loaded.byRef
+        .get(ref)
+        ?.relations.filter((r) => r.type === type)
+        .map((r) => r.targetRef);
+    assert.deepEqual(rel('component:default/ledger-sync', 'dependsOn'), [
+      'component:default/accounts',
+      'component:default/ledger',
+      'resource:default/cassandra-ledger',
+    ]);
+    assert.deepEqual(rel('component:default/ledger-sync', 'ownedBy'), ['group:default/ledger']);
+    assert.ok(rel('component:default/ledger', 'dependencyOf')?.includes('component:default/ledger-sync'));
+    assert.ok(rel('group:default/ledger', 'ownerOf')?.includes('component:default/ledger-sync'));
+    assert.ok(catalog.loaded.byRef.has('api:default/ledger-sync-rpc'));
+  });
+
+  it('typescript-service: every manifest validates offline and the NetworkPolicy allows exactly the declared edges', async () => {
+    const dir = path.join(repo.root, 'services', 'ledger-sync');
+    const { objects, errors } = manifestsOf(dir);
+    assert.deepEqual(errors, []);
+    const reports = await validateManifests(objects);
+    for (const r of reports) assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
+    // biome-ignore lint/suspicious/noExplicitAny: a parsed manifest, read field by field
+    const deployment = objects.find((o) => o.kind === 'Deployment')?.object as any;
+    assert.equal(deployment.spec.replicas, 3);
+    assert.deepEqual(deployment.spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+    const c = deployment.spec.template.spec.containers[0];
+    assert.equal(c.livenessProbe.httpGet.path, '/ping');
+    assert.equal(c.readinessProbe.httpGet.path, '/ready');
+    assert.ok(c.resources.requests.cpu && c.resources.limits.memory);
+    assert.deepEqual(
+      deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.map(
+        (t: { podAffinityTerm: { topologyKey: string } }) => t.podAffinityTerm.topologyKey,
+      ),
+      ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'],
+    );
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(deployment.spec.template.spec.securityContext.seccompProfile.type, 'RuntimeDefault');
+    assert.equal(deployment.spec.template.spec.volumes[0].secret.secretName, 'service-ledger-sync-secrets');
+    assert.deepEqual(networkEdges(objects, 'service.ledger-sync'), {
+      ingressFrom: [],
+      ingressNamespaces: ['monitoring'],
+      egressTo: ['service.accounts', 'service.ledger'],
+      egressCidrs: ['10.20.0.0/16:9042'],
+      dns: true,
+    });
+  });
+
+  it('typescript-service: the generated service passes its own npm test and lint', async () => {
+    const dir = path.join(repo.root, 'services', 'ledger-sync');
+    const test = await run('npm', ['test'], dir);
+    assert.equal(test.code, 0, test.out);
+    assert.match(test.out, /# pass 3/);
+    const lint = await run('npx', ['biome', 'check', '.'], dir);
+    assert.equal(lint.code, 0, lint.out);
+  });
+
+  it('typescript-service: a second service calls the first, both running locally, through @bank/rpc', async () => {
+    const result = await scaffolder.run(
+      'typescript-service',
+      {
+        name: 'statement-api',
+        description: 'Statements for customers',
+        owner: 'accounts',
+        dependsOn: ['ledger-sync'],
+      },
+      { actor },
+    );
+    assert.equal(result.entityRef, 'component:default/statement-api');
+    // Its egress policy allows ledger-sync, and nothing else but DNS and the mesh.
+    const { objects } = manifestsOf(path.join(repo.root, 'services', 'statement-api'));
+    const edges = networkEdges(objects, 'service.statement-api');
+    assert.deepEqual(edges.egressTo, ['service.ledger-sync']);
+    assert.deepEqual(edges.egressCidrs, []);
+    ledgerSyncUrl = await startProcess(path.join(repo.root, 'services', 'ledger-sync'), {}, procs);
+    assert.equal((await fetch(`${ledgerSyncUrl}/ping`)).status, 200);
+    const url = await startProcess(
+      path.join(repo.root, 'services', 'statement-api'),
+      { RPC_DISCOVERY: JSON.stringify({ 'ledger-sync': ledgerSyncUrl }) },
+      procs,
+    );
+    assert.equal(await (await fetch(`${url}/ping`)).text(), 'pong');
+    const info = (await (await fetch(`${url}/v1/info`)).json()) as {
+      dependencies: { name: string; ok: boolean; info?: { service: string } }[];
+    };
+    assert.deepEqual(info.dependencies, [
+      { name: 'ledger-sync', ok: true, info: { service: 'ledger-sync', version: '0.1.0' } },
+    ]);
+    assert.ok(
+      catalog.loaded.byRef
+        .get('component:default/ledger-sync')
+        ?.relations.some(
+          (r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/statement-api',
+        ),
+    );
+  });
+
+  it('event-consumer: scaffolds, passes its own tests and lint, validates, and handles an event by calling a running dependency', async () => {
+    const result = await scaffolder.run(
+      'event-consumer',
+      {
+        name: 'ledger-events',
+        description: 'Reacts to new ledger entries',
+        owner: 'ledger',
+        topic: 'ledger-entries',
+        dependsOn: ['ledger-sync'],
+      },
+      { actor },
+    );
+    const dir = path.join(repo.root, 'services', 'ledger-events');
+    assert.equal(result.entityRef, 'component:default/ledger-events');
+    assert.deepEqual(
+      catalog.loaded.byRef
+        .get('component:default/ledger-events')
+        ?.relations.filter((r) => r.type === 'dependsOn')
+        .map((r) => r.targetRef),
+      ['component:default/ledger-sync', 'resource:default/ledger-entries'],
+    );
+    const { objects } = manifestsOf(dir);
+    for (const r of await validateManifests(objects)) assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
+    assert.deepEqual(networkEdges(objects, 'service.ledger-events'), {
+      ingressFrom: [],
+      ingressNamespaces: ['eventing', 'monitoring'],
+      egressTo: ['service.ledger-sync'],
+      egressCidrs: ['10.20.0.0/16:9092'],
+      dns: true,
+    });
+    const test = await run('npm', ['test'], dir);
+    assert.equal(test.code, 0, test.out);
+    const lint = await run('npx', ['biome', 'check', '.'], dir);
+    assert.equal(lint.code, 0, lint.out);
+    const url = await startProcess(
+      dir,
+      { RPC_DISCOVERY: JSON.stringify({ 'ledger-sync': ledgerSyncUrl }) },
+      procs,
+    );
+    assert.equal((await fetch(`${url}/ping`)).status, 200);
+    const ack = await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'e-1',
+        topic: 'ledger-entries',
+        type: 'ledger.entry-created',
+        occurredAt: new Date().toISOString(),
+        data: {},
+      }),
+    });
+    assert.equal(ack.status, 200);
+    assert.deepEqual(await ack.json(), { id: 'e-1', duplicate: false, called: ['ledger-sync'] });
+  });
+});
