@@ -1,0 +1,300 @@
+'use client';
+import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { entityHref, shortName } from '../../lib/refs.ts';
+import { FACETS, type Facet, type TablePage } from '../../lib/types.ts';
+import { CATALOGUE_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
+import { EntityLink } from '../common/entity-link';
+import { ApiErrorBox, Skeleton } from '../common/feedback';
+import { TierBadge } from '../common/tier-badge';
+import { useApi } from '../common/use-api';
+
+type State = StateOf<typeof CATALOGUE_SCHEMA>;
+const PAGE_SIZE = 50;
+const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
+
+const FACET_TITLES: Record<Facet, string> = {
+  kind: 'Kind',
+  type: 'Type',
+  owner: 'Owner',
+  collective: 'Collective',
+  system: 'System',
+  tier: 'Tier',
+  lifecycle: 'Lifecycle',
+};
+
+const COLUMNS: { key: State['sort']; label: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'kind', label: 'Kind' },
+  { key: 'type', label: 'Type' },
+  { key: 'owner', label: 'Owner' },
+  { key: 'collective', label: 'Collective' },
+  { key: 'system', label: 'System' },
+  { key: 'tier', label: 'Tier' },
+  { key: 'lifecycle', label: 'Lifecycle' },
+];
+
+export function apiQuery(state: State): string {
+  const p = new URLSearchParams();
+  for (const f of FACETS) if (state[f].length > 0) p.set(f, state[f].join(','));
+  if (state.q) p.set('q', state.q);
+  p.set('sort', state.sort);
+  p.set('dir', state.dir);
+  p.set('page', String(state.page));
+  p.set('size', String(PAGE_SIZE));
+  return `/api/search/catalogue?${p.toString()}`;
+}
+
+/** The catalogue: filters with facet counts, sortable columns, server-side pages. Everything lives in the URL. */
+export function CatalogueTable() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const state = useMemo(() => readState(CATALOGUE_SCHEMA, new URLSearchParams(params.toString())), [params]);
+  const { data, error, loading } = useApi<TablePage>(apiQuery(state));
+  const [text, setText] = useState(state.q);
+  const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => setText(state.q), [state.q]);
+
+  const update = (patch: Partial<State>, resetPage = true) => {
+    const next = { ...state, ...patch, ...(resetPage ? { page: 1 } : {}) };
+    router.replace(`${pathname}${writeState(CATALOGUE_SCHEMA, next)}`, { scroll: false });
+  };
+  const onText = (value: string) => {
+    setText(value);
+    if (debounce.current) clearTimeout(debounce.current);
+    debounce.current = setTimeout(() => update({ q: value.trim() }), 200);
+  };
+
+  const toggle = (facet: Facet, value: string) => {
+    const list = state[facet];
+    update({
+      [facet]: list.includes(value) ? list.filter((v) => v !== value) : [...list, value],
+    } as Partial<State>);
+  };
+  const activeFilters = FACETS.flatMap((f) => state[f].map((v) => ({ f, v })));
+
+  return (
+    <div className="layout-side" data-testid="catalogue" data-ready={data && !loading ? 'true' : 'false'}>
+      <aside className="card" aria-label="Filters">
+        {FACETS.map((facet) => {
+          const values = data?.facets[facet] ?? [];
+          const selected = state[facet];
+          const shown = [...values];
+          for (const v of selected)
+            if (!shown.some((s) => s.value === v)) shown.push({ value: v, label: v, count: 0 });
+          return (
+            <fieldset key={facet} className="facet" style={{ border: 0, margin: 0 }}>
+              <legend>
+                <h3>{FACET_TITLES[facet]}</h3>
+              </legend>
+              {!data && <Skeleton lines={3} />}
+              <ul>
+                {shown.slice(0, 60).map((v) => (
+                  <li key={v.value}>
+                    <label>
+                      <input
+                        type="checkbox"
+                        checked={selected.includes(v.value)}
+                        onChange={() => toggle(facet, v.value)}
+                      />
+                      <span>
+                        {facet === 'tier'
+                          ? `Tier ${v.label}`
+                          : facet === 'system'
+                            ? shortName(v.label)
+                            : v.label}
+                      </span>
+                      <span className="count">{v.count.toLocaleString('en-GB')}</span>
+                    </label>
+                  </li>
+                ))}
+                {data && shown.length === 0 && <li className="muted small">None</li>}
+              </ul>
+            </fieldset>
+          );
+        })}
+      </aside>
+      <section className="card" aria-label="Entities">
+        <div className="card-head" style={{ gap: 12 }}>
+          <div className="row">
+            <label htmlFor="catalogue-filter" className="sr-only">
+              Filter by text
+            </label>
+            <input
+              id="catalogue-filter"
+              className="input"
+              style={{ width: 280 }}
+              placeholder="Filter by name, description or tag"
+              value={text}
+              onChange={(e) => onText(e.target.value)}
+            />
+            {activeFilters.map(({ f, v }) => (
+              <button
+                key={`${f}:${v}`}
+                type="button"
+                className="badge"
+                style={{ border: 0, cursor: 'pointer' }}
+                onClick={() => toggle(f, v)}
+              >
+                {FACET_TITLES[f]}: {f === 'owner' || f === 'collective' || f === 'system' ? shortName(v) : v}{' '}
+                ✕
+              </button>
+            ))}
+            {activeFilters.length > 0 && (
+              <button
+                type="button"
+                className="btn btn-ghost small"
+                onClick={() =>
+                  update({
+                    kind: [],
+                    type: [],
+                    owner: [],
+                    collective: [],
+                    system: [],
+                    tier: [],
+                    lifecycle: [],
+                  })
+                }
+              >
+                Clear filters
+              </button>
+            )}
+          </div>
+          <span className="muted small" aria-live="polite">
+            {data ? `${data.total.toLocaleString('en-GB')} entities` : 'Loading…'}
+          </span>
+        </div>
+        {error && (
+          <div className="card-pad">
+            <ApiErrorBox error={error} title="The catalogue could not be loaded" />
+          </div>
+        )}
+        <div className="table-wrap">
+          <table className="table" aria-busy={loading}>
+            <thead>
+              <tr>
+                {COLUMNS.map((c) => {
+                  const sorted = state.sort === c.key;
+                  return (
+                    <th
+                      key={c.key}
+                      aria-sort={sorted ? (state.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                    >
+                      <button
+                        type="button"
+                        onClick={() =>
+                          update({ sort: c.key, dir: sorted && state.dir === 'asc' ? 'desc' : 'asc' })
+                        }
+                      >
+                        {c.label}
+                        <span aria-hidden="true">{sorted ? (state.dir === 'asc' ? '▲' : '▼') : ''}</span>
+                      </button>
+                    </th>
+                  );
+                })}
+              </tr>
+            </thead>
+            <tbody>
+              {!data &&
+                !error &&
+                SKELETON_ROWS.map((key) => (
+                  <tr key={key}>
+                    <td colSpan={COLUMNS.length}>
+                      <div className="skeleton skeleton-line" />
+                    </td>
+                  </tr>
+                ))}
+              {data?.rows.map((r) => (
+                <tr key={r.ref}>
+                  <td>
+                    <Link href={entityHref(r.ref)} style={{ fontWeight: 600 }}>
+                      {r.name}
+                    </Link>
+                    {r.stale && (
+                      <span className="badge badge-warn" style={{ marginLeft: 6 }}>
+                        stale
+                      </span>
+                    )}
+                    {r.description && <div className="desc">{r.description}</div>}
+                  </td>
+                  <td>
+                    <span className="badge kind">{r.kind}</span>
+                  </td>
+                  <td>{r.type ?? <span className="muted">—</span>}</td>
+                  <td>
+                    <EntityLink entityRef={r.owner} label={r.ownerTitle} />
+                  </td>
+                  <td>
+                    <EntityLink entityRef={r.collective} label={r.collectiveTitle} />
+                  </td>
+                  <td>
+                    <EntityLink entityRef={r.system} />
+                  </td>
+                  <td>
+                    <TierBadge tier={r.tier} />
+                  </td>
+                  <td>{r.lifecycle ?? <span className="muted">—</span>}</td>
+                </tr>
+              ))}
+              {data && data.rows.length === 0 && (
+                <tr>
+                  <td colSpan={COLUMNS.length} className="muted" style={{ padding: 24, textAlign: 'center' }}>
+                    Nothing matches these filters.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+        {data && data.pages > 1 && (
+          <nav className="pager" aria-label="Pages">
+            <span className="muted small">
+              {((data.page - 1) * data.size + 1).toLocaleString('en-GB')}–
+              {Math.min(data.page * data.size, data.total).toLocaleString('en-GB')} of{' '}
+              {data.total.toLocaleString('en-GB')}
+            </span>
+            <div className="row">
+              <button
+                type="button"
+                className="btn"
+                disabled={data.page <= 1}
+                onClick={() => update({ page: 1 }, false)}
+              >
+                First
+              </button>
+              <button
+                type="button"
+                className="btn"
+                disabled={data.page <= 1}
+                onClick={() => update({ page: data.page - 1 }, false)}
+              >
+                Previous
+              </button>
+              <span className="small">
+                Page {data.page} of {data.pages.toLocaleString('en-GB')}
+              </span>
+              <button
+                type="button"
+                className="btn"
+                disabled={data.page >= data.pages}
+                onClick={() => update({ page: data.page + 1 }, false)}
+              >
+                Next
+              </button>
+              <button
+                type="button"
+                className="btn"
+                disabled={data.page >= data.pages}
+                onClick={() => update({ page: data.pages }, false)}
+              >
+                Last
+              </button>
+            </div>
+          </nav>
+        )}
+      </section>
+    </div>
+  );
+}

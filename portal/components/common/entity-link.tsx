@@ -1,0 +1,17 @@
+import Link from 'next/link';
+import { entityHref, shortName } from '../../lib/refs.ts';
+
+export function EntityLink({
+  entityRef,
+  label,
+}: {
+  entityRef: string | null | undefined;
+  label?: string | null;
+}) {
+  if (!entityRef) return <span className="muted">—</span>;
+  return (
+    <Link href={entityHref(entityRef)} title={entityRef}>
+      {label || shortName(entityRef)}
+    </Link>
+  );
+}

@@ -1,0 +1,19 @@
+import type { ReactNode } from 'react';
+import { safeHref } from '../../lib/safe-url.ts';
+
+/** An external link, rendered only for http(s)/mailto URLs; anything else is shown as inert text. */
+export function SafeLink({ href, children }: { href: unknown; children?: ReactNode }) {
+  const safe = safeHref(href);
+  if (!safe) {
+    return (
+      <span className="muted" title="Link hidden: only http, https and mailto links are shown">
+        {children ?? String(href ?? '')} <span className="badge badge-warn">link blocked</span>
+      </span>
+    );
+  }
+  return (
+    <a href={safe} target="_blank" rel="noopener noreferrer nofollow">
+      {children ?? safe}
+    </a>
+  );
+}

@@ -1,0 +1,41 @@
+import type { EntitySummary } from '../../lib/types.ts';
+import { EntityLink } from '../common/entity-link';
+import { TierBadge } from '../common/tier-badge';
+
+/** A list of linked entities with kind and tier; long lists are cut with a count of the rest. */
+export function EntityList({
+  items,
+  empty = 'None',
+  max = 40,
+  extra,
+}: {
+  items: EntitySummary[];
+  empty?: string;
+  max?: number;
+  extra?: (item: EntitySummary) => React.ReactNode;
+}) {
+  if (items.length === 0)
+    return (
+      <p className="muted small" style={{ margin: 0 }}>
+        {empty}
+      </p>
+    );
+  return (
+    <>
+      <ul className="list">
+        {items.slice(0, max).map((item) => (
+          <li key={item.ref}>
+            <span className="badge kind">{item.kind}</span>
+            <span className="grow">
+              <EntityLink entityRef={item.ref} label={item.name} />
+              {item.title && item.title !== item.name && <span className="muted small"> · {item.title}</span>}
+            </span>
+            {extra?.(item)}
+            <TierBadge tier={item.tier} />
+          </li>
+        ))}
+      </ul>
+      {items.length > max && <p className="muted small">and {items.length - max} more</p>}
+    </>
+  );
+}

@@ -1,0 +1,189 @@
+'use client';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useEffect, useMemo, useState } from 'react';
+import { shortName } from '../../lib/refs.ts';
+import type { ImpactResult, Rollup } from '../../lib/types.ts';
+import { IMPACT_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
+import { EntityLink } from '../common/entity-link';
+import { ApiErrorBox, Skeleton } from '../common/feedback';
+import { TierBadge } from '../common/tier-badge';
+import { TierBar } from '../common/tier-bar';
+import { useApi } from '../common/use-api';
+
+type State = StateOf<typeof IMPACT_SCHEMA>;
+
+/** The blast radius of a service: every transitive caller by depth, rolled up to teams, tier 1 first. */
+export function ImpactView() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const state = useMemo(() => readState(IMPACT_SCHEMA, new URLSearchParams(params.toString())), [params]);
+  const [text, setText] = useState(state.ref);
+  useEffect(() => setText(state.ref), [state.ref]);
+  const update = (patch: Partial<State>) =>
+    router.replace(`${pathname}${writeState(IMPACT_SCHEMA, { ...state, ...patch })}`, { scroll: false });
+  const url = state.ref
+    ? `/api/graph/impact?ref=${encodeURIComponent(state.ref)}${state.depth ? `&depth=${state.depth}` : ''}`
+    : null;
+  const { data, error, loading } = useApi<ImpactResult>(url);
+  const tier1 = data?.dependents.filter((d) => d.tier === 1).length ?? 0;
+
+  return (
+    <div className="stack" style={{ gap: 16 }}>
+      <form
+        className="card card-pad row"
+        style={{ alignItems: 'flex-end' }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          update({ ref: text.trim() });
+        }}
+      >
+        <label className="field">
+          Service, API, system or team
+          <input
+            className="input"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="ledger"
+            required
+          />
+        </label>
+        <label className="field">
+          Depth
+          <select
+            className="input"
+            value={state.depth}
+            onChange={(e) => update({ depth: Number(e.target.value) })}
+          >
+            <option value={0}>All</option>
+            {[1, 2, 3, 4, 5, 6].map((d) => (
+              <option key={d} value={d}>
+                {d} hop{d === 1 ? '' : 's'}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="btn btn-primary">
+          Show blast radius
+        </button>
+      </form>
+      {!url && (
+        <p className="muted">Name a service to see everything that would feel it fail, team by team.</p>
+      )}
+      {error && <ApiErrorBox error={error} title="The blast radius could not be computed" />}
+      {loading && !data && <Skeleton height={200} />}
+      {data && (
+        <>
+          <div className="grid grid-4" data-testid="impact-summary">
+            <div className="card stat">
+              <div className="value">{data.total}</div>
+              <div className="label">dependents{data.depth ? ` within ${data.depth} hops` : ''}</div>
+            </div>
+            <div className="card stat">
+              <div className="value" style={{ color: tier1 ? 'var(--tier1)' : undefined }}>
+                {tier1}
+              </div>
+              <div className="label">tier-1 services affected</div>
+            </div>
+            <div className="card stat">
+              <div className="value">{data.bySquad.filter((s) => s.ref).length}</div>
+              <div className="label">squads affected</div>
+            </div>
+            <div className="card stat">
+              <div className="value">{data.byCollective.filter((s) => s.ref).length}</div>
+              <div className="label">collectives affected</div>
+            </div>
+          </div>
+          <div className="grid grid-2">
+            <RollupTable title="By collective" rows={data.byCollective} />
+            <RollupTable title="By squad" rows={data.bySquad} />
+          </div>
+          <section className="card">
+            <div className="card-head">
+              <h2>Dependents, tier 1 first</h2>
+              <span className="muted small">from {data.origins.map((o) => shortName(o)).join(', ')}</span>
+            </div>
+            <div className="table-wrap" style={{ maxHeight: 560 }}>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Service</th>
+                    <th>Tier</th>
+                    <th className="num">Hops</th>
+                    <th>Through</th>
+                    <th>Owner</th>
+                    <th>On-call</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.dependents.slice(0, 500).map((d) => (
+                    <tr key={d.ref}>
+                      <td>
+                        <EntityLink entityRef={d.ref} />
+                      </td>
+                      <td>
+                        <TierBadge tier={d.tier} />
+                      </td>
+                      <td className="num">{d.depth}</td>
+                      <td>
+                        <EntityLink entityRef={d.through} />
+                      </td>
+                      <td>
+                        <EntityLink entityRef={d.owner} />
+                      </td>
+                      <td className="mono small">{d.oncall ?? '—'}</td>
+                    </tr>
+                  ))}
+                  {data.dependents.length === 0 && (
+                    <tr>
+                      <td colSpan={6} className="muted">
+                        Nothing calls it: a failure here stays here.
+                      </td>
+                    </tr>
+                  )}
+                </tbody>
+              </table>
+              {data.dependents.length > 500 && (
+                <p className="muted small card-pad">and {data.dependents.length - 500} more</p>
+              )}
+            </div>
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
+
+function RollupTable({ title, rows }: { title: string; rows: Rollup[] }) {
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>{title}</h2>
+      </div>
+      <div className="table-wrap" style={{ maxHeight: 360 }}>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Team</th>
+              <th className="num">Services</th>
+              <th>By tier</th>
+              <th className="num">Nearest</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.ref ?? 'none'}>
+                <td>{r.ref ? <EntityLink entityRef={r.ref} /> : <span className="muted">no owner</span>}</td>
+                <td className="num">{r.services}</td>
+                <td>
+                  <TierBar byTier={r.byTier} width={110} />
+                </td>
+                <td className="num">{r.nearest}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

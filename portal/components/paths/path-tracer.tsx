@@ -1,0 +1,277 @@
+'use client';
+import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useEffect, useMemo, useState } from 'react';
+import { entityHref, shortName } from '../../lib/refs.ts';
+import type { CallEdge, NodeCard, PathsResult } from '../../lib/types.ts';
+import { PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
+import { EntityLink } from '../common/entity-link';
+import { ApiErrorBox, Skeleton } from '../common/feedback';
+import { SafeLink } from '../common/safe-link';
+import { TierBadge } from '../common/tier-badge';
+import { useApi } from '../common/use-api';
+
+type State = StateOf<typeof PATHS_SCHEMA>;
+
+/** The path tracer: the k shortest call paths between two services, each hop a card; all state in the URL. */
+export function PathTracer() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const pathname = usePathname();
+  const state = useMemo(() => readState(PATHS_SCHEMA, new URLSearchParams(params.toString())), [params]);
+  const [from, setFrom] = useState(state.from);
+  const [to, setTo] = useState(state.to);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    setFrom(state.from);
+    setTo(state.to);
+  }, [state.from, state.to]);
+  const update = (patch: Partial<State>) =>
+    router.replace(`${pathname}${writeState(PATHS_SCHEMA, { ...state, ...patch })}`, { scroll: false });
+
+  const url =
+    state.from && state.to
+      ? `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}`
+      : null;
+  const { data, error, loading } = useApi<PathsResult>(url);
+  const index = data ? Math.min(state.path, Math.max(1, data.paths.length)) - 1 : 0;
+  const path = data?.paths[index];
+
+  return (
+    <div className="stack" style={{ gap: 16 }}>
+      <form
+        className="card card-pad row"
+        style={{ alignItems: 'flex-end', gap: 12 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          update({ from: from.trim(), to: to.trim(), path: 1 });
+        }}
+      >
+        <label className="field">
+          From
+          <input
+            className="input"
+            name="from"
+            value={from}
+            onChange={(e) => setFrom(e.target.value)}
+            placeholder="card-api"
+            required
+          />
+        </label>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          aria-label="Swap from and to"
+          title="Swap"
+          onClick={() => update({ from: state.to, to: state.from, path: 1 })}
+        >
+          ⇄
+        </button>
+        <label className="field">
+          To
+          <input
+            className="input"
+            name="to"
+            value={to}
+            onChange={(e) => setTo(e.target.value)}
+            placeholder="feed"
+            required
+          />
+        </label>
+        <label className="field">
+          Paths
+          <select
+            className="input"
+            value={state.k}
+            onChange={(e) => update({ k: Number(e.target.value), path: 1 })}
+          >
+            {[1, 3, 5, 10].map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          Max hops
+          <select
+            className="input"
+            value={state.maxHops}
+            onChange={(e) => update({ maxHops: Number(e.target.value), path: 1 })}
+          >
+            {[4, 6, 8, 10, 12, 15].map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="btn btn-primary">
+          Trace
+        </button>
+        {data && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              navigator.clipboard?.writeText(window.location.href).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              );
+              setTimeout(() => setCopied(false), 2000);
+            }}
+          >
+            {copied ? 'Link copied' : 'Copy link'}
+          </button>
+        )}
+      </form>
+
+      {!url && (
+        <p className="muted">Pick two services to see how calls get from one to the other, hop by hop.</p>
+      )}
+      {error && <ApiErrorBox error={error} title="No paths could be traced" />}
+      {loading && !data && <Skeleton height={180} />}
+      {data && data.paths.length === 0 && data.unreachable && <Unreachable data={data} />}
+      {data && data.paths.length > 0 && (
+        <section className="card" data-testid="paths" data-ready="true">
+          <div className="card-head">
+            <h2>
+              {data.paths.length} path{data.paths.length === 1 ? '' : 's'} from{' '}
+              <EntityLink entityRef={data.from} /> to <EntityLink entityRef={data.to} />
+            </h2>
+            <span className="muted small">shortest first · at most {data.maxHops} hops</span>
+          </div>
+          <div className="card-pad">
+            <div className="tabs" role="tablist" aria-label="Paths">
+              {data.paths.map((p, i) => (
+                <button
+                  key={p.hops.map((h) => h.ref).join('>')}
+                  type="button"
+                  role="tab"
+                  aria-selected={i === index}
+                  onClick={() => update({ path: i + 1 })}
+                >
+                  Path {i + 1} · {p.length} hop{p.length === 1 ? '' : 's'}
+                </button>
+              ))}
+            </div>
+            {path && <PathSummary hops={path.hops} />}
+            {path && (
+              <div
+                className="path-row"
+                role="tabpanel"
+                aria-label={`Path ${index + 1}`}
+                data-testid="path-hops"
+              >
+                {path.hops.map((hop, i) => (
+                  <HopWithArrow
+                    key={hop.ref}
+                    hop={hop}
+                    edge={i > 0 ? path.edges[i - 1] : undefined}
+                    endpoint={i === 0 || i === path.hops.length - 1}
+                  />
+                ))}
+              </div>
+            )}
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function PathSummary({ hops }: { hops: NodeCard[] }) {
+  const owners = [...new Set(hops.map((h) => h.owner).filter((o): o is string => Boolean(o)))];
+  const tier1 = hops.filter((h) => h.tier === 1).length;
+  return (
+    <p className="small muted" style={{ marginTop: 0 }}>
+      {hops.length} services · {owners.length} owning team{owners.length === 1 ? '' : 's'} (
+      {owners.map((o) => shortName(o)).join(', ')}) · {tier1} tier-1
+    </p>
+  );
+}
+
+function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge; endpoint: boolean }) {
+  return (
+    <>
+      {edge && (
+        <div className="hop-arrow" aria-hidden="true">
+          <span>
+            {edge.apis?.length
+              ? shortName(edge.apis[0])
+              : edge.kinds.includes('dependsOn')
+                ? 'dependsOn'
+                : ''}
+          </span>
+          <span className="line" />
+          <span>
+            {edge.sources.includes('observed')
+              ? edge.sources.includes('declared')
+                ? 'declared+seen'
+                : 'seen only'
+              : 'declared'}
+          </span>
+        </div>
+      )}
+      <article
+        className={`card hop ${endpoint ? 'endpoint' : ''}`}
+        data-testid="hop"
+        aria-label={`Hop ${hop.name}`}
+      >
+        <div className="row" style={{ justifyContent: 'space-between' }}>
+          <Link className="hop-name" href={entityHref(hop.ref)}>
+            {hop.name}
+          </Link>
+          <TierBadge tier={hop.tier} />
+        </div>
+        {hop.missing && <span className="badge badge-warn">not in the catalogue</span>}
+        <dl className="facts">
+          <dt>Owner</dt>
+          <dd data-testid="hop-owner">
+            {hop.owner ? <EntityLink entityRef={hop.owner} /> : <span className="muted">none</span>}
+          </dd>
+          <dt>On-call</dt>
+          <dd className="mono" style={{ fontSize: 11.5 }}>
+            {hop.oncall ?? '—'}
+          </dd>
+          <dt>Runbook</dt>
+          <dd>{hop.runbook ? <SafeLink href={hop.runbook}>open</SafeLink> : '—'}</dd>
+          <dt>Collective</dt>
+          <dd>{hop.collective ? <EntityLink entityRef={hop.collective} /> : '—'}</dd>
+        </dl>
+      </article>
+    </>
+  );
+}
+
+function Unreachable({ data }: { data: PathsResult }) {
+  const u = data.unreachable as NonNullable<PathsResult['unreachable']>;
+  return (
+    <section className="card card-pad" data-testid="no-path" role="status">
+      <h2>
+        No path from {shortName(data.from)} to {shortName(data.to)}
+      </h2>
+      <p>{u.message}</p>
+      <div className="grid grid-2">
+        <div>
+          <h3>{shortName(data.from)} reaches</h3>
+          <p className="small muted">{u.fromReaches.count} services, nearest first:</p>
+          <div className="row">
+            {u.fromReaches.sample.map((r) => (
+              <EntityLink key={r} entityRef={r} />
+            ))}
+          </div>
+        </div>
+        <div>
+          <h3>What reaches {shortName(data.to)}</h3>
+          <p className="small muted">{u.reachesTo.count} services, nearest first:</p>
+          <div className="row">
+            {u.reachesTo.sample.map((r) => (
+              <EntityLink key={r} entityRef={r} />
+            ))}
+          </div>
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,24 @@
+'use client';
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+
+const SECTIONS = [
+  { href: '/catalogue', label: 'Catalogue' },
+  { href: '/graph', label: 'Graph' },
+  { href: '/paths', label: 'Paths' },
+  { href: '/impact', label: 'Impact' },
+  { href: '/org', label: 'Organisation' },
+];
+
+export function NavLinks() {
+  const pathname = usePathname();
+  return (
+    <nav className="nav" aria-label="Sections">
+      {SECTIONS.map((s) => (
+        <Link key={s.href} href={s.href} aria-current={pathname.startsWith(s.href) ? 'page' : undefined}>
+          {s.label}
+        </Link>
+      ))}
+    </nav>
+  );
+}

@@ -1,0 +1,151 @@
+'use client';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useEffect, useId, useRef, useState } from 'react';
+import { fetchJson } from '../../lib/api.ts';
+import { entityHref, shortName } from '../../lib/refs.ts';
+import type { SearchResult } from '../../lib/types.ts';
+import { TierBadge } from '../common/tier-badge';
+
+/**
+ * The global typeahead: every entity by name, title, tag and owner. `/` focuses it from anywhere, arrows
+ * move, Enter opens, Escape closes (WAI-ARIA combobox pattern).
+ */
+export function SearchBox() {
+  const router = useRouter();
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [q, setQ] = useState('');
+  const [result, setResult] = useState<SearchResult | null>(null);
+  const [active, setActive] = useState(0);
+  const [open, setOpen] = useState(false);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (
+        t &&
+        (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)
+      )
+        return;
+      e.preventDefault();
+      input.current?.focus();
+      input.current?.select();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  useEffect(() => {
+    const term = q.trim();
+    if (!term) {
+      setResult(null);
+      return;
+    }
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => {
+      fetchJson<SearchResult>(`/api/search?q=${encodeURIComponent(term)}&limit=10`, ctrl.signal)
+        .then((r) => {
+          setResult(r);
+          setActive(0);
+        })
+        .catch(() => {});
+    }, 60);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort();
+    };
+  }, [q]);
+
+  const items = result?.items ?? [];
+  const go = (ref: string) => {
+    setOpen(false);
+    setQ('');
+    input.current?.blur();
+    router.push(entityHref(ref));
+  };
+  const listId = `${id}-list`;
+  const showList = open && q.trim() !== '' && result !== null;
+
+  return (
+    <search className="search">
+      <label htmlFor={`${id}-input`} className="sr-only">
+        Search the catalogue
+      </label>
+      <input
+        ref={input}
+        id={`${id}-input`}
+        type="search"
+        role="combobox"
+        aria-expanded={showList}
+        aria-controls={listId}
+        aria-autocomplete="list"
+        aria-activedescendant={showList && items[active] ? `${id}-opt-${active}` : undefined}
+        placeholder="Search services, APIs, teams, people…"
+        autoComplete="off"
+        spellCheck={false}
+        value={q}
+        data-testid="global-search"
+        onChange={(e) => {
+          setQ(e.target.value);
+          setOpen(true);
+        }}
+        onFocus={() => setOpen(true)}
+        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown') {
+            e.preventDefault();
+            setActive((a) => Math.min(a + 1, Math.max(0, items.length - 1)));
+          } else if (e.key === 'ArrowUp') {
+            e.preventDefault();
+            setActive((a) => Math.max(a - 1, 0));
+          } else if (e.key === 'Enter') {
+            e.preventDefault();
+            if (items[active]) go(items[active].ref);
+            else if (q.trim()) router.push(`/catalogue?kind=&q=${encodeURIComponent(q.trim())}`);
+          } else if (e.key === 'Escape') {
+            setOpen(false);
+            input.current?.blur();
+          }
+        }}
+      />
+      <kbd title="Press / to search">/</kbd>
+      {showList && (
+        <div id={listId} role="listbox" className="search-results" aria-label="Search results">
+          {items.length === 0 && <div className="search-empty">No entity matches “{q.trim()}”.</div>}
+          {items.map((hit, i) => (
+            <div
+              key={hit.ref}
+              tabIndex={-1}
+              id={`${id}-opt-${i}`}
+              role="option"
+              aria-selected={i === active}
+              onMouseEnter={() => setActive(i)}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                go(hit.ref);
+              }}
+            >
+              <span className="badge kind">{hit.kind}</span>
+              <span className="name">{hit.name}</span>
+              {hit.tier && <TierBadge tier={hit.tier} />}
+              <span className="meta">{hit.owner ? shortName(hit.owner) : (hit.type ?? '')}</span>
+            </div>
+          ))}
+          {result && result.total > items.length && (
+            <div className="search-empty">
+              <Link
+                href={`/catalogue?kind=&q=${encodeURIComponent(q.trim())}`}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => setOpen(false)}
+              >
+                {result.total - items.length} more — see all in the catalogue
+              </Link>
+            </div>
+          )}
+        </div>
+      )}
+    </search>
+  );
+}

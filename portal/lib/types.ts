@@ -1,0 +1,246 @@
+/** Wire shapes of the portal API the UI reads (plugins search, entity, explorer, graph). */
+export interface SearchHit {
+  ref: string;
+  kind: string;
+  name: string;
+  title: string | null;
+  type: string | null;
+  owner: string | null;
+  ownerTitle: string | null;
+  tier: string | null;
+  matched: 'name' | 'title' | 'tag' | 'owner';
+}
+
+export interface SearchResult {
+  q: string;
+  total: number;
+  items: SearchHit[];
+}
+
+export interface CatalogueRow {
+  ref: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  title: string | null;
+  type: string | null;
+  description: string | null;
+  owner: string | null;
+  ownerTitle: string | null;
+  collective: string | null;
+  collectiveTitle: string | null;
+  system: string | null;
+  tier: string | null;
+  lifecycle: string | null;
+  tags: string[];
+  stale: boolean;
+}
+
+export const FACETS = ['kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;
+export type Facet = (typeof FACETS)[number];
+
+export interface FacetCount {
+  value: string;
+  label: string;
+  count: number;
+}
+
+export interface TablePage {
+  total: number;
+  page: number;
+  pages: number;
+  size: number;
+  rows: CatalogueRow[];
+  facets: Record<Facet, FacetCount[]>;
+  tookMs: number;
+}
+
+export interface EntitySummary {
+  ref: string;
+  kind: string;
+  name: string;
+  title: string | null;
+  type: string | null;
+  tier: string | null;
+  owner: string | null;
+  description: string | null;
+}
+
+export interface CallLink extends EntitySummary {
+  via: string[];
+  sources: string[];
+}
+
+export interface EntityBundle {
+  ref: string;
+  entity: {
+    kind: string;
+    metadata: { name: string; namespace?: string; title?: string; description?: string; tags?: string[] };
+    spec?: Record<string, unknown>;
+  };
+  title: string;
+  stale: string | null;
+  owner: EntitySummary | null;
+  collective: EntitySummary | null;
+  system: EntitySummary | null;
+  facts: {
+    tier: string | null;
+    lifecycle: string | null;
+    type: string | null;
+    language: string | null;
+    oncall: string | null;
+    runbook: string | null;
+    slack: string | null;
+    repo: string | null;
+    template: string | null;
+    templateVersion: string | null;
+    serviceId: string | null;
+  };
+  links: { url: string; title: string }[];
+  unsafeLinks: number;
+  calls: {
+    dependencies: CallLink[];
+    dependents: CallLink[];
+    transitiveDependencies: number;
+    transitiveDependents: number;
+  } | null;
+  apis: {
+    provided: EntitySummary[];
+    consumed: EntitySummary[];
+    providers: EntitySummary[];
+    consumers: EntitySummary[];
+  };
+  resources: EntitySummary[];
+  relations: Record<string, EntitySummary[]>;
+  group: {
+    type: string | null;
+    email: string | null;
+    parent: EntitySummary | null;
+    children: EntitySummary[];
+    members: EntitySummary[];
+    owned: EntitySummary[];
+    servicesByTier: Record<string, number>;
+    servicesBelow: number;
+  } | null;
+  user: { email: string | null; memberOf: EntitySummary[]; owned: EntitySummary[] } | null;
+  ingestErrors: { file: string; line: number; column: number; message: string }[];
+  sourceFile: string | null;
+}
+
+export interface K8sAnswer {
+  ref: string;
+  k8s: {
+    dir: string;
+    workloads: {
+      kind: string;
+      name: string;
+      namespace: string | null;
+      replicas: number | null;
+      containers: {
+        name: string;
+        image: string | null;
+        requests: Record<string, string>;
+        limits: Record<string, string>;
+        ports: number[];
+      }[];
+      file: string;
+    }[];
+    objects: { kind: string; name: string; file: string }[];
+    problems: string[];
+  } | null;
+}
+
+export interface NodeCard {
+  ref: string;
+  kind: string;
+  name: string;
+  title: string | null;
+  owner: string | null;
+  collective: string | null;
+  tier: number | null;
+  oncall: string | null;
+  runbook: string | null;
+  missing?: true;
+}
+
+export interface CallEdge {
+  from: string;
+  to: string;
+  kinds: string[];
+  sources: string[];
+  apis?: string[];
+}
+
+export interface PathsResult {
+  from: string;
+  to: string;
+  k: number;
+  maxHops: number;
+  paths: { length: number; hops: NodeCard[]; edges: CallEdge[] }[];
+  unreachable?: {
+    cutOff: 'from' | 'to' | 'between' | 'maxHops';
+    shortestHops?: number;
+    fromReaches: { count: number; sample: string[] };
+    reachesTo: { count: number; sample: string[] };
+    message: string;
+  };
+}
+
+export interface Rollup {
+  ref: string | null;
+  services: number;
+  byTier: Record<string, number>;
+  nearest: number;
+}
+
+export interface ImpactResult {
+  ref: string;
+  origins: string[];
+  depth: number | null;
+  total: number;
+  dependents: (NodeCard & { depth: number; through: string })[];
+  bySquad: Rollup[];
+  byCollective: Rollup[];
+}
+
+export interface TeamLoad {
+  ref: string;
+  name: string;
+  title: string | null;
+  type: string | null;
+  collective: string | null;
+  members: number;
+  services: number;
+  resources: number;
+  byTier: Record<string, number>;
+}
+
+export interface OrgSquad {
+  ref: string;
+  name: string;
+  title: string;
+  members: number;
+  services: number;
+  byTier: Record<string, number>;
+}
+
+export interface OrgChart {
+  version: number;
+  root: { ref: string; title: string; members: number; services: number } | null;
+  collectives: (OrgSquad & { squads: OrgSquad[] })[];
+  ownership: {
+    squads: TeamLoad[];
+    collectives: (TeamLoad & { squads: number })[];
+    orphans: { ref: string; kind: string; tier: number | null; owner: string | null; reason: string }[];
+    tierInversions: {
+      from: string;
+      fromTier: number;
+      fromOwner: string | null;
+      to: string;
+      toTier: number;
+      toOwner: string | null;
+    }[];
+    coupling: { from: string; to: string; calls: number }[];
+    collectiveCoupling: { from: string; to: string; calls: number }[];
+  };
+}
