@@ -2,6 +2,7 @@ import { registerCatalogCommands } from '@bank/plugin-catalog';
 import type { CatalogService } from '@bank/plugin-catalog';
 import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT } from '@bank/plugin-kit';
+import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
 import { Command, CommanderError } from 'commander';
 import { databaseUrl, openCatalog } from '../server/runtime.ts';
 import { registerPortalCommands } from './portal-commands.ts';
@@ -23,6 +24,7 @@ registerGraphCommands(program, async () => {
   const { buildGraphIndex } = await import('@bank/graph');
   return buildGraphIndex((await (await open()).view()).all());
 });
+registerScaffolderCommands(program, open);
 await registerPortalCommands(program, open);
 
 try {

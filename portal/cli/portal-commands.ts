@@ -14,7 +14,7 @@ export async function registerPortalCommands(program: Command, open: () => Promi
       process.stdout.write(
         `indexed ${Object.entries(result.counts)
           .map(([k, n]) => `${n} ${k}`)
-          .join(', ')} in ${result.durationMs} ms; ${result.errors.length} errors (portal errors)\n`,
+          .join(', ')} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} errors (run \`portal errors\` to list them)` : ''}\n`,
       );
     }
     const { startServer } = await import('../server/server.ts');
@@ -36,6 +36,43 @@ export async function registerPortalCommands(program: Command, open: () => Promi
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--no-watch', 'do not re-ingest on file changes')
     .action((opts) => serve(opts));
+  const token = program.command('token').description('API tokens for machines (CI/CD, deploy hooks)');
+  token
+    .command('create')
+    .description('issue a token; it is printed once and only its hash is stored')
+    .argument('<name>', 'what it is for, e.g. ci-deployer')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const { randomBytes, randomUUID } = await import('node:crypto');
+      const { hashToken } = await import('../server/auth.ts');
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
+      const catalog = await open();
+      const secret = `ptl_${randomBytes(24).toString('base64url')}`;
+      const actor = `cli:${process.env.USER ?? 'unknown'}`;
+      await catalog.store.addToken({ id: randomUUID(), name, hash: hashToken(secret), createdBy: actor });
+      await catalog.store.audit(actor, 'token.create', `token:${name}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ name, token: secret })}\n`);
+      else process.stdout.write(`token for ${name} (shown once; send it as "Authorization: Bearer <token>"):\n${secret}\n`);
+    });
+  const db = program.command('db').description('the database: migrations');
+  db.command('migrate')
+    .description('apply pending migrations (also done automatically at start)')
+    .action(async () => {
+      const { migrateDeploy } = await import('@bank/catalog/store/migrate/index.ts');
+      const url = program.opts<{ db?: string }>().db ?? process.env.DATABASE_URL;
+      const { databaseUrl } = await import('../server/runtime.ts');
+      const r = await migrateDeploy(databaseUrl(url));
+      process.stdout.write(r.applied.length ? `applied ${r.applied.join(', ')}\n` : 'database is up to date\n');
+    });
+  db.command('status')
+    .description('pending, failed or edited migrations and schema drift (exit 1 when any)')
+    .action(async () => {
+      const { migrateStatus } = await import('@bank/catalog/store/migrate/index.ts');
+      const { databaseUrl } = await import('../server/runtime.ts');
+      const r = await migrateStatus(databaseUrl(program.opts<{ db?: string }>().db));
+      process.stdout.write(r.ok ? 'migrations and schema are in sync\n' : `${[...r.pending.map((p) => `pending: ${p}`), ...r.problems].join('\n')}\n`);
+      process.exitCode = r.ok ? 0 : 1;
+    });
   program
     .command('start')
     .description('index the bank estate (services/) and run the portal: the quick start')

@@ -136,6 +136,14 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     assert.equal(log[0].actor, 'token:env-2');
   });
 
+  it('accepts a token issued by the portal (hash in the store) and names it in the audit log', async () => {
+    const { hashToken } = await import('./auth.ts');
+    await catalog.store.addToken({ id: 'id-1', name: 'ci-deployer', hash: hashToken('ptl_secret'), createdBy: 'cli:test' });
+    const res = await fetch(`${server.url}/api/catalog/refresh`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer ptl_secret' } });
+    assert.equal(res.status, 200);
+    assert.equal((await catalog.store.auditLog(1))[0].actor, 'token:ci-deployer');
+  });
+
   it('signs a person in as a catalogue User and lets the session write; unknown users get suggestions', async () => {
     const unknown = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', body: '{"user":"jane.do"}' });
     assert.equal(unknown.status, 404);

@@ -1,4 +1,5 @@
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import type { PortalPrisma } from './prisma.ts';
 import { openDriver, providerOfUrl, type SqlDriver } from './sql.ts';
 
 /** An entity as the store keeps it: the descriptor as ingested, where it came from, and whether it is stale. */
@@ -69,6 +70,7 @@ export class CatalogStore {
   readonly url: string;
   readonly provider;
   private sql: SqlDriver;
+  private prismaClient: PortalPrisma | undefined;
 
   private constructor(url: string) {
     this.url = url;
@@ -196,59 +198,56 @@ export class CatalogStore {
     });
   }
 
+  /** Prisma Client for the low-volume tables, opened on first use. */
+  private async prisma(): Promise<PortalPrisma> {
+    if (!this.prismaClient) {
+      const { openPrisma } = await import('./prisma.ts');
+      this.prismaClient = openPrisma(this.url);
+    }
+    return this.prismaClient;
+  }
+
   /** Record a write made by a person or a machine: who, what, when. */
   async audit(actor: string, action: string, target: string, details?: unknown): Promise<void> {
-    await this.sql.exec('INSERT INTO "AuditEvent" ("actor", "action", "target", "details") VALUES (?, ?, ?, ?)', [
-      actor,
-      action,
-      target,
-      details === undefined ? null : JSON.stringify(details),
-    ]);
+    await (await this.prisma()).auditEvent.create({
+      data: { actor, action, target, details: details === undefined ? null : JSON.stringify(details) },
+    });
   }
 
   async auditLog(limit = 100): Promise<AuditRow[]> {
-    const rows = await this.sql.query<Omit<AuditRow, 'at'> & { at: string | Date }>(
-      'SELECT "at", "actor", "action", "target", "details" FROM "AuditEvent" ORDER BY "id" DESC LIMIT ?',
-      [limit],
-    );
-    return rows.map((r) => ({ ...r, at: r.at instanceof Date ? r.at.toISOString() : String(r.at) }));
+    const rows = await (await this.prisma()).auditEvent.findMany({ orderBy: { id: 'desc' }, take: limit });
+    return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, details: r.details }));
   }
 
   async locations(): Promise<LocationRow[]> {
-    return this.sql.query<LocationRow>('SELECT "id", "type", "target", "entityRef" FROM "Location" ORDER BY "createdAt", "id"');
+    return (await this.prisma()).location.findMany({
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { id: true, type: true, target: true, entityRef: true },
+    });
   }
 
   async addLocation(loc: LocationRow): Promise<void> {
-    await this.sql.exec('INSERT INTO "Location" ("id", "type", "target", "entityRef") VALUES (?, ?, ?, ?)', [
-      loc.id,
-      loc.type,
-      loc.target,
-      loc.entityRef,
-    ]);
+    await (await this.prisma()).location.create({ data: loc });
   }
 
   async removeLocation(id: string): Promise<boolean> {
-    return (await this.sql.exec('DELETE FROM "Location" WHERE "id" = ?', [id])) > 0;
+    return (await (await this.prisma()).location.deleteMany({ where: { id } })).count > 0;
   }
 
   async tokenByHash(hash: string): Promise<{ id: string; name: string; createdBy: string } | undefined> {
-    const rows = await this.sql.query<{ id: string; name: string; createdBy: string }>(
-      'SELECT "id", "name", "createdBy" FROM "ApiToken" WHERE "hash" = ? AND "revokedAt" IS NULL',
-      [hash],
-    );
-    return rows[0];
+    const row = await (await this.prisma()).apiToken.findFirst({
+      where: { hash, revokedAt: null },
+      select: { id: true, name: true, createdBy: true },
+    });
+    return row ?? undefined;
   }
 
   async addToken(t: { id: string; name: string; hash: string; createdBy: string }): Promise<void> {
-    await this.sql.exec('INSERT INTO "ApiToken" ("id", "name", "hash", "createdBy") VALUES (?, ?, ?, ?)', [
-      t.id,
-      t.name,
-      t.hash,
-      t.createdBy,
-    ]);
+    await (await this.prisma()).apiToken.create({ data: t });
   }
 
   async close(): Promise<void> {
+    await this.prismaClient?.$disconnect();
     await this.sql.close();
   }
 }
