@@ -62,6 +62,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const handlers = useRef({ onSelect, onActivate });
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
   handlers.current = { onSelect, onActivate };
 
   useEffect(() => {
@@ -174,8 +176,13 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
       const layout = cy.layout({ name: 'preset', fit: true, padding: 30 });
       layout.one('layoutstop', () => {
         // A focus view keeps its centre readable: zoom in on the focus rather than fit everything tiny.
+        // Just expanded a group: show that group; otherwise keep the focus readable rather than fit it tiny.
+        const picked = selectedRef.current ? cy.getElementById(selectedRef.current) : cy.collection();
         const focus = cy.$('node.focus');
-        if (focus.nonempty() && cy.zoom() < 0.85) {
+        if (picked.nonempty() && picked.hasClass('expanded')) {
+          cy.fit(picked, 40);
+          if (cy.zoom() > 1.2) cy.zoom({ level: 1.2, position: picked.position() });
+        } else if (focus.nonempty() && cy.zoom() < 0.85) {
           cy.zoom(0.85);
           cy.center(focus);
         }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openPortal, type Portal, shot, unavailable } from './harness.ts';
+
+const why = unavailable();
+if (why && process.env.CI === 'true') throw new Error(`Browser journeys cannot run in CI: ${why}`);
+
+describe('bad input in Chromium', { skip: why }, () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await openPortal();
+  });
+  after(async () => {
+    await portal?.close();
+  });
+
+  it('an unknown entity URL shows a 404 with the closest names', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/entity/component/default/ledgr`);
+    const notFound = page.getByTestId('not-found');
+    await notFound.waitFor();
+    assert.match((await notFound.textContent()) ?? '', /No entity called/);
+    const suggestions = await page.getByTestId('suggestions').locator('a').allTextContents();
+    assert.ok(suggestions.includes('component:default/ledger'), suggestions.join());
+    await shot(page, 'bad-1-unknown-entity');
+    await page.getByRole('link', { name: 'component:default/ledger' }).click();
+    await page.getByTestId('entity-page').waitFor();
+  });
+
+  it('hostile descriptions and link titles render as inert text', async () => {
+    const { page, url } = portal;
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(`${url}/entity/component/default/hostile-widget`);
+    await page.getByTestId('entity-page').waitFor();
+    const description = page.getByTestId('entity-description');
+    assert.match(
+      (await description.textContent()) ?? '',
+      /<script>window.__xss='script'<\/script><img src=x/,
+    );
+    assert.equal(
+      await page.locator('[data-testid=entity-page] script, [data-testid=entity-page] img').count(),
+      0,
+    );
+    assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /<img src=x/);
+    await page.getByRole('link', { name: /<b onmouseover/ }).hover();
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss), undefined);
+    assert.deepEqual(dialogs, []);
+    await shot(page, 'bad-2-hostile-text');
+  });
+
+  it('a path between unconnected services explains why, and API errors show a message', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/paths?from=feed&to=card-api`);
+    const none = page.getByTestId('no-path');
+    await none.waitFor();
+    assert.match((await none.textContent()) ?? '', /No path from feed to card-api/);
+    await shot(page, 'bad-3-no-path');
+    await page.goto(`${url}/paths?from=no-such-service&to=feed`);
+    const alert = page.locator('.callout[role=alert]');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /no-such-service/);
+    await page.goto(`${url}/impact?ref=ledgr`);
+    await page.locator('.callout[role=alert]').waitFor();
+    assert.match((await page.locator('.callout[role=alert]').textContent()) ?? '', /Did you mean/);
+  });
+
+  it('an unknown page is a 404 page, not a blank', async () => {
+    const { page, url } = portal;
+    const res = await page.goto(`${url}/no/such/page`);
+    assert.equal(res?.status(), 404);
+    await page.getByTestId('not-found').waitFor();
+  });
+});

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openPortal, type Portal, shot, unavailable } from './harness.ts';
+
+const why = unavailable();
+if (why && process.env.CI === 'true') throw new Error(`Browser journeys cannot run in CI: ${why}`);
+
+describe('portal journeys in Chromium', { skip: why }, () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await openPortal();
+  });
+  after(async () => {
+    await portal?.close();
+  });
+
+  it('an engineer searches for ledger with the keyboard and opens its page', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/`);
+    await page.locator('.stat').first().waitFor();
+    await page.keyboard.press('/');
+    await page.keyboard.type('ledger');
+    const first = page.getByRole('option').first();
+    await first.waitFor();
+    assert.match((await first.textContent()) ?? '', /ledger/);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/entity\/component\/default\/ledger$/);
+    await page.getByTestId('entity-page').waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Ledger');
+    const overview = page.getByRole('region', { name: 'Overview' });
+    assert.match((await overview.textContent()) ?? '', /On-call rota\s*core-banking-ledger/);
+    assert.match((await page.getByTestId('dependents').textContent()) ?? '', /transitively/);
+    await page.getByRole('heading', { name: 'Kubernetes (desired state)' }).waitFor();
+    await page.getByText('replicas').first().waitFor();
+    await shot(page, 'journey-1-search-ledger');
+  });
+
+  it('an incident responder traces card-api → feed and sees every hop’s owner, then switches path', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/paths?from=card-api&to=feed`);
+    await page.getByTestId('hop').first().waitFor();
+    const hops = page.getByTestId('hop');
+    const n = await hops.count();
+    assert.ok(n >= 2, `${n} hops`);
+    const names = await page.locator('[data-testid=hop] .hop-name').allTextContents();
+    assert.equal(names[0], 'card-api');
+    assert.equal(names[names.length - 1], 'feed');
+    for (const owner of await page.getByTestId('hop-owner').allTextContents()) {
+      assert.ok(owner.trim() !== '' && owner.trim() !== 'none', `owner "${owner}"`);
+    }
+    const tabs = page.getByRole('tab');
+    assert.ok((await tabs.count()) >= 2, 'several paths');
+    await shot(page, 'journey-2-path-card-api-feed');
+    await tabs.nth(1).click();
+    await page.waitForURL(/path=2/);
+    assert.equal(await tabs.nth(1).getAttribute('aria-selected'), 'true');
+    assert.equal((await page.locator('[data-testid=hop] .hop-name').allTextContents())[0], 'card-api');
+  });
+
+  it('a team opens the graph focused on balance and expands a collective', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/graph?focus=balance`);
+    const canvas = page.getByTestId('graph-canvas');
+    await page.locator('[data-testid=graph-canvas][data-ready=true]').waitFor();
+    const before = Number(await canvas.getAttribute('data-nodes'));
+    assert.match((await page.getByTestId('graph-status').textContent()) ?? '', /services · \d+ calls shown/);
+    const collapsed = page.locator('[data-testid=graph-groups] button[aria-pressed=false]');
+    const label = (await collapsed.first().getAttribute('aria-label')) ?? '';
+    assert.match(label, /^Expand /);
+    await collapsed.first().click();
+    await page.waitForURL(/expand=/);
+    await page.locator('[data-testid=graph-canvas][data-ready=true]').waitFor();
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid=graph-canvas]')?.getAttribute('data-nodes')) > n,
+      before,
+    );
+    assert.equal(
+      await page
+        .getByRole('button', { name: label.replace(/^Expand/, 'Collapse') })
+        .getAttribute('aria-pressed'),
+      'true',
+    );
+    await shot(page, 'journey-3-graph-balance');
+  });
+
+  it('leadership opens the org view and drills into a squad', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/org`);
+    await page.getByTestId('org-view').waitFor();
+    await page.getByRole('heading', { name: 'Teams by load' }).waitFor();
+    await page.getByRole('heading', { name: /Tier inversions/ }).waitFor();
+    await shot(page, 'journey-4a-org');
+    await page.getByRole('button', { name: /^Core Banking/ }).click();
+    await page.getByTestId('org-squad').filter({ hasText: 'Ledger' }).click();
+    await page.waitForURL(/squad=ledger/);
+    const panel = page.getByTestId('squad-panel');
+    await panel.waitFor();
+    await panel.getByRole('heading', { name: 'People' }).waitFor();
+    await panel.locator('.list li a').first().waitFor();
+    assert.match((await panel.textContent()) ?? '', /services per engineer/);
+    await shot(page, 'journey-4b-org-squad');
+    await panel.getByRole('link', { name: 'Open team page' }).click();
+    await page.waitForURL(/\/entity\/group\/default\/ledger$/);
+    await page.getByTestId('members').locator('li').first().waitFor();
+  });
+
+  it('the catalogue filters by tier and collective, sorts, pages and keeps it all in the URL', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/catalogue`);
+    await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
+    await page.getByRole('group', { name: 'Tier' }).getByLabel('Tier 1').click();
+    await page.waitForURL(/tier=1/);
+    await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
+    const tiers = await page.locator('tbody .tier').allTextContents();
+    assert.ok(tiers.length > 0 && tiers.every((t) => t === 'T1'), tiers.join());
+    await page.getByRole('button', { name: /^Owner/ }).click();
+    await page.waitForURL(/sort=owner/);
+    const shared = page.url();
+    await page.goto(shared);
+    await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
+    assert.equal(await page.getByRole('group', { name: 'Tier' }).getByLabel('Tier 1').isChecked(), true);
+    await shot(page, 'journey-5-catalogue');
+    await page.evaluate(() => {
+      document.documentElement.dataset.theme = 'dark';
+    });
+    await shot(page, 'journey-5-catalogue-dark');
+  });
+});
