@@ -38,6 +38,8 @@ const INVERSE_RELATIONS = new Set([
 export class GraphIndex {
   readonly relations = new DirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
   readonly calls = new CallGraph();
+  /** API ref → the entities that provide it (kept with the relations; resolves consumesApi quickly). */
+  readonly apiProviders = new Map<string, Set<string>>();
   /** Short name → refs, in the order a short name prefers them. */
   readonly names = new Map<string, string[]>();
   /** Bumped by every change. */
@@ -192,7 +194,13 @@ function prepareEntity(entity: Entity, i: number): PreparedEntity {
   const parts = splitRef(ref);
   const annotations = entity.metadata.annotations ?? {};
   const spec = (entity.spec ?? {}) as Record<string, unknown>;
-  const attributes: NodeAttributes = { ref, ...parts, present: true };
+  const attributes: NodeAttributes = {
+    ref,
+    kind: parts.kind,
+    namespace: parts.namespace,
+    name: parts.name,
+    present: true,
+  };
   if (typeof entity.metadata.title === 'string') attributes.title = entity.metadata.title;
   const tier = annotations[ANNOTATION.tier];
   if (typeof tier === 'string' && /^[1-9]$/.test(tier.trim())) attributes.tier = Number(tier.trim());
@@ -240,7 +248,13 @@ function removeName(index: GraphIndex, ref: string, name: string): void {
 function ensureNode(index: GraphIndex, ref: string): void {
   if (index.relations.hasNode(ref)) return;
   const parts = splitRef(ref);
-  index.relations.addNode(ref, { ref, ...parts, present: false });
+  index.relations.addNode(ref, {
+    ref,
+    kind: parts.kind,
+    namespace: parts.namespace,
+    name: parts.name,
+    present: false,
+  });
   addName(index, ref, parts.name);
 }
 
@@ -258,14 +272,45 @@ function dropIfUnused(index: GraphIndex, ref: string): void {
   removeName(index, ref, attributes.name);
 }
 
-/** Callers whose consumesApi edges resolve through the APIs `ref` provides. */
-function markConsumersOfProvidedApis(index: GraphIndex, ref: string, dirty: Set<string>): void {
+/** APIs `ref` provides, from its stored relations. */
+function providedApis(index: GraphIndex, ref: string): Set<string> {
+  const apis = new Set<string>();
   index.relations.forEachOutEdge(ref, (_e, attributes, _s, api) => {
-    if (!attributes.types.includes('providesApi')) return;
-    index.relations.forEachInEdge(api, (_e2, a2, consumer) => {
-      if (a2.types.includes('consumesApi')) dirty.add(consumer);
-    });
+    if (attributes.types.includes('providesApi')) apis.add(api);
   });
+  return apis;
+}
+
+/**
+ * Records that `ref` now provides `next` instead of `previous`. Only the consumers of an API whose set of
+ * providers changed need their call edges recomputed: a provider re-ingested unchanged costs nothing.
+ */
+function updateProvider(
+  index: GraphIndex,
+  ref: string,
+  previous: Set<string>,
+  next: Set<string>,
+  dirty: Set<string>,
+): void {
+  const changed = (api: string) => {
+    index.relations.forEachInEdge(api, (_e, a, consumer) => {
+      if (a.types.includes('consumesApi')) dirty.add(consumer);
+    });
+  };
+  for (const api of previous) {
+    if (next.has(api)) continue;
+    const providers = index.apiProviders.get(api);
+    providers?.delete(ref);
+    if (providers?.size === 0) index.apiProviders.delete(api);
+    changed(api);
+  }
+  for (const api of next) {
+    if (previous.has(api)) continue;
+    const providers = index.apiProviders.get(api);
+    if (providers) providers.add(ref);
+    else index.apiProviders.set(api, new Set([ref]));
+    if (index.relations.hasNode(api)) changed(api);
+  }
 }
 
 function dropOutgoingRelations(index: GraphIndex, ref: string, touched: Set<string>): void {
@@ -281,7 +326,7 @@ function removeEntity(index: GraphIndex, ref: string, dirty: Set<string>, touche
   if (!index.relations.hasNode(ref)) return;
   const attributes = index.relations.getNodeAttributes(ref);
   if (!attributes.present) return;
-  markConsumersOfProvidedApis(index, ref, dirty);
+  updateProvider(index, ref, providedApis(index, ref), new Set(), dirty);
   dropOutgoingRelations(index, ref, touched);
   index.relations.replaceNodeAttributes(ref, {
     ref,
@@ -302,14 +347,16 @@ function upsertEntity(
 ): void {
   const ref = entity.attributes.ref;
   ensureNode(index, ref);
-  markConsumersOfProvidedApis(index, ref, dirty);
+  const previousApis = providedApis(index, ref);
   dropOutgoingRelations(index, ref, touched);
   index.relations.replaceNodeAttributes(ref, entity.attributes);
   for (const [target, types] of entity.edges) {
     ensureNode(index, target);
     index.relations.addDirectedEdge(ref, target, { types: types.sort() });
   }
-  markConsumersOfProvidedApis(index, ref, dirty);
+  const nextApis = new Set<string>();
+  for (const [target, types] of entity.edges) if (types.includes('providesApi')) nextApis.add(target);
+  updateProvider(index, ref, previousApis, nextApis, dirty);
   if (isCallable(entity.attributes.kind)) {
     ensureCallNode(index, ref);
     dirty.add(ref);
@@ -343,14 +390,10 @@ function declaredCallsOf(index: GraphIndex, caller: string): Map<string, Declare
       add(target, 'dependsOn');
     }
     if (relation.types.includes('consumesApi')) {
-      index.relations.forEachInEdge(target, (_e2, r2, provider) => {
-        if (
-          r2.types.includes('providesApi') &&
-          isCallable(index.relations.getNodeAttribute(provider, 'kind'))
-        ) {
+      for (const provider of index.apiProviders.get(target) ?? []) {
+        if (isCallable(index.relations.getNodeAttribute(provider, 'kind')))
           add(provider, 'consumesApi', target);
-        }
-      });
+      }
     }
   });
   return wanted;

@@ -155,7 +155,7 @@ export function neighbourhood(
       compareStrings(a.relation ?? '', b.relation ?? ''),
   );
   const nodes = included
-    .map(([r, d]) => ({ ...nodeCard(index, r), distance: d }))
+    .map(([r, d]) => Object.assign(nodeCard(index, r), { distance: d }))
     .sort((a, b) => a.distance - b.distance || compareStrings(a.ref, b.ref));
   return {
     ref: centre,

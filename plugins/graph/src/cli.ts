@@ -3,7 +3,6 @@ import {
   EXPORT_FORMATS,
   type ExportFormat,
   exportGraph,
-  GraphBackendError,
   type GraphIndex,
   GraphQueryError,
   neo4jConfigFromEnv,
