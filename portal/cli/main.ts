@@ -1,5 +1,5 @@
-import { registerCatalogCommands } from '@bank/plugin-catalog';
 import type { CatalogService } from '@bank/plugin-catalog';
+import { registerCatalogCommands } from '@bank/plugin-catalog';
 import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT } from '@bank/plugin-kit';
 import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
@@ -9,7 +9,10 @@ import { registerPortalCommands } from './portal-commands.ts';
 
 const program = new Command('portal')
   .description("The bank's developer portal: service catalogue, dependency graph, call paths and scaffolder")
-  .option('--db <url>', 'database: file:path.db (SQLite, default data/portal.db) or postgres://…; or set DATABASE_URL')
+  .option(
+    '--db <url>',
+    'database: file:path.db (SQLite, default data/portal.db) or postgres://…; or set DATABASE_URL',
+  )
   .showHelpAfterError('(run portal --help for usage)')
   .exitOverride();
 

@@ -3,6 +3,7 @@ import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
 import type { Auth } from '@bank/plugin-kit';
+import { createScaffolderRouter } from '@bank/plugin-scaffolder';
 import { createSearchRouter } from '@bank/plugin-search';
 import type { Hono } from 'hono';
 import type { GraphService } from './graph.ts';
@@ -24,4 +25,5 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<void>
   app.route('/api/search', createSearchRouter({ catalog: ctx.catalog }));
   app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
+  app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
 }

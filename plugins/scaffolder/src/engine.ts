@@ -11,7 +11,12 @@ import { isSafeUrl } from '@bank/catalog';
 import { builtinActions, type CatalogDiff } from './actions.ts';
 import { ExpressionError, truthy } from './expr/expression.ts';
 import { renderValue } from './expr/render.ts';
-import { type ManifestReport, parseManifests, validateManifests } from './manifests.ts';
+import {
+  type ManifestReport,
+  parseManifests,
+  preloadManifestModels,
+  validateManifests,
+} from './manifests.ts';
 import { validateParameters } from './parameters.ts';
 import { loadTemplate, loadTemplates, type Template, type TemplateError } from './template.ts';
 import {
@@ -105,6 +110,8 @@ export class Scaffolder {
       servicesDir: opts.servicesDir ?? path.join(repoRoot, 'services'),
       catalog: opts.catalog,
     };
+    // The Kubernetes schemas take ~2 s to load: start now, so the first dry-run does not pay for it.
+    void preloadManifestModels().catch(() => undefined);
     for (const a of [...builtinActions(), ...(opts.actions ?? [])]) {
       if (this.actions.has(a.id)) throw new Error(`action ${a.id} is registered twice`);
       this.actions.set(a.id, a);

@@ -180,8 +180,11 @@ export function validateParameters(
       });
       continue;
     }
+    // Services, their APIs, resources and systems share one name space (Kubernetes names, short refs).
     const taken = [...ctx.catalog.refs].filter(
-      (r) => r.endsWith(`:default/${v}`) || r === `api:default/${v}-rpc`,
+      (r) =>
+        /^(component|api|resource|system):/.test(r) &&
+        (r.endsWith(`:default/${v}`) || r === `api:default/${v}-rpc`),
     );
     if (taken.length > 0) {
       problems.push({

@@ -180,7 +180,7 @@ export function parseTemplate(
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: false, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
     throw new TemplateError(shown, '', line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const lineOf = (p: (string | number)[]): number | undefined => {

@@ -1,0 +1,226 @@
+/**
+ * /api/scaffolder through the real portal server (its auth, its plugin registry, its graph service) on
+ * 127.0.0.1, over a temporary copy of the monorepo: templates, dry-run, auth on create, task progress
+ * over SSE and polling, the new service in the catalogue and graph within seconds, errors by field.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { CatalogService } from '@bank/plugin-catalog';
+import { type RunningServer, startServer } from '../../../../portal/server/server.ts';
+import { type FixtureRepo, makeFixtureRepo } from '../testing.ts';
+
+const TOKEN = 'scaffolder-test-token';
+
+describe('/api/scaffolder on the real portal server', () => {
+  let repo: FixtureRepo;
+  let store: CatalogStore;
+  let server: RunningServer;
+  let base = '';
+  const savedTokens = process.env.PORTAL_API_TOKENS;
+
+  const api = (p: string, init: RequestInit = {}) => fetch(`${base}/api/scaffolder${p}`, init);
+  const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
+    api(p, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  before(async () => {
+    process.env.PORTAL_API_TOKENS = TOKEN;
+    repo = makeFixtureRepo({ git: true });
+    store = await CatalogStore.open(`file:${path.join(repo.root, '.portal.db')}`);
+    const catalog = new CatalogService(store, [path.join(repo.root, 'services')]);
+    await catalog.ingest();
+    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: false });
+    base = server.url;
+  });
+
+  after(async () => {
+    await server?.close();
+    await store?.close();
+    repo?.cleanup();
+    if (savedTokens === undefined) delete process.env.PORTAL_API_TOKENS;
+    else process.env.PORTAL_API_TOKENS = savedTokens;
+  });
+
+  it('lists templates with their parameters and ui: hints', async () => {
+    const body = (await (await api('/templates')).json()) as {
+      items: {
+        name: string;
+        version: string;
+        parameters: { properties: Record<string, Record<string, unknown>> }[];
+      }[];
+    };
+    assert.deepEqual(
+      body.items.map((t) => t.name),
+      ['event-consumer', 'typescript-service'],
+    );
+    const ts = body.items.find((t) => t.name === 'typescript-service');
+    assert.equal(ts?.parameters[0].properties.owner['ui:field'], 'OwnerPicker');
+    assert.equal(ts?.parameters[1].properties.dependsOn['ui:field'], 'MultiEntityPicker');
+    const missing = await api('/templates/typescript-servic');
+    assert.equal(missing.status, 404);
+    assert.match(
+      ((await missing.json()) as { error: { message: string } }).error.message,
+      /known: event-consumer, typescript-service/,
+    );
+    assert.equal((await api('/templates/..%2F..%2Fetc')).status, 400);
+  });
+
+  it('dry-run returns files, contents, manifests and the catalogue diff, and writes nothing', async () => {
+    const res = await post('/dry-run', {
+      template: 'typescript-service',
+      values: { name: 'web-made', description: 'Made over HTTP', owner: 'ledger', dependsOn: ['ledger'] },
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      dir: string;
+      files: string[];
+      preview: { path: string; content?: string }[];
+      manifests: { errors: string[] }[];
+      catalogDiff: { added: { ref: string }[] };
+    };
+    assert.equal(body.dir, 'services/web-made');
+    assert.ok(body.preview.find((f) => f.path === 'catalog-info.yaml')?.content?.includes('name: web-made'));
+    assert.equal(body.manifests.length, 7);
+    assert.ok(body.manifests.every((m) => m.errors.length === 0));
+    assert.deepEqual(
+      body.catalogDiff.added.map((a) => a.ref),
+      ['component:default/web-made', 'api:default/web-made-rpc'],
+    );
+    assert.equal(existsSync(path.join(repo.root, 'services', 'web-made')), false);
+  });
+
+  it('refuses to create without an authenticated writer, and answers bad parameters by field', async () => {
+    const values = {
+      name: 'web-made',
+      description: 'Made over HTTP',
+      owner: 'ledger',
+      dependsOn: ['ledger'],
+    };
+    assert.equal((await post('/tasks', { template: 'typescript-service', values })).status, 401);
+    assert.equal(
+      (await post('/tasks', { template: 'typescript-service', values }, { authorization: 'Bearer wrong' }))
+        .status,
+      401,
+    );
+    const bad = await post(
+      '/tasks',
+      { template: 'typescript-service', values: { ...values, owner: 'ledgr', dependsOn: ['legder'] } },
+      auth,
+    );
+    assert.equal(bad.status, 400);
+    const err = ((await bad.json()) as { error: { problems: { field: string; suggestions?: string[] }[] } })
+      .error;
+    assert.deepEqual(
+      err.problems.map((p) => p.field),
+      ['owner', 'dependsOn[0]'],
+    );
+    assert.deepEqual(err.problems[0].suggestions, ['group:default/ledger']);
+    const taken = await post(
+      '/tasks',
+      { template: 'typescript-service', values: { ...values, name: 'ledger' } },
+      auth,
+    );
+    assert.equal(taken.status, 409);
+    assert.equal(existsSync(path.join(repo.root, 'services', 'web-made')), false);
+  });
+
+  it('creates through a task, streams step progress, and the service is in the catalogue and graph within 5 s', async () => {
+    const t0 = performance.now();
+    const created = await post(
+      '/tasks',
+      {
+        template: 'template:default/typescript-service',
+        values: {
+          name: 'web-made',
+          description: 'Made over HTTP',
+          owner: 'ledger',
+          dependsOn: ['ledger', 'accounts'],
+        },
+      },
+      auth,
+    );
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    // Server-sent events, replayed from the start and followed to completion.
+    const stream = await api(`/tasks/${id}/events`, { headers: { accept: 'text/event-stream' } });
+    assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+    const text = await stream.text();
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; stepId?: string; status?: string });
+    const completed = events
+      .filter((e) => e.type === 'step' && e.status === 'completed')
+      .map((e) => e.stepId);
+    assert.deepEqual(completed, ['peers', 'fetch', 'manifests', 'publish', 'register']);
+    assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'completion', status: 'completed' });
+    const task = (await (await api(`/tasks/${id}`)).json()) as {
+      status: string;
+      createdBy: string;
+      result: { entityRef: string; dir: string; branch: string };
+    };
+    assert.equal(task.status, 'completed');
+    assert.equal(task.createdBy, 'token:env-1');
+    assert.equal(task.result.entityRef, 'component:default/web-made');
+    // Visible at once: the catalogue API and the graph.
+    const entity = await fetch(`${base}/api/catalog/entities/by-name/component/default/web-made`);
+    assert.equal(entity.status, 200);
+    const e = (await entity.json()) as { relations: { type: string; targetRef: string }[] };
+    assert.ok(
+      e.relations.some((r) => r.type === 'dependsOn' && r.targetRef === 'component:default/accounts'),
+    );
+    const around = await fetch(`${base}/api/graph/neighbourhood?ref=web-made&depth=1&direction=down`);
+    assert.equal(around.status, 200);
+    assert.match(await around.text(), /component:default\/accounts/);
+    assert.ok(performance.now() - t0 < 5_000, `visible after ${Math.round(performance.now() - t0)} ms`);
+    // Polling works too, from an event id.
+    const polled = (await (await api(`/tasks/${id}/events?after=2`)).json()) as {
+      status: string;
+      events: { id: number }[];
+    };
+    assert.equal(polled.status, 'completed');
+    assert.ok(polled.events.every((ev) => ev.id > 2));
+    const audit = await store.auditLog(5);
+    assert.ok(
+      audit.some(
+        (a) =>
+          a.action === 'scaffolder.create' &&
+          a.actor === 'token:env-1' &&
+          a.target === 'component:default/web-made',
+      ),
+    );
+  });
+
+  it('a signed-in person can create too; the task records who', async () => {
+    const signIn = await fetch(`${base}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'jane.doe' }),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    const created = await post(
+      '/tasks',
+      {
+        template: 'event-consumer',
+        values: { name: 'web-events', description: 'Events', owner: 'ledger', topic: 'ledger-entries' },
+      },
+      { cookie, origin: base },
+    );
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    let task: { status: string; createdBy: string } = { status: 'processing', createdBy: '' };
+    for (let i = 0; i < 100 && task.status === 'processing'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      task = (await (await api(`/tasks/${id}`)).json()) as typeof task;
+    }
+    assert.equal(task.status, 'completed');
+    assert.equal(task.createdBy, 'user:default/jane.doe');
+  });
+});
