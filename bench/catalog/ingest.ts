@@ -29,7 +29,8 @@ if (process.argv[2] === '--child') {
   const noopMs = performance.now() - t1;
   // Touch one service's descriptor (append a comment) and re-ingest.
   const files = (await import('@bank/catalog')).findDescriptorFiles;
-  const one = (await files(root)).find((f) => f.includes(`${path.sep}ledger${path.sep}`)) ?? (await files(root))[1];
+  const one =
+    (await files(root)).find((f) => f.includes(`${path.sep}ledger${path.sep}`)) ?? (await files(root))[1];
   writeFileSync(one, `${readFileSync(one, 'utf8')}\n# touched by the benchmark\n`);
   const t2 = performance.now();
   const oneChanged = await ingester.ingest([root]);
@@ -53,7 +54,10 @@ if (process.argv[2] === '--child') {
 }
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '350,3500,35000' }, dbs: { type: 'string', default: 'sqlite,postgresql' } },
+  options: {
+    sizes: { type: 'string', default: '350,3500,35000' },
+    dbs: { type: 'string', default: 'sqlite,postgresql' },
+  },
 });
 const sizes = values.sizes.split(',').map(Number);
 const dbs = values.dbs.split(',');
@@ -71,10 +75,14 @@ const results: Record<string, unknown>[] = [];
 for (const n of sizes) {
   const estate = path.join(work, `estate-${n}`);
   const t = performance.now();
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/estate/cli.ts'), '--services', String(n), '--out', estate], {
-    cwd: REPO,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'bench/estate/cli.ts'), '--services', String(n), '--out', estate],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const generateMs = Math.round(performance.now() - t);
   for (const db of dbs) {
     let url: string;
@@ -87,11 +95,15 @@ for (const n of sizes) {
     // A fresh copy of the estate per run: the run edits one file.
     const copy = path.join(work, `copy-${n}-${db}`);
     execFileSync('cp', ['-r', estate, copy]);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', url, copy], {
-      cwd: REPO,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', url, copy],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     if (r.status !== 0) {
       results.push({ services: n, db, error: r.stderr.slice(-2000) });
       continue;
@@ -101,7 +113,15 @@ for (const n of sizes) {
 }
 await pgStop?.();
 const targets = { 350: 1000, 3500: 5000, 35000: 60000 } as Record<number, number>;
-const anchorFile = path.join(REPO, '..', 'shared', 'anchors', 'backstage', 'results', 'n3500-default-memory.json');
+const anchorFile = path.join(
+  REPO,
+  '..',
+  'shared',
+  'anchors',
+  'backstage',
+  'results',
+  'n3500-default-memory.json',
+);
 const out = {
   bench: 'catalog-ingest',
   command: 'npx tsx bench/catalog/ingest.ts',
@@ -110,10 +130,16 @@ const out = {
   results: results.map((r) => ({
     ...r,
     targetMs: targets[r.services as number],
-    meetsTarget: typeof r.fullMs === 'number' ? r.fullMs <= targets[r.services as number] && (r.peakRssMiB as number) <= 1024 : false,
+    meetsTarget:
+      typeof r.fullMs === 'number'
+        ? r.fullMs <= targets[r.services as number] && (r.peakRssMiB as number) <= 1024
+        : false,
   })),
   anchor: existsSync(anchorFile)
-    ? { note: 'Backstage catalog backend on this machine (recorded by ../shared/anchors/backstage; not re-run here)', file: anchorFile }
+    ? {
+        note: 'Backstage catalog backend on this machine (recorded by ../shared/anchors/backstage; not re-run here)',
+        file: anchorFile,
+      }
     : undefined,
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -1,12 +1,12 @@
+export type { Entity, EntityRelation } from '@backstage/catalog-model';
+export * from './ingest/ingest.ts';
+export * from './ingest/parse.ts';
+export * from './ingest/read-tree.ts';
+export * from './ingest/walk.ts';
 export * from './model/annotations.ts';
 export * from './model/ref.ts';
 export * from './model/relations.ts';
 export * from './model/validate.ts';
-export * from './ingest/parse.ts';
-export * from './ingest/walk.ts';
-export * from './ingest/ingest.ts';
-export * from './ingest/read-tree.ts';
 export * from './store/memory.ts';
+export { openDriver, type Provider, providerOfUrl, type SqlDriver } from './store/sql.ts';
 export * from './store/store.ts';
-export { openDriver, providerOfUrl, type Provider, type SqlDriver } from './store/sql.ts';
-export type { Entity, EntityRelation } from '@backstage/catalog-model';

@@ -34,22 +34,45 @@ describe('portal CLI', () => {
     const out = JSON.parse(r.stdout) as { counts: Record<string, number>; errors: unknown[] };
     assert.deepEqual(out.counts, { component: 2, group: 4, user: 1 });
     assert.deepEqual(out.errors, []);
-    const get = JSON.parse(portal(['--db', url, 'get', 'balance', '--json']).stdout) as { relations: { type: string; targetRef: string }[] };
-    assert.ok(get.relations.some((x) => x.type === 'dependsOn' && x.targetRef === 'component:default/ledger'));
+    const get = JSON.parse(portal(['--db', url, 'get', 'balance', '--json']).stdout) as {
+      relations: { type: string; targetRef: string }[];
+    };
+    assert.ok(
+      get.relations.some((x) => x.type === 'dependsOn' && x.targetRef === 'component:default/ledger'),
+    );
     const human = portal(['--db', url, 'get', 'balance']);
     assert.match(human.stdout, /owner\s+group:ledger \(group:core-banking\)/);
-    const list = JSON.parse(portal(['--db', url, 'list', '--kind', 'component', '--tier', '1', '--json']).stdout) as { metadata: { name: string } }[];
-    assert.deepEqual(list.map((e) => e.metadata.name), ['ledger']);
-    const owners = JSON.parse(portal(['--db', url, 'owners', '--json']).stdout) as { group: string; services: number }[];
-    assert.deepEqual(owners[0], { group: 'group:default/ledger', title: 'group:default/ledger', collective: 'group:default/core-banking', services: 2, entities: 2 });
+    const list = JSON.parse(
+      portal(['--db', url, 'list', '--kind', 'component', '--tier', '1', '--json']).stdout,
+    ) as { metadata: { name: string } }[];
+    assert.deepEqual(
+      list.map((e) => e.metadata.name),
+      ['ledger'],
+    );
+    const owners = JSON.parse(portal(['--db', url, 'owners', '--json']).stdout) as {
+      group: string;
+      services: number;
+    }[];
+    assert.deepEqual(owners[0], {
+      group: 'group:default/ledger',
+      title: 'group:default/ledger',
+      collective: 'group:default/core-banking',
+      services: 2,
+      entities: 2,
+    });
   });
 
   it('reports errors with file:line:column, exits 1, and `errors` lists them afterwards', () => {
-    const bad = writeTree({ 'org/catalog-info.yaml': ORG, 'x/catalog-info.yaml': component('x', { owner: 'ledgr' }) });
+    const bad = writeTree({
+      'org/catalog-info.yaml': ORG,
+      'x/catalog-info.yaml': component('x', { owner: 'ledgr' }),
+    });
     const url = db();
     const r = portal(['--db', url, 'ingest', bad, '--json']);
     assert.equal(r.code, 1);
-    const out = JSON.parse(r.stdout) as { errors: { file: string; line: number; column: number; entityRef: string; message: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      errors: { file: string; line: number; column: number; entityRef: string; message: string }[];
+    };
     assert.equal(out.errors.length, 1);
     assert.equal(out.errors[0].line, 11);
     assert.equal(out.errors[0].column, 10);
@@ -65,7 +88,10 @@ describe('portal CLI', () => {
     portal(['--db', url, 'ingest', tree]);
     const r = portal(['--db', url, 'get', 'ledgr']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /No entity named "ledgr". Did you mean: component:default\/ledger, group:default\/ledger/);
+    assert.match(
+      r.stderr,
+      /No entity named "ledgr". Did you mean: component:default\/ledger, group:default\/ledger/,
+    );
     assert.equal(portal(['--db', url, 'frobnicate']).code, 2);
     assert.equal(portal(['--db', url, 'get']).code, 2);
   });
@@ -106,7 +132,8 @@ describe('portal CLI', () => {
       assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
       const tier = async () => {
         const res = await fetch(`${base}/api/catalog/entities/by-name/component/default/ledger`);
-        return ((await res.json()) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['bank.io/tier'];
+        return ((await res.json()) as { metadata: { annotations: Record<string, string> } }).metadata
+          .annotations['bank.io/tier'];
       };
       assert.equal(await tier(), '1');
       // The watcher is ready shortly after start; write, then poll until the change shows.

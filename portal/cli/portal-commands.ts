@@ -4,17 +4,23 @@ import { UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
 /** serve and start: the web server (API + UI), with the file watcher keeping the catalogue current. */
-export async function registerPortalCommands(program: Command, open: () => Promise<CatalogService>): Promise<void> {
+export async function registerPortalCommands(
+  program: Command,
+  open: () => Promise<CatalogService>,
+): Promise<void> {
   const serve = async (opts: { port?: string; host?: string; watch?: boolean; ingest?: boolean }) => {
     const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
     const catalog = await open();
     if (opts.ingest) {
       const result = await ingestWithProgress(catalog, catalog.roots);
       process.stdout.write(
         `indexed ${Object.entries(result.counts)
           .map(([k, n]) => `${n} ${k}`)
-          .join(', ')} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} errors (run \`portal errors\` to list them)` : ''}\n`,
+          .join(
+            ', ',
+          )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} errors (run \`portal errors\` to list them)` : ''}\n`,
       );
     }
     const { startServer } = await import('../server/server.ts');
@@ -45,14 +51,18 @@ export async function registerPortalCommands(program: Command, open: () => Promi
     .action(async (name: string, opts: { json?: boolean }) => {
       const { randomBytes, randomUUID } = await import('node:crypto');
       const { hashToken } = await import('../server/auth.ts');
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name))
+        throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
       const catalog = await open();
       const secret = `ptl_${randomBytes(24).toString('base64url')}`;
       const actor = `cli:${process.env.USER ?? 'unknown'}`;
       await catalog.store.addToken({ id: randomUUID(), name, hash: hashToken(secret), createdBy: actor });
       await catalog.store.audit(actor, 'token.create', `token:${name}`);
       if (opts.json) process.stdout.write(`${JSON.stringify({ name, token: secret })}\n`);
-      else process.stdout.write(`token for ${name} (shown once; send it as "Authorization: Bearer <token>"):\n${secret}\n`);
+      else
+        process.stdout.write(
+          `token for ${name} (shown once; send it as "Authorization: Bearer <token>"):\n${secret}\n`,
+        );
     });
   const db = program.command('db').description('the database: migrations');
   db.command('migrate')
@@ -62,7 +72,9 @@ export async function registerPortalCommands(program: Command, open: () => Promi
       const url = program.opts<{ db?: string }>().db ?? process.env.DATABASE_URL;
       const { databaseUrl } = await import('../server/runtime.ts');
       const r = await migrateDeploy(databaseUrl(url));
-      process.stdout.write(r.applied.length ? `applied ${r.applied.join(', ')}\n` : 'database is up to date\n');
+      process.stdout.write(
+        r.applied.length ? `applied ${r.applied.join(', ')}\n` : 'database is up to date\n',
+      );
     });
   db.command('status')
     .description('pending, failed or edited migrations and schema drift (exit 1 when any)')
@@ -70,7 +82,11 @@ export async function registerPortalCommands(program: Command, open: () => Promi
       const { migrateStatus } = await import('@bank/catalog/store/migrate/index.ts');
       const { databaseUrl } = await import('../server/runtime.ts');
       const r = await migrateStatus(databaseUrl(program.opts<{ db?: string }>().db));
-      process.stdout.write(r.ok ? 'migrations and schema are in sync\n' : `${[...r.pending.map((p) => `pending: ${p}`), ...r.problems].join('\n')}\n`);
+      process.stdout.write(
+        r.ok
+          ? 'migrations and schema are in sync\n'
+          : `${[...r.pending.map((p) => `pending: ${p}`), ...r.problems].join('\n')}\n`,
+      );
       process.exitCode = r.ok ? 0 : 1;
     });
   program

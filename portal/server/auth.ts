@@ -1,7 +1,15 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CatalogStore } from '@bank/catalog';
 import type { CatalogService } from '@bank/plugin-catalog';
-import { type Actor, type Auth, AuthenticationError, createApp, InputError, NotFoundError, readJson } from '@bank/plugin-kit';
+import {
+  type Actor,
+  type Auth,
+  AuthenticationError,
+  createApp,
+  InputError,
+  NotFoundError,
+  readJson,
+} from '@bank/plugin-kit';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
@@ -31,7 +39,9 @@ export class PortalAuth implements Auth {
       .map((t) => t.trim())
       .filter((t) => t.length > 0)
       .map((t) => Buffer.from(hashToken(t), 'hex'));
-    this.secret = Buffer.from(opts.sessionSecret ?? process.env.PORTAL_SESSION_SECRET ?? randomBytes(32).toString('hex'));
+    this.secret = Buffer.from(
+      opts.sessionSecret ?? process.env.PORTAL_SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    );
   }
 
   async actor(c: Context): Promise<Actor | undefined> {
@@ -51,7 +61,8 @@ export class PortalAuth implements Auth {
     if (!user) return undefined;
     // A cookie-authenticated write must come from our own pages (no cross-site form posts).
     const origin = c.req.header('origin');
-    if (origin && c.req.method !== 'GET' && new URL(origin).host !== new URL(c.req.url).host) return undefined;
+    if (origin && c.req.method !== 'GET' && new URL(origin).host !== new URL(c.req.url).host)
+      return undefined;
     return { kind: 'user', id: user };
   }
 
@@ -81,7 +92,10 @@ export class PortalAuth implements Auth {
     const got = Buffer.from(mac, 'base64url');
     if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
     try {
-      const { u, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: string; e: number };
+      const { u, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+        u: string;
+        e: number;
+      };
       return e > Date.now() ? u : undefined;
     } catch {
       return undefined;
@@ -97,19 +111,26 @@ export class PortalAuth implements Auth {
     });
     app.post('/sign-in', async (c) => {
       if (!opts.loopback) {
-        throw new InputError('Local sign-in is only available when the portal listens on loopback; configure OIDC');
+        throw new InputError(
+          'Local sign-in is only available when the portal listens on loopback; configure OIDC',
+        );
       }
       const body = await readJson<{ user?: unknown }>(c, 4096);
       if (typeof body.user !== 'string' || body.user.trim() === '') {
         throw new InputError('Body must be {"user": "<a User of the catalogue, e.g. jane.doe>"}');
       }
       const view = this.catalog.loaded;
-      const name = body.user.trim().toLowerCase().replace(/^user:(default\/)?/, '');
+      const name = body.user
+        .trim()
+        .toLowerCase()
+        .replace(/^user:(default\/)?/, '');
       const ref = `user:default/${name}`;
       if (!view.byRef.has(ref)) {
         const users = [...view.refs].filter((r) => r.startsWith('user:'));
         const { closestRefs } = await import('@bank/catalog');
-        throw new NotFoundError(`No user "${body.user}" in the catalogue`, { suggestions: closestRefs(name, users, 5) });
+        throw new NotFoundError(`No user "${body.user}" in the catalogue`, {
+          suggestions: closestRefs(name, users, 5),
+        });
       }
       setCookie(c, COOKIE, this.sign(ref), {
         httpOnly: true,

@@ -1,7 +1,10 @@
 import type { CatalogView } from '@bank/plugin-catalog';
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string);
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string,
+  );
 
 /** A plain page listing the services, served when the Next.js UI has not been built. */
 export function fallbackPage(view: CatalogView): string {
@@ -11,7 +14,7 @@ export function fallbackPage(view: CatalogView): string {
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
     .map((e) => {
       const owner = e.relations.find((r) => r.type === 'ownedBy')?.targetRef ?? '';
-      return `<tr><td>${escape(e.metadata.name)}</td><td>${escape(owner.replace(/^group:default\//, ''))}</td><td>${escape(e.metadata.description ?? '')}</td></tr>`;
+      return `<tr><td>${escapeHtml(e.metadata.name)}</td><td>${escapeHtml(owner.replace(/^group:default\//, ''))}</td><td>${escapeHtml(e.metadata.description ?? '')}</td></tr>`;
     })
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Developer portal</title></head>

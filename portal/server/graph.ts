@@ -1,6 +1,6 @@
+import type { IngestResult } from '@bank/catalog';
 import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
 import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
-import type { IngestResult } from '@bank/catalog';
 
 /**
  * The in-memory graph index, built from the catalogue at start and updated incrementally after each

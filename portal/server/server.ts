@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { getRequestListener } from '@hono/node-server';
 import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp } from '@bank/plugin-kit';
+import { getRequestListener } from '@hono/node-server';
 import { PortalAuth } from './auth.ts';
-import { mountPlugins, type PortalContext } from './plugins.ts';
-import { REPO_ROOT } from './runtime.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
+import { mountPlugins, type PortalContext } from './plugins.ts';
+import { REPO_ROOT } from './runtime.ts';
 
 export interface ServeOptions {
   catalog: CatalogService;

@@ -12,7 +12,10 @@ const baseTree = () =>
     'org/catalog-info.yaml': ORG,
     'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
     'balance/catalog-info.yaml': component('balance', { dependsOn: ['component:ledger'] }),
-    'account/catalog-info.yaml': component('account', { owner: 'accounts', dependsOn: ['component:ledger', 'component:balance'] }),
+    'account/catalog-info.yaml': component('account', {
+      owner: 'accounts',
+      dependsOn: ['component:ledger', 'component:balance'],
+    }),
   });
 
 for (const db of testDatabases()) {
@@ -34,12 +37,16 @@ for (const db of testDatabases()) {
       const snap = await again.snapshot();
       const balance = snap.relations.get('component:default/balance') ?? [];
       assert.ok(balance.some((r) => r.type === 'dependsOn' && r.targetRef === 'component:default/ledger'));
-      assert.ok(balance.some((r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/account'));
+      assert.ok(
+        balance.some((r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/account'),
+      );
       assert.ok(balance.some((r) => r.type === 'ownedBy' && r.targetRef === 'group:default/ledger'));
       const ledgerGroup = snap.relations.get('group:default/ledger') ?? [];
       assert.ok(ledgerGroup.some((r) => r.type === 'ownerOf' && r.targetRef === 'component:default/balance'));
       assert.ok(ledgerGroup.some((r) => r.type === 'hasMember' && r.targetRef === 'user:default/jane.doe'));
-      assert.ok(ledgerGroup.some((r) => r.type === 'childOf' && r.targetRef === 'group:default/core-banking'));
+      assert.ok(
+        ledgerGroup.some((r) => r.type === 'childOf' && r.targetRef === 'group:default/core-banking'),
+      );
       await store.close();
     });
 
@@ -50,12 +57,18 @@ for (const db of testDatabases()) {
       const second = await ingester.ingest([dir]);
       assert.equal(second.files.changed, 0);
       assert.equal(second.upserted.length, 0);
-      writeFileSync(path.join(dir, 'balance/catalog-info.yaml'), component('balance', { dependsOn: ['component:ledger'], tier: '1' }));
+      writeFileSync(
+        path.join(dir, 'balance/catalog-info.yaml'),
+        component('balance', { dependsOn: ['component:ledger'], tier: '1' }),
+      );
       const third = await ingester.ingest([dir]);
       assert.equal(third.files.changed, 1);
       assert.deepEqual(third.upserted, ['component:default/balance']);
       const snap = await new Ingester(store).snapshot();
-      assert.equal(snap.entities.get('component:default/balance')?.entity.metadata.annotations?.['bank.io/tier'], '1');
+      assert.equal(
+        snap.entities.get('component:default/balance')?.entity.metadata.annotations?.['bank.io/tier'],
+        '1',
+      );
       await store.close();
     });
 
@@ -90,13 +103,24 @@ for (const db of testDatabases()) {
       await ingester.ingest([dir]);
       writeFileSync(path.join(dir, 'ledger/catalog-info.yaml'), 'kind: Component\nmetadata: {name: ledger\n');
       const bad = await ingester.ingest([dir]);
-      assert.ok(bad.errors.some((e) => /Malformed YAML/.test(e.message) && e.file.endsWith('ledger/catalog-info.yaml')));
-      assert.ok((await ingester.snapshot()).entities.has('component:default/ledger'), 'ledger is still served');
+      assert.ok(
+        bad.errors.some(
+          (e) => /Malformed YAML/.test(e.message) && e.file.endsWith('ledger/catalog-info.yaml'),
+        ),
+      );
+      assert.ok(
+        (await ingester.snapshot()).entities.has('component:default/ledger'),
+        'ledger is still served',
+      );
       removeFile(dir, 'ledger/catalog-info.yaml');
       const gone = await ingester.ingest([dir]);
       assert.ok(gone.removed.includes('component:default/ledger'));
       // balance and account depend on ledger: their ref errors are reported, they keep their last good version.
-      assert.ok(gone.errors.some((e) => e.entityRef === 'component:default/balance' && /component:ledger/.test(e.message)));
+      assert.ok(
+        gone.errors.some(
+          (e) => e.entityRef === 'component:default/balance' && /component:ledger/.test(e.message),
+        ),
+      );
       await store.close();
     });
 
@@ -108,7 +132,10 @@ for (const db of testDatabases()) {
       const dup = r.errors.find((e) => /already defined in/.test(e.message));
       assert.ok(dup);
       assert.ok(dup.file.endsWith('zz/catalog-info.yaml'));
-      assert.equal((await ingester.snapshot()).entities.get('component:default/ledger')?.entity.spec?.owner, 'ledger');
+      assert.equal(
+        (await ingester.snapshot()).entities.get('component:default/ledger')?.entity.spec?.owner,
+        'ledger',
+      );
       await store.close();
     });
 
@@ -129,16 +156,26 @@ for (const db of testDatabases()) {
             '    - ./other.yaml',
             '',
           ].join('\n'),
-          'loc/other.yaml': 'apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: back}\nspec:\n  target: ./catalog-info.yaml\n',
+          'loc/other.yaml':
+            'apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: back}\nspec:\n  target: ./catalog-info.yaml\n',
         },
         dir,
       );
       const { store, ingester } = await open();
       const r = await ingester.ingest([dir]);
       const messages = r.errors.map((e) => `${path.basename(e.file)}:${e.line}:${e.column} ${e.message}`);
-      assert.ok(messages.some((m) => /catalog-info.yaml:6:7 .*outside the catalogue tree/.test(m)), messages.join('\n'));
-      assert.ok(messages.some((m) => /catalog-info.yaml:7:7 .*symlink.*outside/.test(m)), messages.join('\n'));
-      assert.ok(messages.some((m) => /other.yaml:5:11 .*cycle/.test(m)), messages.join('\n'));
+      assert.ok(
+        messages.some((m) => /catalog-info.yaml:6:7 .*outside the catalogue tree/.test(m)),
+        messages.join('\n'),
+      );
+      assert.ok(
+        messages.some((m) => /catalog-info.yaml:7:7 .*symlink.*outside/.test(m)),
+        messages.join('\n'),
+      );
+      assert.ok(
+        messages.some((m) => /other.yaml:5:11 .*cycle/.test(m)),
+        messages.join('\n'),
+      );
       assert.equal(r.counts.component, 3);
       assert.ok(!(await ingester.snapshot()).entities.has('component:default/evil'));
       await store.close();
@@ -161,11 +198,31 @@ describe("the bank's estate (services/)", () => {
     assert.equal(groups.filter((g) => g.entity.spec?.type === 'collective').length, 9);
     assert.equal(groups.filter((g) => g.entity.spec?.type === 'squad').length, 37);
     // The talk's chain: each hop is a declared call (dependsOn, or consumesApi of the callee's API).
-    const chain = ['api', 'card-api', 'card-processing', 'cards', 'transactions', 'balance', 'transaction-enrichment', 'merchant', 'feed-generator', 'feed', 'apns'];
+    const chain = [
+      'api',
+      'card-api',
+      'card-processing',
+      'cards',
+      'transactions',
+      'balance',
+      'transaction-enrichment',
+      'merchant',
+      'feed-generator',
+      'feed',
+      'apns',
+    ];
     for (let i = 0; i + 1 < chain.length; i++) {
       const rels = relations.get(`component:default/${chain[i]}`) ?? [];
-      const direct = rels.some((x) => x.type === 'dependsOn' && x.targetRef === `component:default/${chain[i + 1]}`);
-      const viaApi = rels.some((x) => x.type === 'consumesApi' && (relations.get(x.targetRef) ?? []).some((y) => y.type === 'apiProvidedBy' && y.targetRef === `component:default/${chain[i + 1]}`));
+      const direct = rels.some(
+        (x) => x.type === 'dependsOn' && x.targetRef === `component:default/${chain[i + 1]}`,
+      );
+      const viaApi = rels.some(
+        (x) =>
+          x.type === 'consumesApi' &&
+          (relations.get(x.targetRef) ?? []).some(
+            (y) => y.type === 'apiProvidedBy' && y.targetRef === `component:default/${chain[i + 1]}`,
+          ),
+      );
       assert.ok(direct || viaApi, `${chain[i]} → ${chain[i + 1]} is a declared call`);
     }
     await store.close();

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
@@ -8,7 +9,6 @@ import type { IngestStore } from '../store/memory.ts';
 import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
 import { type ParsedDocument, parseDescriptor } from './parse.ts';
 import { findDescriptorFiles, hashBytes, resolveLocationTarget } from './walk.ts';
-import { readFile, realpath } from 'node:fs/promises';
 
 export interface IngestError {
   file: string;
@@ -67,7 +67,10 @@ export class Ingester {
   constructor(private store: IngestStore) {}
 
   /** Entities and relations as of the last ingest (loads the store on first use). */
-  async snapshot(): Promise<{ entities: Map<string, StoredEntity>; relations: Map<string, EntityRelation[]> }> {
+  async snapshot(): Promise<{
+    entities: Map<string, StoredEntity>;
+    relations: Map<string, EntityRelation[]>;
+  }> {
     const s = await this.loadState();
     return { entities: s.entities, relations: s.relations };
   }
@@ -100,7 +103,8 @@ export class Ingester {
 
     // 1. Discover: tree walk, then Location targets (which may point at files the walk did not find).
     const queue: { abs: string; root: string; via: string[] }[] = [];
-    for (const root of roots) for (const f of await findDescriptorFiles(root)) queue.push({ abs: f, root, via: [] });
+    for (const root of roots)
+      for (const f of await findDescriptorFiles(root)) queue.push({ abs: f, root, via: [] });
     const seen = new Set(queue.map((q) => q.abs));
     const candidates = new Map<string, Candidate>();
     const fileRows: SourceFileRow[] = [];
@@ -153,7 +157,12 @@ export class Ingester {
         bytes = await (reads.get(abs) as Promise<Uint8Array>);
         reads.delete(abs);
       } catch (err) {
-        errors.push({ file: display(abs), line: 1, column: 1, message: `Cannot read file: ${(err as Error).message}` });
+        errors.push({
+          file: display(abs),
+          line: 1,
+          column: 1,
+          message: `Cannot read file: ${(err as Error).message}`,
+        });
         continue;
       }
       const hash = hashBytes(bytes);
@@ -176,7 +185,8 @@ export class Ingester {
         changed++;
         const parsed = parseDescriptor(bytes);
         let ok = parsed.problems.length === 0;
-        for (const p of parsed.problems) errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
+        for (const p of parsed.problems)
+          errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
         for (const doc of parsed.documents) {
           const problems = await validateEntity(doc.data);
           const ref = refOf(doc.data);
@@ -213,7 +223,11 @@ export class Ingester {
             const fileBroken = parsed.problems.length > 0;
             if (!last || (!badEntityFiles.has(ref) && !fileBroken)) continue;
             const reason = badEntityFiles.get(ref) ?? parsed.problems[0]?.message ?? 'its file has errors';
-            candidates.set(ref, { stored: { ...last, stale: true, staleReason: reason }, file: abs, fresh: true });
+            candidates.set(ref, {
+              stored: { ...last, stale: true, staleReason: reason },
+              file: abs,
+              fresh: true,
+            });
             refsInFile.push(ref);
           }
         }
@@ -283,8 +297,16 @@ export class Ingester {
           }
         }
         const last = state.entities.get(ref);
-        if (last && !sameBody(last.entity, c.stored.entity) && checkReferences(last.entity, known, suggest).length === 0) {
-          candidates.set(ref, { ...c, stored: { ...last, stale: true, staleReason: problems[0].message }, fresh: true });
+        if (
+          last &&
+          !sameBody(last.entity, c.stored.entity) &&
+          checkReferences(last.entity, known, suggest).length === 0
+        ) {
+          candidates.set(ref, {
+            ...c,
+            stored: { ...last, stale: true, staleReason: problems[0].message },
+            fresh: true,
+          });
         } else if (last && last.stale) {
           candidates.set(ref, { ...c, stored: last });
         } else {
@@ -296,7 +318,8 @@ export class Ingester {
       }
       if (dropped === 0) break;
     }
-    for (const [ref, c] of candidates) if (c.stored.stale) badEntityFiles.set(ref, c.stored.staleReason ?? '');
+    for (const [ref, c] of candidates)
+      if (c.stored.stale) badEntityFiles.set(ref, c.stored.staleReason ?? '');
 
     // 5. Relations of the final set, and the difference from what is stored.
     const known = new Set(candidates.keys());
@@ -410,7 +433,8 @@ function normalise(raw: Entity, file: string, prior: StoredEntity | undefined): 
   delete metadata.etag;
   const annotations = { ...(metadata.annotations ?? {}) };
   annotations['backstage.io/managed-by-location'] = `file:${file}`;
-  annotations['backstage.io/managed-by-origin-location'] = annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
+  annotations['backstage.io/managed-by-origin-location'] =
+    annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
   metadata.annotations = annotations;
   const etag = createHash('sha1').update(JSON.stringify(entity)).digest('hex');
   metadata.uid = prior?.entity.metadata.uid ?? randomUUID();
@@ -424,7 +448,8 @@ function sameBody(a: Entity, b: Entity): boolean {
 
 function sameRelations(a: EntityRelation[] | undefined, b: EntityRelation[]): boolean {
   if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].type !== b[i].type || a[i].targetRef !== b[i].targetRef) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i].type !== b[i].type || a[i].targetRef !== b[i].targetRef) return false;
   return true;
 }
 

@@ -46,12 +46,16 @@ describe('parseDescriptor', () => {
   it('points at the first byte that is not UTF-8', () => {
     const bytes = new Uint8Array([...enc('kind: A\nmetadata:\n  name: x'), 0xff, 0xfe, ...enc('\n')]);
     const r = parseDescriptor(bytes);
-    assert.deepEqual(r.problems, [{ line: 3, column: 10, message: 'File is not valid UTF-8 text; save it as UTF-8' }]);
+    assert.deepEqual(r.problems, [
+      { line: 3, column: 10, message: 'File is not valid UTF-8 text; save it as UTF-8' },
+    ]);
   });
 
   for (const key of ['__proto__', 'constructor', 'prototype']) {
     it(`refuses a "${key}" key with its position`, () => {
-      const r = parseDescriptor(enc(`kind: Component\nmetadata:\n  name: x\n  ${key}:\n    polluted: true\n`));
+      const r = parseDescriptor(
+        enc(`kind: Component\nmetadata:\n  name: x\n  ${key}:\n    polluted: true\n`),
+      );
       assert.equal(r.documents.length, 0);
       assert.equal(r.problems[0].line, 4);
       assert.equal(r.problems[0].column, 3);

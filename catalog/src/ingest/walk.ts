@@ -68,13 +68,17 @@ export async function resolveLocationTarget(
   }
   const plain = target.replace(/^file:/, '');
   if (path.isAbsolute(plain)) {
-    return { error: `Location target "${target}" is an absolute path; use a path relative to ${path.basename(fromFile)}` };
+    return {
+      error: `Location target "${target}" is an absolute path; use a path relative to ${path.basename(fromFile)}`,
+    };
   }
   const abs = path.resolve(path.dirname(fromFile), plain);
   const realRoot = await realpath(root);
   const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
   if (!inside(abs)) {
-    return { error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read` };
+    return {
+      error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read`,
+    };
   }
   let real: string;
   try {

@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRef, RefError, resolveRef, toRef } from './ref.ts';
 
-const known = new Set(['component:default/card-api', 'component:default/cards', 'group:default/cards', 'component:default/feed']);
+const known = new Set([
+  'component:default/card-api',
+  'component:default/cards',
+  'group:default/cards',
+  'component:default/feed',
+]);
 
 describe('refs', () => {
   it('parses the three forms and lowercases', () => {
-    assert.deepEqual(parseRef('Component:Default/Card-API'), { kind: 'component', namespace: 'default', name: 'card-api' });
+    assert.deepEqual(parseRef('Component:Default/Card-API'), {
+      kind: 'component',
+      namespace: 'default',
+      name: 'card-api',
+    });
     assert.equal(toRef('card-api', { kind: 'component' }), 'component:default/card-api');
     assert.equal(toRef('group:ledger'), 'group:default/ledger');
   });

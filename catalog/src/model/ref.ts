@@ -23,10 +23,7 @@ export class RefError extends Error {
 const REF_FORM = 'expected "[kind:][namespace/]name", e.g. "component:default/card-api" or "card-api"';
 
 /** Parse `[kind:][namespace/]name`; `defaults` fill what the ref leaves out. Throws RefError. */
-export function parseRef(
-  input: string,
-  defaults: { kind?: string; namespace?: string } = {},
-): CompoundRef {
+export function parseRef(input: string, defaults: { kind?: string; namespace?: string } = {}): CompoundRef {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new RefError(`Entity ref is empty; ${REF_FORM}`);
   }
@@ -70,7 +67,11 @@ export const SHORT_NAME_KIND_ORDER = ['component', 'group', 'system', 'api', 're
  * Resolve what a person typed (`card-api`, `group:ledger`, `Component:default/Card-API`) against the
  * known refs. Unknown names throw a RefError carrying the closest matches.
  */
-export function resolveRef(input: string, known: ReadonlySet<string>, preferKinds = SHORT_NAME_KIND_ORDER): string {
+export function resolveRef(
+  input: string,
+  known: ReadonlySet<string>,
+  preferKinds = SHORT_NAME_KIND_ORDER,
+): string {
   const trimmed = typeof input === 'string' ? input.trim() : '';
   const hasKind = /^[^/]*:/.test(trimmed);
   if (hasKind) {
@@ -99,7 +100,8 @@ export function closestRefs(input: string, known: Iterable<string>, limit = 5): 
   for (const ref of known) {
     const name = ref.slice(ref.indexOf('/') + 1);
     let score = distance(wanted, name);
-    if (name.includes(wanted) || wanted.includes(name)) score = Math.min(score, 1 + Math.abs(name.length - wanted.length) / 10);
+    if (name.includes(wanted) || wanted.includes(name))
+      score = Math.min(score, 1 + Math.abs(name.length - wanted.length) / 10);
     scored.push({ ref, score });
   }
   const max = Math.max(2, Math.ceil(wanted.length / 2));
@@ -109,4 +111,3 @@ export function closestRefs(input: string, known: Iterable<string>, limit = 5): 
     .slice(0, limit)
     .map((s) => s.ref);
 }
-

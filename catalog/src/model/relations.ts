@@ -17,19 +17,113 @@ interface RelationRule {
 }
 
 export const RELATION_RULES: RelationRule[] = [
-  { kinds: ['component', 'api', 'resource', 'system', 'domain', 'template'], field: 'owner', defaultKind: 'group', forward: 'ownedBy', reverse: 'ownerOf', mustExist: true, targetKinds: ['group'] },
-  { kinds: ['component'], field: 'subcomponentOf', defaultKind: 'component', forward: 'partOf', reverse: 'hasPart', mustExist: true },
-  { kinds: ['component', 'api', 'resource'], field: 'system', defaultKind: 'system', forward: 'partOf', reverse: 'hasPart', mustExist: true },
-  { kinds: ['system'], field: 'domain', defaultKind: 'domain', forward: 'partOf', reverse: 'hasPart', mustExist: true },
-  { kinds: ['domain'], field: 'subdomainOf', defaultKind: 'domain', forward: 'partOf', reverse: 'hasPart', mustExist: true },
-  { kinds: ['component'], field: 'providesApis', defaultKind: 'api', forward: 'providesApi', reverse: 'apiProvidedBy', mustExist: true },
-  { kinds: ['component'], field: 'consumesApis', defaultKind: 'api', forward: 'consumesApi', reverse: 'apiConsumedBy', mustExist: true },
-  { kinds: ['component', 'resource'], field: 'dependsOn', forward: 'dependsOn', reverse: 'dependencyOf', mustExist: true },
-  { kinds: ['component', 'resource'], field: 'dependencyOf', forward: 'dependencyOf', reverse: 'dependsOn', mustExist: true },
-  { kinds: ['user'], field: 'memberOf', defaultKind: 'group', forward: 'memberOf', reverse: 'hasMember', mustExist: true, targetKinds: ['group'] },
-  { kinds: ['group'], field: 'members', defaultKind: 'user', forward: 'hasMember', reverse: 'memberOf', mustExist: true, targetKinds: ['user'] },
-  { kinds: ['group'], field: 'parent', defaultKind: 'group', forward: 'childOf', reverse: 'parentOf', mustExist: true, targetKinds: ['group'] },
-  { kinds: ['group'], field: 'children', defaultKind: 'group', forward: 'parentOf', reverse: 'childOf', mustExist: true, targetKinds: ['group'] },
+  {
+    kinds: ['component', 'api', 'resource', 'system', 'domain', 'template'],
+    field: 'owner',
+    defaultKind: 'group',
+    forward: 'ownedBy',
+    reverse: 'ownerOf',
+    mustExist: true,
+    targetKinds: ['group'],
+  },
+  {
+    kinds: ['component'],
+    field: 'subcomponentOf',
+    defaultKind: 'component',
+    forward: 'partOf',
+    reverse: 'hasPart',
+    mustExist: true,
+  },
+  {
+    kinds: ['component', 'api', 'resource'],
+    field: 'system',
+    defaultKind: 'system',
+    forward: 'partOf',
+    reverse: 'hasPart',
+    mustExist: true,
+  },
+  {
+    kinds: ['system'],
+    field: 'domain',
+    defaultKind: 'domain',
+    forward: 'partOf',
+    reverse: 'hasPart',
+    mustExist: true,
+  },
+  {
+    kinds: ['domain'],
+    field: 'subdomainOf',
+    defaultKind: 'domain',
+    forward: 'partOf',
+    reverse: 'hasPart',
+    mustExist: true,
+  },
+  {
+    kinds: ['component'],
+    field: 'providesApis',
+    defaultKind: 'api',
+    forward: 'providesApi',
+    reverse: 'apiProvidedBy',
+    mustExist: true,
+  },
+  {
+    kinds: ['component'],
+    field: 'consumesApis',
+    defaultKind: 'api',
+    forward: 'consumesApi',
+    reverse: 'apiConsumedBy',
+    mustExist: true,
+  },
+  {
+    kinds: ['component', 'resource'],
+    field: 'dependsOn',
+    forward: 'dependsOn',
+    reverse: 'dependencyOf',
+    mustExist: true,
+  },
+  {
+    kinds: ['component', 'resource'],
+    field: 'dependencyOf',
+    forward: 'dependencyOf',
+    reverse: 'dependsOn',
+    mustExist: true,
+  },
+  {
+    kinds: ['user'],
+    field: 'memberOf',
+    defaultKind: 'group',
+    forward: 'memberOf',
+    reverse: 'hasMember',
+    mustExist: true,
+    targetKinds: ['group'],
+  },
+  {
+    kinds: ['group'],
+    field: 'members',
+    defaultKind: 'user',
+    forward: 'hasMember',
+    reverse: 'memberOf',
+    mustExist: true,
+    targetKinds: ['user'],
+  },
+  {
+    kinds: ['group'],
+    field: 'parent',
+    defaultKind: 'group',
+    forward: 'childOf',
+    reverse: 'parentOf',
+    mustExist: true,
+    targetKinds: ['group'],
+  },
+  {
+    kinds: ['group'],
+    field: 'children',
+    defaultKind: 'group',
+    forward: 'parentOf',
+    reverse: 'childOf',
+    mustExist: true,
+    targetKinds: ['group'],
+  },
 ];
 
 export interface RefProblem {
@@ -62,12 +156,15 @@ function targetsOf(entity: Entity, rule: RelationRule): Target[] {
   const namespace = entity.metadata.namespace ?? 'default';
   return list.map((raw, i) => {
     const path: (string | number)[] = Array.isArray(value) ? ['spec', rule.field, i] : ['spec', rule.field];
-    if (typeof raw !== 'string') return { path, raw: String(raw), error: `"spec.${rule.field}" entries must be entity refs (strings)` };
+    if (typeof raw !== 'string')
+      return { path, raw: String(raw), error: `"spec.${rule.field}" entries must be entity refs (strings)` };
     try {
       return { path, raw, ref: stringifyRef(parseRef(raw, { kind: rule.defaultKind, namespace })) };
     } catch (err) {
       const why = err instanceof RefError ? err.message : String(err);
-      const hint = rule.defaultKind ? '' : ` "spec.${rule.field}" has no default kind: write e.g. component:${raw} or resource:${raw}`;
+      const hint = rule.defaultKind
+        ? ''
+        : ` "spec.${rule.field}" has no default kind: write e.g. component:${raw} or resource:${raw}`;
       return { path, raw, error: `${why}.${hint}` };
     }
   });
@@ -120,7 +217,10 @@ export function checkReferences(
  * Relations of every entity, both directions, as Backstage emits them: `{type, targetRef}` sorted and
  * de-duplicated. Targets that are not in `known` are left out (the reference check reports them).
  */
-export function computeRelations(entities: Iterable<Entity>, known: ReadonlySet<string>): Map<string, EntityRelation[]> {
+export function computeRelations(
+  entities: Iterable<Entity>,
+  known: ReadonlySet<string>,
+): Map<string, EntityRelation[]> {
   const out = new Map<string, Map<string, EntityRelation>>();
   const add = (source: string, type: string, targetRef: string) => {
     let m = out.get(source);
@@ -147,7 +247,9 @@ export function computeRelations(entities: Iterable<Entity>, known: ReadonlySet<
   for (const [source, m] of out) {
     result.set(
       source,
-      [...m.values()].sort((a, b) => (a.type === b.type ? (a.targetRef < b.targetRef ? -1 : 1) : a.type < b.type ? -1 : 1)),
+      [...m.values()].sort((a, b) =>
+        a.type === b.type ? (a.targetRef < b.targetRef ? -1 : 1) : a.type < b.type ? -1 : 1,
+      ),
     );
   }
   return result;

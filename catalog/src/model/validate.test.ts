@@ -21,12 +21,42 @@ describe('validateEntity', () => {
   const cases: [string, (e: ReturnType<typeof valid>) => void, string, RegExp][] = [
     ['an unknown kind', (e) => (e.kind = 'Widget'), 'kind', /Unknown kind "Widget"/],
     ['a name that is not DNS-safe', (e) => (e.metadata.name = 'Card_API'), 'metadata.name', /DNS-1123/],
-    ['an over-long name', (e) => (e.metadata.name = 'a'.repeat(64)), 'metadata.name', /at most 63 characters/],
-    ['a missing owner', (e) => delete (e.spec as Partial<typeof e.spec>).owner, 'spec.owner', /spec.owner" is required/],
-    ['a missing lifecycle', (e) => delete (e.spec as Partial<typeof e.spec>).lifecycle, 'spec.lifecycle', /lifecycle/],
-    ['a tier out of range', (e) => (e.metadata.annotations['bank.io/tier'] = '5'), 'metadata.annotations.bank.io/tier', /"1", "2", "3" or "4"/],
-    ['a javascript: link', (e) => (e.metadata.links[0].url = 'javascript:alert(1)'), 'metadata.links.0.url', /only http, https and mailto/],
-    ['a javascript: runbook', (e) => (e.metadata.annotations['bank.io/runbook'] = 'javascript:alert(1)'), 'metadata.annotations.bank.io/runbook', /http\(s\) URL/],
+    [
+      'an over-long name',
+      (e) => (e.metadata.name = 'a'.repeat(64)),
+      'metadata.name',
+      /at most 63 characters/,
+    ],
+    [
+      'a missing owner',
+      (e) => delete (e.spec as Partial<typeof e.spec>).owner,
+      'spec.owner',
+      /spec.owner" is required/,
+    ],
+    [
+      'a missing lifecycle',
+      (e) => delete (e.spec as Partial<typeof e.spec>).lifecycle,
+      'spec.lifecycle',
+      /lifecycle/,
+    ],
+    [
+      'a tier out of range',
+      (e) => (e.metadata.annotations['bank.io/tier'] = '5'),
+      'metadata.annotations.bank.io/tier',
+      /"1", "2", "3" or "4"/,
+    ],
+    [
+      'a javascript: link',
+      (e) => (e.metadata.links[0].url = 'javascript:alert(1)'),
+      'metadata.links.0.url',
+      /only http, https and mailto/,
+    ],
+    [
+      'a javascript: runbook',
+      (e) => (e.metadata.annotations['bank.io/runbook'] = 'javascript:alert(1)'),
+      'metadata.annotations.bank.io/runbook',
+      /http\(s\) URL/,
+    ],
     ['a foreign root field', (e) => Object.assign(e, { extra: 1 }), '', /extra/],
   ];
   for (const [what, breakIt, field, message] of cases) {

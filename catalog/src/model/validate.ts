@@ -57,7 +57,12 @@ const URL_ANNOTATIONS = [ANNOTATION.runbook];
  */
 export async function validateEntity(raw: unknown): Promise<Problem[]> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return [{ path: [], message: 'A catalogue document must be a mapping with apiVersion, kind, metadata and spec' }];
+    return [
+      {
+        path: [],
+        message: 'A catalogue document must be a mapping with apiVersion, kind, metadata and spec',
+      },
+    ];
   }
   const entity = raw as Entity;
   const problems: Problem[] = [];
@@ -142,10 +147,20 @@ function bankRules(entity: Entity): Problem[] {
   }
   const spec = (entity.spec ?? {}) as Record<string, unknown>;
   if (kind === 'component' && entity.spec && typeof spec.lifecycle !== 'string') {
-    problems.push({ path: ['spec', 'lifecycle'], message: '"spec.lifecycle" is required, e.g. production, experimental or deprecated' });
+    problems.push({
+      path: ['spec', 'lifecycle'],
+      message: '"spec.lifecycle" is required, e.g. production, experimental or deprecated',
+    });
   }
-  if (['component', 'api', 'resource', 'system', 'domain'].includes(kind) && entity.spec && typeof spec.owner !== 'string') {
-    problems.push({ path: ['spec', 'owner'], message: '"spec.owner" is required: the squad (Group) that owns it, e.g. owner: group:default/ledger' });
+  if (
+    ['component', 'api', 'resource', 'system', 'domain'].includes(kind) &&
+    entity.spec &&
+    typeof spec.owner !== 'string'
+  ) {
+    problems.push({
+      path: ['spec', 'owner'],
+      message: '"spec.owner" is required: the squad (Group) that owns it, e.g. owner: group:default/ledger',
+    });
   }
   return problems;
 }
@@ -176,5 +191,8 @@ function pathFromBackstageMessage(message: string): (string | number)[] {
 }
 
 function tidy(message: string): string {
-  return message.replace(/^Malformed envelope, /, '').replace(/\s+/g, ' ').trim();
+  return message
+    .replace(/^Malformed envelope, /, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -4,7 +4,9 @@ import { testDatabases } from '../testing/databases.ts';
 import { CatalogStore } from './store.ts';
 
 for (const db of testDatabases()) {
-  describe(`store on ${db.name}: audit log, locations and tokens through Prisma Client`, { skip: db.skip }, () => {
+  describe(`store on ${db.name}: audit log, locations and tokens through Prisma Client`, {
+    skip: db.skip,
+  }, () => {
     it('records who wrote what, newest first', async () => {
       const store = await CatalogStore.open(await db.create());
       await store.audit('user:default/jane.doe', 'catalog.refresh', 'component:default/ledger', { n: 1 });
@@ -24,7 +26,12 @@ for (const db of testDatabases()) {
 
     it('adds, lists and removes locations; refuses a duplicate target', async () => {
       const store = await CatalogStore.open(await db.create());
-      const loc = { id: 'abc', type: 'file', target: '/srv/catalog-info.yaml', entityRef: 'location:default/generated-abc' };
+      const loc = {
+        id: 'abc',
+        type: 'file',
+        target: '/srv/catalog-info.yaml',
+        entityRef: 'location:default/generated-abc',
+      };
       await store.addLocation(loc);
       assert.deepEqual(await store.locations(), [loc]);
       await assert.rejects(store.addLocation({ ...loc, id: 'other' }));
@@ -36,7 +43,11 @@ for (const db of testDatabases()) {
     it('finds tokens by hash only while they are not revoked', async () => {
       const store = await CatalogStore.open(await db.create());
       await store.addToken({ id: 't1', name: 'ci', hash: 'h1', createdBy: 'user:default/jane.doe' });
-      assert.deepEqual(await store.tokenByHash('h1'), { id: 't1', name: 'ci', createdBy: 'user:default/jane.doe' });
+      assert.deepEqual(await store.tokenByHash('h1'), {
+        id: 't1',
+        name: 'ci',
+        createdBy: 'user:default/jane.doe',
+      });
       assert.equal(await store.tokenByHash('nope'), undefined);
       await store.close();
     });

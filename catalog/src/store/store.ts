@@ -132,14 +132,22 @@ export class CatalogStore {
     const relations = new Map<string, EntityRelation[]>();
     for (const r of relRows) {
       let list = relations.get(r.sourceRef);
-      if (!list) relations.set(r.sourceRef, (list = []));
+      if (!list) {
+        list = [];
+        relations.set(r.sourceRef, list);
+      }
       list.push({ type: r.type, targetRef: r.targetRef });
     }
     const files = (
       await this.sql.query<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
         'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
       )
-    ).map((f) => ({ path: f.path, hash: f.hash, entityRefs: JSON.parse(f.entityRefs) as string[], ok: Boolean(f.ok) }));
+    ).map((f) => ({
+      path: f.path,
+      hash: f.hash,
+      entityRefs: JSON.parse(f.entityRefs) as string[],
+      ok: Boolean(f.ok),
+    }));
     const errors = await this.errors();
     return { entities, relations, files, errors };
   }
@@ -158,7 +166,19 @@ export class CatalogStore {
       }
       await tx.insertMany(
         'Entity',
-        ['ref', 'kind', 'namespace', 'name', 'uid', 'etag', 'body', 'sourceFile', 'line', 'stale', 'staleReason'],
+        [
+          'ref',
+          'kind',
+          'namespace',
+          'name',
+          'uid',
+          'etag',
+          'body',
+          'sourceFile',
+          'line',
+          'stale',
+          'staleReason',
+        ],
         w.upsert.map((e) => [
           e.ref,
           e.entity.kind.toLowerCase(),
@@ -175,10 +195,14 @@ export class CatalogStore {
       );
       const sources = [...w.relations.keys()];
       for (const chunk of chunks(sources, 500)) {
-        await tx.exec(`DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`, chunk);
+        await tx.exec(
+          `DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
       }
       const relRows: unknown[][] = [];
-      for (const [source, list] of w.relations) for (const r of list) relRows.push([source, r.type, r.targetRef]);
+      for (const [source, list] of w.relations)
+        for (const r of list) relRows.push([source, r.type, r.targetRef]);
       await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
       const filePaths = [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])];
       for (const chunk of chunks(filePaths, 500)) {
@@ -216,7 +240,13 @@ export class CatalogStore {
 
   async auditLog(limit = 100): Promise<AuditRow[]> {
     const rows = await (await this.prisma()).auditEvent.findMany({ orderBy: { id: 'desc' }, take: limit });
-    return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, target: r.target, details: r.details }));
+    return rows.map((r) => ({
+      at: r.at.toISOString(),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      details: r.details,
+    }));
   }
 
   async locations(): Promise<LocationRow[]> {

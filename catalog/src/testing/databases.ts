@@ -19,7 +19,9 @@ let counter = 0;
 export function testDatabases(): TestDatabase[] {
   const pgUrl = process.env.TEST_PG_URL;
   if (!pgUrl && process.env.CI === 'true') {
-    throw new Error('TEST_PG_URL is not set: in CI the PostgreSQL suites must run (npm test starts PostgreSQL)');
+    throw new Error(
+      'TEST_PG_URL is not set: in CI the PostgreSQL suites must run (npm test starts PostgreSQL)',
+    );
   }
   return [
     {

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Write a small descriptor tree into a fresh temp folder: `{ 'svc/a/catalog-info.yaml': '…' }`. */
-export function writeTree(files: Record<string, string | Uint8Array>, dir = mkdtempSync(path.join(tmpdir(), 'portal-tree-'))): string {
+export function writeTree(
+  files: Record<string, string | Uint8Array>,
+  dir = mkdtempSync(path.join(tmpdir(), 'portal-tree-')),
+): string {
   for (const [rel, content] of Object.entries(files)) {
     const abs = path.join(dir, rel);
     mkdirSync(path.dirname(abs), { recursive: true });
@@ -17,7 +20,16 @@ export function removeFile(dir: string, rel: string): void {
 }
 
 /** A Component descriptor; `extra` lines are appended under spec. */
-export function component(name: string, opts: { owner?: string; dependsOn?: string[]; consumesApis?: string[]; tier?: string; system?: string } = {}): string {
+export function component(
+  name: string,
+  opts: {
+    owner?: string;
+    dependsOn?: string[];
+    consumesApis?: string[];
+    tier?: string;
+    system?: string;
+  } = {},
+): string {
   return [
     'apiVersion: backstage.io/v1alpha1',
     'kind: Component',

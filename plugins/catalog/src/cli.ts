@@ -3,8 +3,8 @@ import { ANNOTATION, type IngestResult, type RefError, readCatalogTree, resolveR
 import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { CatalogService } from './service.ts';
 import { type CatalogView, type ListFilter, listEntities, owners, type ServedEntity } from './lib/view.ts';
+import type { CatalogService } from './service.ts';
 
 interface Json {
   json?: boolean;
@@ -17,7 +17,9 @@ interface Json {
 export function registerCatalogCommands(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('ingest')
-    .description('read catalog-info.yaml files under the given paths (default: the bank estate in services/) into the catalogue')
+    .description(
+      'read catalog-info.yaml files under the given paths (default: the bank estate in services/) into the catalogue',
+    )
     .argument('[paths...]', 'directories or files to ingest')
     .option('--watch', 'keep running and re-ingest when a file changes')
     .option('--force', 're-read every file even if unchanged')
@@ -29,7 +31,9 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
       report(result, opts.json);
       if (opts.watch) {
         const { watchRoots } = await import('./watch.ts');
-        process.stderr.write(`watching ${roots.map((r) => path.relative(process.cwd(), r) || '.').join(', ')} for changes (Ctrl-C to stop)\n`);
+        process.stderr.write(
+          `watching ${roots.map((r) => path.relative(process.cwd(), r) || '.').join(', ')} for changes (Ctrl-C to stop)\n`,
+        );
         watchRoots(catalog, roots, (r) => report(r, opts.json));
         await new Promise(() => {});
       }
@@ -47,7 +51,9 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
       if (opts.json) printJson({ valid: errors.length === 0, entities: entities.length, errors });
       else {
         for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.message}\n`);
-        process.stdout.write(`${entities.length} entities valid, ${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
+        process.stdout.write(
+          `${entities.length} entities valid, ${errors.length} error${errors.length === 1 ? '' : 's'}\n`,
+        );
       }
       process.exitCode = errors.length > 0 ? 1 : 0;
     });
@@ -121,7 +127,10 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
       const errors = await (await open()).store.errors();
       if (opts.json) printJson(errors);
       else {
-        for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`);
+        for (const e of errors)
+          process.stdout.write(
+            `${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`,
+          );
         process.stdout.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
       }
       process.exitCode = errors.length > 0 ? 1 : 0;
@@ -140,7 +149,12 @@ export async function ingestWithProgress(
   const show = !opts.json && process.stderr.isTTY;
   const bar = show
     ? new cliProgress.SingleBar(
-        { format: 'ingesting {bar} {value}/{total} files', stream: process.stderr, clearOnComplete: true, hideCursor: true },
+        {
+          format: 'ingesting {bar} {value}/{total} files',
+          stream: process.stderr,
+          clearOnComplete: true,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
@@ -166,7 +180,9 @@ function report(result: IngestResult, json: boolean | undefined): void {
     return;
   }
   for (const e of result.errors) {
-    process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`);
+    process.stdout.write(
+      `${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`,
+    );
   }
   const counts = Object.entries(result.counts)
     .sort()
@@ -183,7 +199,8 @@ function resolveOrExit(view: CatalogView, input: string, json?: boolean): string
     return resolveRef(input, view.refs);
   } catch (err) {
     const e = err as RefError;
-    if (json) printJson({ error: { name: 'NotFoundError', message: e.message, suggestions: e.suggestions ?? [] } });
+    if (json)
+      printJson({ error: { name: 'NotFoundError', message: e.message, suggestions: e.suggestions ?? [] } });
     else process.stderr.write(`${e.message}\n`);
     process.exitCode = 1;
     return undefined;
@@ -219,7 +236,10 @@ function describe(view: CatalogView, e: ServedEntity): string {
     ['member of', rel('memberOf').join(', ') || undefined],
     ['children', rel('parentOf').join(', ') || undefined],
     ['owns', rel('ownerOf').length ? `${rel('ownerOf').length} entities` : undefined],
-    ['stale', view.stale.has(refOf(e)) ? 'yes: its file has an error; this is the last good version' : undefined],
+    [
+      'stale',
+      view.stale.has(refOf(e)) ? 'yes: its file has an error; this is the last good version' : undefined,
+    ],
     ['defined in', a['backstage.io/managed-by-location']?.replace(/^file:/, '')],
   ];
   return `${lines
@@ -227,4 +247,3 @@ function describe(view: CatalogView, e: ServedEntity): string {
     .map(([k, v]) => `${k.padEnd(12)} ${v}`)
     .join('\n')}\n`;
 }
-

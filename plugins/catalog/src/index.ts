@@ -1,5 +1,5 @@
-export { registerCatalogCommands, ingestWithProgress, defaultRoot } from './cli.ts';
+export { defaultRoot, ingestWithProgress, registerCatalogCommands } from './cli.ts';
+export { CatalogView, type ListFilter, listEntities, owners, type ServedEntity } from './lib/view.ts';
+export { type CatalogRouterDeps, createCatalogRouter } from './server/router.ts';
 export { CatalogService } from './service.ts';
 export { watchRoots } from './watch.ts';
-export { CatalogView, listEntities, owners, type ServedEntity, type ListFilter } from './lib/view.ts';
-export { createCatalogRouter, type CatalogRouterDeps } from './server/router.ts';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type CatalogStore, type IngestOptions, type IngestResult, Ingester } from '@bank/catalog';
+import { type CatalogStore, Ingester, type IngestOptions, type IngestResult } from '@bank/catalog';
 import { CatalogView } from './lib/view.ts';
 
 /**
@@ -30,13 +30,19 @@ export class CatalogService extends EventEmitter<{ change: [IngestResult, Catalo
 
   /** The current view, if it was loaded; for synchronous readers such as HTTP handlers. */
   get loaded(): CatalogView {
-    if (!this.current) throw new Error('The catalogue view is read before it was loaded; call view() at start-up');
+    if (!this.current)
+      throw new Error('The catalogue view is read before it was loaded; call view() at start-up');
     return this.current;
   }
 
   async ingest(roots = this.roots, opts: IngestOptions = {}): Promise<IngestResult> {
     const result = await this.ingester.ingest(roots, opts);
-    if (!this.current || result.upserted.length > 0 || result.removed.length > 0 || result.relationsChanged.length > 0) {
+    if (
+      !this.current ||
+      result.upserted.length > 0 ||
+      result.removed.length > 0 ||
+      result.relationsChanged.length > 0
+    ) {
       const snap = await this.ingester.snapshot();
       this.current = new CatalogView(snap.entities, snap.relations);
       this.emit('change', result, this.current);

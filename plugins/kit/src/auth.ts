@@ -19,7 +19,8 @@ export interface Auth {
 export async function readJson<T = unknown>(c: Context, limitBytes = 1024 * 1024): Promise<T> {
   const { InputError, PayloadTooLargeError } = await import('./errors.ts');
   const length = Number(c.req.header('content-length') ?? '0');
-  if (length > limitBytes) throw new PayloadTooLargeError(`Request body is ${length} bytes; the limit is ${limitBytes}`);
+  if (length > limitBytes)
+    throw new PayloadTooLargeError(`Request body is ${length} bytes; the limit is ${limitBytes}`);
   const text = await c.req.text();
   if (Buffer.byteLength(text) > limitBytes) {
     throw new PayloadTooLargeError(`Request body is larger than the limit of ${limitBytes} bytes`);

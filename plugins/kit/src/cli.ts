@@ -12,7 +12,11 @@ export class UsageError extends Error {
 }
 
 /** Columns aligned with spaces; long cells are cut with an ellipsis so rows stay on one line. */
-export function formatTable(headers: string[], rows: (string | number | undefined)[][], maxWidth = 48): string {
+export function formatTable(
+  headers: string[],
+  rows: (string | number | undefined)[][],
+  maxWidth = 48,
+): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '' : String(c))))].map((r) =>
     r.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)),
   );

@@ -18,12 +18,18 @@ export function parseFilterParams(params: string[]): FilterSet[] {
       for (const part of param.split(',')) {
         const eq = part.indexOf('=');
         const key = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase();
-        if (!key) throw new FilterSyntaxError(`Invalid filter "${param}": a condition has an empty key; expected key=value`);
+        if (!key)
+          throw new FilterSyntaxError(
+            `Invalid filter "${param}": a condition has an empty key; expected key=value`,
+          );
         if (eq === -1) {
           if (!set.has(key)) set.set(key, null);
           continue;
         }
-        const value = part.slice(eq + 1).trim().toLowerCase();
+        const value = part
+          .slice(eq + 1)
+          .trim()
+          .toLowerCase();
         const prev = set.get(key);
         set.set(key, [...(prev ?? []), value]);
       }
@@ -153,5 +159,7 @@ export function facetValues(entities: ServedEntity[], facet: string): { value: s
       counts.set(item, (counts.get(item) ?? 0) + 1);
     }
   }
-  return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+  return [...counts]
+    .map(([value, count]) => ({ value, count }))
+    .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
 }

@@ -23,7 +23,8 @@ export class CatalogView {
             {
               type: 'backstage.io/catalog-processing',
               level: 'error',
-              message: `Stale: its file has an error, the last good version is shown. ${e.staleReason ?? ''}`.trim(),
+              message:
+                `Stale: its file has an error, the last good version is shown. ${e.staleReason ?? ''}`.trim(),
             },
           ],
         };
@@ -49,7 +50,9 @@ export class CatalogView {
   ownerOf(ref: string): { owner?: string; collective?: string } {
     const e = this.byRef.get(ref);
     const owner = e?.relations.find((r) => r.type === 'ownedBy')?.targetRef;
-    const collective = owner ? this.byRef.get(owner)?.relations.find((r) => r.type === 'childOf')?.targetRef : undefined;
+    const collective = owner
+      ? this.byRef.get(owner)?.relations.find((r) => r.type === 'childOf')?.targetRef
+      : undefined;
     return { owner, collective };
   }
 }
@@ -81,7 +84,9 @@ export function listEntities(view: CatalogView, f: ListFilter): ServedEntity[] {
       if (f.type && String(spec.type ?? '').toLowerCase() !== want(f.type)) return false;
       return true;
     })
-    .sort((a, b) => (a.kind === b.kind ? a.metadata.name.localeCompare(b.metadata.name) : a.kind.localeCompare(b.kind)));
+    .sort((a, b) =>
+      a.kind === b.kind ? a.metadata.name.localeCompare(b.metadata.name) : a.kind.localeCompare(b.kind),
+    );
 }
 
 function normaliseRef(input: string, kind: string): string {
@@ -91,7 +96,9 @@ function normaliseRef(input: string, kind: string): string {
 }
 
 /** Teams with the number of services (Components) each owns, largest first. */
-export function owners(view: CatalogView): { group: string; title: string; collective?: string; services: number; entities: number }[] {
+export function owners(
+  view: CatalogView,
+): { group: string; title: string; collective?: string; services: number; entities: number }[] {
   const rows = new Map<string, { services: number; entities: number }>();
   for (const e of view.all()) {
     const owner = e.relations.find((r) => r.type === 'ownedBy')?.targetRef;
@@ -106,7 +113,10 @@ export function owners(view: CatalogView): { group: string; title: string; colle
       const g = view.byRef.get(group);
       return {
         group,
-        title: (g?.spec?.profile as { displayName?: string } | undefined)?.displayName ?? g?.metadata.title ?? group,
+        title:
+          (g?.spec?.profile as { displayName?: string } | undefined)?.displayName ??
+          g?.metadata.title ??
+          group,
         collective: g?.relations.find((r) => r.type === 'childOf')?.targetRef,
         ...r,
       };

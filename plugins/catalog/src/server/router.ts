@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { checkReferences, closestRefs, type Entity, validateEntity } from '@bank/catalog';
-import {
-  type Auth,
-  ConflictError,
-  createApp,
-  InputError,
-  NotFoundError,
-  readJson,
-} from '@bank/plugin-kit';
+import { type Auth, ConflictError, createApp, InputError, NotFoundError, readJson } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
-import { facetValues, FilterSyntaxError, getPath, matches, parseFilterParams, pickFields } from '../lib/filter.ts';
+import {
+  FilterSyntaxError,
+  facetValues,
+  getPath,
+  matches,
+  parseFilterParams,
+  pickFields,
+} from '../lib/filter.ts';
 import type { ServedEntity } from '../lib/view.ts';
 import type { CatalogService } from '../service.ts';
 
@@ -87,7 +87,12 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       return c.json(project(entities, fieldsOf(c.req.query('fields'))));
     }
     const limit = limitRaw === undefined ? entities.length : intParam('limit', limitRaw, 1);
-    const offset = after !== undefined ? decodeAfter(after) : offsetRaw === undefined ? 0 : intParam('offset', offsetRaw, 0);
+    const offset =
+      after !== undefined
+        ? decodeAfter(after)
+        : offsetRaw === undefined
+          ? 0
+          : intParam('offset', offsetRaw, 0);
     const page = entities.slice(offset, offset + limit);
     if (offset + limit < entities.length) {
       const next = new URL(c.req.url);
@@ -116,16 +121,30 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
         cur = JSON.parse(Buffer.from(q.cursor, 'base64').toString('utf8')) as Cursor;
         if (typeof cur.o !== 'number' || !Array.isArray(cur.f)) throw new Error('shape');
       } catch {
-        throw new InputError('Invalid cursor: pass back the nextCursor or prevCursor of an earlier answer unchanged');
+        throw new InputError(
+          'Invalid cursor: pass back the nextCursor or prevCursor of an earlier answer unchanged',
+        );
       }
     } else {
-      cur = { o: q.offset ?? 0, f: q.filter, of: q.orderField, t: q.fullTextTerm?.trim(), tf: q.fullTextFields };
+      cur = {
+        o: q.offset ?? 0,
+        f: q.filter,
+        of: q.orderField,
+        t: q.fullTextTerm?.trim(),
+        tf: q.fullTextFields,
+      };
     }
     let entities = filtered(cur.f);
     if (cur.t) {
       const term = cur.t.toLowerCase();
       const fields = cur.tf && cur.tf.length > 0 ? cur.tf : [cur.of?.split(',')[0] ?? 'metadata.uid'];
-      entities = entities.filter((e) => fields.some((f) => String(getPath(e, f) ?? '').toLowerCase().includes(term)));
+      entities = entities.filter((e) =>
+        fields.some((f) =>
+          String(getPath(e, f) ?? '')
+            .toLowerCase()
+            .includes(term),
+        ),
+      );
     }
     if (cur.of) {
       const [field, dirRaw] = cur.of.split(',');
@@ -203,7 +222,9 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const ref = `${kind}:${namespace}/${name}`.toLowerCase();
     const entity = view().byRef.get(ref);
     if (!entity) {
-      throw new NotFoundError(`No ${kind} named "${namespace}/${name}"`, { suggestions: closestRefs(ref, view().refs) });
+      throw new NotFoundError(`No ${kind} named "${namespace}/${name}"`, {
+        suggestions: closestRefs(ref, view().refs),
+      });
     }
     return entity;
   };
@@ -238,7 +259,8 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
 
   app.post('/entities/by-refs', async (c) => {
     const body = await readJson<{ entityRefs?: unknown; fields?: string[] }>(c);
-    if (!Array.isArray(body.entityRefs)) throw new InputError('Body must be {"entityRefs": ["kind:namespace/name", …]}');
+    if (!Array.isArray(body.entityRefs))
+      throw new InputError('Body must be {"entityRefs": ["kind:namespace/name", …]}');
     const sets = parseFilterParams(c.req.queries('filter') ?? []);
     const fields = body.fields ?? [];
     const items = body.entityRefs.map((r) => {
@@ -253,7 +275,9 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const entities = filtered(filter);
     return { facets: Object.fromEntries(facetList.map((f) => [f, facetValues(entities, f)])) };
   };
-  app.get('/entity-facets', (c) => c.json(facets(c.req.queries('facet') ?? [], c.req.queries('filter') ?? [])));
+  app.get('/entity-facets', (c) =>
+    c.json(facets(c.req.queries('facet') ?? [], c.req.queries('filter') ?? [])),
+  );
   app.post('/entity-facets', async (c) => {
     const body = await readJson<{ facets?: string[]; query?: unknown }>(c);
     return c.json(facets(body.facets ?? [], queryToFilters(body.query)));
@@ -263,7 +287,9 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const actor = await auth.requireWriter(c);
     const body = await readJson<{ entityRef?: string }>(c);
     const result = await catalog.ingest();
-    await catalog.store.audit(actor.id, 'catalog.refresh', body.entityRef ?? '*', { upserted: result.upserted.length });
+    await catalog.store.audit(actor.id, 'catalog.refresh', body.entityRef ?? '*', {
+      upserted: result.upserted.length,
+    });
     return c.body(null, 200);
   });
 
@@ -280,7 +306,10 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       );
     }
     if (problems.length === 0) return c.body(null, 200);
-    return c.json({ errors: problems.map((p) => ({ name: 'InputError', message: p.message, path: p.path.join('.') })) }, 400);
+    return c.json(
+      { errors: problems.map((p) => ({ name: 'InputError', message: p.message, path: p.path.join('.') })) },
+      400,
+    );
   });
 
   // Locations: the registered roots. Only file locations inside the catalogue's roots are accepted.
@@ -301,23 +330,37 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const actor = await auth.requireWriter(c);
     const body = await readJson<{ type?: unknown; target?: unknown }>(c);
     const keys = Object.keys(body ?? {});
-    if (typeof body.type !== 'string' || typeof body.target !== 'string' || keys.some((k) => k !== 'type' && k !== 'target')) {
-      throw new InputError('Body must be exactly {"type": "file", "target": "<path to a catalog-info.yaml>"}');
+    if (
+      typeof body.type !== 'string' ||
+      typeof body.target !== 'string' ||
+      keys.some((k) => k !== 'type' && k !== 'target')
+    ) {
+      throw new InputError(
+        'Body must be exactly {"type": "file", "target": "<path to a catalog-info.yaml>"}',
+      );
     }
-    if (body.type !== 'file') throw new InputError(`Location type "${body.type}" is not supported; use "file"`);
+    if (body.type !== 'file')
+      throw new InputError(`Location type "${body.type}" is not supported; use "file"`);
     const abs = path.resolve(body.target.replace(/^file:/, ''));
     const real = await import('node:fs/promises').then((fs) => fs.realpath(abs)).catch(() => undefined);
     if (!real) throw new InputError(`Location target "${body.target}" does not exist`);
     const roots = catalog.roots;
     if (!roots.some((r) => real === r || real.startsWith(r + path.sep))) {
-      throw new InputError(`Location target "${body.target}" is outside the catalogue's roots (${roots.join(', ')})`);
+      throw new InputError(
+        `Location target "${body.target}" is outside the catalogue's roots (${roots.join(', ')})`,
+      );
     }
     const dryRun = c.req.query('dryRun') === 'true';
     const existing = (await catalog.store.locations()).find((l) => l.target === real);
     if (existing && c.req.query('onConflict') !== 'refresh' && !dryRun) {
       throw new ConflictError(`Location ${real} is already registered (id ${existing.id})`);
     }
-    const location = existing ?? { id: locationId('file', real), type: 'file', target: real, entityRef: locationRef('file', real) };
+    const location = existing ?? {
+      id: locationId('file', real),
+      type: 'file',
+      target: real,
+      entityRef: locationRef('file', real),
+    };
     if (!existing && !dryRun) await catalog.store.addLocation(location);
     if (!dryRun) {
       await catalog.ingest();
@@ -345,13 +388,15 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
 
 function intParam(name: string, raw: string, min: number): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`"${name}" must be an integer ≥ ${min} but was "${raw}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new InputError(`"${name}" must be an integer ≥ ${min} but was "${raw}"`);
   return n;
 }
 
 function decodeAfter(after: string): number {
   const n = Number(Buffer.from(after, 'base64url').toString('utf8'));
-  if (!Number.isInteger(n) || n < 0) throw new InputError('Invalid "after" cursor: pass back the one from the Link header');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InputError('Invalid "after" cursor: pass back the one from the Link header');
   return n;
 }
 
@@ -369,7 +414,8 @@ function queryToFilters(query: unknown): string[] {
   const toSet = (q: Record<string, unknown>): string => {
     return Object.entries(q)
       .flatMap(([k, v]) => {
-        if (k.startsWith('$')) throw new InputError(`Query operator "${k}" is only supported at the top level as $all or $any`);
+        if (k.startsWith('$'))
+          throw new InputError(`Query operator "${k}" is only supported at the top level as $all or $any`);
         if (v && typeof v === 'object' && !Array.isArray(v)) {
           const o = v as Record<string, unknown>;
           if ('$exists' in o) return o.$exists ? [k] : [];
