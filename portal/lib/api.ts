@@ -13,7 +13,8 @@ export class ApiError extends Error {
 export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    // No custom headers: the request must match the page's <link rel=preload as=fetch> to reuse it.
+    res = await fetch(url, { signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError('The portal could not be reached. Check your connection and try again.', 0);

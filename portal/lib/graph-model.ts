@@ -77,6 +77,23 @@ export function groupTitle(graph: EstateGraph, id: string, by: GraphViewState['g
   return rows.find((r) => r.ref === ref)?.title ?? ref.slice(ref.indexOf('/') + 1);
 }
 
+const groupIdCache = new WeakMap<EstateGraph, Map<string, string[]>>();
+
+/** Each node's group id under `by`, computed once per graph. */
+function groupIdsOf(graph: EstateGraph, by: GraphViewState['group']): string[] {
+  let perGraph = groupIdCache.get(graph);
+  if (!perGraph) {
+    perGraph = new Map();
+    groupIdCache.set(graph, perGraph);
+  }
+  let ids = perGraph.get(by);
+  if (!ids) {
+    ids = graph.nodes.map((node) => groupIdOf(graph, node, by));
+    perGraph.set(by, ids);
+  }
+  return ids;
+}
+
 /** Finds a node by ref or by name (first match). */
 export function findNode(graph: EstateGraph, input: string): number {
   const q = input.trim().toLowerCase();
@@ -146,6 +163,7 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     }
   }
 
+  const groupIds = groupIdsOf(graph, state.group);
   const expanded = new Set(state.expand.map((g) => (g.startsWith('g:') ? g : `g:${g}`)));
   if (focusIndex >= 0) expanded.add(groupIdOf(graph, graph.nodes[focusIndex], state.group));
   const drawnId = new Array<string>(n);
@@ -154,7 +172,7 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
   for (let i = 0; i < n; i++) {
     if (!scope[i]) continue;
     inScope++;
-    const g = groupIdOf(graph, graph.nodes[i], state.group);
+    const g = groupIds[i];
     drawnId[i] = expanded.has(g) ? `n:${graph.nodes[i].ref}` : g;
     const list = groupMembers.get(g) ?? [];
     list.push(i);
@@ -201,8 +219,8 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
   const unitBox = new Map<string, { w: number; h: number }>();
   const inner = new Map<string, Map<string, { x: number; y: number }>>();
   const unitOf = new Map<string, string>();
-  const groupIds = [...groupMembers.keys()].sort();
-  for (const g of groupIds) {
+  const drawnGroups = [...groupMembers.keys()].sort();
+  for (const g of drawnGroups) {
     const members = groupMembers.get(g) as number[];
     const ref = g === NO_GROUP ? null : g.slice(2);
     if (!expanded.has(g)) {
@@ -248,7 +266,7 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     maxPerColumn: 6,
     maxLayers: 4,
   });
-  for (const g of groupIds) {
+  for (const g of drawnGroups) {
     const centre = outer.positions.get(g) ?? { x: 0, y: 0 };
     const box = unitBox.get(g) ?? GROUP_BOX;
     const members = groupMembers.get(g) as number[];

@@ -52,6 +52,7 @@ export interface TablePage {
   size: number;
   rows: CatalogueRow[];
   facets: Record<Facet, FacetCount[]>;
+  facetValues: Record<Facet, number>;
   tookMs: number;
 }
 
@@ -226,6 +227,7 @@ export interface OrgSquad {
 
 export interface OrgChart {
   version: number;
+  totals: { couplingPairs: number; tierInversions: number };
   root: { ref: string; title: string; members: number; services: number } | null;
   collectives: (OrgSquad & { squads: OrgSquad[] })[];
   ownership: {

@@ -2,10 +2,15 @@ import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { CatalogueTable } from '../../components/catalogue/catalogue-table';
 import { PageSkeleton } from '../../components/common/feedback';
+import { PreloadApi } from '../../components/common/preload-api';
+import { firstFetchOf } from '../../lib/api-urls.ts';
 
 export const metadata: Metadata = { title: 'Catalogue' };
 
-export default function CataloguePage() {
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function CataloguePage({ searchParams }: { searchParams: SearchParams }) {
+  const params = await searchParams;
   return (
     <>
       <div className="page-head">
@@ -14,6 +19,7 @@ export default function CataloguePage() {
           <p>Every service, API, resource, system, team and person the portal knows about.</p>
         </div>
       </div>
+      <PreloadApi href={firstFetchOf('catalogue', params)} />
       <Suspense fallback={<PageSkeleton label="the catalogue" />}>
         <CatalogueTable />
       </Suspense>

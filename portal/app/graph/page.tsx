@@ -1,7 +1,9 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { PageSkeleton } from '../../components/common/feedback';
+import { PreloadApi } from '../../components/common/preload-api';
 import { GraphExplorer } from '../../components/graph/graph-explorer';
+import { ESTATE_API_URL } from '../../lib/api-urls.ts';
 
 export const metadata: Metadata = { title: 'Graph explorer' };
 
@@ -17,6 +19,7 @@ export default function Page() {
           </p>
         </div>
       </div>
+      <PreloadApi href={ESTATE_API_URL} />
       <Suspense fallback={<PageSkeleton label="Graph explorer" />}>
         <GraphExplorer />
       </Suspense>

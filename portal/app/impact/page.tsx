@@ -1,11 +1,16 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { PageSkeleton } from '../../components/common/feedback';
+import { PreloadApi } from '../../components/common/preload-api';
 import { ImpactView } from '../../components/impact/impact-view';
+import { firstFetchOf } from '../../lib/api-urls.ts';
 
 export const metadata: Metadata = { title: 'Impact' };
 
-export default function Page() {
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function Page({ searchParams }: { searchParams: SearchParams }) {
+  const params = await searchParams;
   return (
     <>
       <div className="page-head">
@@ -16,6 +21,7 @@ export default function Page() {
           </p>
         </div>
       </div>
+      <PreloadApi href={firstFetchOf('impact', params)} />
       <Suspense fallback={<PageSkeleton label="Impact" />}>
         <ImpactView />
       </Suspense>

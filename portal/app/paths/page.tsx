@@ -1,11 +1,16 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { PageSkeleton } from '../../components/common/feedback';
+import { PreloadApi } from '../../components/common/preload-api';
 import { PathTracer } from '../../components/paths/path-tracer';
+import { firstFetchOf } from '../../lib/api-urls.ts';
 
 export const metadata: Metadata = { title: 'Path tracer' };
 
-export default function Page() {
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function Page({ searchParams }: { searchParams: SearchParams }) {
+  const params = await searchParams;
   return (
     <>
       <div className="page-head">
@@ -17,6 +22,7 @@ export default function Page() {
           </p>
         </div>
       </div>
+      <PreloadApi href={firstFetchOf('paths', params)} />
       <Suspense fallback={<PageSkeleton label="Path tracer" />}>
         <PathTracer />
       </Suspense>

@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { catalogueApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
 import { FACETS, type Facet, type TablePage } from '../../lib/types.ts';
 import { CATALOGUE_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
@@ -11,7 +12,6 @@ import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
 
 type State = StateOf<typeof CATALOGUE_SCHEMA>;
-const PAGE_SIZE = 50;
 const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
 
 const FACET_TITLES: Record<Facet, string> = {
@@ -35,24 +35,13 @@ const COLUMNS: { key: State['sort']; label: string }[] = [
   { key: 'lifecycle', label: 'Lifecycle' },
 ];
 
-export function apiQuery(state: State): string {
-  const p = new URLSearchParams();
-  for (const f of FACETS) if (state[f].length > 0) p.set(f, state[f].join(','));
-  if (state.q) p.set('q', state.q);
-  p.set('sort', state.sort);
-  p.set('dir', state.dir);
-  p.set('page', String(state.page));
-  p.set('size', String(PAGE_SIZE));
-  return `/api/search/catalogue?${p.toString()}`;
-}
-
 /** The catalogue: filters with facet counts, sortable columns, server-side pages. Everything lives in the URL. */
 export function CatalogueTable() {
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
   const state = useMemo(() => readState(CATALOGUE_SCHEMA, new URLSearchParams(params.toString())), [params]);
-  const { data, error, loading } = useApi<TablePage>(apiQuery(state));
+  const { data, error, loading } = useApi<TablePage>(catalogueApiUrl(state));
   const [text, setText] = useState(state.q);
   const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => setText(state.q), [state.q]);
@@ -91,7 +80,7 @@ export function CatalogueTable() {
               </legend>
               {!data && <Skeleton lines={3} />}
               <ul>
-                {shown.slice(0, 60).map((v) => (
+                {shown.map((v) => (
                   <li key={v.value}>
                     <label>
                       <input
@@ -111,6 +100,11 @@ export function CatalogueTable() {
                   </li>
                 ))}
                 {data && shown.length === 0 && <li className="muted small">None</li>}
+                {data && (data.facetValues?.[facet] ?? 0) > shown.length && (
+                  <li className="muted small">
+                    {data.facetValues[facet] - shown.length} more: use the filter box or search
+                  </li>
+                )}
               </ul>
             </fieldset>
           );

@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
-import { entityHref, shortName } from '../../lib/refs.ts';
+import { entityApiUrl } from '../../lib/api-urls.ts';
+import { shortName } from '../../lib/refs.ts';
 import type { EntityBundle } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';
@@ -17,7 +18,7 @@ const dash = <span className="muted">—</span>;
 /** The entity page: one request for the bundle, then sections by kind. */
 export function EntityView({ kind, namespace, name }: { kind: string; namespace: string; name: string }) {
   const ref = `${kind}:${namespace}/${name}`.toLowerCase();
-  const { data, error } = useApi<EntityBundle>(`/api${entityHref(ref)}`);
+  const { data, error } = useApi<EntityBundle>(entityApiUrl(ref));
   if (error?.status === 404) return <NotFoundView what={ref} suggestions={error.suggestions} />;
   if (error) return <ApiErrorBox error={error} title={`${ref} could not be loaded`} />;
   if (!data) return <PageSkeleton label={ref} />;

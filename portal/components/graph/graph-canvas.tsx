@@ -1,5 +1,5 @@
 'use client';
-import type { Core, ElementDefinition } from 'cytoscape';
+import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import { useEffect, useRef } from 'react';
 import type { GraphView } from '../../lib/graph-model.ts';
 
@@ -72,8 +72,6 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
     if (!el) return;
     el.dataset.ready = 'false';
     (async () => {
-      const cytoscape = (await import('cytoscape')).default;
-      if (cancelled) return;
       let cy = cyRef.current;
       if (!cy) {
         cy = cytoscape({

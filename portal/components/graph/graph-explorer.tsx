@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
+import { ESTATE_API_URL } from '../../lib/api-urls.ts';
 import type { EstateGraph } from '../../lib/estate.ts';
 import { buildGraphView, type GraphViewState, groupIdOf, groupTitle } from '../../lib/graph-model.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
@@ -22,7 +23,7 @@ export function GraphExplorer() {
   const router = useRouter();
   const pathname = usePathname();
   const state = useMemo(() => readState(GRAPH_SCHEMA, new URLSearchParams(params.toString())), [params]);
-  const { data: graph, error } = useApi<EstateGraph>('/api/explorer/estate');
+  const { data: graph, error } = useApi<EstateGraph>(ESTATE_API_URL);
   const [focusText, setFocusText] = useState(state.focus);
 
   const update = (patch: Partial<State>) =>

@@ -1,6 +1,7 @@
 'use client';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
+import { impactApiUrl } from '../../lib/api-urls.ts';
 import { shortName } from '../../lib/refs.ts';
 import type { ImpactResult, Rollup } from '../../lib/types.ts';
 import { IMPACT_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
@@ -22,9 +23,7 @@ export function ImpactView() {
   useEffect(() => setText(state.ref), [state.ref]);
   const update = (patch: Partial<State>) =>
     router.replace(`${pathname}${writeState(IMPACT_SCHEMA, { ...state, ...patch })}`, { scroll: false });
-  const url = state.ref
-    ? `/api/graph/impact?ref=${encodeURIComponent(state.ref)}${state.depth ? `&depth=${state.depth}` : ''}`
-    : null;
+  const url = impactApiUrl(state);
   const { data, error, loading } = useApi<ImpactResult>(url);
   const tier1 = data?.dependents.filter((d) => d.tier === 1).length ?? 0;
 

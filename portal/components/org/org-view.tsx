@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
+import { ORG_API_URL } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
 import type { OrgChart } from '../../lib/types.ts';
 import { ORG_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
@@ -27,7 +28,7 @@ export function OrgView() {
   const state = useMemo(() => readState(ORG_SCHEMA, new URLSearchParams(params.toString())), [params]);
   const update = (patch: Partial<State>) =>
     router.replace(`${pathname}${writeState(ORG_SCHEMA, { ...state, ...patch })}`, { scroll: false });
-  const { data, error } = useApi<OrgChart>('/api/explorer/org');
+  const { data, error } = useApi<OrgChart>(ORG_API_URL);
   if (error) return <ApiErrorBox error={error} title="The org chart could not be loaded" />;
   if (!data) return <PageSkeleton label="the organisation" />;
 
@@ -215,7 +216,9 @@ export function OrgView() {
               </ul>
             </section>
             <section className="card card-pad" aria-labelledby="inversions-title">
-              <h2 id="inversions-title">Tier inversions ({own.tierInversions.length})</h2>
+              <h2 id="inversions-title">
+                Tier inversions ({data.totals?.tierInversions ?? own.tierInversions.length})
+              </h2>
               <p className="small muted" style={{ marginTop: 0 }}>
                 Tier-1 services calling tier-3 or tier-4 services: the weaker link sets the reliability.
               </p>

@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
+import { pathsApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
 import type { CallEdge, NodeCard, PathsResult } from '../../lib/types.ts';
 import { PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
@@ -29,10 +30,7 @@ export function PathTracer() {
   const update = (patch: Partial<State>) =>
     router.replace(`${pathname}${writeState(PATHS_SCHEMA, { ...state, ...patch })}`, { scroll: false });
 
-  const url =
-    state.from && state.to
-      ? `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}`
-      : null;
+  const url = pathsApiUrl(state);
   const { data, error, loading } = useApi<PathsResult>(url);
   const index = data ? Math.min(state.path, Math.max(1, data.paths.length)) - 1 : 0;
   const path = data?.paths[index];

@@ -15,10 +15,14 @@ export interface OrgCollective extends OrgSquad {
 
 export interface OrgChart {
   version: number;
+  /** Full counts where the lists below are cut to MAX_PAIRS. */
+  totals: { couplingPairs: number; tierInversions: number };
   root: { ref: string; title: string; members: number; services: number } | null;
   collectives: OrgCollective[];
   ownership: OwnershipResult;
 }
+
+const MAX_PAIRS = 1000;
 
 const cache = new WeakMap<GraphIndex, { version: number; chart: OrgChart }>();
 
@@ -70,7 +74,19 @@ export function orgChart(index: GraphIndex): OrgChart {
     r.members = people;
     r.services = collectives.reduce((n, c) => n + c.services, 0);
   }
-  const chart: OrgChart = { version: index.version, root, collectives, ownership: own };
+  // The squad matrix shows the strongest couplings; at 3,500 services there are tens of thousands of pairs.
+  const ownershipShown = {
+    ...own,
+    coupling: own.coupling.slice(0, MAX_PAIRS),
+    tierInversions: own.tierInversions.slice(0, MAX_PAIRS),
+  };
+  const chart: OrgChart = {
+    version: index.version,
+    root,
+    collectives,
+    ownership: ownershipShown,
+    totals: { couplingPairs: own.coupling.length, tierInversions: own.tierInversions.length },
+  };
   cache.set(index, { version: index.version, chart });
   return chart;
 }

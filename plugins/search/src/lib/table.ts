@@ -32,12 +32,19 @@ export interface TablePage {
   pages: number;
   size: number;
   rows: CatalogueRow[];
-  /** Counts for each facet value with every other filter applied (so picking a value shows what it adds). */
+  /**
+   * Counts for each facet value with every other filter applied (so picking a value shows what it adds):
+   * the FACET_LIMIT largest, plus any selected value.
+   */
   facets: Record<Facet, FacetCount[]>;
+  /** How many distinct values each facet has (more than `facets` lists when cut). */
+  facetValues: Record<Facet, number>;
   tookMs: number;
 }
 
 const MAX_VALUES = 50;
+/** Facet values returned per facet: a sidebar shows the largest; the typeahead finds the rest. */
+export const FACET_LIMIT = 100;
 
 /** Parses the table's query string; unknown sort fields, bad page numbers and too many values are 400s. */
 export function parseTableQuery(params: URLSearchParams): TableQuery {
@@ -152,14 +159,16 @@ export function tablePage(rows: CatalogueRow[], query: TableQuery): TablePage {
   }
   const pages = Math.max(1, Math.ceil(matching.length / query.size));
   const page = Math.min(query.page, pages);
-  const facets = Object.fromEntries(
-    FACETS.map((f) => [
-      f,
-      [...(counts.get(f) ?? new Map())]
-        .map(([value, c]) => ({ value, label: c.label, count: c.count }))
-        .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1)),
-    ]),
-  ) as Record<Facet, FacetCount[]>;
+  const facets = {} as Record<Facet, FacetCount[]>;
+  const facetValues = {} as Record<Facet, number>;
+  for (const f of FACETS) {
+    const all = [...(counts.get(f) ?? new Map())]
+      .map(([value, c]) => ({ value, label: c.label, count: c.count }))
+      .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1));
+    const selected = sets.get(f);
+    facets[f] = all.filter((v, i) => i < FACET_LIMIT || selected?.has(v.value));
+    facetValues[f] = all.length;
+  }
   return {
     total: matching.length,
     page,
@@ -167,6 +176,7 @@ export function tablePage(rows: CatalogueRow[], query: TableQuery): TablePage {
     size: query.size,
     rows: matching.slice((page - 1) * query.size, page * query.size),
     facets,
+    facetValues,
     tookMs: Math.round((performance.now() - started) * 10) / 10,
   };
 }

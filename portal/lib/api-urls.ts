@@ -1,0 +1,46 @@
+import { entityHref } from './refs.ts';
+import { FACETS } from './types.ts';
+import { CATALOGUE_SCHEMA, IMPACT_SCHEMA, PATHS_SCHEMA, readState, type StateOf } from './url-state.ts';
+
+/**
+ * The API URL each view fetches for a given page URL. One home, so the server page can preload exactly
+ * the URL the client component will fetch (the browser then reuses the preloaded answer).
+ */
+export const CATALOGUE_PAGE_SIZE = 50;
+
+type Params = URLSearchParams | Record<string, string | string[] | undefined>;
+
+export function catalogueApiUrl(state: StateOf<typeof CATALOGUE_SCHEMA>): string {
+  const p = new URLSearchParams();
+  for (const f of FACETS) if (state[f].length > 0) p.set(f, state[f].join(','));
+  if (state.q) p.set('q', state.q);
+  p.set('sort', state.sort);
+  p.set('dir', state.dir);
+  p.set('page', String(state.page));
+  p.set('size', String(CATALOGUE_PAGE_SIZE));
+  return `/api/search/catalogue?${p.toString()}`;
+}
+
+export function pathsApiUrl(state: StateOf<typeof PATHS_SCHEMA>): string | null {
+  if (!state.from || !state.to) return null;
+  return `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}`;
+}
+
+export function impactApiUrl(state: StateOf<typeof IMPACT_SCHEMA>): string | null {
+  if (!state.ref) return null;
+  return `/api/graph/impact?ref=${encodeURIComponent(state.ref)}${state.depth ? `&depth=${state.depth}` : ''}`;
+}
+
+export function entityApiUrl(ref: string): string {
+  return `/api${entityHref(ref)}`;
+}
+
+export const ESTATE_API_URL = '/api/explorer/estate';
+export const ORG_API_URL = '/api/explorer/org';
+
+/** The API URL a page will fetch first, from its path and query; null when it fetches nothing up front. */
+export function firstFetchOf(view: 'catalogue' | 'paths' | 'impact', params: Params): string | null {
+  if (view === 'catalogue') return catalogueApiUrl(readState(CATALOGUE_SCHEMA, params));
+  if (view === 'paths') return pathsApiUrl(readState(PATHS_SCHEMA, params));
+  return impactApiUrl(readState(IMPACT_SCHEMA, params));
+}
