@@ -87,10 +87,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       () => scaffolder.run(template, params, { actor, dryRun }),
       (err: Error) => {
         const cause: object | undefined = err instanceof StepFailedError ? err.cause : undefined;
-        assert.ok(
-          err instanceof kind || cause instanceof kind,
-          `${err.constructor.name}: ${err.message}`,
-        );
+        assert.ok(err instanceof kind || cause instanceof kind, `${err.constructor.name}: ${err.message}`);
         assert.match(err.message, re);
         return true;
       },

@@ -244,8 +244,13 @@ export class Scaffolder {
       .list()
       .filter((f) => f.entry.kind === 'file' && /(^|\/)k8s\/[^/]+\.ya?ml$/.test(f.path))
       .map((f) => ({ path: f.path, text: (f.entry as { content: Buffer }).content.toString('utf8') }));
-    const { objects, errors } = parseManifests(manifestFiles);
-    const manifests = [...errors, ...(await validateManifests(objects))];
+    // A kubernetes:validate step already did it for its directory: validate only what it did not cover.
+    const validated = Object.values(stepsOut).flatMap((s) =>
+      Array.isArray(s.output.manifests) ? (s.output.manifests as ManifestReport[]) : [],
+    );
+    const covered = new Set(validated.map((m) => m.file));
+    const { objects, errors } = parseManifests(manifestFiles.filter((f) => !covered.has(f.path)));
+    const manifests = [...validated, ...errors, ...(await validateManifests(objects))];
 
     const find = (key: string): unknown => {
       for (const s of Object.values(stepsOut)) if (s.output[key] !== undefined) return s.output[key];

@@ -5,7 +5,7 @@
  * minimal environment; nothing a template or a parameter says reaches git's configuration.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -44,14 +44,20 @@ function run(
   });
 }
 
-/** The repository's top level if `dir` is the top of a git work tree, else undefined. */
+const topLevels = new Map<string, string | undefined>();
+
+/** The repository's top level if `dir` is the top of a git work tree, else undefined (cached per directory). */
 export async function gitTopLevel(dir: string): Promise<string | undefined> {
+  if (topLevels.has(dir)) return topLevels.get(dir);
+  let found: string | undefined;
   try {
     const top = (await run(dir, ['rev-parse', '--show-toplevel'])).trim();
-    return realpathSync(top) === realpathSync(dir) ? top : undefined;
+    found = realpathSync(top) === realpathSync(dir) ? top : undefined;
   } catch {
-    return undefined;
+    found = undefined;
   }
+  topLevels.set(dir, found);
+  return found;
 }
 
 export async function branchExists(repo: string, branch: string): Promise<boolean> {
@@ -82,7 +88,14 @@ export async function commitOnNewBranch(
   message: string,
   who: GitIdentity,
 ): Promise<string> {
-  await run(repo, ['check-ref-format', '--branch', branch]);
+  if (
+    !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(branch) ||
+    branch.includes('..') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.lock')
+  ) {
+    throw new Error(`"${branch}" is not a branch name the scaffolder creates`);
+  }
   const tmp = mkdtempSync(path.join(tmpdir(), 'scaffold-index-'));
   const env = {
     GIT_INDEX_FILE: path.join(tmp, 'index'),
@@ -92,18 +105,22 @@ export async function commitOnNewBranch(
     GIT_COMMITTER_EMAIL: who.email,
   };
   try {
-    let parent: string | undefined;
-    try {
-      parent = (await run(repo, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).trim() || undefined;
-    } catch {
-      parent = undefined;
-    }
+    // Blobs in one process: each file's bytes go to a temp file, hashed with --stdin-paths.
+    const blobDir = path.join(tmp, 'blobs');
+    mkdirSync(blobDir);
+    const paths = files.map((f, i) => {
+      const p = path.join(blobDir, String(i));
+      writeFileSync(p, f.content);
+      return p;
+    });
+    const [parentOut, hashes] = await Promise.all([
+      run(repo, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => ''),
+      run(repo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], {}, `${paths.join('\n')}\n`),
+    ]);
+    const parent = parentOut.trim() || undefined;
+    const shas = hashes.trim().split('\n');
     if (parent) await run(repo, ['read-tree', parent], env);
-    const lines: string[] = [];
-    for (const f of files) {
-      const sha = (await run(repo, ['hash-object', '-w', '--stdin'], {}, f.content)).trim();
-      lines.push(`${f.mode} ${sha}\t${f.path}`);
-    }
+    const lines = files.map((f, i) => `${f.mode} ${shas[i]}\t${f.path}`);
     await run(repo, ['update-index', '--add', '--index-info'], env, `${lines.join('\n')}\n`);
     const tree = (await run(repo, ['write-tree'], env)).trim();
     const commit = (

@@ -47,7 +47,17 @@ async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor | u
 
 /** Load every model module now (they take ~2 s the first time). */
 export async function preloadManifestModels(): Promise<void> {
-  for (const [apiVersion, entry] of Object.entries(MODELS)) await modelFor(apiVersion, entry.kinds[0]);
+  for (const [apiVersion, entry] of Object.entries(MODELS)) {
+    for (const kind of entry.kinds) {
+      const Model = await modelFor(apiVersion, kind);
+      try {
+        // The first validate() of a kind compiles its schema: do it now, on an empty object.
+        new (Model as ModelCtor)({}).validate();
+      } catch {
+        // expected: an empty object is invalid
+      }
+    }
+  }
 }
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

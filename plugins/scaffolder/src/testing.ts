@@ -133,8 +133,11 @@ export interface FixtureRepo {
   cleanup(): void;
 }
 
-/** A temporary monorepo copy. `git: true` makes it a git repository with one commit. */
-export function makeFixtureRepo(opts: { git?: boolean } = {}): FixtureRepo {
+/**
+ * A temporary monorepo copy. `git: true` makes it a git repository with one commit; `estate: true` copies
+ * the real estate in services/ (the generated bank) instead of the small fixture.
+ */
+export function makeFixtureRepo(opts: { git?: boolean; estate?: boolean } = {}): FixtureRepo {
   const root = realpathSync(mkdtempSync(path.join(tmpdir(), 'scaffold-repo-')));
   for (const f of ['package.json', 'tsconfig.base.json', 'biome.json'])
     cpSync(path.join(MAIN_ROOT, f), path.join(root, f));
@@ -146,7 +149,14 @@ export function makeFixtureRepo(opts: { git?: boolean } = {}): FixtureRepo {
     recursive: true,
     filter: (src) => !src.includes('node_modules'),
   });
-  for (const [rel, text] of Object.entries(FIXTURE_FILES)) {
+  if (opts.estate) {
+    cpSync(path.join(MAIN_ROOT, 'services'), path.join(root, 'services'), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !src.includes('node_modules'),
+    });
+  }
+  for (const [rel, text] of Object.entries(opts.estate ? {} : FIXTURE_FILES)) {
     mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     writeFileSync(path.join(root, rel), text);
   }

@@ -1,0 +1,151 @@
+/**
+ * Creating a service from the browser, in Chromium: the gallery, the form generated from the template's
+ * schema with the owner and dependency pickers, a field error, the dry-run preview, sign-in, create with
+ * live progress, and the new service's page showing its dependencies. Runs the real portal (API + built UI)
+ * over a temporary copy of the monorepo (the estate, templates, a real git repository), so nothing is
+ * written into this checkout. Screenshots go to test-results/scaffold-*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { CatalogService } from '@bank/plugin-catalog';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type FixtureRepo, makeFixtureRepo } from '../../plugins/scaffolder/src/testing.ts';
+import { type RunningServer, startServer } from '../server/server.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(REPO, 'test-results');
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+function unavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`;
+  if (!existsSync(path.join(REPO, 'portal', '.next', 'BUILD_ID')))
+    return 'the UI is not built (npm run build -w @bank/portal)';
+  if (!existsSync(path.join(REPO, 'portal', '.next', 'server', 'app', 'create'))) {
+    return 'the UI build predates the scaffolder pages (npm run build -w @bank/portal)';
+  }
+  return undefined;
+}
+
+const why = unavailable();
+if (why && process.env.CI === 'true') throw new Error(`The scaffolder journey cannot run in CI: ${why}`);
+
+describe('creating a service in the browser', { skip: why }, () => {
+  let repo: FixtureRepo;
+  let store: CatalogStore;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let owner = '';
+  let user = '';
+  let deps: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    repo = makeFixtureRepo({ git: true, estate: existsSync(path.join(REPO, 'services', 'org')) });
+    store = await CatalogStore.open(`file:${path.join(repo.root, '.portal.db')}`);
+    const catalog = new CatalogService(store, [path.join(repo.root, 'services')]);
+    await catalog.ingest();
+    const all = catalog.loaded.all();
+    const squad = all.find((e) => e.kind === 'Group' && (e.spec as { type?: string }).type === 'squad');
+    owner = squad?.metadata.name ?? '';
+    user = all.find((e) => e.kind === 'User')?.metadata.name ?? '';
+    deps = all
+      .filter((e) => e.kind === 'Component' && (e.spec as { type?: string }).type === 'service')
+      .slice(0, 2)
+      .map((e) => e.metadata.name);
+    assert.ok(owner && user && deps.length === 2, 'the estate has a squad, a user and two services');
+    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await store?.close();
+    repo?.cleanup();
+  });
+
+  it('gallery → form with pickers → field error → dry-run preview → sign in → create → the new service page', async () => {
+    await page.goto(`${server.url}/create`);
+    await page.getByTestId('template-typescript-service').waitFor();
+    assert.ok(await page.getByTestId('template-event-consumer').isVisible());
+    await shot('scaffold-1-gallery');
+    await page.getByTestId('template-typescript-service').getByRole('link', { name: 'Choose' }).click();
+    await page.getByTestId('scaffold-form').waitFor();
+
+    // A bad name first: the server's problem shows under the field, and nothing is written.
+    await page.getByLabel('Name *').fill('Bad_Name');
+    await page.getByLabel('Description *').fill('Tells customers about card payments');
+    await page.getByLabel('Owner *').fill(owner);
+    await page.getByTestId('dry-run').click();
+    const problem = page.getByTestId('problem-name');
+    await problem.waitFor();
+    assert.match((await problem.textContent()) ?? '', /must be a DNS-1123 label/);
+    await shot('scaffold-2-field-error');
+
+    // The real name, and two dependencies picked by search.
+    await page.getByLabel('Name *').fill('card-notifier');
+    for (const dep of deps) {
+      await page.getByLabel('Dependencies').fill(dep.slice(0, Math.max(4, dep.length - 2)));
+      await page.getByRole('button', { name: `Add ${dep}`, exact: true }).click();
+    }
+    assert.deepEqual(
+      (await page.getByTestId('param-dependsOn-chosen').allTextContents()).map((t) =>
+        t.replace('×', '').trim(),
+      ),
+      deps,
+    );
+    await page.getByTestId('dry-run').click();
+    const preview = page.getByTestId('preview');
+    await preview.waitFor();
+    const files = await page.getByTestId('preview-files').textContent();
+    for (const f of ['src/server.ts', 'src/clients.ts', 'k8s/networkpolicy.yaml', 'catalog-info.yaml'])
+      assert.ok(files?.includes(f), f);
+    assert.equal(await page.getByTestId('preview-manifests').locator('.badge-ok').count(), 7);
+    assert.match((await page.getByTestId('preview-content').textContent()) ?? '', /name: card-notifier/);
+    assert.match(
+      (await page.getByTestId('preview-catalogue').textContent()) ?? '',
+      new RegExp(`dependsOn component:default/${deps[0]}`),
+    );
+    await page.getByRole('button', { name: 'k8s/networkpolicy.yaml' }).click();
+    assert.match(
+      (await page.getByTestId('preview-content').textContent()) ?? '',
+      new RegExp(`service\\.${deps[0]}`),
+    );
+    await shot('scaffold-3-preview');
+    assert.equal(
+      existsSync(path.join(repo.root, 'services', 'card-notifier')),
+      false,
+      'the preview wrote nothing',
+    );
+
+    // Create: the portal asks who we are, then runs the task with live progress and lands on the new page.
+    await page.getByTestId('create').click();
+    await page.getByTestId('sign-in').waitFor();
+    await page.getByLabel('Your user name in the catalogue').fill(user);
+    await page.getByRole('button', { name: 'Sign in and create' }).click();
+    await page.waitForURL(/\/entity\/component\/default\/card-notifier$/, { timeout: 30_000 });
+    await page.getByTestId('entity-page').waitFor();
+    const dependencies = page.getByTestId('dependencies');
+    await dependencies.waitFor();
+    for (const dep of deps) await dependencies.getByText(dep, { exact: true }).first().waitFor();
+    await shot('scaffold-4-new-service');
+    assert.ok(existsSync(path.join(repo.root, 'services', 'card-notifier', 'src', 'server.ts')));
+  });
+});
