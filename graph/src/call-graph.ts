@@ -34,6 +34,8 @@ export class CallGraph {
   readonly innMask: number[][] = [];
   private readonly free: number[] = [];
   private edgeCount = 0;
+  /** While set, new edges are appended unsorted (a fresh build); {@link endBulk} sorts once. */
+  private bulk = false;
 
   /** Number of ids ever allocated: the size for per-query scratch arrays. */
   get capacity(): number {
@@ -87,6 +89,41 @@ export class CallGraph {
     this.free.push(id);
   }
 
+  /**
+   * Starts a bulk load into an empty graph: each edge must be set at most once until {@link endBulk}, and
+   * nothing may be read. Appending and sorting once avoids an insertion into a sorted list per edge,
+   * which is quadratic for hubs with thousands of callers.
+   */
+  beginBulk(): void {
+    if (this.edgeCount > 0) throw new Error('CallGraph: bulk load needs an empty graph');
+    this.bulk = true;
+  }
+
+  endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = false;
+    const byRef = (a: number, b: number) =>
+      this.refs[a] < this.refs[b] ? -1 : this.refs[a] > this.refs[b] ? 1 : 0;
+    for (const id of this.ids.values()) {
+      const out = this.out[id];
+      if (out.length > 1) {
+        const order = out.map((_, i) => i).sort((i, j) => byRef(out[i], out[j]));
+        const masks = this.outMask[id];
+        const attributes = this.outAttributes[id];
+        this.out[id] = order.map((i) => out[i]);
+        this.outMask[id] = order.map((i) => masks[i]);
+        this.outAttributes[id] = order.map((i) => attributes[i]);
+      }
+      const inn = this.inn[id];
+      if (inn.length > 1) {
+        const order = inn.map((_, i) => i).sort((i, j) => byRef(inn[i], inn[j]));
+        const masks = this.innMask[id];
+        this.inn[id] = order.map((i) => inn[i]);
+        this.innMask[id] = order.map((i) => masks[i]);
+      }
+    }
+  }
+
   hasEdge(source: string, target: string): boolean {
     return this.getEdgeAttributes(source, target) !== undefined;
   }
@@ -105,6 +142,16 @@ export class CallGraph {
     const s = this.addNode(source);
     const t = this.addNode(target);
     const mask = attributes ? maskOf(attributes) : 0;
+    if (this.bulk) {
+      if (!attributes || mask === 0) return;
+      this.out[s].push(t);
+      this.outMask[s].push(mask);
+      this.outAttributes[s].push(attributes);
+      this.inn[t].push(s);
+      this.innMask[t].push(mask);
+      this.edgeCount++;
+      return;
+    }
     const list = this.out[s];
     const i = this.find(list, target);
     const present = i < list.length && list[i] === t;

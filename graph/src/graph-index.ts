@@ -69,7 +69,12 @@ export interface ObservedEdgeInput extends ObservedFacts {
 /** Builds the index from entities whose relations are already computed (both directions). */
 export function buildGraphIndex(entities: readonly Entity[]): GraphIndex {
   const index = new GraphIndex();
-  applyChanges(index, { upserted: entities });
+  index.calls.beginBulk();
+  try {
+    applyChanges(index, { upserted: entities });
+  } finally {
+    index.calls.endBulk();
+  }
   return index;
 }
 
@@ -171,7 +176,11 @@ interface PreparedEntity {
 
 const REF_PATTERN = /^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/;
 
+/** Refs already checked: relation targets repeat (owners, APIs, systems), so each is checked once. */
+const checkedRefs = new Set<string>();
+
 function checkRef(ref: unknown, where: string): string {
+  if (typeof ref === 'string' && checkedRefs.has(ref)) return ref;
   const lower = typeof ref === 'string' ? ref.trim().toLowerCase() : '';
   if (!REF_PATTERN.test(lower)) {
     throw new GraphQueryError(
@@ -181,6 +190,7 @@ function checkRef(ref: unknown, where: string): string {
       },
     );
   }
+  if (lower === ref && checkedRefs.size < 1_000_000) checkedRefs.add(lower);
   return lower;
 }
 
@@ -363,36 +373,45 @@ function upsertEntity(
   }
 }
 
+/** The declared part of one call edge: kinds as bits (1 dependsOn, 2 consumesApi) and the APIs it goes through. */
 interface Declared {
-  kinds: Set<CallKind>;
-  apis: Set<string>;
+  kinds: number;
+  apis: string[] | null;
+}
+
+const DEPENDS_ON_BIT = 1;
+const CONSUMES_API_BIT = 2;
+
+function addDeclared(wanted: Map<string, Declared>, callee: string, bit: number, api: string | null): void {
+  const d = wanted.get(callee);
+  if (!d) {
+    wanted.set(callee, { kinds: bit, apis: api === null ? null : [api] });
+    return;
+  }
+  d.kinds |= bit;
+  if (api !== null) {
+    if (d.apis === null) d.apis = [api];
+    else if (!d.apis.includes(api)) d.apis.push(api);
+  }
 }
 
 function declaredCallsOf(index: GraphIndex, caller: string): Map<string, Declared> {
   const wanted = new Map<string, Declared>();
-  const add = (callee: string, kind: CallKind, api?: string) => {
-    let d = wanted.get(callee);
-    if (!d) {
-      d = { kinds: new Set(), apis: new Set() };
-      wanted.set(callee, d);
-    }
-    d.kinds.add(kind);
-    if (api) d.apis.add(api);
-  };
   if (!index.relations.hasNode(caller)) return wanted;
   const attributes = index.relations.getNodeAttributes(caller);
   if (!attributes.present || !isCallable(attributes.kind)) return wanted;
   index.relations.forEachOutEdge(caller, (_e, relation, _s, target) => {
-    if (
-      relation.types.includes('dependsOn') &&
-      isCallable(index.relations.getNodeAttribute(target, 'kind'))
-    ) {
-      add(target, 'dependsOn');
+    const types = relation.types;
+    if (types.includes('dependsOn') && isCallable(index.relations.getNodeAttribute(target, 'kind'))) {
+      addDeclared(wanted, target, DEPENDS_ON_BIT, null);
     }
-    if (relation.types.includes('consumesApi')) {
-      for (const provider of index.apiProviders.get(target) ?? []) {
-        if (isCallable(index.relations.getNodeAttribute(provider, 'kind')))
-          add(provider, 'consumesApi', target);
+    if (types.includes('consumesApi')) {
+      const providers = index.apiProviders.get(target);
+      if (!providers) return;
+      for (const provider of providers) {
+        if (isCallable(index.relations.getNodeAttribute(provider, 'kind'))) {
+          addDeclared(wanted, provider, CONSUMES_API_BIT, target);
+        }
       }
     }
   });
@@ -409,12 +428,27 @@ function recomputeDeclaredCalls(index: GraphIndex, caller: string, touched: Set<
     writeCallEdge(index, caller, callee, null, undefined);
     touched.add(callee);
   }
+  if (wanted.size > 0) ensureCallNode(index, caller);
   for (const [callee, declared] of wanted) {
-    ensureCallNode(index, caller);
     ensureCallNode(index, callee);
     writeCallEdge(index, caller, callee, declared, undefined);
   }
   touched.add(caller);
+}
+
+// Shared, never mutated: most of the estate's 200,000 call edges have one of these few shapes.
+const NONE: never[] = [];
+const DECLARED_ONLY: EdgeSource[] = ['declared'];
+const OBSERVED_ONLY: EdgeSource[] = ['observed'];
+const BOTH: EdgeSource[] = ['declared', 'observed'];
+const DEPENDS_ON: CallKind[] = ['dependsOn'];
+const CONSUMES_API: CallKind[] = ['consumesApi'];
+const BOTH_KINDS: CallKind[] = ['consumesApi', 'dependsOn'];
+
+function kindsOf(bits: number): CallKind[] {
+  if (bits === (DEPENDS_ON_BIT | CONSUMES_API_BIT)) return BOTH_KINDS;
+  if (bits === DEPENDS_ON_BIT) return DEPENDS_ON;
+  return bits === CONSUMES_API_BIT ? CONSUMES_API : NONE;
 }
 
 /**
@@ -429,13 +463,14 @@ function writeCallEdge(
   observed: ObservedFacts | null | undefined,
 ): void {
   const existing = index.calls.getEdgeAttributes(src, dst);
-  const kinds = declared === undefined ? (existing?.kinds ?? []) : declared ? [...declared.kinds].sort() : [];
-  const apis = declared === undefined ? (existing?.apis ?? []) : declared ? [...declared.apis].sort() : [];
+  const kinds =
+    declared === undefined ? (existing?.kinds ?? NONE) : declared ? kindsOf(declared.kinds) : NONE;
+  const apis =
+    declared === undefined ? (existing?.apis ?? NONE) : declared?.apis ? declared.apis.sort() : NONE;
   const observedFacts =
     observed === undefined ? existing?.observed : observed === null ? undefined : observed;
-  const sources: EdgeSource[] = [];
-  if (kinds.length > 0) sources.push('declared');
-  if (observedFacts) sources.push('observed');
+  const sources =
+    kinds.length > 0 ? (observedFacts ? BOTH : DECLARED_ONLY) : observedFacts ? OBSERVED_ONLY : NONE;
   if (sources.length === 0) {
     index.calls.setEdge(src, dst, null);
     return;
