@@ -39,9 +39,9 @@ export function currentContext(): Context | undefined {
   return storage.getStore();
 }
 
-/** Runs `fn` with `ctx` as the current context. */
-export function runInContext<T>(ctx: Context, fn: () => T): T {
-  return storage.run(ctx, fn);
+/** Runs `fn(...args)` with `ctx` as the current context. */
+export function runInContext<A extends unknown[], T>(ctx: Context, fn: (...args: A) => T, ...args: A): T {
+  return storage.run(ctx, fn, ...args);
 }
 
 // Ids come from a pooled buffer of random bytes: one randomFillSync per 256 ids, not one per request.

@@ -189,7 +189,7 @@ export class Client {
     }
     const ctx = currentContext();
     const caller = this.callerName(ctx);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const spanId = newSpanId();
     const traceId = ctx?.traceId ?? newTraceId();
     const sampled = ctx?.sampled ?? true;
@@ -204,11 +204,11 @@ export class Client {
       status = err.status;
       throw err;
     } finally {
-      const end = process.hrtime.bigint();
+      const ms = performance.now() - started;
       const code = codeLabel(err?.code);
-      this.metrics.clientRequests.inc({ caller, callee: this.callee, code });
-      if (err) this.metrics.clientFailures.inc({ caller, callee: this.callee, code });
-      this.metrics.clientLatency.observe({ caller, callee: this.callee }, Number(end - started) / 1e9);
+      this.metrics.clientRequests.inc(caller, this.callee, code);
+      if (err) this.metrics.clientFailures.inc(caller, this.callee, code);
+      this.metrics.clientLatency.observe(ms / 1000, caller, this.callee);
       if (this.exporter && sampled) {
         const endNs = nowNs();
         this.exporter.export(caller, {
@@ -217,7 +217,7 @@ export class Client {
           parentSpanId: ctx?.spanId,
           name: `${method} ${path.split('?')[0]}`,
           kind: SpanKind.Client,
-          startNs: endNs - (end - started),
+          startNs: endNs - BigInt(Math.round(ms * 1e6)),
           endNs,
           attributes: {
             'peer.service': this.callee,
@@ -287,7 +287,7 @@ export class Client {
       const attemptMs = attemptLimit !== undefined && attemptLimit < left ? attemptLimit : left;
       const outcome = await this.attempt(ep, method, path, headers, payload, attemptMs, deadline, signals);
       const code = outcome.error ? codeLabel(outcome.error.code) : 'ok';
-      this.metrics.clientAttempts.inc({ caller, callee: this.callee, address: ep.url, code });
+      this.metrics.clientAttempts.inc(caller, this.callee, ep.url, code);
       if (!outcome.error) {
         return { status: outcome.res.status, headers: outcome.res.headers, body: decodeBody(outcome.res) };
       }
@@ -296,17 +296,17 @@ export class Client {
       const retryable = err.retryable && err.marshalCount <= 1 && retries < maxRetries;
       if (!retryable) throw err;
       if (!this.budget.tryWithdraw()) {
-        this.metrics.budgetExhausted.inc({ caller, callee: this.callee });
+        this.metrics.budgetExhausted.inc(caller, this.callee);
         throw err;
       }
       retries++;
       tried ??= [];
       tried.push(ep);
       if (outcome.kind === Failure.NotDelivered) {
-        this.metrics.requeues.inc({ caller, callee: this.callee });
+        this.metrics.requeues.inc(caller, this.callee);
         continue;
       }
-      this.metrics.retries.inc({ caller, callee: this.callee });
+      this.metrics.retries.inc(caller, this.callee);
       backoff ??= new DecorrelatedJitter({ random: this.opts.random, ...this.opts.backoff });
       let wait = backoff.next();
       const retryAfter = err.params.retry_after_ms;
@@ -337,7 +337,12 @@ export class Client {
       timedOut = true;
       controller.abort();
     }, attemptMs);
-    const onAbort = () => controller.abort();
+    // An object listener, not an arrow: no per-attempt function to name (tsx keeps names).
+    const onAbort = {
+      handleEvent() {
+        controller.abort();
+      },
+    };
     for (const s of signals) s.addEventListener('abort', onAbort);
     ep.accrual?.onRequest();
     ep.pending++;
