@@ -257,6 +257,21 @@ export class Ingester {
       opts.onProgress?.(++done, queue.length);
     }
 
+    // Nothing read, nothing gone, no earlier problems to re-check: the catalogue is as it was.
+    const removedAny = [...state.files.keys()].some(
+      (p) => !touchedFiles.has(p) && roots.some((r) => p === r || p.startsWith(r + path.sep)),
+    );
+    if (changed === 0 && !removedAny && errors.length === 0 && state.entities.size > 0 && !opts.force) {
+      return this.result(state, {
+        errors,
+        files: { total: queue.length, changed, skipped, removed: 0 },
+        upsert: [],
+        removed: [],
+        relationsChanged: [],
+        started,
+      });
+    }
+
     // 2. Files that are gone: their entities go too (unless another file now defines them).
     const removedFiles: string[] = [];
     for (const [p] of state.files) {
@@ -373,20 +388,43 @@ export class Ingester {
     for (const p of removedFiles) state.files.delete(p);
     for (const f of fileRows) state.files.set(f.path, f);
 
+    return this.result(state, {
+      errors,
+      files: { total: queue.length, changed, skipped, removed: removedFiles.length },
+      upsert,
+      removed,
+      relationsChanged: [...relationChanges.keys()].filter((r) => state.entities.has(r)),
+      started,
+    });
+  }
+
+  private result(
+    state: State,
+    r: {
+      errors: IngestError[];
+      files: IngestResult['files'];
+      upsert: StoredEntity[];
+      removed: string[];
+      relationsChanged: string[];
+      started: number;
+    },
+  ): IngestResult {
     const counts: Record<string, number> = {};
+    const stale: string[] = [];
     for (const e of state.entities.values()) {
       const k = e.entity.kind.toLowerCase();
       counts[k] = (counts[k] ?? 0) + 1;
+      if (e.stale) stale.push(e.ref);
     }
     return {
       counts,
-      errors,
-      files: { total: queue.length, changed, skipped, removed: removedFiles.length },
-      upserted: upsert.map((e) => e.ref),
-      removed,
-      relationsChanged: [...relationChanges.keys()].filter((r) => state.entities.has(r)),
-      stale: [...state.entities.values()].filter((e) => e.stale).map((e) => e.ref),
-      durationMs: Math.round(performance.now() - started),
+      errors: r.errors,
+      files: r.files,
+      upserted: r.upsert.map((e) => e.ref),
+      removed: r.removed,
+      relationsChanged: r.relationsChanged,
+      stale,
+      durationMs: Math.round(performance.now() - r.started),
     };
   }
 }
@@ -426,7 +464,8 @@ function locationTargetsOf(entity: Entity): { target: string; path: (string | nu
 
 /** Fill what Backstage fills: default namespace, a stable uid, an etag of the content, the location. */
 function normalise(raw: Entity, file: string, prior: StoredEntity | undefined): Entity {
-  const entity = structuredClone(raw);
+  // The parsed document belongs to this ingest alone (nothing else holds it), so it is completed in place.
+  const entity = raw;
   const metadata = entity.metadata;
   metadata.namespace = metadata.namespace ?? 'default';
   delete metadata.uid;

@@ -70,3 +70,36 @@ describe('parseDescriptor', () => {
     assert.equal(r.problems[0].line, 2);
   });
 });
+
+describe('parseDescriptor fast and careful paths agree', () => {
+  it('gives the same data and document lines as the careful parser on every estate file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const path = await import('node:path');
+    const { findDescriptorFiles } = await import('./walk.ts');
+    const services = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'services');
+    const { parseAllDocuments } = await import('yaml');
+    const files = await findDescriptorFiles(services);
+    assert.ok(files.length > 300);
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      const fast = parseDescriptor(bytes);
+      const careful = parseAllDocuments(bytes.toString('utf8')).filter((d) => d.contents !== null);
+      assert.deepEqual(fast.problems, [], f);
+      assert.deepEqual(
+        fast.documents.map((d) => d.data),
+        careful.map((d) => d.toJS()),
+        f,
+      );
+    }
+  });
+
+  it('finds document starts after markers, comments and blank lines', () => {
+    const r = parseDescriptor(enc('# header\n\n---\n# c\nkind: A\n---\n\n  \nkind: B\n--- {kind: C}\n'));
+    assert.deepEqual(
+      r.documents.map((d) => d.position.line),
+      [5, 9, 10],
+    );
+    assert.deepEqual(r.documents[1].positionOf(['kind']), { line: 9, column: 7 });
+  });
+});

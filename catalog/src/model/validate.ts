@@ -78,8 +78,8 @@ export async function validateEntity(raw: unknown): Promise<Problem[]> {
   }
   problems.push(...bankRules(entity));
   try {
-    // Backstage mutates (fills the default namespace), so validate a copy.
-    const copy = structuredClone(entity);
+    // Backstage fills the default namespace in metadata: validate a copy of the envelope and metadata.
+    const copy = { ...entity, metadata: { ...entity.metadata } } as Entity;
     await backstagePolicies.enforce(copy);
     let matched = false;
     for (const validator of KIND_VALIDATORS) {

@@ -66,10 +66,17 @@ class SqliteDriver implements SqlDriver {
   }
   async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
     if (rows.length === 0) return;
-    const stmt = this.prepare(
-      `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-    );
-    for (const row of rows) stmt.run(...row.map(toSqlite));
+    // Multi-row statements: one call into SQLite per batch instead of per row.
+    const per = Math.max(1, Math.min(200, Math.floor(30000 / columns.length)));
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    const head = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES `;
+    for (let start = 0; start < rows.length; start += per) {
+      const chunk = rows.slice(start, start + per);
+      const stmt = this.prepare(head + new Array(chunk.length).fill(tuple).join(', '));
+      const values: unknown[] = [];
+      for (const row of chunk) for (const v of row) values.push(toSqlite(v));
+      stmt.run(...values);
+    }
   }
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     if (this.depth > 0) return fn(this);
