@@ -3,6 +3,7 @@
  * workspace; publish and register compute what they would do, and do it only in a real run, each
  * registering its compensation with the task's transaction first.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import {
   validateEntity,
 } from '@bank/catalog';
 import { ConflictError, InputError } from '@bank/plugin-kit';
+import { parseAllDocuments } from 'yaml';
 import { compileTemplate, renderTemplate } from './expr/render.ts';
 import { branchExists, commitOnNewBranch, deleteBranch, type FileForCommit, gitTopLevel } from './git.ts';
 import { parseManifests, validateManifests } from './manifests.ts';
@@ -305,17 +307,119 @@ const networkPeers: Action = {
       if (typeof parent === 'string') collective = parseRef(parent, { kind: 'group' }).name;
     }
     ctx.output('collective', collective);
+    // The owner's on-call rota and channel, so the new service's page says who answers for it.
+    const ownerAnnotations = owner
+      ? (view.byRef.get(stringifyRef(parseRef(owner, { kind: 'group' })))?.metadata.annotations ?? {})
+      : {};
+    ctx.output('oncall', ownerAnnotations[ANNOTATION.oncall] ?? '');
+    ctx.output('slack', ownerAnnotations[ANNOTATION.slack] ?? '');
     ctx.output('self', { name, serviceId: serviceIdOf(name) });
     ctx.output('dependencies', dependencies);
     ctx.output('calleeIds', dependencies.map((d) => d.serviceId).sort());
     ctx.output('callers', callers);
     ctx.output('callerIds', callers.map((c) => c.serviceId).sort());
     ctx.output('datastores', datastores);
+    // The callees this template scaffolded admit the new caller in their ingress policy (published with it).
+    const calleePolicies: { path: string; content: string; sha256: string }[] = [];
+    const selfId = serviceIdOf(name);
+    for (const d of dependencies) {
+      const rel = path.posix.join(
+        path.relative(ctx.env.repoRoot, ctx.env.servicesDir).split(path.sep).join('/'),
+        String(d.name),
+        'k8s',
+        'networkpolicy.yaml',
+      );
+      let abs: string;
+      try {
+        abs = resolveSafeChildPath(ctx.env.repoRoot, rel, `${ctx.field}.dependsOn`);
+      } catch {
+        continue;
+      }
+      if (!existsSync(abs)) continue;
+      const before = readFileSync(abs);
+      const after = admitCaller(before.toString('utf8'), selfId);
+      if (after !== undefined)
+        calleePolicies.push({
+          path: rel,
+          content: after,
+          sha256: createHash('sha256').update(before).digest('hex'),
+        });
+    }
+    ctx.output('calleePolicies', calleePolicies);
     ctx.log(
       `network peers of ${name}: ${dependencies.length} callees, ${callers.length} known callers, ${datastores.length} datastores`,
     );
   },
 };
+
+/**
+ * A callee's ingress policy, re-rendered to admit a new caller: when `text` holds a scaffolder-managed
+ * ingress NetworkPolicy, the caller's pod name joins its `app.kubernetes.io/name In […]` rule (sorted,
+ * once), or a rule is added; comments and the rest of the file stay. Undefined when not ours to change.
+ */
+interface MatchExpression {
+  key?: string;
+  operator?: string;
+  values?: string[];
+}
+interface PolicyDoc {
+  kind?: string;
+  metadata?: { labels?: Record<string, string> };
+  spec?: {
+    policyTypes?: string[];
+    ingress?: { from?: { podSelector?: { matchExpressions?: MatchExpression[] } }[] }[];
+  };
+}
+
+export function admitCaller(text: string, callerId: string): string | undefined {
+  const docs = parseAllDocuments(text, { merge: false, uniqueKeys: true });
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return undefined;
+  let changed = false;
+  const isName = (e: MatchExpression) => e.key === 'app.kubernetes.io/name';
+  for (const doc of docs) {
+    const o = doc.toJS({ maxAliasCount: 10 }) as PolicyDoc | null;
+    if (
+      o?.kind !== 'NetworkPolicy' ||
+      o.metadata?.labels?.['app.kubernetes.io/managed-by'] !== 'portal-scaffolder'
+    )
+      continue;
+    const ingress = o.spec?.ingress;
+    if (!o.spec?.policyTypes?.includes('Ingress') || !Array.isArray(ingress)) continue;
+    const at = ingress.findIndex((r) =>
+      (r.from ?? []).some((p) =>
+        (p.podSelector?.matchExpressions ?? []).some((e) => isName(e) && e.operator === 'In'),
+      ),
+    );
+    if (at === -1) {
+      const seq = doc.getIn(['spec', 'ingress']) as { items: unknown[] };
+      seq.items.unshift(
+        doc.createNode({
+          from: [
+            {
+              podSelector: {
+                matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: [callerId] }],
+              },
+            },
+          ],
+          ports: [{ port: 'http', protocol: 'TCP' }],
+        }),
+      );
+      changed = true;
+      continue;
+    }
+    const from = ingress[at].from ?? [];
+    const pi = from.findIndex((p) => (p.podSelector?.matchExpressions ?? []).some(isName));
+    const expressions = from[pi].podSelector?.matchExpressions ?? [];
+    const ei = expressions.findIndex(isName);
+    const path = ['spec', 'ingress', at, 'from', pi, 'podSelector', 'matchExpressions', ei, 'values'];
+    const values = expressions[ei].values ?? [];
+    if (values.includes(callerId)) continue;
+    doc.setIn(path, doc.createNode([...values, callerId].sort()));
+    changed = true;
+  }
+  if (!changed) return undefined;
+  return docs.map((d) => d.toString({ lineWidth: 0, flowCollectionPadding: false })).join('');
+}
 
 function camel(s: string): string {
   const parts = s.split(/[^A-Za-z0-9]+/).filter(Boolean);
@@ -354,6 +458,37 @@ const kubernetesValidate: Action = {
   },
 };
 
+/** publish:monorepo `alsoWrite`: files outside the new directory (callee policies), each checked and confined. */
+function alsoWrite(
+  ctx: ActionContext,
+  relDir: string,
+): { path: string; abs: string; content: string; sha256: string }[] {
+  const raw = ctx.input.alsoWrite;
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw))
+    throw new ActionError(`${ctx.field}.alsoWrite: must be a list of {path, content, sha256}`);
+  return raw.map((item, i) => {
+    const f = `${ctx.field}.alsoWrite[${i}]`;
+    const it = item as { path?: unknown; content?: unknown; sha256?: unknown };
+    if (typeof it?.path !== 'string' || typeof it.content !== 'string' || typeof it.sha256 !== 'string') {
+      throw new ActionError(`${f}: must be {path, content, sha256}`);
+    }
+    const rel = safeRelative(it.path, `${f}.path`);
+    const services = path.relative(ctx.env.repoRoot, ctx.env.servicesDir).split(path.sep).join('/');
+    // Only Kubernetes manifests of other services: never the new one, never anything else in the repository.
+    if (
+      !rel.startsWith(`${services}/`) ||
+      rel.startsWith(`${relDir}/`) ||
+      !/\/k8s\/[^/]+\.ya?ml$/.test(rel)
+    ) {
+      throw new PathError(`${f}.path: "${rel}" is not another service's k8s/ manifest`);
+    }
+    const abs = resolveSafeChildPath(ctx.env.repoRoot, rel, `${f}.path`);
+    if (!existsSync(abs)) throw new ActionError(`${f}.path: ${rel} does not exist`);
+    return { path: rel, abs, content: it.content, sha256: it.sha256 };
+  });
+}
+
 const publishMonorepo: Action = {
   id: 'publish:monorepo',
   description:
@@ -379,8 +514,13 @@ const publishMonorepo: Action = {
     const repo = await gitTopLevel(ctx.env.repoRoot);
     if (repo && (await branchExists(repo, branch)))
       throw new ConflictError(`${ctx.field}.branch: git branch ${branch} already exists`);
+    const also = alsoWrite(ctx, relDir);
     ctx.published.set(relDir, source);
     ctx.output('dir', relDir);
+    ctx.output(
+      'modified',
+      also.map((a) => ({ path: a.path, content: a.content })),
+    );
     ctx.output('branch', repo ? branch : undefined);
     ctx.output('repoContentsUrl', `file:${relDir}`);
     ctx.output(
@@ -389,7 +529,7 @@ const publishMonorepo: Action = {
     );
     if (ctx.dryRun) {
       ctx.log(
-        `would write ${files.length} files into ${relDir}${repo ? ` and commit them on branch ${branch}` : ''}`,
+        `would write ${files.length} files into ${relDir}${also.length ? `, update ${also.map((a) => a.path).join(', ')}` : ''}${repo ? ` and commit them on branch ${branch}` : ''}`,
       );
       return;
     }
@@ -424,12 +564,38 @@ const publishMonorepo: Action = {
     ctx.tx.onUndo(`remove ${relDir}`, () => rm(dir, { recursive: true, force: true }));
     await rename(staging, dir);
     ctx.log(`wrote ${files.length} files into ${relDir}`);
+    for (const a of also) {
+      // Unchanged since it was read (else someone edited it meanwhile: refuse rather than overwrite).
+      const now = readFileSync(a.abs);
+      if (createHash('sha256').update(now).digest('hex') !== a.sha256) {
+        throw new ConflictError(`${a.path} changed while scaffolding; run it again`);
+      }
+      const tmp = `${a.abs}.scaffold-${ctx.taskId}`;
+      await writeFile(tmp, a.content, { flag: 'wx' });
+      ctx.tx.onUndo(`restore ${a.path}`, async () => {
+        await rm(tmp, { force: true });
+        await writeFile(a.abs, now);
+      });
+      await rename(tmp, a.abs);
+      ctx.log(`updated ${a.path} to admit ${name}`);
+    }
     if (repo) {
-      const commitFiles: FileForCommit[] = files.map((f) => ({
-        path: path.posix.join(path.relative(repo, dir).split(path.sep).join('/'), f.path),
-        mode: f.entry.kind === 'symlink' ? '120000' : f.entry.executable ? '100755' : '100644',
-        content: f.entry.kind === 'symlink' ? Buffer.from(f.entry.target) : f.entry.content,
-      }));
+      const commitFiles: FileForCommit[] = [
+        ...also.map((a) => ({
+          path: path.relative(repo, a.abs).split(path.sep).join('/'),
+          mode: '100644' as const,
+          content: Buffer.from(a.content),
+        })),
+        ...files.map((f) => ({
+          path: path.posix.join(path.relative(repo, dir).split(path.sep).join('/'), f.path),
+          mode: (f.entry.kind === 'symlink'
+            ? '120000'
+            : f.entry.executable
+              ? '100755'
+              : '100644') as FileForCommit['mode'],
+          content: f.entry.kind === 'symlink' ? Buffer.from(f.entry.target) : f.entry.content,
+        })),
+      ];
       const who = ctx.actor.id.replace(/^[a-z]+:(default\/)?/, '');
       const commit = await commitOnNewBranch(repo, branch, commitFiles, message, {
         name: `${who} (portal scaffolder)`,

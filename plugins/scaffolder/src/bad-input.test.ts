@@ -133,13 +133,13 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'typescript-service',
       { ...good, name: 'a'.repeat(64) },
       ParameterError,
-      /^name: .*at most 55 characters.*it has 64/,
+      /^name: .*at most 55 characters.*; it has 64/,
     );
     await refused(
       'typescript-service',
       { ...good, name: 'a'.repeat(56) },
       ParameterError,
-      /^name: .*it has 56/,
+      /^name: .*; it has 56/,
     );
     await refused('typescript-service', { ...good, name: undefined }, ParameterError, /name: is required/);
   });

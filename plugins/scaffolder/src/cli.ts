@@ -153,6 +153,7 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
           template: result.template,
           branch: result.branch,
           commitHash: result.commitHash,
+          modified: result.modified?.map((m) => m.path),
           manifests: result.manifests,
           catalogDiff: result.catalogDiff,
           durationMs: result.durationMs,
@@ -169,6 +170,13 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
         out.push(
           `  ${m.errors.length ? '✗' : '✓'} ${m.kind}/${m.name} (${m.file})${m.errors.length ? `: ${m.errors.join('; ')}` : ''}`,
         );
+      if (result.modified?.length) {
+        out.push(
+          '',
+          `${opts.dryRun ? 'Would update' : 'Updated'} (callees admitting the new caller):`,
+          ...result.modified.map((m) => `  ${m.path}`),
+        );
+      }
       if (result.catalogDiff) {
         out.push('', 'Catalogue:');
         for (const a of result.catalogDiff.added)

@@ -64,6 +64,8 @@ export interface ScaffoldResult {
   catalogDiff?: CatalogDiff;
   branch?: string;
   commitHash?: string;
+  /** Files of other services changed with it (callees' ingress policies admitting the new caller). */
+  modified?: { path: string; content: string }[];
   output: {
     links: { title?: string; url?: string; entityRef?: string; icon?: string }[];
     text: { title?: string; content?: string }[];
@@ -295,6 +297,7 @@ export class Scaffolder {
       catalogDiff: find('diff') as CatalogDiff | undefined,
       branch: find('branch') as string | undefined,
       commitHash: find('commitHash') as string | undefined,
+      modified: find('modified') as ScaffoldResult['modified'],
       output,
       steps: stepReport,
       log,

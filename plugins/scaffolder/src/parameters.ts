@@ -176,7 +176,7 @@ export function validateParameters(
     if (!DNS_LABEL.test(v) || v.length > max) {
       problems.push({
         field,
-        message: `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters (Kubernetes names are "service-<name>", at most 63) — it has ${v.length}`,
+        message: `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters (Kubernetes names are "service-<name>", at most 63); it has ${v.length} characters`,
       });
       continue;
     }

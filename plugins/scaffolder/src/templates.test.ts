@@ -247,6 +247,21 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     const edges = networkEdges(objects, 'service.statement-api');
     assert.deepEqual(edges.egressTo, ['service.ledger-sync']);
     assert.deepEqual(edges.egressCidrs, []);
+    // And ledger-sync, scaffolded from a template, now admits it: the same commit re-rendered its ingress policy.
+    assert.deepEqual(
+      result.modified?.map((m) => m.path),
+      ['services/ledger-sync/k8s/networkpolicy.yaml'],
+    );
+    const callee = manifestsOf(path.join(repo.root, 'services', 'ledger-sync'));
+    assert.deepEqual(networkEdges(callee.objects, 'service.ledger-sync').ingressFrom, [
+      'service.statement-api',
+    ]);
+    for (const r of await validateManifests(callee.objects))
+      assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
+    assert.match(
+      git(repo.root, 'diff', '--name-only', 'main', 'scaffold/statement-api'),
+      /services\/ledger-sync\/k8s\/networkpolicy\.yaml/,
+    );
     ledgerSyncUrl = await startProcess(path.join(repo.root, 'services', 'ledger-sync'), {}, procs);
     assert.equal((await fetch(`${ledgerSyncUrl}/ping`)).status, 200);
     const url = await startProcess(
@@ -323,5 +338,10 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     });
     assert.equal(ack.status, 200);
     assert.deepEqual(await ack.json(), { id: 'e-1', duplicate: false, called: ['ledger-sync'] });
+    const callee = manifestsOf(path.join(repo.root, 'services', 'ledger-sync'));
+    assert.deepEqual(networkEdges(callee.objects, 'service.ledger-sync').ingressFrom, [
+      'service.ledger-events',
+      'service.statement-api',
+    ]);
   });
 });

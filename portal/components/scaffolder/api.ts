@@ -51,6 +51,8 @@ export interface DryRunResult {
     relationsAdded: { source: string; type: string; targetRef: string }[];
   };
   branch?: string;
+  /** Other services' files changed with it (callees' ingress policies admitting the new caller). */
+  modified?: { path: string; content: string }[];
   durationMs: number;
 }
 

@@ -116,10 +116,17 @@ export function MultiEntityPicker(props: {
             {name}
             <button
               type="button"
-              className="icon-btn"
-              style={{ height: 18, width: 18, marginLeft: 4 }}
               aria-label={`Remove ${name}`}
               onClick={() => props.onChange(props.value.filter((v) => v !== name))}
+              style={{
+                marginLeft: 4,
+                border: 0,
+                background: 'transparent',
+                color: 'inherit',
+                cursor: 'pointer',
+                padding: '0 2px',
+                font: 'inherit',
+              }}
             >
               ×
             </button>

@@ -447,6 +447,14 @@ function Preview({ result }: { result: DryRunResult }) {
         ) : null}
         , then register <code>{result.entityRef}</code>. Rendered in {result.durationMs} ms.
       </p>
+      {result.modified && result.modified.length > 0 && (
+        <p className="small" style={{ margin: 0 }} data-testid="preview-modified">
+          Also updates, in the same commit, so its callees admit it:{' '}
+          {result.modified.map((m) => (
+            <code key={m.path}>{m.path} </code>
+          ))}
+        </p>
+      )}
       <div className="grid grid-2" style={{ alignItems: 'start' }}>
         <div className="stack">
           <h3 style={{ margin: 0 }}>Files ({result.files.length})</h3>
