@@ -7,6 +7,7 @@
  * (bench/estate, `generateEstate`), turned into entities in memory; --synthetic uses the graph package's
  * own small generator instead.
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Entity } from '@backstage/catalog-model';
 import {
@@ -28,20 +29,32 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function timeIt(runs: number, fn: () => unknown): { p50: number; p99: number; max: number; runs: number } {
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Wall-clock percentiles, plus the mean CPU time per run (this process, all threads). The CPU figure
+ * shows the work done when other processes compete for the cores and stretch the wall clock.
+ */
+function timeIt(runs: number, fn: () => unknown) {
   for (let i = 0; i < Math.min(50, runs); i++) fn();
   const times: number[] = [];
+  const cpu0 = cpuMs();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     fn();
     times.push(performance.now() - t);
   }
+  const cpuMean = (cpuMs() - cpu0) / runs;
   times.sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 1000) / 1000;
   return {
     p50: r(percentile(times, 50)),
     p99: r(percentile(times, 99)),
     max: r(times[times.length - 1]),
+    cpuMean: r(cpuMean),
     runs,
   };
 }
@@ -63,8 +76,10 @@ function run(services: number, seed: number, synthetic: boolean) {
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
+  const cpu0 = cpuMs();
   const index = buildGraphIndex(entities);
   const buildMs = performance.now() - started;
+  const buildCpuMs = cpuMs() - cpu0;
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
 
@@ -93,6 +108,7 @@ function run(services: number, seed: number, synthetic: boolean) {
     callNodes: index.calls.order,
     callEdges: index.calls.size,
     buildMs: Math.round(buildMs),
+    buildCpuMs: Math.round(buildCpuMs),
     indexHeapMB: gc ? Math.round((heapAfter - heapBefore) / 1e5) / 10 : null,
     pathsCardApiToFeedMs: {
       ...pathTimes,
@@ -123,7 +139,8 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 11)) {
   process.exit(2);
 }
 if (!gc) process.stderr.write('note: run with node --expose-gc --import tsx for the memory figure\n');
+const loadBefore = os.loadavg()[0];
 const results = sizes.map((n) => run(n, Number(values.seed), values.synthetic === true));
 process.stdout.write(
-  `${JSON.stringify({ node: process.version, command: `node --expose-gc --import tsx bench/graph/queries.ts${values.services ? ` --services ${values.services}` : ''}${values.synthetic ? ' --synthetic' : ''}`, results }, null, 2)}\n`,
+  `${JSON.stringify({ node: process.version, cores: os.cpus().length, loadAverage1m: { before: loadBefore, after: os.loadavg()[0] }, command: `node --expose-gc --import tsx bench/graph/queries.ts${values.services ? ` --services ${values.services}` : ''}${values.synthetic ? ' --synthetic' : ''}`, results }, null, 2)}\n`,
 );
