@@ -113,18 +113,24 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
     if (!a.present) dependent.missing = true;
     dependents.push(dependent);
   }
-  dependents.sort(
-    (a, b) => (a.tier ?? 99) - (b.tier ?? 99) || a.depth - b.depth || compareStrings(a.ref, b.ref),
-  );
+  // Sort positions by a numeric (tier, depth) key, comparing refs only on ties: cheaper than comparing
+  // objects field by field for the thousands of dependents of a hub.
+  const keys = new Int32Array(dependents.length);
+  dependents.forEach((d, i) => {
+    keys[i] = (d.tier ?? 99) * 1024 + Math.min(d.depth, 1023);
+  });
+  const positions = Array.from({ length: dependents.length }, (_, i) => i);
+  positions.sort((i, j) => keys[i] - keys[j] || compareStrings(dependents[i].ref, dependents[j].ref));
+  const sorted = positions.map((i) => dependents[i]);
   return {
     ref: target,
     origins,
     depth: depthLimit,
     via,
-    total: dependents.length,
-    dependents,
-    bySquad: rollup(dependents, (d) => d.owner),
-    byCollective: rollup(dependents, (d) => d.collective),
+    total: sorted.length,
+    dependents: sorted,
+    bySquad: rollup(sorted, (d) => d.owner),
+    byCollective: rollup(sorted, (d) => d.collective),
   };
 }
 
@@ -146,6 +152,8 @@ function originsOf(index: GraphIndex, target: string): string[] {
   return [...new Set(origins)].sort();
 }
 
+const TIER_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
 function rollup(dependents: Dependent[], key: (d: Dependent) => string | null): ImpactRollup[] {
   const groups = new Map<string | null, ImpactRollup>();
   for (const d of dependents) {
@@ -156,7 +164,7 @@ function rollup(dependents: Dependent[], key: (d: Dependent) => string | null): 
       groups.set(k, r);
     }
     r.services++;
-    const tier = d.tier === null ? 'unknown' : String(d.tier);
+    const tier = d.tier === null ? 'unknown' : (TIER_KEYS[d.tier] ?? String(d.tier));
     r.byTier[tier] = (r.byTier[tier] ?? 0) + 1;
     r.nearest = Math.min(r.nearest, d.depth);
   }

@@ -126,8 +126,9 @@ export function kShortestPaths(
   mask: number,
 ): number[][] {
   const refs = adjacency.refs;
-  const toT = bfsDistances(adjacency, t, 'inn', mask, maxHops).dist;
-  if (toT[s] < 0) return [];
+  const toT = new ReverseLevels(adjacency, t, mask, maxHops);
+  toT.ensure(maxHops, s);
+  if (toT.lowerBound(s) < 0 || toT.lowerBound(s) > maxHops) return [];
   const n = adjacency.capacity;
   const blocked = new Int32Array(n);
   const seen = new Int32Array(n);
@@ -136,9 +137,17 @@ export function kShortestPaths(
   let blockedStamp = -1;
 
   const spurPath = (spur: number, blockedNext: Set<number>, budget: number): number[] | null => {
-    const lower = toT[spur];
+    let lower = toT.lowerBound(spur);
     if (lower < 0 || lower > budget) return null;
     for (let bound = lower; bound <= budget; bound++) {
+      // Exact distances up to bound - 1: any node still unknown is at least `bound` away, so pruned.
+      toT.ensure(bound - 1);
+      lower = toT.lowerBound(spur);
+      if (lower < 0 || lower > budget) return null;
+      if (lower > bound) {
+        bound = lower - 1;
+        continue;
+      }
       stamp++;
       seen[spur] = stamp;
       parent[spur] = -1;
@@ -152,7 +161,7 @@ export function kShortestPaths(
             const w = list[i];
             if ((masks[i] & mask) === 0 || seen[w] === stamp || blocked[w] === blockedStamp) continue;
             if (u === spur && blockedNext.has(w)) continue;
-            const rest = toT[w];
+            const rest = toT.lowerBound(w);
             if (rest < 0 || depth + 1 + rest > bound) continue;
             seen[w] = stamp;
             parent[w] = u;
@@ -174,12 +183,23 @@ export function kShortestPaths(
   if (!first) return [];
   const chosen: number[][] = [first];
   const candidates: number[][] = [];
+  /**
+   * The longest a new candidate may be and still make the top k: once there are enough candidates,
+   * anything longer than the one that would be k-th can never be chosen (equal length may, by its refs).
+   */
+  const usefulLength = (): number => {
+    const need = k - chosen.length;
+    if (candidates.length < need) return maxHops;
+    const lengths = candidates.map((c) => c.length - 1).sort((a, b) => a - b);
+    return lengths[need - 1];
+  };
   const known = new Set<string>([first.join(',')]);
   while (chosen.length < k) {
     const previous = chosen[chosen.length - 1];
     for (let i = 0; i < previous.length - 1; i++) {
       const spur = previous[i];
-      const budget = maxHops - i;
+      const budget = Math.min(maxHops, usefulLength()) - i;
+      if (budget < 0) break;
       blockedStamp = ++stamp;
       for (let j = 0; j < i; j++) blocked[previous[j]] = blockedStamp;
       const blockedNext = new Set<number>();
@@ -252,4 +272,54 @@ function diagnose(
     reachesTo,
     message: `${src} reaches ${fromReaches.count} nodes and ${reachesTo.count} reach ${dst}, but the two sets never meet`,
   };
+}
+
+/**
+ * Breadth-first distances to `t` over reversed call edges, computed level by level only as far as a
+ * search needs them. Before level d is complete, an unknown node is at least d + 1 away: an admissible
+ * bound that prunes as well as the exact distance once the levels up to the search's bound are known.
+ */
+class ReverseLevels {
+  private readonly dist: Int32Array;
+  private frontier: number[];
+  private depth = 0;
+  private done = false;
+
+  constructor(
+    private readonly graph: CallGraph,
+    t: number,
+    private readonly mask: number,
+    private readonly limit: number,
+  ) {
+    this.dist = new Int32Array(graph.capacity).fill(-1);
+    this.dist[t] = 0;
+    this.frontier = [t];
+  }
+
+  /** Completes levels up to `depth` (or until `until` is reached). */
+  ensure(depth: number, until = -1): void {
+    while (!this.done && this.depth < depth && (until < 0 || this.dist[until] < 0)) {
+      const next: number[] = [];
+      for (const u of this.frontier) {
+        const list = this.graph.inn[u];
+        const masks = this.graph.innMask[u];
+        for (let i = 0; i < list.length; i++) {
+          const w = list[i];
+          if ((masks[i] & this.mask) === 0 || this.dist[w] !== -1) continue;
+          this.dist[w] = this.depth + 1;
+          next.push(w);
+        }
+      }
+      this.depth++;
+      this.frontier = next;
+      if (next.length === 0 || this.depth >= this.limit) this.done = true;
+    }
+  }
+
+  /** The exact distance when known; else a lower bound; -1 when `v` cannot reach `t` within the limit. */
+  lowerBound(v: number): number {
+    const d = this.dist[v];
+    if (d >= 0) return d;
+    return this.done ? -1 : this.depth + 1;
+  }
 }
