@@ -156,6 +156,11 @@ try {
       dryRun: Math.max(...dry) <= 500,
       visible: Math.max(...visibleCatalogue, ...visibleGraph) <= 5000,
     },
+    passAtP50: {
+      scaffold: stats(scaffold).p50 <= 2000,
+      dryRun: stats(dry).p50 <= 500,
+      visible: Math.max(stats(visibleCatalogue).p50, stats(visibleGraph).p50) <= 5000,
+    },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

@@ -86,6 +86,7 @@ export function schemaOnly(schema: unknown): unknown {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+const cache = new Map<string, { stamp: string; template: Template }>();
 
 /** The templates under `dir` (each `<name>/template.yaml`), and the errors of those that do not load. */
 export function loadTemplates(
@@ -145,16 +146,24 @@ export function loadTemplate(dir: string, name: string, knownActions: ReadonlySe
   const file = path.join(real, 'template.yaml');
   const shown = `templates/${name}/template.yaml`;
   let text: string;
+  let stamp: string;
   try {
-    if (statSync(file).size > MAX_TEMPLATE_BYTES) {
+    const st = statSync(file);
+    if (st.size > MAX_TEMPLATE_BYTES) {
       throw new TemplateError(shown, '', undefined, `larger than ${MAX_TEMPLATE_BYTES} bytes`);
     }
+    // Parsed templates are kept while the file is unchanged (same size, mtime and known actions).
+    stamp = `${st.size}:${st.mtimeMs}:${[...knownActions].sort().join(',')}`;
+    const hit = cache.get(file);
+    if (hit && hit.stamp === stamp) return hit.template;
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof TemplateError) throw err;
     throw new TemplateError(shown, '', undefined, `cannot read: ${(err as Error).message}`);
   }
-  return parseTemplate(text, shown, real, name, knownActions);
+  const template = parseTemplate(text, shown, real, name, knownActions);
+  cache.set(file, { stamp, template });
+  return template;
 }
 
 function loadTemplateNames(root: string): string[] {
