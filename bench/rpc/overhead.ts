@@ -41,8 +41,22 @@ const PAYLOAD = JSON.stringify(doc);
 
 // ---------------------------------------------------------------------------------------------- servers
 
+/** CPU time this server process has used, in microseconds (to compare CPU per request, which noise hardly moves). */
+const cpuJson = () => {
+  const u = process.cpuUsage();
+  return JSON.stringify({ cpuMicros: u.user + u.system });
+};
+
 async function serveBare(): Promise<number> {
+  const als = process.env.BARE_ALS
+    ? new (await import('node:async_hooks')).AsyncLocalStorage<object>()
+    : undefined;
   const server = http.createServer((req, res) => {
+    if (als) return als.run({}, () => bareHandle(req, res));
+    bareHandle(req, res);
+  });
+  const bareHandle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url === '/cpu') return void res.end(cpuJson());
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -51,14 +65,14 @@ async function serveBare(): Promise<number> {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
       res.end(out);
     });
-  });
+  };
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as AddressInfo).port;
 }
 
 async function serveLib(): Promise<number> {
-  const router = new Router().post('/echo', (req) => req.body);
+  const router = new Router().post('/echo', (req) => req.body).get('/cpu', () => JSON.parse(cpuJson()));
   const server = await listen(router.serve(), { name: 'echo', port: 0 });
   return server.port;
 }
@@ -133,6 +147,7 @@ async function load(send: () => Promise<void>, connections: number, ms: number, 
   const elapsed = performance.now() - start;
   const sorted = Float64Array.from(lat).sort();
   return {
+    count: lat.length,
     rps: Math.round((lat.length / elapsed) * 1000),
     p50: round3(percentile(sorted, 50)),
     p99: round3(percentile(sorted, 99)),
@@ -176,12 +191,18 @@ type Sender = { send: () => Promise<void>; close: () => Promise<void> };
  * Interleaves short slices against two targets so that the noise of a shared machine hits both alike:
  * throughput = requests completed over all slices; latency = pooled sequential samples.
  */
-async function compare(makeA: (c: number) => Sender, makeB: (c: number) => Sender) {
+async function compare(
+  makeA: (c: number) => Sender,
+  makeB: (c: number) => Sender,
+  cpu?: { a: () => Promise<number>; b: () => Promise<number> },
+) {
   const a = makeA(CONNECTIONS);
   const b = makeB(CONNECTIONS);
   await load(a.send, CONNECTIONS, WARMUP_MS);
   await load(b.send, CONNECTIONS, WARMUP_MS);
   const tot = { a: 0, b: 0 };
+  const done = { a: 0, b: 0 };
+  const cpu0 = cpu ? { a: await cpu.a(), b: await cpu.b() } : undefined;
   const ratios: number[] = [];
   const slices = Math.max(2, Math.round(THROUGHPUT_MS / SLICE_MS)) * ROUNDS;
   for (let i = 0; i < slices; i++) {
@@ -191,8 +212,17 @@ async function compare(makeA: (c: number) => Sender, makeB: (c: number) => Sende
     const ra2 = ra ?? (await load(a.send, CONNECTIONS, SLICE_MS));
     tot.a += ra2.rps;
     tot.b += rb.rps;
+    done.a += ra2.count;
+    done.b += rb.count;
     ratios.push(rb.rps / ra2.rps);
   }
+  const cpuPerRequest =
+    cpu && cpu0
+      ? {
+          bareMicros: round3((await cpu.a()) - cpu0.a) / done.a,
+          libraryMicros: round3((await cpu.b()) - cpu0.b) / done.b,
+        }
+      : undefined;
   await a.close();
   await b.close();
   const a1 = makeA(1);
@@ -226,7 +256,22 @@ async function compare(makeA: (c: number) => Sender, makeB: (c: number) => Sende
     medianSliceRatio: round3(ratios[Math.floor(ratios.length / 2)]),
     addedP50Ms: round3(percentile(sb, 50) - percentile(sa, 50)),
     addedP99Ms: round3(percentile(sb, 99) - percentile(sa, 99)),
+    ...(cpuPerRequest
+      ? {
+          serverCpuMicrosPerRequest: {
+            bare: Math.round(cpuPerRequest.bareMicros),
+            library: Math.round(cpuPerRequest.libraryMicros),
+            ratio: round3(cpuPerRequest.bareMicros / cpuPerRequest.libraryMicros),
+          },
+        }
+      : {}),
   };
+}
+
+/** CPU time used so far by the server on `port` (its /cpu route). */
+async function cpuOf(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/cpu`);
+  return ((await res.json()) as { cpuMicros: number }).cpuMicros;
 }
 
 async function timed(send: () => Promise<void>, n: number): Promise<number[]> {
@@ -292,6 +337,7 @@ async function main() {
     server = await compare(
       (c) => rawSender(bareServer.ports[0], c),
       (c) => rawSender(libServer.ports[0], c),
+      { a: () => cpuOf(bareServer.ports[0]), b: () => cpuOf(libServer.ports[0]) },
     );
     fullStack = await compare(
       (c) => rawSender(bareServer.ports[0], c),

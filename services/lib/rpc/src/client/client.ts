@@ -4,6 +4,7 @@
  * failure accrual per endpoint, attempt timeout, then the pooled transport. The context (trace, request
  * id, caller, deadline, cancellation) comes from the request being served, via AsyncLocalStorage.
  */
+import type { EventEmitter } from 'node:events';
 import {
   type Context,
   currentContext,
@@ -331,24 +332,26 @@ export class Client {
     deadline: number,
     signals: AbortSignal[],
   ): Promise<{ error: undefined; res: AttemptResult } | { error: RpcError; kind: Failure; res?: undefined }> {
-    const controller = new AbortController();
+    // A minimal abort source undici accepts (EventEmitter-style): an AbortController per attempt
+    // (EventTarget, listeners, a signal object) was a measurable share of a call's CPU.
+    const abort = new AttemptAbort();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      abort.abort();
     }, attemptMs);
-    // An object listener, not an arrow: no per-attempt function to name (tsx keeps names).
-    const onAbort = {
-      handleEvent() {
-        controller.abort();
-      },
-    };
-    for (const s of signals) s.addEventListener('abort', onAbort);
+    for (const s of signals) s.addEventListener('abort', abort);
     ep.accrual?.onRequest();
     ep.pending++;
     const t0 = performance.now();
     try {
-      const res = await ep.pool.request({ path, method, headers, body: payload, signal: controller.signal });
+      const res = await ep.pool.request({
+        path,
+        method,
+        headers,
+        body: payload,
+        signal: abort as unknown as EventEmitter,
+      });
       const text = await res.body.text();
       ep.ewma?.observe(performance.now() - t0);
       const result: AttemptResult = { status: res.statusCode, headers: res.headers, text };
@@ -425,7 +428,7 @@ export class Client {
     } finally {
       ep.pending--;
       clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', onAbort);
+      for (const s of signals) s.removeEventListener('abort', abort);
     }
   }
 
@@ -436,6 +439,36 @@ export class Client {
     this.unwatch();
     this.resolver.close();
     await Promise.all(this.nodes.map((n) => n.close()));
+  }
+}
+
+/** Just enough of an EventEmitter for undici's `signal` option, and an EventListener for callers' signals. */
+class AttemptAbort {
+  aborted = false;
+  reason: unknown;
+  private listeners: Array<() => void> = [];
+  on(_event: 'abort', fn: () => void): this {
+    this.listeners.push(fn);
+    return this;
+  }
+  once(event: 'abort', fn: () => void): this {
+    return this.on(event, fn);
+  }
+  removeListener(_event: 'abort', fn: () => void): this {
+    const i = this.listeners.indexOf(fn);
+    if (i !== -1) this.listeners.splice(i, 1);
+    return this;
+  }
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const fns = this.listeners;
+    this.listeners = [];
+    for (const fn of fns) fn();
+  }
+  /** As an EventListener: a caller's signal aborted. */
+  handleEvent(): void {
+    this.abort();
   }
 }
 
