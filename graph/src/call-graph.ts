@@ -34,6 +34,8 @@ export class CallGraph {
   readonly innMask: number[][] = [];
   private readonly free: number[] = [];
   private edgeCount = 0;
+  /** Ids ranked by ref, computed when first asked for after nodes change. */
+  private ranks: Int32Array | null = null;
   /** While set, new edges are appended unsorted (a fresh build); {@link endBulk} sorts once. */
   private bulk = false;
 
@@ -76,7 +78,23 @@ export class CallGraph {
     this.inn[id] = [];
     this.innMask[id] = [];
     this.ids.set(ref, id);
+    this.ranks = null;
     return id;
+  }
+
+  /**
+   * Each id's position in ref order (freed ids: -1). Cached until a node is added or dropped, so sorts
+   * of many nodes by ref (impact of a hub) compare integers, not strings.
+   */
+  refRanks(): Int32Array {
+    if (this.ranks && this.ranks.length === this.refs.length) return this.ranks;
+    const live = [...this.ids.values()].sort((a, b) => (this.refs[a] < this.refs[b] ? -1 : 1));
+    const ranks = new Int32Array(this.refs.length).fill(-1);
+    live.forEach((id, rank) => {
+      ranks[id] = rank;
+    });
+    this.ranks = ranks;
+    return ranks;
   }
 
   /** Forgets a node that has no edges left. */
@@ -87,6 +105,7 @@ export class CallGraph {
     this.ids.delete(ref);
     this.refs[id] = '';
     this.free.push(id);
+    this.ranks = null;
   }
 
   /**
