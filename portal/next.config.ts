@@ -8,6 +8,9 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   devIndicators: false,
+  // Served on loopback or behind the bank's proxy, which compresses: gzipping every chunk per request in
+  // the portal's own process costs more CPU than it saves.
+  compress: false,
   // npm workspaces: the lockfile and node_modules are at the repository root.
   turbopack: { root: repoRoot },
   outputFileTracingRoot: repoRoot,

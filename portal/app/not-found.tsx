@@ -8,8 +8,11 @@ export default function NotFound() {
       </p>
       <h1>This page does not exist</h1>
       <p>
-        Try the <Link href="/catalogue">catalogue</Link>, or press <kbd>/</kbd> and search for a service, team
-        or person.
+        Try the{' '}
+        <Link prefetch={false} href="/catalogue">
+          catalogue
+        </Link>
+        , or press <kbd>/</kbd> and search for a service, team or person.
       </p>
     </section>
   );

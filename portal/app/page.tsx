@@ -41,7 +41,13 @@ export default function Home() {
       <HomeStats />
       <div className="grid grid-3" style={{ marginTop: 16 }}>
         {JOURNEYS.map((j) => (
-          <Link key={j.href} href={j.href} className="card card-pad" style={{ color: 'inherit' }}>
+          <Link
+            prefetch={false}
+            key={j.href}
+            href={j.href}
+            className="card card-pad"
+            style={{ color: 'inherit' }}
+          >
             <h2 style={{ color: 'var(--link)' }}>{j.title} →</h2>
             <p className="muted" style={{ margin: 0 }}>
               {j.text}

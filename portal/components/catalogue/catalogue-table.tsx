@@ -203,7 +203,7 @@ export function CatalogueTable() {
               {data?.rows.map((r) => (
                 <tr key={r.ref}>
                   <td>
-                    <Link href={entityHref(r.ref)} style={{ fontWeight: 600 }}>
+                    <Link prefetch={false} href={entityHref(r.ref)} style={{ fontWeight: 600 }}>
                       {r.name}
                     </Link>
                     {r.stale && (

@@ -10,7 +10,7 @@ export function EntityLink({
 }) {
   if (!entityRef) return <span className="muted">—</span>;
   return (
-    <Link href={entityHref(entityRef)} title={entityRef}>
+    <Link prefetch={false} href={entityHref(entityRef)} title={entityRef}>
       {label || shortName(entityRef)}
     </Link>
   );

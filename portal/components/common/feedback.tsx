@@ -12,7 +12,7 @@ export function ApiErrorBox({ error, title = 'Something went wrong' }: { error: 
         <div className="row" style={{ marginTop: 8 }}>
           <span className="muted">Did you mean:</span>
           {error.suggestions.map((s) => (
-            <Link key={s} href={entityHref(s)} className="badge">
+            <Link prefetch={false} key={s} href={entityHref(s)} className="badge">
               {s}
             </Link>
           ))}

@@ -27,7 +27,13 @@ export function EntityView({ kind, namespace, name }: { kind: string; namespace:
   return (
     <article data-testid="entity-page" data-ref={data.ref}>
       <div className="crumbs">
-        <Link href="/catalogue">Catalogue</Link> / <Link href={`/catalogue?kind=${k}`}>{k}</Link>
+        <Link prefetch={false} href="/catalogue">
+          Catalogue
+        </Link>{' '}
+        /{' '}
+        <Link prefetch={false} href={`/catalogue?kind=${k}`}>
+          {k}
+        </Link>
         {data.collective && (
           <>
             {' '}
@@ -63,13 +69,25 @@ export function EntityView({ kind, namespace, name }: { kind: string; namespace:
         </div>
         {(k === 'component' || k === 'resource') && (
           <div className="row">
-            <Link className="btn" href={`/graph?focus=${encodeURIComponent(e.metadata.name)}`}>
+            <Link
+              prefetch={false}
+              className="btn"
+              href={`/graph?focus=${encodeURIComponent(e.metadata.name)}`}
+            >
               Show in graph
             </Link>
-            <Link className="btn" href={`/impact?ref=${encodeURIComponent(e.metadata.name)}`}>
+            <Link
+              prefetch={false}
+              className="btn"
+              href={`/impact?ref=${encodeURIComponent(e.metadata.name)}`}
+            >
               Blast radius
             </Link>
-            <Link className="btn btn-primary" href={`/paths?from=${encodeURIComponent(e.metadata.name)}`}>
+            <Link
+              prefetch={false}
+              className="btn btn-primary"
+              href={`/paths?from=${encodeURIComponent(e.metadata.name)}`}
+            >
               Trace a path
             </Link>
           </div>
@@ -214,7 +232,7 @@ function ComponentSections({ data }: { data: EntityBundle }) {
               <p className="small muted" style={{ marginTop: 0 }}>
                 Called by {data.calls.dependents.length} directly, {data.calls.transitiveDependents}{' '}
                 transitively.{' '}
-                <Link href={`/impact?ref=${encodeURIComponent(data.entity.metadata.name)}`}>
+                <Link prefetch={false} href={`/impact?ref=${encodeURIComponent(data.entity.metadata.name)}`}>
                   See the blast radius
                 </Link>
               </p>
@@ -339,10 +357,14 @@ function GroupSections({ data }: { data: EntityBundle }) {
             </dd>
           </dl>
           <div className="row" style={{ marginTop: 12 }}>
-            <Link className="btn" href={`/org?squad=${encodeURIComponent(data.entity.metadata.name)}`}>
+            <Link
+              prefetch={false}
+              className="btn"
+              href={`/org?squad=${encodeURIComponent(data.entity.metadata.name)}`}
+            >
               Open in org view
             </Link>
-            <Link className="btn" href={`/catalogue?owner=${encodeURIComponent(data.ref)}`}>
+            <Link prefetch={false} className="btn" href={`/catalogue?owner=${encodeURIComponent(data.ref)}`}>
               In the catalogue
             </Link>
           </div>

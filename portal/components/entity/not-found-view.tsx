@@ -15,7 +15,9 @@ export function NotFoundView({ what, suggestions }: { what: string; suggestions:
           <ul className="list" data-testid="suggestions">
             {suggestions.map((s) => (
               <li key={s}>
-                <Link href={entityHref(s)}>{s}</Link>
+                <Link prefetch={false} href={entityHref(s)}>
+                  {s}
+                </Link>
               </li>
             ))}
           </ul>
@@ -24,7 +26,10 @@ export function NotFoundView({ what, suggestions }: { what: string; suggestions:
         <p>Nothing in the catalogue has a similar name.</p>
       )}
       <p style={{ marginBottom: 0 }}>
-        <Link href="/catalogue">Browse the catalogue</Link> or press <kbd>/</kbd> to search.
+        <Link prefetch={false} href="/catalogue">
+          Browse the catalogue
+        </Link>{' '}
+        or press <kbd>/</kbd> to search.
       </p>
     </section>
   );

@@ -367,7 +367,7 @@ function NodeCard({
         )}
       </dl>
       <div className="row">
-        <Link className="btn btn-primary" href={entityHref(entityRef)}>
+        <Link prefetch={false} className="btn btn-primary" href={entityHref(entityRef)}>
           Open page
         </Link>
         <button type="button" className="btn" onClick={onFocus}>

@@ -274,7 +274,7 @@ export function OrgView() {
           </section>
           <p className="small muted">
             Open any team's page for its members and services, e.g.{' '}
-            <Link href={entityHref(data.collectives[0]?.ref ?? 'group:default/bank')}>
+            <Link prefetch={false} href={entityHref(data.collectives[0]?.ref ?? 'group:default/bank')}>
               {data.collectives[0]?.title}
             </Link>
             .

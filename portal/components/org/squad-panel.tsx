@@ -23,7 +23,7 @@ export function SquadPanel({ squad, chart }: { squad: OrgSquad; chart: OrgChart 
           <h2 style={{ fontSize: 22 }}>{squad.title}</h2>
           <p className="muted small">{squad.ref}</p>
         </div>
-        <Link className="btn btn-primary" href={entityHref(squad.ref)}>
+        <Link prefetch={false} className="btn btn-primary" href={entityHref(squad.ref)}>
           Open team page
         </Link>
       </div>

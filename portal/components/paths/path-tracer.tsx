@@ -217,7 +217,7 @@ function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge;
         aria-label={`Hop ${hop.name}`}
       >
         <div className="row" style={{ justifyContent: 'space-between' }}>
-          <Link className="hop-name" href={entityHref(hop.ref)}>
+          <Link prefetch={false} className="hop-name" href={entityHref(hop.ref)}>
             {hop.name}
           </Link>
           <TierBadge tier={hop.tier} />

@@ -7,7 +7,7 @@ import { ThemeToggle } from './theme-toggle';
 export function Header() {
   return (
     <header className="header">
-      <Link href="/" className="brand" aria-label="Bank Portal home">
+      <Link prefetch={false} href="/" className="brand" aria-label="Bank Portal home">
         <span className="brand-mark" aria-hidden="true">
           B
         </span>

@@ -16,6 +16,7 @@ export function HomeStats() {
     >
       {kinds.map((k) => (
         <Link
+          prefetch={false}
           key={k.value}
           href={`/catalogue?kind=${k.value}`}
           className="card stat"

@@ -15,7 +15,12 @@ export function NavLinks() {
   return (
     <nav className="nav" aria-label="Sections">
       {SECTIONS.map((s) => (
-        <Link key={s.href} href={s.href} aria-current={pathname.startsWith(s.href) ? 'page' : undefined}>
+        <Link
+          prefetch={false}
+          key={s.href}
+          href={s.href}
+          aria-current={pathname.startsWith(s.href) ? 'page' : undefined}
+        >
           {s.label}
         </Link>
       ))}

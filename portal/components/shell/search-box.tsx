@@ -136,6 +136,7 @@ export function SearchBox() {
           {result && result.total > items.length && (
             <div className="search-empty">
               <Link
+                prefetch={false}
                 href={`/catalogue?kind=&q=${encodeURIComponent(q.trim())}`}
                 onMouseDown={(e) => e.preventDefault()}
                 onClick={() => setOpen(false)}
