@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
@@ -343,5 +343,60 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
       'service.ledger-events',
       'service.statement-api',
     ]);
+  });
+
+  it('a failure after a callee admitted the caller restores the callee policy too', async () => {
+    const policy = path.join(repo.root, 'services', 'ledger-sync', 'k8s', 'networkpolicy.yaml');
+    const before = readFileSync(policy, 'utf8');
+    const dir = path.join(repo.root, 'templates', 'admit-then-fail');
+    mkdirSync(path.join(dir, 'skeleton'), { recursive: true });
+    writeFileSync(path.join(dir, 'skeleton', 'README.md'), 'x\n');
+    writeFileSync(
+      path.join(dir, 'template.yaml'),
+      [
+        'apiVersion: scaffolder.backstage.io/v1beta3',
+        'kind: Template',
+        'metadata:',
+        '  name: admit-then-fail',
+        'spec:',
+        '  type: service',
+        '  parameters:',
+        '    properties:',
+        '      name: {type: string, ui:field: EntityNamePicker}',
+        '      dependsOn: {type: array, items: {type: string}, ui:field: MultiEntityPicker}',
+        '  steps:',
+        '    - id: peers',
+        '      action: bank:network-peers',
+        '      input: {name: "${{ parameters.name }}", dependsOn: "${{ parameters.dependsOn }}"}',
+        '    - id: fetch',
+        '      action: fetch:template',
+        '      input: {url: ./skeleton}',
+        '    - id: publish',
+        '      action: publish:monorepo',
+        '      input: {name: "${{ parameters.name }}", alsoWrite: "${{ steps.peers.output.calleePolicies }}"}',
+        '    - id: boom',
+        '      action: test:fail',
+        '',
+      ].join('\n'),
+    );
+    const failing = new Scaffolder({
+      repoRoot: repo.root,
+      catalog,
+      actions: [
+        {
+          id: 'test:fail',
+          description: 'fails (tests only)',
+          handler: async () => Promise.reject(new Error('deliberate')),
+        },
+      ],
+    });
+    await assert.rejects(
+      () =>
+        failing.run('admit-then-fail', { name: 'admits-then-fails', dependsOn: ['ledger-sync'] }, { actor }),
+      /step "boom" failed/,
+    );
+    assert.equal(readFileSync(policy, 'utf8'), before);
+    assert.equal(existsSync(path.join(repo.root, 'services', 'admits-then-fails')), false);
+    assert.equal(git(repo.root, 'branch', '--list', 'scaffold/admits-then-fails'), '');
   });
 });
