@@ -148,7 +148,7 @@ function originsOf(index: GraphIndex, target: string): string[] {
     kind === 'group' ? 'ownedBy' : kind === 'api' ? 'providesApi' : kind === 'system' ? 'partOf' : null;
   if (!wanted) {
     throw new GraphQueryError(
-      `impact: ${target} is a ${kind}; impact works on components, resources, groups (what they own), APIs (their providers) and systems (their parts)`,
+      `impact: ${target} is ${kind === 'api' ? 'an API' : `a ${kind}`}; impact works on components, resources, groups (what they own), APIs (their providers) and systems (their parts)`,
       { field: 'ref', ref: target },
     );
   }

@@ -130,7 +130,19 @@ describe('paths', () => {
       }
     });
     it('a ref that is not a call node (a group) is refused with what would work', () => {
-      assert.throws(() => paths(index, 'group:default/ledger', 'card-api'), UnknownRefError);
+      assert.throws(
+        () => paths(index, 'group:default/ledger', 'card-api'),
+        (err: unknown) =>
+          err instanceof GraphQueryError &&
+          !(err instanceof UnknownRefError) &&
+          /group:default\/ledger is a group; paths run between components and resources \(from\)/.test(
+            err.message,
+          ),
+      );
+      assert.throws(
+        () => paths(index, 'card-api', 'feed-rpc'),
+        /feed-rpc is an API; .*its providers: component:default\/feed/,
+      );
       // The short name prefers the component ledger over the group ledger.
       assert.equal(paths(index, 'card-processing', 'ledger').to, 'component:default/ledger');
     });

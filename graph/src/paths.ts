@@ -1,6 +1,6 @@
 import { type CallGraph, viaMask } from './call-graph.ts';
 import { callEdge, nodeCard } from './card.ts';
-import { GraphQueryError } from './errors.ts';
+import { GraphQueryError, UnknownRefError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { isCallable, splitRef } from './internal/ref.ts';
@@ -76,9 +76,8 @@ export function paths(index: GraphIndex, from: string, to: string, options: Path
     PATHS_LIMITS.maxHops.default,
   );
   const via = oneOf('paths', 'via', options.via, VIAS, 'any');
-  const accept = (ref: string) => isCallable(splitRef(ref).kind) || index.calls.hasNode(ref);
-  const src = resolveRef(index, from, { fn: 'paths', field: 'from', accept });
-  const dst = resolveRef(index, to, { fn: 'paths', field: 'to', accept });
+  const src = resolveCallNode(index, from, 'from');
+  const dst = resolveCallNode(index, to, 'to');
   if (src === dst) {
     throw new GraphQueryError(`paths: from and to are the same (${src}); ask for two different services`, {
       field: 'to',
@@ -100,6 +99,32 @@ export function paths(index: GraphIndex, from: string, to: string, options: Path
   });
   if (result.paths.length === 0) result.unreachable = diagnose(adjacency, src, dst, s, t, mask, maxHops);
   return result;
+}
+
+/**
+ * A ref paths can start or end at: a component or resource. A short name shared with a group or API
+ * resolves to the component; an entity of another kind is refused with what would work instead.
+ */
+function resolveCallNode(index: GraphIndex, input: string, field: 'from' | 'to'): string {
+  const accept = (ref: string) => isCallable(splitRef(ref).kind) || index.calls.hasNode(ref);
+  try {
+    return resolveRef(index, input, { fn: 'paths', field, accept });
+  } catch (err) {
+    if (!(err instanceof UnknownRefError)) throw err;
+    let other: string;
+    try {
+      other = resolveRef(index, input, { fn: 'paths', field });
+    } catch {
+      throw err;
+    }
+    const kind = splitRef(other).kind;
+    const providers = kind === 'api' ? [...(index.apiProviders.get(other) ?? [])].sort() : [];
+    const hint = providers.length > 0 ? `; its providers: ${providers.join(', ')}` : '';
+    throw new GraphQueryError(
+      `paths: ${other} is ${kind === 'api' ? 'an API' : `a ${kind}`}; paths run between components and resources (${field})${hint}`,
+      { field, ref: other, kind, suggestions: providers },
+    );
+  }
 }
 
 /** Compares two id paths by length, then ref by ref. */
