@@ -433,7 +433,8 @@ function recomputeDeclaredCalls(index: GraphIndex, caller: string, touched: Set<
     ensureCallNode(index, callee);
     writeCallEdge(index, caller, callee, declared, undefined);
   }
-  touched.add(caller);
+  // The caller itself needs no cleanup check: only present entities have relations, and a removed one
+  // was already marked touched by removeEntity.
 }
 
 // Shared, never mutated: most of the estate's 200,000 call edges have one of these few shapes.
