@@ -597,14 +597,24 @@ const publishMonorepo: Action = {
         })),
       ];
       const who = ctx.actor.id.replace(/^[a-z]+:(default\/)?/, '');
-      const commit = await commitOnNewBranch(repo, branch, commitFiles, message, {
+      // The commit runs while the next steps (registration) do: the task completes only once it has landed,
+      // and fails (rolling everything back) if it does not.
+      const committing = commitOnNewBranch(repo, branch, commitFiles, message, {
         name: `${who} (portal scaffolder)`,
         email: `${who.replace(/[^A-Za-z0-9._-]/g, '-')}@portal.bank.internal`,
       });
-      ctx.tx.onUndo(`delete branch ${branch}`, () => deleteBranch(repo, branch, commit));
-      ctx.output('commitHash', commit);
-      ctx.log(
-        `committed ${commit.slice(0, 12)} on new branch ${branch} (HEAD and the working tree's branch unchanged)`,
+      ctx.tx.onUndo(`delete branch ${branch}`, async () => {
+        const commit = await committing.catch(() => undefined);
+        if (commit) await deleteBranch(repo, branch, commit);
+      });
+      ctx.tx.defer(
+        ctx.stepId,
+        committing.then((commit) => {
+          ctx.output('commitHash', commit);
+          ctx.log(
+            `committed ${commit.slice(0, 12)} on new branch ${branch} (HEAD and the working tree's branch unchanged)`,
+          );
+        }),
       );
     }
   },

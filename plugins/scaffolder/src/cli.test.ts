@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: template syntax in strings is what these tests feed the scaffolder
 /**
  * The real `portal` CLI (portal/bin/portal.mjs) over a temporary copy of the monorepo: `portal templates`,
  * `portal scaffold … --dry-run --json` (writes nothing), `portal scaffold … --json` (`{"dir","entityRef",

@@ -241,6 +241,20 @@ export class Scaffolder {
       }
     }
 
+    // Work the steps left running (the git commit) must land before the task completes.
+    try {
+      await tx.settle();
+    } catch (err) {
+      const e = err as Error & { stepId?: string };
+      const stepId = e.stepId ?? 'publish';
+      log.push(`[${stepId}] failed: ${e.message}`);
+      emit({ type: 'step', stepId, name: stepId, status: 'failed', at: now() });
+      const failures = await tx.rollback((m) => log.push(`[rollback] ${m}`));
+      const failed = new StepFailedError(stepId, e, failures);
+      emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
+      throw failed;
+    }
+
     // Every manifest in the workspace, validated (whether or not the template has a kubernetes:validate step).
     const manifestFiles = workspace
       .list()

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: template syntax in strings is what these tests feed the scaffolder
 /**
  * Each template scaffolded into a temporary copy of the monorepo (real files, real git, a real SQLite
  * catalogue), and the result checked the way an engineer would: its own `npm test` and lint pass, it

@@ -40,6 +40,23 @@ export type TaskEvent =
  */
 export class Transaction {
   private readonly undos: { what: string; fn: () => Promise<void> }[] = [];
+  private readonly deferred: { stepId: string; done: Promise<void> }[] = [];
+  /** Work a step started and the task must wait for (it fails the task, as that step, if it fails). */
+  defer(stepId: string, done: Promise<void>): void {
+    done.catch(() => undefined);
+    this.deferred.push({ stepId, done });
+  }
+  /** Wait for deferred work; the first failure is thrown with the step that started it. */
+  async settle(): Promise<void> {
+    while (this.deferred.length) {
+      const d = this.deferred.shift() as { stepId: string; done: Promise<void> };
+      try {
+        await d.done;
+      } catch (err) {
+        throw Object.assign(err instanceof Error ? err : new Error(String(err)), { stepId: d.stepId });
+      }
+    }
+  }
   onUndo(what: string, fn: () => Promise<void>): void {
     this.undos.push({ what, fn });
   }
@@ -48,6 +65,8 @@ export class Transaction {
   }
   async rollback(log: (m: string) => void): Promise<string[]> {
     const failures: string[] = [];
+    // Deferred work settles first, so an undo never races what it undoes.
+    for (const d of this.deferred.splice(0)) await d.done.catch(() => undefined);
     while (this.undos.length) {
       const u = this.undos.pop();
       if (!u) break;
