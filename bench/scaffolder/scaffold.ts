@@ -26,6 +26,7 @@ const stats = (xs: number[]) => {
     p50: Math.round(s[Math.floor((s.length - 1) / 2)]),
     max: Math.round(s[s.length - 1]),
     runs: s.length,
+    each: xs.map((x) => Math.round(x)),
   };
 };
 
