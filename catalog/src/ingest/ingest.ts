@@ -322,7 +322,7 @@ export class Ingester {
             stored: { ...last, stale: true, staleReason: problems[0].message },
             fresh: true,
           });
-        } else if (last && last.stale) {
+        } else if (last?.stale) {
           candidates.set(ref, { ...c, stored: last });
         } else {
           candidates.delete(ref);
