@@ -164,46 +164,35 @@ export class CatalogStore {
       for (const chunk of chunks(gone, 500)) {
         await tx.exec(`DELETE FROM "Entity" WHERE "ref" IN (${chunk.map(() => '?').join(',')})`, chunk);
       }
-      await tx.insertMany(
-        'Entity',
-        [
-          'ref',
-          'kind',
-          'namespace',
-          'name',
-          'uid',
-          'etag',
-          'body',
-          'sourceFile',
-          'line',
-          'stale',
-          'staleReason',
-        ],
-        w.upsert.map((e) => [
-          e.ref,
-          e.entity.kind.toLowerCase(),
-          e.entity.metadata.namespace ?? 'default',
-          e.entity.metadata.name,
-          e.entity.metadata.uid,
-          e.entity.metadata.etag,
-          JSON.stringify(e.entity),
-          e.sourceFile,
-          e.line,
-          e.stale,
-          e.staleReason,
-        ]),
-      );
-      const sources = [...w.relations.keys()];
-      for (const chunk of chunks(sources, 500)) {
-        await tx.exec(
-          `DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`,
-          chunk,
+      // Rows are built a chunk at a time, so a 100k-entity ingest never holds every row twice.
+      for (const chunk of chunks(w.upsert, 1000)) {
+        await tx.insertMany(
+          'Entity',
+          ['ref', 'kind', 'namespace', 'name', 'uid', 'etag', 'body', 'sourceFile', 'line', 'stale', 'staleReason'],
+          chunk.map((e) => [
+            e.ref,
+            e.entity.kind.toLowerCase(),
+            e.entity.metadata.namespace ?? 'default',
+            e.entity.metadata.name,
+            e.entity.metadata.uid,
+            e.entity.metadata.etag,
+            JSON.stringify(e.entity),
+            e.sourceFile,
+            e.line,
+            e.stale,
+            e.staleReason,
+          ]),
         );
       }
-      const relRows: unknown[][] = [];
-      for (const [source, list] of w.relations)
-        for (const r of list) relRows.push([source, r.type, r.targetRef]);
-      await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
+      const sources = [...w.relations.keys()];
+      for (const chunk of chunks(sources, 500)) {
+        await tx.exec(`DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`, chunk);
+        const relRows: unknown[][] = [];
+        for (const source of chunk) {
+          for (const r of w.relations.get(source) ?? []) relRows.push([source, r.type, r.targetRef]);
+        }
+        await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
+      }
       const filePaths = [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])];
       for (const chunk of chunks(filePaths, 500)) {
         await tx.exec(`DELETE FROM "SourceFile" WHERE "path" IN (${chunk.map(() => '?').join(',')})`, chunk);
