@@ -31,11 +31,11 @@ test('RPC_DISCOVERY maps a name to base URLs; a real call goes to them', async (
   assert.throws(() => parseDiscovery('{"x": 3}'), /URL/);
 });
 
-test('without RPC_DISCOVERY the Kubernetes DNS name is <name>.<namespace>.svc.cluster.local', () => {
+test('without RPC_DISCOVERY the Kubernetes DNS name is service-<name>.<namespace>.svc.cluster.local', () => {
   const r = resolverFor('cards', { namespace: 'payments', lookup: async () => [] });
   cleanup.push(() => r.close());
   assert.ok(r instanceof DnsResolver);
-  assert.equal(r.host, 'cards.payments.svc.cluster.local');
+  assert.equal(r.host, 'service-cards.payments.svc.cluster.local');
 });
 
 test('DNS is re-resolved periodically and the client follows the new endpoint set', async () => {

@@ -1,6 +1,6 @@
 /**
  * Service discovery: `RPC_DISCOVERY` (a JSON map of service name → base URL or URLs) when set and
- * naming the service, else Kubernetes DNS `<name>.<namespace>.svc.cluster.local`, re-resolved
+ * naming the service, else Kubernetes DNS `service-<name>.<namespace>.svc.cluster.local`, re-resolved
  * periodically. A resolver yields a live endpoint set; the balancer keeps per-endpoint state across
  * updates.
  */
@@ -158,5 +158,17 @@ export function resolverFor(name: string, opts: DiscoveryOptions = {}): Resolver
     : parseDiscovery(process.env.RPC_DISCOVERY);
   const urls = map.get(name);
   if (urls) return new StaticResolver(urls);
-  return new DnsResolver(`${name}.${opts.namespace ?? currentNamespace()}.svc.cluster.local`, opts);
+  return new DnsResolver(
+    `${kubernetesServiceName(name)}.${opts.namespace ?? currentNamespace()}.svc.cluster.local`,
+    opts,
+  );
+}
+
+/**
+ * The bank names Kubernetes Services `service-<name>` (dots are not allowed in Service names; the pods
+ * carry `app.kubernetes.io/name: service.<name>`), so `cards` is found at `service-cards.<ns>.svc…`.
+ * A name that already starts with `service-` is used as it is.
+ */
+export function kubernetesServiceName(name: string): string {
+  return name.startsWith('service-') ? name : `service-${name}`;
 }
