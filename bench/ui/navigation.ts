@@ -126,6 +126,8 @@ async function measureSize(services: number, runs: number) {
 }
 
 async function main() {
+  // Next logs to stdout ("✓ Running next.config.ts …"); stdout is for the JSON alone.
+  console.log = (...args: unknown[]) => console.error(...args);
   const { values } = parseArgs({
     options: {
       services: { type: 'string', default: '350,3500,10000' },

@@ -12,6 +12,18 @@ import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
 
 type State = StateOf<typeof CATALOGUE_SCHEMA>;
+const FACET_PREVIEW = 8;
+/** Fixed column widths: the browser lays out 50 rows without measuring every cell first. */
+const COLUMN_WIDTHS: Record<State['sort'], string> = {
+  name: '31%',
+  kind: '10%',
+  type: '8%',
+  owner: '12%',
+  collective: '12%',
+  system: '12%',
+  tier: '6%',
+  lifecycle: '9%',
+};
 const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
 
 const FACET_TITLES: Record<Facet, string> = {
@@ -44,6 +56,7 @@ export function CatalogueTable() {
   const { data, error, loading } = useApi<TablePage>(catalogueApiUrl(state));
   const [text, setText] = useState(state.q);
   const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const [openFacets, setOpenFacets] = useState<Set<Facet>>(() => new Set());
   useEffect(() => setText(state.q), [state.q]);
 
   const update = (patch: Partial<State>, resetPage = true) => {
@@ -70,9 +83,15 @@ export function CatalogueTable() {
         {FACETS.map((facet) => {
           const values = data?.facets[facet] ?? [];
           const selected = state[facet];
-          const shown = [...values];
+          // The largest few values, plus whatever is selected; the rest one click away (a short list keeps
+          // the page light: every row is a checkbox, a label and two counts).
+          const open = openFacets.has(facet);
+          const shown = open
+            ? [...values]
+            : values.filter((v, i) => i < FACET_PREVIEW || selected.includes(v.value));
           for (const v of selected)
             if (!shown.some((s) => s.value === v)) shown.push({ value: v, label: v, count: 0 });
+          const hidden = values.length - shown.length;
           return (
             <fieldset key={facet} className="facet" style={{ border: 0, margin: 0 }}>
               <legend>
@@ -100,9 +119,21 @@ export function CatalogueTable() {
                   </li>
                 ))}
                 {data && shown.length === 0 && <li className="muted small">None</li>}
-                {data && (data.facetValues?.[facet] ?? 0) > shown.length && (
+                {hidden > 0 && (
+                  <li>
+                    <button
+                      type="button"
+                      className="btn btn-ghost small"
+                      style={{ height: 24, padding: 0, color: 'var(--link)' }}
+                      onClick={() => setOpenFacets((o) => new Set(o).add(facet))}
+                    >
+                      Show {hidden} more
+                    </button>
+                  </li>
+                )}
+                {data && open && (data.facetValues?.[facet] ?? 0) > values.length && (
                   <li className="muted small">
-                    {data.facetValues[facet] - shown.length} more: use the filter box or search
+                    and {data.facetValues[facet] - values.length} smaller: use the filter box or search
                   </li>
                 )}
               </ul>
@@ -166,7 +197,12 @@ export function CatalogueTable() {
           </div>
         )}
         <div className="table-wrap">
-          <table className="table" aria-busy={loading}>
+          <table className="table table-fixed" aria-busy={loading}>
+            <colgroup>
+              {COLUMNS.map((c) => (
+                <col key={c.key} style={{ width: COLUMN_WIDTHS[c.key] }} />
+              ))}
+            </colgroup>
             <thead>
               <tr>
                 {COLUMNS.map((c) => {
