@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
 import { checkReferences, computeRelations, entityRef } from '../model/relations.ts';
-import { type Problem, validateEntity } from '../model/validate.ts';
+import { type Problem, validateEntity, warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
 import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
 import { type ParsedDocument, parseDescriptor } from './parse.ts';
@@ -64,7 +64,9 @@ export class Ingester {
   private state: State | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private store: IngestStore) {}
+  constructor(private store: IngestStore) {
+    void warmValidators();
+  }
 
   /** Entities and relations as of the last ingest (loads the store on first use). */
   async snapshot(): Promise<{
