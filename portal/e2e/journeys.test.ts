@@ -22,7 +22,7 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     await page.keyboard.type('ledger');
     const first = page.getByRole('option').first();
     await first.waitFor();
-    assert.match((await first.textContent()) ?? '', /ledger/);
+    assert.match((await first.textContent()) ?? '', /^component\s*ledger/);
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Enter');

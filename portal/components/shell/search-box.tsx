@@ -58,7 +58,11 @@ export function SearchBox() {
     };
   }, [q]);
 
-  const items = result?.items ?? [];
+  const term = q.trim().toLowerCase().slice(0, 100);
+  // Results for an earlier prefix (the request for the latest keystroke is still out) are never shown or
+  // picked: Enter must open what matches what is in the box now.
+  const fresh = result !== null && result.q === term;
+  const items = fresh ? result.items : [];
   const go = (ref: string) => {
     setOpen(false);
     setQ('');
@@ -66,7 +70,7 @@ export function SearchBox() {
     router.push(entityHref(ref));
   };
   const listId = `${id}-list`;
-  const showList = open && q.trim() !== '' && result !== null;
+  const showList = open && term !== '' && fresh;
 
   return (
     <search className="search">
@@ -103,7 +107,15 @@ export function SearchBox() {
           } else if (e.key === 'Enter') {
             e.preventDefault();
             if (items[active]) go(items[active].ref);
-            else if (q.trim()) router.push(`/catalogue?kind=&q=${encodeURIComponent(q.trim())}`);
+            else if (term && !fresh) {
+              fetchJson<SearchResult>(`/api/search?q=${encodeURIComponent(term)}&limit=1`)
+                .then((r) =>
+                  r.items[0]
+                    ? go(r.items[0].ref)
+                    : router.push(`/catalogue?kind=&q=${encodeURIComponent(term)}`),
+                )
+                .catch(() => router.push(`/catalogue?kind=&q=${encodeURIComponent(term)}`));
+            } else if (term) router.push(`/catalogue?kind=&q=${encodeURIComponent(term)}`);
           } else if (e.key === 'Escape') {
             setOpen(false);
             input.current?.blur();
