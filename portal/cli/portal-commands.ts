@@ -3,6 +3,27 @@ import { ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
 import { UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
+/**
+ * `portal start` is the quick start: on a fresh checkout the web UI is not built yet, so build it once
+ * (about a minute) rather than serve a bare page.
+ */
+async function ensureUiBuilt(): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { REPO_ROOT } = await import('../server/runtime.ts');
+  const portalDir = path.join(REPO_ROOT, 'portal');
+  if (existsSync(path.join(portalDir, '.next', 'BUILD_ID'))) return;
+  process.stdout.write('building the web UI (first start only; about a minute)…\n');
+  const { spawnSync } = await import('node:child_process');
+  const next = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+  const r = spawnSync(process.execPath, [next, 'build'], {
+    cwd: portalDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  if (r.status !== 0) process.stderr.write('the UI build failed; serving the API and a plain service list\n');
+}
+
 /** serve and start: the web server (API + UI), with the file watcher keeping the catalogue current. */
 export async function registerPortalCommands(
   program: Command,
@@ -23,6 +44,7 @@ export async function registerPortalCommands(
           )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} errors (run \`portal errors\` to list them)` : ''}\n`,
       );
     }
+    if (opts.ingest) await ensureUiBuilt();
     const { startServer } = await import('../server/server.ts');
     const server = await startServer({ catalog, host: opts.host ?? process.env.HOST, port });
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
