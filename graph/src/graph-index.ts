@@ -176,11 +176,18 @@ interface PreparedEntity {
 
 const REF_PATTERN = /^[a-z0-9][a-z0-9_.-]*:[a-z0-9][a-z0-9_.-]*\/[a-z0-9][a-z0-9_.-]*$/;
 
-/** Refs already checked: relation targets repeat (owners, APIs, systems), so each is checked once. */
-const checkedRefs = new Set<string>();
+/**
+ * Refs already checked, each mapped to one shared copy: relation targets repeat (owners, APIs, systems), so
+ * each is checked once, and every map and graphology adjacency object is keyed by the same string object
+ * (V8 then hashes and internalizes it once instead of once per relation).
+ */
+const checkedRefs = new Map<string, string>();
 
 function checkRef(ref: unknown, where: string): string {
-  if (typeof ref === 'string' && checkedRefs.has(ref)) return ref;
+  if (typeof ref === 'string') {
+    const known = checkedRefs.get(ref);
+    if (known !== undefined) return known;
+  }
   const lower = typeof ref === 'string' ? ref.trim().toLowerCase() : '';
   if (!REF_PATTERN.test(lower)) {
     throw new GraphQueryError(
@@ -190,7 +197,12 @@ function checkRef(ref: unknown, where: string): string {
       },
     );
   }
-  if (lower === ref && checkedRefs.size < 1_000_000) checkedRefs.add(lower);
+  const known = checkedRefs.get(lower);
+  if (known !== undefined) return known;
+  if (checkedRefs.size < 1_000_000) {
+    checkedRefs.set(lower, lower);
+    if (ref !== lower && typeof ref === 'string') checkedRefs.set(ref, lower);
+  }
   return lower;
 }
 

@@ -1,0 +1,18 @@
+/** Profiles the index build alone: node --cpu-prof --import tsx bench/graph/profile-build.ts [services] */
+import { buildGraphIndex, impact } from '@bank/graph';
+import { generateEstate } from '../estate/generate.ts';
+import { estateEntities } from './estate-entities.ts';
+
+const services = Number(process.argv[2] ?? 35_000);
+const entities = estateEntities(generateEstate({ services, seed: 42 }));
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const c0 = cpu();
+const t0 = performance.now();
+const index = buildGraphIndex(entities);
+const build = { wallMs: Math.round(performance.now() - t0), cpuMs: Math.round(cpu() - c0) };
+const c1 = cpu();
+for (let i = 0; i < 20; i++) impact(index, 'notifications');
+process.stdout.write(`${JSON.stringify({ services, build, impactCpuMs: (cpu() - c1) / 20 })}\n`);
