@@ -263,7 +263,8 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
   const outer = layeredLayout(units, [...unitEdges.values()], (id) => unitBox.get(id) ?? GROUP_BOX, {
     gapX: 110,
     gapY: 40,
-    maxPerColumn: 6,
+    // Roughly square for many groups (90 collectives at 3,500 services), a few columns for a few.
+    maxPerColumn: Math.max(6, Math.ceil(Math.sqrt(units.length * 2))),
     maxLayers: 4,
   });
   for (const g of drawnGroups) {

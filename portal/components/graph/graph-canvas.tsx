@@ -183,6 +183,11 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
         } else if (focus.nonempty() && cy.zoom() < 0.85) {
           cy.zoom(0.85);
           cy.center(focus);
+        } else if (focus.empty() && cy.zoom() < 0.5) {
+          // Too many groups to read at fit: start readable at the top left (the first callers); pan for more.
+          const box = cy.elements().boundingBox();
+          cy.zoom(0.5);
+          cy.pan({ x: 24 - box.x1 * 0.5, y: 24 - box.y1 * 0.5 });
         }
         if (!cancelled && box.current) {
           box.current.dataset.ready = 'true';

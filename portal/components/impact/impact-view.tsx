@@ -93,6 +93,7 @@ export function ImpactView() {
               <div className="label">collectives affected</div>
             </div>
           </div>
+          <ByDepth dependents={data.dependents} />
           <div className="grid grid-2">
             <RollupTable title="By collective" rows={data.byCollective} />
             <RollupTable title="By squad" rows={data.bySquad} />
@@ -183,6 +184,53 @@ function RollupTable({ title, rows }: { title: string; rows: Rollup[] }) {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/** How the blast spreads: dependents per hop, with the tier-1 share of each ring. */
+function ByDepth({ dependents }: { dependents: ImpactResult['dependents'] }) {
+  const rings = new Map<number, { total: number; tier1: number }>();
+  for (const d of dependents) {
+    const r = rings.get(d.depth) ?? { total: 0, tier1: 0 };
+    r.total++;
+    if (d.tier === 1) r.tier1++;
+    rings.set(d.depth, r);
+  }
+  const max = Math.max(1, ...[...rings.values()].map((r) => r.total));
+  if (rings.size === 0) return null;
+  return (
+    <section className="card card-pad" aria-labelledby="by-depth" data-testid="impact-by-depth">
+      <h2 id="by-depth">By depth</h2>
+      <table className="table" style={{ maxWidth: 720 }}>
+        <thead>
+          <tr>
+            <th className="num">Hops</th>
+            <th className="num">Dependents</th>
+            <th className="num">Tier 1</th>
+            <th style={{ width: '50%' }}>
+              <span className="sr-only">Share</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...rings.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([depth, r]) => (
+              <tr key={depth}>
+                <td className="num">{depth}</td>
+                <td className="num">{r.total}</td>
+                <td className="num">{r.tier1}</td>
+                <td>
+                  <div className="bar" aria-hidden="true">
+                    <span className="t1" style={{ width: `${(100 * r.tier1) / max}%` }} />
+                    <span className="tu" style={{ width: `${(100 * (r.total - r.tier1)) / max}%` }} />
+                  </div>
+                </td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
     </section>
   );
 }
