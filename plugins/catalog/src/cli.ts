@@ -211,6 +211,36 @@ function refOf(e: ServedEntity): string {
   return `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase();
 }
 
+/**
+ * Call edges as people think of them: a consumed API is shown as the service that provides it, and the
+ * callers of a service include the consumers of the APIs it provides.
+ */
+function calls(view: CatalogView, e: ServedEntity, direction: 'in' | 'out'): string[] {
+  const out = new Set<string>();
+  const related = (ref: string, type: string) =>
+    view.byRef
+      .get(ref)
+      ?.relations.filter((r) => r.type === type)
+      .map((r) => r.targetRef) ?? [];
+  if (direction === 'out') {
+    for (const r of e.relations) {
+      if (r.type === 'dependsOn') out.add(shortRef(r.targetRef));
+      if (r.type === 'consumesApi') {
+        const providers = related(r.targetRef, 'apiProvidedBy');
+        if (providers.length === 0) out.add(shortRef(r.targetRef));
+        for (const p of providers) out.add(`${shortRef(p)} (via ${shortRef(r.targetRef)})`);
+      }
+    }
+  } else {
+    for (const r of e.relations) {
+      if (r.type === 'dependencyOf') out.add(shortRef(r.targetRef));
+      if (r.type === 'providesApi')
+        for (const c of related(r.targetRef, 'apiConsumedBy')) out.add(shortRef(c));
+    }
+  }
+  return [...out].sort();
+}
+
 function describe(view: CatalogView, e: ServedEntity): string {
   const a = e.metadata.annotations ?? {};
   const spec = (e.spec ?? {}) as Record<string, unknown>;
@@ -229,8 +259,8 @@ function describe(view: CatalogView, e: ServedEntity): string {
     ['runbook', a[ANNOTATION.runbook]],
     ['slack', a[ANNOTATION.slack]],
     ['language', a[ANNOTATION.language]],
-    ['depends on', [...rel('dependsOn'), ...rel('consumesApi')].join(', ') || undefined],
-    ['dependents', [...rel('dependencyOf')].join(', ') || undefined],
+    ['depends on', calls(view, e, 'out').join(', ') || undefined],
+    ['dependents', calls(view, e, 'in').join(', ') || undefined],
     ['provides', rel('providesApi').join(', ') || undefined],
     ['members', rel('hasMember').join(', ') || undefined],
     ['member of', rel('memberOf').join(', ') || undefined],
