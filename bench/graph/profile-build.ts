@@ -14,5 +14,13 @@ const t0 = performance.now();
 const index = buildGraphIndex(entities);
 const build = { wallMs: Math.round(performance.now() - t0), cpuMs: Math.round(cpu() - c0) };
 const c1 = cpu();
-for (let i = 0; i < 20; i++) impact(index, 'notifications');
-process.stdout.write(`${JSON.stringify({ services, build, impactCpuMs: (cpu() - c1) / 20 })}\n`);
+for (let i = 0; i < Number(process.env.IMPACT_RUNS ?? 20); i++) impact(index, 'notifications');
+process.stdout.write(
+  `${JSON.stringify({ services, build, impactCpuMs: (cpu() - c1) / Number(process.env.IMPACT_RUNS ?? 20) })}\n`,
+);
+{
+  let e = 0;
+  const r = impact(index, 'notifications');
+  for (const d of r.dependents) e += index.calls.inn[index.calls.ids.get(d.ref) as number].length;
+  process.stdout.write(`${JSON.stringify({ dependents: r.total, inEdgesScanned: e, hub: r.ref })}\n`);
+}

@@ -23,6 +23,13 @@ type EdgeCallback = (attributes: CallEdgeAttributes, source: string, target: str
  * shortest paths: the stable tie order. Updated edge by edge, never rebuilt. The entity graph (nodes and
  * relations) is the graphology one; cycles() hands the trimmed call graph to graphology-components.
  */
+/** In-edges in compressed sparse row form: the callers of id t are sources[offsets[t] .. offsets[t + 1]). */
+export interface ReverseAdjacency {
+  offsets: Int32Array;
+  sources: Int32Array;
+  masks: Uint8Array;
+}
+
 export class CallGraph {
   readonly ids = new Map<string, number>();
   /** ref by id; '' for a freed id. */
@@ -36,6 +43,8 @@ export class CallGraph {
   private edgeCount = 0;
   /** Ids ranked by ref, computed when first asked for after nodes change. */
   private ranks: Int32Array | null = null;
+  /** The in-edges as flat typed arrays (see {@link reverse}); dropped by any change. */
+  private reverseCache: ReverseAdjacency | null = null;
   /** While set, new edges are appended unsorted (a fresh build); {@link endBulk} sorts once. */
   private bulk = false;
 
@@ -79,6 +88,7 @@ export class CallGraph {
     this.innMask[id] = [];
     this.ids.set(ref, id);
     this.ranks = null;
+    this.reverseCache = null;
     return id;
   }
 
@@ -106,6 +116,7 @@ export class CallGraph {
     this.refs[id] = '';
     this.free.push(id);
     this.ranks = null;
+    this.reverseCache = null;
   }
 
   /**
@@ -121,6 +132,7 @@ export class CallGraph {
   endBulk(): void {
     if (!this.bulk) return;
     this.bulk = false;
+    this.reverseCache = null;
     const byRef = (a: number, b: number) =>
       this.refs[a] < this.refs[b] ? -1 : this.refs[a] > this.refs[b] ? 1 : 0;
     for (const id of this.ids.values()) {
@@ -143,6 +155,31 @@ export class CallGraph {
     }
   }
 
+  /**
+   * The in-edges as flat typed arrays, built on first use after a change. A breadth-first search over
+   * thousands of callers (impact of a hub) reads these instead of one small array per node.
+   */
+  reverse(): ReverseAdjacency {
+    if (this.reverseCache) return this.reverseCache;
+    const capacity = this.refs.length;
+    const offsets = new Int32Array(capacity + 1);
+    for (let id = 0; id < capacity; id++) offsets[id + 1] = offsets[id] + (this.inn[id]?.length ?? 0);
+    const sources = new Int32Array(offsets[capacity]);
+    const masks = new Uint8Array(offsets[capacity]);
+    for (let id = 0; id < capacity; id++) {
+      const list = this.inn[id];
+      if (!list) continue;
+      const listMasks = this.innMask[id];
+      const at = offsets[id];
+      for (let i = 0; i < list.length; i++) {
+        sources[at + i] = list[i];
+        masks[at + i] = listMasks[i];
+      }
+    }
+    this.reverseCache = { offsets, sources, masks };
+    return this.reverseCache;
+  }
+
   hasEdge(source: string, target: string): boolean {
     return this.getEdgeAttributes(source, target) !== undefined;
   }
@@ -161,6 +198,7 @@ export class CallGraph {
     const s = this.addNode(source);
     const t = this.addNode(target);
     const mask = attributes ? maskOf(attributes) : 0;
+    this.reverseCache = null;
     if (this.bulk) {
       if (!attributes || mask === 0) return;
       this.out[s].push(t);

@@ -1,7 +1,7 @@
 import { viaMask } from './call-graph.ts';
-import { collectiveOf } from './card.ts';
 import { GraphQueryError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
+import { type CallCards, callCards, cardOf } from './internal/call-cards.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { compareStrings, isCallable } from './internal/ref.ts';
 import { resolveRef } from './resolve.ts';
@@ -68,67 +68,64 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
     }
   }
   const starts = order.length;
+  // Over the flat reverse adjacency: callers are visited in ref order, so `through` is the smallest ref.
+  const { offsets, sources, masks } = adjacency.reverse();
   for (let head = 0; head < order.length; head++) {
     const u = order[head];
-    if (dist[u] >= limit) continue;
-    const list = adjacency.inn[u];
-    const masks = adjacency.innMask[u];
-    for (let i = 0; i < list.length; i++) {
-      const w = list[i];
+    const next = dist[u] + 1;
+    if (next > limit) continue;
+    const end = offsets[u + 1];
+    for (let i = offsets[u]; i < end; i++) {
+      const w = sources[i];
       if ((masks[i] & mask) === 0 || dist[w] !== -1) continue;
-      dist[w] = dist[u] + 1;
+      dist[w] = next;
       through[w] = u;
       order.push(w);
     }
   }
 
-  // Built field by field (object spread is several times slower, and a hub has thousands of dependents);
-  // the collective is looked up once per owner.
-  const collectives = new Map<string, string | null>();
+  // Built field by field from each node's cached card (object spread is several times slower, and a hub
+  // has thousands of dependents).
+  const cache = callCards(index);
   const dependents: Dependent[] = [];
-  for (let i = starts; i < order.length; i++) {
-    const id = order[i];
-    const ref = adjacency.refs[id];
-    const a = index.relations.getNodeAttributes(ref);
-    const owner = a.owner ?? null;
-    let collective: string | null = null;
-    if (owner !== null) {
-      const known = collectives.get(owner);
-      collective = known === undefined ? collectiveOf(index, owner) : known;
-      if (known === undefined) collectives.set(owner, collective);
-    }
-    const dependent: Dependent = {
-      ref,
-      kind: a.kind,
-      name: a.name,
-      title: a.title ?? null,
-      owner,
-      collective,
-      tier: a.tier ?? null,
-      oncall: a.oncall ?? null,
-      runbook: a.runbook ?? null,
-      depth: dist[id],
-      through: adjacency.refs[through[id]],
-    };
-    if (!a.present) dependent.missing = true;
-    dependents.push(dependent);
-  }
-  // Sort by one number per dependent, (tier, depth, rank of its ref), in a typed array: a hub has
-  // thousands of dependents, and comparing objects and strings dominated this query.
   const ranks = adjacency.refRanks();
   if (ranks.length >= 4_194_304)
     throw new Error('impact: more than 4 million call nodes; widen the sort key');
-  const keys = new Float64Array(dependents.length);
+  const n = order.length - starts;
+  const keys = new Float64Array(n);
   const byRank = new Int32Array(ranks.length);
-  for (let i = 0; i < dependents.length; i++) {
-    const d = dependents[i];
-    const rank = ranks[order[starts + i]];
+  for (let i = 0; i < n; i++) {
+    const id = order[starts + i];
+    const card = cardOf(cache, index, id);
+    const dependent: Dependent = {
+      ref: card.ref,
+      kind: card.kind,
+      name: card.name,
+      title: card.title,
+      owner: card.owner,
+      collective: card.collective,
+      tier: card.tier,
+      oncall: card.oncall,
+      runbook: card.runbook,
+      depth: dist[id],
+      through: adjacency.refs[through[id]],
+    };
+    if (card.missing) dependent.missing = true;
+    dependents.push(dependent);
+    // Sort by one number per dependent, (tier, depth, rank of its ref), in a typed array: comparing
+    // objects and strings dominated this query.
+    const rank = ranks[id];
     byRank[rank] = i;
-    keys[i] = ((d.tier ?? 99) * 1024 + Math.min(d.depth, 1023)) * 4_194_304 + rank;
+    keys[i] = ((card.tier ?? 99) * 1024 + Math.min(dist[id], 1023)) * 4_194_304 + rank;
   }
   keys.sort();
-  const sorted: Dependent[] = new Array(dependents.length);
-  for (let i = 0; i < keys.length; i++) sorted[i] = dependents[byRank[keys[i] % 4_194_304]];
+  const sorted: Dependent[] = new Array(n);
+  const sortedIds = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = byRank[keys[i] % 4_194_304];
+    sorted[i] = dependents[d];
+    sortedIds[i] = order[starts + d];
+  }
   return {
     ref: target,
     origins,
@@ -136,8 +133,8 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
     via,
     total: sorted.length,
     dependents: sorted,
-    bySquad: rollup(sorted, (d) => d.owner),
-    byCollective: rollup(sorted, (d) => d.collective),
+    bySquad: rollup(cache, cache.squad, sortedIds, dist),
+    byCollective: rollup(cache, cache.collective, sortedIds, dist),
   };
 }
 
@@ -159,23 +156,36 @@ function originsOf(index: GraphIndex, target: string): string[] {
   return [...new Set(origins)].sort();
 }
 
-const TIER_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+/** Tier columns counted per slot: tiers 0–9, then unknown (null or out of range). */
+const TIER_COLUMNS = 11;
+const TIER_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'unknown'];
 
-function rollup(dependents: Dependent[], key: (d: Dependent) => string | null): ImpactRollup[] {
-  const groups = new Map<string | null, ImpactRollup>();
-  for (const d of dependents) {
-    const k = key(d);
-    let r = groups.get(k);
-    if (!r) {
-      r = { ref: k, services: 0, byTier: {}, nearest: d.depth };
-      groups.set(k, r);
-    }
-    r.services++;
-    const tier = d.tier === null ? 'unknown' : (TIER_KEYS[d.tier] ?? String(d.tier));
-    r.byTier[tier] = (r.byTier[tier] ?? 0) + 1;
-    r.nearest = Math.min(r.nearest, d.depth);
+/**
+ * Counts dependents per group (slot) in typed arrays. `ids` are in the dependents' order, so byTier keys
+ * come out in ascending tier, then unknown, as before.
+ */
+function rollup(cache: CallCards, slotOfId: Int32Array, ids: Int32Array, dist: Int32Array): ImpactRollup[] {
+  const slots = cache.slotRefs.length;
+  const services = new Int32Array(slots);
+  const nearest = new Int32Array(slots).fill(0x7fffffff);
+  const byTier = new Int32Array(slots * TIER_COLUMNS);
+  const seen: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    const slot = slotOfId[id];
+    if (services[slot]++ === 0) seen.push(slot);
+    byTier[slot * TIER_COLUMNS + cache.tierColumn[id]]++;
+    if (dist[id] < nearest[slot]) nearest[slot] = dist[id];
   }
-  return [...groups.values()].sort(
+  const groups: ImpactRollup[] = seen.map((slot) => {
+    const tiers: Record<string, number> = {};
+    for (let c = 0; c < TIER_COLUMNS; c++) {
+      const count = byTier[slot * TIER_COLUMNS + c];
+      if (count > 0) tiers[TIER_KEYS[c]] = count;
+    }
+    return { ref: cache.slotRefs[slot], services: services[slot], byTier: tiers, nearest: nearest[slot] };
+  });
+  return groups.sort(
     (a, b) =>
       (b.byTier['1'] ?? 0) - (a.byTier['1'] ?? 0) ||
       b.services - a.services ||
