@@ -117,4 +117,19 @@ describe('graph router over real HTTP on 127.0.0.1', () => {
     const afterChange = await get('/paths?from=card-api&to=feed');
     assert.equal(afterChange.body.paths.length, 2);
   });
+
+  it('a cached paths answer is dropped when the same index changes in place (version bump)', async () => {
+    index = buildGraphIndex(smallEstate());
+    const first = await get('/paths?from=card-api&to=feed');
+    assert.equal(first.body.paths.length, 1);
+    assert.deepEqual((await get('/paths?from=card-api&to=feed')).body, first.body);
+    const specs = smallEstateSpecs();
+    const cardApi = specs.find((s) => s.name === 'card-api');
+    assert.ok(cardApi);
+    cardApi.dependsOn = [...(cardApi.dependsOn ?? []), 'component:default/feed'];
+    applyChanges(index, { upserted: toEntities(specs).filter((e) => e.metadata.name === 'card-api') });
+    const changed = await get('/paths?from=card-api&to=feed');
+    assert.equal(changed.body.paths.length, 2);
+    assert.equal((await get('/paths?from=card-api&to=feed&k=1')).body.paths.length, 1);
+  });
 });

@@ -16,6 +16,35 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
   json: 'application/json; charset=utf-8',
 };
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/**
+ * Answers (JSON text) of one index version, by query. A query is a pure function of the index, and any
+ * change to the index bumps its version, so an answer stays right until the version moves; the cache then
+ * starts afresh. Errors are never cached. Bounded: past `max` entries it starts afresh too.
+ */
+export class AnswerCache {
+  private index: GraphIndex | null = null;
+  private version = -1;
+  private readonly answers = new Map<string, string>();
+
+  constructor(private readonly max = 2_000) {}
+
+  get(index: GraphIndex, key: string): string | undefined {
+    if (index !== this.index || index.version !== this.version) return undefined;
+    return this.answers.get(key);
+  }
+
+  set(index: GraphIndex, key: string, body: string): void {
+    if (index !== this.index || index.version !== this.version || this.answers.size >= this.max) {
+      this.answers.clear();
+      this.index = index;
+      this.version = index.version;
+    }
+    this.answers.set(key, body);
+  }
+}
+
 /**
  * The graph's read API, mounted by the portal at /api/graph: paths, impact, neighbourhood, cycles,
  * ownership and export. Answers are the same JSON the CLI prints with --json.
@@ -29,7 +58,18 @@ export function createGraphRouter(deps: GraphRouterDeps): Hono {
     }
     return c.json(env, env.response.statusCode as 400);
   });
-  app.get('/paths', (c) => c.json(runPaths(deps.getIndex(), c.req.query())));
+  const pathsCache = new AnswerCache();
+  app.get('/paths', (c) => {
+    const index = deps.getIndex();
+    const q = c.req.query();
+    const key = `${q.from}\n${q.to}\n${q.k}\n${q.maxHops}\n${q.via}`;
+    let body = pathsCache.get(index, key);
+    if (body === undefined) {
+      body = JSON.stringify(runPaths(index, q));
+      pathsCache.set(index, key, body);
+    }
+    return c.body(body, 200, JSON_TYPE);
+  });
   app.get('/impact', (c) => c.json(runImpact(deps.getIndex(), c.req.query())));
   app.get('/neighbourhood', (c) => c.json(runNeighbourhood(deps.getIndex(), c.req.query())));
   app.get('/cycles', (c) => c.json(runCycles(deps.getIndex(), c.req.query())));
