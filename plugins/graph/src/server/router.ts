@@ -7,6 +7,8 @@ import { runCycles, runImpact, runNeighbourhood, runOwnership, runPaths } from '
 export interface GraphRouterDeps {
   /** The current index. Each request takes it once and queries it synchronously: a consistent snapshot. */
   getIndex: () => GraphIndex;
+  /** Keep JSON answers of /paths per index version (default true; false for benchmarks of the query itself). */
+  cacheAnswers?: boolean;
 }
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -63,7 +65,7 @@ export function createGraphRouter(deps: GraphRouterDeps): Hono {
     const index = deps.getIndex();
     const q = c.req.query();
     const key = `${q.from}\n${q.to}\n${q.k}\n${q.maxHops}\n${q.via}`;
-    let body = pathsCache.get(index, key);
+    let body = deps.cacheAnswers === false ? undefined : pathsCache.get(index, key);
     if (body === undefined) {
       body = JSON.stringify(runPaths(index, q));
       pathsCache.set(index, key, body);
