@@ -16,7 +16,10 @@ describe('bad input in Chromium', { skip: why }, () => {
 
   it('an unknown entity URL shows a 404 with the closest names', async () => {
     const { page, url } = portal;
-    await page.goto(`${url}/entity/component/default/ledgr`);
+    const res = await page.goto(`${url}/entity/component/default/ledgr`);
+    assert.equal(res?.status(), 404, 'an unknown entity answers 404');
+    const known = await fetch(`${url}/entity/component/default/ledger`);
+    assert.equal(known.status, 200);
     const notFound = page.getByTestId('not-found');
     await notFound.waitFor();
     assert.match((await notFound.textContent()) ?? '', /No entity called/);

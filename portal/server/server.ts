@@ -72,6 +72,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       apiListener(req, res);
       return;
     }
+    if (unknownEntityPage(url, opts.catalog)) forceStatus(res, 404);
     nextHandler(req, res).catch((err: Error) => {
       process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
       if (!res.headersSent) res.writeHead(500);
@@ -94,4 +95,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+const ENTITY_PAGE = /^\/entity\/([^/?#]+)\/([^/?#]+)\/([^/?#]+)\/?(?:[?#]|$)/;
+
+/** An entity page for a ref the catalogue does not know: the page shows the closest names, with a 404. */
+function unknownEntityPage(url: string, catalog: CatalogService): boolean {
+  const m = ENTITY_PAGE.exec(url);
+  if (!m) return false;
+  try {
+    const ref =
+      `${decodeURIComponent(m[1])}:${decodeURIComponent(m[2])}/${decodeURIComponent(m[3])}`.toLowerCase();
+    return !catalog.loaded.byRef.has(ref);
+  } catch {
+    return true;
+  }
+}
+
+/** Make every status Next sets on this response `status` (Next renders the page; we own the status). */
+function forceStatus(res: http.ServerResponse, status: number): void {
+  Object.defineProperty(res, 'statusCode', { get: () => status, set: () => {}, configurable: true });
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  res.writeHead = ((_code: number, ...rest: unknown[]) => writeHead(status, ...rest)) as typeof res.writeHead;
 }

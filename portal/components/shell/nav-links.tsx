@@ -8,6 +8,7 @@ const SECTIONS = [
   { href: '/paths', label: 'Paths' },
   { href: '/impact', label: 'Impact' },
   { href: '/org', label: 'Organisation' },
+  { href: '/create', label: 'Create' },
 ];
 
 export function NavLinks() {
