@@ -44,6 +44,10 @@ export class GraphIndex {
   readonly names = new Map<string, string[]>();
   /** Bumped by every change. */
   version = 0;
+  /** True only inside {@link buildGraphIndex}: every callable is recomputed at the end anyway. */
+  bulkLoading = false;
+  /** Key of the next relation edge (edge keys are never reused). */
+  nextEdgeKey = 0;
 }
 
 export interface EntityChanges {
@@ -70,9 +74,11 @@ export interface ObservedEdgeInput extends ObservedFacts {
 export function buildGraphIndex(entities: readonly Entity[]): GraphIndex {
   const index = new GraphIndex();
   index.calls.beginBulk();
+  index.bulkLoading = true;
   try {
     applyChanges(index, { upserted: entities });
   } finally {
+    index.bulkLoading = false;
     index.calls.endBulk();
   }
   return index;
@@ -315,6 +321,8 @@ function updateProvider(
   dirty: Set<string>,
 ): void {
   const changed = (api: string) => {
+    // A fresh build recomputes every caller anyway.
+    if (index.bulkLoading) return;
     index.relations.forEachInEdge(api, (_e, a, consumer) => {
       if (a.types.includes('consumesApi')) dirty.add(consumer);
     });
@@ -361,6 +369,8 @@ function removeEntity(index: GraphIndex, ref: string, dirty: Set<string>, touche
   touched.add(ref);
 }
 
+const NO_APIS: Set<string> = new Set();
+
 function upsertEntity(
   index: GraphIndex,
   entity: PreparedEntity,
@@ -368,13 +378,20 @@ function upsertEntity(
   touched: Set<string>,
 ): void {
   const ref = entity.attributes.ref;
-  ensureNode(index, ref);
-  const previousApis = providedApis(index, ref);
-  dropOutgoingRelations(index, ref, touched);
-  index.relations.replaceNodeAttributes(ref, entity.attributes);
+  let previousApis: Set<string> = NO_APIS;
+  if (index.relations.hasNode(ref)) {
+    previousApis = providedApis(index, ref);
+    dropOutgoingRelations(index, ref, touched);
+    index.relations.replaceNodeAttributes(ref, entity.attributes);
+  } else {
+    // A new node has no edges and provides nothing yet.
+    index.relations.addNode(ref, entity.attributes);
+    addName(index, ref, entity.attributes.name);
+  }
   for (const [target, types] of entity.edges) {
     ensureNode(index, target);
-    index.relations.addDirectedEdge(ref, target, { types: types.sort() });
+    // Own keys: graphology's generated ones cost a string concatenation and a look-up loop per edge.
+    index.relations.addDirectedEdgeWithKey(`${index.nextEdgeKey++}`, ref, target, { types: types.sort() });
   }
   const nextApis = new Set<string>();
   for (const [target, types] of entity.edges) if (types.includes('providesApi')) nextApis.add(target);
