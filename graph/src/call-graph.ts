@@ -98,11 +98,11 @@ export class CallGraph {
    */
   refRanks(): Int32Array {
     if (this.ranks && this.ranks.length === this.refs.length) return this.ranks;
-    const live = [...this.ids.values()].sort((a, b) => (this.refs[a] < this.refs[b] ? -1 : 1));
+    // The default sort (no comparator) orders strings by UTF-16 code units, like `<`, and is several
+    // times faster than a comparator over ids.
+    const sorted = [...this.ids.keys()].sort();
     const ranks = new Int32Array(this.refs.length).fill(-1);
-    live.forEach((id, rank) => {
-      ranks[id] = rank;
-    });
+    for (let rank = 0; rank < sorted.length; rank++) ranks[this.ids.get(sorted[rank]) as number] = rank;
     this.ranks = ranks;
     return ranks;
   }
@@ -131,6 +131,13 @@ export class CallGraph {
 
   endBulk(): void {
     if (!this.bulk) return;
+    this.finishBulk();
+    // Ready for the first query after a build: ref ranks and the flat reverse adjacency.
+    this.refRanks();
+    this.reverse();
+  }
+
+  private finishBulk(): void {
     this.bulk = false;
     this.reverseCache = null;
     const byRef = (a: number, b: number) =>
