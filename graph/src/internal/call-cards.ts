@@ -3,10 +3,14 @@ import type { GraphIndex } from '../graph-index.ts';
 import type { NodeCard } from '../types.ts';
 
 /**
- * Each call node's card, and its squad and collective as small integers ("slots"), computed once per
- * index version and only for the nodes a query asks about. Impact of a hub reads thousands of cards: from
- * here that is an array read per dependent instead of graphology look-ups and a walk up the org tree, and
+ * Each call node's card, and its squad and collective as small integers ("slots"), kept between queries
+ * and computed only for the nodes a query asks about. Impact of a hub reads thousands of cards: from here
+ * that is an array read per dependent instead of graphology look-ups and a walk up the org tree, and
  * roll-ups count into typed arrays by slot instead of string-keyed maps.
+ *
+ * After a change (the index version moved) a card is checked before use: it is kept if its node's
+ * attributes are the same object (a change replaces an entity's attributes, never edits them) and its
+ * owner's collective is unchanged; otherwise it is rebuilt. Slots are by group ref and never change.
  *
  * The cached cards are shared: callers copy them, never hand them out or change them.
  */
@@ -14,6 +18,10 @@ export interface CallCards {
   version: number;
   /** By call id; undefined until first asked for. */
   cards: (NodeCard | undefined)[];
+  /** By call id: the node attributes object the card was made from. */
+  sources: unknown[];
+  /** By call id: index version + 1 at which the card was last checked (0: never). */
+  checked: Int32Array;
   /** By call id: slot of the card's owner / collective (a null owner or collective has a slot too). */
   squad: Int32Array;
   collective: Int32Array;
@@ -22,30 +30,51 @@ export interface CallCards {
   /** Slot → group ref (or null). */
   slotRefs: (string | null)[];
   slotIds: Map<string | null, number>;
-  /** Owner → its collective. */
+  /** Owner → its collective, at this version. */
   collectives: Map<string, string | null>;
 }
 
 const caches = new WeakMap<GraphIndex, CallCards>();
 
+function grown<T extends Int32Array | Uint8Array>(array: T, capacity: number, make: (n: number) => T): T {
+  if (array.length >= capacity) return array;
+  const next = make(capacity);
+  next.set(array);
+  return next;
+}
+
 export function callCards(index: GraphIndex): CallCards {
-  const known = caches.get(index);
-  if (known && known.version === index.version && known.squad.length >= index.calls.capacity) return known;
   const capacity = index.calls.capacity;
-  const fresh: CallCards = {
-    version: index.version,
-    cards: [],
-    squad: new Int32Array(capacity),
-    collective: new Int32Array(capacity),
-    tierColumn: new Uint8Array(capacity),
-    slotRefs: [],
-    slotIds: new Map(),
-    collectives: new Map(),
-  };
+  let cache = caches.get(index);
+  if (cache && cache.version === index.version && cache.squad.length >= capacity) return cache;
+  if (!cache) {
+    cache = {
+      version: index.version,
+      cards: [],
+      sources: [],
+      checked: new Int32Array(capacity),
+      squad: new Int32Array(capacity),
+      collective: new Int32Array(capacity),
+      tierColumn: new Uint8Array(capacity),
+      slotRefs: [],
+      slotIds: new Map(),
+      collectives: new Map(),
+    };
+    caches.set(index, cache);
+  } else {
+    if (cache.version !== index.version) cache.collectives.clear();
+    cache.version = index.version;
+    cache.checked = grown(cache.checked, capacity, (n) => new Int32Array(n));
+    cache.squad = grown(cache.squad, capacity, (n) => new Int32Array(n));
+    cache.collective = grown(cache.collective, capacity, (n) => new Int32Array(n));
+    cache.tierColumn = grown(cache.tierColumn, capacity, (n) => new Uint8Array(n));
+  }
   // Filled with push: `new Array(n)` of this size gets slow dictionary elements.
-  for (let id = 0; id < capacity; id++) fresh.cards.push(undefined);
-  caches.set(index, fresh);
-  return fresh;
+  while (cache.cards.length < capacity) {
+    cache.cards.push(undefined);
+    cache.sources.push(undefined);
+  }
+  return cache;
 }
 
 function slotOf(cache: CallCards, ref: string | null): number {
@@ -58,19 +87,25 @@ function slotOf(cache: CallCards, ref: string | null): number {
   return slot;
 }
 
+function collectiveAt(cache: CallCards, index: GraphIndex, owner: string | null): string | null {
+  if (owner === null) return null;
+  const known = cache.collectives.get(owner);
+  if (known !== undefined) return known;
+  const collective = collectiveOf(index, owner);
+  cache.collectives.set(owner, collective);
+  return collective;
+}
+
 /** The card of call node `id` (shared: copy it). */
 export function cardOf(cache: CallCards, index: GraphIndex, id: number): NodeCard {
+  const stamp = cache.version + 1;
   let card = cache.cards[id];
-  if (card === undefined) {
-    const ref = index.calls.refs[id];
-    const a = index.relations.getNodeAttributes(ref);
-    const owner = a.owner ?? null;
-    let collective: string | null = null;
-    if (owner !== null) {
-      const known = cache.collectives.get(owner);
-      collective = known === undefined ? collectiveOf(index, owner) : known;
-      if (known === undefined) cache.collectives.set(owner, collective);
-    }
+  if (card !== undefined && cache.checked[id] === stamp) return card;
+  const ref = index.calls.refs[id];
+  const a = index.relations.getNodeAttributes(ref);
+  const owner = a.owner ?? null;
+  const collective = collectiveAt(cache, index, owner);
+  if (card === undefined || cache.sources[id] !== a || card.ref !== ref || card.collective !== collective) {
     // The same fields, in the same order, as nodeCard().
     card = {
       ref,
@@ -85,9 +120,11 @@ export function cardOf(cache: CallCards, index: GraphIndex, id: number): NodeCar
     };
     if (!a.present) card.missing = true;
     cache.cards[id] = card;
+    cache.sources[id] = a;
     cache.squad[id] = slotOf(cache, card.owner);
     cache.collective[id] = slotOf(cache, card.collective);
     cache.tierColumn[id] = card.tier !== null && card.tier >= 0 && card.tier <= 9 ? card.tier : 10;
   }
+  cache.checked[id] = stamp;
   return card;
 }
