@@ -205,9 +205,9 @@ export class CallGraph {
     const s = this.addNode(source);
     const t = this.addNode(target);
     const mask = attributes ? maskOf(attributes) : 0;
-    this.reverseCache = null;
     if (this.bulk) {
       if (!attributes || mask === 0) return;
+      this.reverseCache = null;
       this.out[s].push(t);
       this.outMask[s].push(mask);
       this.outAttributes[s].push(attributes);
@@ -222,6 +222,7 @@ export class CallGraph {
     const j = this.find(this.inn[t], source);
     if (!attributes || mask === 0) {
       if (!present) return;
+      this.reverseCache = null;
       list.splice(i, 1);
       this.outMask[s].splice(i, 1);
       this.outAttributes[s].splice(i, 1);
@@ -229,10 +230,13 @@ export class CallGraph {
       this.innMask[t].splice(j, 1);
       this.edgeCount--;
     } else if (present) {
+      // The same edge re-declared (a re-ingest) keeps the flat reverse adjacency.
+      if (this.innMask[t][j] !== mask) this.reverseCache = null;
       this.outMask[s][i] = mask;
       this.outAttributes[s][i] = attributes;
       this.innMask[t][j] = mask;
     } else {
+      this.reverseCache = null;
       list.splice(i, 0, t);
       this.outMask[s].splice(i, 0, mask);
       this.outAttributes[s].splice(i, 0, attributes);

@@ -3,6 +3,7 @@ import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
 import { DirectedGraph } from 'graphology';
 import { CallGraph } from './call-graph.ts';
 import { GraphQueryError } from './errors.ts';
+import { callCards, cardOf, forgetCards } from './internal/call-cards.ts';
 import { compareForShortName, isCallable, splitRef } from './internal/ref.ts';
 import type {
   CallEdgeAttributes,
@@ -81,6 +82,9 @@ export function buildGraphIndex(entities: readonly Entity[]): GraphIndex {
     index.bulkLoading = false;
     index.calls.endBulk();
   }
+  // Node cards of every call node, so the first query after start does not make thousands of them.
+  const cards = callCards(index);
+  for (const id of index.calls.ids.values()) cardOf(cards, index, id);
   return index;
 }
 
@@ -101,6 +105,11 @@ export function applyChanges(index: GraphIndex, changes: EntityChanges): ChangeS
   for (const entity of prepared) upsertEntity(index, entity, dirty, touched);
   for (const caller of dirty) recomputeDeclaredCalls(index, caller, touched);
   for (const ref of touched) dropIfUnused(index, ref);
+  forgetCards(
+    index,
+    [...removedRefs, ...prepared.map((e) => e.attributes.ref)],
+    prepared.some((e) => e.attributes.kind === 'group') || removedRefs.some((r) => r.startsWith('group:')),
+  );
   index.version++;
   return {
     version: index.version,

@@ -44,4 +44,26 @@ describe('impact after changes to the same index', () => {
       );
     }
   });
+
+  it('follows call edges added and removed in place (the flat reverse adjacency is rebuilt)', () => {
+    const index = buildGraphIndex(smallEstate());
+    impact(index, 'feed');
+    const specs = smallEstateSpecs();
+    const cardApi = specs.find((s) => s.kind === 'Component' && s.name === 'card-api');
+    assert.ok(cardApi);
+    const original = cardApi.dependsOn ?? [];
+    cardApi.dependsOn = [...original, 'component:default/feed'];
+    const added = toEntities(specs);
+    applyChanges(index, {
+      upserted: added.filter((e) => e.kind === 'Component' && e.metadata.name === 'card-api'),
+    });
+    assert.deepEqual(impact(index, 'feed'), impact(buildGraphIndex(added), 'feed'));
+    assert.ok(impact(index, 'feed').dependents.some((d) => d.name === 'card-api' && d.depth === 1));
+    cardApi.dependsOn = original;
+    const removed = toEntities(specs);
+    applyChanges(index, {
+      upserted: removed.filter((e) => e.kind === 'Component' && e.metadata.name === 'card-api'),
+    });
+    assert.deepEqual(impact(index, 'feed'), impact(buildGraphIndex(removed), 'feed'));
+  });
 });
