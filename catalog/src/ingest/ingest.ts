@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
@@ -7,7 +8,7 @@ import { checkReferences, computeRelations, entityRef } from '../model/relations
 import { type Problem, validateEntity, warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
 import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
-import { type ParsedDocument, parseDescriptor } from './parse.ts';
+import { type ParsedDocument, type Position, parseDescriptor } from './parse.ts';
 import { findDescriptorFiles, hashBytes, resolveLocationTarget } from './walk.ts';
 
 export interface IngestError {
@@ -51,7 +52,9 @@ interface Candidate {
   stored: StoredEntity;
   /** Where its definition is, for errors. */
   file: string;
-  doc?: ParsedDocument;
+  /** Where the definition starts, and where a field of it is (re-reads the file: only errors need it). */
+  position?: Position;
+  positionOf?: (path: (string | number)[]) => Position;
   fresh: boolean;
 }
 
@@ -126,8 +129,8 @@ export class Ingester {
         const winner = keepNew ? c : existing;
         errors.push({
           file: display(loser.file),
-          line: loser.doc?.position.line ?? line,
-          column: loser.doc?.position.column ?? column,
+          line: loser.position?.line ?? line,
+          column: loser.position?.column ?? column,
           entityRef: c.stored.ref,
           message: `${c.stored.ref} is already defined in ${display(winner.file)}:${winner.stored.line ?? 1}; each entity must be defined once. Remove one of the two definitions`,
         });
@@ -189,7 +192,7 @@ export class Ingester {
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
-        for (const doc of parsed.documents) {
+        for (const [docIndex, doc] of parsed.documents.entries()) {
           const problems = await validateEntity(doc.data);
           const ref = refOf(doc.data);
           if (problems.length > 0) {
@@ -207,7 +210,16 @@ export class Ingester {
             stale: false,
             staleReason: null,
           };
-          if (claim({ stored, file: abs, doc, fresh: true }, doc.position.line, doc.position.column)) {
+          // Later checks may need a field's position; the file's text is not kept for that (it would hold
+          // every descriptor in memory at once): it is read again if an error needs it.
+          const candidate: Candidate = {
+            stored,
+            file: abs,
+            fresh: true,
+            position: doc.position,
+            positionOf: fieldLocator(abs, docIndex, doc.position),
+          };
+          if (claim(candidate, doc.position.line, doc.position.column)) {
             refsInFile.push(stored.ref);
           } else {
             ok = false;
@@ -290,7 +302,10 @@ export class Ingester {
     }
 
     // 4. References must resolve; an entity that fails keeps its last good version (stale) or is left out.
+    // Closest names cost a scan of every ref: enough for people to act on, bounded when a whole tree is broken.
+    let suggestionBudget = 200;
     const suggestIn = (known: Set<string>) => (raw: string, kind?: string) => {
+      if (suggestionBudget-- <= 0) return [];
       try {
         const wanted = stringifyRef(parseRef(raw, { kind: kind ?? 'component' }));
         const sameKind = [...known].filter((k) => k.startsWith(`${wanted.slice(0, wanted.indexOf(':'))}:`));
@@ -309,7 +324,7 @@ export class Ingester {
         if (problems.length === 0) continue;
         if (pass === 0 || c.fresh) {
           for (const p of problems) {
-            const pos = c.doc ? c.doc.positionOf(p.path) : { line: c.stored.line ?? 1, column: 1 };
+            const pos = c.positionOf ? c.positionOf(p.path) : { line: c.stored.line ?? 1, column: 1 };
             errors.push({ file: display(c.file), ...pos, entityRef: ref, message: p.message });
           }
         }
@@ -445,6 +460,22 @@ function refOf(data: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A field's position in the `docIndex`-th document of a file, found by parsing the file again. */
+function fieldLocator(
+  file: string,
+  docIndex: number,
+  fallback: Position,
+): (path: (string | number)[]) => Position {
+  return (fieldPath) => {
+    try {
+      const doc = parseDescriptor(readFileSync(file)).documents[docIndex];
+      return doc ? doc.positionOf(fieldPath) : fallback;
+    } catch {
+      return fallback;
+    }
+  };
 }
 
 function at(file: string, doc: ParsedDocument, p: Problem, ref: string | undefined): IngestError {

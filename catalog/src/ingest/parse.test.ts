@@ -40,7 +40,7 @@ describe('parseDescriptor', () => {
     const big = new Uint8Array(MAX_FILE_BYTES + 1).fill(0x20);
     const r = parseDescriptor(big);
     assert.equal(r.documents.length, 0);
-    assert.match(r.problems[0].message, /limited to 2 MB/);
+    assert.match(r.problems[0].message, /limited to 8 MB/);
   });
 
   it('points at the first byte that is not UTF-8', () => {

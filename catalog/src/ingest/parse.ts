@@ -25,8 +25,11 @@ export interface ParsedFile {
   problems: ParseProblem[];
 }
 
-/** Descriptor files are small; anything this large is a mistake or an attack. */
-export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+/**
+ * Descriptor files are small; the largest honest ones are org charts (about 4 MB for 18,000 people).
+ * Anything over this is a mistake or an attack.
+ */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** Enough for any honest descriptor; an alias bomb needs thousands. */
 export const MAX_ALIAS_COUNT = 50;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

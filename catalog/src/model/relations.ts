@@ -222,7 +222,13 @@ export function computeRelations(
   known: ReadonlySet<string>,
 ): Map<string, EntityRelation[]> {
   const out = new Map<string, Map<string, EntityRelation>>();
-  const add = (source: string, type: string, targetRef: string) => {
+  // One string per ref, shared by every relation that names it: at 100k entities and a million relations
+  // the copies would cost hundreds of MB.
+  const canonical = new Map<string, string>();
+  for (const ref of known) canonical.set(ref, ref);
+  const add = (sourceIn: string, type: string, targetIn: string) => {
+    const source = canonical.get(sourceIn) ?? sourceIn;
+    const targetRef = canonical.get(targetIn) ?? targetIn;
     let m = out.get(source);
     if (!m) {
       m = new Map();

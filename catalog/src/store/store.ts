@@ -168,7 +168,19 @@ export class CatalogStore {
       for (const chunk of chunks(w.upsert, 1000)) {
         await tx.insertMany(
           'Entity',
-          ['ref', 'kind', 'namespace', 'name', 'uid', 'etag', 'body', 'sourceFile', 'line', 'stale', 'staleReason'],
+          [
+            'ref',
+            'kind',
+            'namespace',
+            'name',
+            'uid',
+            'etag',
+            'body',
+            'sourceFile',
+            'line',
+            'stale',
+            'staleReason',
+          ],
           chunk.map((e) => [
             e.ref,
             e.entity.kind.toLowerCase(),
@@ -186,7 +198,10 @@ export class CatalogStore {
       }
       const sources = [...w.relations.keys()];
       for (const chunk of chunks(sources, 500)) {
-        await tx.exec(`DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`, chunk);
+        await tx.exec(
+          `DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
         const relRows: unknown[][] = [];
         for (const source of chunk) {
           for (const r of w.relations.get(source) ?? []) relRows.push([source, r.type, r.targetRef]);
