@@ -2,6 +2,8 @@
  * @bank/graph: the estate's dependency and ownership graph. One index type, free query functions taking
  * the index first, then refs, then options.
  */
+
+export { callNodes, forEachCall, forEachCallOf, hasCallNode, relationTargets } from './calls.ts';
 export { callEdge, collectiveOf, nodeCard } from './card.ts';
 export { type CallCycle, type CyclesResult, cycles } from './cycles.ts';
 export { GraphBackendError, GraphQueryError, MalformedRefError, UnknownRefError } from './errors.ts';

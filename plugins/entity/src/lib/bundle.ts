@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { ANNOTATION, displayPath, type IngestErrorRow } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
+import { forEachCallOf, hasCallNode } from '@bank/graph';
 import type { CatalogView, ServedEntity } from '@bank/plugin-catalog';
-import { forEachCallOf, hasCallNode } from './calls.ts';
 import { safeUrl } from './safe-url.ts';
 
 /** Another entity as a line in a list: enough to link to it and say what it is. */

@@ -1,5 +1,4 @@
-import { collectiveOf, type GraphIndex } from '@bank/graph';
-import { callNodes, forEachCall, relationTargets } from './calls.ts';
+import { callNodes, collectiveOf, forEachCall, type GraphIndex, relationTargets } from '@bank/graph';
 
 export interface GroupRow {
   ref: string;
