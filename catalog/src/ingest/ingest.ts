@@ -497,8 +497,9 @@ function locationTargetsOf(entity: Entity): { target: string; path: (string | nu
 
 /** Fill what Backstage fills: default namespace, a stable uid, an etag of the content, the location. */
 function normalise(raw: Entity, file: string, prior: StoredEntity | undefined): Entity {
-  // The parsed document belongs to this ingest alone (nothing else holds it), so it is completed in place.
-  const entity = raw;
+  // A JSON round trip, not the parsed document itself: the parser's strings are slices of the whole file
+  // text and would keep every descriptor file in memory for as long as the entity lives.
+  const entity = JSON.parse(JSON.stringify(raw)) as Entity;
   const metadata = entity.metadata;
   metadata.namespace = metadata.namespace ?? 'default';
   delete metadata.uid;

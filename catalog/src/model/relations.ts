@@ -221,42 +221,52 @@ export function computeRelations(
   entities: Iterable<Entity>,
   known: ReadonlySet<string>,
 ): Map<string, EntityRelation[]> {
-  const out = new Map<string, Map<string, EntityRelation>>();
+  // Lists are collected, then sorted and de-duplicated in place: no per-relation key strings.
+  const out = new Map<string, EntityRelation[]>();
   // One string per ref, shared by every relation that names it: at 100k entities and a million relations
   // the copies would cost hundreds of MB.
   const canonical = new Map<string, string>();
   for (const ref of known) canonical.set(ref, ref);
-  const add = (sourceIn: string, type: string, targetIn: string) => {
-    const source = canonical.get(sourceIn) ?? sourceIn;
-    const targetRef = canonical.get(targetIn) ?? targetIn;
-    let m = out.get(source);
-    if (!m) {
-      m = new Map();
-      out.set(source, m);
+  const listOf = (source: string) => {
+    let list = out.get(source);
+    if (!list) {
+      list = [];
+      out.set(source, list);
     }
-    m.set(`${type}\u0000${targetRef}`, { type, targetRef });
+    return list;
   };
   for (const entity of entities) {
-    const source = entityRef(entity);
-    if (!out.has(source)) out.set(source, new Map());
+    const source = canonical.get(entityRef(entity)) ?? entityRef(entity);
+    const own = listOf(source);
     const kind = entity.kind.toLowerCase();
     for (const rule of RELATION_RULES) {
       if (!rule.kinds.includes(kind)) continue;
       for (const t of targetsOf(entity, rule)) {
         if (!t.ref || !known.has(t.ref)) continue;
-        add(source, rule.forward, t.ref);
-        add(t.ref, rule.reverse, source);
+        const target = canonical.get(t.ref) ?? t.ref;
+        own.push({ type: rule.forward, targetRef: target });
+        listOf(target).push({ type: rule.reverse, targetRef: source });
       }
     }
   }
-  const result = new Map<string, EntityRelation[]>();
-  for (const [source, m] of out) {
-    result.set(
-      source,
-      [...m.values()].sort((a, b) =>
-        a.type === b.type ? (a.targetRef < b.targetRef ? -1 : 1) : a.type < b.type ? -1 : 1,
-      ),
-    );
+  const byTypeThenTarget = (a: EntityRelation, b: EntityRelation) =>
+    a.type === b.type
+      ? a.targetRef < b.targetRef
+        ? -1
+        : a.targetRef > b.targetRef
+          ? 1
+          : 0
+      : a.type < b.type
+        ? -1
+        : 1;
+  for (const list of out.values()) {
+    list.sort(byTypeThenTarget);
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      if (w > 0 && list[w - 1].type === list[r].type && list[w - 1].targetRef === list[r].targetRef) continue;
+      list[w++] = list[r];
+    }
+    list.length = w;
   }
-  return result;
+  return out;
 }
