@@ -5,6 +5,7 @@ import {
   domainEntityV1alpha1Validator,
   type Entity,
   EntityPolicies,
+  type EntityPolicy,
   FieldFormatEntityPolicy,
   groupEntityV1alpha1Validator,
   type KindValidator,
@@ -16,6 +17,7 @@ import {
   userEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
 import { ANNOTATION } from './annotations.ts';
+import { defaultNamespacePolicy, precompiledValidators } from './precompiled.ts';
 
 /** A problem with one entity: the field it is about (as a path into the document) and what to do. */
 export interface Problem {
@@ -36,12 +38,36 @@ const KIND_VALIDATORS: KindValidator[] = [
 
 export const KNOWN_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 
-const backstagePolicies = EntityPolicies.allOf([
-  new DefaultNamespaceEntityPolicy(),
-  new NoForeignRootFieldsEntityPolicy(),
-  new FieldFormatEntityPolicy(),
-  new SchemaValidEntityPolicy(),
-]);
+function policiesWith(namespacePolicy: EntityPolicy, schemaPolicy: EntityPolicy): EntityPolicy {
+  return EntityPolicies.allOf([
+    namespacePolicy,
+    new NoForeignRootFieldsEntityPolicy(),
+    new FieldFormatEntityPolicy(),
+    schemaPolicy,
+  ]);
+}
+
+/** catalog-model's own validators, which compile their schemas on first use (about half a second). */
+const RUNTIME_COMPILED = {
+  policies: policiesWith(new DefaultNamespaceEntityPolicy(), new SchemaValidEntityPolicy()),
+  kindValidators: KIND_VALIDATORS,
+};
+
+type Validators = typeof RUNTIME_COMPILED;
+let validators: Promise<Validators> | undefined;
+
+/** The same validators precompiled (see precompiled.ts), or the runtime-compiled ones when that fails. */
+function backstageValidators(): Promise<Validators> {
+  validators ??= precompiledValidators().then((pre) =>
+    pre
+      ? {
+          policies: policiesWith(defaultNamespacePolicy, pre.schemaPolicy),
+          kindValidators: pre.kindValidators,
+        }
+      : RUNTIME_COMPILED,
+  );
+  return validators;
+}
 
 /** DNS-1123 label: what Kubernetes needs for Service names, and so what the bank requires of services. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -80,9 +106,10 @@ export async function validateEntity(raw: unknown): Promise<Problem[]> {
   try {
     // Backstage fills the default namespace in metadata: validate a copy of the envelope and metadata.
     const copy = { ...entity, metadata: { ...entity.metadata } } as Entity;
-    await backstagePolicies.enforce(copy);
+    const { policies, kindValidators } = await backstageValidators();
+    await policies.enforce(copy);
     let matched = false;
-    for (const validator of KIND_VALIDATORS) {
+    for (const validator of kindValidators) {
       if (await validator.check(copy)) {
         matched = true;
         break;
@@ -200,8 +227,8 @@ function tidy(message: string): string {
 let warming: Promise<void> | undefined;
 
 /**
- * Backstage's validators compile their JSON schemas (ajv) on first use: about half a second for all kinds.
- * Starting that early lets it overlap with reading files instead of delaying the first validations.
+ * Load (or, the first time, generate) the precompiled validators and run each kind once, early, so that it
+ * overlaps with reading files instead of delaying the first validations.
  */
 export function warmValidators(): Promise<void> {
   warming ??= (async () => {

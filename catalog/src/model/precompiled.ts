@@ -1,0 +1,213 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  DEFAULT_NAMESPACE,
+  DefaultNamespaceEntityPolicy,
+  type Entity,
+  type EntityPolicy,
+  type KindValidator,
+} from '@backstage/catalog-model';
+
+/**
+ * Backstage's entity schemas, compiled ahead of time.
+ *
+ * `@backstage/catalog-model` compiles its JSON schemas with ajv on first use: about half a second in every
+ * fresh process, which is half of a 350-service ingest. ajv can write a compiled validator out as plain
+ * JavaScript ("standalone code"); we do that once per installed version of the two packages (at postinstall,
+ * or on first use when missing) and load the result. The schemas, ajv options and error wording are
+ * Backstage's own; `validate.test.ts` checks that both give the same answers. Only Backstage's schemas are
+ * compiled: never user text.
+ */
+
+const require = createRequire(import.meta.url);
+/** Bumped when the generated module's shape changes. */
+const GENERATOR = 1;
+
+/** This package's root (catalog/), found from wherever this code runs: its source, or a parse-worker bundle. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const OUT = path.join(packageRoot(), 'src', 'model', 'generated', 'backstage-validators.cjs');
+
+/** Schema files of catalog-model, by the kind they validate. */
+const KIND_SCHEMAS: Record<string, string> = {
+  component: 'kinds/Component.v1alpha1.schema.json.esm.js',
+  api: 'kinds/API.v1alpha1.schema.json.esm.js',
+  resource: 'kinds/Resource.v1alpha1.schema.json.esm.js',
+  system: 'kinds/System.v1alpha1.schema.json.esm.js',
+  domain: 'kinds/Domain.v1alpha1.schema.json.esm.js',
+  group: 'kinds/Group.v1alpha1.schema.json.esm.js',
+  user: 'kinds/User.v1alpha1.schema.json.esm.js',
+  location: 'kinds/Location.v1alpha1.schema.json.esm.js',
+};
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+interface CompiledFn {
+  (data: unknown): boolean;
+  errors?: AjvError[] | null;
+}
+interface GeneratedModule {
+  stamp: string;
+  kinds: Record<string, CompiledFn>;
+  envelope: { entity: CompiledFn };
+}
+
+function packageVersion(name: string): { version: string; dir: string } {
+  const file = require.resolve(`${name}/package.json`);
+  return { version: JSON.parse(readFileSync(file, 'utf8')).version as string, dir: path.dirname(file) };
+}
+
+function stamp(): string {
+  return `generator ${GENERATOR}; @backstage/catalog-model ${packageVersion('@backstage/catalog-model').version}; ajv ${packageVersion('ajv').version}`;
+}
+
+/** Wrap one standalone CommonJS module so that two can live in one file. */
+function scoped(code: string): string {
+  return `(() => {\nconst module = { exports: {} };\nconst exports = module.exports;\n${code}\nreturn module.exports;\n})()`;
+}
+
+/** The generated module's source: Backstage's kind schemas and envelope schema, compiled as Backstage does. */
+export async function generateValidatorSource(): Promise<string> {
+  const { default: Ajv } = (await import('ajv')) as unknown as {
+    default: new (
+      opts: object,
+    ) => {
+      addSchema(s: object[] | object, key?: string, meta?: boolean, validate?: boolean): unknown;
+    };
+  };
+  const standalone = require('ajv/dist/standalone').default as (ajv: unknown, refs: object) => string;
+  const base = path.join(packageVersion('@backstage/catalog-model').dir, 'dist', 'schema');
+  const load = async (file: string) =>
+    ((await import(pathToFileURL(path.join(base, file)).href)) as { default: { $id: string } }).default;
+  const common = await load('shared/common.schema.json.esm.js');
+  const meta = await load('EntityMeta.schema.json.esm.js');
+  const entity = await load('Entity.schema.json.esm.js');
+  const envelope = await load('EntityEnvelope.schema.json.esm.js');
+
+  // As compileAjvSchema in catalog-model's validation/ajv.ts: the kind validators.
+  const kindsAjv = new Ajv({
+    allowUnionTypes: true,
+    allErrors: true,
+    validateSchema: true,
+    code: { source: true },
+  });
+  kindsAjv.addSchema([envelope, entity, meta, common], undefined, undefined, true);
+  const refs: Record<string, string> = {};
+  for (const [kind, file] of Object.entries(KIND_SCHEMAS)) {
+    const schema = await load(file);
+    kindsAjv.addSchema(schema);
+    refs[kind] = schema.$id;
+  }
+  // As SchemaValidEntityPolicy: the envelope check.
+  const policyAjv = new Ajv({ allowUnionTypes: true, code: { source: true } });
+  policyAjv.addSchema([common, meta], undefined, undefined, true);
+  policyAjv.addSchema(entity);
+  return [
+    `// Generated by catalog/src/model/precompiled.ts from @backstage/catalog-model's schemas; do not edit.`,
+    `'use strict';`,
+    `exports.stamp = ${JSON.stringify(stamp())};`,
+    `exports.kinds = ${scoped(standalone(kindsAjv, refs))};`,
+    `exports.envelope = ${scoped(standalone(policyAjv, { entity: entity.$id }))};`,
+    '',
+  ].join('\n');
+}
+
+/** Write the generated module (atomically). Returns its path. */
+export async function writePrecompiled(): Promise<string> {
+  const source = await generateValidatorSource();
+  mkdirSync(path.dirname(OUT), { recursive: true });
+  const tmp = `${OUT}.${process.pid}.tmp`;
+  writeFileSync(tmp, source);
+  renameSync(tmp, OUT);
+  return OUT;
+}
+
+function loadGenerated(): GeneratedModule | undefined {
+  try {
+    const mod = require(OUT) as GeneratedModule;
+    return mod.stamp === stamp() ? mod : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The precompiled validators, generated first if missing or made for other package versions; undefined when
+ * they cannot be generated or written (then the caller uses catalog-model's own, compiled at run time).
+ */
+export async function precompiledValidators(): Promise<
+  { kindValidators: KindValidator[]; schemaPolicy: EntityPolicy } | undefined
+> {
+  let mod = loadGenerated();
+  if (!mod) {
+    try {
+      await writePrecompiled();
+      delete require.cache[OUT];
+      mod = loadGenerated();
+    } catch {
+      return undefined;
+    }
+  }
+  if (!mod) return undefined;
+  const generated = mod;
+  return {
+    kindValidators: Object.keys(KIND_SCHEMAS).map((kind) => kindValidator(generated.kinds[kind])),
+    schemaPolicy: {
+      // SchemaValidEntityPolicy's behaviour and wording.
+      async enforce(entity: Entity): Promise<Entity> {
+        const validate = generated.envelope.entity;
+        if (validate(entity) === true) return entity;
+        const [error] = validate.errors ?? [];
+        if (!error) throw new Error('Malformed envelope, Unknown error');
+        throw new Error(`Malformed envelope, ${error.instancePath || '<root>'} ${error.message}`);
+      },
+    },
+  };
+}
+
+const backstageDefaultNamespace = new DefaultNamespaceEntityPolicy();
+
+/**
+ * DefaultNamespaceEntityPolicy without its deep copy: Backstage's deep-merges the whole entity into
+ * `{ metadata: { namespace: 'default' } }` (lodash.merge, a quarter of validation time). A missing namespace
+ * gets 'default' on a shallow copy; anything unusual (null, '') goes to Backstage's own.
+ */
+export const defaultNamespacePolicy: EntityPolicy = {
+  async enforce(entity: Entity): Promise<Entity> {
+    const metadata = entity.metadata as Entity['metadata'] | undefined;
+    if (metadata?.namespace) return entity;
+    if (metadata && typeof metadata === 'object' && !Array.isArray(metadata) && !('namespace' in metadata)) {
+      return { ...entity, metadata: { ...metadata, namespace: DEFAULT_NAMESPACE } };
+    }
+    return backstageDefaultNamespace.enforce(entity);
+  },
+};
+
+/** entityKindSchemaValidator's behaviour: another kind or apiVersion → false; any other error → thrown. */
+function kindValidator(validate: CompiledFn): KindValidator {
+  return {
+    async check(data: Entity): Promise<boolean> {
+      if (validate(data) === true) return true;
+      const errors = validate.errors ?? [];
+      const soft = errors.filter((e) => e.instancePath === '/kind' || e.instancePath === '/apiVersion');
+      if (soft.length > 0 && soft.every((e) => e.keyword === 'enum')) return false;
+      const error = errors[0];
+      if (!error) throw new TypeError('Unknown error');
+      const params = error.params
+        ? ` - ${Object.entries(error.params)
+            .map(([key, val]) => `${key}: ${val}`)
+            .join(', ')}`
+        : '';
+      throw new TypeError(`${error.instancePath || '<root>'} ${error.message}${params}`);
+    },
+  };
+}
