@@ -50,6 +50,28 @@ for (const db of testDatabases()) {
       await store.close();
     });
 
+    it('reads back exactly the relations it wrote, in both directions, after a dependency is dropped', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      await ingester.ingest([dir]);
+      const sorted = (m: Map<string, unknown>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+      assert.deepEqual(
+        sorted((await new Ingester(store).snapshot()).relations),
+        sorted((await ingester.snapshot()).relations),
+      );
+      writeFileSync(
+        path.join(dir, 'account/catalog-info.yaml'),
+        component('account', { owner: 'accounts', dependsOn: ['component:ledger'] }),
+      );
+      await ingester.ingest([dir]);
+      const reread = (await new Ingester(store).snapshot()).relations;
+      assert.deepEqual(sorted(reread), sorted((await ingester.snapshot()).relations));
+      const balance = reread.get('component:default/balance') ?? [];
+      assert.ok(!balance.some((r) => r.type === 'dependencyOf'), 'nothing depends on balance any more');
+      assert.ok(balance.some((r) => r.type === 'dependsOn' && r.targetRef === 'component:default/ledger'));
+      await store.close();
+    });
+
     it('skips unchanged files by hash and writes only what changed', async () => {
       const dir = baseTree();
       const { store, ingester } = await open();

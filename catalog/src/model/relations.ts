@@ -126,6 +126,21 @@ export const RELATION_RULES: RelationRule[] = [
   },
 ];
 
+/**
+ * Relations come in pairs (A dependsOn B ⇔ B dependencyOf A), so the store keeps one side of each pair and
+ * derives the other when it loads: half the rows to write. Stored type → its inverse.
+ */
+export const STORED_RELATIONS: ReadonlyMap<string, string> = (() => {
+  const stored = new Map<string, string>();
+  const derived = new Set<string>();
+  for (const { forward, reverse } of RELATION_RULES) {
+    if (stored.has(forward) || stored.has(reverse) || derived.has(forward) || derived.has(reverse)) continue;
+    stored.set(forward, reverse);
+    derived.add(reverse);
+  }
+  return stored;
+})();
+
 export interface RefProblem {
   /** The entity whose field is wrong. */
   entityRef: string;
@@ -249,24 +264,29 @@ export function computeRelations(
       }
     }
   }
-  const byTypeThenTarget = (a: EntityRelation, b: EntityRelation) =>
-    a.type === b.type
-      ? a.targetRef < b.targetRef
-        ? -1
-        : a.targetRef > b.targetRef
-          ? 1
-          : 0
-      : a.type < b.type
-        ? -1
-        : 1;
-  for (const list of out.values()) {
-    list.sort(byTypeThenTarget);
-    let w = 0;
-    for (let r = 0; r < list.length; r++) {
-      if (w > 0 && list[w - 1].type === list[r].type && list[w - 1].targetRef === list[r].targetRef) continue;
-      list[w++] = list[r];
-    }
-    list.length = w;
-  }
+  for (const list of out.values()) sortRelations(list);
   return out;
+}
+
+const byTypeThenTarget = (a: EntityRelation, b: EntityRelation) =>
+  a.type === b.type
+    ? a.targetRef < b.targetRef
+      ? -1
+      : a.targetRef > b.targetRef
+        ? 1
+        : 0
+    : a.type < b.type
+      ? -1
+      : 1;
+
+/** Sort a relation list by type then target and drop repeats, in place: the order Backstage's API shows. */
+export function sortRelations(list: EntityRelation[]): EntityRelation[] {
+  list.sort(byTypeThenTarget);
+  let w = 0;
+  for (let r = 0; r < list.length; r++) {
+    if (w > 0 && list[w - 1].type === list[r].type && list[w - 1].targetRef === list[r].targetRef) continue;
+    list[w++] = list[r];
+  }
+  list.length = w;
+  return list;
 }

@@ -1,4 +1,5 @@
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import { STORED_RELATIONS, sortRelations } from '../model/relations.ts';
 import type { PortalPrisma } from './prisma.ts';
 import { openDriver, providerOfUrl, type SqlDriver } from './sql.ts';
 
@@ -126,18 +127,28 @@ export class CatalogStore {
       stale: Boolean(r.stale),
       staleReason: r.staleReason,
     }));
+    // One side of each relation pair is stored (STORED_RELATIONS): the other is derived here.
     const relRows = await this.sql.query<{ sourceRef: string; type: string; targetRef: string }>(
-      'SELECT "sourceRef", "type", "targetRef" FROM "Relation" ORDER BY "sourceRef", "type", "targetRef"',
+      'SELECT "sourceRef", "type", "targetRef" FROM "Relation"',
     );
     const relations = new Map<string, EntityRelation[]>();
-    for (const r of relRows) {
-      let list = relations.get(r.sourceRef);
+    const refs = new Map(entities.map((e) => [e.ref, e.ref]));
+    const listOf = (ref: string) => {
+      let list = relations.get(ref);
       if (!list) {
         list = [];
-        relations.set(r.sourceRef, list);
+        relations.set(ref, list);
       }
-      list.push({ type: r.type, targetRef: r.targetRef });
+      return list;
+    };
+    for (const r of relRows) {
+      const source = refs.get(r.sourceRef) ?? r.sourceRef;
+      const target = refs.get(r.targetRef) ?? r.targetRef;
+      listOf(source).push({ type: r.type, targetRef: target });
+      const inverse = STORED_RELATIONS.get(r.type);
+      if (inverse) listOf(target).push({ type: inverse, targetRef: source });
     }
+    for (const list of relations.values()) sortRelations(list);
     const files = (
       await this.sql.query<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
         'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
@@ -204,7 +215,9 @@ export class CatalogStore {
         );
         const relRows: unknown[][] = [];
         for (const source of chunk) {
-          for (const r of w.relations.get(source) ?? []) relRows.push([source, r.type, r.targetRef]);
+          for (const r of w.relations.get(source) ?? []) {
+            if (STORED_RELATIONS.has(r.type)) relRows.push([source, r.type, r.targetRef]);
+          }
         }
         await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
       }
