@@ -1,14 +1,15 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
-import { checkReferences, computeRelations, entityRef } from '../model/relations.ts';
-import { type Problem, validateEntity, warmValidators } from '../model/validate.ts';
+import { checkReferences, computeRelations } from '../model/relations.ts';
+import { warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
 import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
-import { type ParsedDocument, type Position, parseDescriptor } from './parse.ts';
+import { type Position, parseDescriptor } from './parse.ts';
+import { prepareFile } from './prepare.ts';
 import { findDescriptorFiles, hashBytes, resolveLocationTarget } from './walk.ts';
 
 export interface IngestError {
@@ -141,26 +142,17 @@ export class Ingester {
       return true;
     };
 
-    // Reads run ahead of parsing (bounded), so the disk and the parser overlap.
-    const reads = new Map<string, Promise<Uint8Array>>();
-    const readAhead = (from: number) => {
-      for (let j = from; j < Math.min(queue.length, from + 64); j++) {
-        if (!reads.has(queue[j].abs)) {
-          const p = readFile(queue[j].abs);
-          p.catch(() => undefined);
-          reads.set(queue[j].abs, p);
-        }
-      }
-    };
     for (let i = 0; i < queue.length; i++) {
       const item = queue[i];
       const abs = item.abs;
       touchedFiles.add(abs);
-      readAhead(i);
+      // The event loop gets a turn now and then, so a portal ingesting in the background keeps answering.
+      if (i % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
       let bytes: Uint8Array;
       try {
-        bytes = await (reads.get(abs) as Promise<Uint8Array>);
-        reads.delete(abs);
+        // Descriptors are small and usually in the page cache: a synchronous read costs microseconds, an
+        // asynchronous one four thread-pool round trips.
+        bytes = readFileSync(abs);
       } catch (err) {
         errors.push({
           file: display(abs),
@@ -173,7 +165,11 @@ export class Ingester {
       const hash = hashBytes(bytes);
       const prior = state.files.get(abs);
       const refsInFile: string[] = [];
-      const locationTargets: { target: string; path: (string | number)[]; doc?: ParsedDocument }[] = [];
+      const locationTargets: {
+        target: string;
+        path: (string | number)[];
+        positionOf?: (path: (string | number)[]) => Position;
+      }[] = [];
       if (prior && prior.hash === hash && prior.ok && !opts.force) {
         skipped++;
         for (const ref of prior.entityRefs) {
@@ -188,22 +184,29 @@ export class Ingester {
         fileRows.push({ ...prior });
       } else {
         changed++;
-        const parsed = parseDescriptor(bytes);
+        const parsed = await prepareFile(abs, bytes);
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
         for (const [docIndex, doc] of parsed.documents.entries()) {
-          const problems = await validateEntity(doc.data);
-          const ref = refOf(doc.data);
-          if (problems.length > 0) {
+          const ref = doc.ref;
+          if (!doc.entity || !ref) {
             ok = false;
-            for (const p of problems) errors.push(at(display(abs), doc, p, ref));
-            if (ref) badEntityFiles.set(ref, problems[0].message);
+            for (const p of doc.problems)
+              errors.push({
+                file: display(abs),
+                line: p.line,
+                column: p.column,
+                entityRef: ref,
+                message: p.message,
+              });
+            if (ref && doc.problems.length > 0) badEntityFiles.set(ref, doc.problems[0].message);
             continue;
           }
-          const entity = normalise(doc.data as Entity, abs, state.entities.get(ref as string));
+          const entity = doc.entity;
+          entity.metadata.uid = state.entities.get(ref)?.entity.metadata.uid ?? randomUUID();
           const stored: StoredEntity = {
-            ref: ref as string,
+            ref,
             entity,
             sourceFile: abs,
             line: doc.position.line,
@@ -212,12 +215,13 @@ export class Ingester {
           };
           // Later checks may need a field's position; the file's text is not kept for that (it would hold
           // every descriptor in memory at once): it is read again if an error needs it.
+          const positionOf = fieldLocator(abs, docIndex, doc.position);
           const candidate: Candidate = {
             stored,
             file: abs,
             fresh: true,
             position: doc.position,
-            positionOf: fieldLocator(abs, docIndex, doc.position),
+            positionOf,
           };
           if (claim(candidate, doc.position.line, doc.position.column)) {
             refsInFile.push(stored.ref);
@@ -225,7 +229,7 @@ export class Ingester {
             ok = false;
           }
           if (entity.kind.toLowerCase() === 'location') {
-            locationTargets.push(...locationTargetsOf(entity).map((t) => ({ ...t, doc })));
+            locationTargets.push(...locationTargetsOf(entity).map((t) => ({ ...t, positionOf })));
           }
         }
         // Entities this file used to define and no longer defines validly: keep the last good version, stale.
@@ -247,9 +251,9 @@ export class Ingester {
         }
         fileRows.push({ path: abs, hash, entityRefs: refsInFile, ok });
       }
-      for (const { target, path: fieldPath, doc } of locationTargets) {
+      for (const { target, path: fieldPath, positionOf } of locationTargets) {
         const resolved = await resolveLocationTarget(item.root, abs, target);
-        const where = doc ? doc.positionOf(fieldPath) : { line: 1, column: 1 };
+        const where = positionOf ? positionOf(fieldPath) : { line: 1, column: 1 };
         if ('error' in resolved) {
           errors.push({ file: display(abs), ...where, message: resolved.error });
           continue;
@@ -452,16 +456,6 @@ export function displayPath(abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-function refOf(data: unknown): string | undefined {
-  const e = data as Partial<Entity> | null;
-  if (!e || typeof e.kind !== 'string' || typeof e.metadata?.name !== 'string') return undefined;
-  try {
-    return entityRef(e as Entity);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A field's position in the `docIndex`-th document of a file, found by parsing the file again. */
 function fieldLocator(
   file: string,
@@ -478,11 +472,6 @@ function fieldLocator(
   };
 }
 
-function at(file: string, doc: ParsedDocument, p: Problem, ref: string | undefined): IngestError {
-  const pos = doc.positionOf(p.path);
-  return { file, line: pos.line, column: pos.column, ...(ref ? { entityRef: ref } : {}), message: p.message };
-}
-
 function locationTargetsOf(entity: Entity): { target: string; path: (string | number)[] }[] {
   const spec = (entity.spec ?? {}) as { target?: unknown; targets?: unknown };
   const list: { target: string; path: (string | number)[] }[] = [];
@@ -493,26 +482,6 @@ function locationTargetsOf(entity: Entity): { target: string; path: (string | nu
     });
   }
   return list;
-}
-
-/** Fill what Backstage fills: default namespace, a stable uid, an etag of the content, the location. */
-function normalise(raw: Entity, file: string, prior: StoredEntity | undefined): Entity {
-  // A JSON round trip, not the parsed document itself: the parser's strings are slices of the whole file
-  // text and would keep every descriptor file in memory for as long as the entity lives.
-  const entity = JSON.parse(JSON.stringify(raw)) as Entity;
-  const metadata = entity.metadata;
-  metadata.namespace = metadata.namespace ?? 'default';
-  delete metadata.uid;
-  delete metadata.etag;
-  const annotations = { ...(metadata.annotations ?? {}) };
-  annotations['backstage.io/managed-by-location'] = `file:${file}`;
-  annotations['backstage.io/managed-by-origin-location'] =
-    annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
-  metadata.annotations = annotations;
-  const etag = createHash('sha1').update(JSON.stringify(entity)).digest('hex');
-  metadata.uid = prior?.entity.metadata.uid ?? randomUUID();
-  metadata.etag = etag;
-  return entity;
 }
 
 function sameBody(a: Entity, b: Entity): boolean {

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Entity } from '@backstage/catalog-model';
+import { entityRef } from '../model/relations.ts';
+import { validateEntity } from '../model/validate.ts';
+import { type ParseProblem, type Position, parseDescriptor } from './parse.ts';
+
+/** One document of a descriptor file, parsed, validated on its own and normalised. */
+export interface PreparedDocument {
+  /** Its entity ref, when kind and name can be read. */
+  ref?: string;
+  /** Where the document starts. */
+  position: Position;
+  /** What is wrong with it on its own, each with the position of the field concerned. */
+  problems: ParseProblem[];
+  /** The entity as the store keeps it (namespace, managed-by annotations, etag; `uid` still empty), when valid. */
+  entity?: Entity;
+}
+
+export interface PreparedFile {
+  /** Problems with the file as a whole (not YAML, too big, not UTF-8 …). */
+  problems: ParseProblem[];
+  documents: PreparedDocument[];
+}
+
+/**
+ * The per-file half of ingest, which needs nothing but the file: parse, validate each document, normalise the
+ * valid ones. A pure function of its input, so it runs on a worker thread as well as on the main one
+ * (prepare-pool.ts); everything that needs the whole catalogue stays in the ingester.
+ */
+export async function prepareFile(abs: string, bytes: Uint8Array): Promise<PreparedFile> {
+  const parsed = parseDescriptor(bytes);
+  const documents: PreparedDocument[] = [];
+  for (const doc of parsed.documents) {
+    const problems = await validateEntity(doc.data);
+    const ref = refOf(doc.data);
+    documents.push({
+      ...(ref ? { ref } : {}),
+      position: doc.position,
+      problems: problems.map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
+      ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, abs) } : {}),
+    });
+  }
+  return { problems: parsed.problems, documents };
+}
+
+function refOf(data: unknown): string | undefined {
+  const e = data as Partial<Entity> | null;
+  if (!e || typeof e.kind !== 'string' || typeof e.metadata?.name !== 'string') return undefined;
+  try {
+    return entityRef(e as Entity);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Fill what Backstage fills: the default namespace, the location annotations and an etag of the content.
+ * The uid is left empty for the ingester, which keeps an entity's uid across versions.
+ */
+function normalise(raw: Entity, file: string): Entity {
+  const metadata = { ...raw.metadata };
+  metadata.namespace = metadata.namespace ?? 'default';
+  delete metadata.uid;
+  delete metadata.etag;
+  const annotations = { ...(metadata.annotations ?? {}) };
+  annotations['backstage.io/managed-by-location'] = `file:${file}`;
+  annotations['backstage.io/managed-by-origin-location'] =
+    annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
+  metadata.annotations = annotations;
+  // One JSON text serves twice: its hash is the etag, and parsing it gives the stored copy. A copy, not the
+  // parsed document itself: the parser's strings are slices of the whole file text and would keep every
+  // descriptor file in memory for as long as the entity lives.
+  const text = JSON.stringify({ ...raw, metadata });
+  const entity = JSON.parse(text) as Entity;
+  entity.metadata.uid = '';
+  entity.metadata.etag = createHash('sha1').update(text).digest('hex');
+  return entity;
+}
