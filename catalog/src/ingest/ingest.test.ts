@@ -68,6 +68,11 @@ for (const db of testDatabases()) {
       assert.deepEqual(sorted(reread), sorted((await ingester.snapshot()).relations));
       const balance = reread.get('component:default/balance') ?? [];
       assert.ok(!balance.some((r) => r.type === 'dependencyOf'), 'nothing depends on balance any more');
+      // Updated around the edit, the relations are what a fresh ingest of the same tree computes.
+      const fresh = await open();
+      await fresh.ingester.ingest([dir]);
+      assert.deepEqual(sorted(reread), sorted((await fresh.ingester.snapshot()).relations));
+      await fresh.store.close();
       assert.ok(balance.some((r) => r.type === 'dependsOn' && r.targetRef === 'component:default/ledger'));
       await store.close();
     });

@@ -4,7 +4,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
-import { checkReferences, computeRelations } from '../model/relations.ts';
+import { changedRelations, checkReferences, computeRelations, sameRelations } from '../model/relations.ts';
 import { warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
 import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
@@ -318,12 +318,20 @@ export class Ingester {
         return [];
       }
     };
+    // The same refs as after the last run: then an entity that did not change checked out against this very
+    // set last time, and only what was read anew needs checking (and relations can be updated, not rebuilt).
+    const sameRefsAsStored = (known: Set<string>) =>
+      state.entities.size > 0 &&
+      known.size === state.entities.size &&
+      [...state.entities.keys()].every((ref) => known.has(ref));
     for (let pass = 0; pass < 10; pass++) {
       const known = new Set(candidates.keys());
       const suggest = suggestIn(known);
+      const sameRefs = sameRefsAsStored(known);
       let dropped = 0;
       for (const [ref, c] of candidates) {
         if (c.stored.stale) continue;
+        if (sameRefs && !c.fresh && state.entities.get(ref) === c.stored) continue;
         const problems = checkReferences(c.stored.entity, known, suggest);
         if (problems.length === 0) continue;
         if (pass === 0 || c.fresh) {
@@ -357,12 +365,34 @@ export class Ingester {
     for (const [ref, c] of candidates)
       if (c.stored.stale) badEntityFiles.set(ref, c.stored.staleReason ?? '');
 
-    // 5. Relations of the final set, and the difference from what is stored.
+    // 5. Relations of the final set, and the difference from what is stored: recomputed around the entities
+    // that changed when the set of refs is the same (a file edited), else in full.
     const known = new Set(candidates.keys());
-    const relations = computeRelations(
-      [...candidates.values()].map((c) => c.stored.entity),
-      known,
-    );
+    const relationChanges = new Map<string, EntityRelation[]>();
+    if (sameRefsAsStored(known)) {
+      const changedBodies: { before: Entity; after: Entity }[] = [];
+      for (const [ref, c] of candidates) {
+        const before = (state.entities.get(ref) as StoredEntity).entity;
+        if (!sameBody(before, c.stored.entity)) changedBodies.push({ before, after: c.stored.entity });
+      }
+      const lists = changedRelations(
+        state.relations,
+        changedBodies,
+        (ref) => candidates.get(ref)?.stored.entity,
+        known,
+      );
+      for (const [source, list] of lists) relationChanges.set(source, list);
+    } else {
+      const relations = computeRelations(
+        [...candidates.values()].map((c) => c.stored.entity),
+        known,
+      );
+      for (const [source, list] of relations) {
+        if (!sameRelations(state.relations.get(source), list)) relationChanges.set(source, list);
+      }
+      for (const source of state.relations.keys())
+        if (!relations.has(source)) relationChanges.set(source, []);
+    }
     const upsert: StoredEntity[] = [];
     for (const [ref, c] of candidates) {
       const before = state.entities.get(ref);
@@ -377,11 +407,6 @@ export class Ingester {
       }
     }
     const removed = [...state.entities.keys()].filter((ref) => !candidates.has(ref));
-    const relationChanges = new Map<string, EntityRelation[]>();
-    for (const [source, list] of relations) {
-      if (!sameRelations(state.relations.get(source), list)) relationChanges.set(source, list);
-    }
-    for (const source of state.relations.keys()) if (!relations.has(source)) relationChanges.set(source, []);
 
     const errorRows: IngestErrorRow[] = errors.map((e) => ({
       file: e.file,
@@ -486,13 +511,6 @@ function locationTargetsOf(entity: Entity): { target: string; path: (string | nu
 
 function sameBody(a: Entity, b: Entity): boolean {
   return a.metadata.etag === b.metadata.etag && a.metadata.uid === b.metadata.uid;
-}
-
-function sameRelations(a: EntityRelation[] | undefined, b: EntityRelation[]): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++)
-    if (a[i].type !== b[i].type || a[i].targetRef !== b[i].targetRef) return false;
-  return true;
 }
 
 function sameFile(a: SourceFileRow | undefined, b: SourceFileRow): boolean {

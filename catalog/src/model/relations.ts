@@ -235,13 +235,14 @@ export function checkReferences(
 export function computeRelations(
   entities: Iterable<Entity>,
   known: ReadonlySet<string>,
+  opts: { shareStrings?: boolean } = {},
 ): Map<string, EntityRelation[]> {
   // Lists are collected, then sorted and de-duplicated in place: no per-relation key strings.
   const out = new Map<string, EntityRelation[]>();
   // One string per ref, shared by every relation that names it: at 100k entities and a million relations
-  // the copies would cost hundreds of MB.
+  // the copies would cost hundreds of MB. (Not worth building for a handful of entities.)
   const canonical = new Map<string, string>();
-  for (const ref of known) canonical.set(ref, ref);
+  if (opts.shareStrings !== false) for (const ref of known) canonical.set(ref, ref);
   const listOf = (source: string) => {
     let list = out.get(source);
     if (!list) {
@@ -266,6 +267,57 @@ export function computeRelations(
   }
   for (const list of out.values()) sortRelations(list);
   return out;
+}
+
+/**
+ * The relation lists that change when some entities' bodies change but the set of entities does not: the
+ * same answer as comparing computeRelations before and after, from only the entities involved. An entity's
+ * relations come from its own spec and from the specs of the entities it is related to, so each list that
+ * a changed entity touches (before or after; its own among them) is recomputed from its owner and its old
+ * partners (the targets in its old list: relations are symmetric); new partners are changed entities, and so
+ * among the lists' owners. Lists that end up empty come back empty.
+ */
+export function changedRelations(
+  before: ReadonlyMap<string, EntityRelation[]>,
+  changed: readonly { before: Entity; after: Entity }[],
+  entityOf: (ref: string) => Entity | undefined,
+  known: ReadonlySet<string>,
+): Map<string, EntityRelation[]> {
+  const out = new Map<string, EntityRelation[]>();
+  if (changed.length === 0) return out;
+  const affected = new Set<string>();
+  for (const c of changed) {
+    for (const ref of computeRelations([c.before, c.after], known, { shareStrings: false }).keys())
+      affected.add(ref);
+  }
+  const involved = new Set<string>();
+  for (const ref of affected) {
+    involved.add(ref);
+    for (const r of before.get(ref) ?? []) involved.add(r.targetRef);
+  }
+  const entities: Entity[] = [];
+  for (const ref of involved) {
+    const e = entityOf(ref);
+    if (e) entities.push(e);
+  }
+  const now = computeRelations(entities, known, { shareStrings: false });
+  for (const ref of affected) {
+    const list = now.get(ref) ?? [];
+    if (!sameRelations(before.get(ref), list)) out.set(ref, list);
+  }
+  return out;
+}
+
+/** Two relation lists (sorted as computeRelations sorts them) are the same. */
+export function sameRelations(
+  a: readonly EntityRelation[] | undefined,
+  b: readonly EntityRelation[],
+): boolean {
+  if (!a) return b.length === 0;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i].type !== b[i].type || a[i].targetRef !== b[i].targetRef) return false;
+  return true;
 }
 
 const byTypeThenTarget = (a: EntityRelation, b: EntityRelation) =>

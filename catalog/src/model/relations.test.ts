@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import fc from 'fast-check';
+import { changedRelations, computeRelations, entityRef, STORED_RELATIONS } from './relations.ts';
+
+const COMPONENTS = ['card-api', 'cards', 'ledger', 'balance', 'feed', 'apns'];
+const APIS = ['cards-rpc', 'ledger-rpc', 'feed-rpc'];
+const GROUPS = ['payments', 'ledger-squad', 'feed-squad'];
+const USERS = ['ada', 'bob', 'cy'];
+
+const subset = (names: string[]) => fc.subarray(names);
+const one = (names: string[]) => fc.constantFrom(...names);
+
+/** Every entity of a small catalogue, each with random (but resolvable) references. */
+const catalogue = () =>
+  fc.record({
+    components: fc.tuple(
+      ...COMPONENTS.map((name) =>
+        fc
+          .record({
+            owner: one(GROUPS),
+            dependsOn: subset(COMPONENTS),
+            dependencyOf: subset(COMPONENTS),
+            providesApis: subset(APIS),
+            consumesApis: subset(APIS),
+          })
+          .map(
+            (spec): Entity => ({
+              apiVersion: 'backstage.io/v1alpha1',
+              kind: 'Component',
+              metadata: { name, namespace: 'default' },
+              spec: {
+                type: 'service',
+                lifecycle: 'production',
+                ...spec,
+                dependsOn: spec.dependsOn.map((c) => `component:${c}`),
+                dependencyOf: spec.dependencyOf.map((c) => `component:${c}`),
+              },
+            }),
+          ),
+      ),
+    ),
+    apis: fc.tuple(
+      ...APIS.map((name) =>
+        one(GROUPS).map(
+          (owner): Entity => ({
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'API',
+            metadata: { name, namespace: 'default' },
+            spec: { type: 'grpc', lifecycle: 'production', owner, definition: 'x' },
+          }),
+        ),
+      ),
+    ),
+    groups: fc.tuple(
+      ...GROUPS.map((name) =>
+        fc.record({ children: subset(GROUPS), members: subset(USERS) }).map(
+          (spec): Entity => ({
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'Group',
+            metadata: { name, namespace: 'default' },
+            spec: { type: 'squad', ...spec },
+          }),
+        ),
+      ),
+    ),
+    users: fc.tuple(
+      ...USERS.map((name) =>
+        subset(GROUPS).map(
+          (memberOf): Entity => ({
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'User',
+            metadata: { name, namespace: 'default' },
+            spec: { memberOf },
+          }),
+        ),
+      ),
+    ),
+  });
+
+const flat = (c: { components: Entity[]; apis: Entity[]; groups: Entity[]; users: Entity[] }) => [
+  ...c.components,
+  ...c.apis,
+  ...c.groups,
+  ...c.users,
+];
+
+const nonEmpty = (m: Map<string, EntityRelation[]>) =>
+  new Map([...m].filter(([, list]) => list.length > 0).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+describe('relations', () => {
+  it('changedRelations gives what recomputing everything gives, for any edit that keeps the same entities', () => {
+    fc.assert(
+      fc.property(catalogue(), catalogue(), fc.array(fc.nat(), { maxLength: 6 }), (a, b, picks) => {
+        const before = flat(a);
+        // Some entities take their version from the second catalogue: an edit of those files.
+        const after = before.map((e, i) => (picks.some((p) => p % before.length === i) ? flat(b)[i] : e));
+        const known = new Set(before.map(entityRef));
+        const full = computeRelations(before, known);
+        const changed = before
+          .map((e, i) => ({ before: e, after: after[i] }))
+          .filter((c) => c.before !== c.after);
+        const byRef = new Map(after.map((e) => [entityRef(e), e]));
+        const updated = new Map(full);
+        for (const [ref, list] of changedRelations(full, changed, (r) => byRef.get(r), known))
+          updated.set(ref, list);
+        assert.deepEqual(nonEmpty(updated), nonEmpty(computeRelations(after, known)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('come in pairs, so one side of each is enough to store', () => {
+    fc.assert(
+      fc.property(catalogue(), (c) => {
+        const entities = flat(c);
+        const all = computeRelations(entities, new Set(entities.map(entityRef)));
+        const inverse = new Map([...STORED_RELATIONS].flatMap(([t, i]) => [[t, i] as const, [i, t] as const]));
+        for (const [source, list] of all) {
+          for (const r of list) {
+            const back = all.get(r.targetRef) ?? [];
+            assert.ok(
+              back.some((x) => x.type === inverse.get(r.type) && x.targetRef === source),
+              `${source} ${r.type} ${r.targetRef} has no inverse`,
+            );
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
