@@ -171,10 +171,21 @@ export class CatalogStore {
 
   async write(w: IngestWrite): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const gone = [...new Set([...w.remove, ...w.upsert.map((e) => e.ref)])];
-      for (const chunk of chunks(gone, 500)) {
-        await tx.exec(`DELETE FROM "Entity" WHERE "ref" IN (${chunk.map(() => '?').join(',')})`, chunk);
-      }
+      // Every delete before any insert: PostgreSQL plans a delete on a table it has no statistics for (a
+      // fresh one) as a scan, which interleaved with inserts would read the growing table once per chunk.
+      const deleteIn = async (table: string, column: string, keys: string[]) => {
+        for (const chunk of chunks(keys, 500)) {
+          await tx.exec(
+            `DELETE FROM "${table}" WHERE "${column}" IN (${chunk.map(() => '?').join(',')})`,
+            chunk,
+          );
+        }
+      };
+      await deleteIn('Entity', 'ref', [...new Set([...w.remove, ...w.upsert.map((e) => e.ref)])]);
+      await deleteIn('Relation', 'sourceRef', [...w.relations.keys()]);
+      await deleteIn('SourceFile', 'path', [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])]);
+      await tx.exec('DELETE FROM "IngestError"');
+
       // Rows are built a chunk at a time, so a 100k-entity ingest never holds every row twice.
       for (const chunk of chunks(w.upsert, 1000)) {
         await tx.insertMany(
@@ -207,12 +218,7 @@ export class CatalogStore {
           ]),
         );
       }
-      const sources = [...w.relations.keys()];
-      for (const chunk of chunks(sources, 500)) {
-        await tx.exec(
-          `DELETE FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`,
-          chunk,
-        );
+      for (const chunk of chunks([...w.relations.keys()], 500)) {
         const relRows: unknown[][] = [];
         for (const source of chunk) {
           for (const r of w.relations.get(source) ?? []) {
@@ -221,22 +227,22 @@ export class CatalogStore {
         }
         await tx.insertMany('Relation', ['sourceRef', 'type', 'targetRef'], relRows);
       }
-      const filePaths = [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])];
-      for (const chunk of chunks(filePaths, 500)) {
-        await tx.exec(`DELETE FROM "SourceFile" WHERE "path" IN (${chunk.map(() => '?').join(',')})`, chunk);
-      }
       await tx.insertMany(
         'SourceFile',
         ['path', 'hash', 'entityRefs', 'ok'],
         w.files.map((f) => [f.path, f.hash, JSON.stringify(f.entityRefs), f.ok]),
       );
-      await tx.exec('DELETE FROM "IngestError"');
       await tx.insertMany(
         'IngestError',
         ['file', 'line', 'column', 'entityRef', 'message'],
         w.errors.map((e) => [e.file, e.line, e.column, e.entityRef, e.message]),
       );
     });
+    // A big write leaves PostgreSQL's statistics behind (autovacuum catches up within a minute): refresh them
+    // now, so the next ingest's deletes use the keys' indexes.
+    if (this.provider === 'postgresql' && w.upsert.length + w.relations.size > 10_000) {
+      await this.sql.exec('ANALYZE "Entity", "Relation", "SourceFile"');
+    }
   }
 
   /** Prisma Client for the low-volume tables, opened on first use. */
