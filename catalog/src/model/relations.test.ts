@@ -116,7 +116,9 @@ describe('relations', () => {
       fc.property(catalogue(), (c) => {
         const entities = flat(c);
         const all = computeRelations(entities, new Set(entities.map(entityRef)));
-        const inverse = new Map([...STORED_RELATIONS].flatMap(([t, i]) => [[t, i] as const, [i, t] as const]));
+        const inverse = new Map(
+          [...STORED_RELATIONS].flatMap(([t, i]) => [[t, i] as const, [i, t] as const]),
+        );
         for (const [source, list] of all) {
           for (const r of list) {
             const back = all.get(r.targetRef) ?? [];
