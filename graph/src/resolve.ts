@@ -1,3 +1,4 @@
+import { RefError, splitRefInput } from '@bank/catalog/model/ref.ts';
 import { distance } from 'fastest-levenshtein';
 import { MalformedRefError, UnknownRefError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
@@ -12,27 +13,26 @@ export interface ParsedRef {
   name: string;
 }
 
-/** Parses `name`, `namespace/name`, `kind:name` or `kind:namespace/name` (case-insensitive). */
+/**
+ * Parses `name`, `namespace/name`, `kind:name` or `kind:namespace/name` (case-insensitive), with the
+ * catalogue's ref rules (splitRefInput), and each part limited to the characters entity names may have.
+ */
 export function parseRef(input: string, fn = 'resolve'): ParsedRef {
-  const text = typeof input === 'string' ? input.trim().toLowerCase() : '';
   const fail = (): never => {
     throw new MalformedRefError(`${fn}: malformed ref ${JSON.stringify(input)}: expected ${EXPECTED}`, {
       ref: input,
     });
   };
-  const colon = text.split(':');
-  if (colon.length > 2) fail();
-  const kind = colon.length === 2 ? colon[0] : undefined;
-  const rest = colon.length === 2 ? colon[1] : colon[0];
-  const slash = rest.split('/');
-  if (slash.length > 2) fail();
-  const namespace = slash.length === 2 ? slash[0] : undefined;
-  const name = slash.length === 2 ? slash[1] : slash[0];
-  for (const part of [kind, namespace, name]) if (part !== undefined && !PART.test(part)) fail();
-  const parsed: ParsedRef = { name };
-  if (kind !== undefined) parsed.kind = kind;
-  if (namespace !== undefined) parsed.namespace = namespace;
-  return parsed;
+  let parts: ParsedRef;
+  try {
+    parts = splitRefInput(input);
+  } catch (err) {
+    if (err instanceof RefError) return fail();
+    throw err;
+  }
+  for (const part of [parts.kind, parts.namespace, parts.name])
+    if (part !== undefined && !PART.test(part)) fail();
+  return parts;
 }
 
 export interface ResolveOptions {

@@ -22,8 +22,11 @@ export class RefError extends Error {
 
 const REF_FORM = 'expected "[kind:][namespace/]name", e.g. "component:default/card-api" or "card-api"';
 
-/** Parse `[kind:][namespace/]name`; `defaults` fill what the ref leaves out. Throws RefError. */
-export function parseRef(input: string, defaults: { kind?: string; namespace?: string } = {}): CompoundRef {
+/**
+ * The parts of `[kind:][namespace/]name` that were written, lowercased, before any defaults: what the graph's
+ * resolver and parseRef share. Throws RefError when a part is empty or the form is wrong.
+ */
+export function splitRefInput(input: string): { kind?: string; namespace?: string; name: string } {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new RefError(`Entity ref is empty; ${REF_FORM}`);
   }
@@ -43,13 +46,28 @@ export function parseRef(input: string, defaults: { kind?: string; namespace?: s
     namespace = rest.slice(0, slash2);
     name = rest.slice(slash2 + 1);
   }
-  kind = kind ?? defaults.kind;
-  namespace = namespace ?? defaults.namespace ?? 'default';
-  if (!kind) throw new RefError(`Entity ref "${ref}" has no kind and none is implied here; ${REF_FORM}`);
-  if (!name || name.includes('/') || name.includes(':') || !namespace) {
+  if (kind === '' || namespace === '' || !name || name.includes('/') || name.includes(':')) {
     throw new RefError(`Entity ref "${ref}" is malformed; ${REF_FORM}`);
   }
-  return { kind: kind.toLowerCase(), namespace: namespace.toLowerCase(), name: name.toLowerCase() };
+  return {
+    ...(kind !== undefined ? { kind: kind.toLowerCase() } : {}),
+    ...(namespace !== undefined ? { namespace: namespace.toLowerCase() } : {}),
+    name: name.toLowerCase(),
+  };
+}
+
+/** Parse `[kind:][namespace/]name`; `defaults` fill what the ref leaves out. Throws RefError. */
+export function parseRef(input: string, defaults: { kind?: string; namespace?: string } = {}): CompoundRef {
+  const parts = splitRefInput(input);
+  const kind = parts.kind ?? defaults.kind?.toLowerCase();
+  if (!kind) {
+    throw new RefError(`Entity ref "${input.trim()}" has no kind and none is implied here; ${REF_FORM}`);
+  }
+  return {
+    kind,
+    namespace: parts.namespace ?? (defaults.namespace ?? 'default').toLowerCase(),
+    name: parts.name,
+  };
 }
 
 export function stringifyRef(ref: CompoundRef): string {

@@ -1,14 +1,7 @@
-/** Kinds in the order a short name prefers them when several entities share it. */
-export const KIND_PREFERENCE = [
-  'component',
-  'group',
-  'system',
-  'api',
-  'resource',
-  'domain',
-  'user',
-  'location',
-];
+import { SHORT_NAME_KIND_ORDER } from '@bank/catalog/model/ref.ts';
+
+/** Kinds in the order a short name prefers them when several entities share it: the catalogue's order. */
+export const KIND_PREFERENCE = [...SHORT_NAME_KIND_ORDER, 'location'];
 
 export function kindRank(kind: string): number {
   const i = KIND_PREFERENCE.indexOf(kind);
