@@ -25,7 +25,8 @@ export interface Problem {
   message: string;
 }
 
-const KIND_VALIDATORS: KindValidator[] = [
+/** catalog-model's kind validators (compiled at run time), in the order precompiled.ts compiles them. */
+export const KIND_VALIDATORS: KindValidator[] = [
   componentEntityV1alpha1Validator,
   apiEntityV1alpha1Validator,
   resourceEntityV1alpha1Validator,
