@@ -60,7 +60,7 @@ export interface GraphView {
 }
 
 export const NO_GROUP = 'g:none';
-const GROUP_BOX = { w: 236, h: 76 };
+const GROUP_BOX = { w: 250, h: 96 };
 const NODE_BOX = { w: 150, h: 40 };
 const PAD = 28;
 
@@ -261,11 +261,12 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     if (a && b && a !== b) unitEdges.set(`${a}->${b}`, [a, b]);
   }
   const outer = layeredLayout(units, [...unitEdges.values()], (id) => unitBox.get(id) ?? GROUP_BOX, {
-    gapX: 110,
-    gapY: 40,
-    // Roughly square for many groups (90 collectives at 3,500 services), a few columns for a few.
+    gapX: 90,
+    gapY: 32,
+    // Roughly square for many groups (90 collectives at 3,500 services); for the bank's nine collectives,
+    // three columns, so the overview fits the canvas at a size that can be read.
     maxPerColumn: Math.max(6, Math.ceil(Math.sqrt(units.length * 2))),
-    maxLayers: 4,
+    maxLayers: units.length <= 12 ? 3 : 4,
   });
   for (const g of drawnGroups) {
     const centre = outer.positions.get(g) ?? { x: 0, y: 0 };

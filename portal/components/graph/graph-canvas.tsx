@@ -20,7 +20,7 @@ function elements(view: GraphView): ElementDefinition[] {
     const hidden = n.hidden > 0 ? `\n+${n.hidden} hidden` : '';
     let label = n.label;
     if (n.kind === 'group' && !n.expanded) {
-      label = `${n.label}\n${n.members} service${n.members === 1 ? '' : 's'} · ${n.internalCalls} calls inside${hidden}`;
+      label = `${n.label}\n${n.members} service${n.members === 1 ? '' : 's'}, ${n.internalCalls} calls inside${hidden}`;
     } else if (n.kind === 'group') {
       label = `${n.label} (${n.members})`;
     } else label = `${n.label}${hidden}`;
@@ -121,7 +121,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
             'border-color': css('--graph-group-border'),
             'border-width': 2,
             'font-weight': 600,
-            'font-size': 13,
+            'font-size': 15,
+            'line-height': 1.3,
           },
         },
         {
