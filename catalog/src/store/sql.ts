@@ -13,6 +13,8 @@ export interface SqlDriver {
   readonly provider: Provider;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   exec(sql: string, params?: unknown[]): Promise<number>;
+  /** Call `fn` for each row; SQLite streams them, so a big table is never all in memory as rows at once. */
+  each<T = Record<string, unknown>>(sql: string, params: unknown[], fn: (row: T) => void): Promise<void>;
   /** Insert many rows in as few statements as the database allows. */
   insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void>;
   /** Run `fn` in one transaction: all of it is written, or none. */
@@ -63,6 +65,9 @@ class SqliteDriver implements SqlDriver {
   }
   async exec(sql: string, params: unknown[] = []): Promise<number> {
     return this.prepare(sql).run(...params.map(toSqlite)).changes;
+  }
+  async each<T>(sql: string, params: unknown[], fn: (row: T) => void): Promise<void> {
+    for (const row of this.db.prepare(sql).iterate(...params.map(toSqlite))) fn(row as T);
   }
   async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
     if (rows.length === 0) return;
@@ -145,6 +150,9 @@ class PgDriver implements SqlDriver {
   async exec(sql: string, params: unknown[] = []): Promise<number> {
     const r = await this.runner().query(numbered(sql), params);
     return r.rowCount ?? 0;
+  }
+  async each<T>(sql: string, params: unknown[], fn: (row: T) => void): Promise<void> {
+    for (const row of await this.query<T>(sql, params)) fn(row);
   }
   async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
     // One statement per chunk of rows; PostgreSQL takes at most 65,535 parameters.

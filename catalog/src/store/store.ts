@@ -111,28 +111,30 @@ export class CatalogStore {
   }
 
   async load(): Promise<CatalogSnapshot> {
-    const rows = await this.sql.query<{
+    // Rows are taken one at a time and strings that repeat (refs, relation types) are shared: at 100k
+    // entities the store's rows would otherwise be held twice, once as rows and once as entities.
+    const entities: StoredEntity[] = [];
+    await this.sql.each<{
       ref: string;
       body: string;
       sourceFile: string | null;
       line: number | null;
       stale: number | boolean;
       staleReason: string | null;
-    }>('SELECT "ref", "body", "sourceFile", "line", "stale", "staleReason" FROM "Entity"');
-    const entities = rows.map((r) => ({
-      ref: r.ref,
-      entity: JSON.parse(r.body) as Entity,
-      sourceFile: r.sourceFile,
-      line: r.line,
-      stale: Boolean(r.stale),
-      staleReason: r.staleReason,
-    }));
-    // One side of each relation pair is stored (STORED_RELATIONS): the other is derived here.
-    const relRows = await this.sql.query<{ sourceRef: string; type: string; targetRef: string }>(
-      'SELECT "sourceRef", "type", "targetRef" FROM "Relation"',
-    );
-    const relations = new Map<string, EntityRelation[]>();
+    }>('SELECT "ref", "body", "sourceFile", "line", "stale", "staleReason" FROM "Entity"', [], (r) => {
+      entities.push({
+        ref: r.ref,
+        entity: JSON.parse(r.body) as Entity,
+        sourceFile: r.sourceFile,
+        line: r.line,
+        stale: Boolean(r.stale),
+        staleReason: r.staleReason,
+      });
+    });
     const refs = new Map(entities.map((e) => [e.ref, e.ref]));
+    const types = new Map([...STORED_RELATIONS.keys()].map((t) => [t, t]));
+    // One side of each relation pair is stored (STORED_RELATIONS): the other is derived here.
+    const relations = new Map<string, EntityRelation[]>();
     const listOf = (ref: string) => {
       let list = relations.get(ref);
       if (!list) {
@@ -141,24 +143,27 @@ export class CatalogStore {
       }
       return list;
     };
-    for (const r of relRows) {
-      const source = refs.get(r.sourceRef) ?? r.sourceRef;
-      const target = refs.get(r.targetRef) ?? r.targetRef;
-      listOf(source).push({ type: r.type, targetRef: target });
-      const inverse = STORED_RELATIONS.get(r.type);
-      if (inverse) listOf(target).push({ type: inverse, targetRef: source });
-    }
+    await this.sql.each<{ sourceRef: string; type: string; targetRef: string }>(
+      'SELECT "sourceRef", "type", "targetRef" FROM "Relation"',
+      [],
+      (r) => {
+        const source = refs.get(r.sourceRef) ?? r.sourceRef;
+        const target = refs.get(r.targetRef) ?? r.targetRef;
+        listOf(source).push({ type: types.get(r.type) ?? r.type, targetRef: target });
+        const inverse = STORED_RELATIONS.get(r.type);
+        if (inverse) listOf(target).push({ type: inverse, targetRef: source });
+      },
+    );
     for (const list of relations.values()) sortRelations(list);
-    const files = (
-      await this.sql.query<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
-        'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
-      )
-    ).map((f) => ({
-      path: f.path,
-      hash: f.hash,
-      entityRefs: JSON.parse(f.entityRefs) as string[],
-      ok: Boolean(f.ok),
-    }));
+    const files: SourceFileRow[] = [];
+    await this.sql.each<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
+      'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
+      [],
+      (f) => {
+        const fileRefs = (JSON.parse(f.entityRefs) as string[]).map((ref) => refs.get(ref) ?? ref);
+        files.push({ path: f.path, hash: f.hash, entityRefs: fileRefs, ok: Boolean(f.ok) });
+      },
+    );
     const errors = await this.errors();
     return { entities, relations, files, errors };
   }
