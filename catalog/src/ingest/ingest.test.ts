@@ -207,6 +207,38 @@ for (const db of testDatabases()) {
       assert.ok(!(await ingester.snapshot()).entities.has('component:default/evil'));
       await store.close();
     });
+
+    it('reads a locations file given as the root: its targets beside and below it, nothing above it', async () => {
+      const outside = writeTree({ 'catalog-info.yaml': component('evil') });
+      const dir = writeTree({
+        'org.yaml': ORG,
+        'components/ledger/catalog-info.yaml': component('ledger'),
+        'components/balance/catalog-info.yaml': component('balance', { dependsOn: ['component:ledger'] }),
+        'locations.yaml': [
+          'apiVersion: backstage.io/v1alpha1',
+          'kind: Location',
+          'metadata: {name: bench-catalog}',
+          'spec:',
+          '  type: file',
+          '  targets:',
+          '    - ./org.yaml',
+          '    - ./components/ledger/catalog-info.yaml',
+          '    - ./components/balance/catalog-info.yaml',
+          `    - ../${path.basename(outside)}/catalog-info.yaml`,
+          '',
+        ].join('\n'),
+      });
+      const { store, ingester } = await open();
+      const r = await ingester.ingest([path.join(dir, 'locations.yaml')]);
+      assert.equal(r.counts.component, 2);
+      assert.equal(r.counts.group, 4);
+      assert.deepEqual(
+        r.errors.map((e) => `${path.basename(e.file)}:${e.line}:${e.column}`),
+        ['locations.yaml:10:7'],
+      );
+      assert.match(r.errors[0].message, /outside the catalogue tree/);
+      await store.close();
+    });
   });
 }
 

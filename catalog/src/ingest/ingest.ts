@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
@@ -108,9 +108,13 @@ export class Ingester {
     const display = displayPath;
 
     // 1. Discover: tree walk, then Location targets (which may point at files the walk did not find).
-    const queue: { abs: string; root: string; via: string[] }[] = [];
-    for (const root of roots)
-      for (const f of await findDescriptorFiles(root)) queue.push({ abs: f, root, via: [] });
+    // `confine`: what Location targets must stay inside. A root that is a file (a locations.yaml registered
+    // as Backstage registers one) confines its targets to the file's folder.
+    const queue: { abs: string; root: string; confine: string; via: string[] }[] = [];
+    for (const root of roots) {
+      const confine = (await stat(root)).isFile() ? path.dirname(root) : root;
+      for (const f of await findDescriptorFiles(root)) queue.push({ abs: f, root, confine, via: [] });
+    }
     const seen = new Set(queue.map((q) => q.abs));
     const candidates = new Map<string, Candidate>();
     const fileRows: SourceFileRow[] = [];
@@ -252,7 +256,7 @@ export class Ingester {
         fileRows.push({ path: abs, hash, entityRefs: refsInFile, ok });
       }
       for (const { target, path: fieldPath, positionOf } of locationTargets) {
-        const resolved = await resolveLocationTarget(item.root, abs, target);
+        const resolved = await resolveLocationTarget(item.confine, abs, target);
         const where = positionOf ? positionOf(fieldPath) : { line: 1, column: 1 };
         if ('error' in resolved) {
           errors.push({ file: display(abs), ...where, message: resolved.error });
@@ -269,7 +273,7 @@ export class Ingester {
         }
         if (!seen.has(resolved.abs)) {
           seen.add(resolved.abs);
-          queue.push({ abs: resolved.abs, root: item.root, via: chain });
+          queue.push({ abs: resolved.abs, root: item.root, confine: item.confine, via: chain });
         }
       }
       opts.onProgress?.(++done, queue.length);
