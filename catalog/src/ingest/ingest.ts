@@ -257,16 +257,17 @@ export class Ingester {
       }
       for (const { target, path: fieldPath, positionOf } of locationTargets) {
         const resolved = await resolveLocationTarget(item.confine, abs, target);
-        const where = positionOf ? positionOf(fieldPath) : { line: 1, column: 1 };
+        // Where the target is written: only asked when there is an error to place.
+        const where = () => (positionOf ? positionOf(fieldPath) : { line: 1, column: 1 });
         if ('error' in resolved) {
-          errors.push({ file: display(abs), ...where, message: resolved.error });
+          errors.push({ file: display(abs), ...where(), message: resolved.error });
           continue;
         }
         const chain = [...item.via, abs];
         if (chain.includes(resolved.abs)) {
           errors.push({
             file: display(abs),
-            ...where,
+            ...where(),
             message: `Location target "${target}" leads back to ${display(resolved.abs)}: the locations form a cycle (${[...chain, resolved.abs].map(display).join(' → ')}); it was read once`,
           });
           continue;
@@ -491,9 +492,18 @@ function fieldLocator(
   docIndex: number,
   fallback: Position,
 ): (path: (string | number)[]) => Position {
+  // The file is parsed again on the first question only: a Location with thousands of bad targets asks
+  // thousands of times.
+  let doc: ReturnType<typeof parseDescriptor>['documents'][number] | null | undefined;
   return (fieldPath) => {
+    if (doc === undefined) {
+      try {
+        doc = parseDescriptor(readFileSync(file)).documents[docIndex] ?? null;
+      } catch {
+        doc = null;
+      }
+    }
     try {
-      const doc = parseDescriptor(readFileSync(file)).documents[docIndex];
       return doc ? doc.positionOf(fieldPath) : fallback;
     } catch {
       return fallback;
