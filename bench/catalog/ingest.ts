@@ -17,10 +17,10 @@ import { parseArgs } from 'node:util';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 if (process.argv[2] === '--child') {
-  // argv = --child full|again <dbUrl> <root>. `full`: one ingest into the empty store, so the peak RSS is the
+  // argv = --child full|again <dbUrl> <root> [file to touch]. `full`: one ingest into the empty store, so the peak RSS is the
   // full ingest's alone. `again` (a new process on the filled store): load it, re-ingest with nothing
   // changed, then after one file changed: what `portal serve`'s watcher does.
-  const [, , , mode, url, root] = process.argv;
+  const [, , , mode, url, root, touch] = process.argv;
   const { CatalogStore, Ingester, findDescriptorFiles } = await import('@bank/catalog');
   const store = await CatalogStore.open(url);
   const ingester = new Ingester(store);
@@ -55,7 +55,7 @@ if (process.argv[2] === '--child') {
     const noopMs = performance.now() - t1;
     // Touch one service's descriptor (append a comment) and re-ingest.
     const files = await findDescriptorFiles(root);
-    const one = files.find((f) => f.includes(`${path.sep}ledger${path.sep}`)) ?? files[1];
+    const one = touch ?? files.find((f) => f.includes(`${path.sep}ledger${path.sep}`)) ?? files[1];
     writeFileSync(one, `${readFileSync(one, 'utf8')}\n# touched by the benchmark\n`);
     const t2 = performance.now();
     const oneChanged = await ingester.ingest([root]);
