@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CatalogStore } from '../store/store.ts';
@@ -237,6 +237,19 @@ for (const db of testDatabases()) {
         ['locations.yaml:10:7'],
       );
       assert.match(r.errors[0].message, /outside the catalogue tree/);
+
+      // A target dropped from the Location leaves the catalogue; a Location whose file turns bad keeps its own.
+      const locations = path.join(dir, 'locations.yaml');
+      const text = readFileSync(locations, 'utf8');
+      writeFileSync(locations, text.replace('    - ./components/balance/catalog-info.yaml\n', ''));
+      const dropped = await ingester.ingest([locations]);
+      assert.deepEqual(dropped.removed, ['component:default/balance']);
+      assert.equal(dropped.counts.component, 1);
+      writeFileSync(locations, `${text}\n  bad: [unclosed\n`);
+      const broken = await ingester.ingest([locations]);
+      assert.ok(broken.errors.some((e) => e.file.endsWith('locations.yaml')));
+      assert.deepEqual(broken.removed, []);
+      assert.equal(broken.counts.component, 1, 'the last good Location still holds ledger');
       await store.close();
     });
   });

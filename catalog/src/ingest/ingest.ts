@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
@@ -280,10 +280,39 @@ export class Ingester {
       opts.onProgress?.(++done, queue.length);
     }
 
+    // Files a Location read last time and no longer lists (nor does anything else this run): they are gone
+    // from the catalogue as a deleted file is, wherever they are. So are the files their Locations listed.
+    const released = new Set<string>();
+    const release = (file: string, entityRefs: readonly string[]) => {
+      for (const ref of entityRefs) {
+        const stored = state.entities.get(ref);
+        if (!stored || stored.entity.kind.toLowerCase() !== 'location') continue;
+        // A Location kept at its last good version (its file turned bad) keeps what it listed.
+        if (candidates.get(ref)?.stored.stale) continue;
+        for (const { target } of locationTargetsOf(stored.entity)) {
+          const abs = path.resolve(path.dirname(file), target.replace(/^file:/, ''));
+          let real = abs;
+          try {
+            real = realpathSync(abs);
+          } catch {
+            // gone: its path as written is what the store knows it by, if anything
+          }
+          const row = state.files.get(real);
+          if (!row || touchedFiles.has(real) || released.has(real)) continue;
+          released.add(real);
+          release(real, row.entityRefs);
+        }
+      }
+    };
+    for (const file of touchedFiles) {
+      const prior = state.files.get(file);
+      if (prior) release(file, prior.entityRefs);
+    }
+    const inRoots = (p: string) =>
+      released.has(p) || roots.some((r) => p === r || p.startsWith(r + path.sep));
+
     // Nothing read, nothing gone, no earlier problems to re-check: the catalogue is as it was.
-    const removedAny = [...state.files.keys()].some(
-      (p) => !touchedFiles.has(p) && roots.some((r) => p === r || p.startsWith(r + path.sep)),
-    );
+    const removedAny = [...state.files.keys()].some((p) => !touchedFiles.has(p) && inRoots(p));
     if (changed === 0 && !removedAny && errors.length === 0 && state.entities.size > 0 && !opts.force) {
       return this.result(state, {
         errors,
@@ -299,15 +328,15 @@ export class Ingester {
     const removedFiles: string[] = [];
     for (const [p] of state.files) {
       if (touchedFiles.has(p)) continue;
-      if (roots.some((r) => p === r || p.startsWith(r + path.sep))) removedFiles.push(p);
+      if (inRoots(p)) removedFiles.push(p);
     }
 
     // 3. Entities of unread files (other roots) stay as they are.
     for (const [ref, stored] of state.entities) {
       if (candidates.has(ref)) continue;
       const file = stored.sourceFile;
-      const inRoots = file && roots.some((r) => file === r || file.startsWith(r + path.sep));
-      if (!inRoots && file && state.files.has(file)) candidates.set(ref, { stored, file, fresh: false });
+      if (file && !inRoots(file) && state.files.has(file))
+        candidates.set(ref, { stored, file, fresh: false });
     }
 
     // 4. References must resolve; an entity that fails keeps its last good version (stale) or is left out.
