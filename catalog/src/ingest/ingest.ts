@@ -286,7 +286,7 @@ export class Ingester {
     const release = (file: string, entityRefs: readonly string[]) => {
       for (const ref of entityRefs) {
         const stored = state.entities.get(ref);
-        if (!stored || stored.entity.kind.toLowerCase() !== 'location') continue;
+        if (stored?.entity.kind.toLowerCase() !== 'location') continue;
         // A Location kept at its last good version (its file turned bad) keeps what it listed.
         if (candidates.get(ref)?.stored.stale) continue;
         for (const { target } of locationTargetsOf(stored.entity)) {
