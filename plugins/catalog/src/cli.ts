@@ -18,7 +18,7 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
   program
     .command('ingest')
     .description(
-      'read catalog-info.yaml files under the given paths (default: the bank estate in services/) into the catalogue',
+      'read catalog-info.yaml files under the given folders, or the given files and what their Locations list (default: the bank estate in services/), into the catalogue',
     )
     .argument('[paths...]', 'directories or files to ingest')
     .option('--watch', 'keep running and re-ingest when a file changes')
