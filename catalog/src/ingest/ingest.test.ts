@@ -77,6 +77,45 @@ for (const db of testDatabases()) {
       await store.close();
     });
 
+    it('told which files changed (the watcher), reads only those: edits, additions and deletions', async () => {
+      const dir = baseTree();
+      const { store, ingester } = await open();
+      await ingester.ingest([dir]);
+      const file = (rel: string) => path.join(dir, rel);
+      writeFileSync(file('balance/catalog-info.yaml'), component('balance', { tier: '1' }));
+      writeTree(
+        {
+          'cards/catalog-info.yaml': component('cards', { dependsOn: ['component:balance'] }),
+          'cards/k8s/catalog-info.yaml': component('not-a-descriptor-folder'),
+        },
+        dir,
+      );
+      removeFile(dir, 'account/catalog-info.yaml');
+      // Edited but not reported: taken as it was, until a full ingest reads it.
+      writeFileSync(file('ledger/catalog-info.yaml'), component('ledger', { tier: '3' }));
+      const r = await ingester.ingest([dir], {
+        changed: ['balance', 'cards', 'cards/k8s', 'account'].map((d) => file(`${d}/catalog-info.yaml`)),
+      });
+      assert.deepEqual(r.errors, []);
+      assert.equal(r.files.changed, 2, 'balance and cards read; nothing else');
+      assert.deepEqual(r.removed, ['component:default/account']);
+      assert.deepEqual(r.upserted.sort(), ['component:default/balance', 'component:default/cards']);
+      const snap = await ingester.snapshot();
+      const tier = (ref: string) => snap.entities.get(ref)?.entity.metadata.annotations?.['bank.io/tier'];
+      assert.equal(tier('component:default/balance'), '1');
+      assert.equal(tier('component:default/ledger'), '1', 'the unreported edit is not read');
+      assert.ok(
+        (snap.relations.get('component:default/balance') ?? []).some(
+          (x) => x.type === 'dependencyOf' && x.targetRef === 'component:default/cards',
+        ),
+      );
+      const full = await ingester.ingest([dir]);
+      assert.deepEqual(full.upserted, ['component:default/ledger']);
+      const after = (await ingester.snapshot()).entities.get('component:default/ledger');
+      assert.equal(after?.entity.metadata.annotations?.['bank.io/tier'], '3');
+      await store.close();
+    });
+
     it('skips unchanged files by hash and writes only what changed', async () => {
       const dir = baseTree();
       const { store, ingester } = await open();

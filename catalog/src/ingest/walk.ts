@@ -19,6 +19,13 @@ export function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Whether the tree walk of `root` would find this file (its name, and no skipped or hidden folder on the way). */
+export function isDescriptorPath(root: string, abs: string): boolean {
+  if (!DESCRIPTOR_NAMES.has(path.basename(abs))) return false;
+  const folders = path.relative(root, path.dirname(abs)).split(path.sep).filter(Boolean);
+  return !folders.some((f) => f === '..' || SKIP_DIRS.has(f) || f.startsWith('.'));
+}
+
 /** Every catalog-info.yaml under `root`, in a stable order. Symlinked directories are not followed. */
 export async function findDescriptorFiles(root: string): Promise<string[]> {
   const found: string[] = [];
