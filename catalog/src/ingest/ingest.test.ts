@@ -109,8 +109,17 @@ for (const db of testDatabases()) {
           (x) => x.type === 'dependencyOf' && x.targetRef === 'component:default/cards',
         ),
       );
+      // Updated around the additions and the deletion, relations are what a fresh ingest computes.
+      const sorted = (m: Map<string, unknown>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
       const full = await ingester.ingest([dir]);
       assert.deepEqual(full.upserted, ['component:default/ledger']);
+      const fresh = await open();
+      await fresh.ingester.ingest([dir]);
+      assert.deepEqual(
+        sorted((await ingester.snapshot()).relations),
+        sorted((await fresh.ingester.snapshot()).relations),
+      );
+      await fresh.store.close();
       const after = (await ingester.snapshot()).entities.get('component:default/ledger');
       assert.equal(after?.entity.metadata.annotations?.['bank.io/tier'], '3');
       await store.close();

@@ -369,20 +369,25 @@ export class Ingester {
         return [];
       }
     };
-    // The same refs as after the last run: then an entity that did not change checked out against this very
-    // set last time, and only what was read anew needs checking (and relations can be updated, not rebuilt).
-    const sameRefsAsStored = (known: Set<string>) =>
-      state.entities.size > 0 &&
-      known.size === state.entities.size &&
-      [...state.entities.keys()].every((ref) => known.has(ref));
+    // An entity that did not change checked out last time against the refs then stored. Its references still
+    // resolve unless one named an entity that is gone, and then the two were related: so only what was read
+    // anew, and the old partners of what is gone, need checking.
+    const partnersOfGone = (known: Set<string>) => {
+      const partners = new Set<string>();
+      for (const ref of state.entities.keys()) {
+        if (known.has(ref)) continue;
+        for (const r of state.relations.get(ref) ?? []) partners.add(r.targetRef);
+      }
+      return partners;
+    };
     for (let pass = 0; pass < 10; pass++) {
       const known = new Set(candidates.keys());
       const suggest = suggestIn(known);
-      const sameRefs = sameRefsAsStored(known);
+      const mayFail = partnersOfGone(known);
       let dropped = 0;
       for (const [ref, c] of candidates) {
         if (c.stored.stale) continue;
-        if (sameRefs && !c.fresh && state.entities.get(ref) === c.stored) continue;
+        if (!c.fresh && state.entities.get(ref) === c.stored && !mayFail.has(ref)) continue;
         const problems = checkReferences(c.stored.entity, known, suggest);
         if (problems.length === 0) continue;
         if (pass === 0 || c.fresh) {
@@ -416,21 +421,29 @@ export class Ingester {
     for (const [ref, c] of candidates)
       if (c.stored.stale) badEntityFiles.set(ref, c.stored.staleReason ?? '');
 
-    // 5. Relations of the final set, and the difference from what is stored: recomputed around the entities
-    // that changed when the set of refs is the same (a file edited), else in full.
+    // 5. Relations of the final set, and the difference from what is stored: recomputed around what changed
+    // (changedRelations), or in full for a first ingest or when much changed.
     const known = new Set(candidates.keys());
     const relationChanges = new Map<string, EntityRelation[]>();
-    if (sameRefsAsStored(known)) {
-      const changedBodies: { before: Entity; after: Entity }[] = [];
-      for (const [ref, c] of candidates) {
-        const before = (state.entities.get(ref) as StoredEntity).entity;
-        if (!sameBody(before, c.stored.entity)) changedBodies.push({ before, after: c.stored.entity });
-      }
+    const refsChanged =
+      known.size !== state.entities.size || [...state.entities.keys()].some((ref) => !known.has(ref));
+    const changes: { before?: Entity; after?: Entity }[] = [];
+    for (const [ref, c] of candidates) {
+      const before = state.entities.get(ref)?.entity;
+      if (!before) changes.push({ after: c.stored.entity });
+      // A stale entity may name refs that do not resolve: when refs come or go, what it relates to may change.
+      else if (!sameBody(before, c.stored.entity) || (refsChanged && c.stored.stale))
+        changes.push({ before, after: c.stored.entity });
+    }
+    for (const [ref, stored] of state.entities)
+      if (!candidates.has(ref)) changes.push({ before: stored.entity });
+    if (state.entities.size > 0 && changes.length <= known.size / 4) {
       const lists = changedRelations(
         state.relations,
-        changedBodies,
+        changes,
         (ref) => candidates.get(ref)?.stored.entity,
         known,
+        new Set(state.entities.keys()),
       );
       for (const [source, list] of lists) relationChanges.set(source, list);
     } else {

@@ -111,6 +111,83 @@ describe('relations', () => {
     );
   });
 
+  it('changedRelations also follows entities added and removed, and references that start or stop resolving', () => {
+    const NAMES = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const GROUP_NAMES = ['g1', 'g2'];
+    const body = fc.record({
+      owner: one(GROUP_NAMES),
+      dependsOn: subset(NAMES),
+      dependencyOf: subset(NAMES),
+    });
+    const version = fc.record({ present: fc.boolean(), body });
+    const make = (
+      name: string,
+      b: { owner: string; dependsOn: string[]; dependencyOf: string[] },
+    ): Entity => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        type: 'service',
+        lifecycle: 'production',
+        owner: b.owner,
+        dependsOn: b.dependsOn.map((n) => `component:${n}`),
+        dependencyOf: b.dependsOn.length % 2 ? b.dependencyOf.map((n) => `component:${n}`) : [],
+      },
+    });
+    const group = (name: string): Entity => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'squad', children: [] },
+    });
+    fc.assert(
+      fc.property(
+        fc.tuple(...NAMES.map(() => fc.tuple(version, version, fc.boolean()))),
+        fc.tuple(fc.boolean(), fc.boolean()),
+        (versions, groupsAfter) => {
+          const beforeList: Entity[] = [group('g1'), group('g2')];
+          const afterList: Entity[] = [
+            ...(groupsAfter[0] ? [group('g1')] : []),
+            ...(groupsAfter[1] ? [group('g2')] : []),
+          ];
+          const pairs: { before?: Entity; after?: Entity }[] = [];
+          NAMES.forEach((name, i) => {
+            const [v1, v2, same] = versions[i];
+            const b = v1.present ? make(name, v1.body) : undefined;
+            const a = v2.present ? (same && b ? b : make(name, v2.body)) : undefined;
+            if (b) beforeList.push(b);
+            if (a) afterList.push(a);
+            pairs.push({ before: b, after: a });
+          });
+          for (const g of ['g1', 'g2'])
+            if (!afterList.some((e) => e.metadata.name === g)) pairs.push({ before: group(g) });
+          const knownBefore = new Set(beforeList.map(entityRef));
+          const known = new Set(afterList.map(entityRef));
+          const full = computeRelations(beforeList, knownBefore);
+          const unresolved = (e: Entity) =>
+            [
+              e.spec?.owner as string,
+              ...((e.spec?.dependsOn as string[]) ?? []),
+              ...((e.spec?.dependencyOf as string[]) ?? []),
+            ]
+              .map((r) => (r.includes(':') ? r.replace(':', ':default/') : `group:default/${r}`))
+              .some((r) => !knownBefore.has(r) || !known.has(r));
+          const refsChanged = knownBefore.size !== known.size || [...knownBefore].some((r) => !known.has(r));
+          const changes = pairs.filter(
+            (p) => p.before !== p.after || (refsChanged && p.after && unresolved(p.after)),
+          );
+          const byRef = new Map(afterList.map((e) => [entityRef(e), e]));
+          const updated = new Map(full);
+          for (const [ref, list] of changedRelations(full, changes, (r) => byRef.get(r), known, knownBefore))
+            updated.set(ref, list);
+          assert.deepEqual(nonEmpty(updated), nonEmpty(computeRelations(afterList, known)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('come in pairs, so one side of each is enough to store', () => {
     fc.assert(
       fc.property(catalogue(), (c) => {

@@ -270,25 +270,32 @@ export function computeRelations(
 }
 
 /**
- * The relation lists that change when some entities' bodies change but the set of entities does not: the
- * same answer as comparing computeRelations before and after, from only the entities involved. An entity's
- * relations come from its own spec and from the specs of the entities it is related to, so each list that
- * a changed entity touches (before or after; its own among them) is recomputed from its owner and its old
- * partners (the targets in its old list: relations are symmetric); new partners are changed entities, and so
- * among the lists' owners. Lists that end up empty come back empty.
+ * The relation lists that change when some entities change, are added or are removed: the same answer as
+ * comparing computeRelations before and after, from only the entities involved. An entity's relations come
+ * from its own spec and from the specs of the entities related to it, so each list that a change touches is
+ * recomputed from its owner and its old partners (relations are symmetric: the targets in its old list); new
+ * partners are changed entities themselves. When the set of refs changes (`knownBefore` differs from
+ * `known`), entities whose references do not all resolve, before or after (the ingester's stale ones), must be passed
+ * as changed too ({ before: e, after: e }): a ref appearing or going changes what they emit. (Any other entity
+ * that referred to a removed one has changed: it fails its reference check.) Lists that end up empty come back
+ * empty.
  */
 export function changedRelations(
   before: ReadonlyMap<string, EntityRelation[]>,
-  changed: readonly { before: Entity; after: Entity }[],
+  changed: readonly { before?: Entity; after?: Entity }[],
   entityOf: (ref: string) => Entity | undefined,
   known: ReadonlySet<string>,
+  knownBefore: ReadonlySet<string> = known,
 ): Map<string, EntityRelation[]> {
   const out = new Map<string, EntityRelation[]>();
   if (changed.length === 0) return out;
   const affected = new Set<string>();
+  const touch = (entity: Entity, refs: ReadonlySet<string>) => {
+    for (const ref of computeRelations([entity], refs, { shareStrings: false }).keys()) affected.add(ref);
+  };
   for (const c of changed) {
-    for (const ref of computeRelations([c.before, c.after], known, { shareStrings: false }).keys())
-      affected.add(ref);
+    if (c.before) touch(c.before, knownBefore);
+    if (c.after) touch(c.after, known);
   }
   const involved = new Set<string>();
   for (const ref of affected) {
