@@ -15,14 +15,14 @@ type State = StateOf<typeof CATALOGUE_SCHEMA>;
 const FACET_PREVIEW = 8;
 /** Fixed column widths: the browser lays out 50 rows without measuring every cell first. */
 const COLUMN_WIDTHS: Record<State['sort'], string> = {
-  name: '31%',
+  name: '29%',
   kind: '10%',
   type: '8%',
   owner: '12%',
   collective: '12%',
   system: '12%',
   tier: '6%',
-  lifecycle: '9%',
+  lifecycle: '11%',
 };
 const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
 
