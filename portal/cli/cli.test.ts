@@ -148,5 +148,58 @@ describe('portal CLI', () => {
       assert.equal(seen, '3', 'the edit is served without a restart');
       process.stdout.write(`# edit visible after ${Date.now() - edited} ms\n`);
     });
+
+    it('serves what `portal ingest` in another terminal writes to its database: entities and paths through them', async () => {
+      const core = writeTree({
+        'org/catalog-info.yaml': ORG,
+        'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      });
+      const cards = writeTree({
+        'card-api/catalog-info.yaml': component('card-api', { dependsOn: ['component:ledger'] }),
+      });
+      const url = db();
+      assert.equal(portal(['--db', url, 'ingest', core]).code, 0);
+      const server = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0', '--no-watch'], {
+        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: core },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      after(() => server.kill('SIGTERM'));
+      const base = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const cardApi = () => fetch(`${base}/api/catalog/entities/by-name/component/default/card-api`);
+      assert.equal((await cardApi()).status, 404);
+
+      // Another process writes to the same database; the running portal was not told.
+      const ingested = portal(['--db', url, 'ingest', cards, '--json']);
+      assert.equal(ingested.code, 0, ingested.stderr);
+      const written = Date.now();
+      let status = (await cardApi()).status;
+      while (status !== 200 && Date.now() - written < 20_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await cardApi()).status;
+      }
+      assert.equal(status, 200, 'the other writer’s entity is served without a restart');
+      const paths = (await (await fetch(`${base}/api/graph/paths?from=card-api&to=ledger`)).json()) as {
+        paths: { nodes: string[] }[];
+      };
+      assert.equal(paths.paths.length, 1, 'the graph has the new edge too');
+      // The other side of the relation is there too.
+      const ledger = await (
+        await fetch(`${base}/api/catalog/entities/by-name/component/default/ledger`)
+      ).json();
+      assert.ok(
+        (ledger as { relations: { type: string; targetRef: string }[] }).relations.some(
+          (r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/card-api',
+        ),
+      );
+      process.stdout.write(`# other writer's entity visible after ${Date.now() - written} ms\n`);
+    });
   });
 });

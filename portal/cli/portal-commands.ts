@@ -48,6 +48,8 @@ export async function registerPortalCommands(
     const { startServer } = await import('../server/server.ts');
     const server = await startServer({ catalog, host: opts.host ?? process.env.HOST, port });
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
+    // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
+    catalog.followStore();
     process.stdout.write(`portal listening on ${server.url}\n`);
     const stop = async () => {
       await server.close();

@@ -5,7 +5,8 @@ import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
 /**
  * The in-memory graph index, built from the catalogue at start and updated incrementally after each
  * ingest (only the changed entities and those whose relations changed). Updates are synchronous, so a
- * query (also synchronous) sees the graph before or after an ingest, never half of one.
+ * query (also synchronous) sees the graph before or after an ingest, never half of one. Rebuilt whole when
+ * the catalogue was reloaded because another writer changed the store.
  */
 export class GraphService {
   private index: GraphIndex;
@@ -13,6 +14,10 @@ export class GraphService {
   constructor(catalog: CatalogService) {
     this.index = buildGraphIndex(catalog.loaded.all());
     catalog.on('change', (result, view) => this.apply(result, view));
+    // Another writer changed the store: the view was read afresh, and so is the graph.
+    catalog.on('reload', (view) => {
+      this.index = buildGraphIndex(view.all());
+    });
   }
 
   get current(): GraphIndex {

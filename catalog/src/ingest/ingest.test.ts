@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CatalogStore } from '../store/store.ts';
+import type { IngestStore } from '../store/memory.ts';
+import { CatalogConflictError, CatalogStore } from '../store/store.ts';
 import { testDatabases } from '../testing/databases.ts';
 import { component, ORG, removeFile, writeTree } from '../testing/tree.ts';
 import { Ingester } from './ingest.ts';
@@ -299,6 +300,74 @@ for (const db of testDatabases()) {
       assert.deepEqual(broken.removed, []);
       assert.equal(broken.counts.component, 1, 'the last good Location still holds ledger');
       await store.close();
+    });
+
+    it('two writers on one store (two portals, or a portal and `portal ingest`): each takes in what the other wrote, nothing is lost', async () => {
+      const url = await db.create();
+      const core = writeTree({
+        'org/catalog-info.yaml': ORG,
+        'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      });
+      const cards = writeTree({
+        'card-api/catalog-info.yaml': component('card-api', { dependsOn: ['component:ledger'] }),
+      });
+      const storeA = await CatalogStore.open(url);
+      const storeB = await CatalogStore.open(url);
+      const a = new Ingester(storeA);
+      const b = new Ingester(storeB);
+      await b.snapshot(); // B has read the store while it was empty
+
+      const first = await a.ingest([core]);
+      assert.equal(first.reloaded, false);
+      // B is behind: it reads the store again before ingesting, so card-api's dependency on A's ledger resolves.
+      const second = await b.ingest([cards]);
+      assert.equal(second.reloaded, true);
+      assert.deepEqual(second.errors, []);
+      assert.equal(second.counts.component, 2);
+
+      // A follows B's write when it looks; a second look finds nothing new.
+      assert.equal(await a.refresh(), true);
+      const ledger = (await a.snapshot()).relations.get('component:default/ledger') ?? [];
+      assert.ok(
+        ledger.some((r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/card-api'),
+      );
+      assert.equal(await a.refresh(), false);
+
+      // A write made from an old read is refused and changes nothing.
+      const generation = await storeA.generation();
+      const nothing = { upsert: [], relations: new Map(), files: [], removeFiles: [], errors: [] };
+      await assert.rejects(
+        storeA.write({ ...nothing, remove: ['component:default/ledger'] }, generation - 1),
+        CatalogConflictError,
+      );
+      assert.equal(await storeA.generation(), generation);
+      assert.ok((await new Ingester(storeA).snapshot()).entities.has('component:default/ledger'));
+
+      // A races B between reading and writing: B's write is refused, B reads again and redoes its ingest.
+      writeFileSync(path.join(cards, 'card-api/catalog-info.yaml'), component('card-api', { tier: '1' }));
+      writeFileSync(path.join(core, 'ledger/catalog-info.yaml'), component('ledger', { tier: '2' }));
+      let raced = false;
+      const racing: IngestStore = {
+        load: () => storeB.load(),
+        generation: () => storeB.generation(),
+        write: async (w, expected) => {
+          if (!raced) {
+            raced = true;
+            await a.ingest([core]);
+          }
+          return storeB.write(w, expected);
+        },
+      };
+      const c = new Ingester(racing);
+      await c.snapshot();
+      const third = await c.ingest([cards]);
+      assert.ok(raced);
+      assert.equal(third.reloaded, true);
+      const all = (await new Ingester(await CatalogStore.open(url)).snapshot()).entities;
+      const tier = (ref: string) => all.get(ref)?.entity.metadata.annotations?.['bank.io/tier'];
+      assert.equal(tier('component:default/card-api'), '1', "B's edit is in the store");
+      assert.equal(tier('component:default/ledger'), '2', "A's edit is in the store, not undone by B");
+      await Promise.all([storeA.close(), storeB.close()]);
     });
   });
 }

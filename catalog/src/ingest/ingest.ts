@@ -7,7 +7,12 @@ import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
 import { changedRelations, checkReferences, computeRelations, sameRelations } from '../model/relations.ts';
 import { warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
-import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store.ts';
+import {
+  CatalogConflictError,
+  type IngestErrorRow,
+  type SourceFileRow,
+  type StoredEntity,
+} from '../store/store.ts';
 import { type Position, parseDescriptor } from './parse.ts';
 import { prepareFile } from './prepare.ts';
 import { findDescriptorFiles, hashBytes, isDescriptorPath, resolveLocationTarget } from './walk.ts';
@@ -32,6 +37,11 @@ export interface IngestResult {
   relationsChanged: string[];
   /** Refs served from their last good version because their file is bad. */
   stale: string[];
+  /**
+   * True when another writer had changed the store since this ingester last read it, so it read it again:
+   * `upserted`/`removed` then say only what this ingest changed, not what the other writer did.
+   */
+  reloaded: boolean;
   durationMs: number;
 }
 
@@ -53,6 +63,8 @@ interface State {
   entities: Map<string, StoredEntity>;
   relations: Map<string, EntityRelation[]>;
   files: Map<string, SourceFileRow>;
+  /** The store's generation this state is of. */
+  generation: number;
 }
 
 interface Candidate {
@@ -89,7 +101,24 @@ export class Ingester {
 
   /** Ingest these roots (directories or files). Runs are serialised. */
   ingest(roots: string[], opts: IngestOptions = {}): Promise<IngestResult> {
-    const run = this.running.then(() => this.run(roots, opts));
+    return this.serialised(() => this.run(roots, opts));
+  }
+
+  /**
+   * Read the store again if another writer (another portal, `portal ingest` in a terminal) changed it since
+   * this ingester read it. True when it did: snapshot() then gives the store's catalogue.
+   */
+  refresh(): Promise<boolean> {
+    return this.serialised(async () => {
+      if (!this.state || (await this.store.generation()) === this.state.generation) return false;
+      this.state = undefined;
+      await this.loadState();
+      return true;
+    });
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.running.then(fn);
     this.running = run.catch(() => undefined);
     return run;
   }
@@ -101,12 +130,35 @@ export class Ingester {
         entities: new Map(snap.entities.map((e) => [e.ref, e])),
         relations: snap.relations,
         files: new Map(snap.files.map((f) => [f.path, f])),
+        generation: snap.generation,
       };
     }
     return this.state;
   }
 
+  /**
+   * One ingest. Another writer may have moved the store on since this ingester read it: then it reads the
+   * store again first, and if a write still races it (the store refuses a write based on an old read), it
+   * reads again and redoes the ingest, so nobody's changes are lost or overwritten with old ones.
+   */
   private async run(rootsIn: string[], opts: IngestOptions): Promise<IngestResult> {
+    let reloaded = false;
+    for (let attempt = 1; ; attempt++) {
+      if (this.state && (await this.store.generation()) !== this.state.generation) {
+        this.state = undefined;
+        reloaded = true;
+      }
+      try {
+        return { ...(await this.runOnce(rootsIn, opts)), reloaded };
+      } catch (err) {
+        if (!(err instanceof CatalogConflictError) || attempt >= 5) throw err;
+        this.state = undefined;
+        reloaded = true;
+      }
+    }
+  }
+
+  private async runOnce(rootsIn: string[], opts: IngestOptions): Promise<Omit<IngestResult, 'reloaded'>> {
     const started = performance.now();
     const state = await this.loadState();
     const roots = await Promise.all(rootsIn.map(async (r) => realpath(path.resolve(r))));
@@ -479,14 +531,17 @@ export class Ingester {
       entityRef: e.entityRef ?? null,
       message: e.message,
     }));
-    await this.store.write({
-      upsert,
-      remove: removed,
-      relations: relationChanges,
-      files: fileRows.filter((f) => !sameFile(state.files.get(f.path), f)),
-      removeFiles: removedFiles,
-      errors: errorRows,
-    });
+    state.generation = await this.store.write(
+      {
+        upsert,
+        remove: removed,
+        relations: relationChanges,
+        files: fileRows.filter((f) => !sameFile(state.files.get(f.path), f)),
+        removeFiles: removedFiles,
+        errors: errorRows,
+      },
+      state.generation,
+    );
 
     // 6. The new state, only after the write committed.
     for (const ref of removed) state.entities.delete(ref);
@@ -518,7 +573,7 @@ export class Ingester {
       relationsChanged: string[];
       started: number;
     },
-  ): IngestResult {
+  ): Omit<IngestResult, 'reloaded'> {
     const counts: Record<string, number> = {};
     const stale: string[] = [];
     for (const e of state.entities.values()) {

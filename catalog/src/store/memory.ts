@@ -3,7 +3,10 @@ import type { CatalogSnapshot, IngestWrite } from './store.ts';
 /** What the ingester needs of a store. */
 export interface IngestStore {
   load(): Promise<CatalogSnapshot>;
-  write(w: IngestWrite): Promise<void>;
+  /** Write if the store is still at generation `expected`; the new generation. */
+  write(w: IngestWrite, expected: number): Promise<number>;
+  /** The store's generation now, to tell whether another writer moved it on. */
+  generation(): Promise<number>;
 }
 
 /**
@@ -11,8 +14,14 @@ export interface IngestStore {
  * above the catalogue). The ingester keeps its own state, so nothing needs to be stored here.
  */
 export class NullStore implements IngestStore {
+  private gen = 0;
   async load(): Promise<CatalogSnapshot> {
-    return { entities: [], relations: new Map(), files: [], errors: [] };
+    return { entities: [], relations: new Map(), files: [], errors: [], generation: this.gen };
   }
-  async write(): Promise<void> {}
+  async write(): Promise<number> {
+    return ++this.gen;
+  }
+  async generation(): Promise<number> {
+    return this.gen;
+  }
 }

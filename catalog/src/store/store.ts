@@ -49,6 +49,21 @@ export interface CatalogSnapshot {
   relations: Map<string, EntityRelation[]>;
   files: SourceFileRow[];
   errors: IngestErrorRow[];
+  /** The catalogue's generation this snapshot is of: a write names it to prove nobody wrote since. */
+  generation: number;
+}
+
+/**
+ * Another writer (a second portal on the same PostgreSQL, `portal ingest` beside a running portal) changed the
+ * catalogue after this one read it: nothing was written; read the store again and redo the work.
+ */
+export class CatalogConflictError extends Error {
+  constructor(expected: number) {
+    super(
+      `The catalogue changed while this ingest ran (another writer moved it on from generation ${expected}); nothing was written`,
+    );
+    this.name = 'CatalogConflictError';
+  }
 }
 
 /** One ingest's changes, written in one transaction. */
@@ -110,7 +125,31 @@ export class CatalogStore {
     }
   }
 
+  /** The catalogue's current generation: it moves on with every write, by any process. */
+  async generation(): Promise<number> {
+    const rows = await this.sql.query<{ generation: number | string }>(
+      'SELECT "generation" FROM "CatalogState" WHERE "id" = 1',
+    );
+    return Number(rows[0]?.generation ?? 0);
+  }
+
+  /**
+   * Everything, as of one generation. Reads are not one transaction (SQLite would hold its WAL from
+   * checkpointing for the whole read): the generation is read before and after, and a read that another
+   * writer overlapped is done again.
+   */
   async load(): Promise<CatalogSnapshot> {
+    for (let attempt = 1; ; attempt++) {
+      const before = await this.generation();
+      const snap = await this.loadRows();
+      const after = await this.generation();
+      // A store written without pause for five reads running: generation -1 makes the next write fail, and the
+      // writer reads again.
+      if (before === after || attempt >= 5) return { ...snap, generation: before === after ? after : -1 };
+    }
+  }
+
+  private async loadRows(): Promise<Omit<CatalogSnapshot, 'generation'>> {
     // Rows are taken one at a time and strings that repeat (refs, relation types) are shared: at 100k
     // entities the store's rows would otherwise be held twice, once as rows and once as entities.
     const entities: StoredEntity[] = [];
@@ -174,8 +213,19 @@ export class CatalogStore {
     );
   }
 
-  async write(w: IngestWrite): Promise<void> {
+  /**
+   * Write one ingest's changes in one transaction, if the catalogue is still at generation `expected` (what
+   * the writer loaded); returns the new generation. Throws CatalogConflictError, writing nothing, otherwise.
+   */
+  async write(w: IngestWrite, expected: number): Promise<number> {
     await this.sql.transaction(async (tx) => {
+      // First, so that a concurrent writer waits on this row (PostgreSQL) or the database (SQLite) and then
+      // finds the generation moved on.
+      const moved = await tx.exec(
+        'UPDATE "CatalogState" SET "generation" = "generation" + 1 WHERE "id" = 1 AND "generation" = ?',
+        [expected],
+      );
+      if (moved !== 1) throw new CatalogConflictError(expected);
       // Every delete before any insert: PostgreSQL plans a delete on a table it has no statistics for (a
       // fresh one) as a scan, which interleaved with inserts would read the growing table once per chunk.
       const deleteIn = async (table: string, column: string, keys: string[]) => {
@@ -248,6 +298,7 @@ export class CatalogStore {
     if (this.provider === 'postgresql' && w.upsert.length + w.relations.size > 10_000) {
       await this.sql.exec('ANALYZE "Entity", "Relation", "SourceFile"');
     }
+    return expected + 1;
   }
 
   /** Prisma Client for the low-volume tables, opened on first use. */

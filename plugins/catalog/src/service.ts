@@ -5,9 +5,13 @@ import { CatalogView } from './lib/view.ts';
 /**
  * The catalogue as the portal runs it: the store, the ingester and the current read-only view.
  * Emits 'change' with the ingest result after every ingest that changed something, so the graph index can
- * update only what changed.
+ * update only what changed; and 'reload' when the view was read afresh from the store because another writer
+ * (another portal on the same PostgreSQL, `portal ingest` in a terminal) changed it.
  */
-export class CatalogService extends EventEmitter<{ change: [IngestResult, CatalogView] }> {
+export class CatalogService extends EventEmitter<{
+  change: [IngestResult, CatalogView];
+  reload: [CatalogView];
+}> {
   private current: CatalogView | undefined;
   readonly ingester: Ingester;
 
@@ -37,7 +41,9 @@ export class CatalogService extends EventEmitter<{ change: [IngestResult, Catalo
 
   async ingest(roots = this.roots, opts: IngestOptions = {}): Promise<IngestResult> {
     const result = await this.ingester.ingest(roots, opts);
-    if (
+    if (result.reloaded) {
+      await this.reloadView();
+    } else if (
       !this.current ||
       result.upserted.length > 0 ||
       result.removed.length > 0 ||
@@ -48,5 +54,39 @@ export class CatalogService extends EventEmitter<{ change: [IngestResult, Catalo
       this.emit('change', result, this.current);
     }
     return result;
+  }
+
+  /** Take in what other writers changed in the store, if anything; true when the view was read again. */
+  async refresh(): Promise<boolean> {
+    if (!(await this.ingester.refresh())) return false;
+    await this.reloadView();
+    return true;
+  }
+
+  /**
+   * Follow the store: every `intervalMs`, ask for its generation (one small query) and reload the view when
+   * another writer moved it on. Returns a function that stops following.
+   */
+  followStore(intervalMs = 1000, onError = (err: Error) => process.stderr.write(`${err.message}\n`)) {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.refresh()
+        .catch((err: Error) =>
+          onError(new Error(`catalogue: reading other writers' changes failed: ${err.message}`)),
+        )
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async reloadView(): Promise<void> {
+    const snap = await this.ingester.snapshot();
+    this.current = new CatalogView(snap.entities, snap.relations);
+    this.emit('reload', this.current);
   }
 }

@@ -19,7 +19,16 @@ interface PgHarness {
   dropDatabase(url: string): Promise<void>;
 }
 
-const TABLES = ['ApiToken', 'AuditEvent', 'Entity', 'IngestError', 'Location', 'Relation', 'SourceFile'];
+const TABLES = [
+  'ApiToken',
+  'AuditEvent',
+  'CatalogState',
+  'Entity',
+  'IngestError',
+  'Location',
+  'Relation',
+  'SourceFile',
+];
 const committed = (provider: Provider) => migrationNames(pathsFor(provider).migrationsDir);
 
 /** A private copy of catalog/prisma/<provider> (schema + migrations) that a test may edit. */

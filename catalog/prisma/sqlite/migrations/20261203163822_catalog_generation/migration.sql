@@ -1,0 +1,8 @@
+-- CreateTable
+CREATE TABLE "CatalogState" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "generation" INTEGER NOT NULL DEFAULT 0
+);
+
+-- The one row that every catalogue write moves on (catalog/src/store/store.ts).
+INSERT INTO "CatalogState" ("id", "generation") VALUES (1, 0);
