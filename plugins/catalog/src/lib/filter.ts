@@ -4,7 +4,7 @@ import type { ServedEntity } from './view.ts';
  * Backstage's catalog filter semantics (backstage-compat.md §3): each `filter=` param is a set and sets are
  * ORed; inside a set conditions are ANDed, a repeated key is ORed; a bare key means "exists". Matching is
  * on lowercased search rows: dotted paths, string array items also as `<path>.<item>=true`, relations as
- * `relations.<type>=<targetRef>`.
+ * `relations.<type>=<targetRef>` (read off the entity for the keys asked, see valuesAt).
  */
 export type FilterSet = Map<string, string[] | null>;
 
@@ -37,57 +37,69 @@ export function parseFilterParams(params: string[]): FilterSet[] {
     });
 }
 
-const rowsCache = new WeakMap<ServedEntity, Map<string, Set<string>>>();
+/**
+ * What an entity has at a filter key (lowercased), as Backstage's search rows would have it: the lowercased
+ * values at that dotted path (arrays are looked through; a string item also gives `<path>.<item>` = "true";
+ * values over 200 characters count as ""), or `relations.<type>` → the targets. Undefined when it has none.
+ * Only the branches of the entity that can lead to the key are walked, so a filter over 100k entities
+ * builds nothing per entity.
+ */
+export function valuesAt(entity: ServedEntity, key: string): string[] | undefined {
+  if (key.length > 200) return undefined;
+  const out: string[] = [];
+  collect(entity, '', key, out);
+  if (key.startsWith('relations.')) {
+    for (const r of entity.relations) {
+      if (`relations.${r.type}`.toLowerCase() === key) out.push(rowValue(r.targetRef));
+    }
+  }
+  return out.length > 0 ? out : undefined;
+}
 
-/** The entity's search rows: lowercased key → lowercased values (an empty string value marks existence). */
-export function searchRows(entity: ServedEntity): Map<string, Set<string>> {
-  let rows = rowsCache.get(entity);
-  if (rows) return rows;
-  const out = new Map<string, Set<string>>();
-  rows = out;
-  const put = (key: string, value: string) => {
-    if (key.length > 200) return;
-    const k = key.toLowerCase();
-    let s = out.get(k);
-    if (!s) {
-      s = new Set();
-      out.set(k, s);
+// Module-level rather than closures in valuesAt: it runs once per entity per key, and closures made per call
+// cost more than the walk (tsx names each one).
+function rowValue(value: string): string {
+  return value.length > 200 ? '' : value.toLowerCase();
+}
+
+function collect(value: unknown, p: string, key: string, out: string[]): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item === 'string' && `${p}.${item}`.toLowerCase() === key) out.push('true');
+      collect(item, p, key, out);
     }
-    s.add(value.length > 200 ? '' : value.toLowerCase());
-  };
-  const walk = (value: unknown, p: string) => {
-    if (value === null || value === undefined) return;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        if (typeof item === 'string') put(`${p}.${item}`, 'true');
-        walk(item, p);
-      }
-      return;
+    return;
+  }
+  if (typeof value === 'object') {
+    // A child's path is `<p>.<k>`: it leads to the key when the key goes on with k there, then ends or dots.
+    const at = p ? p.length + 1 : 0;
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!p && k === 'relations') continue; // served from entity.relations (valuesAt)
+      const lk = k.toLowerCase();
+      const end = at + lk.length;
+      if (!key.startsWith(lk, at) || (end !== key.length && key.charCodeAt(end) !== 46)) continue;
+      collect(o[k], key.slice(0, end), key, out);
     }
-    if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, p ? `${p}.${k}` : k);
-      return;
-    }
-    put(p, String(value));
-  };
-  const { relations, ...rest } = entity;
-  walk(rest, '');
-  for (const r of relations) put(`relations.${r.type}`, r.targetRef);
-  rowsCache.set(entity, rows);
-  return rows;
+    return;
+  }
+  if (p === key) out.push(rowValue(String(value)));
 }
 
 export function matches(entity: ServedEntity, sets: FilterSet[]): boolean {
   if (sets.length === 0) return true;
-  const rows = searchRows(entity);
-  return sets.some((set) => {
-    for (const [key, values] of set) {
-      const have = rows.get(key);
-      if (!have) return false;
-      if (values && !values.some((v) => have.has(v))) return false;
-    }
-    return true;
-  });
+  for (const set of sets) if (matchesSet(entity, set)) return true;
+  return false;
+}
+
+function matchesSet(entity: ServedEntity, set: FilterSet): boolean {
+  for (const [key, values] of set) {
+    const have = valuesAt(entity, key);
+    if (!have) return false;
+    if (values && !values.some((v) => have.includes(v))) return false;
+  }
+  return true;
 }
 
 /** Read a dotted path, allowing keys that contain dots (`metadata.annotations.backstage.io/orphan`). */

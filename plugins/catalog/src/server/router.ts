@@ -71,14 +71,16 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
         if (!m) throw new InputError(`Invalid order "${o}"; expected asc:<field> or desc:<field>`);
         return { dir: m[1] === 'asc' ? 1 : -1, field: m[2] };
       });
-      entities = [...entities].sort((a, b) => {
-        for (const s of specs) {
-          const x = String(getPath(a, s.field) ?? '');
-          const y = String(getPath(b, s.field) ?? '');
-          if (x !== y) return x < y ? -s.dir : s.dir;
+      const keyed = entities.map((e) => ({ e, keys: specs.map((s) => String(getPath(e, s.field) ?? '')) }));
+      keyed.sort((a, b) => {
+        for (let i = 0; i < specs.length; i++) {
+          const x = a.keys[i];
+          const y = b.keys[i];
+          if (x !== y) return x < y ? -specs[i].dir : specs[i].dir;
         }
         return 0;
       });
+      entities = keyed.map((k) => k.e);
     }
     const limitRaw = c.req.query('limit');
     const offsetRaw = c.req.query('offset');
@@ -149,14 +151,17 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     if (cur.of) {
       const [field, dirRaw] = cur.of.split(',');
       const dir = (dirRaw ?? 'asc').toLowerCase() === 'desc' ? -1 : 1;
-      entities = entities
-        .filter((e) => getPath(e, field) !== undefined)
-        .sort((a, b) => {
-          const x = String(getPath(a, field)).toLowerCase();
-          const y = String(getPath(b, field)).toLowerCase();
-          if (x !== y) return x < y ? -dir : dir;
-          return String(a.metadata.uid) < String(b.metadata.uid) ? -1 : 1;
-        });
+      // Each entity's sort key is read once, not once per comparison.
+      const keyed: { key: string; uid: string; e: ServedEntity }[] = [];
+      for (const e of entities) {
+        const v = getPath(e, field);
+        if (v !== undefined) keyed.push({ key: String(v).toLowerCase(), uid: String(e.metadata.uid), e });
+      }
+      keyed.sort((a, b) => {
+        if (a.key !== b.key) return a.key < b.key ? -dir : dir;
+        return a.uid < b.uid ? -1 : 1;
+      });
+      entities = keyed.map((k) => k.e);
     }
     const limit = q.limit ?? 200;
     const items = entities.slice(cur.o, cur.o + limit);
