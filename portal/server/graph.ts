@@ -1,6 +1,5 @@
-import type { IngestResult } from '@bank/catalog';
 import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
-import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
+import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catalog';
 
 /**
  * The in-memory graph index, built from the catalogue at start and updated incrementally after each
@@ -24,7 +23,7 @@ export class GraphService {
     return this.index;
   }
 
-  private apply(result: IngestResult, view: CatalogView): void {
+  private apply(result: ViewChange, view: CatalogView): void {
     const refs = new Set([...result.upserted, ...result.relationsChanged]);
     const upserted = [...refs].map((r) => view.byRef.get(r)).filter((e) => e !== undefined);
     applyChanges(this.index, { upserted, removed: result.removed });

@@ -3,6 +3,7 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { IngestStore } from '../store/memory.ts';
+import { openDriver } from '../store/sql.ts';
 import { CatalogConflictError, CatalogStore } from '../store/store.ts';
 import { testDatabases } from '../testing/databases.ts';
 import { component, ORG, removeFile, writeTree } from '../testing/tree.ts';
@@ -326,12 +327,12 @@ for (const db of testDatabases()) {
       assert.equal(second.counts.component, 2);
 
       // A follows B's write when it looks; a second look finds nothing new.
-      assert.equal(await a.refresh(), true);
+      assert.equal((await a.refresh())?.full, false, 'only what B changed is read');
       const ledger = (await a.snapshot()).relations.get('component:default/ledger') ?? [];
       assert.ok(
         ledger.some((r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/card-api'),
       );
-      assert.equal(await a.refresh(), false);
+      assert.equal(await a.refresh(), undefined);
 
       // A write made from an old read is refused and changes nothing.
       const generation = await storeA.generation();
@@ -368,6 +369,96 @@ for (const db of testDatabases()) {
       assert.equal(tier('component:default/card-api'), '1', "B's edit is in the store");
       assert.equal(tier('component:default/ledger'), '2', "A's edit is in the store, not undone by B");
       await Promise.all([storeA.close(), storeB.close()]);
+    });
+
+    it('a follower takes in only what another writer changed, and ends where a fresh read of the store does', async () => {
+      const url = await db.create();
+      const names = ['ledger', 'balance', 'account', 'cards', 'feed', 'payments', 'fraud', 'kyc'];
+      const files: Record<string, string> = { 'org/catalog-info.yaml': ORG };
+      for (const n of names) files[`${n}/catalog-info.yaml`] = component(n);
+      const dir = writeTree(files);
+      const writerStore = await CatalogStore.open(url);
+      const followerStore = await CatalogStore.open(url);
+      const writer = new Ingester(writerStore);
+      const follower = new Ingester(followerStore);
+      await writer.ingest([dir]);
+      assert.equal((await follower.refresh()) ?? 'nothing to take in', 'nothing to take in');
+      await follower.snapshot();
+
+      // Deterministic pseudo-random edits: dependencies, owners, added and removed services, broken files.
+      let seed = 7;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const present = new Set(names);
+      const comparable = async (ingester: Ingester) => {
+        const snap = await ingester.snapshot();
+        const entities = [...snap.entities.values()]
+          .map((e) => `${e.ref} ${e.stale} ${JSON.stringify(e.entity)}`)
+          .sort();
+        const relations = [...snap.relations]
+          .filter(([, list]) => list.length > 0)
+          .map(([ref, list]) => `${ref} ${list.map((r) => `${r.type}>${r.targetRef}`).join(',')}`)
+          .sort();
+        return { entities, relations };
+      };
+      for (let step = 0; step < 12; step++) {
+        for (let edits = 1 + rand(3); edits > 0; edits--) {
+          const n = `svc-${rand(12)}`;
+          const target = [...present][rand(present.size)];
+          const action = rand(4);
+          if (action === 0 || !present.has(n)) {
+            const deps = [...present].filter(() => rand(3) === 0).map((d) => `component:${d}`);
+            writeTree(
+              {
+                [`${n}/catalog-info.yaml`]: component(n, {
+                  dependsOn: deps,
+                  owner: rand(2) ? 'ledger' : 'accounts',
+                }),
+              },
+              dir,
+            );
+            present.add(n);
+          } else if (action === 1) {
+            removeFile(dir, `${n}/catalog-info.yaml`);
+            present.delete(n);
+          } else if (action === 2) {
+            writeTree(
+              { [`${target}/catalog-info.yaml`]: component(target, { dependsOn: [`component:${n}`] }) },
+              dir,
+            );
+          } else {
+            writeTree({ [`${target}/catalog-info.yaml`]: `${component(target)}  bad: [unclosed\n` }, dir);
+          }
+        }
+        await writer.ingest([dir]);
+        const r = await follower.refresh();
+        assert.ok(r, `step ${step}: the follower sees the write`);
+        assert.equal(r.full, false, `step ${step}: only the changes are read`);
+        const fresh = await comparable(new Ingester(await CatalogStore.open(url)));
+        assert.deepEqual(await comparable(follower), fresh, `step ${step}`);
+        assert.deepEqual(await comparable(writer), fresh, `step ${step}: the writer agrees`);
+      }
+
+      // A write too big to list (over 5,000 keys) is logged as `all`: the follower reads everything.
+      const many: Record<string, string> = {};
+      for (let i = 0; i < 1_700; i++) many[`bulk/svc-${i}/catalog-info.yaml`] = component(`bulk-${i}`);
+      writeTree(many, dir);
+      await writer.ingest([dir]);
+      assert.equal((await follower.refresh())?.full, true);
+      assert.deepEqual(await comparable(follower), await comparable(writer));
+
+      // Without the change log (pruned, or written by an older portal) it reads everything, and still agrees.
+      writeTree({ 'ledger/catalog-info.yaml': component('ledger', { tier: '4' }) }, dir);
+      await writer.ingest([dir]);
+      const raw = openDriver(url);
+      await raw.exec('DELETE FROM "CatalogChange"');
+      await raw.close();
+      const r = await follower.refresh();
+      assert.equal(r?.full, true);
+      assert.deepEqual(await comparable(follower), await comparable(writer));
+      await Promise.all([writerStore.close(), followerStore.close()]);
     });
   });
 }

@@ -4,11 +4,19 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
-import { changedRelations, checkReferences, computeRelations, sameRelations } from '../model/relations.ts';
+import {
+  changedRelations,
+  checkReferences,
+  computeRelations,
+  STORED_RELATIONS,
+  sameRelations,
+  sortRelations,
+} from '../model/relations.ts';
 import { warmValidators } from '../model/validate.ts';
 import type { IngestStore } from '../store/memory.ts';
 import {
   CatalogConflictError,
+  type CatalogDelta,
   type IngestErrorRow,
   type SourceFileRow,
   type StoredEntity,
@@ -43,6 +51,16 @@ export interface IngestResult {
    */
   reloaded: boolean;
   durationMs: number;
+}
+
+/** What a refresh took in from other writers. */
+export interface RefreshResult {
+  /** Everything was read again (the change log could not say what changed): the changes are not listed. */
+  full: boolean;
+  upserted: string[];
+  removed: string[];
+  /** Refs whose relations changed, on either side. */
+  relationsChanged: string[];
 }
 
 export interface IngestOptions {
@@ -105,15 +123,22 @@ export class Ingester {
   }
 
   /**
-   * Read the store again if another writer (another portal, `portal ingest` in a terminal) changed it since
-   * this ingester read it. True when it did: snapshot() then gives the store's catalogue.
+   * Take in what another writer (another portal, `portal ingest` in a terminal) changed in the store since
+   * this ingester read it: only the rows it changed, from the store's change log, or everything when the log
+   * cannot say. Undefined when nothing changed; else what did (`full`: everything was read again).
+   * snapshot() then gives the store's catalogue.
    */
-  refresh(): Promise<boolean> {
+  refresh(): Promise<RefreshResult | undefined> {
     return this.serialised(async () => {
-      if (!this.state || (await this.store.generation()) === this.state.generation) return false;
-      this.state = undefined;
-      await this.loadState();
-      return true;
+      const state = this.state;
+      if (!state || (await this.store.generation()) === state.generation) return undefined;
+      const delta = await this.store.changesSince?.(state.generation);
+      if (!delta) {
+        this.state = undefined;
+        await this.loadState();
+        return { full: true, upserted: [], removed: [], relationsChanged: [] };
+      }
+      return applyDelta(state, delta);
     });
   }
 
@@ -667,4 +692,64 @@ function sameBody(a: Entity, b: Entity): boolean {
 
 function sameFile(a: SourceFileRow | undefined, b: SourceFileRow): boolean {
   return !!a && a.hash === b.hash && a.ok === b.ok && a.entityRefs.join('\n') === b.entityRefs.join('\n');
+}
+
+/**
+ * Apply another writer's changes to the ingester's state. Relation lists are replaced, never edited in place:
+ * the current view shares them until the next one is built.
+ */
+function applyDelta(state: State, delta: CatalogDelta): RefreshResult {
+  const upserted: string[] = [];
+  const removed: string[] = [];
+  for (const [ref, row] of delta.entities) {
+    if (row) {
+      state.entities.set(ref, row);
+      upserted.push(ref);
+    } else if (state.entities.delete(ref)) removed.push(ref);
+  }
+  const copied = new Set<string>();
+  const own = (ref: string): EntityRelation[] => {
+    if (!copied.has(ref)) {
+      state.relations.set(ref, [...(state.relations.get(ref) ?? [])]);
+      copied.add(ref);
+    }
+    return state.relations.get(ref) as EntityRelation[];
+  };
+  // The store keeps one side of each pair (STORED_RELATIONS) per source: swap a source's stored side, and the
+  // other side on each target, old for new.
+  for (const [source, rows] of delta.relations) {
+    const before = state.relations.get(source) ?? [];
+    for (const r of before) {
+      const inverse = STORED_RELATIONS.get(r.type);
+      if (!inverse) continue;
+      const other = own(r.targetRef);
+      const i = other.findIndex((x) => x.type === inverse && x.targetRef === source);
+      if (i >= 0) other.splice(i, 1);
+    }
+    const list = own(source);
+    const kept = list.filter((r) => !STORED_RELATIONS.has(r.type));
+    list.length = 0;
+    list.push(...kept);
+    for (const r of rows) {
+      list.push({ type: r.type, targetRef: r.targetRef });
+      const inverse = STORED_RELATIONS.get(r.type);
+      if (inverse) own(r.targetRef).push({ type: inverse, targetRef: source });
+    }
+  }
+  for (const ref of copied) {
+    const list = state.relations.get(ref) as EntityRelation[];
+    if (list.length === 0) state.relations.delete(ref);
+    else sortRelations(list);
+  }
+  for (const [p, row] of delta.files) {
+    if (row) state.files.set(p, row);
+    else state.files.delete(p);
+  }
+  state.generation = delta.generation;
+  return {
+    full: false,
+    upserted,
+    removed,
+    relationsChanged: [...copied].filter((ref) => state.entities.has(ref)),
+  };
 }

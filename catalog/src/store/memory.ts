@@ -1,4 +1,4 @@
-import type { CatalogSnapshot, IngestWrite } from './store.ts';
+import type { CatalogDelta, CatalogSnapshot, IngestWrite } from './store.ts';
 
 /** What the ingester needs of a store. */
 export interface IngestStore {
@@ -7,6 +7,8 @@ export interface IngestStore {
   write(w: IngestWrite, expected: number): Promise<number>;
   /** The store's generation now, to tell whether another writer moved it on. */
   generation(): Promise<number>;
+  /** What changed since a generation, when the store can say (else the ingester loads everything). */
+  changesSince?(since: number): Promise<CatalogDelta | undefined>;
 }
 
 /**

@@ -54,6 +54,22 @@ export interface CatalogSnapshot {
 }
 
 /**
+ * What writes after a generation changed, read back for a portal that follows the store: entity rows (null:
+ * removed), the stored side of relations per source ref, and file rows (null: removed).
+ */
+export interface CatalogDelta {
+  generation: number;
+  entities: Map<string, StoredEntity | null>;
+  relations: Map<string, { type: string; targetRef: string }[]>;
+  files: Map<string, SourceFileRow | null>;
+}
+
+/** A write that changes more keys than this logs `all`: its followers read the whole store again. */
+const CHANGE_LOG_LIMIT = 5_000;
+/** Writes whose changes are kept; a follower further behind reads the whole store again. */
+const CHANGE_LOG_WRITES = 1_000;
+
+/**
  * Another writer (a second portal on the same PostgreSQL, `portal ingest` beside a running portal) changed the
  * catalogue after this one read it: nothing was written; read the store again and redo the work.
  */
@@ -149,26 +165,70 @@ export class CatalogStore {
     }
   }
 
+  /**
+   * What changed since generation `since`, read from the change log, if it can say: undefined when the
+   * follower is too far behind or a write was too big to list (then load() everything).
+   */
+  async changesSince(since: number): Promise<CatalogDelta | undefined> {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const generation = await this.generation();
+      if (generation === since) {
+        return { generation, entities: new Map(), relations: new Map(), files: new Map() };
+      }
+      const log = await this.sql.query<{ generation: number | string; kind: string; key: string }>(
+        'SELECT "generation", "kind", "key" FROM "CatalogChange" WHERE "generation" > ? AND "generation" <= ?',
+        [since, generation],
+      );
+      const writes = new Set<number>();
+      const refs = new Set<string>();
+      const sources = new Set<string>();
+      const paths = new Set<string>();
+      for (const row of log) {
+        if (row.kind === 'all') return undefined;
+        if (row.kind === 'gen') writes.add(Number(row.generation));
+        else if (row.kind === 'entity') refs.add(row.key);
+        else if (row.kind === 'relations') sources.add(row.key);
+        else if (row.kind === 'file') paths.add(row.key);
+      }
+      if (writes.size !== generation - since) return undefined; // pruned, or written before the log existed
+      const delta: CatalogDelta = { generation, entities: new Map(), relations: new Map(), files: new Map() };
+      for (const ref of refs) delta.entities.set(ref, null);
+      for (const chunk of chunks([...refs], 500)) {
+        const rows = await this.sql.query<EntityRow>(
+          `SELECT ${ENTITY_COLUMNS} FROM "Entity" WHERE "ref" IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
+        for (const r of rows) delta.entities.set(r.ref, storedEntityOf(r));
+      }
+      for (const source of sources) delta.relations.set(source, []);
+      for (const chunk of chunks([...sources], 500)) {
+        const rows = await this.sql.query<{ sourceRef: string; type: string; targetRef: string }>(
+          `SELECT "sourceRef", "type", "targetRef" FROM "Relation" WHERE "sourceRef" IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
+        for (const r of rows)
+          delta.relations.get(r.sourceRef)?.push({ type: r.type, targetRef: r.targetRef });
+      }
+      for (const p of paths) delta.files.set(p, null);
+      for (const chunk of chunks([...paths], 500)) {
+        const rows = await this.sql.query<FileRow>(
+          `SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile" WHERE "path" IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
+        for (const f of rows) delta.files.set(f.path, sourceFileOf(f));
+      }
+      // Rows read while another write landed may be newer than the log: read again.
+      if ((await this.generation()) === generation) return delta;
+    }
+    return undefined;
+  }
+
   private async loadRows(): Promise<Omit<CatalogSnapshot, 'generation'>> {
     // Rows are taken one at a time and strings that repeat (refs, relation types) are shared: at 100k
     // entities the store's rows would otherwise be held twice, once as rows and once as entities.
     const entities: StoredEntity[] = [];
-    await this.sql.each<{
-      ref: string;
-      body: string;
-      sourceFile: string | null;
-      line: number | null;
-      stale: number | boolean;
-      staleReason: string | null;
-    }>('SELECT "ref", "body", "sourceFile", "line", "stale", "staleReason" FROM "Entity"', [], (r) => {
-      entities.push({
-        ref: r.ref,
-        entity: JSON.parse(r.body) as Entity,
-        sourceFile: r.sourceFile,
-        line: r.line,
-        stale: Boolean(r.stale),
-        staleReason: r.staleReason,
-      });
+    await this.sql.each<EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM "Entity"`, [], (r) => {
+      entities.push(storedEntityOf(r));
     });
     const refs = new Map(entities.map((e) => [e.ref, e.ref]));
     const types = new Map([...STORED_RELATIONS.keys()].map((t) => [t, t]));
@@ -195,14 +255,9 @@ export class CatalogStore {
     );
     for (const list of relations.values()) sortRelations(list);
     const files: SourceFileRow[] = [];
-    await this.sql.each<{ path: string; hash: string; entityRefs: string; ok: number | boolean }>(
-      'SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"',
-      [],
-      (f) => {
-        const fileRefs = (JSON.parse(f.entityRefs) as string[]).map((ref) => refs.get(ref) ?? ref);
-        files.push({ path: f.path, hash: f.hash, entityRefs: fileRefs, ok: Boolean(f.ok) });
-      },
-    );
+    await this.sql.each<FileRow>('SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"', [], (f) => {
+      files.push(sourceFileOf(f, refs));
+    });
     const errors = await this.errors();
     return { entities, relations, files, errors };
   }
@@ -226,6 +281,26 @@ export class CatalogStore {
         [expected],
       );
       if (moved !== 1) throw new CatalogConflictError(expected);
+      const generation = expected + 1;
+      const sources = new Set([...w.relations.keys(), ...w.remove]);
+      const keys: [string, string][] = [
+        ...[...new Set([...w.remove, ...w.upsert.map((e) => e.ref)])].map((k): [string, string] => [
+          'entity',
+          k,
+        ]),
+        ...[...sources].map((k): [string, string] => ['relations', k]),
+        ...[...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])].map((k): [string, string] => [
+          'file',
+          k,
+        ]),
+      ];
+      const logged: [string, string][] = keys.length > CHANGE_LOG_LIMIT ? [['all', '']] : keys;
+      await tx.insertMany(
+        'CatalogChange',
+        ['generation', 'kind', 'key'],
+        [[generation, 'gen', ''], ...logged.map(([kind, key]) => [generation, kind, key])],
+      );
+      await tx.exec('DELETE FROM "CatalogChange" WHERE "generation" <= ?', [generation - CHANGE_LOG_WRITES]);
       // Every delete before any insert: PostgreSQL plans a delete on a table it has no statistics for (a
       // fresh one) as a scan, which interleaved with inserts would read the growing table once per chunk.
       const deleteIn = async (table: string, column: string, keys: string[]) => {
@@ -363,4 +438,39 @@ export class CatalogStore {
 
 function* chunks<T>(list: T[], size: number): Generator<T[]> {
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+const ENTITY_COLUMNS = '"ref", "body", "sourceFile", "line", "stale", "staleReason"';
+
+interface EntityRow {
+  ref: string;
+  body: string;
+  sourceFile: string | null;
+  line: number | null;
+  stale: number | boolean;
+  staleReason: string | null;
+}
+
+interface FileRow {
+  path: string;
+  hash: string;
+  entityRefs: string;
+  ok: number | boolean;
+}
+
+function storedEntityOf(r: EntityRow): StoredEntity {
+  return {
+    ref: r.ref,
+    entity: JSON.parse(r.body) as Entity,
+    sourceFile: r.sourceFile,
+    line: r.line,
+    stale: Boolean(r.stale),
+    staleReason: r.staleReason,
+  };
+}
+
+/** `refs` shares the strings of refs already loaded (see load). */
+function sourceFileOf(f: FileRow, refs?: Map<string, string>): SourceFileRow {
+  const entityRefs = (JSON.parse(f.entityRefs) as string[]).map((ref) => refs?.get(ref) ?? ref);
+  return { path: f.path, hash: f.hash, entityRefs, ok: Boolean(f.ok) };
 }

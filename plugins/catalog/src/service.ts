@@ -2,6 +2,13 @@ import { EventEmitter } from 'node:events';
 import { type CatalogStore, Ingester, type IngestOptions, type IngestResult } from '@bank/catalog';
 import { CatalogView } from './lib/view.ts';
 
+/** What changed between two views: refs written, removed, and whose relations changed. */
+export interface ViewChange {
+  upserted: string[];
+  removed: string[];
+  relationsChanged: string[];
+}
+
 /**
  * The catalogue as the portal runs it: the store, the ingester and the current read-only view.
  * Emits 'change' with the ingest result after every ingest that changed something, so the graph index can
@@ -9,7 +16,7 @@ import { CatalogView } from './lib/view.ts';
  * (another portal on the same PostgreSQL, `portal ingest` in a terminal) changed it.
  */
 export class CatalogService extends EventEmitter<{
-  change: [IngestResult, CatalogView];
+  change: [ViewChange, CatalogView];
   reload: [CatalogView];
 }> {
   private current: CatalogView | undefined;
@@ -56,10 +63,20 @@ export class CatalogService extends EventEmitter<{
     return result;
   }
 
-  /** Take in what other writers changed in the store, if anything; true when the view was read again. */
+  /**
+   * Take in what other writers changed in the store, if anything: only what they changed when the store's
+   * change log says ('change'), everything otherwise ('reload'). True when the view changed.
+   */
   async refresh(): Promise<boolean> {
-    if (!(await this.ingester.refresh())) return false;
-    await this.reloadView();
+    const r = await this.ingester.refresh();
+    if (!r) return false;
+    if (r.full) {
+      await this.reloadView();
+    } else {
+      const snap = await this.ingester.snapshot();
+      this.current = new CatalogView(snap.entities, snap.relations);
+      this.emit('change', r, this.current);
+    }
     return true;
   }
 

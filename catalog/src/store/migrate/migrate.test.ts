@@ -22,6 +22,7 @@ interface PgHarness {
 const TABLES = [
   'ApiToken',
   'AuditEvent',
+  'CatalogChange',
   'CatalogState',
   'Entity',
   'IngestError',

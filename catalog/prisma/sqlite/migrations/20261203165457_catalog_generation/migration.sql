@@ -4,5 +4,14 @@ CREATE TABLE "CatalogState" (
     "generation" INTEGER NOT NULL DEFAULT 0
 );
 
+-- CreateTable
+CREATE TABLE "CatalogChange" (
+    "generation" INTEGER NOT NULL,
+    "kind" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+
+    PRIMARY KEY ("generation", "kind", "key")
+);
+
 -- The one row that every catalogue write moves on (catalog/src/store/store.ts).
 INSERT INTO "CatalogState" ("id", "generation") VALUES (1, 0);
