@@ -162,23 +162,50 @@ export class Ingester {
   }
 
   /**
-   * One ingest. Another writer may have moved the store on since this ingester read it: then it reads the
-   * store again first, and if a write still races it (the store refuses a write based on an old read), it
-   * reads again and redoes the ingest, so nobody's changes are lost or overwritten with old ones.
+   * One ingest. Another writer may have moved the store on since this ingester read it: then it first takes
+   * in what that writer changed (from the change log, else by reading everything), and if a write still races
+   * it (the store refuses a write based on an old read), it catches up again and redoes the ingest, so nobody's
+   * changes are lost or overwritten with old ones. The result lists the other writers' changes too.
    */
   private async run(rootsIn: string[], opts: IngestOptions): Promise<IngestResult> {
     let reloaded = false;
-    for (let attempt = 1; ; attempt++) {
-      if (this.state && (await this.store.generation()) !== this.state.generation) {
+    const followed = {
+      upserted: new Set<string>(),
+      removed: new Set<string>(),
+      relations: new Set<string>(),
+    };
+    const catchUp = async () => {
+      const state = this.state;
+      if (!state || (await this.store.generation()) === state.generation) return;
+      const delta = await this.store.changesSince?.(state.generation);
+      if (!delta) {
         this.state = undefined;
         reloaded = true;
+        return;
       }
+      const r = applyDelta(state, delta);
+      for (const ref of r.upserted) followed.upserted.add(ref);
+      for (const ref of r.removed) followed.removed.add(ref);
+      for (const ref of r.relationsChanged) followed.relations.add(ref);
+    };
+    for (let attempt = 1; ; attempt++) {
+      await catchUp();
       try {
-        return { ...(await this.runOnce(rootsIn, opts)), reloaded };
+        const own = await this.runOnce(rootsIn, opts);
+        const entities = (await this.loadState()).entities;
+        const upserted = new Set([...followed.upserted, ...own.upserted]);
+        const removed = new Set([...followed.removed, ...own.removed]);
+        return {
+          ...own,
+          upserted: [...upserted].filter((ref) => entities.has(ref)),
+          removed: [...removed].filter((ref) => !entities.has(ref)),
+          relationsChanged: [...new Set([...followed.relations, ...own.relationsChanged])].filter((ref) =>
+            entities.has(ref),
+          ),
+          reloaded,
+        };
       } catch (err) {
         if (!(err instanceof CatalogConflictError) || attempt >= 5) throw err;
-        this.state = undefined;
-        reloaded = true;
       }
     }
   }
