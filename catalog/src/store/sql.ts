@@ -38,17 +38,20 @@ export function openDriver(url: string): SqlDriver {
 
 const q = (ident: string) => `"${ident}"`;
 
+/** How long a SQLite write waits for another process's write to finish before giving up. */
+const BUSY_TIMEOUT_MS = 5000;
+
 class SqliteDriver implements SqlDriver {
   readonly provider = 'sqlite' as const;
   private db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
   private depth = 0;
-  constructor(file: string) {
+  constructor(private file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.db.pragma('foreign_keys = ON');
   }
   private prepare(sql: string): Database.Statement {
@@ -85,7 +88,15 @@ class SqliteDriver implements SqlDriver {
   }
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     if (this.depth > 0) return fn(this);
-    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      throw new Error(
+        `The catalogue database ${this.file} is busy: another process (a running portal, another \`portal ingest\`) has been writing to it for over ${BUSY_TIMEOUT_MS / 1000} s. Nothing was written; try again (a running portal's watcher retries by itself)`,
+        { cause: err },
+      );
+    }
     this.depth++;
     try {
       const result = await fn(this);
