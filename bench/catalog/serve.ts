@@ -33,6 +33,16 @@ const env = () => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `portal ingest` in its own process, as a person in a terminal would run it. */
+function ingest(url: string, root: string): void {
+  execFileSync(process.execPath, [BIN, '--db', url, 'ingest', root, '--json'], {
+    cwd: REPO,
+    env: env(),
+    stdio: ['ignore', 'ignore', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
+
 /** Resident and peak resident memory of a process, from /proc (Linux). */
 function memoryMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -84,12 +94,7 @@ for (const n of sizes) {
     { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `file:${path.join(work, `serve-${n}.db`)}`;
-  execFileSync(process.execPath, [BIN, '--db', url, 'ingest', estate, '--json'], {
-    cwd: REPO,
-    env: env(),
-    stdio: ['ignore', 'ignore', 'inherit'],
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  ingest(url, estate);
 
   const t0 = performance.now();
   const { child, base } = await startServe(url, estate);
@@ -117,12 +122,7 @@ for (const n of sizes) {
       ledgerFile,
       readFileSync(ledgerFile, 'utf8').replace(/bank\.io\/tier: "?\d"?/, 'bank.io/tier: "4"'),
     );
-    execFileSync(process.execPath, [BIN, '--db', url, 'ingest', estate, '--json'], {
-      cwd: REPO,
-      env: env(),
-      stdio: ['ignore', 'ignore', 'inherit'],
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    ingest(url, estate);
     const written = performance.now();
     const tier = async () => {
       const body = (await (await fetch(queries.entityByName.replace('card-api', 'ledger'))).json()) as {

@@ -106,8 +106,27 @@ describe('portal CLI', () => {
   });
 
   describe('serve', () => {
-    let child: ChildProcess | undefined;
-    after(() => child?.kill('SIGTERM'));
+    const children: ChildProcess[] = [];
+    after(() => {
+      for (const c of children) c.kill('SIGTERM');
+    });
+    /** `portal serve` on a database and a catalogue root; resolves with its URL once it listens. */
+    const serve = (url: string, root: string, ...flags: string[]) => {
+      const child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0', ...flags], {
+        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: root },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      return new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+    };
 
     it('binds 127.0.0.1 and makes an edited descriptor visible over HTTP without a restart', async () => {
       const dir = writeTree({
@@ -116,19 +135,7 @@ describe('portal CLI', () => {
       });
       const url = db();
       assert.equal(portal(['--db', url, 'ingest', dir]).code, 0);
-      child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0'], {
-        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: dir },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const base = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child?.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        child?.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-      });
+      const base = await serve(url, dir);
       assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
       const tier = async () => {
         const res = await fetch(`${base}/api/catalog/entities/by-name/component/default/ledger`);
@@ -159,20 +166,7 @@ describe('portal CLI', () => {
       });
       const url = db();
       assert.equal(portal(['--db', url, 'ingest', core]).code, 0);
-      const server = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0', '--no-watch'], {
-        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: core },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      after(() => server.kill('SIGTERM'));
-      const base = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-      });
+      const base = await serve(url, core, '--no-watch');
       const cardApi = () => fetch(`${base}/api/catalog/entities/by-name/component/default/card-api`);
       assert.equal((await cardApi()).status, 404);
 
