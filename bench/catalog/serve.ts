@@ -154,7 +154,7 @@ process.stdout.write(
       command: 'npx tsx bench/catalog/serve.ts',
       node: process.version,
       when: new Date().toISOString(),
-      note: 'startMs: spawn to "listening" (store load, view, graph index); otherWriterVisibleMs: from the end of another process\'s ingest to the running portal serving it (it polls the store generation every second, then reloads)',
+      note: 'startMs: spawn to "listening" (store load, view, graph index); otherWriterVisibleMs: from the end of another process\'s ingest to the running portal serving it (it asks the store’s generation every second, then reads the changed rows from the change log)',
       results,
     },
     null,
