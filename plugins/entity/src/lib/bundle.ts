@@ -234,9 +234,7 @@ export function entityBundle(
     ref,
     entity: e,
     title: displayTitle(e),
-    stale: view.stale.has(ref)
-      ? ((e as { status?: { items?: { message?: string }[] } }).status?.items?.[0]?.message ?? 'Stale')
-      : null,
+    stale: view.stale.has(ref) ? staleReason(e) : null,
     owner: owner ? summarise(view, owner) : null,
     collective: collective ? summarise(view, collective) : null,
     system: system ? summarise(view, system) : null,
@@ -285,4 +283,13 @@ export function entityBundle(
       .map((r) => ({ file: r.file, line: r.line, column: r.column, message: r.message })),
     sourceFile,
   };
+}
+
+/** Why an entity is stale, for a page that already says "Stale entry": the status message without its "Stale:". */
+function staleReason(e: ServedEntity): string {
+  const message = (e as { status?: { items?: { message?: string }[] } }).status?.items?.[0]?.message ?? '';
+  const reason = message.replace(/^Stale:\s*/, '');
+  return reason
+    ? reason[0].toUpperCase() + reason.slice(1)
+    : 'Its file has an error; the last good version is shown.';
 }

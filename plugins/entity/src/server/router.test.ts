@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildGraphIndex } from '@bank/graph';
 import { safeUrl } from '../lib/safe-url.ts';
@@ -105,5 +107,16 @@ describe('entity router over real HTTP on 127.0.0.1', () => {
     const { status, body } = await http.get('/component/default/ledgr');
     assert.equal(status, 404);
     assert.ok(body.error.suggestions.includes('component:default/ledger'), JSON.stringify(body));
+  });
+
+  it('a stale entity says why, once (the page already says "Stale entry"), and names its file errors', async () => {
+    const file = path.join(t.root, 'feed/catalog-info.yaml');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n  oops: [unclosed\n`);
+    await t.catalog.ingest();
+    const { body } = await http.get('/component/default/feed');
+    assert.match(body.stale, /^Its file has an error, the last good version is shown\. Malformed YAML/);
+    assert.ok(body.ingestErrors.some((e: { file: string }) => e.file.endsWith('feed/catalog-info.yaml')));
+    const fine = await http.get('/component/default/cards');
+    assert.equal(fine.body.stale, null);
   });
 });
