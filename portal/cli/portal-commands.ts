@@ -29,7 +29,13 @@ export async function registerPortalCommands(
   program: Command,
   open: () => Promise<CatalogService>,
 ): Promise<void> {
-  const serve = async (opts: { port?: string; host?: string; watch?: boolean; ingest?: boolean }) => {
+  const serve = async (opts: {
+    port?: string;
+    host?: string;
+    baseUrl?: string;
+    watch?: boolean;
+    ingest?: boolean;
+  }) => {
     const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
@@ -46,7 +52,12 @@ export async function registerPortalCommands(
     }
     if (opts.ingest) await ensureUiBuilt();
     const { startServer } = await import('../server/server.ts');
-    const server = await startServer({ catalog, host: opts.host ?? process.env.HOST, port });
+    const server = await startServer({
+      catalog,
+      host: opts.host ?? process.env.HOST,
+      port,
+      baseUrl: opts.baseUrl,
+    });
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
     // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
     catalog.followStore();
@@ -64,6 +75,10 @@ export async function registerPortalCommands(
     .description('run the portal web server (API and UI) on 127.0.0.1, watching the catalogue files')
     .option('--port <port>', 'port (default 7007, or PORT)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option(
+      '--base-url <url>',
+      'public URL people reach it at (default PORTAL_BASE_URL); other Hosts get 421',
+    )
     .option('--no-watch', 'do not re-ingest on file changes')
     .action((opts) => serve(opts));
   const token = program.command('token').description('API tokens for machines (CI/CD, deploy hooks)');

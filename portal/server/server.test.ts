@@ -172,6 +172,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     const anon = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
       body: '{"entityRef":"component:default/ledger"}',
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(anon.status, 401);
     const wrong = await fetch(`${server.url}/api/catalog/refresh`, {
@@ -209,6 +210,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     const unknown = await fetch(`${server.url}/api/auth/sign-in`, {
       method: 'POST',
       body: '{"user":"jane.do"}',
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(unknown.status, 404);
     assert.deepEqual(((await unknown.json()) as { error: { suggestions: string[] } }).error.suggestions, [
@@ -217,6 +219,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
       method: 'POST',
       body: '{"user":"jane.doe"}',
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(signIn.status, 200);
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
@@ -228,19 +231,19 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     const write = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
       body: '{}',
-      headers: { cookie },
+      headers: { cookie, 'content-type': 'application/json' },
     });
     assert.equal(write.status, 200);
     const crossSite = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
       body: '{}',
-      headers: { cookie, origin: 'https://evil.example' },
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
     });
-    assert.equal(crossSite.status, 401);
+    assert.equal(crossSite.status, 403, 'the request guard refuses a cookie write from another site');
     const forged = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
       body: '{}',
-      headers: { cookie: `${cookie.slice(0, -3)}abc` },
+      headers: { cookie: `${cookie.slice(0, -3)}abc`, 'content-type': 'application/json' },
     });
     assert.equal(forged.status, 401);
   });

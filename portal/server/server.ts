@@ -8,6 +8,7 @@ import { getRequestListener } from '@hono/node-server';
 import { PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
+import { createRequestGuard, parseBaseUrl } from './guard.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
 
@@ -15,6 +16,8 @@ export interface ServeOptions {
   catalog: CatalogService;
   host?: string;
   port?: number;
+  /** The public URL (PORTAL_BASE_URL / --base-url); requests for any other host than it or loopback get 421. */
+  baseUrl?: string;
   /** Serve the Next.js UI (needs `next build`); default: when portal/.next exists. */
   ui?: boolean;
 }
@@ -38,6 +41,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  const baseUrl = parseBaseUrl(opts.baseUrl ?? process.env.PORTAL_BASE_URL);
   const loopback = LOOPBACK.has(host);
   const auth = new PortalAuth(opts.catalog.store, opts.catalog);
   await opts.catalog.view();
@@ -61,7 +65,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     nextHandler = (req, res) => handle(req, res);
   }
 
+  const guard = createRequestGuard({ baseUrl, port: () => (server.address() as AddressInfo).port });
   const server = http.createServer((req, res) => {
+    if (guard(req, res)) return;
     const url = req.url ?? '/';
     if (url.startsWith('/api/') || url.startsWith('/v1/') || url === '/healthz' || !nextHandler) {
       if (!nextHandler && (url === '/' || url.startsWith('/?'))) {
