@@ -1,5 +1,6 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { registerCatalogCommands } from '@bank/plugin-catalog';
+import { registerDeploysCommands } from '@bank/plugin-deploys';
 import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT } from '@bank/plugin-kit';
 import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
@@ -28,6 +29,15 @@ registerGraphCommands(program, async () => {
   return buildGraphIndex((await (await open()).view()).all());
 });
 registerScaffolderCommands(program, open);
+registerDeploysCommands(program, async () => {
+  const [{ buildGraphIndex }, { DeploysService }] = await Promise.all([
+    import('@bank/graph'),
+    import('@bank/plugin-deploys'),
+  ]);
+  const catalog = await open();
+  const index = buildGraphIndex((await catalog.view()).all());
+  return new DeploysService({ store: catalog.store, getIndex: () => index }).init();
+});
 await registerPortalCommands(program, open);
 
 try {

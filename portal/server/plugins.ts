@@ -1,4 +1,5 @@
 import { type CatalogService, createCatalogRouter } from '@bank/plugin-catalog';
+import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
@@ -13,6 +14,7 @@ export interface PortalContext {
   catalog: CatalogService;
   graph: GraphService;
   auth: Auth;
+  deploys: DeploysService;
 }
 
 /**
@@ -26,4 +28,5 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<void>
   app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
+  app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
 }

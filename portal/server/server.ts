@@ -45,7 +45,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const loopback = LOOPBACK.has(host);
   const auth = new PortalAuth(opts.catalog.store, opts.catalog);
   await opts.catalog.view();
-  const context: PortalContext = { catalog: opts.catalog, graph: new GraphService(opts.catalog), auth };
+  const graph = new GraphService(opts.catalog);
+  const { DeploysService } = await import('@bank/plugin-deploys');
+  const deploys = await new DeploysService({
+    store: opts.catalog.store,
+    getIndex: () => graph.current,
+  }).init();
+  const context: PortalContext = { catalog: opts.catalog, graph, auth, deploys };
   const api = createApp();
   api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
   api.route('/api/auth', auth.router({ loopback }));

@@ -376,6 +376,14 @@ export class CatalogStore {
     return expected + 1;
   }
 
+  /**
+   * The raw driver, for plugins that keep their own tables in the catalogue's database (deploys): one
+   * connection pool per store, and the same migrations.
+   */
+  get driver(): SqlDriver {
+    return this.sql;
+  }
+
   /** Prisma Client for the low-volume tables, opened on first use. */
   private async prisma(): Promise<PortalPrisma> {
     if (!this.prismaClient) {

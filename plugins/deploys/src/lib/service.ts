@@ -1,0 +1,321 @@
+import type { CatalogStore } from '@bank/catalog';
+import { collectiveOf, type GraphIndex, impact, nodeCard, paths, resolveRef } from '@bank/graph';
+import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
+import { InputError } from '@bank/plugin-kit';
+import {
+  clockSkewMs,
+  configuredEnvironments,
+  type Deploy,
+  type DeploySource,
+  type DeployStatus,
+  parseDeployEvent,
+  parseSince,
+} from './model.ts';
+import { DeployStore, type RecordOutcome, type ResolvedDeployEvent } from './store.ts';
+
+export interface DeploysDeps {
+  store: CatalogStore;
+  getIndex: () => GraphIndex;
+  /** Environments in promotion order; default configuredEnvironments() (PORTAL_ENVIRONMENTS). */
+  environments?: string[];
+  now?: () => number;
+  skewMs?: number;
+}
+
+export interface RecordResult {
+  outcome: RecordOutcome;
+  deploy: Deploy;
+  /** How many demo deploys were dropped because this was the first real one. */
+  droppedDemo?: number;
+}
+
+/** Per environment: what runs there (the newest successful deploy) and the newest deploy of any status. */
+export interface EnvironmentState {
+  environment: string;
+  running: Deploy | null;
+  latest: Deploy | null;
+}
+
+export interface ServiceDeploys {
+  service: string;
+  environments: EnvironmentState[];
+  /** The last 20 deploys, newest first. */
+  recent: Deploy[];
+  /** True when what is shown is the generated demo history, not real deploys. */
+  demo: boolean;
+}
+
+/** A hop (service) of a change timeline: its last deploy per environment and whether it changed. */
+export interface ChangedService {
+  ref: string;
+  name: string;
+  owner: string | null;
+  /** Newest deploy per environment (any status), by environment name; null when none. */
+  last: Record<string, Deploy | null>;
+  /** Deploys that started in the window. */
+  changes: number;
+  changed: boolean;
+}
+
+export interface ChangeTimeline {
+  scope: {
+    kind: 'path' | 'team' | 'collective' | 'impact' | 'service';
+    from?: string;
+    to?: string;
+    ref?: string;
+  };
+  since: string;
+  environments: string[];
+  services: ChangedService[];
+  /** Every deploy to a service in scope that started in the window, newest first. */
+  deploys: Deploy[];
+  demo: boolean;
+}
+
+type Params = Record<string, string | undefined>;
+
+const isComponent = (ref: string) => ref.startsWith('component:');
+const isGroup = (ref: string) => ref.startsWith('group:');
+
+/**
+ * Deploy state for the portal: takes events (checked, resolved against the catalogue, stored once) and
+ * answers "what runs where" and "what changed on this path / team / blast radius".
+ */
+export class DeploysService {
+  readonly deploys: DeployStore;
+  readonly environments: string[];
+  private now: () => number;
+  private skewMs: number;
+  /** Whether the store may still hold demo history; checked once, then kept current by our own writes. */
+  private demoPresent: boolean | undefined;
+
+  constructor(private readonly deps: DeploysDeps) {
+    this.deploys = new DeployStore(deps.store.driver);
+    this.environments = deps.environments ?? configuredEnvironments();
+    this.now = deps.now ?? Date.now;
+    this.skewMs = deps.skewMs ?? clockSkewMs();
+  }
+
+  /** Write the configured environments into the store (at start). */
+  async init(): Promise<this> {
+    await this.deploys.syncEnvironments(this.environments);
+    return this;
+  }
+
+  private index(): GraphIndex {
+    return this.deps.getIndex();
+  }
+
+  /** A service name or ref → its canonical ref; unknown → 404 with the closest names. */
+  resolveService(input: string, field = 'service'): string {
+    try {
+      return resolveRef(this.index(), input, { fn: 'deploys', field, accept: isComponent });
+    } catch (err) {
+      throw toPortalError(err);
+    }
+  }
+
+  private resolve(input: string, field: string, accept: (ref: string) => boolean): string {
+    try {
+      return resolveRef(this.index(), input, { fn: 'deploys', field, accept });
+    } catch (err) {
+      throw toPortalError(err);
+    }
+  }
+
+  checkEnvironment(name: string, field = 'environment'): string {
+    const env = name.trim().toLowerCase();
+    if (!this.environments.includes(env)) {
+      throw new InputError(
+        `${field} "${name}" is not a configured environment; configured: ${this.environments.join(', ')} (PORTAL_ENVIRONMENTS)`,
+        { field, environments: this.environments },
+      );
+    }
+    return env;
+  }
+
+  /** Check, resolve and store one event sent by `recordedBy`. */
+  async record(body: unknown, recordedBy: string, source: DeploySource = 'api'): Promise<RecordResult> {
+    const now = this.now();
+    const ev = parseDeployEvent(body, { now, skewMs: this.skewMs });
+    const environment = this.checkEnvironment(ev.environment);
+    const service = this.resolveService(ev.service);
+    const resolved: ResolvedDeployEvent = { ...ev, service, environment };
+    let droppedDemo: number | undefined;
+    if (source !== 'demo') {
+      this.demoPresent ??= (await this.deploys.demoCount()) > 0;
+      if (this.demoPresent) {
+        droppedDemo = await this.deploys.dropDemo();
+        this.demoPresent = false;
+        await this.deps.store.audit(recordedBy, 'deploys.drop-demo', 'deploys', { dropped: droppedDemo });
+      }
+    }
+    const { outcome, deploy } = await this.deploys.record(resolved, {
+      source,
+      recordedBy,
+      receivedAtMs: now,
+    });
+    if (outcome === 'created' || outcome === 'updated') {
+      await this.deps.store.audit(
+        recordedBy,
+        `deploys.${outcome === 'created' ? 'record' : 'update'}`,
+        service,
+        {
+          id: deploy.id,
+          environment,
+          version: deploy.version,
+          status: deploy.status,
+        },
+      );
+    }
+    return droppedDemo ? { outcome, deploy, droppedDemo } : { outcome, deploy };
+  }
+
+  /** Load generated history when the store has no deploys at all (the quick start); returns how many. */
+  async loadDemo(events: ResolvedDeployEvent[]): Promise<number> {
+    if ((await this.deploys.count()) > 0) return 0;
+    const known = this.index();
+    const usable = events.filter(
+      (e) => known.relations.hasNode(e.service) && this.environments.includes(e.environment),
+    );
+    await this.deploys.insertMany(usable, { source: 'demo', recordedBy: 'demo', receivedAtMs: this.now() });
+    this.demoPresent = usable.length > 0;
+    return usable.length;
+  }
+
+  /** Services in a team (a squad, or every squad under a collective). */
+  private servicesOwnedBy(group: string, collective: boolean): string[] {
+    const index = this.index();
+    const out: string[] = [];
+    index.relations.forEachNode((ref, a) => {
+      if (!isComponent(ref) || !a.present) return;
+      if (collective ? collectiveOf(index, a.owner) === group : a.owner === group) out.push(ref);
+    });
+    return out.sort();
+  }
+
+  /** `portal deploys` / GET /api/deploys: deploys filtered by service, team, environment and time. */
+  async list(p: Params): Promise<{ deploys: Deploy[]; demo: boolean }> {
+    let services: string[] | undefined;
+    if (p.service) services = [this.resolveService(p.service)];
+    if (p.team) {
+      const team = this.resolve(p.team, 'team', isGroup);
+      const owned = this.servicesOwnedBy(team, collectiveOf(this.index(), team) === team);
+      services = services ? services.filter((s) => owned.includes(s)) : owned;
+    }
+    const environment = p.env ? this.checkEnvironment(p.env, 'env') : undefined;
+    const sinceMs = p.since ? parseSince(p.since, 'since', this.now()) : undefined;
+    const limit = intParam(p.limit, 'limit', 1, 10_000, 100);
+    const deploys = await this.deploys.list({ services, environment, sinceMs, limit });
+    return { deploys, demo: deploys.some((d) => d.source === 'demo') };
+  }
+
+  /** The entity page's card: per environment what runs and the newest deploy, and the last 20. */
+  async state(serviceInput: string): Promise<ServiceDeploys> {
+    const service = this.resolveService(serviceInput);
+    const environments: EnvironmentState[] = [];
+    for (const environment of this.environments) {
+      const latest = (await this.deploys.latest(service, environment)) ?? null;
+      const running =
+        latest?.status === 'succeeded'
+          ? latest
+          : ((await this.deploys.latest(service, environment, ['succeeded'])) ?? null);
+      environments.push({ environment, running, latest });
+    }
+    const recent = await this.deploys.list({ services: [service], limit: 20 });
+    return { service, environments, recent, demo: recent.some((d) => d.source === 'demo') };
+  }
+
+  /**
+   * What changed: every deploy in the window to the services of a call path (`from`, `to`), a team, a
+   * collective, a blast radius (`impact`) or one service, with each service's last deploy per environment.
+   * Path finding and the blast radius are the graph's.
+   */
+  async changes(p: Params): Promise<ChangeTimeline> {
+    const now = this.now();
+    const sinceMs = parseSince(p.since || '24h', 'since', now);
+    const index = this.index();
+    let scope: ChangeTimeline['scope'];
+    let services: string[];
+    try {
+      if (p.from || p.to) {
+        if (!p.from || !p.to)
+          throw new InputError('changes: a path needs both from and to (e.g. from=card-api&to=feed)');
+        const result = paths(index, p.from, p.to, {
+          k: intParam(p.k, 'k', 1, 50, 5),
+          maxHops: intParam(p.maxHops, 'maxHops', 1, 15, 8),
+        });
+        const seen = new Set<string>();
+        for (const path of result.paths) for (const hop of path.hops) seen.add(hop.ref);
+        if (seen.size === 0) seen.add(result.from).add(result.to);
+        services = [...seen];
+        scope = { kind: 'path', from: result.from, to: result.to };
+      } else if (p.team) {
+        const team = this.resolve(p.team, 'team', isGroup);
+        services = this.servicesOwnedBy(team, false);
+        scope = { kind: 'team', ref: team };
+      } else if (p.collective) {
+        const collective = this.resolve(p.collective, 'collective', isGroup);
+        services = this.servicesOwnedBy(collective, true);
+        scope = { kind: 'collective', ref: collective };
+      } else if (p.impact) {
+        const result = impact(index, p.impact);
+        services = [...result.origins, ...result.dependents.map((d) => d.ref)];
+        scope = { kind: 'impact', ref: result.ref };
+      } else if (p.service) {
+        const ref = this.resolveService(p.service);
+        services = [ref];
+        scope = { kind: 'service', ref };
+      } else {
+        throw new InputError(
+          'changes: say what to look at: from and to (a call path), team, collective, impact (a blast radius) or service',
+        );
+      }
+    } catch (err) {
+      throw toPortalError(err);
+    }
+    const deploys = await this.deploys.list({ services, sinceMs, limit: 1000 });
+    const inWindow = new Map<string, number>();
+    for (const d of deploys) inWindow.set(d.service, (inWindow.get(d.service) ?? 0) + 1);
+    const out: ChangedService[] = [];
+    for (const ref of services) {
+      const last: Record<string, Deploy | null> = {};
+      for (const env of this.environments) last[env] = (await this.deploys.latest(ref, env)) ?? null;
+      const card = index.relations.hasNode(ref) ? nodeCard(index, ref) : undefined;
+      const changes = inWindow.get(ref) ?? 0;
+      out.push({
+        ref,
+        name: card?.name ?? ref,
+        owner: card?.owner ?? null,
+        last,
+        changes,
+        changed: changes > 0,
+      });
+    }
+    const demo =
+      deploys.some((d) => d.source === 'demo') ||
+      out.some((s) => Object.values(s.last).some((d) => d?.source === 'demo'));
+    return {
+      scope,
+      since: new Date(sinceMs).toISOString(),
+      environments: this.environments,
+      services: out,
+      deploys,
+      demo,
+    };
+  }
+}
+
+function intParam(raw: string | undefined, name: string, min: number, max: number, dflt: number): number {
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max)
+    throw new InputError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`, {
+      field: name,
+      min,
+      max,
+    });
+  return n;
+}
+
+export type { DeployStatus };

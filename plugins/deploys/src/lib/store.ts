@@ -1,0 +1,288 @@
+import type { SqlDriver } from '@bank/catalog';
+import { ConflictError, InputError } from '@bank/plugin-kit';
+import {
+  type Deploy,
+  type DeployEventInput,
+  type DeploySource,
+  type DeployStatus,
+  STATUS_RANK,
+} from './model.ts';
+
+/** What recording an event did: a new deploy, a status moved on, the same event again, or a late one. */
+export type RecordOutcome = 'created' | 'updated' | 'replayed' | 'late';
+
+/** An event whose service is resolved to its canonical ref. */
+export interface ResolvedDeployEvent extends DeployEventInput {
+  service: string;
+}
+
+interface Row {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  image: string | null;
+  commit: string | null;
+  actor: string | null;
+  status: string;
+  statusRank: number | string;
+  startedAtMs: number | string;
+  finishedAtMs: number | string | null;
+  source: string;
+  labels: string | null;
+  recordedBy: string;
+  receivedAtMs: number | string;
+}
+
+const COLUMNS = [
+  'id',
+  'service',
+  'environment',
+  'version',
+  'image',
+  'commit',
+  'actor',
+  'status',
+  'statusRank',
+  'startedAtMs',
+  'finishedAtMs',
+  'source',
+  'labels',
+  'recordedBy',
+  'receivedAtMs',
+] as const;
+const SELECT = `SELECT ${COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "DeployEvent"`;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function deployOf(r: Row): Deploy {
+  return {
+    id: r.id,
+    service: r.service,
+    environment: r.environment,
+    version: r.version,
+    image: r.image,
+    commit: r.commit,
+    actor: r.actor,
+    status: r.status as DeployStatus,
+    startedAt: iso(Number(r.startedAtMs)),
+    finishedAt: r.finishedAtMs === null ? null : iso(Number(r.finishedAtMs)),
+    source: r.source as DeploySource,
+    labels: r.labels ? (JSON.parse(r.labels) as Record<string, unknown>) : {},
+    recordedBy: r.recordedBy,
+    receivedAt: iso(Number(r.receivedAtMs)),
+  };
+}
+
+export interface DeployQuery {
+  /** Canonical service refs; undefined means every service. */
+  services?: string[];
+  environment?: string;
+  sinceMs?: number;
+  untilMs?: number;
+  statuses?: DeployStatus[];
+  limit?: number;
+}
+
+/**
+ * The deploy tables (DeployEnvironment, DeployEvent) in the catalogue's database, through its raw driver.
+ * Every write is one statement, so a crash or a concurrent writer never leaves half an event; an accepted
+ * deploy is never deleted (only the generated demo history is, see dropDemo).
+ */
+export class DeployStore {
+  constructor(private readonly sql: SqlDriver) {}
+
+  /** Write the configured environments with their order; ones no longer configured keep their rows. */
+  async syncEnvironments(names: string[]): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      for (const [rank, name] of names.entries()) {
+        await tx.exec(
+          'INSERT INTO "DeployEnvironment" ("name", "rank") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "rank" = excluded."rank"',
+          [name, rank],
+        );
+      }
+    });
+  }
+
+  /**
+   * Store one event. A new id is inserted; the same id again is a replay (nothing changes) unless its
+   * status is further along (started → succeeded), which moves the stored deploy on; an event that is
+   * behind what is stored arrived late and changes nothing. An id already used for another service,
+   * environment or version is refused: an id names one deploy.
+   */
+  async record(
+    ev: ResolvedDeployEvent,
+    meta: { source: DeploySource; recordedBy: string; receivedAtMs: number },
+  ): Promise<{ outcome: RecordOutcome; deploy: Deploy }> {
+    const rank = STATUS_RANK[ev.status];
+    const inserted = await this.sql.exec(
+      `INSERT INTO "DeployEvent" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT ("id") DO NOTHING`,
+      [
+        ev.id,
+        ev.service,
+        ev.environment,
+        ev.version,
+        ev.image,
+        ev.commit,
+        ev.actor,
+        ev.status,
+        rank,
+        ev.startedAtMs,
+        ev.finishedAtMs,
+        meta.source,
+        ev.labels ? JSON.stringify(ev.labels) : null,
+        meta.recordedBy,
+        meta.receivedAtMs,
+      ],
+    );
+    if (inserted > 0) return { outcome: 'created', deploy: await this.mustGet(ev.id) };
+    const stored = await this.mustGet(ev.id);
+    const differs = (['service', 'environment', 'version'] as const).filter((f) => stored[f] !== ev[f]);
+    if (differs.length > 0) {
+      throw new ConflictError(
+        `Deploy ${ev.id} is already recorded as ${stored.service} ${stored.version} to ${stored.environment}; this event says ${differs.map((f) => `${f} ${ev[f]}`).join(', ')}. An id names one deploy: use a new id for a new deploy`,
+        {
+          id: ev.id,
+          stored: { service: stored.service, environment: stored.environment, version: stored.version },
+        },
+      );
+    }
+    const storedRank = STATUS_RANK[stored.status];
+    if (rank < storedRank) return { outcome: 'late', deploy: stored };
+    if (rank === storedRank) {
+      if (stored.status !== ev.status) {
+        throw new ConflictError(
+          `Deploy ${ev.id} is already recorded as ${stored.status}; it cannot also be ${ev.status}`,
+          { id: ev.id, status: stored.status },
+        );
+      }
+      return { outcome: 'replayed', deploy: stored };
+    }
+    const startedMs = Date.parse(stored.startedAt);
+    if (ev.finishedAtMs !== null && ev.finishedAtMs < startedMs) {
+      throw new InputError(
+        `Deploy ${ev.id}: finishedAt ${iso(ev.finishedAtMs)} is before its recorded startedAt ${stored.startedAt}`,
+      );
+    }
+    // Conditional on the rank, so two writers moving the same deploy on cannot move it back.
+    await this.sql.exec(
+      `UPDATE "DeployEvent" SET "status" = ?, "statusRank" = ?, "finishedAtMs" = COALESCE(?, "finishedAtMs"),
+        "image" = COALESCE("image", ?), "commit" = COALESCE("commit", ?), "actor" = COALESCE("actor", ?)
+       WHERE "id" = ? AND "statusRank" < ?`,
+      [ev.status, rank, ev.finishedAtMs, ev.image, ev.commit, ev.actor, ev.id, rank],
+    );
+    return { outcome: 'updated', deploy: await this.mustGet(ev.id) };
+  }
+
+  async get(id: string): Promise<Deploy | undefined> {
+    const rows = await this.sql.query<Row>(`${SELECT} WHERE "id" = ?`, [id]);
+    return rows[0] ? deployOf(rows[0]) : undefined;
+  }
+
+  private async mustGet(id: string): Promise<Deploy> {
+    const d = await this.get(id);
+    if (!d) throw new Error(`deploy ${id} vanished between its write and its read`);
+    return d;
+  }
+
+  /** Deploys, newest first by when they started (not when they arrived). */
+  async list(q: DeployQuery = {}): Promise<Deploy[]> {
+    if (q.services !== undefined && q.services.length === 0) return [];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.services !== undefined) {
+      where.push(`"service" IN (${q.services.map(() => '?').join(', ')})`);
+      params.push(...q.services);
+    }
+    if (q.environment !== undefined) {
+      where.push('"environment" = ?');
+      params.push(q.environment);
+    }
+    if (q.sinceMs !== undefined) {
+      where.push('"startedAtMs" >= ?');
+      params.push(q.sinceMs);
+    }
+    if (q.untilMs !== undefined) {
+      where.push('"startedAtMs" <= ?');
+      params.push(q.untilMs);
+    }
+    if (q.statuses !== undefined) {
+      where.push(`"status" IN (${q.statuses.map(() => '?').join(', ')})`);
+      params.push(...q.statuses);
+    }
+    const limit = Math.max(1, Math.min(q.limit ?? 100, 10_000));
+    const rows = await this.sql.query<Row>(
+      `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "startedAtMs" DESC, "id" DESC LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(deployOf);
+  }
+
+  /** The newest deploy of `service` to `environment`, optionally only among some statuses. */
+  async latest(service: string, environment: string, statuses?: DeployStatus[]): Promise<Deploy | undefined> {
+    const [d] = await this.list({ services: [service], environment, statuses, limit: 1 });
+    return d;
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.sql.query<{ n: number | string }>('SELECT COUNT(*) AS "n" FROM "DeployEvent"');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** How many stored deploys came from the generated demo history. */
+  async demoCount(): Promise<number> {
+    const rows = await this.sql.query<{ n: number | string }>(
+      'SELECT COUNT(*) AS "n" FROM "DeployEvent" WHERE "source" = ?',
+      ['demo'],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Drop the generated demo history (when the first real event arrives); returns how many were dropped. */
+  async dropDemo(): Promise<number> {
+    return this.sql.exec('DELETE FROM "DeployEvent" WHERE "source" = ?', ['demo']);
+  }
+
+  /** Bulk insert (demo history, benchmarks); ids already stored are skipped. */
+  async insertMany(
+    events: ResolvedDeployEvent[],
+    meta: { source: DeploySource; recordedBy: string; receivedAtMs: number },
+  ): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      for (let i = 0; i < events.length; i += 500) {
+        const chunk = events.slice(i, i + 500);
+        const existing = new Set(
+          (
+            await tx.query<{ id: string }>(
+              `SELECT "id" FROM "DeployEvent" WHERE "id" IN (${chunk.map(() => '?').join(', ')})`,
+              chunk.map((e) => e.id),
+            )
+          ).map((r) => r.id),
+        );
+        await tx.insertMany(
+          'DeployEvent',
+          [...COLUMNS],
+          chunk
+            .filter((e) => !existing.has(e.id))
+            .map((e) => [
+              e.id,
+              e.service,
+              e.environment,
+              e.version,
+              e.image,
+              e.commit,
+              e.actor,
+              e.status,
+              STATUS_RANK[e.status],
+              e.startedAtMs,
+              e.finishedAtMs,
+              meta.source,
+              e.labels ? JSON.stringify(e.labels) : null,
+              meta.recordedBy,
+              meta.receivedAtMs,
+            ]),
+        );
+      }
+    });
+  }
+}
