@@ -177,7 +177,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     assert.equal(anon.status, 401);
     const wrong = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{}',
+      body: '{"entityRef":"component:default/ledger"}',
       headers: { authorization: 'Bearer nope' },
     });
     assert.equal(wrong.status, 401);
@@ -199,7 +199,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     });
     const res = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{}',
+      body: '{"entityRef":"component:default/ledger"}',
       headers: { authorization: 'Bearer ptl_secret' },
     });
     assert.equal(res.status, 200);
@@ -230,19 +230,19 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     assert.equal(me.actor.id, 'user:default/jane.doe');
     const write = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{}',
+      body: '{"entityRef":"component:default/ledger"}',
       headers: { cookie, 'content-type': 'application/json' },
     });
     assert.equal(write.status, 200);
     const crossSite = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{}',
+      body: '{"entityRef":"component:default/ledger"}',
       headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
     });
     assert.equal(crossSite.status, 403, 'the request guard refuses a cookie write from another site');
     const forged = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{}',
+      body: '{"entityRef":"component:default/ledger"}',
       headers: { cookie: `${cookie.slice(0, -3)}abc`, 'content-type': 'application/json' },
     });
     assert.equal(forged.status, 401);

@@ -280,6 +280,7 @@ for (const db of testDatabases()) {
       });
       const { store, ingester } = await open();
       const r = await ingester.ingest([path.join(dir, 'locations.yaml')]);
+      const everything = [...(await ingester.snapshot()).entities.keys()].sort();
       assert.equal(r.counts.component, 2);
       assert.equal(r.counts.group, 4);
       assert.deepEqual(
@@ -288,18 +289,29 @@ for (const db of testDatabases()) {
       );
       assert.match(r.errors[0].message, /outside the catalogue tree/);
 
-      // A target dropped from the Location leaves the catalogue; a Location whose file turns bad keeps its own.
+      // A target dropped from the Location stays, marked orphan as Backstage marks it; listed again, it is
+      // no longer orphan. A Location whose file turns bad keeps its own.
       const locations = path.join(dir, 'locations.yaml');
       const text = readFileSync(locations, 'utf8');
       writeFileSync(locations, text.replace('    - ./components/balance/catalog-info.yaml\n', ''));
       const dropped = await ingester.ingest([locations]);
-      assert.deepEqual(dropped.removed, ['component:default/balance']);
-      assert.equal(dropped.counts.component, 1);
+      assert.deepEqual(dropped.removed, []);
+      assert.deepEqual(dropped.orphaned, ['component:default/balance']);
+      const orphan = (await ingester.snapshot()).entities.get('component:default/balance');
+      assert.equal(orphan?.entity.metadata.annotations?.['backstage.io/orphan'], 'true');
+      writeFileSync(locations, text);
+      const back = await ingester.ingest([locations]);
+      assert.deepEqual(back.orphaned, []);
+      const listed = (await ingester.snapshot()).entities.get('component:default/balance');
+      assert.equal(listed?.entity.metadata.annotations?.['backstage.io/orphan'], undefined);
+      writeFileSync(locations, text.replace('    - ./components/balance/catalog-info.yaml\n', ''));
+      await ingester.ingest([locations]);
+      assert.deepEqual([...(await ingester.snapshot()).entities.keys()].sort(), everything, 'nothing lost');
       writeFileSync(locations, `${text}\n  bad: [unclosed\n`);
       const broken = await ingester.ingest([locations]);
       assert.ok(broken.errors.some((e) => e.file.endsWith('locations.yaml')));
       assert.deepEqual(broken.removed, []);
-      assert.equal(broken.counts.component, 1, 'the last good Location still holds ledger');
+      assert.equal(broken.counts.component, 2, 'the last good Location still holds ledger; balance is an orphan');
       await store.close();
     });
 

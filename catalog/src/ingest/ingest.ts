@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -43,6 +43,10 @@ export interface IngestResult {
   removed: string[];
   /** Refs whose relations changed (also when only the other side of a relation changed). */
   relationsChanged: string[];
+  /** Refs defined by the files this ingest read (or found unchanged), as they are in the catalogue now. */
+  readRefs: string[];
+  /** Refs marked orphan by this ingest: their location no longer lists them (Backstage keeps them, marked). */
+  orphaned: string[];
   /** Refs served from their last good version because their file is bad. */
   stale: string[];
   /**
@@ -74,6 +78,24 @@ export interface IngestOptions {
    * as it was.
    */
   changed?: string[];
+  /**
+   * Folders whose catalog-info.yaml files are the catalogue (the portal's own tree): a file the walk of one
+   * would find that is gone, or an entity such a file no longer defines, leaves the catalogue. Every directory
+   * given as a root is one too. Anything else (files reached through a Location, registered locations) follows
+   * Backstage: what its location stops listing is kept, marked `backstage.io/orphan: "true"`.
+   */
+  treeRoots?: string[];
+  /** Where Location targets read from a root must stay (default: the root, or a file root's folder). */
+  confineOf?: (root: string) => string | undefined;
+  /** Files whose entities leave the catalogue (what a removed registered location contributed). */
+  forget?: string[];
+  /** Orphaned entities to remove (Backstage lets a client delete an orphan). */
+  dropOrphans?: string[];
+}
+
+/** Whether the catalogue marked this entity orphan (its location no longer lists it). */
+export function isOrphan(entity: Entity): boolean {
+  return entity.metadata.annotations?.['backstage.io/orphan'] === 'true';
 }
 
 /** What the ingester knows between runs (loaded from the store once). */
@@ -93,6 +115,23 @@ interface Candidate {
   position?: Position;
   positionOf?: (path: (string | number)[]) => Position;
   fresh: boolean;
+}
+
+/** What a file's entities say brought it in (their `managed-by-origin-location`), if the store knows it. */
+function originOfKnown(state: State, file: string): string | undefined {
+  const ref = state.files.get(file)?.entityRefs[0];
+  const origin = ref ? state.entities.get(ref)?.entity.metadata.annotations?.[ORIGIN] : undefined;
+  return origin?.startsWith('file:') ? origin.slice(5) : undefined;
+}
+const ORIGIN = 'backstage.io/managed-by-origin-location';
+
+/** The entity marked orphan, with a new etag (Backstage changes the etag with any change). */
+function orphaned(stored: StoredEntity): StoredEntity {
+  const annotations = { ...(stored.entity.metadata.annotations ?? {}), 'backstage.io/orphan': 'true' };
+  const metadata = { ...stored.entity.metadata, annotations, etag: '' };
+  const entity = { ...stored.entity, metadata } as Entity;
+  entity.metadata.etag = createHash('sha1').update(JSON.stringify(entity)).digest('hex');
+  return { ...stored, entity, stale: false, staleReason: null };
 }
 
 /**
@@ -140,6 +179,38 @@ export class Ingester {
       }
       return applyDelta(state, delta);
     });
+  }
+
+  /**
+   * What an ingest would do, written nowhere: a second ingester over a copy of this one's state reads the
+   * roots; its result and snapshot say what the catalogue would become (Backstage's `dryRun`).
+   */
+  dryRun(
+    roots: string[],
+    opts: IngestOptions = {},
+  ): Promise<{ result: IngestResult; entities: Map<string, StoredEntity> }> {
+    return this.serialised(async () => {
+      const state = await this.loadState();
+      let generation = state.generation;
+      const copy = new Ingester({
+        load: async () => ({
+          entities: [...state.entities.values()],
+          relations: new Map(state.relations),
+          files: [...state.files.values()],
+          errors: [],
+          generation,
+        }),
+        write: async () => ++generation,
+        generation: async () => generation,
+      });
+      const result = await copy.ingest(roots, opts);
+      return { result, entities: (await copy.snapshot()).entities };
+    });
+  }
+
+  /** The file each known entity came from, and the files the store knows: for location bookkeeping. */
+  async files(): Promise<Map<string, SourceFileRow>> {
+    return (await this.loadState()).files;
   }
 
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
@@ -223,14 +294,23 @@ export class Ingester {
     // With `changed` (the watcher knows what changed), the tree is not walked: the files the store knows
     // under the roots, plus the changed ones, and only the changed ones are read.
     const changedSet = opts.changed ? new Set(opts.changed.map(realPathOf)) : undefined;
-    const queue: { abs: string; root: string; confine: string; via: string[] }[] = [];
+    const queue: { abs: string; root: string; confine: string; via: string[]; origin: string }[] = [];
+    const dirRoots: string[] = [];
     for (const root of roots) {
-      const confine = (await stat(root)).isFile() ? path.dirname(root) : root;
+      const isFile = (await stat(root)).isFile();
+      if (!isFile) dirRoots.push(root);
+      const confine = opts.confineOf?.(root) ?? (isFile ? path.dirname(root) : root);
       const files = changedSet
         ? knownAndChanged(root, state.files, changedSet)
         : await findDescriptorFiles(root);
-      for (const f of files) queue.push({ abs: f, root, confine, via: [] });
+      for (const f of files)
+        queue.push({ abs: f, root, confine, via: [], origin: originOfKnown(state, f) ?? f });
     }
+    const treeRoots = [...dirRoots, ...(opts.treeRoots ?? []).map(realPathOf)];
+    const under = (r: string, p: string) => p === r || p.startsWith(r + path.sep);
+    /** A catalog-info.yaml of the portal's own tree: it is the catalogue, so what leaves it leaves. */
+    const isTreeFile = (p: string) => treeRoots.some((r) => under(r, p) && isDescriptorPath(r, p));
+    const forget = new Set((opts.forget ?? []).map(realPathOf));
     const seen = new Set(queue.map((q) => q.abs));
     const candidates = new Map<string, Candidate>();
     const fileRows: SourceFileRow[] = [];
@@ -309,7 +389,7 @@ export class Ingester {
         fileRows.push({ ...prior });
       } else {
         changed++;
-        const parsed = await prepareFile(abs, bytes);
+        const parsed = await prepareFile(abs, bytes, item.origin);
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
@@ -395,14 +475,28 @@ export class Ingester {
         }
         if (!seen.has(resolved.abs)) {
           seen.add(resolved.abs);
-          queue.push({ abs: resolved.abs, root: item.root, confine: item.confine, via: chain });
+          queue.push({
+            abs: resolved.abs,
+            root: item.root,
+            confine: item.confine,
+            via: chain,
+            origin: item.origin,
+          });
         }
       }
       opts.onProgress?.(++done, queue.length);
     }
 
-    // Files a Location read last time and no longer lists (nor does anything else this run): they are gone
-    // from the catalogue as a deleted file is, wherever they are. So are the files their Locations listed.
+    // Catalog-info files of the tree that are gone: their entities leave, as a deleted file's do. Only under
+    // the directories this ingest walked: a run that read one file says nothing about any other.
+    const treeRemoved = new Set<string>();
+    for (const p of state.files.keys()) {
+      if (touchedFiles.has(p) || forget.has(p)) continue;
+      if (dirRoots.some((r) => under(r, p)) && isTreeFile(p)) treeRemoved.add(p);
+    }
+
+    // Files a Location read last time and no longer lists (nor does anything else this run), and the files
+    // their Locations listed: Backstage keeps their entities, marked orphan, and so does the portal.
     const released = new Set<string>();
     const release = (file: string, entityRefs: readonly string[]) => {
       for (const ref of entityRefs) {
@@ -419,45 +513,67 @@ export class Ingester {
             // gone: its path as written is what the store knows it by, if anything
           }
           const row = state.files.get(real);
-          if (!row || touchedFiles.has(real) || released.has(real)) continue;
+          if (!row || touchedFiles.has(real) || released.has(real) || forget.has(real)) continue;
+          if (treeRemoved.has(real)) continue;
           released.add(real);
           release(real, row.entityRefs);
         }
       }
     };
-    for (const file of touchedFiles) {
+    for (const file of [...touchedFiles, ...treeRemoved]) {
       const prior = state.files.get(file);
       if (prior) release(file, prior.entityRefs);
     }
-    const inRoots = (p: string) =>
-      released.has(p) || roots.some((r) => p === r || p.startsWith(r + path.sep));
+    const dropOrphans = new Set(opts.dropOrphans ?? []);
 
     // Nothing read, nothing gone, no earlier problems to re-check: the catalogue is as it was.
-    const removedAny = [...state.files.keys()].some((p) => !touchedFiles.has(p) && inRoots(p));
-    if (changed === 0 && !removedAny && errors.length === 0 && state.entities.size > 0 && !opts.force) {
+    if (
+      changed === 0 &&
+      treeRemoved.size === 0 &&
+      released.size === 0 &&
+      forget.size === 0 &&
+      dropOrphans.size === 0 &&
+      errors.length === 0 &&
+      state.entities.size > 0 &&
+      !opts.force
+    ) {
       return this.result(state, {
         errors,
         files: { total: queue.length, changed, skipped, removed: 0 },
         upsert: [],
         removed: [],
         relationsChanged: [],
+        readRefs: fileRows.flatMap((f) => f.entityRefs),
+        orphaned: [],
         started,
       });
     }
 
-    // 2. Files that are gone: their entities go too (unless another file now defines them).
-    const removedFiles: string[] = [];
-    for (const [p] of state.files) {
-      if (touchedFiles.has(p)) continue;
-      if (inRoots(p)) removedFiles.push(p);
-    }
+    // 2. Files that leave: deleted from the tree, no longer listed (their entities stay, orphaned), or
+    // forgotten (a registered location removed).
+    const removedFiles = [
+      ...new Set([...treeRemoved, ...released, ...[...forget].filter((p) => state.files.has(p))]),
+    ].filter((p) => !touchedFiles.has(p));
 
-    // 3. Entities of unread files (other roots) stay as they are.
+    // 3. Entities not read this run: those of unread files stay as they are; those their location no longer
+    // lists stay marked orphan, unless the portal's own tree defined them (then they leave with it).
+    const orphanedNow: string[] = [];
     for (const [ref, stored] of state.entities) {
       if (candidates.has(ref)) continue;
       const file = stored.sourceFile;
-      if (file && !inRoots(file) && state.files.has(file))
+      if (file && forget.has(file)) continue;
+      if (isOrphan(stored.entity)) {
+        if (!dropOrphans.has(ref)) candidates.set(ref, { stored, file: file ?? '', fresh: false });
+        continue;
+      }
+      if (!file) continue;
+      const droppedByItsFile = touchedFiles.has(file) || treeRemoved.has(file);
+      if (released.has(file) || (droppedByItsFile && !isTreeFile(file))) {
+        candidates.set(ref, { stored: orphaned(stored), file, fresh: true });
+        orphanedNow.push(ref);
+      } else if (!droppedByItsFile && state.files.has(file)) {
         candidates.set(ref, { stored, file, fresh: false });
+      }
     }
 
     // 4. References must resolve; an entity that fails keeps its last good version (stale) or is left out.
@@ -611,6 +727,8 @@ export class Ingester {
       upsert,
       removed,
       relationsChanged: [...relationChanges.keys()].filter((r) => state.entities.has(r)),
+      readRefs: fileRows.flatMap((f) => f.entityRefs),
+      orphaned: orphanedNow.filter((r) => state.entities.has(r)),
       started,
     });
   }
@@ -623,6 +741,8 @@ export class Ingester {
       upsert: StoredEntity[];
       removed: string[];
       relationsChanged: string[];
+      readRefs: string[];
+      orphaned: string[];
       started: number;
     },
   ): Omit<IngestResult, 'reloaded'> {
@@ -640,6 +760,8 @@ export class Ingester {
       upserted: r.upsert.map((e) => e.ref),
       removed: r.removed,
       relationsChanged: r.relationsChanged,
+      readRefs: r.readRefs.filter((ref) => state.entities.has(ref)),
+      orphaned: r.orphaned,
       stale,
       durationMs: Math.round(performance.now() - r.started),
     };
@@ -701,7 +823,7 @@ function fieldLocator(
   };
 }
 
-function locationTargetsOf(entity: Entity): { target: string; path: (string | number)[] }[] {
+export function locationTargetsOf(entity: Entity): { target: string; path: (string | number)[] }[] {
   const spec = (entity.spec ?? {}) as { target?: unknown; targets?: unknown };
   const list: { target: string; path: (string | number)[] }[] = [];
   if (typeof spec.target === 'string') list.push({ target: spec.target, path: ['spec', 'target'] });
@@ -779,4 +901,54 @@ function applyDelta(state: State, delta: CatalogDelta): RefreshResult {
     removed,
     relationsChanged: [...copied].filter((ref) => state.entities.has(ref)),
   };
+}
+
+/** Where a Location target written in `file` points, as the store names files (real path when it exists). */
+function targetPath(file: string, target: string): string {
+  const abs = path.resolve(path.dirname(file), target.replace(/^file:/, ''));
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * The known files reached from `starts` (files), following the Location entities each file defines, as the
+ * store last read them: what a root or a registered location contributes to the catalogue.
+ */
+export function filesReachedFrom(
+  starts: readonly string[],
+  files: ReadonlyMap<string, SourceFileRow>,
+  entities: ReadonlyMap<string, StoredEntity>,
+): Set<string> {
+  const reached = new Set<string>();
+  const queue = [...starts];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (reached.has(file)) continue;
+    reached.add(file);
+    for (const ref of files.get(file)?.entityRefs ?? []) {
+      const e = entities.get(ref)?.entity;
+      if (e?.kind.toLowerCase() !== 'location') continue;
+      for (const { target } of locationTargetsOf(e)) queue.push(targetPath(file, target));
+    }
+  }
+  return reached;
+}
+
+/** The known file whose Location lists `file`, if any. */
+export function listingFileOf(
+  file: string,
+  files: ReadonlyMap<string, SourceFileRow>,
+  entities: ReadonlyMap<string, StoredEntity>,
+): string | undefined {
+  for (const [p, row] of files) {
+    for (const ref of row.entityRefs) {
+      const e = entities.get(ref)?.entity;
+      if (e?.kind.toLowerCase() !== 'location') continue;
+      if (locationTargetsOf(e).some(({ target }) => targetPath(p, target) === file)) return p;
+    }
+  }
+  return undefined;
 }

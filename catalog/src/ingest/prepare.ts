@@ -27,7 +27,12 @@ export interface PreparedFile {
  * valid ones. A pure function of its input, so it runs on a worker thread as well as on the main one
  * (prepare-pool.ts); everything that needs the whole catalogue stays in the ingester.
  */
-export async function prepareFile(abs: string, bytes: Uint8Array): Promise<PreparedFile> {
+export async function prepareFile(
+  abs: string,
+  bytes: Uint8Array,
+  /** The registered location (or root) that brought this file in, for `managed-by-origin-location`. */
+  origin: string = abs,
+): Promise<PreparedFile> {
   const parsed = parseDescriptor(bytes);
   const documents: PreparedDocument[] = [];
   for (const doc of parsed.documents) {
@@ -37,7 +42,7 @@ export async function prepareFile(abs: string, bytes: Uint8Array): Promise<Prepa
       ...(ref ? { ref } : {}),
       position: doc.position,
       problems: problems.map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
-      ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, abs) } : {}),
+      ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, abs, origin) } : {}),
     });
   }
   return { problems: parsed.problems, documents };
@@ -57,7 +62,7 @@ function refOf(data: unknown): string | undefined {
  * Fill what Backstage fills: the default namespace, the location annotations and an etag of the content.
  * The uid is left empty for the ingester, which keeps an entity's uid across versions.
  */
-function normalise(raw: Entity, file: string): Entity {
+function normalise(raw: Entity, file: string, origin: string): Entity {
   const metadata = { ...raw.metadata };
   metadata.namespace = metadata.namespace ?? 'default';
   delete metadata.uid;
@@ -65,7 +70,9 @@ function normalise(raw: Entity, file: string): Entity {
   const annotations = { ...(metadata.annotations ?? {}) };
   annotations['backstage.io/managed-by-location'] = `file:${file}`;
   annotations['backstage.io/managed-by-origin-location'] =
-    annotations['backstage.io/managed-by-origin-location'] ?? `file:${file}`;
+    annotations['backstage.io/managed-by-origin-location'] ?? `file:${origin}`;
+  // The orphan mark is the catalogue's to set, never the descriptor's.
+  delete annotations['backstage.io/orphan'];
   metadata.annotations = annotations;
   // One JSON text serves twice: its hash is the etag, and parsing it gives the stored copy. A copy, not the
   // parsed document itself: the parser's strings are slices of the whole file text and would keep every

@@ -25,6 +25,8 @@ export const ANNOTATION = {
   kubernetesId: 'backstage.io/kubernetes-id',
   managedByLocation: 'backstage.io/managed-by-location',
   managedByOriginLocation: 'backstage.io/managed-by-origin-location',
+  /** Set to "true" on an entity its location no longer emits (Backstage's orphan mark); it is kept. */
+  orphan: 'backstage.io/orphan',
 } as const;
 
 /** Group spec.type values used by the bank's org chart. */

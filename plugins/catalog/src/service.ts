@@ -1,5 +1,20 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type CatalogStore, Ingester, type IngestOptions, type IngestResult } from '@bank/catalog';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type CatalogStore,
+  type Entity,
+  filesReachedFrom,
+  Ingester,
+  type IngestOptions,
+  type IngestResult,
+  isDescriptorPath,
+  isOrphan,
+  type LocationRow,
+  listingFileOf,
+} from '@bank/catalog';
+import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';
 import { CatalogView } from './lib/view.ts';
 
 /** What changed between two views: refs written, removed, and whose relations changed. */
@@ -46,8 +61,160 @@ export class CatalogService extends EventEmitter<{
     return this.current;
   }
 
+  /**
+   * Ingest these roots (default: the configured roots). The registered locations inside them are read too,
+   * so a full ingest never drops what a client registered; the configured folders are the portal's own tree
+   * (what leaves them leaves the catalogue), everything else follows Backstage's rules (see Ingester).
+   */
   async ingest(roots = this.roots, opts: IngestOptions = {}): Promise<IngestResult> {
-    const result = await this.ingester.ingest(roots, opts);
+    const all = [...roots];
+    const inside = roots.map((r) => this.confineOf(realOr(r))).filter((c): c is string => !!c);
+    for (const loc of await this.store.locations()) {
+      if (!all.includes(loc.target) && inside.some((c) => under(c, loc.target)) && existsSync(loc.target))
+        all.push(loc.target);
+    }
+    return this.ingestExactly(all, opts);
+  }
+
+  private async ingestExactly(roots: string[], opts: IngestOptions): Promise<IngestResult> {
+    const result = await this.ingester.ingest(roots, {
+      treeRoots: this.treeRoots(),
+      confineOf: (root) => this.confineOf(root),
+      ...opts,
+    });
+    await this.publish(result);
+    return result;
+  }
+
+  /** The configured roots that are folders: the portal's own tree, walked for catalog-info.yaml. */
+  private treeRoots(): string[] {
+    return this.roots.map(realOr).filter((r) => isDir(r));
+  }
+
+  /**
+   * What Location targets read from `file` must stay inside: the configured root it is in (a file root's
+   * folder), as Backstage keeps a location's targets inside its repository.
+   */
+  confineOf(file: string): string | undefined {
+    for (const r of this.roots.map(realOr)) {
+      const confine = isDir(r) ? r : path.dirname(r);
+      if (under(confine, file)) return confine;
+    }
+    return undefined;
+  }
+
+  /**
+   * Backstage's refreshEntity: read again the file the entity came from, and only it (with what its
+   * Locations list). When that file is gone: a catalog-info.yaml of the tree leaves as a deleted file does;
+   * a file a Location brought in is left to that Location, which is read instead.
+   */
+  async refreshEntity(ref: string): Promise<IngestResult | undefined> {
+    const { entities } = await this.ingester.snapshot();
+    const stored = entities.get(ref);
+    if (!stored) throw new NotFoundError(`No entity ${ref} to refresh`);
+    const file = stored.sourceFile;
+    if (!file) return undefined;
+    if (existsSync(file)) return this.ingestExactly([file], { force: true });
+    const treeRoot = this.treeRoots().find((r) => under(r, file) && isDescriptorPath(r, file));
+    if (treeRoot) return this.ingestExactly([treeRoot], { changed: [file] });
+    const parent = listingFileOf(file, await this.ingester.files(), entities);
+    if (parent && existsSync(parent)) return this.ingestExactly([parent], { force: true });
+    return undefined;
+  }
+
+  /**
+   * Backstage's addLocation for a file: read that file (and what its Locations list), record it as a
+   * registered location, remove nothing. With `dryRun`, nothing is written and a file of which nothing can
+   * be read is an error listing why.
+   */
+  async addLocation(
+    target: string,
+    opts: { dryRun?: boolean; onConflict?: 'refresh' | 'reject' } = {},
+  ): Promise<{ location: LocationRow; entities: Entity[]; exists: boolean; result: IngestResult }> {
+    let real: string;
+    try {
+      real = realpathSync(path.resolve(target));
+    } catch {
+      throw new InputError(`Location target "${target}" does not exist`);
+    }
+    if (!statSync(real).isFile())
+      throw new InputError(`Location target "${target}" is a folder; register a descriptor file in it`);
+    if (!this.confineOf(real)) {
+      throw new InputError(
+        `Location target "${target}" is outside the catalogue's roots (${this.roots.join(', ')})`,
+      );
+    }
+    const existing = (await this.store.locations()).find((l) => l.target === real);
+    if (existing && opts.onConflict !== 'refresh' && !opts.dryRun)
+      throw new ConflictError(`Location ${real} is already registered (id ${existing.id})`);
+    const location = existing ?? {
+      id: locationId('file', real),
+      type: 'file',
+      target: real,
+      entityRef: locationRef('file', real),
+    };
+    if (opts.dryRun) {
+      const { result, entities } = await this.ingester.dryRun([real], {
+        treeRoots: this.treeRoots(),
+        confineOf: (root) => this.confineOf(root),
+      });
+      const read = result.readRefs.map((r) => entities.get(r)?.entity).filter((e): e is Entity => !!e);
+      if (read.length === 0 && result.errors.length > 0) {
+        throw new InputError(
+          `Nothing in ${real} can be added: ${result.errors
+            .map((e) => `${path.basename(e.file)}:${e.line}:${e.column} ${e.message}`)
+            .join('; ')}`,
+          { errors: result.errors },
+        );
+      }
+      return { location, entities: read, exists: !!existing, result };
+    }
+    if (!existing) await this.store.addLocation(location);
+    const result = await this.ingestExactly([real], {});
+    const view = await this.view();
+    const read = result.readRefs.map((r) => view.byRef.get(r)).filter((e) => !!e) as Entity[];
+    return { location, entities: read, exists: !!existing, result };
+  }
+
+  /**
+   * Backstage's removeLocation: unregister it and remove exactly what it contributed (the files read
+   * through it, and its orphans), except what another root or registered location still reaches.
+   */
+  async removeLocation(id: string): Promise<{ location: LocationRow; result: IngestResult }> {
+    const locations = await this.store.locations();
+    const location = locations.find((l) => l.id === id);
+    if (!location) throw new NotFoundError(`No location with id "${id}"`);
+    const files = await this.ingester.files();
+    const { entities } = await this.ingester.snapshot();
+    const fromIt = filesReachedFrom([location.target], files, entities);
+    const starts: string[] = [];
+    for (const r of this.roots.map(realOr)) {
+      if (isDir(r)) {
+        for (const p of files.keys()) if (under(r, p) && isDescriptorPath(r, p)) starts.push(p);
+      } else starts.push(r);
+    }
+    for (const l of locations) if (l.id !== id) starts.push(l.target);
+    const fromOthers = filesReachedFrom(starts, files, entities);
+    const forget = [...fromIt].filter((p) => !fromOthers.has(p));
+    const dropOrphans = [...entities.values()]
+      .filter(
+        (e) =>
+          isOrphan(e.entity) &&
+          e.entity.metadata.annotations?.['backstage.io/managed-by-origin-location'] ===
+            `file:${location.target}`,
+      )
+      .map((e) => e.ref);
+    await this.store.removeLocation(id);
+    const result = await this.ingestExactly([], { forget, dropOrphans });
+    return { location, result };
+  }
+
+  /** Backstage lets a client delete an orphan (it returns if a location lists it again); nothing else. */
+  async removeOrphan(ref: string): Promise<IngestResult> {
+    return this.ingestExactly([], { dropOrphans: [ref] });
+  }
+
+  private async publish(result: IngestResult): Promise<void> {
     if (result.reloaded) {
       await this.reloadView();
     } else if (
@@ -60,7 +227,6 @@ export class CatalogService extends EventEmitter<{
       this.current = new CatalogView(snap.entities, snap.relations);
       this.emit('change', result, this.current);
     }
-    return result;
   }
 
   /**
@@ -106,4 +272,34 @@ export class CatalogService extends EventEmitter<{
     this.current = new CatalogView(snap.entities, snap.relations);
     this.emit('reload', this.current);
   }
+}
+
+function realOr(p: string): string {
+  try {
+    return realpathSync(path.resolve(p));
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function under(dir: string, p: string): boolean {
+  return p === dir || p.startsWith(dir + path.sep);
+}
+
+/** Backstage's location id for a target: stable, so registering the same file twice finds the first. */
+export function locationId(type: string, target: string): string {
+  return createHash('sha1').update(`${type}:${target}`).digest('hex').slice(0, 32);
+}
+
+/** Backstage's generated Location entity ref (`location:default/generated-<sha1>`), required by the client. */
+export function locationRef(type: string, target: string): string {
+  return `location:default/generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
 }

@@ -1,6 +1,12 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { checkReferences, closestRefs, type Entity, validateEntity } from '@bank/catalog';
+import {
+  checkReferences,
+  closestRefs,
+  type Entity,
+  parseRef,
+  stringifyRef,
+  validateEntity,
+} from '@bank/catalog';
 import { type Auth, ConflictError, createApp, InputError, NotFoundError, readJson } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import {
@@ -12,7 +18,7 @@ import {
   pickFields,
 } from '../lib/filter.ts';
 import type { ServedEntity } from '../lib/view.ts';
-import type { CatalogService } from '../service.ts';
+import { type CatalogService, locationId, locationRef } from '../service.ts';
 
 export interface CatalogRouterDeps {
   catalog: CatalogService;
@@ -254,8 +260,16 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   };
   app.get('/entities/by-uid/:uid', (c) => c.json(byUid(c.req.param('uid'))));
   app.delete('/entities/by-uid/:uid', async (c) => {
-    await auth.requireWriter(c);
+    const actor = await auth.requireWriter(c);
     const entity = byUid(c.req.param('uid'));
+    const ref = `${entity.kind}:${entity.metadata.namespace}/${entity.metadata.name}`.toLowerCase();
+    // As in Backstage, an orphan (no location lists it any more) may be deleted; anything else would come
+    // back with its file's next read, so the answer says where to delete it.
+    if (entity.metadata.annotations?.['backstage.io/orphan'] === 'true') {
+      await catalog.removeOrphan(ref);
+      await catalog.store.audit(actor.id, 'catalog.entity.remove', ref);
+      return c.body(null, 204);
+    }
     const file = entity.metadata.annotations?.['backstage.io/managed-by-location']?.replace(/^file:/, '');
     throw new ConflictError(
       `${entity.kind}:${entity.metadata.name} is defined in ${file ? path.relative(process.cwd(), file) : 'a descriptor file'}; delete it there and it leaves the catalogue on the next ingest`,
@@ -290,10 +304,20 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
 
   app.post('/refresh', async (c) => {
     const actor = await auth.requireWriter(c);
-    const body = await readJson<{ entityRef?: string }>(c);
-    const result = await catalog.ingest();
-    await catalog.store.audit(actor.id, 'catalog.refresh', body.entityRef ?? '*', {
-      upserted: result.upserted.length,
+    const body = await readJson<{ entityRef?: unknown }>(c);
+    if (typeof body.entityRef !== 'string' || body.entityRef === '')
+      throw new InputError('Body must be {"entityRef": "kind:namespace/name"}');
+    // Only the entity's own file is read again (Backstage's semantics): never the whole catalogue.
+    let ref: string;
+    try {
+      ref = stringifyRef(parseRef(body.entityRef));
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    const result = await catalog.refreshEntity(ref);
+    await catalog.store.audit(actor.id, 'catalog.refresh', ref, {
+      upserted: result?.upserted.length ?? 0,
+      removed: result?.removed.length ?? 0,
     });
     return c.body(null, 200);
   });
@@ -317,7 +341,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     );
   });
 
-  // Locations: the registered roots. Only file locations inside the catalogue's roots are accepted.
+  // Locations: the registered ones (Backstage's locations table). Only files inside the catalogue's roots.
   app.get('/locations', async (c) => c.json((await catalog.store.locations()).map((data) => ({ data }))));
   app.get('/locations/:id', async (c) => {
     const loc = (await catalog.store.locations()).find((l) => l.id === c.req.param('id'));
@@ -326,10 +350,18 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   });
   app.get('/locations/by-entity/:kind/:namespace/:name', async (c) => {
     const entity = byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'));
-    const target = entity.metadata.annotations?.['backstage.io/managed-by-location'] ?? '';
-    const [type, ...rest] = target.split(':');
+    // The location that brought the entity in: the registered one when there is one.
+    const annotations = entity.metadata.annotations ?? {};
+    const origin =
+      annotations['backstage.io/managed-by-origin-location'] ??
+      annotations['backstage.io/managed-by-location'] ??
+      '';
+    const [type, ...rest] = origin.split(':');
     const t = rest.join(':');
-    return c.json({ id: locationId(type, t), type, target: t, entityRef: locationRef(type, t) });
+    const registered = (await catalog.store.locations()).find((l) => l.type === type && l.target === t);
+    return c.json(
+      registered ?? { id: locationId(type, t), type, target: t, entityRef: locationRef(type, t) },
+    );
   });
   app.post('/locations', async (c) => {
     const actor = await auth.requireWriter(c);
@@ -340,51 +372,24 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       typeof body.target !== 'string' ||
       keys.some((k) => k !== 'type' && k !== 'target')
     ) {
-      throw new InputError(
-        'Body must be exactly {"type": "file", "target": "<path to a catalog-info.yaml>"}',
-      );
+      throw new InputError('Body must be exactly {"type": "file", "target": "<path to a descriptor file>"}');
     }
     if (body.type !== 'file')
       throw new InputError(`Location type "${body.type}" is not supported; use "file"`);
-    const abs = path.resolve(body.target.replace(/^file:/, ''));
-    const real = await import('node:fs/promises').then((fs) => fs.realpath(abs)).catch(() => undefined);
-    if (!real) throw new InputError(`Location target "${body.target}" does not exist`);
-    const roots = catalog.roots;
-    if (!roots.some((r) => real === r || real.startsWith(r + path.sep))) {
-      throw new InputError(
-        `Location target "${body.target}" is outside the catalogue's roots (${roots.join(', ')})`,
-      );
-    }
     const dryRun = c.req.query('dryRun') === 'true';
-    const existing = (await catalog.store.locations()).find((l) => l.target === real);
-    if (existing && c.req.query('onConflict') !== 'refresh' && !dryRun) {
-      throw new ConflictError(`Location ${real} is already registered (id ${existing.id})`);
-    }
-    const location = existing ?? {
-      id: locationId('file', real),
-      type: 'file',
-      target: real,
-      entityRef: locationRef('file', real),
-    };
-    if (!existing && !dryRun) await catalog.store.addLocation(location);
-    if (!dryRun) {
-      await catalog.ingest();
-      await catalog.store.audit(actor.id, 'catalog.location.add', real);
-    }
-    const entities = view()
-      .all()
-      .filter((e) => {
-        const loc = e.metadata.annotations?.['backstage.io/managed-by-location']?.replace(/^file:/, '') ?? '';
-        return loc === real || loc.startsWith(real.endsWith('.yaml') ? `${real}\u0000` : real + path.sep);
-      });
-    return c.json({ location, entities, ...(existing ? { exists: true } : {}) }, 201);
+    const r = await catalog.addLocation(body.target.replace(/^file:/, ''), {
+      dryRun,
+      onConflict: c.req.query('onConflict') === 'refresh' ? 'refresh' : 'reject',
+    });
+    if (!dryRun) await catalog.store.audit(actor.id, 'catalog.location.add', r.location.target);
+    return c.json({ location: r.location, entities: r.entities, ...(r.exists ? { exists: true } : {}) }, 201);
   });
   app.delete('/locations/:id', async (c) => {
     const actor = await auth.requireWriter(c);
-    if (!(await catalog.store.removeLocation(c.req.param('id')))) {
-      throw new NotFoundError(`No location with id "${c.req.param('id')}"`);
-    }
-    await catalog.store.audit(actor.id, 'catalog.location.remove', c.req.param('id'));
+    const { location, result } = await catalog.removeLocation(c.req.param('id'));
+    await catalog.store.audit(actor.id, 'catalog.location.remove', location.target, {
+      removed: result.removed.length,
+    });
     return c.body(null, 204);
   });
 
@@ -403,14 +408,6 @@ function decodeAfter(after: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new InputError('Invalid "after" cursor: pass back the one from the Link header');
   return n;
-}
-
-export function locationId(type: string, target: string): string {
-  return createHash('sha1').update(`${type}:${target}`).digest('hex').slice(0, 32);
-}
-
-function locationRef(type: string, target: string): string {
-  return `location:default/generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
 }
 
 /** The POST predicate language, reduced to filter sets where it maps exactly ($all, $any, plain keys). */
