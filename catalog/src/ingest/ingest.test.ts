@@ -311,7 +311,11 @@ for (const db of testDatabases()) {
       const broken = await ingester.ingest([locations]);
       assert.ok(broken.errors.some((e) => e.file.endsWith('locations.yaml')));
       assert.deepEqual(broken.removed, []);
-      assert.equal(broken.counts.component, 2, 'the last good Location still holds ledger; balance is an orphan');
+      assert.equal(
+        broken.counts.component,
+        2,
+        'the last good Location still holds ledger; balance is an orphan',
+      );
       await store.close();
     });
 

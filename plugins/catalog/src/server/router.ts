@@ -382,7 +382,11 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       onConflict: c.req.query('onConflict') === 'refresh' ? 'refresh' : 'reject',
     });
     if (!dryRun) await catalog.store.audit(actor.id, 'catalog.location.add', r.location.target);
-    return c.json({ location: r.location, entities: r.entities, ...(r.exists ? { exists: true } : {}) }, 201);
+    // A dry run says whether the location is already registered, as Backstage's does.
+    return c.json(
+      { location: r.location, entities: r.entities, ...(dryRun || r.exists ? { exists: r.exists } : {}) },
+      201,
+    );
   });
   app.delete('/locations/:id', async (c) => {
     const actor = await auth.requireWriter(c);
