@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { errorEnvelope, PortalError } from '@bank/plugin-kit';
+import { TokenBuckets } from '@bank/rpc/ratelimit';
 
 /** 421: the request named a host this server does not serve (DNS rebinding, a misrouted proxy). */
 export class MisdirectedRequestError extends PortalError {
@@ -15,6 +17,29 @@ class NotJsonError extends PortalError {
   override readonly status = 415;
   override readonly name = 'UnsupportedMediaTypeError';
 }
+
+/** 429: this caller is over a per-caller limit; `Retry-After` says when to come back. */
+class TooManyRequestsError extends PortalError {
+  override readonly status = 429;
+  override readonly name = 'TooManyRequestsError';
+}
+
+/** Per-caller limits (defaults generous for people and CI, tight enough to stop a flood or a guessing run). */
+export interface CallerLimits {
+  /** Sign-in attempts per minute per client address (default 10). */
+  signInPerMinute: number;
+  /** Writes (any method but GET/HEAD/OPTIONS) per second per caller (default 20), with a burst (default 100). */
+  writesPerSecond: number;
+  writeBurst: number;
+  /** Event streams (text/event-stream) open at once per caller (default 10). */
+  streamsPerCaller: number;
+}
+export const DEFAULT_LIMITS: CallerLimits = {
+  signInPerMinute: 10,
+  writesPerSecond: 20,
+  writeBurst: 100,
+  streamsPerCaller: 10,
+};
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** Probes come from the kubelet or a load balancer with the pod's address as Host; they reveal nothing. */
@@ -48,6 +73,20 @@ export interface GuardOptions {
   baseUrl?: URL;
   /** The port the server listens on (known after listen; a function so port 0 works). */
   port: () => number;
+  limits?: Partial<CallerLimits>;
+}
+
+/**
+ * Who is asking, for per-caller limits: the credential when there is one (a bearer token or the session
+ * cookie, hashed so no secret is kept), else the client address. Keys are bounded: buckets idle for a
+ * minute are forgotten.
+ */
+function callerKey(req: http.IncomingMessage): string {
+  const auth = req.headers.authorization;
+  const session = /(?:^|;\s*)portal_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+  const credential = auth ?? session;
+  if (credential) return `c:${createHash('sha256').update(credential).digest('base64url').slice(0, 22)}`;
+  return `a:${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
 /**
@@ -78,6 +117,13 @@ export function createRequestGuard(opts: GuardOptions) {
     if (opts.baseUrl) set.add(opts.baseUrl.origin.toLowerCase());
     return set;
   };
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const signIns = new TokenBuckets({
+    ratePerSec: limits.signInPerMinute / 60,
+    burst: limits.signInPerMinute,
+  });
+  const writes = new TokenBuckets({ ratePerSec: limits.writesPerSecond, burst: limits.writeBurst });
+  const openStreams = new Map<string, number>();
   const served = () =>
     opts.baseUrl ? `${opts.baseUrl.origin} (or loopback)` : `http://127.0.0.1:${opts.port()} (loopback only)`;
 
@@ -98,7 +144,50 @@ export function createRequestGuard(opts: GuardOptions) {
       return true;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    if (SAFE_METHODS.has(method) || req.headers.authorization) return false;
+    if (SAFE_METHODS.has(method)) {
+      if (!(req.headers.accept ?? '').includes('text/event-stream')) return false;
+      const key = callerKey(req);
+      const open = openStreams.get(key) ?? 0;
+      if (open >= limits.streamsPerCaller) {
+        reject(
+          req,
+          res,
+          new TooManyRequestsError(
+            `${open} event streams are already open for this caller; at most ${limits.streamsPerCaller} at once: close one first`,
+            { limit: limits.streamsPerCaller },
+          ),
+          5,
+        );
+        return true;
+      }
+      openStreams.set(key, open + 1);
+      res.once('close', () => {
+        const n = (openStreams.get(key) ?? 1) - 1;
+        if (n <= 0) openStreams.delete(key);
+        else openStreams.set(key, n);
+      });
+      return false;
+    }
+    const signIn = pathOnly === '/api/auth/sign-in';
+    const waitMs = signIn
+      ? signIns.take(`a:${req.socket.remoteAddress ?? 'unknown'}`, '')
+      : writes.take(callerKey(req), '');
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      reject(
+        req,
+        res,
+        new TooManyRequestsError(
+          signIn
+            ? `Too many sign-in attempts from this address (at most ${limits.signInPerMinute} a minute); try again in ${seconds} s`
+            : `Too many writes from this caller (at most ${limits.writesPerSecond} a second, bursts of ${limits.writeBurst}); try again in ${seconds} s`,
+          { limit: signIn ? limits.signInPerMinute : limits.writesPerSecond },
+        ),
+        seconds,
+      );
+      return true;
+    }
+    if (req.headers.authorization) return false;
     const origin = req.headers.origin;
     if (origin !== undefined && !origins().has(origin.toLowerCase())) {
       reject(
@@ -130,7 +219,12 @@ export function createRequestGuard(opts: GuardOptions) {
   };
 }
 
-function reject(req: http.IncomingMessage, res: http.ServerResponse, err: PortalError): void {
+function reject(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  err: PortalError,
+  retryAfterSeconds?: number,
+): void {
   const env = errorEnvelope(err, req.method ?? 'GET', (req.url ?? '/').split('?')[0]);
   const body = JSON.stringify(env);
   // We will not read the body: close the connection after answering rather than drain an unknown amount.
@@ -138,6 +232,7 @@ function reject(req: http.IncomingMessage, res: http.ServerResponse, err: Portal
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',
+    ...(retryAfterSeconds ? { 'retry-after': String(retryAfterSeconds) } : {}),
   });
   res.end(body);
   res.once('finish', () => {

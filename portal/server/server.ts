@@ -8,7 +8,7 @@ import { getRequestListener } from '@hono/node-server';
 import { PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
-import { createRequestGuard, parseBaseUrl } from './guard.ts';
+import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
 
@@ -18,6 +18,8 @@ export interface ServeOptions {
   port?: number;
   /** The public URL (PORTAL_BASE_URL / --base-url); requests for any other host than it or loopback get 421. */
   baseUrl?: string;
+  /** Per-caller limits on sign-in, writes and event streams (defaults in guard.ts). */
+  limits?: Partial<CallerLimits>;
   /** Serve the Next.js UI (needs `next build`); default: when portal/.next exists. */
   ui?: boolean;
 }
@@ -71,7 +73,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     nextHandler = (req, res) => handle(req, res);
   }
 
-  const guard = createRequestGuard({ baseUrl, port: () => (server.address() as AddressInfo).port });
+  const guard = createRequestGuard({
+    baseUrl,
+    port: () => (server.address() as AddressInfo).port,
+    limits: opts.limits,
+  });
   const server = http.createServer((req, res) => {
     if (guard(req, res)) return;
     const url = req.url ?? '/';
@@ -82,6 +88,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return;
       }
       apiListener(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // The pages take no writes (every write is an /api route): Next never reads a body we did not bound.
+      res.writeHead(405, {
+        allow: 'GET, HEAD',
+        'content-type': 'application/json; charset=utf-8',
+        connection: 'close',
+      });
+      res.end(
+        JSON.stringify({
+          error: {
+            name: 'MethodNotAllowedError',
+            message: `${req.method} ${url.split('?')[0]}: pages are read-only; writes go to /api/…`,
+          },
+        }),
+      );
       return;
     }
     if (unknownEntityPage(url, opts.catalog)) forceStatus(res, 404);

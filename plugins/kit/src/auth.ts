@@ -15,20 +15,4 @@ export interface Auth {
   actor(c: Context): Promise<Actor | undefined>;
 }
 
-/** Read a JSON body with a size limit; errors say what was wrong with it. */
-export async function readJson<T = unknown>(c: Context, limitBytes = 1024 * 1024): Promise<T> {
-  const { InputError, PayloadTooLargeError } = await import('./errors.ts');
-  const length = Number(c.req.header('content-length') ?? '0');
-  if (length > limitBytes)
-    throw new PayloadTooLargeError(`Request body is ${length} bytes; the limit is ${limitBytes}`);
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > limitBytes) {
-    throw new PayloadTooLargeError(`Request body is larger than the limit of ${limitBytes} bytes`);
-  }
-  if (text.trim() === '') throw new InputError('Request body is empty; expected JSON');
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new InputError(`Request body is not valid JSON: ${(err as Error).message}`);
-  }
-}
+// readJson lives in body.ts (one streaming body limit for every reader); re-exported from the package.

@@ -10,31 +10,45 @@ export type FilterSet = Map<string, string[] | null>;
 
 export class FilterSyntaxError extends Error {}
 
+/** Filter sets (ORed) per query, and conditions per set: enough for any page, bounded for a hostile one. */
+export const MAX_FILTER_SETS = 50;
+export const MAX_CONDITIONS_PER_SET = 500;
+
 export function parseFilterParams(params: string[]): FilterSet[] {
-  return params
-    .filter((p) => p.trim() !== '')
-    .map((param) => {
-      const set: FilterSet = new Map();
-      for (const part of param.split(',')) {
-        const eq = part.indexOf('=');
-        const key = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase();
-        if (!key)
-          throw new FilterSyntaxError(
-            `Invalid filter "${param}": a condition has an empty key; expected key=value`,
-          );
-        if (eq === -1) {
-          if (!set.has(key)) set.set(key, null);
-          continue;
-        }
-        const value = part
-          .slice(eq + 1)
-          .trim()
-          .toLowerCase();
-        const prev = set.get(key);
-        set.set(key, [...(prev ?? []), value]);
+  const nonEmpty = params.filter((p) => p.trim() !== '');
+  if (nonEmpty.length > MAX_FILTER_SETS) {
+    throw new FilterSyntaxError(
+      `Too many filters: ${nonEmpty.length} filter parameters; at most ${MAX_FILTER_SETS} per query`,
+    );
+  }
+  return nonEmpty.map((param) => {
+    const set: FilterSet = new Map();
+    const parts = param.split(',');
+    if (parts.length > MAX_CONDITIONS_PER_SET) {
+      throw new FilterSyntaxError(
+        `Too many conditions in one filter: ${parts.length}; at most ${MAX_CONDITIONS_PER_SET} per filter`,
+      );
+    }
+    for (const part of parts) {
+      const eq = part.indexOf('=');
+      const key = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase();
+      if (!key)
+        throw new FilterSyntaxError(
+          `Invalid filter "${param}": a condition has an empty key; expected key=value`,
+        );
+      if (eq === -1) {
+        if (!set.has(key)) set.set(key, null);
+        continue;
       }
-      return set;
-    });
+      const value = part
+        .slice(eq + 1)
+        .trim()
+        .toLowerCase();
+      const prev = set.get(key);
+      set.set(key, [...(prev ?? []), value]);
+    }
+    return set;
+  });
 }
 
 /**

@@ -7,7 +7,15 @@ import {
   stringifyRef,
   validateEntity,
 } from '@bank/catalog';
-import { type Auth, ConflictError, createApp, InputError, NotFoundError, readJson } from '@bank/plugin-kit';
+import {
+  type Auth,
+  ConflictError,
+  createApp,
+  InputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  readJson,
+} from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import {
   FilterSyntaxError,
@@ -34,6 +42,11 @@ interface Cursor {
   q?: unknown;
 }
 
+/** Refs one `POST /entities/by-refs` may ask for. */
+export const MAX_REFS_PER_REQUEST = 1000;
+/** The largest by-refs answer, in characters of JSON. */
+export const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
+
 /**
  * Backstage's catalog REST API (backstage-compat.md), so `@backstage/catalog-client` works unchanged.
  * Reads come from the in-memory view; writes (locations, refresh) need an authenticated caller.
@@ -41,16 +54,19 @@ interface Cursor {
 export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono {
   const app = createApp();
   const view = () => catalog.loaded;
-  const filtered = (filterParams: string[]) => {
+  const filterSets = (filterParams: string[]) => {
     try {
-      const sets = parseFilterParams(filterParams);
-      return view()
-        .all()
-        .filter((e) => matches(e, sets));
+      return parseFilterParams(filterParams);
     } catch (err) {
       if (err instanceof FilterSyntaxError) throw new InputError(err.message);
       throw err;
     }
+  };
+  const filtered = (filterParams: string[]) => {
+    const sets = filterSets(filterParams);
+    return view()
+      .all()
+      .filter((e) => matches(e, sets));
   };
   const fieldsOf = (raw: string | undefined) =>
     raw
@@ -280,13 +296,33 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const body = await readJson<{ entityRefs?: unknown; fields?: string[] }>(c);
     if (!Array.isArray(body.entityRefs))
       throw new InputError('Body must be {"entityRefs": ["kind:namespace/name", …]}');
-    const sets = parseFilterParams(c.req.queries('filter') ?? []);
+    if (body.entityRefs.length > MAX_REFS_PER_REQUEST) {
+      throw new PayloadTooLargeError(
+        `entityRefs has ${body.entityRefs.length} refs; at most ${MAX_REFS_PER_REQUEST} per request: split the list`,
+        { limit: MAX_REFS_PER_REQUEST },
+      );
+    }
+    const sets = filterSets(c.req.queries('filter') ?? []);
     const fields = body.fields ?? [];
-    const items = body.entityRefs.map((r) => {
+    // Serialised item by item so a list of large entities is refused once it passes the cap, not after
+    // building the whole answer.
+    const parts: string[] = [];
+    let size = 0;
+    for (const r of body.entityRefs) {
       const e = typeof r === 'string' ? view().byRef.get(r.toLowerCase()) : undefined;
-      return e && matches(e, sets) ? pickFields(e, fields) : null;
+      const json = e && matches(e, sets) ? JSON.stringify(project([e], fields)[0]) : 'null';
+      size += json.length + 1;
+      if (size > MAX_ANSWER_CHARS) {
+        throw new PayloadTooLargeError(
+          `The answer would be over ${MAX_ANSWER_CHARS / 1048576} MB; ask for fewer refs or only some fields (fields: ["metadata.name", …])`,
+          { limit: MAX_ANSWER_CHARS },
+        );
+      }
+      parts.push(json);
+    }
+    return c.body(`{"items":[${parts.join(',')}]}`, 200, {
+      'content-type': 'application/json; charset=UTF-8',
     });
-    return c.json({ items });
   });
 
   const facets = (facetList: string[], filter: string[]) => {

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { CatalogService } from '@bank/plugin-catalog';
+import { createRequestGuard } from './guard.ts';
+import { type RunningServer, startServer } from './server.ts';
+
+/**
+ * Streams `totalBytes` of a never-ending JSON string as a chunked body (no Content-Length), the way the
+ * attacker in issue 11 did, reusing one 64 KiB chunk so the sender itself allocates nothing. Resolves with
+ * the status as soon as the server answers (or 0 if it cut the connection first) and how much was sent.
+ */
+function streamChunked(port: number, pathname: string, totalBytes: number) {
+  return new Promise<{ status: number; sent: number; body: string }>((resolve) => {
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let sent = 0;
+    let answered = false;
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: pathname,
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, sent, body });
+      });
+    });
+    req.on('error', () => {
+      if (!answered) resolve({ status: 0, sent, body: '' });
+    });
+    req.write('{"user":"');
+    const pump = () => {
+      while (!answered && sent < totalBytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end('"}');
+    };
+    pump();
+  });
+}
+
+describe('bounded work: one streaming body limit (issue 11, memory exhaustion without credentials)', () => {
+  let server: RunningServer;
+  let catalog: CatalogService;
+  let port: number;
+  const dir = writeTree({
+    'org/catalog-info.yaml': ORG,
+    'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+    'big/catalog-info.yaml': component('big').replace(
+      'description: The big service',
+      `description: "${'x'.repeat(300_000)}"`,
+    ),
+  });
+
+  before(async () => {
+    const store = await CatalogStore.open(
+      `file:${path.join(mkdtempSync(path.join(tmpdir(), 'lim-')), 'p.db')}`,
+    );
+    catalog = new CatalogService(store, [dir]);
+    await catalog.ingest();
+    server = await startServer({ catalog, port: 0, ui: false });
+    port = Number(new URL(server.url).port);
+  });
+  after(async () => {
+    await server.close();
+    await catalog.store.close();
+  });
+
+  it('refuses a chunked 64 MB body to /api/auth/sign-in with 413 without reading it: RSS grows by a few MB at most', async () => {
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const r = await streamChunked(port, '/api/auth/sign-in', 64 * 1024 * 1024);
+    const grown = process.memoryUsage().rss - before;
+    // The server may answer 413 and close, or close while the sender is still writing; never 200/500.
+    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
+    if (r.status === 413) assert.match(r.body, /limit of 4096 bytes/);
+    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
+    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
+    // The server is still there for everyone else.
+    assert.equal((await fetch(`${server.url}/api/catalog/entities?filter=kind=component`)).status, 200);
+  });
+
+  it('applies the same limit to every body reader: a chunked 64 MB body to by-refs is a 413 naming the 1 MiB limit', async () => {
+    const before = process.memoryUsage().rss;
+    const r = await streamChunked(port, '/api/catalog/entities/by-refs', 64 * 1024 * 1024);
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
+    if (r.status === 413) assert.match(r.body, /limit of 1048576 bytes/);
+    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
+    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
+  });
+
+  it('refuses a declared Content-Length over the limit before reading a byte', async () => {
+    const res = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'x'.repeat(10_000) }),
+    });
+    assert.equal(res.status, 413);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /limit is 4096/);
+  });
+
+  it('caps refs per by-refs request: 10,000 refs is a 413 naming the limit of 1000 (was a 16.7 MB answer)', async () => {
+    const refs = Array.from({ length: 10_000 }, (_, i) => `component:default/svc-${i}`);
+    const res = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entityRefs: refs }),
+    });
+    assert.equal(res.status, 413);
+    const err = ((await res.json()) as { error: { message: string; limit: number } }).error;
+    assert.match(err.message, /10000 refs; at most 1000 per request/);
+    assert.equal(err.limit, 1000);
+    // 1000 is served, in order, with nulls.
+    const ok = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entityRefs: ['component:default/ledger', ...refs.slice(0, 999)] }),
+    });
+    assert.equal(ok.status, 200);
+    const items = ((await ok.json()) as { items: ({ metadata: { name: string } } | null)[] }).items;
+    assert.equal(items.length, 1000);
+    assert.equal(items[0]?.metadata.name, 'ledger');
+    assert.equal(items[1], null);
+  });
+
+  it('caps the by-refs answer: a 300 KB entity asked for 70 times is a quick 413 (was a 500 after 4 s)', async () => {
+    assert.equal(catalog.loaded.byRef.get('component:default/big')?.metadata.description?.length, 300_000);
+    const res = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entityRefs: Array(70).fill('component:default/big') }),
+    });
+    assert.equal(res.status, 413);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /over 16 MB.*fields/);
+    const fewer = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        entityRefs: Array(70).fill('component:default/big'),
+        fields: ['metadata.name'],
+      }),
+    });
+    assert.equal(fewer.status, 200);
+  });
+
+  it('caps filters per query with a 400 naming the limit', async () => {
+    const many = Array.from({ length: 51 }, (_, i) => `filter=metadata.name=s${i}`).join('&');
+    const res = await fetch(`${server.url}/api/catalog/entities?${many}`);
+    assert.equal(res.status, 400);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /at most 50 per query/,
+    );
+    const wide = Array.from({ length: 501 }, (_, i) => `metadata.name=s${i}`).join(',');
+    const res2 = await fetch(`${server.url}/api/catalog/entities/by-query?filter=${wide}`);
+    assert.equal(res2.status, 400);
+    assert.match(
+      ((await res2.json()) as { error: { message: string } }).error.message,
+      /at most 500 per filter/,
+    );
+  });
+});
+
+describe('per-caller rate limits and event-stream caps (issue 11: bounded work)', () => {
+  let server: RunningServer;
+  let catalog: CatalogService;
+  const dir = writeTree({ 'org/catalog-info.yaml': ORG });
+  before(async () => {
+    const store = await CatalogStore.open(
+      `file:${path.join(mkdtempSync(path.join(tmpdir(), 'rl-')), 'p.db')}`,
+    );
+    catalog = new CatalogService(store, [dir]);
+    await catalog.ingest();
+    server = await startServer({
+      catalog,
+      port: 0,
+      ui: false,
+      limits: { signInPerMinute: 3, writesPerSecond: 1, writeBurst: 5, streamsPerCaller: 2 },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await catalog.store.close();
+  });
+
+  const signIn = () =>
+    fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"jane.doe"}',
+    });
+
+  it('refuses a fourth sign-in within the minute from one address with 429 and Retry-After', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await signIn()).status, 200);
+    const res = await signIn();
+    assert.equal(res.status, 429);
+    assert.ok(Number(res.headers.get('retry-after')) >= 1);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /at most 3 a minute/);
+  });
+
+  it('limits writes per caller: one token over its burst gets 429, another caller is unaffected', async () => {
+    const write = (token: string) =>
+      fetch(`${server.url}/api/catalog/validate-entity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"entity":{}}',
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await write('noisy')).status);
+    assert.ok(
+      statuses.slice(0, 5).every((s) => s !== 429),
+      statuses.join(),
+    );
+    assert.equal(statuses[6], 429);
+    assert.notEqual((await write('quiet')).status, 429);
+  });
+
+  it('caps event streams open at once per caller: the third open stream is a 429, a closed one frees its slot', async () => {
+    // The guard in front of a server whose event streams stay open until the caller leaves (as the
+    // scaffolder's task events do while a task runs).
+    const guard = createRequestGuard({ port: () => port, limits: { streamsPerCaller: 2 } });
+    const streams = http.createServer((req, res) => {
+      if (guard(req, res)) return;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+    });
+    await new Promise<void>((r) => streams.listen(0, '127.0.0.1', () => r()));
+    const port = (streams.address() as AddressInfo).port;
+    const open = () =>
+      new Promise<{ status: number; retryAfter?: string; close: () => void }>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/scaffolder/tasks/x/events',
+            headers: { accept: 'text/event-stream' },
+            agent: false,
+          },
+          (res) =>
+            resolve({
+              status: res.statusCode ?? 0,
+              retryAfter: res.headers['retry-after'],
+              close: () => req.destroy(),
+            }),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    assert.deepEqual([a.status, b.status, c.status], [200, 200, 429]);
+    assert.ok(Number(c.retryAfter) >= 1);
+    a.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const d = await open();
+    assert.equal(d.status, 200);
+    for (const x of [b, c, d]) x.close();
+    streams.closeAllConnections();
+    await new Promise((r) => streams.close(r));
+  });
+});
