@@ -146,6 +146,12 @@ describe('Backstage catalog-client: refresh and location calls touch only what t
     const after = await refs(env.client);
     assert.deepEqual(after, [...new Set([...before, ...BACKSTAGE_REFS])].sort(), 'nothing removed');
 
+    // The owner facet counts what each group owns, from the ownedBy relations.
+    const facets = await env.client.getEntityFacets({ facets: ['relations.ownedBy'] });
+    assert.ok(
+      facets.facets['relations.ownedBy'].some((f) => f.value === 'group:default/team-a' && f.count === 3),
+      JSON.stringify(facets.facets),
+    );
     const [registered] = (await env.client.getLocations({}, token)).items;
     assert.deepEqual(registered, added.location);
     assert.deepEqual(await env.client.getLocationById(added.location.id, token), added.location);

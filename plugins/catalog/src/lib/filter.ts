@@ -178,8 +178,12 @@ function splitExisting(obj: unknown, dotted: string): string[] {
 /** Values of a facet (dotted path) across entities, with counts; arrays count each item. */
 export function facetValues(entities: ServedEntity[], facet: string): { value: string; count: number }[] {
   const counts = new Map<string, number>();
+  // Relations facet as Backstage's search rows have them: `relations.<type>` → each target ref of that type.
+  const relationType = /^relations\.(.+)$/i.exec(facet)?.[1]?.toLowerCase();
   for (const e of entities) {
-    const v = getPath(e, facet);
+    const v = relationType
+      ? (e.relations ?? []).filter((r) => r.type.toLowerCase() === relationType).map((r) => r.targetRef)
+      : getPath(e, facet);
     const list = Array.isArray(v) ? v : v === undefined || v === null || typeof v === 'object' ? [] : [v];
     for (const item of new Set(list.filter((x) => typeof x !== 'object').map(String))) {
       counts.set(item, (counts.get(item) ?? 0) + 1);
