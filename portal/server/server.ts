@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { CatalogService } from '@bank/plugin-catalog';
-import { createApp } from '@bank/plugin-kit';
+import { AuthenticationError, createApp } from '@bank/plugin-kit';
 import { getRequestListener } from '@hono/node-server';
 import { PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
@@ -35,7 +35,10 @@ type NextFactory = (o: { dev: boolean; dir: string; hostname: string; port: numb
   getRequestHandler(): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/** Bound to loopback only: then only this machine can connect, and reads stay open. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /**
  * One process, one port: the API (Hono, mounted per plugin at /api/<id>) and the Next.js UI. Listens on
@@ -44,7 +47,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const baseUrl = parseBaseUrl(opts.baseUrl ?? process.env.PORTAL_BASE_URL);
-  const loopback = LOOPBACK.has(host);
+  const loopback = isLoopback(host);
   const auth = new PortalAuth(opts.catalog.store, opts.catalog);
   await opts.catalog.view();
   const graph = new GraphService(opts.catalog);
@@ -56,6 +59,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const context: PortalContext = { catalog: opts.catalog, graph, auth, deploys };
   const api = createApp();
   api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
+  if (!loopback) {
+    // Reachable beyond loopback: nothing about the estate is told to a caller we do not know. Only the
+    // sign-in routes (how to become known) and the probes stay open.
+    api.use('*', async (c, next) => {
+      const p = c.req.path;
+      if (p === '/healthz' || p === '/readyz' || p === '/api/auth' || p.startsWith('/api/auth/'))
+        return next();
+      if (!(await auth.actor(c))) {
+        throw new AuthenticationError(
+          `This portal listens beyond loopback (${host}), so reads need a signed-in person or ` +
+            '"Authorization: Bearer <token>"; sign in first (see /api/auth)',
+        );
+      }
+      return next();
+    });
+  }
+  // Without the built UI, the root is a plain list of services (behind the same rule as the API).
+  api.get('/', (c) => c.html(fallbackPage(opts.catalog.loaded)));
   api.route('/api/auth', auth.router({ loopback }));
   await mountPlugins(api, context);
   const apiListener = getRequestListener(api.fetch);
@@ -82,11 +103,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (guard(req, res)) return;
     const url = req.url ?? '/';
     if (url.startsWith('/api/') || url.startsWith('/v1/') || url === '/healthz' || !nextHandler) {
-      if (!nextHandler && (url === '/' || url.startsWith('/?'))) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(fallbackPage(opts.catalog.loaded));
-        return;
-      }
       apiListener(req, res);
       return;
     }
