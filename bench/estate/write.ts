@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANNOTATION, GROUP_TYPE } from '../../catalog/src/model/annotations.ts';
+import { DEMO_DEPLOYS_FILE, demoDeployHistory } from './deploys.ts';
 import { toYaml } from './emit.ts';
 import { type Estate, type EstateService, NAME_PATTERN } from './generate.ts';
 
@@ -391,6 +392,17 @@ function ensureDir(dir: string): void {
  * wanted and whose catalog-info.yaml still carries the generator's header, are removed; nothing else is.
  * (One manifest rather than a marker file per folder: at 35,000 services every file written costs.)
  */
+/** Estates up to this size get a demo deploy history. */
+export const DEMO_HISTORY_MAX_SERVICES = 3500;
+
+/** One deploy per line: diffs of the committed file stay readable. */
+function demoHistoryJson(estate: Estate): string {
+  const { deploys, ...head } = demoDeployHistory(estate);
+  const lines = deploys.map((d) => `    ${JSON.stringify(d)}`);
+  const top = JSON.stringify(head, null, 2).replace(/\n}$/, '');
+  return `${top},\n  "deploys": [\n${lines.join(',\n')}\n  ]\n}\n`;
+}
+
 export function writeEstate(estate: Estate, dir: string): WriteReport {
   mkdirSync(dir, { recursive: true });
   const wanted = new Set(estate.services.map((s) => s.name));
@@ -407,6 +419,9 @@ export function writeEstate(estate: Estate, dir: string): WriteReport {
   }
   const files = new Map([...serviceDescriptors(estate), ...orgDescriptors(estate)]);
   files.set(MANIFEST, `${MANIFEST_HEADER}${estate.services.map((s) => s.name).join('\n')}\n`);
+  // The quick start's deploy history; the big benchmark estates do without (it would be tens of MB).
+  if (estate.services.length <= DEMO_HISTORY_MAX_SERVICES)
+    files.set(DEMO_DEPLOYS_FILE, demoHistoryJson(estate));
   const made = new Set<string>();
   for (const [path, content] of files) {
     const full = join(dir, path);

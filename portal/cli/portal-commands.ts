@@ -1,5 +1,6 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
+import type { DeploysService } from '@bank/plugin-deploys';
 import { UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
@@ -22,6 +23,25 @@ async function ensureUiBuilt(): Promise<void> {
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
   if (r.status !== 0) process.stderr.write('the UI build failed; serving the API and a plain service list\n');
+}
+
+/**
+ * The quick start's deploy history (written by the estate generator): loaded only into a store without
+ * deploys, marked as demo, and dropped when the first real deploy event arrives.
+ */
+async function loadDemoDeploys(deploys: DeploysService, roots: string[]): Promise<void> {
+  const { readDemoHistory } = await import('@bank/plugin-deploys');
+  try {
+    const events = roots.flatMap((root) => readDemoHistory(root));
+    if (events.length === 0) return;
+    const loaded = await deploys.loadDemo(events);
+    if (loaded > 0)
+      process.stdout.write(
+        `loaded ${loaded} demo deploys (generated history of the last 30 days; the first real deploy event replaces it)\n`,
+      );
+  } catch (err) {
+    process.stderr.write(`demo deploy history not loaded: ${(err as Error).message}\n`);
+  }
 }
 
 /** serve and start: the web server (API + UI), with the file watcher keeping the catalogue current. */
@@ -58,6 +78,7 @@ export async function registerPortalCommands(
       port,
       baseUrl: opts.baseUrl,
     });
+    if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
     // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
     catalog.followStore();

@@ -1,6 +1,13 @@
 import { entityHref } from './refs.ts';
 import { FACETS } from './types.ts';
-import { CATALOGUE_SCHEMA, IMPACT_SCHEMA, PATHS_SCHEMA, readState, type StateOf } from './url-state.ts';
+import {
+  CATALOGUE_SCHEMA,
+  type CHANGES_SCHEMA,
+  IMPACT_SCHEMA,
+  PATHS_SCHEMA,
+  readState,
+  type StateOf,
+} from './url-state.ts';
 
 /**
  * The API URL each view fetches for a given page URL. One home, so the server page can preload exactly
@@ -24,6 +31,27 @@ export function catalogueApiUrl(state: StateOf<typeof CATALOGUE_SCHEMA>): string
 export function pathsApiUrl(state: StateOf<typeof PATHS_SCHEMA>): string | null {
   if (!state.from || !state.to) return null;
   return `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}`;
+}
+
+/** The change timeline of the path tracer's current path (every hop's last deploy, changed in the window). */
+export function pathChangesApiUrl(state: StateOf<typeof PATHS_SCHEMA>): string | null {
+  if (!state.from || !state.to) return null;
+  return `/api/deploys/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}&since=${state.since}`;
+}
+
+/** /changes → /api/deploys/changes with the same scope; null when no scope is chosen. */
+export function changesApiUrl(state: StateOf<typeof CHANGES_SCHEMA>): string | null {
+  const p = new URLSearchParams();
+  if (state.from && state.to) {
+    p.set('from', state.from);
+    p.set('to', state.to);
+  } else if (state.team) p.set('team', state.team);
+  else if (state.collective) p.set('collective', state.collective);
+  else if (state.impact) p.set('impact', state.impact);
+  else if (state.service) p.set('service', state.service);
+  else return null;
+  p.set('since', state.since);
+  return `/api/deploys/changes?${p.toString()}`;
 }
 
 export function impactApiUrl(state: StateOf<typeof IMPACT_SCHEMA>): string | null {

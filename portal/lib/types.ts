@@ -246,3 +246,51 @@ export interface OrgChart {
     collectiveCoupling: { from: string; to: string; calls: number }[];
   };
 }
+
+/** A deploy as /api/deploys answers (plugins/deploys). */
+export interface Deploy {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  image: string | null;
+  commit: string | null;
+  actor: string | null;
+  status: 'started' | 'succeeded' | 'failed' | 'rolled_back';
+  startedAt: string;
+  finishedAt: string | null;
+  source: 'api' | 'cli' | 'github' | 'demo';
+  labels: Record<string, unknown>;
+  recordedBy: string;
+  receivedAt: string;
+}
+
+export interface ServiceDeploys {
+  service: string;
+  environments: { environment: string; running: Deploy | null; latest: Deploy | null }[];
+  recent: Deploy[];
+  demo: boolean;
+}
+
+export interface ChangedService {
+  ref: string;
+  name: string;
+  owner: string | null;
+  last: Record<string, Deploy | null>;
+  changes: number;
+  changed: boolean;
+}
+
+export interface ChangeTimeline {
+  scope: {
+    kind: 'path' | 'team' | 'collective' | 'impact' | 'service';
+    from?: string;
+    to?: string;
+    ref?: string;
+  };
+  since: string;
+  environments: string[];
+  services: ChangedService[];
+  deploys: Deploy[];
+  demo: boolean;
+}

@@ -118,12 +118,28 @@ export const GRAPH_SCHEMA = {
   selected: { type: 'string', default: '' },
 } as const satisfies Schema;
 
+/** The change windows people pick from (path tracer, change timeline). */
+export const CHANGE_WINDOWS = ['1h', '2h', '6h', '24h', '7d', '30d'] as const;
+
 export const PATHS_SCHEMA = {
   from: { type: 'string', default: '' },
   to: { type: 'string', default: '' },
   k: { type: 'int', default: 5, min: 1, max: 20 },
   maxHops: { type: 'int', default: 8, min: 1, max: 15 },
   path: { type: 'int', default: 1, min: 1, max: 20 },
+  /** The window in which a hop counts as changed (a deploy started in it). */
+  since: { type: 'enum', default: '24h', values: CHANGE_WINDOWS },
+} as const satisfies Schema;
+
+/** /changes: what changed on a path, a team, a collective, a blast radius or one service. */
+export const CHANGES_SCHEMA = {
+  from: { type: 'string', default: '' },
+  to: { type: 'string', default: '' },
+  team: { type: 'string', default: '' },
+  collective: { type: 'string', default: '' },
+  impact: { type: 'string', default: '' },
+  service: { type: 'string', default: '' },
+  since: { type: 'enum', default: '24h', values: CHANGE_WINDOWS },
 } as const satisfies Schema;
 
 export const IMPACT_SCHEMA = {

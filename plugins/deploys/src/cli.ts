@@ -32,7 +32,7 @@ const processIo: DeploysCliIo = {
 const ago = (iso: string, now: number): string => {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   if (s < 90) return `${s}s ago`;
-  if (s < 90 * 60) return `${Math.round(s / 60)}m ago`;
+  if (s < 120 * 60) return `${Math.round(s / 60)}m ago`;
   if (s < 36 * 3600) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
 };

@@ -9,6 +9,7 @@ import { SafeLink } from '../common/safe-link';
 import { TierBadge } from '../common/tier-badge';
 import { TierBar } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
+import { DeploysCard } from '../deploys/deploys-card';
 import { EntityList } from './entity-list';
 import { K8sCard } from './k8s-card';
 import { NotFoundView } from './not-found-view';
@@ -266,6 +267,7 @@ function ComponentSections({ data }: { data: EntityBundle }) {
             </section>
           </div>
         )}
+        {k === 'component' && <DeploysCard entityRef={data.ref} />}
         {k === 'component' && <K8sCard entityRef={data.ref} />}
         {typeof definition === 'string' && (
           <section className="card card-pad">

@@ -9,6 +9,9 @@ const fmt = (r: Record<string, string>) =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || '—';
 
+/** Scaffolded services start with an all-zero digest: a placeholder until CI builds the first image. */
+const PLACEHOLDER_DIGEST = /@sha256:0{64}$/;
+
 /** The desired Kubernetes state, read from the service's own manifests (bank.io/k8s-manifests). */
 export function K8sCard({ entityRef }: { entityRef: string }) {
   const { data, error } = useApi<K8sAnswer>(`/api${entityHref(entityRef)}/k8s`);
@@ -52,7 +55,16 @@ export function K8sCard({ entityRef }: { entityRef: string }) {
                   <tr key={c.name}>
                     <td className="mono">{c.name}</td>
                     <td className="mono" style={{ overflowWrap: 'anywhere' }}>
-                      {c.image ?? '—'}
+                      {c.image && PLACEHOLDER_DIGEST.test(c.image) ? (
+                        <>
+                          {c.image.replace(PLACEHOLDER_DIGEST, '')}{' '}
+                          <span className="badge" data-testid="not-deployed-yet">
+                            not deployed yet
+                          </span>
+                        </>
+                      ) : (
+                        (c.image ?? '—')
+                      )}
                     </td>
                     <td className="small">{fmt(c.requests)}</td>
                     <td className="small">{fmt(c.limits)}</td>

@@ -2,15 +2,16 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
-import { pathsApiUrl } from '../../lib/api-urls.ts';
+import { pathChangesApiUrl, pathsApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { CallEdge, NodeCard, PathsResult } from '../../lib/types.ts';
-import { PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
+import type { CallEdge, ChangedService, ChangeTimeline, NodeCard, PathsResult } from '../../lib/types.ts';
+import { CHANGE_WINDOWS, PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { SafeLink } from '../common/safe-link';
 import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
+import { ago, DemoNotice, StatusBadge, whoOf } from '../deploys/deploy-bits';
 
 type State = StateOf<typeof PATHS_SCHEMA>;
 
@@ -34,6 +35,12 @@ export function PathTracer() {
   const { data, error, loading } = useApi<PathsResult>(url);
   const index = data ? Math.min(state.path, Math.max(1, data.paths.length)) - 1 : 0;
   const path = data?.paths[index];
+  // Deploys are a second answer: the paths show at once, each hop's deploys when they arrive.
+  const changes = useApi<ChangeTimeline>(
+    data && data.paths.length > 0 ? pathChangesApiUrl(state) : null,
+  ).data;
+  const changedBy = new Map((changes?.services ?? []).map((s) => [s.ref, s]));
+  const timelineHref = `/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&since=${state.since}`;
 
   return (
     <div className="stack" style={{ gap: 16 }}>
@@ -104,6 +111,21 @@ export function PathTracer() {
             ))}
           </select>
         </label>
+        <label className="field">
+          Changed in
+          <select
+            className="input"
+            name="since"
+            value={state.since}
+            onChange={(e) => update({ since: e.target.value })}
+          >
+            {CHANGE_WINDOWS.map((w) => (
+              <option key={w} value={w}>
+                last {w}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit" className="btn btn-primary">
           Trace
         </button>
@@ -154,6 +176,16 @@ export function PathTracer() {
               ))}
             </div>
             {path && <PathSummary hops={path.hops} />}
+            {changes?.demo && <DemoNotice />}
+            {changes && (
+              <p className="small" style={{ marginTop: 0 }} data-testid="path-changes-summary">
+                {changes.services.filter((s) => s.changed).length} of {changes.services.length} services on
+                these paths changed in the last {state.since}:{' '}
+                <Link prefetch={false} href={timelineHref} data-testid="timeline-link">
+                  change timeline
+                </Link>
+              </p>
+            )}
             {path && (
               <div
                 className="path-row"
@@ -167,6 +199,10 @@ export function PathTracer() {
                     hop={hop}
                     edge={i > 0 ? path.edges[i - 1] : undefined}
                     endpoint={i === 0 || i === path.hops.length - 1}
+                    deploys={changedBy.get(hop.ref)}
+                    environments={changes?.environments ?? []}
+                    since={state.since}
+                    timelineHref={timelineHref}
                   />
                 ))}
               </div>
@@ -189,7 +225,23 @@ function PathSummary({ hops }: { hops: NodeCard[] }) {
   );
 }
 
-function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge; endpoint: boolean }) {
+function HopWithArrow({
+  hop,
+  edge,
+  endpoint,
+  deploys,
+  environments,
+  since,
+  timelineHref,
+}: {
+  hop: NodeCard;
+  edge?: CallEdge;
+  endpoint: boolean;
+  deploys?: ChangedService;
+  environments: string[];
+  since: string;
+  timelineHref: string;
+}) {
   return (
     <>
       {edge && (
@@ -212,8 +264,9 @@ function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge;
         </div>
       )}
       <article
-        className={`card hop ${endpoint ? 'endpoint' : ''}`}
+        className={`card hop ${endpoint ? 'endpoint' : ''}${deploys?.changed ? ' hop-changed' : ''}`}
         data-testid="hop"
+        data-changed={deploys?.changed ? 'true' : undefined}
         aria-label={`Hop ${hop.name}`}
       >
         <div className="row" style={{ justifyContent: 'space-between' }}>
@@ -223,6 +276,11 @@ function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge;
           <TierBadge tier={hop.tier} />
         </div>
         {hop.missing && <span className="badge badge-warn">not in the catalogue</span>}
+        {deploys?.changed && (
+          <Link prefetch={false} href={timelineHref} className="badge badge-warn" data-testid="hop-changed">
+            changed in {since}: {deploys.changes} deploy{deploys.changes === 1 ? '' : 's'}
+          </Link>
+        )}
         <dl className="facts">
           <dt>Owner</dt>
           <dd data-testid="hop-owner">
@@ -236,6 +294,23 @@ function HopWithArrow({ hop, edge, endpoint }: { hop: NodeCard; edge?: CallEdge;
           <dd>{hop.runbook ? <SafeLink href={hop.runbook}>open</SafeLink> : '—'}</dd>
           <dt>Collective</dt>
           <dd>{hop.collective ? <EntityLink entityRef={hop.collective} /> : '—'}</dd>
+          {deploys &&
+            environments.map((env) => {
+              const d = deploys.last[env];
+              return [
+                <dt key={`${env}-t`}>{env}</dt>,
+                <dd key={`${env}-d`} className="small" data-testid={`hop-deploy-${env}`}>
+                  {d ? (
+                    <>
+                      <span className="mono">{d.version}</span> <StatusBadge status={d.status} />{' '}
+                      {ago(d.startedAt)} by {whoOf(d)}
+                    </>
+                  ) : (
+                    <span className="muted">not deployed yet</span>
+                  )}
+                </dd>,
+              ];
+            })}
         </dl>
       </article>
     </>

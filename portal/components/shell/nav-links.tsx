@@ -7,6 +7,7 @@ const SECTIONS = [
   { href: '/graph', label: 'Graph' },
   { href: '/paths', label: 'Paths' },
   { href: '/impact', label: 'Impact' },
+  { href: '/changes', label: 'Changes' },
   { href: '/org', label: 'Organisation' },
   { href: '/create', label: 'Create' },
 ];

@@ -1,0 +1,68 @@
+'use client';
+import Link from 'next/link';
+import type { ServiceDeploys } from '../../lib/types.ts';
+import { ApiErrorBox, Skeleton } from '../common/feedback';
+import { useApi } from '../common/use-api';
+import { ago, DemoNotice, DeployTable, StatusBadge, sinceOf, whoOf } from './deploy-bits';
+
+/** The entity page's deploy card: per environment what runs, since when, by whom; then the last 20 deploys. */
+export function DeploysCard({ entityRef }: { entityRef: string }) {
+  const { data, error } = useApi<ServiceDeploys>(
+    `/api/deploys/state?service=${encodeURIComponent(entityRef)}`,
+  );
+  return (
+    <section className="card" aria-labelledby="deploys-title" data-testid="deploys-card">
+      <div className="card-head">
+        <h2 id="deploys-title">Deploys</h2>
+        <Link
+          prefetch={false}
+          className="small"
+          href={`/changes?service=${encodeURIComponent(entityRef)}&since=7d`}
+        >
+          change timeline
+        </Link>
+      </div>
+      <div className="card-pad">
+        {error && <ApiErrorBox error={error} title="Deploys could not be read" />}
+        {!data && !error && <Skeleton lines={3} />}
+        {data?.demo && <DemoNotice />}
+        {data && (
+          <div className="grid grid-2" style={{ marginBottom: 12 }}>
+            {data.environments.map(({ environment, running, latest }) => (
+              <div key={environment} className="card card-pad" data-testid={`env-${environment}`}>
+                <div className="row" style={{ justifyContent: 'space-between' }}>
+                  <strong>{environment}</strong>
+                  {latest && <StatusBadge status={latest.status} />}
+                </div>
+                {!latest && <p className="muted small">not deployed yet</p>}
+                {running && (
+                  <p className="small" style={{ margin: '6px 0 0' }}>
+                    running <span className="mono">{running.version}</span> since {ago(sinceOf(running))} (
+                    {sinceOf(running).slice(0, 16).replace('T', ' ')} UTC) by {whoOf(running)}
+                  </p>
+                )}
+                {latest && latest !== null && running?.id !== latest.id && (
+                  <p className="small" style={{ margin: '6px 0 0' }}>
+                    last deploy <span className="mono">{latest.version}</span>{' '}
+                    {latest.status.replace('_', ' ')} {ago(latest.startedAt)} by {whoOf(latest)}
+                  </p>
+                )}
+                {latest && !running && <p className="small muted">no successful deploy recorded</p>}
+                {running?.image && (
+                  <p
+                    className="mono muted"
+                    style={{ fontSize: 11, overflowWrap: 'anywhere', margin: '4px 0 0' }}
+                  >
+                    {running.image}
+                  </p>
+                )}
+              </div>
+            ))}
+          </div>
+        )}
+        {data && data.recent.length > 0 && <h3 className="small">Last {data.recent.length} deploys</h3>}
+        {data && <DeployTable deploys={data.recent} />}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readDemoHistory } from '@bank/plugin-deploys';
+import { openPortal, type Portal, REPO, shot, unavailable } from './harness.ts';
+
+const why = unavailable();
+if (why && process.env.CI === 'true') throw new Error(`Browser journeys cannot run in CI: ${why}`);
+
+const TOKEN = 'e2e-deployer-token';
+
+describe('deploy journeys in Chromium', { skip: why }, () => {
+  let portal: Portal;
+  before(async () => {
+    process.env.PORTAL_API_TOKENS = TOKEN;
+    portal = await openPortal();
+    // What `npm start` does on an empty store: the estate's generated history, marked as demo.
+    const loaded = await portal.server.context.deploys.loadDemo(readDemoHistory(path.join(REPO, 'services')));
+    assert.ok(loaded > 500, `${loaded} demo deploys loaded`);
+  });
+  after(async () => {
+    await portal?.close();
+  });
+
+  it('an incident responder sees which hop of card-api → feed changed, who deployed it and when, and opens the timeline', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/paths?from=card-api&to=feed&since=2h`);
+    await page.getByTestId('hop').first().waitFor();
+    const changed = page.locator('[data-testid=hop][data-changed=true]');
+    await changed.first().waitFor();
+    const names = await changed.locator('.hop-name').allTextContents();
+    assert.ok(names.includes('card-api'), `changed hops: ${names.join(', ')}`);
+    // Who and when, per environment, on the changed hop itself.
+    const cardApi = page.locator('[data-testid=hop][data-changed=true]', {
+      has: page.locator('.hop-name', { hasText: /^card-api$/ }),
+    });
+    const prod = (await cardApi.getByTestId('hop-deploy-prod').textContent()) ?? '';
+    assert.match(prod, /v\d+\.\d+\.\d+\s*succeeded\s*\d+m ago by [a-z-]+/);
+    // A hop that did not change in the window is not flagged.
+    const all = await page.locator('[data-testid=hop] .hop-name').allTextContents();
+    assert.ok(all.length > names.length, 'some hops are unchanged');
+    await page.getByTestId('demo-notice').first().waitFor();
+    await shot(page, 'deploys-1-path-changed-hops');
+
+    await cardApi.getByTestId('hop-changed').click();
+    await page.waitForURL(/\/changes\?from=card-api&to=feed&since=2h/);
+    await page.locator('[data-testid=changes][data-ready=true]').waitFor();
+    assert.match(
+      (await page.getByTestId('changes').locator('h2').textContent()) ?? '',
+      /services on the path card-api → feed changed since/,
+    );
+    const rows = page.getByTestId('timeline').getByTestId('deploy-row');
+    assert.ok((await rows.count()) >= 2);
+    const text = (await page.getByTestId('timeline').textContent()) ?? '';
+    assert.match(text, /card-api/);
+    assert.match(text, /failed/, 'the failed deploy on the path is in the timeline');
+    await shot(page, 'deploys-2-change-timeline');
+  });
+
+  it('a real deploy event replaces the demo history and shows on the entity page at once', async () => {
+    const { page, url } = portal;
+    const started = new Date(Date.now() - 120_000).toISOString();
+    const res = await fetch(`${url}/api/deploys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'gha-9001',
+        service: 'card-api',
+        environment: 'prod',
+        version: 'v9.9.9',
+        image: 'registry.bank.internal/card-api:v9.9.9',
+        commit: 'abcdef123456',
+        actor: 'jane.doe',
+        status: 'succeeded',
+        startedAt: started,
+        finishedAt: new Date().toISOString(),
+      }),
+    });
+    assert.equal(res.status, 201);
+    const body = (await res.json()) as { droppedDemo?: number };
+    assert.ok((body.droppedDemo ?? 0) > 500, 'the demo history was dropped');
+    await page.goto(`${url}/entity/component/default/card-api`);
+    const card = page.getByTestId('deploys-card');
+    await card
+      .getByTestId('env-prod')
+      .getByText(/running v9\.9\.9 since .* by jane\.doe/)
+      .waitFor();
+    assert.match((await card.getByTestId('env-staging').textContent()) ?? '', /not deployed yet/);
+    assert.equal(await page.getByTestId('demo-notice').count(), 0);
+    await shot(page, 'deploys-3-entity-card');
+  });
+});
