@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
 import { createRequestGuard } from './guard.ts';
 import { type RunningServer, startServer } from './server.ts';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
 
 /**
  * Streams `totalBytes` of a never-ending JSON string as a chunked body (no Content-Length), the way the
@@ -83,30 +87,6 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
   after(async () => {
     await server.close();
     await catalog.store.close();
-  });
-
-  it('refuses a chunked 64 MB body to /api/auth/sign-in with 413 without reading it: RSS grows by a few MB at most', async () => {
-    global.gc?.();
-    const before = process.memoryUsage().rss;
-    const r = await streamChunked(port, '/api/auth/sign-in', 64 * 1024 * 1024);
-    const grown = process.memoryUsage().rss - before;
-    // The server may answer 413 and close, or close while the sender is still writing; never 200/500.
-    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
-    if (r.status === 413) assert.match(r.body, /limit of 4096 bytes/);
-    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
-    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
-    // The server is still there for everyone else.
-    assert.equal((await fetch(`${server.url}/api/catalog/entities?filter=kind=component`)).status, 200);
-  });
-
-  it('applies the same limit to every body reader: a chunked 64 MB body to by-refs is a 413 naming the 1 MiB limit', async () => {
-    const before = process.memoryUsage().rss;
-    const r = await streamChunked(port, '/api/catalog/entities/by-refs', 64 * 1024 * 1024);
-    const grown = process.memoryUsage().rss - before;
-    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
-    if (r.status === 413) assert.match(r.body, /limit of 1048576 bytes/);
-    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
-    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
   });
 
   it('refuses a declared Content-Length over the limit before reading a byte', async () => {
@@ -278,5 +258,86 @@ describe('per-caller rate limits and event-stream caps (issue 11: bounded work)'
     for (const x of [b, c, d]) x.close();
     streams.closeAllConnections();
     await new Promise((r) => streams.close(r));
+  });
+});
+
+/** `portal serve` in its own process, so its memory is measured alone (the test runner's is noise). */
+function serveInChild(dbUrl: string, root: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, '--db', dbUrl, 'serve', '--port', '0', '--no-watch'], {
+    // Without NODE_TEST_CONTEXT: a child that inherits it reports to the test runner instead of printing.
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined, PORTAL_CATALOG_ROOT: root, PORTAL_API_TOKENS: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`portal serve exited ${code}`)));
+  });
+}
+
+/** Resident memory of a process, from /proc (Linux). */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+describe('one streaming body limit, measured on a running portal serve (issue 11: 400 MB → 1.46 GB RSS)', () => {
+  let child: ChildProcess;
+  let port: number;
+  let url: string;
+  before(async () => {
+    const dir = writeTree({ 'org/catalog-info.yaml': ORG, 'ledger/catalog-info.yaml': component('ledger') });
+    const db = `file:${path.join(mkdtempSync(path.join(tmpdir(), 'lim-serve-')), 'p.db')}`;
+    const store = await CatalogStore.open(db);
+    const seed = new CatalogService(store, [dir]);
+    await seed.ingest();
+    await store.close();
+    ({ child, url } = await serveInChild(db, dir));
+    port = Number(new URL(url).port);
+    // Warm up the paths under test so what is measured is the body, not first-use code loading.
+    for (const p of ['/api/auth/sign-in', '/api/catalog/entities/by-refs'])
+      await fetch(`${url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+  });
+  after(() => {
+    child.kill('SIGTERM');
+  });
+
+  it('refuses a chunked 64 MB body to /api/auth/sign-in with 413 without reading it: RSS grows by a few MB at most', async () => {
+    const before = rssOf(child.pid as number);
+    const r = await streamChunked(port, '/api/auth/sign-in', 64 * 1024 * 1024);
+    await new Promise((r) => setTimeout(r, 200));
+    const grown = rssOf(child.pid as number) - before;
+    // The server may answer 413 and close, or close while the sender is still writing; never 200/500.
+    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
+    if (r.status === 413) assert.match(r.body, /limit of 4096 bytes/);
+    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
+    process.stdout.write(
+      `# portal serve RSS grew by ${(grown / 1048576).toFixed(1)} MB (sent ${r.sent} bytes)\n`,
+    );
+    assert.ok(grown < 8 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
+    // The server is still there for everyone else.
+    assert.equal((await fetch(`${url}/api/catalog/entities?filter=kind=component`)).status, 200);
+  });
+
+  it('applies the same limit to every body reader: a chunked 64 MB body to by-refs is a 413 naming the 1 MiB limit', async () => {
+    const before = rssOf(child.pid as number);
+    const r = await streamChunked(port, '/api/catalog/entities/by-refs', 64 * 1024 * 1024);
+    await new Promise((r) => setTimeout(r, 200));
+    const grown = rssOf(child.pid as number) - before;
+    assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
+    if (r.status === 413) assert.match(r.body, /limit of 1048576 bytes/);
+    assert.ok(r.sent < 64 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
+    process.stdout.write(
+      `# portal serve RSS grew by ${(grown / 1048576).toFixed(1)} MB (sent ${r.sent} bytes)\n`,
+    );
+    assert.ok(grown < 8 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`);
   });
 });
