@@ -1,0 +1,283 @@
+import type { Entity } from '@backstage/catalog-model';
+import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { type GraphIndex, mergeObserved, type ObservedEdgeInput } from '@bank/graph';
+import type { DecodedBatch } from './spans.ts';
+import { TrafficStore } from './store.ts';
+import {
+  DEFAULT_LIMITS,
+  type EdgeHealth,
+  type EdgeState,
+  type EdgeType,
+  healthOf,
+  type IngestResult,
+  type TrafficCounters,
+  type TrafficLimits,
+  TrafficState,
+  type WindowName,
+} from './traffic.ts';
+
+/** Namespace of the placeholder refs given to services the catalogue does not know. */
+export const UNKNOWN_NAMESPACE = 'unknown';
+
+/**
+ * Maps the names spans use (`service.name`, `peer.service`) to catalogue refs: the bank's
+ * `bank.io/service-id` annotation first, else the entity's name (components, then resources). A name the
+ * catalogue does not know becomes `component:unknown/<name>`, a flagged placeholder node in the graph.
+ */
+export class ServiceResolver {
+  private byName = new Map<string, string>();
+
+  constructor(entities: readonly Entity[] = []) {
+    const byServiceId = new Map<string, string>();
+    const byEntityName = new Map<string, string>();
+    for (const e of entities) {
+      const kind = e.kind.toLowerCase();
+      if (kind !== 'component' && kind !== 'resource') continue;
+      const ref = `${kind}:${(e.metadata.namespace ?? 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`;
+      const id = e.metadata.annotations?.[ANNOTATION.serviceId];
+      if (id && !byServiceId.has(id)) byServiceId.set(id, ref);
+      const name = e.metadata.name.toLowerCase();
+      const had = byEntityName.get(name);
+      // A component wins over a resource of the same name.
+      if (!had || (kind === 'component' && had.startsWith('resource:'))) byEntityName.set(name, ref);
+    }
+    for (const [name, ref] of byEntityName) this.byName.set(name, ref);
+    for (const [id, ref] of byServiceId) this.byName.set(id, ref);
+  }
+
+  /** The catalogue ref of a span's service name, or undefined. */
+  known(name: string): string | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /** The ref to draw: the catalogue's, else a placeholder in the `unknown` namespace. */
+  ref(name: string): string {
+    return this.known(name) ?? `component:${UNKNOWN_NAMESPACE}/${placeholderName(name)}`;
+  }
+}
+
+/** A name that fits a ref: lower case, [a-z0-9_.-], starting with a letter or digit, at most 63 characters. */
+export function placeholderName(name: string): string {
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63);
+  return s === '' ? 'unnamed' : s;
+}
+
+export interface ObservedEdge {
+  from: string;
+  to: string;
+  /** The names the spans used. */
+  caller: string;
+  callee: string;
+  type: EdgeType;
+  virtual: boolean;
+  /** The callee (or caller) is not in the catalogue. */
+  unknown: boolean;
+  requests: number;
+  errors: number;
+  firstSeen: string;
+  lastSeen: string;
+  health: Record<WindowName, EdgeHealth>;
+}
+
+export interface TrafficServiceOptions {
+  /** The store's URL (the catalogue's database); without one nothing is kept across restarts. */
+  storeUrl?: string;
+  limits?: Partial<TrafficLimits>;
+  now?: () => number;
+  /** How often waiting spans are checked for expiry (0: never by timer). */
+  expireEveryMs?: number;
+}
+
+/** What a batch did, as the receiver reports it. */
+export interface AcceptResult {
+  accepted: number;
+  rejected: number;
+  messages: string[];
+}
+
+/**
+ * Observed traffic: accepts decoded spans, pairs them into edges, stores the figures before answering, and
+ * keeps the graph's observed edges in step.
+ */
+export class TrafficService {
+  readonly state: TrafficState;
+  private store: TrafficStore | undefined;
+  private resolver = new ServiceResolver();
+  private timer: NodeJS.Timeout | undefined;
+  private listeners: Array<(edges: EdgeState[]) => void> = [];
+  readonly now: () => number;
+  /** When this portal began receiving traces (the earliest service seen). */
+  observingSinceMs: number | undefined;
+
+  constructor(private opts: TrafficServiceOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.state = new TrafficState(
+      { ...DEFAULT_LIMITS, ...opts.limits, keep: { ...DEFAULT_LIMITS.keep, ...opts.limits?.keep } },
+      (name) => this.resolver.known(name) !== undefined,
+    );
+  }
+
+  static async open(opts: TrafficServiceOptions): Promise<TrafficService> {
+    const service = new TrafficService(opts);
+    if (opts.storeUrl) {
+      service.store = new TrafficStore(opts.storeUrl);
+      const loaded = await service.store.load();
+      service.state.load(loaded.edges, loaded.services);
+      for (const s of loaded.services)
+        if (service.observingSinceMs === undefined || s.firstSeenMs < service.observingSinceMs)
+          service.observingSinceMs = s.firstSeenMs;
+    }
+    const every = opts.expireEveryMs ?? 1000;
+    if (every > 0) {
+      service.timer = setInterval(() => void service.tick().catch(() => undefined), every);
+      service.timer.unref();
+    }
+    return service;
+  }
+
+  /** The catalogue changed: names are resolved again. */
+  setCatalogue(entities: readonly Entity[]): void {
+    this.resolver = new ServiceResolver(entities);
+  }
+
+  get resolve(): ServiceResolver {
+    return this.resolver;
+  }
+
+  /** Called with the edges each accepted batch changed (after they are stored). */
+  onEdges(fn: (edges: EdgeState[]) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Takes in one decoded request; resolves when what it accepted is stored. */
+  async accept(batch: DecodedBatch): Promise<AcceptResult> {
+    const now = this.now();
+    const result: IngestResult = this.state.ingest(batch.spans, now);
+    if (this.observingSinceMs === undefined && result.spans > 0) this.observingSinceMs = now;
+    await this.store?.persist(this.state);
+    this.emit(result.touched);
+    const messages = batch.reasons.map((r) => `${r.where}: ${r.why}`);
+    if (result.refusedUnknown > 0) {
+      messages.push(
+        `${result.refusedUnknown} span(s) refused: the portal already tracks ${this.state.limits.maxUnknownServices} service names that are not in the catalogue (e.g. ${result.refusedUnknownNames.join(', ')}); add them to the catalogue or raise TRAFFIC_MAX_UNKNOWN_SERVICES`,
+      );
+    }
+    if (batch.rejected > batch.reasons.length)
+      messages.push(`… and ${batch.rejected - batch.reasons.length} more refused span(s)`);
+    return {
+      accepted: result.spans,
+      rejected: batch.rejected + result.refusedUnknown,
+      messages,
+    };
+  }
+
+  /** Expires waiting spans whose time is up (virtual edges appear without new traffic). */
+  async tick(): Promise<void> {
+    const touched = this.state.expire(this.now());
+    if (touched.length === 0) return;
+    await this.store?.persist(this.state);
+    this.emit(touched);
+  }
+
+  private emit(edges: EdgeState[]): void {
+    if (edges.length === 0) return;
+    for (const fn of this.listeners) fn(edges);
+  }
+
+  /** Every observed edge, resolved to catalogue refs, with its figures per window. */
+  edges(): ObservedEdge[] {
+    const now = this.now();
+    return [...this.state.edges.values()].map((e) => this.describe(e, now));
+  }
+
+  describe(e: EdgeState, now = this.now()): ObservedEdge {
+    const from = this.resolver.ref(e.caller);
+    const to = this.resolver.ref(e.callee);
+    return {
+      from,
+      to,
+      caller: e.caller,
+      callee: e.callee,
+      type: e.type,
+      virtual: e.virtual,
+      unknown: from.startsWith(`component:${UNKNOWN_NAMESPACE}/`) || to.startsWith(`component:${UNKNOWN_NAMESPACE}/`),
+      requests: e.requests,
+      errors: e.errors,
+      firstSeen: new Date(e.firstSeenMs).toISOString(),
+      lastSeen: new Date(e.lastSeenMs).toISOString(),
+      health: {
+        '1m': healthOf(e, '1m', now),
+        '1h': healthOf(e, '1h', now),
+        '1d': healthOf(e, '1d', now),
+      },
+    };
+  }
+
+  /** Observed edges as the graph takes them: one per caller/callee pair, summed over the edge types. */
+  graphEdges(edges: Iterable<EdgeState> = this.state.edges.values()): ObservedEdgeInput[] {
+    const byPair = new Map<string, ObservedEdgeInput>();
+    for (const e of edges) {
+      const from = this.resolver.ref(e.caller);
+      const to = this.resolver.ref(e.callee);
+      if (from === to) continue;
+      const key = `${from}\n${to}`;
+      const had = byPair.get(key);
+      const first = new Date(e.firstSeenMs).toISOString();
+      const last = new Date(e.lastSeenMs).toISOString();
+      if (!had) byPair.set(key, { from, to, count: e.requests, firstSeen: first, lastSeen: last });
+      else {
+        had.count = (had.count ?? 0) + e.requests;
+        if (first < (had.firstSeen ?? first)) had.firstSeen = first;
+        if (last > (had.lastSeen ?? last)) had.lastSeen = last;
+      }
+    }
+    return [...byPair.values()];
+  }
+
+  /** Puts every observed edge into `index` (replacing its observed marks): after a rebuild or a catalogue change. */
+  syncGraph(index: GraphIndex): void {
+    mergeObserved(index, this.graphEdges(), { replace: true });
+  }
+
+  /** Adds the edges a batch changed to `index`. */
+  mergeIntoGraph(index: GraphIndex, edges: EdgeState[]): void {
+    mergeObserved(index, this.graphEdgesOf(edges));
+  }
+
+  /** The graph edges of the pairs `edges` touch, each summed over all its types (not only the touched one). */
+  private graphEdgesOf(edges: EdgeState[]): ObservedEdgeInput[] {
+    const pairs = new Set(edges.map((e) => `${this.resolver.ref(e.caller)}\n${this.resolver.ref(e.callee)}`));
+    return this.graphEdges(
+      [...this.state.edges.values()].filter((e) =>
+        pairs.has(`${this.resolver.ref(e.caller)}\n${this.resolver.ref(e.callee)}`),
+      ),
+    );
+  }
+
+  counters(): TrafficCounters & { waiting: number; unknownServices: number; edges: number } {
+    return {
+      ...this.state.counters,
+      waiting: this.state.waiting,
+      unknownServices: this.state.unknown.size,
+      edges: this.state.edges.size,
+    };
+  }
+
+  /** Unknown service names (bounded), for the "unknown" flag in the UI and API. */
+  unknownServices(): string[] {
+    return [...this.state.unknown].sort();
+  }
+
+  /** Settles what waits, stores everything, stops the timer. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const touched = this.state.settleAll(this.now());
+    await this.store?.persist(this.state);
+    this.emit(touched);
+    await this.store?.close();
+  }
+}
