@@ -4,6 +4,7 @@ import { registerDeploysCommands } from '@bank/plugin-deploys';
 import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT } from '@bank/plugin-kit';
 import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
+import { registerTrafficCommands, type TrafficService } from '@bank/plugin-traffic';
 import { Command, CommanderError } from 'commander';
 import { databaseUrl, openCatalog } from '../server/runtime.ts';
 import { registerPortalCommands } from './portal-commands.ts';
@@ -23,11 +24,29 @@ const open = () => {
   return catalog;
 };
 
-registerCatalogCommands(program, open);
-registerGraphCommands(program, async () => {
+let traffic: Promise<TrafficService> | undefined;
+/** Observed traffic as stored by a running portal (read only: no expiry timer, nothing written). */
+const openTraffic = () => {
+  traffic ??= (async () => {
+    const { TrafficService } = await import('@bank/plugin-traffic');
+    const catalog = await open();
+    const service = await TrafficService.open({ storeUrl: catalog.store.url, expireEveryMs: 0 });
+    service.setCatalogue((await catalog.view()).all());
+    return service;
+  })();
+  return traffic;
+};
+/** The graph with the observed edges merged in, so `--via observed` answers as the running portal does. */
+const loadGraph = async () => {
   const { buildGraphIndex } = await import('@bank/graph');
-  return buildGraphIndex((await (await open()).view()).all());
-});
+  const index = buildGraphIndex((await (await open()).view()).all());
+  (await openTraffic()).syncGraph(index);
+  return index;
+};
+
+registerCatalogCommands(program, open);
+registerGraphCommands(program, loadGraph);
+registerTrafficCommands(program, async () => ({ index: await loadGraph(), traffic: await openTraffic() }));
 registerScaffolderCommands(program, open);
 registerDeploysCommands(program, async () => {
   const [{ buildGraphIndex }, { DeploysService }] = await Promise.all([

@@ -9,14 +9,22 @@ import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catal
  */
 export class GraphService {
   private index: GraphIndex;
+  private rebuilt: Array<(index: GraphIndex) => void> = [];
 
   constructor(catalog: CatalogService) {
     this.index = buildGraphIndex(catalog.loaded.all());
     catalog.on('change', (result, view) => this.apply(result, view));
     // Another writer changed the store: the view was read afresh, and so is the graph.
     catalog.on('reload', (view) => {
-      this.index = buildGraphIndex(view.all());
+      const index = buildGraphIndex(view.all());
+      for (const fn of this.rebuilt) fn(index);
+      this.index = index;
     });
+  }
+
+  /** Called with each index built afresh, before it is served (observed traffic merges its edges in). */
+  onRebuild(fn: (index: GraphIndex) => void): void {
+    this.rebuilt.push(fn);
   }
 
   get current(): GraphIndex {

@@ -6,6 +6,13 @@ import { createGraphRouter } from '@bank/plugin-graph';
 import type { Auth } from '@bank/plugin-kit';
 import { createScaffolderRouter } from '@bank/plugin-scaffolder';
 import { createSearchRouter } from '@bank/plugin-search';
+import {
+  createDriftRouter,
+  createOtlpRouter,
+  createTrafficRouter,
+  TrafficService,
+  trafficLimitsFromEnv,
+} from '@bank/plugin-traffic';
 import type { Hono } from 'hono';
 import type { GraphService } from './graph.ts';
 
@@ -21,7 +28,18 @@ export interface PortalContext {
  * The plugin registry: each feature plugin's router mounted at /api/<id>. Removing a plugin's folder and
  * its line here removes the feature.
  */
-export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<void> {
+export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ close(): Promise<void> }> {
+  const traffic = await openTraffic(ctx);
+  const trafficDeps = {
+    traffic,
+    auth: ctx.auth,
+    getIndex: () => ctx.graph.current,
+    maxBodyBytes: numberFromEnv('TRAFFIC_MAX_BODY_BYTES'),
+  };
+  app.route('/v1/traces', createOtlpRouter(trafficDeps));
+  app.route('/api/traffic', createTrafficRouter(trafficDeps));
+  // The drift report lives with the traffic that makes it, served where the graph's reads are.
+  app.route('/api/graph/drift', createDriftRouter(trafficDeps));
   app.route('/api/catalog', createCatalogRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/graph', createGraphRouter({ getIndex: () => ctx.graph.current }));
   app.route('/api/search', createSearchRouter({ catalog: ctx.catalog }));
@@ -29,4 +47,33 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<void>
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
+  return { close: () => traffic.close() };
+}
+
+/**
+ * Observed traffic, kept in the catalogue's store, its edges merged into the graph: after each accepted
+ * batch, after the catalogue changes (names resolve anew) and into every index built afresh.
+ */
+async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
+  const traffic = await TrafficService.open({
+    storeUrl: ctx.catalog.store.url,
+    limits: trafficLimitsFromEnv(),
+  });
+  traffic.setCatalogue(ctx.catalog.loaded.all());
+  traffic.syncGraph(ctx.graph.current);
+  traffic.onEdges((edges) => traffic.mergeIntoGraph(ctx.graph.current, edges));
+  ctx.graph.onRebuild((index) => {
+    traffic.setCatalogue(ctx.catalog.loaded.all());
+    traffic.syncGraph(index);
+  });
+  ctx.catalog.on('change', (_result, view) => {
+    traffic.setCatalogue(view.all());
+    traffic.syncGraph(ctx.graph.current);
+  });
+  return traffic;
+}
+
+function numberFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }

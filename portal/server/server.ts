@@ -78,7 +78,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Without the built UI, the root is a plain list of services (behind the same rule as the API).
   api.get('/', (c) => c.html(fallbackPage(opts.catalog.loaded)));
   api.route('/api/auth', auth.router({ loopback }));
-  await mountPlugins(api, context);
+  const plugins = await mountPlugins(api, context);
   const apiListener = getRequestListener(api.fetch);
 
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
@@ -140,11 +140,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   return {
     url: `http://${shownHost}:${addr.port}`,
     context,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
+      await plugins.close();
+    },
   };
 }
 

@@ -26,7 +26,11 @@ export type LoadTraffic = () => Promise<{ index: GraphIndex; traffic: TrafficSer
  * `portal drift [--team] [--status] [--json]`: declared vs observed call edges, each with the caller's squad
  * (who should fix it) and since when; `portal traffic [--entity] [--json]`: observed edges with their health.
  */
-export function registerTrafficCommands(program: Command, load: LoadTraffic, io: TrafficCliIo = processIo): void {
+export function registerTrafficCommands(
+  program: Command,
+  load: LoadTraffic,
+  io: TrafficCliIo = processIo,
+): void {
   const run =
     <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
@@ -34,10 +38,11 @@ export function registerTrafficCommands(program: Command, load: LoadTraffic, io:
         await action(...args);
         io.setExitCode(EXIT.ok);
       } catch (err) {
-        const e = toPortalError(err) as Error & { details?: { suggestions?: string[] } };
+        const e = toPortalError(err) as Error;
         io.stderr(`portal: ${e.message}\n`);
-        if (e instanceof NotFoundError && e.details?.suggestions?.length)
-          io.stderr(`did you mean: ${e.details.suggestions.join(', ')}\n`);
+        const suggestions =
+          e instanceof NotFoundError ? (e.details?.suggestions as string[] | undefined) : undefined;
+        if (suggestions?.length) io.stderr(`did you mean: ${suggestions.join(', ')}\n`);
         io.setExitCode(e instanceof InputError ? EXIT.usage : EXIT.error);
       }
     };
@@ -58,7 +63,9 @@ export function registerTrafficCommands(program: Command, load: LoadTraffic, io:
             ? (['declared-only', 'observed-only', 'both'] as DriftStatus[])
             : (opts.status?.split(',') as DriftStatus[] | undefined);
         const result = drift(index, traffic, { team: opts.team, status });
-        io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderDrift(result, opts.status !== undefined));
+        io.stdout(
+          opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderDrift(result, opts.status !== undefined),
+        );
       }),
     );
 
@@ -122,17 +129,31 @@ function renderDrift(r: DriftResult, listAll: boolean): string {
     lines.push(
       formatTable(
         ['caller', 'callee', 'owner (fixes it)', 'requests', 'since'],
-        undeclared.map((f) => [shortRef(f.from), shortRef(f.to), shortRef(f.owner ?? 'no owner'), f.requests, f.since ?? '']),
+        undeclared.map((f) => [
+          shortRef(f.from),
+          shortRef(f.to),
+          shortRef(f.owner ?? 'no owner'),
+          f.requests,
+          f.since ?? '',
+        ]),
       ),
     );
   }
   const dead = r.findings.filter((f) => f.possiblyDead);
   if (dead.length > 0) {
-    lines.push('', `Declared but idle for the whole retention window (possibly dead; never removed automatically):`);
+    lines.push(
+      '',
+      `Declared but idle for the whole retention window (possibly dead; never removed automatically):`,
+    );
     lines.push(
       formatTable(
         ['caller', 'callee', 'owner', 'last seen'],
-        dead.map((f) => [shortRef(f.from), shortRef(f.to), shortRef(f.owner ?? 'no owner'), f.lastSeen ?? 'never']),
+        dead.map((f) => [
+          shortRef(f.from),
+          shortRef(f.to),
+          shortRef(f.owner ?? 'no owner'),
+          f.lastSeen ?? 'never',
+        ]),
       ),
     );
   }
@@ -147,7 +168,8 @@ function renderDrift(r: DriftResult, listAll: boolean): string {
     );
   } else if (notSeen.length > 0) {
     const bySquad = new Map<string, number>();
-    for (const f of notSeen) bySquad.set(f.owner ?? 'no owner', (bySquad.get(f.owner ?? 'no owner') ?? 0) + 1);
+    for (const f of notSeen)
+      bySquad.set(f.owner ?? 'no owner', (bySquad.get(f.owner ?? 'no owner') ?? 0) + 1);
     const top = [...bySquad].sort((a, b) => b[1] - a[1]).slice(0, 10);
     lines.push(
       '',
@@ -160,7 +182,13 @@ function renderDrift(r: DriftResult, listAll: boolean): string {
     lines.push(
       formatTable(
         ['caller', 'callee', 'owner', 'requests', 'last seen'],
-        both.map((f) => [shortRef(f.from), shortRef(f.to), shortRef(f.owner ?? 'no owner'), f.requests, f.lastSeen ?? '']),
+        both.map((f) => [
+          shortRef(f.from),
+          shortRef(f.to),
+          shortRef(f.owner ?? 'no owner'),
+          f.requests,
+          f.lastSeen ?? '',
+        ]),
       ),
     );
   }

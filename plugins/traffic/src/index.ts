@@ -25,7 +25,8 @@ export {
 
 /** Limits from the environment (TRAFFIC_*), for the portal to pass to TrafficService.open. */
 export function trafficLimitsFromEnv(env: Record<string, string | undefined> = process.env) {
-  const n = (k: string) => (env[k] !== undefined && /^\d+$/.test(env[k] as string) ? Number(env[k]) : undefined);
+  const n = (k: string) =>
+    env[k] !== undefined && /^\d+$/.test(env[k] as string) ? Number(env[k]) : undefined;
   const limits: Partial<import('./lib/traffic.ts').TrafficLimits> = {};
   const ttl = n('TRAFFIC_PAIR_TTL_MS');
   if (ttl !== undefined) limits.pairTtlMs = ttl;

@@ -1,5 +1,13 @@
-import { BatchBuilder, type DecodedBatch, httpStatusOf, KIND, peerOf, type Span, spanProblem } from './spans.ts';
 import { OtlpFormatError } from './otlp.ts';
+import {
+  BatchBuilder,
+  type DecodedBatch,
+  httpStatusOf,
+  KIND,
+  peerOf,
+  type Span,
+  spanProblem,
+} from './spans.ts';
 
 /**
  * Jaeger JSON (`/api/traces` answers and the UI's JSON download): `{data: [{spans, processes}]}`. Times are
@@ -39,7 +47,8 @@ export function decodeJaegerJson(text: string): DecodedBatch {
     throw new OtlpFormatError(`The body is not valid JSON: ${(err as Error).message}`);
   }
   const data = (msg as { data?: unknown })?.data;
-  if (!Array.isArray(data)) throw new OtlpFormatError('A Jaeger export must be an object with a "data" array of traces');
+  if (!Array.isArray(data))
+    throw new OtlpFormatError('A Jaeger export must be an object with a "data" array of traces');
   const out = new BatchBuilder();
   data.forEach((trace: { spans?: unknown; processes?: unknown }, t) => {
     const processes = (trace?.processes ?? {}) as Record<string, { serviceName?: unknown }>;
@@ -49,7 +58,9 @@ export function decodeJaegerJson(text: string): DecodedBatch {
       const tags = Array.isArray(raw?.tags) ? raw.tags : [];
       const get = (key: string): string | undefined => {
         const tag = tags.find((x) => x?.key === key);
-        return tag === undefined || tag.value === null || tag.value === undefined ? undefined : String(tag.value);
+        return tag === undefined || tag.value === null || tag.value === undefined
+          ? undefined
+          : String(tag.value);
       };
       const parent = (raw?.references ?? []).find((r) => r?.refType === 'CHILD_OF');
       const start = Number(raw?.startTime);

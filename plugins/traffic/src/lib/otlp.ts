@@ -1,5 +1,13 @@
 import { createRequire } from 'node:module';
-import { BatchBuilder, type DecodedBatch, httpStatusOf, KIND, peerOf, type Span, spanProblem } from './spans.ts';
+import {
+  BatchBuilder,
+  type DecodedBatch,
+  httpStatusOf,
+  KIND,
+  peerOf,
+  type Span,
+  spanProblem,
+} from './spans.ts';
 
 /**
  * OTLP/HTTP trace requests (`ExportTraceServiceRequest`) in both encodings. Protobuf is decoded with the
@@ -122,10 +130,11 @@ export function decodeOtlpJson(text: string): DecodedBatch {
     throw new OtlpFormatError(`The body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
-    throw new OtlpFormatError('The body must be a JSON object with "resourceSpans" (ExportTraceServiceRequest)');
+    throw new OtlpFormatError(
+      'The body must be a JSON object with "resourceSpans" (ExportTraceServiceRequest)',
+    );
   const rs = (msg as { resourceSpans?: unknown }).resourceSpans;
-  if (rs !== undefined && !Array.isArray(rs))
-    throw new OtlpFormatError('"resourceSpans" must be an array');
+  if (rs !== undefined && !Array.isArray(rs)) throw new OtlpFormatError('"resourceSpans" must be an array');
   return collect(msg as PbRequest, true);
 }
 

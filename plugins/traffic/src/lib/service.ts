@@ -113,7 +113,7 @@ export class TrafficService {
   /** When this portal began receiving traces (the earliest service seen). */
   observingSinceMs: number | undefined;
 
-  constructor(private opts: TrafficServiceOptions = {}) {
+  constructor(opts: TrafficServiceOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.state = new TrafficState(
       { ...DEFAULT_LIMITS, ...opts.limits, keep: { ...DEFAULT_LIMITS.keep, ...opts.limits?.keep } },
@@ -158,7 +158,7 @@ export class TrafficService {
     const now = this.now();
     const result: IngestResult = this.state.ingest(batch.spans, now);
     if (this.observingSinceMs === undefined && result.spans > 0) this.observingSinceMs = now;
-    await this.store?.persist(this.state);
+    await this.store?.persist(this.state, this.now());
     this.emit(result.touched);
     const messages = batch.reasons.map((r) => `${r.where}: ${r.why}`);
     if (result.refusedUnknown > 0) {
@@ -179,7 +179,7 @@ export class TrafficService {
   async tick(): Promise<void> {
     const touched = this.state.expire(this.now());
     if (touched.length === 0) return;
-    await this.store?.persist(this.state);
+    await this.store?.persist(this.state, this.now());
     this.emit(touched);
   }
 
@@ -204,7 +204,9 @@ export class TrafficService {
       callee: e.callee,
       type: e.type,
       virtual: e.virtual,
-      unknown: from.startsWith(`component:${UNKNOWN_NAMESPACE}/`) || to.startsWith(`component:${UNKNOWN_NAMESPACE}/`),
+      unknown:
+        from.startsWith(`component:${UNKNOWN_NAMESPACE}/`) ||
+        to.startsWith(`component:${UNKNOWN_NAMESPACE}/`),
       requests: e.requests,
       errors: e.errors,
       firstSeen: new Date(e.firstSeenMs).toISOString(),
@@ -276,7 +278,7 @@ export class TrafficService {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     const touched = this.state.settleAll(this.now());
-    await this.store?.persist(this.state);
+    await this.store?.persist(this.state, this.now());
     this.emit(touched);
     await this.store?.close();
   }

@@ -2,6 +2,7 @@ import { openDriver, type SqlDriver } from '@bank/catalog/store/sql.ts';
 import { DDSketch } from '@datadog/sketches-js';
 import {
   type Bucket,
+  bucketCutoff,
   type EdgeState,
   type EdgeType,
   type ServiceState,
@@ -75,13 +76,13 @@ export class TrafficStore {
    * Writes what `state` changed since the last write; resolves once it is stored. Calls made while a write
    * runs are served together by the next one. A failed write puts its rows back and rejects.
    */
-  persist(state: TrafficState): Promise<void> {
+  persist(state: TrafficState, now: number = Date.now()): Promise<void> {
     if (this.pending) return this.pending;
     const run = this.writing.then(async () => {
       this.pending = undefined;
       const dirty = state.takeDirty();
       try {
-        await this.write(dirty, state);
+        await this.write(dirty, state, now);
       } catch (err) {
         state.restoreDirty(dirty);
         throw err;
@@ -92,7 +93,11 @@ export class TrafficStore {
     return run;
   }
 
-  private async write(dirty: ReturnType<TrafficState['takeDirty']>, state: TrafficState): Promise<void> {
+  private async write(
+    dirty: ReturnType<TrafficState['takeDirty']>,
+    state: TrafficState,
+    now: number,
+  ): Promise<void> {
     if (dirty.edges.length + dirty.buckets.length + dirty.services.length === 0) return;
     await this.sql.transaction(async (tx) => {
       for (const s of dirty.services) {
@@ -130,11 +135,10 @@ export class TrafficStore {
         );
       }
       // Buckets older than what memory keeps are of no use to anyone: the figures stay on the edge row.
-      const now = Date.now();
       for (const w of Object.keys(WINDOWS) as WindowName[]) {
         await tx.exec('DELETE FROM "TrafficEdgeBucket" WHERE "window" = ? AND "startMs" < ?', [
           w,
-          now - WINDOWS[w] * (state.limits.keep[w] + 1),
+          bucketCutoff(w, now, state.limits.keep[w]),
         ]);
       }
     });

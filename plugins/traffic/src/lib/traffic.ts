@@ -299,21 +299,35 @@ export class TrafficState {
     const callee = span.peer ?? 'unknown';
     const type: EdgeType = span.db ? 'db' : span.kind === KIND.producer ? 'async' : 'external';
     if (callee === span.service) return;
-    this.record(span.service, callee, type, true, span.error, span.endMs - span.startMs, now, touched, result);
+    this.record(
+      span.service,
+      callee,
+      type,
+      true,
+      span.error,
+      span.endMs - span.startMs,
+      now,
+      touched,
+      result,
+    );
   }
 
-  private pair(
-    client: Span,
-    server: Span,
-    now: number,
-    touched: Set<EdgeState>,
-    result: IngestResult,
-  ): void {
+  private pair(client: Span, server: Span, now: number, touched: Set<EdgeState>, result: IngestResult): void {
     if (client.service === server.service) return; // a call inside one service is no edge
     this.counters.paired++;
     const type: EdgeType = server.kind === KIND.consumer ? 'async' : 'rpc';
     const error = client.error || server.error;
-    this.record(client.service, server.service, type, false, error, client.endMs - client.startMs, now, touched, result);
+    this.record(
+      client.service,
+      server.service,
+      type,
+      false,
+      error,
+      client.endMs - client.startMs,
+      now,
+      touched,
+      result,
+    );
   }
 
   private record(
@@ -376,9 +390,16 @@ export class TrafficState {
     const bucket: Bucket = { startMs: start, requests: 0, errors: 0, latency: newSketch() };
     list.push(bucket);
     list.sort((a, b) => a.startMs - b.startMs);
-    while (list.length > this.limits.keep[w]) list.shift();
+    const cutoff = bucketCutoff(w, now, this.limits.keep[w]);
+    while (list.length > 0 && list[0].startMs < cutoff) list.shift();
     return bucket;
   }
+}
+
+/** The oldest bucket start of window `w` still kept at `now` (the same rule in memory and in the store). */
+export function bucketCutoff(w: WindowName, now: number, keep: number): number {
+  const size = WINDOWS[w];
+  return Math.floor(now / size) * size - size * (keep - 1);
 }
 
 function isCaller(kind: number): boolean {

@@ -4,7 +4,12 @@ import { type Auth, createApp, errorEnvelope, InputError } from '@bank/plugin-ki
 import type { Context } from 'hono';
 import { type DriftStatus, drift } from '../lib/drift.ts';
 import { decodeJaegerJson } from '../lib/jaeger.ts';
-import { decodeOtlpJson, decodeOtlpProtobuf, ExportTraceServiceResponse, OtlpFormatError } from '../lib/otlp.ts';
+import {
+  decodeOtlpJson,
+  decodeOtlpProtobuf,
+  ExportTraceServiceResponse,
+  OtlpFormatError,
+} from '../lib/otlp.ts';
 import type { AcceptResult, TrafficService } from '../lib/service.ts';
 import type { DecodedBatch } from '../lib/spans.ts';
 import { readBody } from './body.ts';
@@ -67,7 +72,9 @@ function otlpAnswer(c: Context, result: AcceptResult): Response {
     ).finish();
     return c.body(Buffer.from(bytes), 200, { 'content-type': 'application/x-protobuf' });
   }
-  return c.json(partial ? { partialSuccess: { ...partial, rejectedSpans: String(partial.rejectedSpans) } } : {});
+  return c.json(
+    partial ? { partialSuccess: { ...partial, rejectedSpans: String(partial.rejectedSpans) } } : {},
+  );
 }
 
 /**
@@ -108,14 +115,18 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
       const ref = resolveRef(index, entity, { fn: 'traffic', field: 'entity' });
       edges = edges.filter((e) => e.from === ref || e.to === ref);
     }
-    edges.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.type.localeCompare(b.type));
+    edges.sort(
+      (a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.type.localeCompare(b.type),
+    );
     return c.json({ edges });
   });
 
   app.get('/status', (c) =>
     c.json({
       observingSince:
-        deps.traffic.observingSinceMs === undefined ? null : new Date(deps.traffic.observingSinceMs).toISOString(),
+        deps.traffic.observingSinceMs === undefined
+          ? null
+          : new Date(deps.traffic.observingSinceMs).toISOString(),
       counters: deps.traffic.counters(),
       unknownServices: deps.traffic.unknownServices(),
       limits: deps.traffic.state.limits,
