@@ -12,7 +12,7 @@ import {
 } from '../lib/otlp.ts';
 import type { AcceptResult, TrafficService } from '../lib/service.ts';
 import type { DecodedBatch } from '../lib/spans.ts';
-import { readBody } from './body.ts';
+import { readOtlpBody } from './body.ts';
 
 export interface TrafficRouterDeps {
   traffic: TrafficService;
@@ -50,7 +50,7 @@ async function decodeRequest(c: Context, limit: number, jaeger = false): Promise
       `Content-Type "${type || 'none'}" is not accepted; send application/x-protobuf or application/json (OTLP/HTTP)`,
     );
   if (jaeger && protobuf) throw new InputError('A Jaeger import is JSON; send application/json');
-  const body = await readBody(c, limit);
+  const body = await readOtlpBody(c, limit);
   try {
     if (jaeger) return decodeJaegerJson(body.toString('utf8'));
     return protobuf ? decodeOtlpProtobuf(body) : decodeOtlpJson(body.toString('utf8'));
