@@ -1,5 +1,6 @@
 export * from './cli.ts';
 export * from './lib/demo.ts';
+export * from './lib/github.ts';
 export * from './lib/model.ts';
 export * from './lib/service.ts';
 export * from './lib/store.ts';

@@ -1,5 +1,6 @@
-import { type Auth, createApp, readJson } from '@bank/plugin-kit';
+import { type Auth, createApp, InputError, NotFoundError, readBody, readJson } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
+import { deployEventFromGithub, verifyGithubSignature } from '../lib/github.ts';
 import type { DeploysService } from '../lib/service.ts';
 
 /** The largest deploy event accepted; a real one is well under 2 KiB. */
@@ -9,7 +10,15 @@ export const DEPLOY_BODY_LIMIT = 64 * 1024;
  * `/api/deploys`: POST an event (bearer token or signed-in person), GET the list, one service's state per
  * environment, the configured environments and the change timeline.
  */
-export function createDeploysRouter(deps: { deploys: DeploysService; auth: Auth }): Hono {
+/** GitHub's deployment deliveries carry the whole repository object: more room than our own events. */
+export const GITHUB_BODY_LIMIT = 512 * 1024;
+
+export function createDeploysRouter(deps: {
+  deploys: DeploysService;
+  auth: Auth;
+  /** The GitHub webhook's secret; default PORTAL_GITHUB_WEBHOOK_SECRET. Without one the receiver is off. */
+  githubSecret?: string;
+}): Hono {
   const app = createApp();
   const query = (c: { req: { query(): Record<string, string> } }) => c.req.query();
 
@@ -17,6 +26,29 @@ export function createDeploysRouter(deps: { deploys: DeploysService; auth: Auth 
     const actor = await deps.auth.requireWriter(c);
     const body = await readJson(c, DEPLOY_BODY_LIMIT);
     const result = await deps.deploys.record(body, actor.id, 'api');
+    return c.json(result, result.outcome === 'created' ? 201 : 200);
+  });
+  // GitHub `deployment` / `deployment_status` webhook: the signature is the credential (no bearer token).
+  app.post('/github', async (c) => {
+    const secret = deps.githubSecret ?? process.env.PORTAL_GITHUB_WEBHOOK_SECRET;
+    if (!secret)
+      throw new NotFoundError(
+        'The GitHub webhook receiver is off: set PORTAL_GITHUB_WEBHOOK_SECRET to the secret of the webhook',
+      );
+    const raw = await readBody(c, GITHUB_BODY_LIMIT);
+    verifyGithubSignature(raw, c.req.header('x-hub-signature-256'), secret);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new InputError(
+        `The delivery is not JSON (set the webhook's content type to application/json): ${(err as Error).message}`,
+      );
+    }
+    const event = deployEventFromGithub(c.req.header('x-github-event'), body, deps.deploys.environments);
+    if (!event) return c.json({ outcome: 'ignored' }, 202);
+    const repo = typeof event.repository === 'string' ? event.repository : 'unknown';
+    const result = await deps.deploys.record(event, `github:${repo}`, 'github');
     return c.json(result, result.outcome === 'created' ? 201 : 200);
   });
   app.get('/', async (c) => c.json(await deps.deploys.list(query(c))));
