@@ -110,6 +110,8 @@ export class TrafficService {
   private timer: NodeJS.Timeout | undefined;
   private listeners: Array<(edges: EdgeState[]) => void> = [];
   readonly now: () => number;
+  /** Requests accepted since start, by encoding. */
+  readonly received = { protobuf: 0, json: 0, jaeger: 0 };
   /** When this portal began receiving traces (the earliest service seen). */
   observingSinceMs: number | undefined;
 

@@ -87,7 +87,9 @@ export function createOtlpRouter(deps: TrafficRouterDeps) {
   app.post('/', async (c) => {
     await deps.auth.requireWriter(c);
     const batch = await decodeRequest(c, limit);
-    return otlpAnswer(c, await deps.traffic.accept(batch));
+    const answer = otlpAnswer(c, await deps.traffic.accept(batch));
+    deps.traffic.received[PROTOBUF_TYPES.has(mediaType(c)) ? 'protobuf' : 'json']++;
+    return answer;
   });
   return app;
 }
@@ -103,6 +105,7 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
   app.post('/jaeger', async (c) => {
     await deps.auth.requireWriter(c);
     const result = await deps.traffic.accept(await decodeRequest(c, limit, true));
+    deps.traffic.received.jaeger++;
     return c.json(result);
   });
 
@@ -128,6 +131,8 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
           ? null
           : new Date(deps.traffic.observingSinceMs).toISOString(),
       counters: deps.traffic.counters(),
+      /** Accepted requests by encoding. */
+      received: deps.traffic.received,
       unknownServices: deps.traffic.unknownServices(),
       limits: deps.traffic.state.limits,
     }),

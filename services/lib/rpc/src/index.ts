@@ -27,4 +27,4 @@ export { listen } from './server.ts';
 export type { HeaderMap, Request, Response, Service, ServiceFn } from './service.ts';
 export { reply, service } from './service.ts';
 export type { ExporterOptions, SpanData } from './tracing.ts';
-export { OtlpExporter } from './tracing.ts';
+export { envExporter, OtlpExporter, resetEnvExporter } from './tracing.ts';

@@ -1,8 +1,21 @@
 /**
- * OpenTelemetry spans exported over OTLP/HTTP with the OTLP JSON encoding (`POST <endpoint>/v1/traces`),
- * when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set. SERVER spans carry
- * `service.name`; CLIENT spans also `peer.service`, so the portal pairs them into call edges.
+ * OpenTelemetry spans exported through the OpenTelemetry JS SDK over OTLP/HTTP (`POST <endpoint>/v1/traces`,
+ * protobuf by default), when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set.
+ * SERVER spans carry `service.name`; CLIENT spans also `peer.service`, so the portal pairs them into call
+ * edges.
  */
+import {
+  type SpanKind as ApiSpanKind,
+  type HrTime,
+  type SpanContext,
+  SpanStatusCode,
+  TraceFlags,
+} from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 
 /** OTLP enum values (not the JS API's): SERVER 2, CLIENT 3. */
 export const SpanKind = { Server: 2, Client: 3 } as const;
@@ -30,107 +43,135 @@ export function nowNs(): bigint {
   return EPOCH_NS + process.hrtime.bigint();
 }
 
-function otlpValue(v: AttributeValue): Record<string, unknown> {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-}
-
-function otlpAttributes(attrs: Record<string, AttributeValue>): Array<{ key: string; value: object }> {
-  return Object.entries(attrs).map(([key, v]) => ({ key, value: otlpValue(v) }));
-}
-
 export interface ExporterOptions {
   /** Full URL of the traces endpoint. */
   url: string;
-  /** Flush when this many spans are buffered (default 512). */
+  /** Export when this many spans are queued (default 512). */
   maxBatch?: number;
-  /** Flush at least this often (default 1000 ms). */
+  /** Export at least this often (default 1000 ms). */
   intervalMs?: number;
-  /** Drop spans beyond this many buffered (default 8192), so a dead collector costs bounded memory. */
+  /** Drop spans beyond this many queued (default 8192), so a dead collector costs bounded memory. */
   maxQueue?: number;
   resource?: Record<string, AttributeValue>;
+  /** `http/protobuf` (the SDK's default) or `http/json`; default from OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL. */
+  protocol?: 'http/protobuf' | 'http/json';
+  /** Extra request headers (e.g. Authorization); default from OTEL_EXPORTER_OTLP[_TRACES]_HEADERS. */
+  headers?: Record<string, string>;
 }
 
-/** Buffers spans per service and posts them as OTLP/JSON `ExportTraceServiceRequest`s. */
+/** OTLP kind → the JS API's SpanKind (INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4). */
+function apiKind(otlpKind: number): ApiSpanKind {
+  return Math.max(0, otlpKind - 1) as ApiSpanKind;
+}
+
+function hrTime(ns: bigint): HrTime {
+  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+}
+
+const SCOPE = { name: '@bank/rpc', version: '0.1.0' };
+
+/**
+ * Sends the library's spans through the OpenTelemetry JS SDK: its BatchSpanProcessor and its OTLP/HTTP
+ * exporter (protobuf, `@opentelemetry/exporter-trace-otlp-proto`, or JSON with `-http`). The library makes
+ * its own span ids and context (it propagates them in `traceparent` and `l5d-ctx-*` headers without the
+ * OpenTelemetry API's global context); each finished span is handed to the SDK as a ReadableSpan, so what
+ * goes on the wire is exactly what the SDK sends. Pinned to the 2.x SDK / 0.2xx exporter line, the newest
+ * that still supports Node 20 (the 3.x / 0.3xx line needs Node ≥ 22.15).
+ */
 export class OtlpExporter {
-  private readonly buffers = new Map<string, SpanData[]>();
-  private size = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<void> = Promise.resolve();
+  private readonly processor: BatchSpanProcessor;
+  private readonly resources = new Map<string, Resource>();
   dropped = 0;
   exported = 0;
+  private queued = 0;
 
-  constructor(private readonly opts: ExporterOptions) {}
+  constructor(private readonly opts: ExporterOptions) {
+    const protocol =
+      opts.protocol ??
+      ((process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL) ===
+      'http/json'
+        ? 'http/json'
+        : 'http/protobuf');
+    const config = { url: opts.url, ...(opts.headers ? { headers: opts.headers } : {}) };
+    const sdkExporter: SpanExporter =
+      protocol === 'http/json' ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
+    // Counts what the collector took and what it refused; the SDK never throws at the caller.
+    const counting: SpanExporter = {
+      export: (spans, done) =>
+        sdkExporter.export(spans, (result) => {
+          if (result.code === ExportResultCode.SUCCESS) this.exported += spans.length;
+          else this.dropped += spans.length;
+          this.queued -= spans.length;
+          done(result);
+        }),
+      shutdown: () => sdkExporter.shutdown(),
+      forceFlush: () => sdkExporter.forceFlush?.() ?? Promise.resolve(),
+    };
+    this.processor = new BatchSpanProcessor({
+      exporter: counting,
+      maxExportBatchSize: opts.maxBatch ?? 512,
+      scheduledDelayMillis: opts.intervalMs ?? 1000,
+      maxQueueSize: opts.maxQueue ?? 8192,
+      exportTimeoutMillis: 10_000,
+    });
+  }
 
-  /** Queues a span of `service`. */
+  private resourceOf(service: string): Resource {
+    let r = this.resources.get(service);
+    if (!r) {
+      r = resourceFromAttributes({ ...(this.opts.resource ?? {}), 'service.name': service });
+      this.resources.set(service, r);
+    }
+    return r;
+  }
+
+  /** Queues a finished span of `service`. */
   export(service: string, span: SpanData): void {
-    if (this.size >= (this.opts.maxQueue ?? 8192)) {
+    if (this.queued >= (this.opts.maxQueue ?? 8192)) {
       this.dropped++;
       return;
     }
-    let buf = this.buffers.get(service);
-    if (!buf) {
-      buf = [];
-      this.buffers.set(service, buf);
-    }
-    buf.push(span);
-    this.size++;
-    if (this.size >= (this.opts.maxBatch ?? 512)) void this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.opts.intervalMs ?? 1000);
-      this.timer.unref();
-    }
+    this.queued++;
+    const context: SpanContext = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      traceFlags: TraceFlags.SAMPLED,
+    };
+    const readable: ReadableSpan = {
+      name: span.name,
+      kind: apiKind(span.kind),
+      spanContext: () => context,
+      parentSpanContext: span.parentSpanId
+        ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true }
+        : undefined,
+      startTime: hrTime(span.startNs),
+      endTime: hrTime(span.endNs),
+      duration: hrTime(span.endNs - span.startNs),
+      status: span.error
+        ? { code: SpanStatusCode.ERROR, ...(span.message ? { message: span.message } : {}) }
+        : { code: SpanStatusCode.UNSET },
+      attributes: span.attributes,
+      links: [],
+      events: [],
+      ended: true,
+      resource: this.resourceOf(service),
+      instrumentationScope: SCOPE,
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+    };
+    this.processor.onEnd(readable);
   }
 
-  /** Sends everything buffered; resolves when the collector answered (errors are counted, not thrown). */
+  /** Sends everything queued; resolves when the collector answered (errors are counted, not thrown). */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.size === 0) return this.inflight;
-    const resourceSpans = [...this.buffers].map(([service, spans]) => ({
-      resource: {
-        attributes: otlpAttributes({ ...(this.opts.resource ?? {}), 'service.name': service }),
-      },
-      scopeSpans: [{ scope: { name: '@bank/rpc', version: '0.1.0' }, spans: spans.map(encodeSpan) }],
-    }));
-    const count = this.size;
-    this.buffers.clear();
-    this.size = 0;
-    const body = JSON.stringify({ resourceSpans });
-    const send = fetch(this.opts.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    })
-      .then(async (res) => {
-        await res.arrayBuffer();
-        if (res.ok) this.exported += count;
-        else this.dropped += count;
-      })
-      .catch(() => {
-        this.dropped += count;
-      });
-    this.inflight = Promise.all([this.inflight, send]).then(() => undefined);
-    return this.inflight;
+    return this.processor.forceFlush().catch(() => undefined);
   }
-}
 
-function encodeSpan(s: SpanData): object {
-  return {
-    traceId: s.traceId,
-    spanId: s.spanId,
-    parentSpanId: s.parentSpanId ?? '',
-    name: s.name,
-    kind: s.kind,
-    startTimeUnixNano: String(s.startNs),
-    endTimeUnixNano: String(s.endNs),
-    attributes: otlpAttributes(s.attributes),
-    status: s.error ? { code: 2, message: s.message ?? '' } : { code: 0 },
-  };
+  /** Flushes and stops the SDK's timer. */
+  shutdown(): Promise<void> {
+    return this.processor.shutdown().catch(() => undefined);
+  }
 }
 
 let configured: OtlpExporter | null | undefined;
