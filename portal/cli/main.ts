@@ -2,7 +2,7 @@ import type { CatalogService } from '@bank/plugin-catalog';
 import { registerCatalogCommands } from '@bank/plugin-catalog';
 import { registerDeploysCommands } from '@bank/plugin-deploys';
 import { registerGraphCommands } from '@bank/plugin-graph';
-import { EXIT } from '@bank/plugin-kit';
+import { EXIT, UsageError } from '@bank/plugin-kit';
 import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
 import { registerTrafficCommands, type TrafficService } from '@bank/plugin-traffic';
 import { Command, CommanderError } from 'commander';
@@ -68,7 +68,7 @@ try {
     const e = err as Error & { suggestions?: string[] };
     process.stderr.write(`portal: ${e.message}\n`);
     if (process.env.PORTAL_DEBUG) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = EXIT.error;
+    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.error;
   }
 }
 if (!program.commands.some((c) => c.name() === program.args[0] && ['serve', 'start'].includes(c.name()))) {

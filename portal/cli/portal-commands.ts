@@ -1,7 +1,7 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
 import type { DeploysService } from '@bank/plugin-deploys';
-import { UsageError } from '@bank/plugin-kit';
+import { formatTable, printJson, TOKEN_SCOPES, type TokenScope, UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
 /**
@@ -55,6 +55,7 @@ export async function registerPortalCommands(
     baseUrl?: string;
     watch?: boolean;
     ingest?: boolean;
+    devSignIn?: boolean;
   }) => {
     const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -71,18 +72,25 @@ export async function registerPortalCommands(
       );
     }
     if (opts.ingest) await ensureUiBuilt();
-    const { startServer } = await import('../server/server.ts');
+    const { startServer, DevSignInRefusedError } = await import('../server/server.ts');
     const server = await startServer({
       catalog,
       host: opts.host ?? process.env.HOST,
       port,
       baseUrl: opts.baseUrl,
+      devSignIn: opts.devSignIn,
+    }).catch((err: Error) => {
+      throw err instanceof DevSignInRefusedError ? new UsageError(err.message) : err;
     });
     if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
     // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
     catalog.followStore();
     process.stdout.write(`portal listening on ${server.url}\n`);
+    if (opts.devSignIn)
+      process.stdout.write(
+        'development sign-in is ON: anyone who can reach this address can sign in as any catalogue User\n',
+      );
     const stop = async () => {
       await server.close();
       await catalog.store.close();
@@ -101,28 +109,136 @@ export async function registerPortalCommands(
       'public URL people reach it at (default PORTAL_BASE_URL); other Hosts get 421',
     )
     .option('--no-watch', 'do not re-ingest on file changes')
+    .option(
+      '--dev-sign-in',
+      'offer the password-less development sign-in (any catalogue User, no credential); loopback only',
+    )
     .action((opts) => serve(opts));
   const token = program.command('token').description('API tokens for machines (CI/CD, deploy hooks)');
+  const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`;
   token
     .command('create')
-    .description('issue a token; it is printed once and only its hash is stored')
+    .description('issue a scoped, expiring token; it is printed once and only its hash is stored')
     .argument('<name>', 'what it is for, e.g. ci-deployer')
+    .requiredOption('--scope <scopes>', `what it may do, comma-separated: ${TOKEN_SCOPES.join(', ')}`)
+    .option('--expires <when>', 'lifetime (90d, 12h, 30m) or an ISO date', '90d')
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (name: string, opts: { json?: boolean; scope: string; expires: string }) => {
       const { randomBytes, randomUUID } = await import('node:crypto');
       const { hashToken } = await import('../server/auth.ts');
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name))
         throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
+      const scopes = parseScopes(opts.scope);
+      const expiresAt = parseExpiry(opts.expires);
       const catalog = await open();
       const secret = `ptl_${randomBytes(24).toString('base64url')}`;
-      const actor = `cli:${process.env.USER ?? 'unknown'}`;
-      await catalog.store.addToken({ id: randomUUID(), name, hash: hashToken(secret), createdBy: actor });
-      await catalog.store.audit(actor, 'token.create', `token:${name}`);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ name, token: secret })}\n`);
+      const actor = cliActor();
+      const id = randomUUID();
+      await catalog.store.addToken({
+        id,
+        name,
+        hash: hashToken(secret),
+        createdBy: actor,
+        scopes,
+        expiresAt,
+      });
+      await catalog.store.audit(
+        actor,
+        'token.create',
+        `token:${name}`,
+        {
+          id,
+          scopes,
+          expiresAt: expiresAt.toISOString(),
+        },
+        { client: 'cli' },
+      );
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ id, name, scopes, expiresAt: expiresAt.toISOString(), token: secret })}\n`,
+        );
       else
         process.stdout.write(
-          `token for ${name} (shown once; send it as "Authorization: Bearer <token>"):\n${secret}\n`,
+          `token ${name} (${scopes.join(', ')}; expires ${expiresAt.toISOString()})\nshown once; send it as "Authorization: Bearer <token>":\n${secret}\n`,
         );
+    });
+  token
+    .command('list')
+    .description('tokens issued by the portal: scopes, expiry, revoked (never the secret)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await (await open()).store.tokens();
+      if (opts.json) return printJson(rows);
+      const now = Date.now();
+      const state = (t: (typeof rows)[number]) =>
+        t.revokedAt
+          ? `revoked ${t.revokedAt}`
+          : t.expiresAt && Date.parse(t.expiresAt) <= now
+            ? 'expired'
+            : 'active';
+      process.stdout.write(
+        `${formatTable(
+          ['name', 'id', 'scopes', 'expires', 'state', 'created by'],
+          rows.map((t) => [t.name, t.id, t.scopes.join(' '), t.expiresAt ?? 'never', state(t), t.createdBy]),
+        )}\n`,
+      );
+    });
+  token
+    .command('revoke')
+    .description('revoke a token by id or name: it is refused from the next request on')
+    .argument('<id-or-name>')
+    .option('--json', 'machine-readable output')
+    .action(async (idOrName: string, opts: { json?: boolean }) => {
+      const catalog = await open();
+      const revoked = await catalog.store.revokeToken(idOrName);
+      if (revoked.length === 0)
+        throw new Error(`No active token with id or name "${idOrName}" (see portal token list)`);
+      for (const t of revoked)
+        await catalog.store.audit(
+          cliActor(),
+          'token.revoke',
+          `token:${t.name}`,
+          { id: t.id },
+          { client: 'cli' },
+        );
+      if (opts.json) printJson(revoked);
+      else process.stdout.write(`revoked ${revoked.map((t) => `${t.name} (${t.id})`).join(', ')}\n`);
+    });
+  const audit = program.command('audit').description('the audit log: every write attempt, hash-chained');
+  audit
+    .command('verify')
+    .description('check the hash chain; exit 1 and the first broken row when the log was tampered with')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const verdict = await (await open()).store.verifyAudit();
+      if (opts.json) printJson(verdict);
+      else if (verdict.ok)
+        process.stdout.write(
+          `audit log intact: ${verdict.checked} chained rows${verdict.unchained ? ` (${verdict.unchained} older rows from before the chain)` : ''}\n`,
+        );
+      else
+        process.stdout.write(
+          `audit log TAMPERED at row ${verdict.broken.id} (${verdict.broken.at} ${verdict.broken.actor} ${verdict.broken.action} ${verdict.broken.target}): ${verdict.reason}; ${verdict.checked} rows before it are intact\n`,
+        );
+      process.exitCode = verdict.ok ? 0 : 1;
+    });
+  audit
+    .command('list')
+    .description('the newest audit rows')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+        throw new UsageError(`--limit must be 1–10000, got "${opts.limit}"`);
+      const rows = await (await open()).store.auditLog(limit);
+      if (opts.json) return printJson(rows);
+      process.stdout.write(
+        `${formatTable(
+          ['id', 'at', 'outcome', 'actor', 'action', 'target', 'client'],
+          rows.map((r) => [r.id, r.at, r.outcome, r.actor, r.action, r.target, r.client ?? '']),
+        )}\n`,
+      );
     });
   const db = program.command('db').description('the database: migrations');
   db.command('migrate')
@@ -154,5 +270,38 @@ export async function registerPortalCommands(
     .description('index the bank estate (services/) and run the portal: the quick start')
     .option('--port <port>', 'port (default 7007, or PORT)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .action((opts) => serve({ ...opts, ingest: true }));
+    .option('--no-dev-sign-in', 'do not offer the development sign-in (it is on by default, on loopback)')
+    .action((opts: { port?: string; host?: string; devSignIn: boolean }) => {
+      const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
+      // The quick start offers the development sign-in only where nobody else can reach it.
+      const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+      if (opts.devSignIn && !loopback)
+        process.stdout.write(`development sign-in is off: ${host} is not a loopback address\n`);
+      return serve({ ...opts, ingest: true, devSignIn: opts.devSignIn && loopback });
+    });
+}
+
+/** `--scope catalog:write,deploys:write`: each must be one of TOKEN_SCOPES. */
+export function parseScopes(raw: string): TokenScope[] {
+  const scopes = [...new Set(raw.split(/[,\s+]+/).filter((s) => s !== ''))];
+  const bad = scopes.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
+  if (scopes.length === 0 || bad.length > 0)
+    throw new UsageError(
+      `--scope ${bad.length ? `has unknown ${bad.map((s) => `"${s}"`).join(', ')}` : 'is empty'}; use ${TOKEN_SCOPES.join(', ')}`,
+    );
+  return scopes as TokenScope[];
+}
+
+/** `--expires 90d` (also h, m) or an ISO date in the future; a token never lives more than 2 years. */
+export function parseExpiry(raw: string, now = Date.now()): Date {
+  const m = /^(\d{1,5})([dhm])$/.exec(raw.trim());
+  const at = m
+    ? new Date(now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'])
+    : new Date(raw);
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`--expires must be like 90d, 12h, 30m or an ISO date, got "${raw}"`);
+  if (at.getTime() <= now) throw new UsageError(`--expires ${raw} is in the past`);
+  if (at.getTime() > now + 2 * 365 * 86_400_000)
+    throw new UsageError(`--expires ${raw} is more than 2 years away`);
+  return at;
 }

@@ -61,13 +61,16 @@ describe('creating a service in the browser', { skip: why }, () => {
     const all = catalog.loaded.all();
     const squad = all.find((e) => e.kind === 'Group' && (e.spec as { type?: string }).type === 'squad');
     owner = squad?.metadata.name ?? '';
-    user = all.find((e) => e.kind === 'User')?.metadata.name ?? '';
+    // Scaffolding a service needs membership of its owning squad (or collective): sign in as a member.
+    const memberOf = (e: (typeof all)[number]) =>
+      ((e.spec as { memberOf?: string[] }).memberOf ?? []).map((g) => g.replace(/^group:(default\/)?/, ''));
+    user = all.find((e) => e.kind === 'User' && memberOf(e).includes(owner))?.metadata.name ?? '';
     deps = all
       .filter((e) => e.kind === 'Component' && (e.spec as { type?: string }).type === 'service')
       .slice(0, 2)
       .map((e) => e.metadata.name);
     assert.ok(owner && user && deps.length === 2, 'the estate has a squad, a user and two services');
-    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: true });
+    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: true, devSignIn: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(30_000);
@@ -136,6 +139,8 @@ describe('creating a service in the browser', { skip: why }, () => {
     );
 
     // Create: the portal asks who we are, then runs the task with live progress and lands on the new page.
+    // The development sign-in is on for this server: every page says so.
+    assert.match(await page.getByTestId('dev-sign-in-banner').innerText(), /Development sign-in is on/);
     await page.getByTestId('create').click();
     await page.getByTestId('sign-in').waitFor();
     await page.getByLabel('Your user name in the catalogue').fill(user);

@@ -1,5 +1,7 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CatalogStore } from '@bank/catalog';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type AuditOutcome, type CatalogStore, closestRefs } from '@bank/catalog';
+import type { GraphIndex } from '@bank/graph';
 import type { CatalogService } from '@bank/plugin-catalog';
 import {
   type Actor,
@@ -7,41 +9,107 @@ import {
   AuthenticationError,
   createApp,
   InputError,
+  NotAllowedError,
   NotFoundError,
+  noteAudit,
+  type Permission,
+  type PermissionResource,
+  permissions,
   readJson,
+  TOKEN_SCOPES,
+  type TokenScope,
 } from '@bank/plugin-kit';
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import {
+  adminGroupsOf,
+  BankPolicy,
+  ownershipRefsOf,
+  type PermissionPolicy,
+  type PolicyUser,
+  resolveResource,
+} from './permissions.ts';
 
 const COOKIE = 'portal_session';
-const SESSION_HOURS = 12;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A token from PORTAL_API_TOKENS: its hash and scopes. */
+interface EnvToken {
+  digest: Buffer;
+  scopes: TokenScope[];
+}
+
 /**
- * Who may write. Machines send `Authorization: Bearer <token>`: tokens from PORTAL_API_TOKENS (comma-
- * separated) or issued by the portal (only their hash is stored). People sign in: in the embedded default on
- * loopback, as a User of the catalogue (a local sign-in); a signed, HttpOnly, SameSite=Strict cookie.
+ * PORTAL_API_TOKENS: comma-separated entries, each `<token>` (every scope, as before scopes existed) or
+ * `<token>@<scope>+<scope>…` (e.g. `s3cret@deploys:write+traces:write`). The part after the last `@` must
+ * be scopes; a bad one stops the portal at start, naming the entry by position (never its secret).
+ */
+export function parseEnvTokens(raw: string): EnvToken[] {
+  return raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .map((entry, i) => {
+      const at = entry.lastIndexOf('@');
+      const secret = at === -1 ? entry : entry.slice(0, at);
+      const scopes = at === -1 ? ['admin'] : entry.slice(at + 1).split('+');
+      const bad = scopes.filter((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
+      if (secret === '' || bad.length > 0 || scopes.length === 0)
+        throw new Error(
+          `PORTAL_API_TOKENS entry ${i + 1}: ${secret === '' ? 'the token is empty' : `unknown scope(s) ${bad.map((s) => `"${s}"`).join(', ')}`}; write <token> or <token>@<scope>+<scope> with scopes from ${TOKEN_SCOPES.join(', ')}`,
+        );
+      return { digest: Buffer.from(hashToken(secret), 'hex'), scopes: scopes as TokenScope[] };
+    });
+}
+
+export interface AuthOptions {
+  tokens?: string;
+  /** The password-less development sign-in (`portal start`, `portal serve --dev-sign-in`). */
+  devSignIn?: boolean;
+  /** PORTAL_BASE_URL: https makes the session cookie Secure. */
+  baseUrl?: string;
+  /** PORTAL_ADMIN_GROUPS. */
+  adminGroups?: string;
+  sessionHours?: number;
+  policy?: PermissionPolicy;
+}
+
+/** The client's address, as the socket saw it (no proxy header is trusted). */
+export function clientAddress(c: Context): string | null {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? null;
+}
+
+/**
+ * Who the caller is and what they may do. Machines send `Authorization: Bearer <token>`: tokens from
+ * PORTAL_API_TOKENS or issued by `portal token create` (only their hash is stored; scoped; expiring). People
+ * sign in (OpenID Connect, or the development sign-in) and get a session: a random secret in an HttpOnly,
+ * SameSite=Strict cookie, whose hash is a row in the store, so it expires and can be revoked.
  */
 export class PortalAuth implements Auth {
-  private envTokens: Buffer[];
-  private secret: Buffer;
+  private envTokens: EnvToken[];
+  private adminGroups: Set<string>;
+  private policy: PermissionPolicy;
+  readonly devSignIn: boolean;
+  readonly secureCookies: boolean;
+  readonly sessionHours: number;
 
   constructor(
     private store: CatalogStore,
     private catalog: CatalogService,
-    opts: { tokens?: string; sessionSecret?: string } = {},
+    private getIndex: () => GraphIndex,
+    opts: AuthOptions = {},
   ) {
-    this.envTokens = (opts.tokens ?? process.env.PORTAL_API_TOKENS ?? '')
-      .split(',')
-      .map((t) => t.trim())
-      .filter((t) => t.length > 0)
-      .map((t) => Buffer.from(hashToken(t), 'hex'));
-    this.secret = Buffer.from(
-      opts.sessionSecret ?? process.env.PORTAL_SESSION_SECRET ?? randomBytes(32).toString('hex'),
-    );
+    this.envTokens = parseEnvTokens(opts.tokens ?? process.env.PORTAL_API_TOKENS ?? '');
+    this.adminGroups = adminGroupsOf(opts.adminGroups ?? process.env.PORTAL_ADMIN_GROUPS);
+    this.policy = opts.policy ?? new BankPolicy();
+    this.devSignIn = opts.devSignIn ?? false;
+    const baseUrl = opts.baseUrl ?? process.env.PORTAL_BASE_URL;
+    this.secureCookies = baseUrl?.startsWith('https:') ?? false;
+    this.sessionHours = opts.sessionHours ?? Number(process.env.PORTAL_SESSION_HOURS ?? 12);
   }
 
   async actor(c: Context): Promise<Actor | undefined> {
@@ -50,101 +118,232 @@ export class PortalAuth implements Auth {
       const m = /^Bearer\s+(.+)$/i.exec(header.trim());
       if (!m) return undefined;
       const digest = Buffer.from(hashToken(m[1].trim()), 'hex');
-      const envIndex = this.envTokens.findIndex((t) => timingSafeEqual(t, digest));
-      if (envIndex !== -1) return { kind: 'token', id: `token:env-${envIndex + 1}` };
+      const envIndex = this.envTokens.findIndex((t) => timingSafeEqual(t.digest, digest));
+      if (envIndex !== -1)
+        return { kind: 'token', id: `token:env-${envIndex + 1}`, scopes: this.envTokens[envIndex].scopes };
       const stored = await this.store.tokenByHash(digest.toString('hex'));
-      return stored ? { kind: 'token', id: `token:${stored.name}` } : undefined;
+      return stored ? { kind: 'token', id: `token:${stored.name}`, scopes: stored.scopes } : undefined;
     }
     const cookie = getCookie(c, COOKIE);
     if (!cookie) return undefined;
-    const user = this.verify(cookie);
-    if (!user) return undefined;
+    const session = await this.store.liveSession(hashToken(cookie));
+    if (!session) return undefined;
     // A cookie-authenticated write must come from our own pages (no cross-site form posts).
     const origin = c.req.header('origin');
-    if (origin && c.req.method !== 'GET' && new URL(origin).host !== new URL(c.req.url).host)
-      return undefined;
-    return { kind: 'user', id: user };
+    if (origin && c.req.method !== 'GET' && !sameHost(origin, c.req.url)) return undefined;
+    return { kind: 'user', id: session.userRef };
   }
 
-  async requireWriter(c: Context): Promise<Actor> {
-    const actor = await this.actor(c);
-    if (!actor) {
-      throw new AuthenticationError(
-        c.req.header('authorization')
-          ? 'The bearer token is not valid: use one from PORTAL_API_TOKENS or one issued by `portal token create`'
-          : 'Writes need an authenticated caller: send "Authorization: Bearer <token>", or sign in (POST /api/auth/sign-in)',
-      );
+  /** What the policy sees of an actor: for a person, their groups from the catalogue, and whether admin. */
+  policyUser(actor: Actor): PolicyUser {
+    if (actor.kind === 'token') return { actor, ownershipRefs: [], admin: false };
+    const ownershipRefs = ownershipRefsOf(this.catalog.loaded, actor.id);
+    return { actor, ownershipRefs, admin: ownershipRefs.some((g) => this.adminGroups.has(g)) };
+  }
+
+  /** The policy's answer for `actor`, conditional decisions applied to the resource. */
+  decide(
+    actor: Actor,
+    permission: Permission,
+    resource?: PermissionResource,
+  ): { allowed: true } | { allowed: false; reason: string } {
+    const user = this.policyUser(actor);
+    const decision = this.policy.handle(permission, user);
+    if (decision.result === 'allow') return { allowed: true };
+    if (decision.result === 'deny') return { allowed: false, reason: decision.reason };
+    if (!resource) return { allowed: false, reason: `${decision.reason}; no resource was named` };
+    const resolved = resolveResource(this.catalog.loaded, resource);
+    if (decision.rule.apply(resolved, user, this.getIndex())) return { allowed: true };
+    const owner = resolved.owner ? ` (owner: ${resolved.owner})` : ' (its owner is unknown)';
+    return { allowed: false, reason: `${decision.reason}${owner}` };
+  }
+
+  async authorize(c: Context, permission: Permission, resource?: PermissionResource): Promise<Actor> {
+    const actor = await this.authenticate(c, permission);
+    const verdict = this.decide(actor, permission, resource);
+    if (!verdict.allowed) {
+      throw new NotAllowedError(`Permission "${permission.name}" denied: ${verdict.reason}`, {
+        permission: permission.name,
+      });
     }
     return actor;
   }
 
-  sign(userRef: string): string {
-    const expires = Date.now() + SESSION_HOURS * 3600_000;
-    const payload = Buffer.from(JSON.stringify({ u: userRef, e: expires })).toString('base64url');
-    const mac = createHmac('sha256', this.secret).update(payload).digest('base64url');
-    return `${payload}.${mac}`;
-  }
-
-  verify(cookie: string): string | undefined {
-    const [payload, mac] = cookie.split('.');
-    if (!payload || !mac) return undefined;
-    const want = createHmac('sha256', this.secret).update(payload).digest();
-    const got = Buffer.from(mac, 'base64url');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
-    try {
-      const { u, e } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-        u: string;
-        e: number;
-      };
-      return e > Date.now() ? u : undefined;
-    } catch {
-      return undefined;
+  async authenticate(c: Context, permission: Permission): Promise<Actor> {
+    c.set('permission', permission);
+    const actor = await this.actor(c);
+    if (!actor) {
+      throw new AuthenticationError(
+        c.req.header('authorization')
+          ? `The bearer token is not valid (unknown, expired or revoked); permission "${permission.name}" needs a token from PORTAL_API_TOKENS or \`portal token create\``
+          : `Permission "${permission.name}" needs an authenticated caller: send "Authorization: Bearer <token>", or sign in (GET /api/auth/me lists the ways)`,
+      );
     }
+    c.set('actor', actor);
+    // An outright deny needs no resource: refuse before the body is read.
+    const decision = this.policy.handle(permission, this.policyUser(actor));
+    if (decision.result === 'deny') {
+      throw new NotAllowedError(`Permission "${permission.name}" denied: ${decision.reason}`, {
+        permission: permission.name,
+      });
+    }
+    return actor;
   }
 
-  /** Sign-in routes: the local sign-in is only offered when the server is bound to loopback. */
-  router(opts: { loopback: boolean }): Hono {
+  /**
+   * Records every write attempt in the audit log after it ran: who (or `anonymous`), what (the permission,
+   * or the route's own action), the target, when, the client address and user agent, and the outcome
+   * (allowed, denied: 401/403, failed: any other error). A write route that never asked for a permission
+   * is still recorded when refused.
+   */
+  auditMiddleware(): MiddlewareHandler {
+    return async (c, next) => {
+      await next();
+      const method = c.req.method;
+      if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return;
+      const permission = c.get('permission');
+      const note = c.get('audit');
+      const status = c.res.status;
+      const denied = status === 401 || status === 403;
+      if (!permission && !note && !denied) return;
+      const outcome: AuditOutcome = denied ? 'denied' : status < 400 ? 'allowed' : 'failed';
+      const path = new URL(c.req.url).pathname;
+      const details =
+        outcome === 'allowed'
+          ? note?.details
+          : { status, ...(note?.details === undefined ? {} : { note: note.details }) };
+      await this.store
+        .audit(
+          c.get('actor')?.id ?? 'anonymous',
+          note?.action ?? permission?.name ?? `${method} ${path}`,
+          note?.target ?? path,
+          details,
+          { outcome, client: clientAddress(c), userAgent: c.req.header('user-agent') ?? null },
+        )
+        .catch((err: Error) =>
+          process.stderr.write(`audit: could not record ${method} ${path}: ${err.message}\n`),
+        );
+    };
+  }
+
+  /** Start a session for `userRef` and set its cookie. */
+  async startSession(c: Context, userRef: string, via: 'dev' | 'oidc'): Promise<void> {
+    const secret = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.sessionHours * 3600_000);
+    await this.store.addSession({
+      id: hashToken(secret),
+      userRef,
+      via,
+      expiresAt: expiresAt.toISOString(),
+      client: clientAddress(c),
+      userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+    });
+    setCookie(c, COOKIE, secret, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: this.secureCookies,
+      path: '/',
+      maxAge: this.sessionHours * 3600,
+    });
+  }
+
+  /** The catalogue User a person names, or a 404 with the closest users. */
+  userRef(input: string): string {
+    const view = this.catalog.loaded;
+    const name = input
+      .trim()
+      .toLowerCase()
+      .replace(/^user:(default\/)?/, '');
+    const ref = `user:default/${name}`;
+    if (!view.byRef.has(ref)) {
+      const users = [...view.refs].filter((r) => r.startsWith('user:'));
+      throw new NotFoundError(`No user "${input}" in the catalogue`, {
+        suggestions: closestRefs(name, users, 5),
+      });
+    }
+    return ref;
+  }
+
+  /** /api/auth: who am I, the development sign-in (when on), sign-out. */
+  router(): Hono {
     const app = createApp();
     app.get('/me', async (c) => {
       const actor = await this.actor(c);
-      return c.json({ signedIn: !!actor, actor: actor ?? null });
+      return c.json({
+        signedIn: !!actor,
+        actor: actor ?? null,
+        devSignIn: this.devSignIn,
+        signIn: { dev: this.devSignIn ? '/api/auth/sign-in' : null },
+      });
     });
     app.post('/sign-in', async (c) => {
-      if (!opts.loopback) {
-        throw new InputError(
-          'Local sign-in is only available when the portal listens on loopback; configure OIDC',
+      noteAudit(c, { action: 'auth.sign-in' });
+      if (!this.devSignIn) {
+        throw new NotFoundError(
+          'The password-less development sign-in is off: people sign in through OpenID Connect (see GET /api/auth/me); `portal serve --dev-sign-in` turns it on, on loopback only',
         );
       }
       const body = await readJson<{ user?: unknown }>(c, 4096);
       if (typeof body.user !== 'string' || body.user.trim() === '') {
         throw new InputError('Body must be {"user": "<a User of the catalogue, e.g. jane.doe>"}');
       }
-      const view = this.catalog.loaded;
-      const name = body.user
-        .trim()
-        .toLowerCase()
-        .replace(/^user:(default\/)?/, '');
-      const ref = `user:default/${name}`;
-      if (!view.byRef.has(ref)) {
-        const users = [...view.refs].filter((r) => r.startsWith('user:'));
-        const { closestRefs } = await import('@bank/catalog');
-        throw new NotFoundError(`No user "${body.user}" in the catalogue`, {
-          suggestions: closestRefs(name, users, 5),
-        });
-      }
-      setCookie(c, COOKIE, this.sign(ref), {
-        httpOnly: true,
-        sameSite: 'Strict',
-        path: '/',
-        maxAge: SESSION_HOURS * 3600,
-      });
-      await this.store.audit(ref, 'auth.sign-in', ref);
-      return c.json({ signedIn: true, actor: { kind: 'user', id: ref } });
+      const ref = this.userRef(body.user);
+      noteAudit(c, { target: ref, details: { via: 'dev' } });
+      c.set('actor', { kind: 'user', id: ref });
+      await this.startSession(c, ref, 'dev');
+      return c.json({ signedIn: true, actor: { kind: 'user', id: ref }, devSignIn: true });
     });
-    app.post('/sign-out', (c) => {
-      deleteCookie(c, COOKIE, { path: '/' });
+    app.post('/sign-out', async (c) => {
+      const cookie = getCookie(c, COOKIE);
+      const actor = await this.actor(c);
+      if (actor) c.set('actor', actor);
+      if (cookie) {
+        noteAudit(c, { action: 'auth.sign-out', target: actor?.id ?? 'session' });
+        await this.store.revokeSessions({ id: hashToken(cookie) });
+      }
+      deleteCookie(c, COOKIE, { path: '/', secure: this.secureCookies });
       return c.json({ signedIn: false });
     });
     return app;
+  }
+}
+
+/**
+ * /api/audit: the audit log for admins (permission audit.read), newest first. `?limit=` (1–1000, default
+ * 100) and `?before=<id>` page back; `/verify` checks the hash chain.
+ */
+export function createAuditRouter(auth: PortalAuth, store: CatalogStore): Hono {
+  const app = createApp();
+  app.get('/', async (c) => {
+    await auth.authorize(c, permissions.auditRead);
+    const limit = boundedInt(c.req.query('limit'), 'limit', 1, 1000) ?? 100;
+    const before = boundedInt(c.req.query('before'), 'before', 1, Number.MAX_SAFE_INTEGER);
+    const items = await store.auditLog(limit, { before });
+    const last = items.at(-1)?.id;
+    return c.json({
+      items,
+      next: items.length === limit && last !== undefined ? `?limit=${limit}&before=${last}` : null,
+    });
+  });
+  app.get('/verify', async (c) => {
+    await auth.authorize(c, permissions.auditRead);
+    return c.json(await store.verifyAudit());
+  });
+  return app;
+}
+
+function boundedInt(raw: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new InputError(`"${name}" must be an integer from ${min} to ${max}, got "${raw.slice(0, 32)}"`);
+  return n;
+}
+
+function sameHost(origin: string, url: string): boolean {
+  try {
+    return new URL(origin).host === new URL(url).host;
+  } catch {
+    return false; // `Origin: null` and other opaque origins are never ours
   }
 }

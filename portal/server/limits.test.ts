@@ -81,7 +81,7 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
     );
     catalog = new CatalogService(store, [dir]);
     await catalog.ingest();
-    server = await startServer({ catalog, port: 0, ui: false });
+    server = await startServer({ catalog, port: 0, ui: false, devSignIn: true });
     port = Number(new URL(server.url).port);
   });
   after(async () => {
@@ -175,6 +175,7 @@ describe('per-caller rate limits and event-stream caps (issue 11: bounded work)'
       catalog,
       port: 0,
       ui: false,
+      devSignIn: true,
       limits: { signInPerMinute: 3, writesPerSecond: 1, writeBurst: 5, streamsPerCaller: 2 },
     });
   });

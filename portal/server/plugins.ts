@@ -3,7 +3,6 @@ import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
-import type { Auth } from '@bank/plugin-kit';
 import { createScaffolderRouter } from '@bank/plugin-scaffolder';
 import { createSearchRouter } from '@bank/plugin-search';
 import {
@@ -14,13 +13,14 @@ import {
   trafficLimitsFromEnv,
 } from '@bank/plugin-traffic';
 import type { Hono } from 'hono';
+import type { PortalAuth } from './auth.ts';
 import type { GraphService } from './graph.ts';
 
 /** What the portal hands every plugin. */
 export interface PortalContext {
   catalog: CatalogService;
   graph: GraphService;
-  auth: Auth;
+  auth: PortalAuth;
   deploys: DeploysService;
 }
 

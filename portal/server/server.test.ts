@@ -33,7 +33,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
     );
     catalog = new CatalogService(store, [dir]);
     await catalog.ingest();
-    server = await startServer({ catalog, port: 0, ui: false });
+    server = await startServer({ catalog, port: 0, ui: false, devSignIn: true });
     client = new CatalogClient({ discoveryApi: { getBaseUrl: async () => `${server.url}/api/catalog` } });
   });
   after(async () => {
@@ -185,7 +185,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
       discoveryApi: { getBaseUrl: async () => `${server.url}/api/catalog` },
     }).refreshEntity('component:default/ledger', { token: TOKEN });
     const log = await catalog.store.auditLog(5);
-    assert.equal(log[0].action, 'catalog.refresh');
+    assert.equal(log[0].action, 'catalog.entity.refresh');
     assert.equal(log[0].actor, 'token:env-2');
   });
 
@@ -196,6 +196,7 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
       name: 'ci-deployer',
       hash: hashToken('ptl_secret'),
       createdBy: 'cli:test',
+      scopes: ['catalog:write'],
     });
     const res = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
@@ -228,21 +229,23 @@ describe('portal server: Backstage catalog API, auth and errors over real HTTP',
       actor: { id: string };
     };
     assert.equal(me.actor.id, 'user:default/jane.doe');
+    // jane.doe is in the ledger squad: she may refresh what ledger owns.
+    const refreshLedger = '{"entityRef":"component:default/ledger"}';
     const write = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{"entityRef":"component:default/ledger"}',
+      body: refreshLedger,
       headers: { cookie, 'content-type': 'application/json' },
     });
     assert.equal(write.status, 200);
     const crossSite = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{"entityRef":"component:default/ledger"}',
+      body: refreshLedger,
       headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
     });
     assert.equal(crossSite.status, 403, 'the request guard refuses a cookie write from another site');
     const forged = await fetch(`${server.url}/api/catalog/refresh`, {
       method: 'POST',
-      body: '{"entityRef":"component:default/ledger"}',
+      body: refreshLedger,
       headers: { cookie: `${cookie.slice(0, -3)}abc`, 'content-type': 'application/json' },
     });
     assert.equal(forged.status, 401);

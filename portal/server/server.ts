@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { CatalogService } from '@bank/plugin-catalog';
 import { AuthenticationError, createApp } from '@bank/plugin-kit';
 import { getRequestListener } from '@hono/node-server';
-import { PortalAuth } from './auth.ts';
+import type { Hono } from 'hono';
+import { createAuditRouter, PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
 import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
@@ -22,10 +23,17 @@ export interface ServeOptions {
   limits?: Partial<CallerLimits>;
   /** Serve the Next.js UI (needs `next build`); default: when portal/.next exists. */
   ui?: boolean;
+  /**
+   * The password-less development sign-in (anyone may sign in as any catalogue User). Refused unless the
+   * server listens on loopback; every page then says it is on.
+   */
+  devSignIn?: boolean;
 }
 
 export interface RunningServer {
   url: string;
+  /** The API (every plugin's router): tests walk its routes. */
+  api: Hono;
   context: PortalContext;
   close(): Promise<void>;
 }
@@ -40,6 +48,11 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** `--dev-sign-in` on an address beyond loopback: the CLI reports it as a usage error (exit 2). */
+export class DevSignInRefusedError extends Error {
+  override name = 'DevSignInRefusedError';
+}
+
 /**
  * One process, one port: the API (Hono, mounted per plugin at /api/<id>) and the Next.js UI. Listens on
  * 127.0.0.1 unless told otherwise.
@@ -48,9 +61,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const baseUrl = parseBaseUrl(opts.baseUrl ?? process.env.PORTAL_BASE_URL);
   const loopback = isLoopback(host);
-  const auth = new PortalAuth(opts.catalog.store, opts.catalog);
+  if (opts.devSignIn && !loopback) {
+    throw new DevSignInRefusedError(
+      `The development sign-in lets anyone sign in as anyone, so it only runs on loopback; --host ${host} is not (use 127.0.0.1, or configure OpenID Connect)`,
+    );
+  }
   await opts.catalog.view();
   const graph = new GraphService(opts.catalog);
+  const auth = new PortalAuth(opts.catalog.store, opts.catalog, () => graph.current, {
+    devSignIn: opts.devSignIn ?? false,
+    baseUrl: baseUrl?.origin,
+  });
   const { DeploysService } = await import('@bank/plugin-deploys');
   const deploys = await new DeploysService({
     store: opts.catalog.store,
@@ -58,6 +79,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }).init();
   const context: PortalContext = { catalog: opts.catalog, graph, auth, deploys };
   const api = createApp();
+  api.use('*', auth.auditMiddleware());
   api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
   if (!loopback) {
     // Reachable beyond loopback: nothing about the estate is told to a caller we do not know. Only the
@@ -77,7 +99,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   // Without the built UI, the root is a plain list of services (behind the same rule as the API).
   api.get('/', (c) => c.html(fallbackPage(opts.catalog.loaded)));
-  api.route('/api/auth', auth.router({ loopback }));
+  api.route('/api/auth', auth.router());
+  api.route('/api/audit', createAuditRouter(auth, opts.catalog.store));
   const plugins = await mountPlugins(api, context);
   const apiListener = getRequestListener(api.fetch);
 
@@ -139,6 +162,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shownHost}:${addr.port}`,
+    api,
     context,
     close: async () => {
       await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { STORED_RELATIONS, sortRelations } from '../model/relations.ts';
 import type { PortalPrisma } from './prisma.ts';
@@ -29,12 +30,46 @@ export interface IngestErrorRow {
   message: string;
 }
 
+export type AuditOutcome = 'allowed' | 'denied' | 'failed';
+
 export interface AuditRow {
+  /** Absent until stored. */
+  id?: number;
   at: string;
   actor: string;
   action: string;
   target: string;
   details: string | null;
+  outcome: AuditOutcome;
+  client: string | null;
+  userAgent: string | null;
+  /** Null on rows written before the chain existed. */
+  prevHash: string | null;
+  hash: string | null;
+}
+
+export type AuditVerdict =
+  | { ok: true; checked: number; unchained: number }
+  | { ok: false; checked: number; unchained: number; broken: AuditRow; reason: string };
+
+export interface SessionRow {
+  /** sha256 of the cookie's secret. */
+  id: string;
+  userRef: string;
+  via: 'dev' | 'oidc';
+  expiresAt: string;
+  client: string | null;
+  userAgent: string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  createdBy: string;
+  createdAt: string;
+  scopes: string[];
+  expiresAt: string | null;
+  revokedAt: string | null;
 }
 
 export interface LocationRow {
@@ -103,6 +138,7 @@ export class CatalogStore {
   readonly provider;
   private sql: SqlDriver;
   private prismaClient: PortalPrisma | undefined;
+  private auditQueue: Promise<void> = Promise.resolve();
 
   private constructor(url: string) {
     this.url = url;
@@ -393,22 +429,146 @@ export class CatalogStore {
     return this.prismaClient;
   }
 
-  /** Record a write made by a person or a machine: who, what, when. */
-  async audit(actor: string, action: string, target: string, details?: unknown): Promise<void> {
-    await (await this.prisma()).auditEvent.create({
-      data: { actor, action, target, details: details === undefined ? null : JSON.stringify(details) },
+  /**
+   * Append a write attempt to the audit log, chained to the row before it (see AuditEvent in
+   * models.prisma.part). Appends in this process are queued; another process racing for the same
+   * predecessor loses on the unique prevHash and retries on the new head.
+   */
+  async audit(
+    actor: string,
+    action: string,
+    target: string,
+    details?: unknown,
+    more: { outcome?: AuditOutcome; client?: string | null; userAgent?: string | null } = {},
+  ): Promise<AuditRow> {
+    const append = this.auditQueue.then(async () => {
+      const prisma = await this.prisma();
+      for (let attempt = 0; ; attempt++) {
+        const head = await prisma.auditEvent.findFirst({
+          where: { hash: { not: null } },
+          orderBy: { id: 'desc' },
+          select: { hash: true },
+        });
+        const row: AuditRow = {
+          at: new Date().toISOString(),
+          actor,
+          action,
+          target,
+          details: details === undefined ? null : JSON.stringify(details),
+          outcome: more.outcome ?? 'allowed',
+          client: more.client ?? null,
+          userAgent: more.userAgent?.slice(0, 512) ?? null,
+          prevHash: head?.hash ?? '',
+          hash: '',
+        };
+        row.hash = auditHash(row);
+        try {
+          const created = await prisma.auditEvent.create({
+            data: { ...row, at: new Date(row.at) },
+            select: { id: true },
+          });
+          return { ...row, id: created.id };
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'P2002' || attempt >= 20) throw err;
+        }
+      }
+    });
+    this.auditQueue = append.then(
+      () => undefined,
+      () => undefined,
+    );
+    return append;
+  }
+
+  /** The newest audit rows first; `before` (an id) pages back. */
+  async auditLog(limit = 100, opts: { before?: number } = {}): Promise<AuditRow[]> {
+    const rows = await (await this.prisma()).auditEvent.findMany({
+      where: opts.before === undefined ? {} : { id: { lt: opts.before } },
+      orderBy: { id: 'desc' },
+      take: limit,
+    });
+    return rows.map(auditRowOf);
+  }
+
+  /**
+   * Walk the audit chain from the first row: the first row whose stored hash is not the hash of its content,
+   * or whose prevHash is not the hash of the row before it, is where the log was tampered with. Rows written
+   * before the chain existed (no hash) are counted, and may only come first.
+   */
+  async verifyAudit(): Promise<AuditVerdict> {
+    const prisma = await this.prisma();
+    let prev: string | null = null;
+    let checked = 0;
+    let unchained = 0;
+    let after = 0;
+    for (;;) {
+      const rows = await prisma.auditEvent.findMany({
+        where: { id: { gt: after } },
+        orderBy: { id: 'asc' },
+        take: 1000,
+      });
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        after = r.id;
+        const row = auditRowOf(r);
+        if (row.hash === null || row.hash === '') {
+          if (prev !== null)
+            return {
+              ok: false,
+              checked,
+              unchained,
+              broken: row,
+              reason: 'a row without a hash after chained rows',
+            };
+          unchained++;
+          continue;
+        }
+        const expectedPrev: string = prev ?? '';
+        if (row.prevHash !== expectedPrev)
+          return {
+            ok: false,
+            checked,
+            unchained,
+            broken: row,
+            reason: `its prevHash is not the hash of the row before it (a row was removed, inserted or edited)`,
+          };
+        if (auditHash(row) !== row.hash)
+          return {
+            ok: false,
+            checked,
+            unchained,
+            broken: row,
+            reason: 'its content does not match its hash (edited)',
+          };
+        prev = row.hash;
+        checked++;
+      }
+    }
+    return { ok: true, checked, unchained };
+  }
+
+  async addSession(s: SessionRow): Promise<void> {
+    await (await this.prisma()).session.create({
+      data: { ...s, expiresAt: new Date(s.expiresAt), revokedAt: null },
     });
   }
 
-  async auditLog(limit = 100): Promise<AuditRow[]> {
-    const rows = await (await this.prisma()).auditEvent.findMany({ orderBy: { id: 'desc' }, take: limit });
-    return rows.map((r) => ({
-      at: r.at.toISOString(),
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      details: r.details,
-    }));
+  /** The session with this id hash, if it is neither expired nor revoked. */
+  async liveSession(id: string, now = new Date()): Promise<SessionRow | undefined> {
+    const row = await (await this.prisma()).session.findFirst({
+      where: { id, revokedAt: null, expiresAt: { gt: now } },
+    });
+    return row ? sessionRowOf(row) : undefined;
+  }
+
+  /** Revoke one session (by id hash) or every live session of a user; returns how many were revoked. */
+  async revokeSessions(where: { id?: string; userRef?: string }): Promise<number> {
+    if (where.id === undefined && where.userRef === undefined) return 0;
+    const r = await (await this.prisma()).session.updateMany({
+      where: { ...where, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    return r.count;
   }
 
   async locations(): Promise<LocationRow[]> {
@@ -426,22 +586,136 @@ export class CatalogStore {
     return (await (await this.prisma()).location.deleteMany({ where: { id } })).count > 0;
   }
 
-  async tokenByHash(hash: string): Promise<{ id: string; name: string; createdBy: string } | undefined> {
+  /** The token with this hash if it is neither revoked nor expired. */
+  async tokenByHash(hash: string, now = new Date()): Promise<TokenRow | undefined> {
     const row = await (await this.prisma()).apiToken.findFirst({
-      where: { hash, revokedAt: null },
-      select: { id: true, name: true, createdBy: true },
+      where: { hash, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
     });
-    return row ?? undefined;
+    return row ? tokenRowOf(row) : undefined;
   }
 
-  async addToken(t: { id: string; name: string; hash: string; createdBy: string }): Promise<void> {
-    await (await this.prisma()).apiToken.create({ data: t });
+  async addToken(t: {
+    id: string;
+    name: string;
+    hash: string;
+    createdBy: string;
+    scopes?: readonly string[];
+    expiresAt?: Date | null;
+  }): Promise<void> {
+    await (await this.prisma()).apiToken.create({
+      data: { ...t, scopes: (t.scopes ?? []).join(' '), expiresAt: t.expiresAt ?? null },
+    });
+  }
+
+  /** Every token issued, newest first, revoked and expired ones included (never their secret or hash). */
+  async tokens(): Promise<TokenRow[]> {
+    const rows = await (await this.prisma()).apiToken.findMany({
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    });
+    return rows.map(tokenRowOf);
+  }
+
+  /** Revoke the tokens whose id or name is `idOrName`; returns those revoked now. */
+  async revokeToken(idOrName: string): Promise<TokenRow[]> {
+    const prisma = await this.prisma();
+    const where = { OR: [{ id: idOrName }, { name: idOrName }], revokedAt: null };
+    const rows = await prisma.apiToken.findMany({ where });
+    const at = new Date();
+    await prisma.apiToken.updateMany({
+      where: { id: { in: rows.map((r) => r.id) } },
+      data: { revokedAt: at },
+    });
+    return rows.map((r) => tokenRowOf({ ...r, revokedAt: at }));
   }
 
   async close(): Promise<void> {
     await this.prismaClient?.$disconnect();
     await this.sql.close();
   }
+}
+
+/** The hash that chains an audit row: over every column but id and hash, in a fixed order. */
+export function auditHash(r: Omit<AuditRow, 'id' | 'hash'>): string {
+  const content = JSON.stringify([
+    r.prevHash ?? '',
+    r.at,
+    r.actor,
+    r.action,
+    r.target,
+    r.details,
+    r.outcome,
+    r.client,
+    r.userAgent,
+  ]);
+  return createHash('sha256').update(content).digest('hex');
+}
+
+interface AuditRecord {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  details: string | null;
+  outcome: string;
+  client: string | null;
+  userAgent: string | null;
+  prevHash: string | null;
+  hash: string | null;
+}
+
+function auditRowOf(r: AuditRecord): AuditRow {
+  return {
+    id: r.id,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    details: r.details,
+    outcome: r.outcome as AuditOutcome,
+    client: r.client,
+    userAgent: r.userAgent,
+    prevHash: r.prevHash,
+    hash: r.hash,
+  };
+}
+
+function sessionRowOf(r: {
+  id: string;
+  userRef: string;
+  via: string;
+  expiresAt: Date;
+  client: string | null;
+  userAgent: string | null;
+}): SessionRow {
+  return {
+    id: r.id,
+    userRef: r.userRef,
+    via: r.via as SessionRow['via'],
+    expiresAt: r.expiresAt.toISOString(),
+    client: r.client,
+    userAgent: r.userAgent,
+  };
+}
+
+function tokenRowOf(r: {
+  id: string;
+  name: string;
+  createdBy: string;
+  createdAt: Date;
+  scopes: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}): TokenRow {
+  return {
+    id: r.id,
+    name: r.name,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt.toISOString(),
+    scopes: r.scopes.split(' ').filter((s) => s !== ''),
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+  };
 }
 
 function* chunks<T>(list: T[], size: number): Generator<T[]> {

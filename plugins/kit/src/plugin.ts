@@ -7,6 +7,6 @@ import type { Hono } from 'hono';
  */
 export interface PortalPlugin<Ctx> {
   id: string;
-  /** Router mounted at /api/<id>. Writes must go through `ctx.requireWriter`. */
+  /** Router mounted at /api/<id>. Every write route asks `auth.authorize(c, permissions.x, resource?)` first. */
   createRouter?: (ctx: Ctx) => Hono;
 }

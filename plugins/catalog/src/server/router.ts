@@ -13,7 +13,9 @@ import {
   createApp,
   InputError,
   NotFoundError,
+  noteAudit,
   PayloadTooLargeError,
+  permissions,
   readJson,
 } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
@@ -276,14 +278,20 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   };
   app.get('/entities/by-uid/:uid', (c) => c.json(byUid(c.req.param('uid'))));
   app.delete('/entities/by-uid/:uid', async (c) => {
-    const actor = await auth.requireWriter(c);
+    const found = view()
+      .all()
+      .find((e) => e.metadata.uid === c.req.param('uid'));
+    const foundRef = found
+      ? `${found.kind}:${found.metadata.namespace ?? 'default'}/${found.metadata.name}`.toLowerCase()
+      : undefined;
+    await auth.authorize(c, permissions.catalogEntityDelete, { ref: foundRef });
+    noteAudit(c, { target: foundRef ?? `uid:${c.req.param('uid')}` });
     const entity = byUid(c.req.param('uid'));
     const ref = `${entity.kind}:${entity.metadata.namespace}/${entity.metadata.name}`.toLowerCase();
     // As in Backstage, an orphan (no location lists it any more) may be deleted; anything else would come
     // back with its file's next read, so the answer says where to delete it.
     if (entity.metadata.annotations?.['backstage.io/orphan'] === 'true') {
       await catalog.removeOrphan(ref);
-      await catalog.store.audit(actor.id, 'catalog.entity.remove', ref);
       return c.body(null, 204);
     }
     const file = entity.metadata.annotations?.['backstage.io/managed-by-location']?.replace(/^file:/, '');
@@ -338,9 +346,10 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     return c.json(facets(body.facets ?? [], queryToFilters(body.query)));
   });
 
+  // Refreshing one entity is for its owners (or admins); refreshing everything (no entityRef) for admins.
   app.post('/refresh', async (c) => {
-    const actor = await auth.requireWriter(c);
-    const body = await readJson<{ entityRef?: unknown }>(c);
+    await auth.authenticate(c, permissions.catalogEntityRefresh);
+    const body = await readJson<{ entityRef?: unknown }>(c, 4096);
     if (typeof body.entityRef !== 'string' || body.entityRef === '')
       throw new InputError('Body must be {"entityRef": "kind:namespace/name"}');
     // Only the entity's own file is read again (Backstage's semantics): never the whole catalogue.
@@ -350,10 +359,16 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     } catch (err) {
       throw new InputError((err as Error).message);
     }
+    // Checked against the catalogue before it is recorded: the audit log never holds a caller's junk.
+    if (!view().byRef.has(ref))
+      throw new NotFoundError(`entityRef: no entity "${ref.slice(0, 200)}" in the catalogue`, {
+        suggestions: closestRefs(ref, view().refs, 3),
+      });
+    noteAudit(c, { target: ref });
+    await auth.authorize(c, permissions.catalogEntityRefresh, { ref });
     const result = await catalog.refreshEntity(ref);
-    await catalog.store.audit(actor.id, 'catalog.refresh', ref, {
-      upserted: result?.upserted.length ?? 0,
-      removed: result?.removed.length ?? 0,
+    noteAudit(c, {
+      details: { upserted: result?.upserted.length ?? 0, removed: result?.removed.length ?? 0 },
     });
     return c.body(null, 200);
   });
@@ -400,7 +415,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     );
   });
   app.post('/locations', async (c) => {
-    const actor = await auth.requireWriter(c);
+    await auth.authorize(c, permissions.catalogLocationCreate);
     const body = await readJson<{ type?: unknown; target?: unknown }>(c);
     const keys = Object.keys(body ?? {});
     if (
@@ -417,7 +432,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       dryRun,
       onConflict: c.req.query('onConflict') === 'refresh' ? 'refresh' : 'reject',
     });
-    if (!dryRun) await catalog.store.audit(actor.id, 'catalog.location.add', r.location.target);
+    noteAudit(c, { target: r.location.target, ...(dryRun ? { details: { dryRun } } : {}) });
     // A dry run says whether the location is already registered, as Backstage's does.
     return c.json(
       { location: r.location, entities: r.entities, ...(dryRun || r.exists ? { exists: r.exists } : {}) },
@@ -425,11 +440,12 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     );
   });
   app.delete('/locations/:id', async (c) => {
-    const actor = await auth.requireWriter(c);
-    const { location, result } = await catalog.removeLocation(c.req.param('id'));
-    await catalog.store.audit(actor.id, 'catalog.location.remove', location.target, {
-      removed: result.removed.length,
-    });
+    await auth.authorize(c, permissions.catalogLocationDelete);
+    const id = c.req.param('id');
+    if (!/^[\w-]{1,128}$/.test(id)) throw new InputError(`Location id "${id.slice(0, 64)}" is not an id`);
+    noteAudit(c, { target: `location:${id}` });
+    const { location, result } = await catalog.removeLocation(id);
+    noteAudit(c, { target: location.target, details: { removed: result.removed.length } });
     return c.body(null, 204);
   });
 

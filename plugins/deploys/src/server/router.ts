@@ -1,4 +1,13 @@
-import { type Auth, createApp, InputError, NotFoundError, readBody, readJson } from '@bank/plugin-kit';
+import {
+  type Auth,
+  createApp,
+  InputError,
+  NotFoundError,
+  noteAudit,
+  permissions,
+  readBody,
+  readJson,
+} from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { deployEventFromGithub, verifyGithubSignature } from '../lib/github.ts';
 import type { DeploysService } from '../lib/service.ts';
@@ -22,14 +31,23 @@ export function createDeploysRouter(deps: {
   const app = createApp();
   const query = (c: { req: { query(): Record<string, string> } }) => c.req.query();
 
+  // Recording a deploy is for the service's owners (team or collective), admins, or a deploys:write token.
   app.post('/', async (c) => {
-    const actor = await deps.auth.requireWriter(c);
-    const body = await readJson(c, DEPLOY_BODY_LIMIT);
+    await deps.auth.authenticate(c, permissions.deploysWrite);
+    const body = await readJson<{ service?: unknown }>(c, DEPLOY_BODY_LIMIT);
+    if (typeof body !== 'object' || body === null || typeof body.service !== 'string')
+      throw new InputError('service: required, the name or ref of the service deployed');
+    const ref = deps.deploys.resolveService(body.service);
+    noteAudit(c, { action: 'deploys.record', target: ref });
+    const actor = await deps.auth.authorize(c, permissions.deploysWrite, { ref });
     const result = await deps.deploys.record(body, actor.id, 'api');
+    noteAudit(c, { details: { outcome: result.outcome, id: result.deploy.id } });
     return c.json(result, result.outcome === 'created' ? 201 : 200);
   });
   // GitHub `deployment` / `deployment_status` webhook: the signature is the credential (no bearer token).
   app.post('/github', async (c) => {
+    // Audited like every write, allowed or refused (a bad signature is a 401 row).
+    noteAudit(c, { action: 'deploys.record.github' });
     const secret = deps.githubSecret ?? process.env.PORTAL_GITHUB_WEBHOOK_SECRET;
     if (!secret)
       throw new NotFoundError(
@@ -48,7 +66,12 @@ export function createDeploysRouter(deps: {
     const event = deployEventFromGithub(c.req.header('x-github-event'), body, deps.deploys.environments);
     if (!event) return c.json({ outcome: 'ignored' }, 202);
     const repo = typeof event.repository === 'string' ? event.repository : 'unknown';
+    c.set('actor', { kind: 'token', id: `github:${repo}` });
     const result = await deps.deploys.record(event, `github:${repo}`, 'github');
+    noteAudit(c, {
+      target: result.deploy.service,
+      details: { outcome: result.outcome, id: result.deploy.id },
+    });
     return c.json(result, result.outcome === 'created' ? 201 : 200);
   });
   app.get('/', async (c) => c.json(await deps.deploys.list(query(c))));

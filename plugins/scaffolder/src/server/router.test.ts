@@ -36,7 +36,7 @@ describe('/api/scaffolder on the real portal server', () => {
     store = await CatalogStore.open(`file:${path.join(repo.root, '.portal.db')}`);
     const catalog = new CatalogService(store, [path.join(repo.root, 'services')]);
     await catalog.ingest();
-    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: false });
+    server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: false, devSignIn: true });
     base = server.url;
   });
 

@@ -13,7 +13,9 @@ import {
   createApp,
   InputError,
   NotFoundError,
+  noteAudit,
   type PortalError,
+  permissions,
   readJson,
 } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
@@ -113,13 +115,22 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
     }
   });
 
+  // Who may scaffold depends on the new service's owner (a member of that team or its collective), so the
+  // caller is authenticated first, then authorised once the parameters name the owner.
   app.post('/tasks', async (c) => {
-    const actor: Actor = await deps.auth.requireWriter(c);
+    await deps.auth.authenticate(c, permissions.scaffolderTaskCreate);
     const body = await readJson<CreateBody>(c, 256 * 1024);
     const name = templateName(body);
     const template = scaffolder.template(name);
     const values = await scaffolder.parameters(template, body.values ?? body.parameters ?? {});
+    const owner = typeof values.owner === 'string' ? values.owner : undefined;
+    noteAudit(c, {
+      target: typeof values.name === 'string' ? `component:default/${values.name}` : `template:${name}`,
+      details: { template: name, owner },
+    });
+    const actor: Actor = await deps.auth.authorize(c, permissions.scaffolderTaskCreate, { owner });
     const task = tasks.create(name, actor);
+    noteAudit(c, { details: { template: name, owner, task: task.id } });
     void run(task, template, values, actor);
     return c.json(
       {

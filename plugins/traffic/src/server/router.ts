@@ -1,6 +1,6 @@
 import { type GraphIndex, resolveRef } from '@bank/graph';
 import { toPortalError } from '@bank/plugin-graph';
-import { type Auth, createApp, errorEnvelope, InputError } from '@bank/plugin-kit';
+import { type Auth, createApp, errorEnvelope, InputError, noteAudit, permissions } from '@bank/plugin-kit';
 import type { Context } from 'hono';
 import { type DriftStatus, drift } from '../lib/drift.ts';
 import { decodeJaegerJson } from '../lib/jaeger.ts';
@@ -85,7 +85,8 @@ export function createOtlpRouter(deps: TrafficRouterDeps) {
   const app = newApp();
   const limit = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
   app.post('/', async (c) => {
-    await deps.auth.requireWriter(c);
+    await deps.auth.authorize(c, permissions.tracesWrite);
+    noteAudit(c, { target: 'traces:otlp' });
     const batch = await decodeRequest(c, limit);
     const answer = otlpAnswer(c, await deps.traffic.accept(batch));
     deps.traffic.received[PROTOBUF_TYPES.has(mediaType(c)) ? 'protobuf' : 'json']++;
@@ -103,7 +104,8 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
 
   // Jaeger JSON (the UI's download, or /api/traces): traces people already have.
   app.post('/jaeger', async (c) => {
-    await deps.auth.requireWriter(c);
+    await deps.auth.authorize(c, permissions.tracesWrite);
+    noteAudit(c, { target: 'traces:jaeger' });
     const result = await deps.traffic.accept(await decodeRequest(c, limit, true));
     deps.traffic.received.jaeger++;
     return c.json(result);
