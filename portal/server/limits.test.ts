@@ -264,11 +264,15 @@ describe('per-caller rate limits and event-stream caps (issue 11: bounded work)'
 
 /** `portal serve` in its own process, so its memory is measured alone (the test runner's is noise). */
 function serveInChild(dbUrl: string, root: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, '--db', dbUrl, 'serve', '--port', '0', '--no-watch'], {
-    // Without NODE_TEST_CONTEXT: a child that inherits it reports to the test runner instead of printing.
-    env: { ...process.env, NODE_TEST_CONTEXT: undefined, PORTAL_CATALOG_ROOT: root, PORTAL_API_TOKENS: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, '--db', dbUrl, 'serve', '--port', '0', '--no-watch', '--dev-sign-in'],
+    {
+      // Without NODE_TEST_CONTEXT: a child that inherits it reports to the test runner instead of printing.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, PORTAL_CATALOG_ROOT: root, PORTAL_API_TOKENS: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
