@@ -67,8 +67,16 @@ describe('portal CLI', () => {
       'org/catalog-info.yaml': ORG,
       'x/catalog-info.yaml': component('x', { owner: 'ledgr' }),
     });
+    // Under Backstage's rules (any tree but the bank's) a dangling owner is a warning: the entity is kept.
+    const lenient = portal(['--db', db(), 'ingest', bad, '--json']);
+    assert.equal(lenient.code, 0);
+    const warned = JSON.parse(lenient.stdout) as { errors: { severity?: string; message: string }[] };
+    assert.equal(warned.errors[0].severity, 'warning');
+    assert.match(warned.errors[0].message, /owner "ledgr" does not exist/);
+    // The bank's policy, where configured, refuses it.
+    const bankPolicy = { PORTAL_BANK_POLICY: bad };
     const url = db();
-    const r = portal(['--db', url, 'ingest', bad, '--json']);
+    const r = portal(['--db', url, 'ingest', bad, '--json'], bankPolicy);
     assert.equal(r.code, 1);
     const out = JSON.parse(r.stdout) as {
       errors: { file: string; line: number; column: number; entityRef: string; message: string }[];
@@ -78,7 +86,7 @@ describe('portal CLI', () => {
     assert.equal(out.errors[0].column, 10);
     assert.equal(out.errors[0].entityRef, 'component:default/x');
     assert.match(out.errors[0].message, /owner "ledgr" does not exist .*did you mean group:default\/ledger/);
-    const errors = portal(['--db', url, 'errors']);
+    const errors = portal(['--db', url, 'errors'], bankPolicy);
     assert.equal(errors.code, 1);
     assert.match(errors.stdout, /x\/catalog-info.yaml:11:10 {2}component:default\/x: owner "ledgr"/);
   });

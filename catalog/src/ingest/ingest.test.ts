@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { bankPolicyFor } from '../model/policy.ts';
 import type { IngestStore } from '../store/memory.ts';
 import { openDriver } from '../store/sql.ts';
 import { CatalogConflictError, CatalogStore } from '../store/store.ts';
@@ -149,9 +150,10 @@ for (const db of testDatabases()) {
       await store.close();
     });
 
-    it('keeps the last good version, marked stale, when a file turns bad; fixing it clears the mark', async () => {
+    it('under the bank policy, keeps the last good version, marked stale, when a file turns bad; fixing it clears the mark', async () => {
       const dir = baseTree();
-      const { store, ingester } = await open();
+      const store = await CatalogStore.open(await db.create());
+      const ingester = new Ingester(store, { policies: bankPolicyFor([dir]) });
       await ingester.ingest([dir]);
       writeFileSync(path.join(dir, 'balance/catalog-info.yaml'), component('balance', { owner: 'nobody' }));
       const bad = await ingester.ingest([dir]);
@@ -161,7 +163,7 @@ for (const db of testDatabases()) {
       assert.equal(err.file, path.join(dir, 'balance/catalog-info.yaml'));
       assert.equal(err.line, 11);
       assert.deepEqual(bad.stale, ['component:default/balance']);
-      let snap = await new Ingester(store).snapshot();
+      let snap = await new Ingester(store, { policies: bankPolicyFor([dir]) }).snapshot();
       const kept = snap.entities.get('component:default/balance');
       assert.equal(kept?.stale, true);
       assert.equal(kept?.entity.spec?.owner, 'ledger', 'the last good version is what is served');

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
+import { type CatalogPolicies, policiesFromEnv, policyOf } from '../model/policy.ts';
 import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
 import {
   changedRelations,
@@ -31,6 +32,13 @@ export interface IngestError {
   column: number;
   entityRef?: string;
   message: string;
+  /** A warning does not refuse the entity (a dangling reference under Backstage's rules, a policy at `warning`). */
+  severity?: 'warning';
+}
+
+/** The problems that refuse something (not the warnings). */
+export function errorsOnly(errors: readonly IngestError[]): IngestError[] {
+  return errors.filter((e) => e.severity !== 'warning');
 }
 
 export interface IngestResult {
@@ -143,7 +151,14 @@ export class Ingester {
   private state: State | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private store: IngestStore) {
+  private readonly policies: CatalogPolicies;
+
+  constructor(
+    private store: IngestStore,
+    /** Which rules hold where (policy.ts); default from the environment: the bank's own for services/. */
+    opts: { policies?: CatalogPolicies } = {},
+  ) {
+    this.policies = opts.policies ?? policiesFromEnv();
     void warmValidators();
   }
 
@@ -192,17 +207,20 @@ export class Ingester {
     return this.serialised(async () => {
       const state = await this.loadState();
       let generation = state.generation;
-      const copy = new Ingester({
-        load: async () => ({
-          entities: [...state.entities.values()],
-          relations: new Map(state.relations),
-          files: [...state.files.values()],
-          errors: [],
-          generation,
-        }),
-        write: async () => ++generation,
-        generation: async () => generation,
-      });
+      const copy = new Ingester(
+        {
+          load: async () => ({
+            entities: [...state.entities.values()],
+            relations: new Map(state.relations),
+            files: [...state.files.values()],
+            errors: [],
+            generation,
+          }),
+          write: async () => ++generation,
+          generation: async () => generation,
+        },
+        { policies: this.policies },
+      );
       const result = await copy.ingest(roots, opts);
       return { result, entities: (await copy.snapshot()).entities };
     });
@@ -319,6 +337,8 @@ export class Ingester {
     let changed = 0;
     let skipped = 0;
     let done = 0;
+    /** Files with warnings: read again next time (not skipped by hash) so the warnings stay reported. */
+    const warnedFiles = new Set<string>();
 
     const claim = (c: Candidate, line: number, column: number): boolean => {
       const existing = candidates.get(c.stored.ref);
@@ -389,12 +409,23 @@ export class Ingester {
         fileRows.push({ ...prior });
       } else {
         changed++;
-        const parsed = await prepareFile(abs, bytes, item.origin);
+        const parsed = await prepareFile(abs, bytes, item.origin, policyOf(this.policies, abs));
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
         for (const [docIndex, doc] of parsed.documents.entries()) {
           const ref = doc.ref;
+          for (const p of doc.warnings) {
+            errors.push({
+              file: display(abs),
+              line: p.line,
+              column: p.column,
+              entityRef: ref,
+              message: p.message,
+              severity: 'warning',
+            });
+            warnedFiles.add(abs);
+          }
           if (!doc.entity || !ref) {
             ok = false;
             for (const p of doc.problems)
@@ -600,6 +631,7 @@ export class Ingester {
       }
       return partners;
     };
+    const warned = new Set<string>();
     for (let pass = 0; pass < 10; pass++) {
       const known = new Set(candidates.keys());
       const suggest = suggestIn(known);
@@ -608,8 +640,28 @@ export class Ingester {
       for (const [ref, c] of candidates) {
         if (c.stored.stale) continue;
         if (!c.fresh && state.entities.get(ref) === c.stored && !mayFail.has(ref)) continue;
-        const problems = checkReferences(c.stored.entity, known, suggest);
+        const policy = policyOf(this.policies, c.file);
+        const problems = checkReferences(c.stored.entity, known, suggest, {
+          targetKinds: policy.name === 'bank',
+        });
         if (problems.length === 0) continue;
+        // Backstage keeps an entity whose references dangle, and its relations; so does a policy at `warning`.
+        if (policy.name === 'backstage' || policy.level === 'warning') {
+          if (warned.has(ref)) continue;
+          warned.add(ref);
+          for (const p of problems) {
+            const pos = c.positionOf ? c.positionOf(p.path) : { line: c.stored.line ?? 1, column: 1 };
+            errors.push({
+              file: display(c.file),
+              ...pos,
+              entityRef: ref,
+              message: p.message,
+              severity: 'warning',
+            });
+          }
+          warnedFiles.add(c.file);
+          continue;
+        }
         if (pass === 0 || c.fresh) {
           for (const p of problems) {
             const pos = c.positionOf ? c.positionOf(p.path) : { line: c.stored.line ?? 1, column: 1 };
@@ -692,13 +744,16 @@ export class Ingester {
     }
     const removed = [...state.entities.keys()].filter((ref) => !candidates.has(ref));
 
+    for (const row of fileRows) if (warnedFiles.has(row.path)) row.ok = false;
     const errorRows: IngestErrorRow[] = errors.map((e) => ({
       file: e.file,
       line: e.line,
       column: e.column,
       entityRef: e.entityRef ?? null,
-      message: e.message,
+      message: e.severity === 'warning' ? `Warning: ${e.message}` : e.message,
     }));
+    // The stored problems of what this ingest read, or saw gone, are replaced; the others' stay.
+    const errorsFor = [...[...touchedFiles, ...removedFiles].map(display), ...errors.map((e) => e.file)];
     state.generation = await this.store.write(
       {
         upsert,
@@ -707,6 +762,7 @@ export class Ingester {
         files: fileRows.filter((f) => !sameFile(state.files.get(f.path), f)),
         removeFiles: removedFiles,
         errors: errorRows,
+        errorsFor,
       },
       state.generation,
     );

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Entity } from '@backstage/catalog-model';
+import type { AppliedPolicy } from '../model/policy.ts';
 import { entityRef } from '../model/relations.ts';
 import { validateEntity } from '../model/validate.ts';
 import { type ParseProblem, type Position, parseDescriptor } from './parse.ts';
@@ -12,6 +13,8 @@ export interface PreparedDocument {
   position: Position;
   /** What is wrong with it on its own, each with the position of the field concerned. */
   problems: ParseProblem[];
+  /** What its policy reports as warnings only (the bank's rules at level `warning`): the entity is kept. */
+  warnings: ParseProblem[];
   /** The entity as the store keeps it (namespace, managed-by annotations, etag; `uid` still empty), when valid. */
   entity?: Entity;
 }
@@ -32,16 +35,20 @@ export async function prepareFile(
   bytes: Uint8Array,
   /** The registered location (or root) that brought this file in, for `managed-by-origin-location`. */
   origin: string = abs,
+  policy: AppliedPolicy = { name: 'backstage', level: 'error' },
 ): Promise<PreparedFile> {
   const parsed = parseDescriptor(bytes);
   const documents: PreparedDocument[] = [];
   for (const doc of parsed.documents) {
-    const problems = await validateEntity(doc.data);
+    const found = await validateEntity(doc.data, policy.name);
+    const warn = (p: (typeof found)[number]) => policy.level === 'warning' && p.policy === 'bank';
+    const problems = found.filter((p) => !warn(p));
     const ref = refOf(doc.data);
     documents.push({
       ...(ref ? { ref } : {}),
       position: doc.position,
       problems: problems.map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
+      warnings: found.filter(warn).map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
       ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, abs, origin) } : {}),
     });
   }

@@ -193,6 +193,8 @@ export function checkReferences(
   entity: Entity,
   known: ReadonlySet<string>,
   suggest: (raw: string, kind?: string) => string[],
+  /** Whether a target must be of the kinds the bank requires (an owner a Group); Backstage does not. */
+  opts: { targetKinds?: boolean } = {},
 ): RefProblem[] {
   const ref = entityRef(entity);
   const kind = entity.kind.toLowerCase();
@@ -206,7 +208,7 @@ export function checkReferences(
       }
       const target = t.ref as string;
       const targetKind = target.slice(0, target.indexOf(':'));
-      if (rule.targetKinds && !rule.targetKinds.includes(targetKind)) {
+      if (opts.targetKinds !== false && rule.targetKinds && !rule.targetKinds.includes(targetKind)) {
         problems.push({
           entityRef: ref,
           path: t.path,
@@ -348,4 +350,20 @@ export function sortRelations(list: EntityRelation[]): EntityRelation[] {
   }
   list.length = w;
   return list;
+}
+
+/**
+ * The relations an entity names whose targets are not in the catalogue (Backstage keeps them: the entity
+ * page shows the target as missing). Forward direction only: there is no entity on the other side.
+ */
+export function danglingRelations(entity: Entity, known: ReadonlySet<string>): EntityRelation[] {
+  const kind = entity.kind.toLowerCase();
+  const out: EntityRelation[] = [];
+  for (const rule of RELATION_RULES) {
+    if (!rule.kinds.includes(kind)) continue;
+    for (const t of targetsOf(entity, rule)) {
+      if (t.ref && !known.has(t.ref)) out.push({ type: rule.forward, targetRef: t.ref });
+    }
+  }
+  return out;
 }

@@ -63,13 +63,37 @@ describe('validateEntity', () => {
     it(`names the field for ${what}`, async () => {
       const e = valid();
       breakIt(e);
-      const problems = await validateEntity(e);
+      const problems = await validateEntity(e, 'bank');
       assert.ok(problems.length > 0, 'a problem is reported');
       const p = problems.find((x) => message.test(x.message));
       assert.ok(p, `expected ${message} in ${JSON.stringify(problems)}`);
       if (field) assert.equal(p.path.join('.'), field);
     });
   }
+
+  it("holds any catalogue to Backstage's rules by default, and the bank's tree to the bank's too", async () => {
+    const e = valid();
+    e.metadata.name = 'My_Service.v2';
+    e.metadata.annotations['bank.io/tier'] = 'gold';
+    assert.deepEqual(await validateEntity(e), [], 'Backstage allows the name and any annotation value');
+    const bank = await validateEntity(e, 'bank');
+    assert.deepEqual(
+      bank.map((p) => [p.path.join('.'), p.policy]),
+      [
+        ['metadata.name', 'bank'],
+        ['metadata.annotations.bank.io/tier', 'bank'],
+      ],
+    );
+    // What Backstage refuses too is not the bank's alone: no policy level lets it through.
+    e.metadata.name = 'Bad Name';
+    assert.equal(
+      (await validateEntity(e, 'bank')).find((p) => p.path.join('.') === 'metadata.name')?.policy,
+      undefined,
+    );
+    const link = valid();
+    link.metadata.links[0].url = 'javascript:alert(1)';
+    assert.equal((await validateEntity(link)).length, 1, 'unsafe links are refused under every policy');
+  });
 
   it('rejects a document that is not a mapping', async () => {
     assert.match((await validateEntity(['a']))[0].message, /must be a mapping/);

@@ -17,12 +17,15 @@ import {
   userEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
 import { ANNOTATION } from './annotations.ts';
+import type { PolicyName } from './policy.ts';
 import { defaultNamespacePolicy, precompiledValidators } from './precompiled.ts';
 
 /** A problem with one entity: the field it is about (as a path into the document) and what to do. */
 export interface Problem {
   path: (string | number)[];
   message: string;
+  /** Set when the problem is one of the bank's rules (policy.ts), not Backstage's. */
+  policy?: 'bank';
 }
 
 /** catalog-model's kind validators (compiled at run time), in the order precompiled.ts compiles them. */
@@ -78,11 +81,12 @@ const SAFE_URL_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
 const URL_ANNOTATIONS = [ANNOTATION.runbook];
 
 /**
- * Validate one entity on its own (no cross-entity checks: those are in references.ts).
- * Returns every problem found by our own rules, and the first one Backstage's validators report
- * (ajv stops at the first error per entity).
+ * Validate one entity on its own (no cross-entity checks: those are in relations.ts) by Backstage's rules,
+ * with the bank's on top under the `bank` policy (those problems carry `policy: 'bank'`). Links must be
+ * http(s)/mailto under every policy. Returns every problem found by our own rules, and the first one
+ * Backstage's validators report (ajv stops at the first error per entity).
  */
-export async function validateEntity(raw: unknown): Promise<Problem[]> {
+export async function validateEntity(raw: unknown, policy: PolicyName = 'backstage'): Promise<Problem[]> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return [
       {
@@ -103,7 +107,8 @@ export async function validateEntity(raw: unknown): Promise<Problem[]> {
       },
     ];
   }
-  problems.push(...bankRules(entity));
+  problems.push(...safetyRules(entity));
+  if (policy === 'bank') problems.push(...bankRules(entity).map((p) => ({ ...p, policy: 'bank' as const })));
   try {
     // Backstage fills the default namespace in metadata: validate a copy of the envelope and metadata.
     const copy = { ...entity, metadata: { ...entity.metadata } } as Entity;
@@ -124,9 +129,10 @@ export async function validateEntity(raw: unknown): Promise<Problem[]> {
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (!problems.some((p) => message.includes(p.path.join('.')) && p.path.length > 0)) {
-      problems.push({ path: pathFromBackstageMessage(message), message: tidy(message) });
-    }
+    const same = problems.find((p) => message.includes(p.path.join('.')) && p.path.length > 0);
+    // Our message says it better; but Backstage refuses it too, so it is no longer the bank's alone.
+    if (same) delete same.policy;
+    else problems.push({ path: pathFromBackstageMessage(message), message: tidy(message) });
   }
   return problems;
 }
@@ -152,6 +158,30 @@ function bankRules(entity: Entity): Problem[] {
       message: `"${ANNOTATION.tier}" must be "1", "2", "3" or "4" but found "${String(tier)}"`,
     });
   }
+  const spec = (entity.spec ?? {}) as Record<string, unknown>;
+  if (kind === 'component' && entity.spec && typeof spec.lifecycle !== 'string') {
+    problems.push({
+      path: ['spec', 'lifecycle'],
+      message: '"spec.lifecycle" is required, e.g. production, experimental or deprecated',
+    });
+  }
+  if (
+    ['component', 'api', 'resource', 'system', 'domain'].includes(kind) &&
+    entity.spec &&
+    typeof spec.owner !== 'string'
+  ) {
+    problems.push({
+      path: ['spec', 'owner'],
+      message: '"spec.owner" is required: the squad (Group) that owns it, e.g. owner: group:default/ledger',
+    });
+  }
+  return problems;
+}
+
+/** What every policy requires: links a browser may open safely. */
+function safetyRules(entity: Entity): Problem[] {
+  const problems: Problem[] = [];
+  const annotations = entity.metadata?.annotations ?? {};
   for (const key of URL_ANNOTATIONS) {
     const value = annotations[key];
     if (value !== undefined && !isSafeUrl(value)) {
@@ -171,23 +201,6 @@ function bankRules(entity: Entity): Problem[] {
           message: `Link URL "${url.slice(0, 100)}" is not allowed: only http, https and mailto links are accepted`,
         });
       }
-    });
-  }
-  const spec = (entity.spec ?? {}) as Record<string, unknown>;
-  if (kind === 'component' && entity.spec && typeof spec.lifecycle !== 'string') {
-    problems.push({
-      path: ['spec', 'lifecycle'],
-      message: '"spec.lifecycle" is required, e.g. production, experimental or deprecated',
-    });
-  }
-  if (
-    ['component', 'api', 'resource', 'system', 'domain'].includes(kind) &&
-    entity.spec &&
-    typeof spec.owner !== 'string'
-  ) {
-    problems.push({
-      path: ['spec', 'owner'],
-      message: '"spec.owner" is required: the squad (Group) that owns it, e.g. owner: group:default/ledger',
     });
   }
   return problems;

@@ -125,8 +125,12 @@ export interface IngestWrite {
   relations: Map<string, EntityRelation[]>;
   files: SourceFileRow[];
   removeFiles: string[];
-  /** Replaces every stored ingest error. */
+  /**
+   * Replaces the stored ingest errors of the files in `errorsFor` (as errors name files), or every stored
+   * error when it is absent: an ingest that read one file says nothing about the others' problems.
+   */
   errors: IngestErrorRow[];
+  errorsFor?: string[];
 }
 
 /**
@@ -350,7 +354,8 @@ export class CatalogStore {
       await deleteIn('Entity', 'ref', [...new Set([...w.remove, ...w.upsert.map((e) => e.ref)])]);
       await deleteIn('Relation', 'sourceRef', [...w.relations.keys()]);
       await deleteIn('SourceFile', 'path', [...new Set([...w.removeFiles, ...w.files.map((f) => f.path)])]);
-      await tx.exec('DELETE FROM "IngestError"');
+      if (w.errorsFor) await deleteIn('IngestError', 'file', [...new Set(w.errorsFor)]);
+      else await tx.exec('DELETE FROM "IngestError"');
 
       // Rows are built a chunk at a time, so a 100k-entity ingest never holds every row twice.
       for (const chunk of chunks(w.upsert, 1000)) {

@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { ANNOTATION, type IngestResult, type RefError, readCatalogTree, resolveRef } from '@bank/catalog';
+import {
+  ANNOTATION,
+  errorsOnly,
+  type IngestResult,
+  type RefError,
+  readCatalogTree,
+  resolveRef,
+} from '@bank/catalog';
 import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -37,7 +44,7 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
         watchRoots(catalog, roots, (r) => report(r, opts.json));
         await new Promise(() => {});
       }
-      process.exitCode = result.errors.length > 0 ? 1 : 0;
+      process.exitCode = errorsOnly(result.errors).length > 0 ? 1 : 0;
     });
 
   program
@@ -48,14 +55,15 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
     .action(async (paths: string[], opts: Json) => {
       const roots = paths.length > 0 ? paths : [defaultRoot()];
       const { entities, errors } = await readCatalogTree(...roots);
-      if (opts.json) printJson({ valid: errors.length === 0, entities: entities.length, errors });
+      const refused = errorsOnly(errors).length;
+      if (opts.json) printJson({ valid: refused === 0, entities: entities.length, errors });
       else {
         for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.column}  ${e.message}\n`);
         process.stdout.write(
-          `${entities.length} entities valid, ${errors.length} error${errors.length === 1 ? '' : 's'}\n`,
+          `${entities.length} entities valid, ${refused} error${refused === 1 ? '' : 's'}, ${errors.length - refused} warning${errors.length - refused === 1 ? '' : 's'}\n`,
         );
       }
-      process.exitCode = errors.length > 0 ? 1 : 0;
+      process.exitCode = refused > 0 ? 1 : 0;
     });
 
   program

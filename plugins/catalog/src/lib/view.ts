@@ -1,5 +1,5 @@
 import type { Entity, EntityRelation } from '@bank/catalog';
-import { ANNOTATION, closestRefs, type StoredEntity } from '@bank/catalog';
+import { ANNOTATION, closestRefs, danglingRelations, type StoredEntity, sortRelations } from '@bank/catalog';
 
 /** An entity as served: the stored descriptor plus its relations, and a `status` when stale. */
 export type ServedEntity = Entity & { relations: EntityRelation[] };
@@ -32,6 +32,13 @@ export class CatalogView {
       this.byRef.set(ref, served);
     }
     this.refs = new Set(this.byRef.keys());
+    // Relations to targets not in the catalogue are served as Backstage serves them (a by-refs lookup of the
+    // target answers null): the store and the graph keep only relations between entities that exist.
+    for (const served of this.byRef.values()) {
+      const dangling = danglingRelations(served, this.refs);
+      if (dangling.length === 0) continue;
+      served.relations = sortRelations([...served.relations, ...dangling]);
+    }
   }
 
   get size(): number {

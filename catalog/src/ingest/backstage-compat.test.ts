@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  apiEntityV1alpha1Validator,
+  componentEntityV1alpha1Validator,
+  DefaultNamespaceEntityPolicy,
+  domainEntityV1alpha1Validator,
+  type Entity,
+  EntityPolicies,
+  FieldFormatEntityPolicy,
+  groupEntityV1alpha1Validator,
+  locationEntityV1alpha1Validator,
+  NoForeignRootFieldsEntityPolicy,
+  resourceEntityV1alpha1Validator,
+  SchemaValidEntityPolicy,
+  systemEntityV1alpha1Validator,
+  userEntityV1alpha1Validator,
+} from '@backstage/catalog-model';
+import yaml from 'yaml';
+import { bankPolicyFor } from '../model/policy.ts';
+import { danglingRelations } from '../model/relations.ts';
+import { NullStore } from '../store/memory.ts';
+import { writeTree } from '../testing/tree.ts';
+import { Ingester } from './ingest.ts';
+
+/**
+ * The catalogue takes what Backstage takes. The oracle is `@backstage/catalog-model`'s own validators (its
+ * entity policies and kind validators, compiled at run time here, independent of the portal's precompiled
+ * copy). Backstage's example catalogue is read from `@backstage/create-app` as npm publishes it.
+ */
+const backstagePolicies = EntityPolicies.allOf([
+  new DefaultNamespaceEntityPolicy(),
+  new NoForeignRootFieldsEntityPolicy(),
+  new FieldFormatEntityPolicy(),
+  new SchemaValidEntityPolicy(),
+]);
+const kindValidators = [
+  componentEntityV1alpha1Validator,
+  apiEntityV1alpha1Validator,
+  resourceEntityV1alpha1Validator,
+  systemEntityV1alpha1Validator,
+  domainEntityV1alpha1Validator,
+  groupEntityV1alpha1Validator,
+  userEntityV1alpha1Validator,
+  locationEntityV1alpha1Validator,
+];
+
+async function backstageAccepts(doc: unknown): Promise<boolean> {
+  try {
+    const copy = structuredClone(doc) as Entity;
+    await backstagePolicies.enforce(copy);
+    for (const v of kindValidators) if (await v.check(copy)) return true;
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+function refOf(doc: Entity): string {
+  return `${doc.kind}:${doc.metadata?.namespace ?? 'default'}/${doc.metadata?.name}`.toLowerCase();
+}
+
+/** Every document of the files, each with Backstage's decision, and the portal's after ingesting the files. */
+async function decisions(files: string[], ingester = new Ingester(new NullStore())) {
+  const docs = files.flatMap((f) =>
+    yaml
+      .parseAllDocuments(readFileSync(f, 'utf8'))
+      .map((d) => d.toJSON() as Entity)
+      .filter((d) => d !== null),
+  );
+  const result = await ingester.ingest(files);
+  const { entities } = await ingester.snapshot();
+  const rows = [];
+  for (const doc of docs) {
+    rows.push({ ref: refOf(doc), backstage: await backstageAccepts(doc), portal: entities.has(refOf(doc)) });
+  }
+  return { rows, result, entities };
+}
+
+const createApp = path.dirname(createRequire(import.meta.url).resolve('@backstage/create-app/package.json'));
+const examples = path.join(createApp, 'templates', 'default-app', 'examples');
+
+describe("Backstage's rules by default: the same accept/reject decisions as @backstage/catalog-model", () => {
+  it("@backstage/create-app's example catalogue, as published on npm", async () => {
+    const files = [
+      path.join(examples, 'entities.yaml'),
+      path.join(examples, 'org.yaml'),
+      path.join(examples, 'template', 'template.yaml'),
+      path.join(examples, 'template', 'content', 'catalog-info.yaml'),
+    ];
+    const { rows } = await decisions(files);
+    for (const r of rows)
+      assert.equal(r.portal, r.backstage, `${r.ref}: Backstage ${r.backstage}, portal ${r.portal}`);
+    assert.deepEqual(
+      rows.filter((r) => r.portal).map((r) => r.ref),
+      [
+        'system:default/examples',
+        'component:default/example-website',
+        'api:default/example-grpc-api',
+        'user:default/guest',
+        'group:default/guests',
+      ],
+    );
+    // The Template kind needs Backstage's scaffolder module (catalog-model alone refuses it, as the portal
+    // does; the portal's templates are read by its scaffolder). The skeleton's name is a template expression.
+    assert.deepEqual(
+      rows.filter((r) => !r.portal).map((r) => r.ref),
+      ['template:default/example-nodejs-template', 'component:default/${{ values.name | dump }}'],
+    );
+  });
+
+  it("Backstage's rules, one fixture each: owner a User, names like My_Service.v2, dangling targets kept, a missing owner does not cascade", async () => {
+    const dir = writeTree({
+      'catalog.yaml': `
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: jane}
+spec: {memberOf: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: owned-by-a-person}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: My_Service.v2}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Domain
+metadata: {name: payments}
+spec: {owner: group:missing-team}
+---
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: {name: cards}
+spec: {owner: missing-team, domain: payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: card-api}
+spec: {type: service, lifecycle: production, owner: missing-team, system: cards, providesApis: [card-rest], dependsOn: ['resource:card-db']}
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: card-rest}
+spec: {type: openapi, lifecycle: production, owner: missing-team, system: cards, definition: "openapi: 3.0.0"}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: Bad Name}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: no-lifecycle}
+spec: {type: service, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: other, namespace: Not_A_Namespace}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: ${'n'.repeat(64)}}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: extra-root}
+spec: {type: service, lifecycle: production, owner: user:jane}
+extra: field
+`,
+    });
+    const { rows, result, entities } = await decisions([path.join(dir, 'catalog.yaml')]);
+    for (const r of rows)
+      assert.equal(r.portal, r.backstage, `${r.ref}: Backstage ${r.backstage}, portal ${r.portal}`);
+    assert.deepEqual(rows.filter((r) => r.portal).length, 7);
+
+    // The missing owner is reported once per entity naming it, as a warning with where it is written.
+    const warnings = result.errors.filter((e) => e.severity === 'warning');
+    assert.ok(
+      warnings.some(
+        (w) =>
+          w.entityRef === 'component:default/card-api' &&
+          /owner "missing-team" does not exist/.test(w.message),
+      ),
+    );
+    assert.ok(
+      warnings.some(
+        (w) => w.entityRef === 'component:default/card-api' && /resource:card-db/.test(w.message),
+      ),
+    );
+    // Relations to targets that exist are stored; the dangling ones are served as Backstage serves them.
+    const cardApi = entities.get('component:default/card-api')?.entity as Entity;
+    assert.deepEqual(
+      danglingRelations(cardApi, new Set(entities.keys())).map((r) => `${r.type} ${r.targetRef}`),
+      ['ownedBy group:default/missing-team', 'dependsOn resource:default/card-db'],
+    );
+  });
+
+  it("the bank's policy, where configured: the same tree refused (errors) or kept (warnings)", async () => {
+    const dir = writeTree({
+      'catalog.yaml': `
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: jane}
+spec: {memberOf: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: My_Service.v2}
+spec: {type: service, lifecycle: production, owner: user:jane}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: card-api}
+spec: {type: service, lifecycle: production, owner: user:jane}
+`,
+    });
+    const file = path.join(dir, 'catalog.yaml');
+    const strict = new Ingester(new NullStore(), { policies: bankPolicyFor([dir]) });
+    const refused = await strict.ingest([file]);
+    assert.deepEqual([...(await strict.snapshot()).entities.keys()].sort(), ['user:default/jane']);
+    assert.ok(refused.errors.some((e) => /DNS-1123/.test(e.message) && e.severity === undefined));
+    assert.ok(
+      refused.errors.some((e) => /must refer to a group/.test(e.message) && e.severity === undefined),
+    );
+
+    const lenient = new Ingester(new NullStore(), { policies: bankPolicyFor([dir], 'warning') });
+    const warned = await lenient.ingest([file]);
+    assert.equal((await lenient.snapshot()).entities.size, 3);
+    assert.ok(warned.errors.length >= 3);
+    assert.ok(warned.errors.every((e) => e.severity === 'warning'));
+  });
+});
