@@ -409,7 +409,7 @@ export class Ingester {
         fileRows.push({ ...prior });
       } else {
         changed++;
-        const parsed = await prepareFile(abs, bytes, item.origin, policyOf(this.policies, abs));
+        const parsed = await prepareFile(abs, bytes, item.origin, policyOf(this.policies, abs), item.confine);
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });

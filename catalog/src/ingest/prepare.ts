@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Entity } from '@backstage/catalog-model';
 import type { AppliedPolicy } from '../model/policy.ts';
 import { entityRef } from '../model/relations.ts';
 import { validateEntity } from '../model/validate.ts';
 import { type ParseProblem, type Position, parseDescriptor } from './parse.ts';
+import { MAX_PLACEHOLDER_TOTAL_BYTES, resolvePlaceholders } from './placeholders.ts';
 
 /** One document of a descriptor file, parsed, validated on its own and normalised. */
 export interface PreparedDocument {
@@ -36,11 +38,17 @@ export async function prepareFile(
   /** The registered location (or root) that brought this file in, for `managed-by-origin-location`. */
   origin: string = abs,
   policy: AppliedPolicy = { name: 'backstage', level: 'error' },
+  /** What `$text` / `$json` / `$yaml` placeholders may read: the tree the descriptor was found in. */
+  confine: string = path.dirname(abs),
 ): Promise<PreparedFile> {
   const parsed = parseDescriptor(bytes);
   const documents: PreparedDocument[] = [];
+  const budget = { bytes: MAX_PLACEHOLDER_TOTAL_BYTES };
   for (const doc of parsed.documents) {
-    const found = await validateEntity(doc.data, policy.name);
+    const unresolved = resolvePlaceholders(doc.data, abs, confine, budget);
+    // An unresolved placeholder is the problem to report; validating the mapping left in its place would only
+    // add a confusing second message ("/spec/definition must be string").
+    const found = unresolved.length > 0 ? unresolved : await validateEntity(doc.data, policy.name);
     const warn = (p: (typeof found)[number]) => policy.level === 'warning' && p.policy === 'bank';
     const problems = found.filter((p) => !warn(p));
     const ref = refOf(doc.data);
