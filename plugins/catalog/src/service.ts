@@ -68,10 +68,13 @@ export class CatalogService extends EventEmitter<{
    */
   async ingest(roots = this.roots, opts: IngestOptions = {}): Promise<IngestResult> {
     const all = [...roots];
-    const inside = roots.map((r) => this.confineOf(realOr(r))).filter((c): c is string => !!c);
+    // The whole catalogue: every registered location (each was inside a root when registered); a part of it
+    // (a scaffolded service's folder): those inside that part.
+    const whole = roots === this.roots;
+    const given = roots.map(realOr);
     for (const loc of await this.store.locations()) {
-      if (!all.includes(loc.target) && inside.some((c) => under(c, loc.target)) && existsSync(loc.target))
-        all.push(loc.target);
+      const wanted = whole || given.some((r) => under(r, loc.target));
+      if (wanted && !all.includes(loc.target) && existsSync(loc.target)) all.push(loc.target);
     }
     return this.ingestExactly(all, opts);
   }
