@@ -56,6 +56,7 @@ export async function registerPortalCommands(
     watch?: boolean;
     ingest?: boolean;
     devSignIn?: boolean;
+    traffic?: boolean;
   }) => {
     const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -73,6 +74,10 @@ export async function registerPortalCommands(
     }
     if (opts.ingest) await ensureUiBuilt();
     const { startServer, DevSignInRefusedError } = await import('../server/server.ts');
+    // The traffic demo's services send their spans with a token of their own, made up for this run.
+    const demoToken = opts.traffic ? (await import('node:crypto')).randomBytes(18).toString('base64url') : '';
+    if (demoToken)
+      process.env.PORTAL_API_TOKENS = [process.env.PORTAL_API_TOKENS, demoToken].filter(Boolean).join(',');
     const server = await startServer({
       catalog,
       host: opts.host ?? process.env.HOST,
@@ -91,7 +96,9 @@ export async function registerPortalCommands(
       process.stdout.write(
         'development sign-in is ON: anyone who can reach this address can sign in as any catalogue User\n',
       );
+    const demo = demoToken ? await startTrafficDemo(server.url, demoToken) : undefined;
     const stop = async () => {
+      demo?.kill('SIGTERM');
       await server.close();
       await catalog.store.close();
       process.exit(0);
@@ -271,7 +278,11 @@ export async function registerPortalCommands(
     .option('--port <port>', 'port (default 7007, or PORT)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--no-dev-sign-in', 'do not offer the development sign-in (it is on by default, on loopback)')
-    .action((opts: { port?: string; host?: string; devSignIn: boolean }) => {
+    .option(
+      '--traffic',
+      'also run the card-api → feed chain as real services sending OpenTelemetry traces (npm run traffic)',
+    )
+    .action((opts: { port?: string; host?: string; devSignIn: boolean; traffic?: boolean }) => {
       const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
       // The quick start offers the development sign-in only where nobody else can reach it.
       const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
@@ -304,4 +315,33 @@ export function parseExpiry(raw: string, now = Date.now()): Date {
   if (at.getTime() > now + 2 * 365 * 86_400_000)
     throw new UsageError(`--expires ${raw} is more than 2 years away`);
   return at;
+}
+
+/**
+ * The traffic demo: the card-api → feed chain (plus one undeclared call) as real services on services/lib/rpc
+ * in a child process, their OpenTelemetry exporters pointed at this portal.
+ */
+async function startTrafficDemo(portalUrl: string, token: string) {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const { REPO_ROOT } = await import('../server/runtime.ts');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'services/lib/rpc/example/chain.ts'), '--rate', '10'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: portalUrl,
+        OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${token}`,
+      },
+    },
+  );
+  process.stdout.write(
+    `traffic demo: spans arrive within seconds. Look at ${portalUrl}/graph (dashed: seen only), ` +
+      `${portalUrl}/paths?from=card-api&to=feed&via=observed, ${portalUrl}/entity/component/default/cards, ` +
+      'and `npx portal drift` (cards → feed is called but declared nowhere).\n',
+  );
+  return child;
 }

@@ -30,7 +30,19 @@ export function catalogueApiUrl(state: StateOf<typeof CATALOGUE_SCHEMA>): string
 
 export function pathsApiUrl(state: StateOf<typeof PATHS_SCHEMA>): string | null {
   if (!state.from || !state.to) return null;
-  return `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}`;
+  const via = state.via === 'any' ? '' : `&via=${state.via}`;
+  return `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}${via}`;
+}
+
+/** Observed health of the edges between a path's hops (null when there is no path). */
+export function pathTrafficApiUrl(refs: string[] | undefined): string | null {
+  if (!refs || refs.length < 2) return null;
+  return `/api/traffic/edges?among=${refs.map(encodeURIComponent).join(',')}`;
+}
+
+/** An entity's real callers and callees, from traces. */
+export function entityTrafficApiUrl(ref: string): string {
+  return `/api/traffic/edges?entity=${encodeURIComponent(ref)}`;
 }
 
 /** The change timeline of the path tracer's current path (every hop's last deploy, changed in the window). */

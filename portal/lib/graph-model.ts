@@ -42,6 +42,8 @@ export interface VEdge {
   /** Underlying call edges this drawn edge stands for. */
   count: number;
   observedOnly: boolean;
+  /** Every call edge it stands for is declared and none was seen in traces. */
+  declaredOnly: boolean;
 }
 
 export interface GraphView {
@@ -205,11 +207,13 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     }
     const key = `${from}->${to}`;
     const observedOnly = (E[e + 2] & EDGE_DECLARED) === 0;
+    const declaredOnly = (E[e + 2] & EDGE_OBSERVED) === 0;
     const existing = agg.get(key);
     if (existing) {
       existing.count++;
       existing.observedOnly &&= observedOnly;
-    } else agg.set(key, { id: key, source: from, target: to, count: 1, observedOnly });
+      existing.declaredOnly &&= declaredOnly;
+    } else agg.set(key, { id: key, source: from, target: to, count: 1, observedOnly, declaredOnly });
   }
 
   // Nodes and layout: inner layouts for expanded groups, then the outer layout over groups.

@@ -294,3 +294,31 @@ export interface ChangeTimeline {
   deploys: Deploy[];
   demo: boolean;
 }
+
+/** An edge's figures over one window (GET /api/traffic/edges). */
+export interface EdgeHealth {
+  window: '1m' | '1h' | '1d';
+  requests: number;
+  errors: number;
+  errorRate: number;
+  rps: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** One observed call edge (from traces). */
+export interface ObservedEdge {
+  from: string;
+  to: string;
+  caller: string;
+  callee: string;
+  type: string;
+  virtual: boolean;
+  unknown: boolean;
+  requests: number;
+  errors: number;
+  firstSeen: string;
+  lastSeen: string;
+  health: Record<'1m' | '1h' | '1d', EdgeHealth>;
+}

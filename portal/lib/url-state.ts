@@ -129,6 +129,8 @@ export const PATHS_SCHEMA = {
   path: { type: 'int', default: 1, min: 1, max: 20 },
   /** The window in which a hop counts as changed (a deploy started in it). */
   since: { type: 'enum', default: '24h', values: CHANGE_WINDOWS },
+  /** Which call edges the paths may use: declared (descriptors), observed (traces) or any. */
+  via: { type: 'enum', default: 'any', values: ['any', 'declared', 'observed'] },
 } as const satisfies Schema;
 
 /** /changes: what changed on a path, a team, a collective, a blast radius or one service. */

@@ -10,6 +10,7 @@ import { TierBadge } from '../common/tier-badge';
 import { TierBar } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { DeploysCard } from '../deploys/deploys-card';
+import { TrafficCard } from '../traffic/traffic-card';
 import { EntityList } from './entity-list';
 import { K8sCard } from './k8s-card';
 import { NotFoundView } from './not-found-view';
@@ -267,6 +268,7 @@ function ComponentSections({ data }: { data: EntityBundle }) {
             </section>
           </div>
         )}
+        {k === 'component' && <TrafficCard entityRef={data.ref} declared={declaredCalls(data)} />}
         {k === 'component' && <DeploysCard entityRef={data.ref} />}
         {k === 'component' && <K8sCard entityRef={data.ref} />}
         {typeof definition === 'string' && (
@@ -285,6 +287,16 @@ function ComponentSections({ data }: { data: EntityBundle }) {
       <Overview data={data} />
     </div>
   );
+}
+
+/** `caller>callee` of every declared call edge into or out of this entity (observed-only ones excluded). */
+function declaredCalls(data: EntityBundle): Set<string> {
+  const out = new Set<string>();
+  const declared = (i: unknown) =>
+    ((i as { sources?: string[] }).sources ?? ['declared']).includes('declared');
+  for (const d of data.calls?.dependencies ?? []) if (declared(d)) out.add(`${data.ref}>${d.ref}`);
+  for (const d of data.calls?.dependents ?? []) if (declared(d)) out.add(`${d.ref}>${data.ref}`);
+  return out;
 }
 
 function ViaBadge({ via }: { via?: string[] }) {

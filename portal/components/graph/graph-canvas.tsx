@@ -38,6 +38,8 @@ function elements(view: GraphView): ElementDefinition[] {
         .join(' '),
     });
   }
+  // Declared-only edges are told apart only once some traffic is seen: before that every edge is declared-only.
+  const anyObserved = view.edges.some((e) => !e.declaredOnly);
   for (const e of view.edges) {
     out.push({
       group: 'edges',
@@ -48,7 +50,7 @@ function elements(view: GraphView): ElementDefinition[] {
         count: e.count,
         label: e.count > 1 ? String(e.count) : '',
       },
-      classes: e.observedOnly ? 'observed' : '',
+      classes: e.observedOnly ? 'observed' : anyObserved && e.declaredOnly ? 'declared-only' : '',
     });
   }
   return out;
@@ -166,7 +168,11 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
             'text-background-padding': '2px',
           },
         },
-        { selector: 'edge.observed', style: { 'line-style': 'dashed' } },
+        {
+          selector: 'edge.observed',
+          style: { 'line-style': 'dashed', 'line-color': css('--warn'), 'target-arrow-color': css('--warn') },
+        },
+        { selector: 'edge.declared-only', style: { 'line-style': 'dotted', opacity: 0.35 } },
       ]);
       cy.batch(() => {
         cy.elements().remove();
@@ -224,6 +230,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
       className="cy"
       data-testid="graph-canvas"
       data-ready="false"
+      data-observed-only-edges={view.edges.filter((e) => e.observedOnly).length}
+      data-declared-only-edges={view.edges.filter((e) => e.declaredOnly && !e.observedOnly).length}
       role="img"
       aria-label={`Call graph: ${view.nodes.length} nodes and ${view.edges.length} drawn edges; use the panel on the left to expand groups and the search to focus a service`}
     />

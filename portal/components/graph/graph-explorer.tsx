@@ -289,7 +289,9 @@ export function GraphExplorer() {
                 <i style={{ background: 'var(--tier3)' }} />
                 Tier 3
               </span>
-              <span>- - observed only</span>
+              <span>— declared and seen</span>
+              <span style={{ color: 'var(--warn)' }}>- - seen only (undeclared)</span>
+              <span style={{ opacity: 0.5 }}>···· declared, not seen</span>
             </div>
           </div>
         )}

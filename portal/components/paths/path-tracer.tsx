@@ -2,9 +2,16 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
-import { pathChangesApiUrl, pathsApiUrl } from '../../lib/api-urls.ts';
+import { pathChangesApiUrl, pathsApiUrl, pathTrafficApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { CallEdge, ChangedService, ChangeTimeline, NodeCard, PathsResult } from '../../lib/types.ts';
+import type {
+  CallEdge,
+  ChangedService,
+  ChangeTimeline,
+  NodeCard,
+  ObservedEdge,
+  PathsResult,
+} from '../../lib/types.ts';
 import { CHANGE_WINDOWS, PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
@@ -12,6 +19,7 @@ import { SafeLink } from '../common/safe-link';
 import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, StatusBadge, whoOf } from '../deploys/deploy-bits';
+import { EdgeHealthText } from '../traffic/edge-health';
 
 type State = StateOf<typeof PATHS_SCHEMA>;
 
@@ -40,6 +48,14 @@ export function PathTracer() {
     data && data.paths.length > 0 ? pathChangesApiUrl(state) : null,
   ).data;
   const changedBy = new Map((changes?.services ?? []).map((s) => [s.ref, s]));
+  // Each hop's observed health (traces), summed over edge types per caller → callee.
+  const traffic = useApi<{ edges: ObservedEdge[] }>(pathTrafficApiUrl(path?.hops.map((h) => h.ref))).data;
+  const observedBy = new Map<string, ObservedEdge>();
+  for (const e of traffic?.edges ?? []) {
+    const key = `${e.from}>${e.to}`;
+    const had = observedBy.get(key);
+    if (!had || e.requests > had.requests) observedBy.set(key, e);
+  }
   const timelineHref = `/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&since=${state.since}`;
 
   return (
@@ -109,6 +125,19 @@ export function PathTracer() {
                 {k}
               </option>
             ))}
+          </select>
+        </label>
+        <label className="field">
+          Edges
+          <select
+            className="input"
+            name="via"
+            value={state.via}
+            onChange={(e) => update({ via: e.target.value as State['via'], path: 1 })}
+          >
+            <option value="any">declared + observed</option>
+            <option value="declared">declared only</option>
+            <option value="observed">observed only (traces)</option>
           </select>
         </label>
         <label className="field">
@@ -198,6 +227,8 @@ export function PathTracer() {
                     key={hop.ref}
                     hop={hop}
                     edge={i > 0 ? path.edges[i - 1] : undefined}
+                    observed={i > 0 ? observedBy.get(`${path.hops[i - 1].ref}>${hop.ref}`) : undefined}
+                    trafficKnown={traffic !== null}
                     endpoint={i === 0 || i === path.hops.length - 1}
                     deploys={changedBy.get(hop.ref)}
                     environments={changes?.environments ?? []}
@@ -228,6 +259,8 @@ function PathSummary({ hops }: { hops: NodeCard[] }) {
 function HopWithArrow({
   hop,
   edge,
+  observed,
+  trafficKnown,
   endpoint,
   deploys,
   environments,
@@ -236,6 +269,8 @@ function HopWithArrow({
 }: {
   hop: NodeCard;
   edge?: CallEdge;
+  observed?: ObservedEdge;
+  trafficKnown?: boolean;
   endpoint: boolean;
   deploys?: ChangedService;
   environments: string[];
@@ -254,13 +289,18 @@ function HopWithArrow({
                 : ''}
           </span>
           <span className="line" />
-          <span>
+          <span data-testid="hop-edge-source">
             {edge.sources.includes('observed')
               ? edge.sources.includes('declared')
                 ? 'declared+seen'
                 : 'seen only'
               : 'declared'}
           </span>
+          {trafficKnown && (
+            <span className="small" data-testid="hop-edge-health">
+              <EdgeHealthText edge={observed} />
+            </span>
+          )}
         </div>
       )}
       <article

@@ -120,6 +120,14 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
       const ref = resolveRef(index, entity, { fn: 'traffic', field: 'entity' });
       edges = edges.filter((e) => e.from === ref || e.to === ref);
     }
+    // ?among=ref,ref,…: the edges between these (the hops of a path), at most 100 refs.
+    const among = c.req.query('among');
+    if (among) {
+      const refs = among.split(',').filter((r) => r !== '');
+      if (refs.length > 100) throw new InputError('traffic: among takes at most 100 refs');
+      const set = new Set(refs.map((r) => resolveRef(index, r, { fn: 'traffic', field: 'among' })));
+      edges = edges.filter((e) => set.has(e.from) && set.has(e.to));
+    }
     edges.sort(
       (a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.type.localeCompare(b.type),
     );
