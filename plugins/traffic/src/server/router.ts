@@ -79,7 +79,8 @@ function otlpAnswer(c: Context, result: AcceptResult): Response {
 
 /**
  * The OTLP/HTTP receiver, mounted at /v1/traces (what every OpenTelemetry exporter posts to). Writes need a
- * bearer token (exporters send it as `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer …`).
+ * bearer token with scope traces:write, or permission traces.write (exporters send the token as
+ * `OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer …`).
  */
 export function createOtlpRouter(deps: TrafficRouterDeps) {
   const app = newApp();
