@@ -5,7 +5,7 @@ import path from 'node:path';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type RunningServer, startServer } from '../server/server.ts';
+import { type RunningServer, type ServeOptions, startServer } from '../server/server.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -89,7 +89,7 @@ export interface Portal {
 }
 
 /** Ingests services/ (and the hostile fixture) into a fresh SQLite file, serves API + UI on port 0, opens Chromium. */
-export async function openPortal(): Promise<Portal> {
+export async function openPortal(serve: Partial<ServeOptions> = {}): Promise<Portal> {
   ensureBuild();
   const dir = mkdtempSync(path.join(tmpdir(), 'portal-e2e-'));
   const hostile = path.join(dir, 'hostile');
@@ -102,7 +102,7 @@ export async function openPortal(): Promise<Portal> {
   const store = await CatalogStore.open(`file:${path.join(dir, 'portal.db')}`);
   const catalog = new CatalogService(store, [services, hostile]);
   await catalog.ingest();
-  const server = await startServer({ catalog, port: 0, ui: true });
+  const server = await startServer({ catalog, port: 0, ui: true, ...serve });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(30_000);

@@ -21,6 +21,7 @@ import {
 } from '@bank/plugin-kit';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { type OidcConfig, OidcSignIn, oidcConfigFromEnv } from './oidc.ts';
 import {
   adminGroupsOf,
   BankPolicy,
@@ -31,6 +32,8 @@ import {
 } from './permissions.ts';
 
 const COOKIE = 'portal_session';
+const OIDC_OFF =
+  'OpenID Connect sign-in is not configured: set PORTAL_OIDC_ISSUER, PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -75,6 +78,8 @@ export interface AuthOptions {
   adminGroups?: string;
   sessionHours?: number;
   policy?: PermissionPolicy;
+  /** OpenID Connect for people; default from PORTAL_OIDC_* (none when PORTAL_OIDC_ISSUER is unset). */
+  oidc?: OidcConfig | null;
 }
 
 /** The client's address, as the socket saw it (no proxy header is trusted). */
@@ -96,6 +101,8 @@ export class PortalAuth implements Auth {
   readonly devSignIn: boolean;
   readonly secureCookies: boolean;
   readonly sessionHours: number;
+  readonly oidc: OidcSignIn | undefined;
+  private baseUrl: string | undefined;
 
   constructor(
     private store: CatalogStore,
@@ -108,7 +115,10 @@ export class PortalAuth implements Auth {
     this.policy = opts.policy ?? new BankPolicy();
     this.devSignIn = opts.devSignIn ?? false;
     const baseUrl = opts.baseUrl ?? process.env.PORTAL_BASE_URL;
+    this.baseUrl = baseUrl;
     this.secureCookies = baseUrl?.startsWith('https:') ?? false;
+    const oidc = opts.oidc === undefined ? oidcConfigFromEnv() : opts.oidc;
+    this.oidc = oidc ? new OidcSignIn(oidc, catalog, { secureCookies: this.secureCookies }) : undefined;
     this.sessionHours = opts.sessionHours ?? Number(process.env.PORTAL_SESSION_HOURS ?? 12);
   }
 
@@ -200,9 +210,10 @@ export class PortalAuth implements Auth {
     return async (c, next) => {
       await next();
       const method = c.req.method;
-      if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return;
       const permission = c.get('permission');
       const note = c.get('audit');
+      // Reads are not audited, except those that note themselves (the OpenID Connect callback: a sign-in).
+      if ((method === 'GET' || method === 'HEAD' || method === 'OPTIONS') && !note) return;
       const status = c.res.status;
       const denied = status === 401 || status === 403;
       if (!permission && !note && !denied) return;
@@ -273,14 +284,30 @@ export class PortalAuth implements Auth {
         signedIn: !!actor,
         actor: actor ?? null,
         devSignIn: this.devSignIn,
-        signIn: { dev: this.devSignIn ? '/api/auth/sign-in' : null },
+        signIn: {
+          dev: this.devSignIn ? '/api/auth/sign-in' : null,
+          oidc: this.oidc ? '/api/auth/oidc/start' : null,
+        },
       });
+    });
+    // OpenID Connect: /oidc/start?returnTo=/path sends the browser to the identity provider; it comes back
+    // to /oidc/callback, which starts a session and returns to the path.
+    app.get('/oidc/start', async (c) => {
+      if (!this.oidc) throw new NotFoundError(OIDC_OFF);
+      return this.oidc.start(c, this.baseUrl);
+    });
+    app.get('/oidc/callback', async (c) => {
+      if (!this.oidc) throw new NotFoundError(OIDC_OFF);
+      const { userRef, returnTo } = await this.oidc.callback(c, this.baseUrl);
+      c.set('actor', { kind: 'user', id: userRef });
+      await this.startSession(c, userRef, 'oidc');
+      return c.redirect(returnTo, 302);
     });
     app.post('/sign-in', async (c) => {
       noteAudit(c, { action: 'auth.sign-in' });
       if (!this.devSignIn) {
         throw new NotFoundError(
-          'The password-less development sign-in is off: people sign in through OpenID Connect (see GET /api/auth/me); `portal serve --dev-sign-in` turns it on, on loopback only',
+          'The password-less development sign-in is off: people sign in through OpenID Connect (GET /api/auth/oidc/start, when PORTAL_OIDC_ISSUER is set); `portal serve --dev-sign-in` turns it on, on loopback only',
         );
       }
       const body = await readJson<{ user?: unknown }>(c, 4096);

@@ -10,6 +10,7 @@ import { createAuditRouter, PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
 import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
+import type { OidcConfig } from './oidc.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
 
@@ -28,6 +29,8 @@ export interface ServeOptions {
    * server listens on loopback; every page then says it is on.
    */
   devSignIn?: boolean;
+  /** OpenID Connect for people; default from PORTAL_OIDC_* (null: off whatever the environment says). */
+  oidc?: OidcConfig | null;
 }
 
 export interface RunningServer {
@@ -71,6 +74,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const auth = new PortalAuth(opts.catalog.store, opts.catalog, () => graph.current, {
     devSignIn: opts.devSignIn ?? false,
     baseUrl: baseUrl?.origin,
+    oidc: opts.oidc,
   });
   const { DeploysService } = await import('@bank/plugin-deploys');
   const deploys = await new DeploysService({

@@ -5,6 +5,7 @@ interface Me {
   signedIn: boolean;
   actor: { kind: string; id: string } | null;
   devSignIn: boolean;
+  signIn?: { dev: string | null; oidc: string | null };
 }
 
 /**
@@ -25,7 +26,8 @@ export function SessionBar() {
       live = false;
     };
   }, []);
-  if (!me || (!me.devSignIn && !me.signedIn)) return null;
+  const oidc = me?.signIn?.oidc;
+  if (!me || (!me.devSignIn && !me.signedIn && !oidc)) return null;
   const signOut = async () => {
     await fetch('/api/auth/sign-out', {
       method: 'POST',
@@ -42,8 +44,17 @@ export function SessionBar() {
           password. Not for shared use.
         </strong>
       )}
+      {!me.signedIn && oidc && (
+        <a
+          className="session-who"
+          data-testid="oidc-sign-in"
+          href={`${oidc}?returnTo=${encodeURIComponent(window.location.pathname + window.location.search)}`}
+        >
+          Sign in
+        </a>
+      )}
       {me.signedIn && me.actor && (
-        <span className="session-who">
+        <span className="session-who" data-testid="signed-in-as">
           Signed in as {me.actor.id.replace(/^user:default\//, '')}{' '}
           <button type="button" className="link-btn" onClick={() => void signOut()}>
             Sign out
