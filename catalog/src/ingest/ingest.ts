@@ -36,6 +36,14 @@ export interface IngestError {
   severity?: 'warning';
 }
 
+/** Stored problems have no severity column: a warning's message starts with this. */
+export const WARNING_PREFIX = 'Warning: ';
+
+/** Whether a stored problem is a warning (it refused nothing). */
+export function isWarningRow(row: { message: string }): boolean {
+  return row.message.startsWith(WARNING_PREFIX);
+}
+
 /** The problems that refuse something (not the warnings). */
 export function errorsOnly(errors: readonly IngestError[]): IngestError[] {
   return errors.filter((e) => e.severity !== 'warning');
@@ -750,7 +758,7 @@ export class Ingester {
       line: e.line,
       column: e.column,
       entityRef: e.entityRef ?? null,
-      message: e.severity === 'warning' ? `Warning: ${e.message}` : e.message,
+      message: e.severity === 'warning' ? `${WARNING_PREFIX}${e.message}` : e.message,
     }));
     // The stored problems of what this ingest read, or saw gone, are replaced; the others' stay.
     const errorsFor = [...[...touchedFiles, ...removedFiles].map(display), ...errors.map((e) => e.file)];

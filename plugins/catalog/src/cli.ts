@@ -3,6 +3,7 @@ import {
   ANNOTATION,
   errorsOnly,
   type IngestResult,
+  isWarningRow,
   type RefError,
   readCatalogTree,
   resolveRef,
@@ -139,9 +140,13 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
           process.stdout.write(
             `${e.file}:${e.line}:${e.column}  ${e.entityRef ? `${e.entityRef}: ` : ''}${e.message}\n`,
           );
-        process.stdout.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
+        const warnings = errors.filter(isWarningRow).length;
+        const refused = errors.length - warnings;
+        process.stdout.write(
+          `${refused} error${refused === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+        );
       }
-      process.exitCode = errors.length > 0 ? 1 : 0;
+      process.exitCode = errors.some((e) => !isWarningRow(e)) ? 1 : 0;
     });
 }
 
@@ -197,8 +202,10 @@ function report(result: IngestResult, json: boolean | undefined): void {
     .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
     .join(', ');
   const f = result.files;
+  const refused = errorsOnly(result.errors).length;
+  const warnings = result.errors.length - refused;
   process.stdout.write(
-    `${counts || 'no entities'}\n${f.total} files (${f.changed} read, ${f.skipped} unchanged, ${f.removed} removed); ${result.upserted.length} entities written, ${result.removed.length} removed${result.stale.length ? `, ${result.stale.length} stale` : ''}; ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; ${result.durationMs} ms\n`,
+    `${counts || 'no entities'}\n${f.total} files (${f.changed} read, ${f.skipped} unchanged, ${f.removed} removed); ${result.upserted.length} entities written, ${result.removed.length} removed${result.stale.length ? `, ${result.stale.length} stale` : ''}; ${refused} error${refused === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}; ${result.durationMs} ms\n`,
   );
 }
 
