@@ -21,9 +21,9 @@ import {
 } from '@backstage/catalog-model';
 import yaml from 'yaml';
 import { bankPolicyFor } from '../model/policy.ts';
-import { danglingRelations } from '../model/relations.ts';
+import { computeRelations, danglingRelations } from '../model/relations.ts';
 import { NullStore } from '../store/memory.ts';
-import { writeTree } from '../testing/tree.ts';
+import { removeFile, writeTree } from '../testing/tree.ts';
 import { Ingester } from './ingest.ts';
 
 /**
@@ -237,5 +237,62 @@ spec: {type: service, lifecycle: production, owner: user:jane}
     assert.equal((await lenient.snapshot()).entities.size, 3);
     assert.ok(warned.errors.length >= 3);
     assert.ok(warned.errors.every((e) => e.severity === 'warning'));
+  });
+
+  it('a missing target that appears later is related at once, and one that goes leaves the entity and its dangling relation', async () => {
+    const dir = writeTree({
+      'cards/catalog-info.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: card-api}
+spec: {type: service, lifecycle: production, owner: cards-team, dependsOn: ['resource:card-db']}
+`,
+      // Enough others that a change of one entity is worked out incrementally, not by a full recomputation.
+      'other/catalog-info.yaml': Array.from(
+        { length: 12 },
+        (_, i) => `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: other-${i}}
+spec: {type: service, lifecycle: production, owner: user:jane}
+`,
+      ).join('---\n'),
+    });
+    const ingester = new Ingester(new NullStore());
+    await ingester.ingest([dir]);
+    const relationsMatchAFullComputation = async () => {
+      const { entities, relations } = await ingester.snapshot();
+      const full = computeRelations(
+        [...entities.values()].map((e) => e.entity),
+        new Set(entities.keys()),
+      );
+      for (const ref of entities.keys())
+        assert.deepEqual(relations.get(ref) ?? [], full.get(ref) ?? [], `relations of ${ref}`);
+    };
+    // The owner appears in a file of its own, read alone (as addLocation or a refresh reads it).
+    const team = path.join(dir, 'org', 'catalog-info.yaml');
+    writeTree(
+      {
+        'org/catalog-info.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: cards-team}
+spec: {type: team, children: []}
+`,
+      },
+      dir,
+    );
+    await ingester.ingest([team]);
+    await relationsMatchAFullComputation();
+    const { relations } = await ingester.snapshot();
+    assert.ok(
+      relations
+        .get('component:default/card-api')
+        ?.some((r) => r.type === 'ownedBy' && r.targetRef === 'group:default/cards-team'),
+    );
+    // It goes again: card-api stays (its owner dangles again), with no stored relation to the missing group.
+    removeFile(dir, 'org/catalog-info.yaml');
+    await ingester.ingest([dir]);
+    await relationsMatchAFullComputation();
+    const after = await ingester.snapshot();
+    assert.ok(after.entities.has('component:default/card-api'));
+    assert.equal(after.relations.get('component:default/card-api')?.length ?? 0, 0);
   });
 });

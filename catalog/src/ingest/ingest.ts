@@ -9,6 +9,7 @@ import {
   changedRelations,
   checkReferences,
   computeRelations,
+  danglingRelations,
   STORED_RELATIONS,
   sameRelations,
   sortRelations,
@@ -708,11 +709,18 @@ export class Ingester {
     const refsChanged =
       known.size !== state.entities.size || [...state.entities.keys()].some((ref) => !known.has(ref));
     const changes: { before?: Entity; after?: Entity }[] = [];
+    // Entities whose references dangle (kept under Backstage's rules, or stale) relate to what a ref that comes
+    // or goes names: when refs change, each such entity is recomputed (one pass over the references).
+    const knownBefore = new Set(state.entities.keys());
+    const dangles = (before: Entity, after: Entity) =>
+      danglingRelations(after, known).length > 0 || danglingRelations(before, knownBefore).length > 0;
     for (const [ref, c] of candidates) {
       const before = state.entities.get(ref)?.entity;
       if (!before) changes.push({ after: c.stored.entity });
-      // A stale entity may name refs that do not resolve: when refs come or go, what it relates to may change.
-      else if (!sameBody(before, c.stored.entity) || (refsChanged && c.stored.stale))
+      else if (
+        !sameBody(before, c.stored.entity) ||
+        (refsChanged && (c.stored.stale || dangles(before, c.stored.entity)))
+      )
         changes.push({ before, after: c.stored.entity });
     }
     for (const [ref, stored] of state.entities)
