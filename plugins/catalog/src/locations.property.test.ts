@@ -84,7 +84,7 @@ describe('locations: no sequence of client calls loses an entity whose file is s
           'bs/x.yaml': `${component('x-one')}---\n${component('x-two')}`,
           'bs/sub/y.yaml': component('y-one'),
           'bs/z.yaml': component('z-one'),
-          'bs/w.yaml': component('w-one'),
+          'bs/w.yaml': component('w-one', { owner: 'user:nobody' }),
         };
         for (const [file, loc] of Object.entries(LOCATION_FILES)) {
           listed[file] = loc.targets.slice(0, 2);
@@ -172,7 +172,12 @@ describe('locations: no sequence of client calls loses an entity whose file is s
             for (const ref of ENTITY_FILES[file] ?? [])
               assert.ok(now.has(ref), `${ref} of reachable ${file}`);
           const fresh = new CatalogService(store, [dir]);
-          assert.deepEqual([...(await fresh.view()).refs].sort(), [...now].sort());
+          const freshView = await fresh.view();
+          assert.deepEqual([...freshView.refs].sort(), [...now].sort());
+          // Relations worked out incrementally through every call equal those read back from the store.
+          const view = await catalog.view();
+          for (const ref of now)
+            assert.deepEqual(view.byRef.get(ref)?.relations, freshView.byRef.get(ref)?.relations, ref);
         } finally {
           await store.close();
         }
