@@ -192,7 +192,7 @@ export async function registerPortalCommands(
     });
   token
     .command('revoke')
-    .description('revoke a token by id or name: it is refused from the next request on')
+    .description('revoke a token by id or name: running portals refuse it within PORTAL_AUTH_CACHE_MS (2 s)')
     .argument('<id-or-name>')
     .option('--json', 'machine-readable output')
     .action(async (idOrName: string, opts: { json?: boolean }) => {

@@ -77,6 +77,13 @@ export interface AuthOptions {
   /** PORTAL_ADMIN_GROUPS. */
   adminGroups?: string;
   sessionHours?: number;
+  /**
+   * How long a session or stored token looked up in the store is trusted without asking again (default
+   * 2000 ms, PORTAL_AUTH_CACHE_MS): keeps the check off the database on every request. A sign-out here is
+   * immediate; a revocation made elsewhere (another replica, `portal token revoke`) reaches this process
+   * within this time. Never past the session's or token's own expiry.
+   */
+  cacheMs?: number;
   policy?: PermissionPolicy;
   /** OpenID Connect for people; default from PORTAL_OIDC_* (none when PORTAL_OIDC_ISSUER is unset). */
   oidc?: OidcConfig | null;
@@ -101,6 +108,9 @@ export class PortalAuth implements Auth {
   readonly devSignIn: boolean;
   readonly secureCookies: boolean;
   readonly sessionHours: number;
+  private cacheMs: number;
+  /** Lookups by hash: what the store said, and until when that is trusted. */
+  private lookups = new Map<string, { value: Actor | undefined; until: number }>();
   readonly oidc: OidcSignIn | undefined;
   private baseUrl: string | undefined;
 
@@ -120,6 +130,7 @@ export class PortalAuth implements Auth {
     const oidc = opts.oidc === undefined ? oidcConfigFromEnv() : opts.oidc;
     this.oidc = oidc ? new OidcSignIn(oidc, catalog, { secureCookies: this.secureCookies }) : undefined;
     this.sessionHours = opts.sessionHours ?? Number(process.env.PORTAL_SESSION_HOURS ?? 12);
+    this.cacheMs = opts.cacheMs ?? Number(process.env.PORTAL_AUTH_CACHE_MS ?? 2000);
   }
 
   async actor(c: Context): Promise<Actor | undefined> {
@@ -131,17 +142,47 @@ export class PortalAuth implements Auth {
       const envIndex = this.envTokens.findIndex((t) => timingSafeEqual(t.digest, digest));
       if (envIndex !== -1)
         return { kind: 'token', id: `token:env-${envIndex + 1}`, scopes: this.envTokens[envIndex].scopes };
-      const stored = await this.store.tokenByHash(digest.toString('hex'));
-      return stored ? { kind: 'token', id: `token:${stored.name}`, scopes: stored.scopes } : undefined;
+      return this.cached(`t:${digest.toString('hex')}`, async () => {
+        const stored = await this.store.tokenByHash(digest.toString('hex'));
+        if (!stored) return { value: undefined };
+        return {
+          value: { kind: 'token', id: `token:${stored.name}`, scopes: stored.scopes },
+          expires: stored.expiresAt ? Date.parse(stored.expiresAt) : undefined,
+        };
+      });
     }
     const cookie = getCookie(c, COOKIE);
     if (!cookie) return undefined;
-    const session = await this.store.liveSession(hashToken(cookie));
+    const session = await this.cached(`s:${hashToken(cookie)}`, async () => {
+      const live = await this.store.liveSession(hashToken(cookie));
+      return live
+        ? { value: { kind: 'user', id: live.userRef }, expires: Date.parse(live.expiresAt) }
+        : { value: undefined };
+    });
     if (!session) return undefined;
     // A cookie-authenticated write must come from our own pages (no cross-site form posts).
     const origin = c.req.header('origin');
     if (origin && c.req.method !== 'GET' && !sameHost(origin, c.req.url)) return undefined;
-    return { kind: 'user', id: session.userRef };
+    return session;
+  }
+
+  /** `lookup` once per cacheMs per key (see AuthOptions.cacheMs). */
+  private async cached(
+    key: string,
+    lookup: () => Promise<{ value: Actor | undefined; expires?: number }>,
+  ): Promise<Actor | undefined> {
+    const now = Date.now();
+    const hit = this.lookups.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const { value, expires } = await lookup();
+    if (this.cacheMs > 0) {
+      if (this.lookups.size > 10_000) this.lookups.clear();
+      this.lookups.set(key, {
+        value,
+        until: Math.min(now + this.cacheMs, expires ?? Number.POSITIVE_INFINITY),
+      });
+    }
+    return value;
   }
 
   /** What the policy sees of an actor: for a person, their groups from the catalogue, and whether admin. */
@@ -327,6 +368,7 @@ export class PortalAuth implements Auth {
       if (cookie) {
         noteAudit(c, { action: 'auth.sign-out', target: actor?.id ?? 'session' });
         await this.store.revokeSessions({ id: hashToken(cookie) });
+        this.lookups.delete(`s:${hashToken(cookie)}`);
       }
       deleteCookie(c, COOKIE, { path: '/', secure: this.secureCookies });
       return c.json({ signedIn: false });

@@ -134,6 +134,9 @@ describe('identity: dev sign-in, sessions, permissions, tokens and audit over re
   before(async () => {
     process.env.PORTAL_API_TOKENS = `${ADMIN_TOKEN}, ${TRACES_TOKEN}@traces:write, ${DEPLOYS_TOKEN}@deploys:write`;
     process.env.PORTAL_ADMIN_GROUPS = 'platform';
+    // These tests edit and revoke rows in the store behind the server's back: no lookup cache here (its
+    // own test below).
+    process.env.PORTAL_AUTH_CACHE_MS = '0';
     dbUrl = `file:${path.join(mkdtempSync(path.join(tmpdir(), 'ident-')), 'p.db')}`;
     catalog = new CatalogService(await CatalogStore.open(dbUrl), [dir]);
     await catalog.ingest();
@@ -149,6 +152,7 @@ describe('identity: dev sign-in, sessions, permissions, tokens and audit over re
   after(async () => {
     await server.close();
     await catalog.store.close();
+    delete process.env.PORTAL_AUTH_CACHE_MS;
     for (const [k, v] of [
       ['PORTAL_API_TOKENS', saved.tokens],
       ['PORTAL_ADMIN_GROUPS', saved.admins],
@@ -224,6 +228,32 @@ describe('identity: dev sign-in, sessions, permissions, tokens and audit over re
     assert.equal((await me(cookie)).signedIn, false, 'a copy of the cookie kept elsewhere is dead too');
     const write = await post('/api/catalog/refresh', { entityRef: 'component:default/ledger' }, { cookie });
     assert.equal(write.status, 401);
+  });
+
+  it('a session revoked elsewhere (another replica, an admin) is refused once the lookup cache lapses', async () => {
+    process.env.PORTAL_AUTH_CACHE_MS = '300';
+    const cached = await startServer({ catalog, port: 0, ui: false, devSignIn: true });
+    process.env.PORTAL_AUTH_CACHE_MS = '0';
+    try {
+      const signIn = await fetch(`${cached.url}/api/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"user":"jane.doe"}',
+      });
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+      const who = async () =>
+        (
+          (await (await fetch(`${cached.url}/api/auth/me`, { headers: { cookie } })).json()) as {
+            signedIn: boolean;
+          }
+        ).signedIn;
+      assert.equal(await who(), true);
+      await catalog.store.revokeSessions({ userRef: 'user:default/jane.doe' });
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(await who(), false);
+    } finally {
+      await cached.close();
+    }
   });
 
   it('stores only a hash of the session secret', async () => {
