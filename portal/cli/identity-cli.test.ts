@@ -103,6 +103,27 @@ describe('portal token and audit commands', () => {
       });
   });
 
+  it('sessions revoke ends every live session of a person and is audited', async () => {
+    const url2 = `file:${path.join(mkdtempSync(path.join(tmpdir(), 'cli-sess-')), 'p.db')}`;
+    const { CatalogStore } = await import('@bank/catalog');
+    const store = await CatalogStore.open(url2);
+    for (const id of ['a', 'b'])
+      await store.addSession({
+        id,
+        userRef: 'user:default/jane.doe',
+        via: 'oidc',
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        client: null,
+        userAgent: null,
+      });
+    await store.close();
+    const r = portal(['--db', url2, 'sessions', 'revoke', 'jane.doe', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { user: 'user:default/jane.doe', revoked: 2 });
+    const log = JSON.parse(portal(['--db', url2, 'audit', 'list', '--json']).stdout) as { action: string }[];
+    assert.equal(log[0].action, 'session.revoke');
+  });
+
   it('serve --dev-sign-in is refused beyond loopback (exit 2)', () => {
     const r = portal([
       '--db',

@@ -211,6 +211,28 @@ export async function registerPortalCommands(
       if (opts.json) printJson(revoked);
       else process.stdout.write(`revoked ${revoked.map((t) => `${t.name} (${t.id})`).join(', ')}\n`);
     });
+  program
+    .command('sessions')
+    .description('people signed in to the portal')
+    .command('revoke')
+    .description(
+      'end every session of a person (a leaver, a stolen laptop); running portals refuse them within PORTAL_AUTH_CACHE_MS',
+    )
+    .argument('<user>', 'the catalogue User, e.g. jane.doe')
+    .option('--json', 'machine-readable output')
+    .action(async (user: string, opts: { json?: boolean }) => {
+      const catalog = await open();
+      const name = user
+        .trim()
+        .toLowerCase()
+        .replace(/^user:(default\/)?/, '');
+      if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name)) throw new UsageError(`"${user}" is not a user name`);
+      const ref = `user:default/${name}`;
+      const revoked = await catalog.store.revokeSessions({ userRef: ref });
+      await catalog.store.audit(cliActor(), 'session.revoke', ref, { revoked }, { client: 'cli' });
+      if (opts.json) printJson({ user: ref, revoked });
+      else process.stdout.write(`revoked ${revoked} session(s) of ${ref}\n`);
+    });
   const audit = program.command('audit').description('the audit log: every write attempt, hash-chained');
   audit
     .command('verify')

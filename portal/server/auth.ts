@@ -361,6 +361,20 @@ export class PortalAuth implements Auth {
       await this.startSession(c, ref, 'dev');
       return c.json({ signedIn: true, actor: { kind: 'user', id: ref }, devSignIn: true });
     });
+    // An admin ends every session of a person at once (a leaver, a stolen laptop).
+    app.post('/sessions/revoke', async (c) => {
+      await this.authenticate(c, permissions.sessionManage);
+      const body = await readJson<{ user?: unknown }>(c, 4096);
+      if (typeof body.user !== 'string' || body.user.trim() === '')
+        throw new InputError('Body must be {"user": "<a User of the catalogue, e.g. jane.doe>"}');
+      const ref = this.userRef(body.user);
+      noteAudit(c, { target: ref });
+      await this.authorize(c, permissions.sessionManage);
+      const revoked = await this.store.revokeSessions({ userRef: ref });
+      this.lookups.clear();
+      noteAudit(c, { details: { revoked } });
+      return c.json({ user: ref, revoked });
+    });
     app.post('/sign-out', async (c) => {
       const cookie = getCookie(c, COOKIE);
       const actor = await this.actor(c);

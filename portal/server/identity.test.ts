@@ -81,6 +81,7 @@ const WRITE_ROUTES: Record<string, string> = {
   'DELETE /api/catalog/locations/:id': 'catalog.location.delete',
   'POST /api/scaffolder/tasks': 'scaffolder.task.create',
   'POST /api/deploys': 'deploys.write',
+  'POST /api/auth/sessions/revoke': 'session.manage',
   'POST /v1/traces': 'traces.write',
   'POST /api/traffic/jaeger': 'traces.write',
 };
@@ -254,6 +255,22 @@ describe('identity: dev sign-in, sessions, permissions, tokens and audit over re
     } finally {
       await cached.close();
     }
+  });
+
+  it('an admin revokes every session of a person (POST /api/auth/sessions/revoke, session.manage)', async () => {
+    const carl = await signIn('carl.cards');
+    const carlOnAnotherDevice = await signIn('carl.cards');
+    const jane = await signIn('jane.doe');
+    const refused = await post('/api/auth/sessions/revoke', { user: 'carl.cards' }, { cookie: jane });
+    assert.equal(refused.status, 403);
+    assert.match(await message(refused), /Permission "session.manage" denied/);
+    const admin = await signIn('ada.admin');
+    const res = await post('/api/auth/sessions/revoke', { user: 'carl.cards' }, { cookie: admin });
+    assert.equal(res.status, 200);
+    assert.ok(((await res.json()) as { revoked: number }).revoked >= 2);
+    assert.equal((await me(carl)).signedIn, false);
+    assert.equal((await me(carlOnAnotherDevice)).signedIn, false);
+    assert.equal((await me(jane)).signedIn, true, 'nobody else is signed out');
   });
 
   it('stores only a hash of the session secret', async () => {
