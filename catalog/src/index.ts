@@ -11,3 +11,4 @@ export * from './model/validate.ts';
 export * from './store/memory.ts';
 export { openDriver, type Provider, providerOfUrl, type SqlDriver } from './store/sql.ts';
 export * from './store/store.ts';
+export * from './store/unavailable.ts';

@@ -65,7 +65,6 @@ function streamChunked(port: number, pathname: string, totalBytes: number) {
 describe('bounded work: one streaming body limit (issue 11, memory exhaustion without credentials)', () => {
   let server: RunningServer;
   let catalog: CatalogService;
-  let port: number;
   const dir = writeTree({
     'org/catalog-info.yaml': ORG,
     'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
@@ -82,7 +81,6 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
     catalog = new CatalogService(store, [dir]);
     await catalog.ingest();
     server = await startServer({ catalog, port: 0, ui: false, devSignIn: true });
-    port = Number(new URL(server.url).port);
   });
   after(async () => {
     await server.close();

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { DatabaseUnavailableError, databaseLabel, databaseUnavailable } from '@bank/catalog';
 import type { CatalogService } from '@bank/plugin-catalog';
 import { AuthenticationError, createApp } from '@bank/plugin-kit';
 import { getRequestListener } from '@hono/node-server';
@@ -77,14 +78,38 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     oidc: opts.oidc,
   });
   const { DeploysService } = await import('@bank/plugin-deploys');
-  const deploys = await new DeploysService({
+  const deploys = new DeploysService({
     store: opts.catalog.store,
     getIndex: () => graph.current,
-  }).init();
+  });
+  try {
+    await deploys.init();
+  } catch (err) {
+    // A read-only or unreachable database still serves what is loaded; writes answer 503 with the reason.
+    if (!(err instanceof DatabaseUnavailableError)) throw err;
+    process.stderr.write(`warning: ${err.message}\n`);
+  }
   const context: PortalContext = { catalog: opts.catalog, graph, auth, deploys };
   const api = createApp();
   api.use('*', auth.auditMiddleware());
+  // Alive: the process answers. Says nothing about the database (that is /readyz), so a database outage
+  // makes the orchestrator stop routing to us rather than restart us in a loop.
   api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
+  // Ready: the database answers within 2 s and the graph is loaded; else 503 with the reason in words.
+  api.get('/readyz', async (c) => {
+    const reasons: string[] = [];
+    try {
+      await withTimeout(opts.catalog.store.ping(), 2000);
+    } catch (err) {
+      reasons.push(
+        databaseUnavailable(err, opts.catalog.store.url)?.message ??
+          `${databaseLabel(opts.catalog.store.url)} did not answer within 2 s`,
+      );
+    }
+    if (!graph.current) reasons.push('The dependency graph is not loaded yet');
+    if (reasons.length > 0) return c.json({ ready: false, reason: reasons.join(' ') }, 503);
+    return c.json({ ready: true, entities: opts.catalog.loaded.size });
+  });
   if (!loopback) {
     // Reachable beyond loopback: nothing about the estate is told to a caller we do not know. Only the
     // sign-in routes (how to become known) and the probes stay open.
@@ -129,7 +154,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     if (guard(req, res)) return;
     const url = req.url ?? '/';
-    if (url.startsWith('/api/') || url.startsWith('/v1/') || url === '/healthz' || !nextHandler) {
+    if (
+      url.startsWith('/api/') ||
+      url.startsWith('/v1/') ||
+      url === '/healthz' ||
+      url === '/readyz' ||
+      !nextHandler
+    ) {
       apiListener(req, res);
       return;
     }
@@ -177,6 +208,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await plugins.close();
     },
   };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
 }
 
 const ENTITY_PAGE = /^\/entity\/([^/?#]+)\/([^/?#]+)\/([^/?#]+)\/?(?:[?#]|$)/;

@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PgClient } from './generated/postgresql/client.ts';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
 import { pgConfig, providerOfUrl, sqliteFile } from './sql.ts';
+import { translateDatabaseError } from './unavailable.ts';
 
 /** Both generated clients have the same models; code is typed against one of them. */
 export type PortalPrisma = InstanceType<typeof SqliteClient>;
@@ -13,8 +14,20 @@ export type PortalPrisma = InstanceType<typeof SqliteClient>;
  * goes through the raw driver (store/sql.ts).
  */
 export function openPrisma(url: string): PortalPrisma {
-  if (providerOfUrl(url) === 'postgresql') {
-    return new PgClient({ adapter: new PrismaPg(pgConfig(url)) }) as unknown as PortalPrisma;
-  }
-  return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqliteFile(url)}` }) });
+  const client =
+    providerOfUrl(url) === 'postgresql'
+      ? (new PgClient({ adapter: new PrismaPg(pgConfig(url)) }) as unknown as PortalPrisma)
+      : new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${sqliteFile(url)}` }) });
+  // Same rule as the raw driver: an unavailable database leaves as DatabaseUnavailableError, not driver text.
+  return client.$extends({
+    query: {
+      async $allOperations({ args, query }) {
+        try {
+          return await query(args);
+        } catch (err) {
+          throw translateDatabaseError(err, url);
+        }
+      },
+    },
+  }) as unknown as PortalPrisma;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { translateDatabaseError } from './unavailable.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -33,7 +34,53 @@ export function sqliteFile(url: string): string {
 }
 
 export function openDriver(url: string): SqlDriver {
-  return providerOfUrl(url) === 'postgresql' ? new PgDriver(url) : new SqliteDriver(sqliteFile(url));
+  let inner: SqlDriver;
+  try {
+    inner = providerOfUrl(url) === 'postgresql' ? new PgDriver(url) : new SqliteDriver(sqliteFile(url));
+  } catch (err) {
+    throw translateDatabaseError(err, url);
+  }
+  return new TranslatingDriver(inner, url);
+}
+
+/**
+ * Every driver error that means "the database is unavailable" (down, read-only, full, locked) leaves the
+ * store as a DatabaseUnavailableError naming the database, never as the driver's text (which for
+ * PostgreSQL carries host and port).
+ */
+class TranslatingDriver implements SqlDriver {
+  constructor(
+    private inner: SqlDriver,
+    private url: string,
+  ) {}
+  get provider(): Provider {
+    return this.inner.provider;
+  }
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw translateDatabaseError(err, this.url);
+    }
+  }
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.run(() => this.inner.query<T>(sql, params));
+  }
+  exec(sql: string, params?: unknown[]): Promise<number> {
+    return this.run(() => this.inner.exec(sql, params));
+  }
+  each<T = Record<string, unknown>>(sql: string, params: unknown[], fn: (row: T) => void): Promise<void> {
+    return this.run(() => this.inner.each<T>(sql, params, fn));
+  }
+  insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    return this.run(() => this.inner.insertMany(table, columns, rows));
+  }
+  transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    return this.run(() => this.inner.transaction((tx) => fn(new TranslatingDriver(tx, this.url))));
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 const q = (ident: string) => `"${ident}"`;
@@ -103,7 +150,9 @@ class SqliteDriver implements SqlDriver {
       this.db.exec('COMMIT');
       return result;
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      // SQLite has already rolled back after some errors (a read-only file, a full disk); a second
+      // ROLLBACK would hide the real cause behind "cannot rollback - no transaction is active".
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw err;
     } finally {
       this.depth--;
@@ -149,7 +198,12 @@ class PgDriver implements SqlDriver {
     client?: pg.PoolClient,
   ) {
     if (client) this.client = client;
-    else this.pool = new pg.Pool(pgConfig(url));
+    else {
+      this.pool = new pg.Pool(pgConfig(url));
+      // An idle connection that dies (PostgreSQL restarted, a network cut) is reported here; without a
+      // listener it would crash the process. The next query opens a fresh connection, or fails with 503.
+      this.pool.on('error', () => {});
+    }
   }
   private runner(): pg.Pool | pg.PoolClient {
     return (this.client ?? this.pool) as pg.Pool | pg.PoolClient;

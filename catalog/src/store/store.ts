@@ -425,6 +425,11 @@ export class CatalogStore {
     return this.sql;
   }
 
+  /** Throws a DatabaseUnavailableError when the database cannot answer a query (for /readyz). */
+  async ping(): Promise<void> {
+    await this.sql.query('SELECT 1');
+  }
+
   /** Prisma Client for the low-volume tables, opened on first use. */
   private async prisma(): Promise<PortalPrisma> {
     if (!this.prismaClient) {

@@ -50,6 +50,15 @@ export function errorEnvelope(err: unknown, method: string, url: string): ErrorE
       response: { statusCode: err.status },
     };
   }
+  // The store's DatabaseUnavailableError (catalog/src/store/unavailable.ts): known by name, because the
+  // catalogue package knows nothing of HTTP. Its message names the database and never its credentials.
+  if (err instanceof Error && err.name === 'DatabaseUnavailableError') {
+    return {
+      error: { name: err.name, message: err.message },
+      request: { method, url },
+      response: { statusCode: 503 },
+    };
+  }
   const message = err instanceof Error ? err.message : String(err);
   return {
     error: { name: 'InternalServerError', message },

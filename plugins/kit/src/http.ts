@@ -11,6 +11,7 @@ export function createApp(): Hono {
     const env = errorEnvelope(err, c.req.method, new URL(c.req.url).pathname);
     // A body over the limit was left unread: close the connection rather than read the rest of it.
     if (env.response.statusCode === 413) c.header('connection', 'close');
+    if (env.response.statusCode === 503) c.header('retry-after', '5');
     if (env.response.statusCode >= 500)
       process.stderr.write(`${c.req.method} ${c.req.url}: ${err.stack ?? err.message}\n`);
     return c.json(env, env.response.statusCode as 400);
