@@ -89,6 +89,20 @@ export async function registerPortalCommands(
     });
     if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
+    if (!opts.ingest) {
+      // Reconcile: take in what changed in the tree while the portal was down (edits, new and deleted
+      // descriptors). Unchanged files are skipped by their content hash, so this is cheap. The watcher is
+      // already on, so an edit made during this pass is not missed either.
+      try {
+        const r = await catalog.ingest();
+        const changed = r.upserted.length + r.removed.length;
+        if (changed > 0) process.stdout.write(`took in ${changed} changes made while the portal was down\n`);
+      } catch (err) {
+        process.stderr.write(
+          `warning: could not compare the tree with the store at start: ${(err as Error).message}\n`,
+        );
+      }
+    }
     // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
     catalog.followStore();
     process.stdout.write(`portal listening on ${server.url}\n`);
