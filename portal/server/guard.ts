@@ -207,7 +207,14 @@ export function createRequestGuard(opts: GuardOptions) {
       req.headers['transfer-encoding'] !== undefined ||
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (hasBody && type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    // A signed webhook (GitHub may post form-encoded) carries a header no cross-site form can send.
+    const signed = req.headers['x-hub-signature-256'] !== undefined;
+    if (
+      hasBody &&
+      !signed &&
+      type !== 'application/json' &&
+      !/^application\/[a-z0-9.+-]+\+json$/.test(type)
+    ) {
       reject(
         req,
         res,

@@ -117,6 +117,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const p = c.req.path;
       if (p === '/healthz' || p === '/readyz' || p === '/api/auth' || p.startsWith('/api/auth/'))
         return next();
+      // Writes are each route's own check (a writer, or a signed webhook); here: every read.
+      const read = c.req.method === 'GET' || c.req.method === 'HEAD' || READ_POSTS.has(p);
+      if (!read) return next();
       if (!(await auth.actor(c))) {
         throw new AuthenticationError(
           `This portal listens beyond loopback (${host}), so reads need a signed-in person or ` +
@@ -209,6 +212,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     },
   };
 }
+
+/** POST routes that only read (a body too big for a query string), guarded like GETs. */
+const READ_POSTS = new Set([
+  '/api/catalog/entities/by-query',
+  '/api/catalog/entities/by-refs',
+  '/api/catalog/entity-facets',
+  '/api/catalog/validate-entity',
+  '/api/scaffolder/dry-run',
+]);
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
