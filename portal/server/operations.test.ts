@@ -21,7 +21,7 @@ async function serve(url: string, dir: string, opts: { ingest?: boolean } = {}) 
   const store = await CatalogStore.open(url);
   const catalog = new CatalogService(store, [dir]);
   if (opts.ingest !== false) await catalog.ingest();
-  const server = await startServer({ catalog, port: 0, ui: false });
+  const server = await startServer({ catalog, port: 0, ui: false, devSignIn: true });
   return { catalog, server };
 }
 

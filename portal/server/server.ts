@@ -155,6 +155,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     limits: opts.limits,
   });
   const server = http.createServer((req, res) => {
+    res.once('finish', () => lingerAtMost(req));
     if (guard(req, res)) return;
     const url = req.url ?? '/';
     if (
@@ -211,6 +212,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await plugins.close();
     },
   };
+}
+
+/**
+ * A body left unread when the answer is sent (a 413, a refusal, a route that needed none): read and
+ * discard at most 1 MiB or 1 s of it, so a client still sending sees our answer before the connection
+ * closes, then close. Without this cap the HTTP adapter drains up to 64 MB per request.
+ */
+function lingerAtMost(req: http.IncomingMessage): void {
+  if (req.complete || req.socket.destroyed) return;
+  let left = 1 << 20;
+  const close = () => {
+    if (!req.complete) req.socket.destroy();
+  };
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) close();
+  });
+  setTimeout(close, 1000).unref();
 }
 
 /** POST routes that only read (a body too big for a query string), guarded like GETs. */
