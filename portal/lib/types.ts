@@ -322,3 +322,31 @@ export interface ObservedEdge {
   lastSeen: string;
   health: Record<'1m' | '1h' | '1d', EdgeHealth>;
 }
+
+export interface LiveWorkload {
+  namespace: string;
+  name: string;
+  desired: number;
+  ready: number;
+  updated: number;
+  available: number;
+  rolloutComplete: boolean;
+  images: string[];
+  restarts: number;
+  crashLooping: string[];
+  replicaSets: number;
+}
+
+export interface ServiceLive {
+  service: string;
+  kubernetesId: string | null;
+  configured: boolean;
+  environments: {
+    environment: string;
+    context: string;
+    state: 'connecting' | 'live' | 'unknown';
+    since: string;
+    error?: string;
+    workloads: LiveWorkload[];
+  }[];
+}

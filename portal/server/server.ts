@@ -77,10 +77,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     baseUrl: baseUrl?.origin,
     oidc: opts.oidc,
   });
-  const { DeploysService } = await import('@bank/plugin-deploys');
+  const { DeploysService, ClusterWatch, clusterContextsFromEnv, KUBERNETES_ID_LABEL } = await import(
+    '@bank/plugin-deploys'
+  );
+  // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default); informers run in the background.
+  const live = new ClusterWatch(clusterContextsFromEnv());
+  if (live.configured)
+    live.start().catch((err: Error) => process.stderr.write(`kubernetes: ${err.message}\n`));
   const deploys = new DeploysService({
     store: opts.catalog.store,
     getIndex: () => graph.current,
+    live,
+    kubernetesIdOf: (ref) => opts.catalog.loaded.byRef.get(ref)?.metadata.annotations?.[KUBERNETES_ID_LABEL],
   });
   try {
     await deploys.init();
@@ -210,6 +218,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
       // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
       await plugins.close();
+      await live.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import type { ServiceDeploys } from '../../lib/types.ts';
+import type { ServiceDeploys, ServiceLive } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, DeployTable, StatusBadge, sinceOf, whoOf } from './deploy-bits';
@@ -10,6 +10,7 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
   const { data, error } = useApi<ServiceDeploys>(
     `/api/deploys/state?service=${encodeURIComponent(entityRef)}`,
   );
+  const live = useApi<ServiceLive>(`/api/deploys/live?service=${encodeURIComponent(entityRef)}`).data;
   return (
     <section className="card" aria-labelledby="deploys-title" data-testid="deploys-card">
       <div className="card-head">
@@ -48,6 +49,7 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
                   </p>
                 )}
                 {latest && !running && <p className="small muted">no successful deploy recorded</p>}
+                {live?.configured && <LiveLine live={live} environment={environment} />}
                 {running?.image && (
                   <p
                     className="mono muted"
@@ -60,9 +62,48 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
             ))}
           </div>
         )}
+        {live && !live.configured && (
+          <p className="small muted">Live cluster state: no cluster is watched (PORTAL_K8S_CONTEXTS).</p>
+        )}
         {data && data.recent.length > 0 && <h3 className="small">Last {data.recent.length} deploys</h3>}
         {data && <DeployTable deploys={data.recent} />}
       </div>
     </section>
+  );
+}
+
+/** What the cluster of one environment runs now, from the informers; "unknown since …" when it cannot be seen. */
+function LiveLine({ live, environment }: { live: ServiceLive; environment: string }) {
+  const env = live.environments.find((e) => e.environment === environment);
+  if (!env) return <p className="small muted">live: no cluster watched for {environment}</p>;
+  if (env.state !== 'live')
+    return (
+      <p className="small" data-testid={`live-${environment}`}>
+        <span className="badge badge-warn">live state {env.state}</span> since {ago(env.since)}
+        {env.error ? ` (${env.error})` : ''}
+      </p>
+    );
+  if (env.workloads.length === 0)
+    return (
+      <p className="small muted">live: no Deployment labelled {live.kubernetesId ?? '(no kubernetes-id)'}</p>
+    );
+  return (
+    <>
+      {env.workloads.map((w) => (
+        <p
+          key={`${w.namespace}/${w.name}`}
+          className="small"
+          data-testid={`live-${environment}`}
+          style={{ margin: '4px 0 0' }}
+        >
+          live {w.ready}/{w.desired} ready
+          {w.rolloutComplete ? '' : ` · rolling out (${w.updated}/${w.desired} updated)`} · {w.restarts}{' '}
+          restarts
+          {w.crashLooping.length > 0 && (
+            <span className="badge badge-danger"> crash loop: {w.crashLooping.length}</span>
+          )}
+        </p>
+      ))}
+    </>
   );
 }

@@ -2,6 +2,7 @@ import type { CatalogStore } from '@bank/catalog';
 import { collectiveOf, type GraphIndex, impact, nodeCard, paths, resolveRef } from '@bank/graph';
 import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
 import { InputError } from '@bank/plugin-kit';
+import type { ClusterWatch, LiveEnvironment } from './k8s-live.ts';
 import {
   clockSkewMs,
   configuredEnvironments,
@@ -20,6 +21,18 @@ export interface DeploysDeps {
   environments?: string[];
   now?: () => number;
   skewMs?: number;
+  /** Live cluster state (PORTAL_K8S_CONTEXTS); absent when no cluster is configured. */
+  live?: ClusterWatch;
+  /** An entity's `backstage.io/kubernetes-id` annotation, which its cluster objects carry as a label. */
+  kubernetesIdOf?: (ref: string) => string | undefined;
+}
+
+export interface ServiceLive {
+  service: string;
+  kubernetesId: string | null;
+  /** False when the portal watches no cluster (PORTAL_K8S_CONTEXTS unset). */
+  configured: boolean;
+  environments: LiveEnvironment[];
 }
 
 export interface RecordResult {
@@ -224,6 +237,19 @@ export class DeploysService {
     }
     const recent = await this.deploys.list({ services: [service], limit: 20 });
     return { service, environments, recent, demo: recent.some((d) => d.source === 'demo') };
+  }
+
+  /** What the clusters run for a service, per environment (Deployments labelled with its kubernetes-id). */
+  live(serviceInput: string): ServiceLive {
+    const service = this.resolveService(serviceInput);
+    const kubernetesId = this.deps.kubernetesIdOf?.(service) ?? null;
+    const configured = this.deps.live?.configured ?? false;
+    return {
+      service,
+      kubernetesId,
+      configured,
+      environments: configured && kubernetesId && this.deps.live ? this.deps.live.liveFor(kubernetesId) : [],
+    };
   }
 
   /**

@@ -82,6 +82,7 @@ export function createDeploysRouter(deps: {
     const service = c.req.query('service') ?? '';
     return c.json(await deps.deploys.state(service));
   });
+  app.get('/live', (c) => c.json(deps.deploys.live(c.req.query('service') ?? '')));
   app.get('/changes', async (c) => c.json(await deps.deploys.changes(query(c))));
   return app;
 }

@@ -1,0 +1,258 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  type Informer,
+  KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+  type V1Deployment,
+  type V1Pod,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
+
+/** Backstage's label (and annotation) tying cluster objects to a catalogue entity. */
+export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
+
+/** What one cluster runs for one Deployment, as its informers last saw it. */
+export interface LiveWorkload {
+  namespace: string;
+  name: string;
+  desired: number;
+  ready: number;
+  updated: number;
+  available: number;
+  /** All replicas updated, ready and available, and the controller has seen the latest spec. */
+  rolloutComplete: boolean;
+  images: string[];
+  /** Container restarts summed over the Deployment's pods. */
+  restarts: number;
+  /** Pods with a container waiting in CrashLoopBackOff. */
+  crashLooping: string[];
+  /** ReplicaSets of the Deployment with replicas (more than one during a rollout). */
+  replicaSets: number;
+}
+
+/**
+ * One environment's cluster. `unknown` (down, unreachable, refused) is never shown as 0 replicas: the
+ * answer says since when it is unknown and why, and keeps no workloads.
+ */
+export interface LiveEnvironment {
+  environment: string;
+  context: string;
+  state: 'connecting' | 'live' | 'unknown';
+  /** When the state began (ISO 8601). */
+  since: string;
+  error?: string;
+  workloads: LiveWorkload[];
+}
+
+export interface ClusterContext {
+  environment: string;
+  /** The kubeconfig context name (shown to people). */
+  context: string;
+  kubeConfig: KubeConfig;
+}
+
+/**
+ * `PORTAL_K8S_CONTEXTS=staging=kind-staging,prod=prod-eu`: one kubeconfig context per environment, from
+ * the kubeconfig Kubernetes clients use (KUBECONFIG, else ~/.kube/config, else in-cluster).
+ */
+export function clusterContextsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): ClusterContext[] {
+  const raw = env.PORTAL_K8S_CONTEXTS?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((pair) => {
+    const [environment, context] = pair.split('=').map((s) => s.trim());
+    if (!environment || !context)
+      throw new Error(`PORTAL_K8S_CONTEXTS: "${pair}" must be environment=kubeconfig-context`);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    if (!kubeConfig.getContexts().some((c) => c.name === context))
+      throw new Error(
+        `PORTAL_K8S_CONTEXTS: kubeconfig has no context "${context}" (has: ${
+          kubeConfig
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
+    kubeConfig.setCurrentContext(context);
+    return { environment, context, kubeConfig };
+  });
+}
+
+type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+interface Watched {
+  ctx: ClusterContext;
+  state: LiveEnvironment['state'];
+  since: number;
+  error?: string;
+  deployments: Cache<V1Deployment>;
+  replicaSets: Cache<V1ReplicaSet>;
+  pods: Cache<V1Pod>;
+  failures: number;
+  retry?: NodeJS.Timeout;
+}
+
+const idOf = (o: KubernetesObject) => o.metadata?.labels?.[KUBERNETES_ID_LABEL];
+
+/**
+ * Live state from Kubernetes: Deployments, ReplicaSets and Pods watched with @kubernetes/client-node
+ * informers (list, then watch from its resourceVersion; 410 Gone relists), one set per context. A watch
+ * that fails marks the environment unknown and is restarted after 1, 2, 4 … 30 s.
+ */
+export class ClusterWatch {
+  private watched: Watched[] = [];
+  private stopped = false;
+
+  constructor(
+    contexts: ClusterContext[],
+    private readonly opts: { now?: () => number; retryMs?: (failures: number) => number } = {},
+  ) {
+    for (const ctx of contexts) this.watched.push(this.watch(ctx));
+  }
+
+  get configured(): boolean {
+    return this.watched.length > 0;
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  private watch(ctx: ClusterContext): Watched {
+    const apps = ctx.kubeConfig.makeApiClient(AppsV1Api);
+    const core = ctx.kubeConfig.makeApiClient(CoreV1Api);
+    // A successful list is what tells us the cluster answers (an empty cluster sends no events).
+    const listed =
+      <T extends KubernetesObject>(fn: () => Promise<KubernetesListObject<T>>) =>
+      async () => {
+        const list = await fn();
+        this.mark(w, 'live');
+        return list;
+      };
+    const w: Watched = {
+      ctx,
+      state: 'connecting',
+      since: this.now(),
+      failures: 0,
+      deployments: makeInformer(
+        ctx.kubeConfig,
+        '/apis/apps/v1/deployments',
+        listed(() => apps.listDeploymentForAllNamespaces()),
+      ),
+      replicaSets: makeInformer(
+        ctx.kubeConfig,
+        '/apis/apps/v1/replicasets',
+        listed(() => apps.listReplicaSetForAllNamespaces()),
+      ),
+      pods: makeInformer(
+        ctx.kubeConfig,
+        '/api/v1/pods',
+        listed(() => core.listPodForAllNamespaces()),
+      ),
+    };
+    for (const informer of [w.deployments, w.replicaSets, w.pods] as Cache<KubernetesObject>[]) {
+      informer.on('change', () => {
+        w.failures = 0;
+        this.mark(w, 'live');
+      });
+      informer.on('error', (err: unknown) => {
+        w.error = err instanceof Error ? err.message : String(err);
+        this.mark(w, 'unknown');
+        if (this.stopped) return;
+        w.failures++;
+        const delay = this.opts.retryMs?.(w.failures) ?? Math.min(30_000, 1000 * 2 ** (w.failures - 1));
+        setTimeout(() => {
+          if (this.stopped) return;
+          // Relist after an outage (as after 410 Gone): what changed while we could not see is in no watch,
+          // and only a list tells us the cluster answers again. ListWatch keeps its resourceVersion otherwise.
+          (informer as unknown as { resourceVersion: string }).resourceVersion = '';
+          informer.start().catch(() => {});
+        }, delay).unref();
+      });
+    }
+    return w;
+  }
+
+  private mark(w: Watched, state: Watched['state']): void {
+    if (w.state === state) return;
+    w.state = state;
+    w.since = this.now();
+    if (state === 'live') w.error = undefined;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await Promise.all(
+      this.watched.flatMap((w) => [w.deployments.start(), w.replicaSets.start(), w.pods.start()]),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(
+      this.watched.flatMap((w) => [w.deployments.stop(), w.replicaSets.stop(), w.pods.stop()]),
+    );
+  }
+
+  /** Per environment, the Deployments labelled with `kubernetesId`. */
+  liveFor(kubernetesId: string): LiveEnvironment[] {
+    return this.watched.map((w) => {
+      const base = {
+        environment: w.ctx.environment,
+        context: w.ctx.context,
+        state: w.state,
+        since: new Date(w.since).toISOString(),
+        ...(w.error ? { error: w.error } : {}),
+      };
+      if (w.state !== 'live') return { ...base, workloads: [] };
+      const pods = w.pods.list().filter((p) => idOf(p) === kubernetesId);
+      const replicaSets = w.replicaSets.list().filter((r) => idOf(r) === kubernetesId);
+      const workloads = w.deployments
+        .list()
+        .filter((d) => idOf(d) === kubernetesId)
+        .map((d): LiveWorkload => {
+          const desired = d.spec?.replicas ?? 1;
+          const s = d.status ?? {};
+          const ns = d.metadata?.namespace ?? 'default';
+          const mine = pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns);
+          const statuses = mine.flatMap((p) => p.status?.containerStatuses ?? []);
+          const ready = s.readyReplicas ?? 0;
+          const updated = s.updatedReplicas ?? 0;
+          const available = s.availableReplicas ?? 0;
+          return {
+            namespace: ns,
+            name: d.metadata?.name ?? '',
+            desired,
+            ready,
+            updated,
+            available,
+            rolloutComplete:
+              (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+              updated === desired &&
+              ready === desired &&
+              available === desired &&
+              (s.replicas ?? 0) === desired,
+            images: [...new Set((d.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''))],
+            restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+            crashLooping: mine
+              .filter((p) =>
+                (p.status?.containerStatuses ?? []).some(
+                  (c) => c.state?.waiting?.reason === 'CrashLoopBackOff',
+                ),
+              )
+              .map((p) => p.metadata?.name ?? ''),
+            replicaSets: replicaSets.filter(
+              (r) => (r.metadata?.namespace ?? 'default') === ns && (r.status?.replicas ?? 0) > 0,
+            ).length,
+          };
+        });
+      return { ...base, workloads };
+    });
+  }
+}

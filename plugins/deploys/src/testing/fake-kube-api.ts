@@ -1,0 +1,127 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * TEST DOUBLE: no Kubernetes API server can run on these machines, so this local HTTP server stands in
+ * for one. It answers list (with a resourceVersion) and watch (chunked, one JSON event per line) for
+ * Deployments, ReplicaSets and Pods from recorded-style API objects, and can send garbage, close a watch in
+ * the middle of an event, answer 410 Gone, or go away entirely. The informers are the real
+ * @kubernetes/client-node ones.
+ */
+export class FakeKubeApi {
+  server!: http.Server;
+  url = '';
+  rv = 100;
+  deployments = new Map<string, Record<string, unknown>>();
+  pods = new Map<string, Record<string, unknown>>();
+  /** Open watch responses per resource path. */
+  watches = new Map<string, http.ServerResponse[]>();
+  /** Answer the next watch of a path with 410 Gone (an expired resourceVersion). */
+  goneNext = new Set<string>();
+  lists: string[] = [];
+  down = false;
+
+  async start(port = 0): Promise<void> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private items(path: string): Record<string, unknown>[] {
+    if (path === '/apis/apps/v1/deployments') return [...this.deployments.values()];
+    if (path === '/api/v1/pods') return [...this.pods.values()];
+    return [];
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const u = new URL(req.url ?? '/', this.url);
+    const path = u.pathname;
+    if (u.searchParams.get('watch') === 'true') {
+      if (this.goneNext.delete(path)) {
+        res.writeHead(410, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.write('');
+      const list = this.watches.get(path) ?? [];
+      list.push(res);
+      this.watches.set(path, list);
+      res.on('close', () =>
+        this.watches.set(
+          path,
+          (this.watches.get(path) ?? []).filter((r) => r !== res),
+        ),
+      );
+      return;
+    }
+    this.lists.push(path);
+    const kind = path.endsWith('deployments')
+      ? 'DeploymentList'
+      : path.endsWith('replicasets')
+        ? 'ReplicaSetList'
+        : 'PodList';
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        kind,
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.rv) },
+        items: this.items(path),
+      }),
+    );
+  }
+
+  /** Send one watch event to every open watch of `path`. */
+  emit(path: string, type: string, object: Record<string, unknown>): void {
+    this.rv++;
+    (object.metadata as Record<string, unknown>).resourceVersion = String(this.rv);
+    for (const res of this.watches.get(path) ?? []) res.write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  async stop(): Promise<void> {
+    for (const list of this.watches.values()) for (const r of list) r.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+export const deployment = (
+  name: string,
+  id: string,
+  o: { replicas: number; ready: number; image: string; generation?: number },
+) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: {
+    name,
+    namespace: 'payments',
+    uid: `uid-${name}`,
+    generation: o.generation ?? 1,
+    labels: { 'backstage.io/kubernetes-id': id },
+  },
+  spec: { replicas: o.replicas, template: { spec: { containers: [{ name: 'app', image: o.image }] } } },
+  status: {
+    observedGeneration: o.generation ?? 1,
+    replicas: o.replicas,
+    readyReplicas: o.ready,
+    updatedReplicas: o.ready,
+    availableReplicas: o.ready,
+  },
+});
+
+export const pod = (name: string, id: string, restarts: number, crash = false) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'payments', uid: `uid-${name}`, labels: { 'backstage.io/kubernetes-id': id } },
+  status: {
+    containerStatuses: [
+      {
+        name: 'app',
+        restartCount: restarts,
+        ready: !crash,
+        state: crash ? { waiting: { reason: 'CrashLoopBackOff' } } : { running: {} },
+      },
+    ],
+  },
+});

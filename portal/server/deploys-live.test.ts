@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { CatalogService } from '@bank/plugin-catalog';
+import { deployment, FakeKubeApi, pod } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
+import { type RunningServer, startServer } from './server.ts';
+
+/**
+ * GET /api/deploys/live through the real portal: PORTAL_K8S_CONTEXTS and a kubeconfig file name a cluster,
+ * which is a TEST DOUBLE (FakeKubeApi: a local HTTP server answering list and watch), since no Kubernetes
+ * API server can run here. The entity is matched by its backstage.io/kubernetes-id annotation.
+ */
+describe('live cluster state on /api/deploys/live (Kubernetes API test double)', () => {
+  const api = new FakeKubeApi();
+  let server: RunningServer;
+  let catalog: CatalogService;
+  const saved = { KUBECONFIG: process.env.KUBECONFIG, PORTAL_K8S_CONTEXTS: process.env.PORTAL_K8S_CONTEXTS };
+  const dir = writeTree({
+    'org/catalog-info.yaml': ORG,
+    'card-api/catalog-info.yaml': component('card-api').replace(
+      '  annotations:\n',
+      '  annotations:\n    backstage.io/kubernetes-id: service-card-api\n',
+    ),
+    'ledger/catalog-info.yaml': component('ledger'),
+  });
+  before(async () => {
+    await api.start();
+    api.deployments.set(
+      'card-api',
+      deployment('service-card-api', 'service-card-api', {
+        replicas: 3,
+        ready: 2,
+        image: 'registry.bank.internal/card-api:v1.2.8',
+      }),
+    );
+    api.pods.set('a', pod('service-card-api-1', 'service-card-api', 4, true));
+    const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'kube-')), 'config');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: test-double
+  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }
+users:
+- name: portal
+  user: { token: test }
+contexts:
+- name: prod-eu
+  context: { cluster: test-double, user: portal }
+current-context: prod-eu
+`,
+    );
+    process.env.KUBECONFIG = kubeconfig;
+    process.env.PORTAL_K8S_CONTEXTS = 'prod=prod-eu';
+    const store = await CatalogStore.open(
+      `file:${path.join(mkdtempSync(path.join(tmpdir(), 'live-')), 'p.db')}`,
+    );
+    catalog = new CatalogService(store, [dir]);
+    await catalog.ingest();
+    server = await startServer({ catalog, port: 0, ui: false });
+  });
+  after(async () => {
+    await server.close();
+    await catalog.store.close();
+    await api.stop().catch(() => {});
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+
+  it('shows ready/desired replicas, rollout, restarts and crash loops per environment', async () => {
+    let body:
+      | {
+          configured: boolean;
+          kubernetesId: string;
+          environments: {
+            environment: string;
+            state: string;
+            workloads: {
+              ready: number;
+              desired: number;
+              rolloutComplete: boolean;
+              restarts: number;
+              crashLooping: string[];
+            }[];
+          }[];
+        }
+      | undefined;
+    const start = Date.now();
+    for (;;) {
+      body = await (await fetch(`${server.url}/api/deploys/live?service=card-api`)).json();
+      if (body?.environments[0]?.state === 'live' && body.environments[0].workloads[0]?.restarts === 4) break;
+      if (Date.now() - start > 8000) assert.fail(`not live: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(body.configured, true);
+    assert.equal(body.kubernetesId, 'service-card-api');
+    const [prod] = body.environments;
+    assert.equal(prod.environment, 'prod');
+    const w = prod.workloads[0];
+    assert.deepEqual([w.ready, w.desired, w.rolloutComplete, w.restarts], [2, 3, false, 4]);
+    assert.deepEqual(w.crashLooping, ['service-card-api-1']);
+    // A service without the annotation: nothing claimed.
+    const ledger = await (await fetch(`${server.url}/api/deploys/live?service=ledger`)).json();
+    assert.equal(ledger.kubernetesId, null);
+    assert.deepEqual(ledger.environments, []);
+    const unknown = await fetch(`${server.url}/api/deploys/live?service=card-apx`);
+    assert.equal(unknown.status, 404);
+  });
+});
