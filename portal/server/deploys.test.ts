@@ -51,7 +51,7 @@ describe('POST /api/deploys over real HTTP', () => {
   };
 
   before(async () => {
-    process.env.PORTAL_API_TOKENS = TOKEN;
+    process.env.PORTAL_API_TOKENS = `${TOKEN},catalog-only-token@catalog:write`;
     const store = await CatalogStore.open(
       `file:${path.join(mkdtempSync(path.join(tmpdir(), 'dep-')), 'p.db')}`,
     );
@@ -70,6 +70,13 @@ describe('POST /api/deploys over real HTTP', () => {
     assert.match(r.body.error.message, /Authorization: Bearer <token>/);
     const bad = await post(ev(), { authorization: 'Bearer nope' });
     assert.equal(bad.status, 401);
+    assert.equal((await get('/api/deploys')).body.deploys.length, 0);
+  });
+
+  it('a token without the deploys:write scope: 403 naming the permission, nothing stored', async () => {
+    const r = await post(ev({ id: 'gha-scope' }), { authorization: 'Bearer catalog-only-token' });
+    assert.equal(r.status, 403);
+    assert.match(r.body.error.message, /deploys\.write|deploys:write/);
     assert.equal((await get('/api/deploys')).body.deploys.length, 0);
   });
 

@@ -147,8 +147,17 @@ export class DeploysService {
     return env;
   }
 
-  /** Check, resolve and store one event sent by `recordedBy`. */
-  async record(body: unknown, recordedBy: string, source: DeploySource = 'api'): Promise<RecordResult> {
+  /**
+   * Check, resolve and store one event sent by `recordedBy`. The write is audited here unless the caller
+   * already records the attempt (`audited`: the HTTP routes, whose audit middleware writes one row per
+   * request, outcome included); the CLI writes straight to the store and is audited here.
+   */
+  async record(
+    body: unknown,
+    recordedBy: string,
+    source: DeploySource = 'api',
+    opts: { audited?: boolean } = {},
+  ): Promise<RecordResult> {
     const now = this.now();
     const ev = parseDeployEvent(body, { now, skewMs: this.skewMs });
     const environment = this.checkEnvironment(ev.environment);
@@ -168,7 +177,7 @@ export class DeploysService {
       recordedBy,
       receivedAtMs: now,
     });
-    if (outcome === 'created' || outcome === 'updated') {
+    if (!opts.audited && (outcome === 'created' || outcome === 'updated')) {
       await this.deps.store.audit(
         recordedBy,
         `deploys.${outcome === 'created' ? 'record' : 'update'}`,

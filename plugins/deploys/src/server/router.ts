@@ -40,7 +40,7 @@ export function createDeploysRouter(deps: {
     const ref = deps.deploys.resolveService(body.service);
     noteAudit(c, { action: 'deploys.record', target: ref });
     const actor = await deps.auth.authorize(c, permissions.deploysWrite, { ref });
-    const result = await deps.deploys.record(body, actor.id, 'api');
+    const result = await deps.deploys.record(body, actor.id, 'api', { audited: true });
     noteAudit(c, { details: { outcome: result.outcome, id: result.deploy.id } });
     return c.json(result, result.outcome === 'created' ? 201 : 200);
   });
@@ -67,7 +67,7 @@ export function createDeploysRouter(deps: {
     if (!event) return c.json({ outcome: 'ignored' }, 202);
     const repo = typeof event.repository === 'string' ? event.repository : 'unknown';
     c.set('actor', { kind: 'token', id: `github:${repo}` });
-    const result = await deps.deploys.record(event, `github:${repo}`, 'github');
+    const result = await deps.deploys.record(event, `github:${repo}`, 'github', { audited: true });
     noteAudit(c, {
       target: result.deploy.service,
       details: { outcome: result.outcome, id: result.deploy.id },
