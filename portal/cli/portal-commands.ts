@@ -366,7 +366,8 @@ async function startTrafficDemo(portalUrl: string, token: string) {
     ['--import', 'tsx', path.join(REPO_ROOT, 'services/lib/rpc/example/chain.ts'), '--rate', '10'],
     {
       cwd: REPO_ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // stdin is a pipe the demo watches: it ends when this process does, however it ends.
+      stdio: ['pipe', 'inherit', 'inherit'],
       env: {
         ...process.env,
         OTEL_EXPORTER_OTLP_ENDPOINT: portalUrl,

@@ -111,8 +111,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }, 1000 / rate);
   const stop = () => {
     clearInterval(timer);
+    // The portal may be gone already: its last spans get 3 s, then the demo exits regardless.
+    setTimeout(() => process.exit(0), 3000).unref();
     void chain.stop().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Started by `portal start --traffic` with a pipe on stdin: when the portal goes, so does the demo.
+  if (!process.stdin.isTTY) process.stdin.on('end', stop).resume();
 }
