@@ -137,7 +137,7 @@ async function send(url: string, bodies: Buffer[], total: number, type: string):
 async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'bench-traffic-'));
   const db = `file:${path.join(work, 'portal.db')}`;
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORTAL_API_TOKENS: TOKEN,
     TRAFFIC_MAX_UNKNOWN_SERVICES: String(SERVICES * 2),

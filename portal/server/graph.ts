@@ -10,6 +10,7 @@ import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catal
 export class GraphService {
   private index: GraphIndex;
   private rebuilt: Array<(index: GraphIndex) => void> = [];
+  private beforeRead: Array<(index: GraphIndex) => void> = [];
 
   constructor(catalog: CatalogService) {
     this.index = buildGraphIndex(catalog.loaded.all());
@@ -28,7 +29,16 @@ export class GraphService {
   }
 
   get current(): GraphIndex {
+    for (const fn of this.beforeRead) fn(this.index);
     return this.index;
+  }
+
+  /**
+   * Called before every read of the index: observed traffic merges what arrived since the last read, so a
+   * burst of trace batches costs one merge per read, not one per batch, and a reader always sees all of it.
+   */
+  onRead(fn: (index: GraphIndex) => void): void {
+    this.beforeRead.push(fn);
   }
 
   private apply(result: ViewChange, view: CatalogView): void {

@@ -9,6 +9,7 @@ import {
   createDriftRouter,
   createOtlpRouter,
   createTrafficRouter,
+  type EdgeState,
   TrafficService,
   trafficLimitsFromEnv,
 } from '@bank/plugin-traffic';
@@ -61,7 +62,17 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
   });
   traffic.setCatalogue(ctx.catalog.loaded.all());
   traffic.syncGraph(ctx.graph.current);
-  traffic.onEdges((edges) => traffic.mergeIntoGraph(ctx.graph.current, edges));
+  // Edges a batch changed wait for the next read of the graph (they are in the traffic API at once).
+  const pending = new Set<EdgeState>();
+  traffic.onEdges((edges) => {
+    for (const e of edges) pending.add(e);
+  });
+  ctx.graph.onRead((index) => {
+    if (pending.size === 0) return;
+    const edges = [...pending];
+    pending.clear();
+    traffic.mergeIntoGraph(index, edges);
+  });
   ctx.graph.onRebuild((index) => {
     traffic.setCatalogue(ctx.catalog.loaded.all());
     traffic.syncGraph(index);

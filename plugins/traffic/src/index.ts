@@ -14,7 +14,7 @@ export {
   type TrafficServiceOptions,
 } from './lib/service.ts';
 export type { Span } from './lib/spans.ts';
-export { DEFAULT_LIMITS, type EdgeHealth, type TrafficLimits } from './lib/traffic.ts';
+export { DEFAULT_LIMITS, type EdgeHealth, type EdgeState, type TrafficLimits } from './lib/traffic.ts';
 export {
   createDriftRouter,
   createOtlpRouter,

@@ -50,9 +50,19 @@ export class ServiceResolver {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
+  private placeholders = new Map<string, string>();
+
   /** The ref to draw: the catalogue's, else a placeholder in the `unknown` namespace. */
   ref(name: string): string {
-    return this.known(name) ?? `component:${UNKNOWN_NAMESPACE}/${placeholderName(name)}`;
+    const known = this.known(name);
+    if (known) return known;
+    let ref = this.placeholders.get(name);
+    if (!ref) {
+      ref = `component:${UNKNOWN_NAMESPACE}/${placeholderName(name)}`;
+      // Bounded by the names the traffic state admits (the unknown-name cap).
+      this.placeholders.set(name, ref);
+    }
+    return ref;
   }
 }
 
@@ -88,8 +98,10 @@ export interface TrafficServiceOptions {
   storeUrl?: string;
   limits?: Partial<TrafficLimits>;
   now?: () => number;
-  /** How often waiting spans are checked for expiry (0: never by timer). */
+  /** How often waiting spans are checked for expiry and a checkpoint is considered (0: never by timer). */
   expireEveryMs?: number;
+  /** How often the aggregates are written and the journal emptied (default 5000 ms). */
+  checkpointEveryMs?: number;
 }
 
 /** What a batch did, as the receiver reports it. */
@@ -115,7 +127,7 @@ export class TrafficService {
   /** When this portal began receiving traces (the earliest service seen). */
   observingSinceMs: number | undefined;
 
-  constructor(opts: TrafficServiceOptions = {}) {
+  constructor(private readonly opts: TrafficServiceOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.state = new TrafficState(
       { ...DEFAULT_LIMITS, ...opts.limits, keep: { ...DEFAULT_LIMITS.keep, ...opts.limits?.keep } },
@@ -129,7 +141,9 @@ export class TrafficService {
       service.store = new TrafficStore(opts.storeUrl);
       const loaded = await service.store.load();
       service.state.load(loaded.edges, loaded.services);
-      for (const s of loaded.services)
+      // What was answered after the last checkpoint, before a crash or a stop.
+      service.state.replay(loaded.journal);
+      for (const s of service.state.services.values())
         if (service.observingSinceMs === undefined || s.firstSeenMs < service.observingSinceMs)
           service.observingSinceMs = s.firstSeenMs;
     }
@@ -160,7 +174,7 @@ export class TrafficService {
     const now = this.now();
     const result: IngestResult = this.state.ingest(batch.spans, now);
     if (this.observingSinceMs === undefined && result.spans > 0) this.observingSinceMs = now;
-    await this.store?.persist(this.state, this.now());
+    await this.store?.append(this.state, now);
     this.emit(result.touched);
     const messages = batch.reasons.map((r) => `${r.where}: ${r.why}`);
     if (result.refusedUnknown > 0) {
@@ -179,11 +193,19 @@ export class TrafficService {
 
   /** Expires waiting spans whose time is up (virtual edges appear without new traffic). */
   async tick(): Promise<void> {
-    const touched = this.state.expire(this.now());
-    if (touched.length === 0) return;
-    await this.store?.persist(this.state, this.now());
-    this.emit(touched);
+    const now = this.now();
+    const touched = this.state.expire(now);
+    if (touched.length > 0) {
+      await this.store?.append(this.state, now);
+      this.emit(touched);
+    }
+    if (this.store && now - this.lastCheckpointMs >= (this.opts.checkpointEveryMs ?? 5000)) {
+      this.lastCheckpointMs = now;
+      await this.store.checkpoint(this.state, now);
+    }
   }
+
+  private lastCheckpointMs = 0;
 
   private emit(edges: EdgeState[]): void {
     if (edges.length === 0) return;
@@ -254,12 +276,9 @@ export class TrafficService {
 
   /** The graph edges of the pairs `edges` touch, each summed over all its types (not only the touched one). */
   private graphEdgesOf(edges: EdgeState[]): ObservedEdgeInput[] {
-    const pairs = new Set(edges.map((e) => `${this.resolver.ref(e.caller)}\n${this.resolver.ref(e.callee)}`));
-    return this.graphEdges(
-      [...this.state.edges.values()].filter((e) =>
-        pairs.has(`${this.resolver.ref(e.caller)}\n${this.resolver.ref(e.callee)}`),
-      ),
-    );
+    const pairs = new Set<EdgeState>();
+    for (const e of edges) for (const same of this.state.samePair(e)) pairs.add(same);
+    return this.graphEdges(pairs);
   }
 
   counters(): TrafficCounters & { waiting: number; unknownServices: number; edges: number } {
@@ -276,11 +295,20 @@ export class TrafficService {
     return [...this.state.unknown].sort();
   }
 
+  /**
+   * Stops without settling what waits or writing a checkpoint: what a crash leaves behind (tests use it to
+   * show that the journal alone keeps every answered batch).
+   */
+  async abandon(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.store?.close();
+  }
+
   /** Settles what waits, stores everything, stops the timer. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     const touched = this.state.settleAll(this.now());
-    await this.store?.persist(this.state, this.now());
+    await this.store?.checkpoint(this.state, this.now());
     this.emit(touched);
     await this.store?.close();
   }

@@ -5,6 +5,8 @@ import {
   bucketCutoff,
   type EdgeState,
   type EdgeType,
+  type JournalRequest,
+  type JournalService,
   type ServiceState,
   type TrafficState,
   WINDOWS,
@@ -12,22 +14,33 @@ import {
 } from './traffic.ts';
 
 /**
- * Observed traffic in the portal's store (tables TrafficService, TrafficEdge, TrafficEdgeBucket; schema and
- * migrations in catalog/prisma). Written through the raw driver with one upsert per changed row, in one
- * transaction per write, so an accepted batch is stored whole or not at all. Every figure written is the
- * running total held in memory (loaded from here at start), so a write is idempotent.
+ * Observed traffic in the portal's store (tables TrafficService, TrafficEdge, TrafficEdgeBucket and
+ * TrafficJournal; schema and migrations in catalog/prisma), through the raw driver.
+ *
+ * Before a batch is answered, what it added (its requests and the services seen) is appended to the journal:
+ * one row, one statement. Every few seconds a checkpoint writes the changed aggregates (one upsert per row;
+ * each holds the running total, so it is idempotent) and deletes the journal rows they include, in one
+ * transaction. At start the aggregates are loaded and the journal is replayed on top. So a crash loses nothing
+ * that was answered, and the per-batch cost is one insert instead of thousands of upserts.
+ *
+ * Appends and checkpoints run one at a time, in order; each takes what the state holds at the moment it runs,
+ * so a batch's requests are either in a journal row or in the aggregates a checkpoint wrote, never both
+ * unfolded and never neither. Batches that arrive while one write runs share the next (group commit).
  */
 export class TrafficStore {
   private sql: SqlDriver;
-  /** Writes are serialised; requests that arrive during a write share the next one (group commit). */
+  /** Appends and checkpoints run one at a time, in order. */
   private writing: Promise<void> = Promise.resolve();
-  private pending: Promise<void> | undefined;
 
   constructor(url: string) {
     this.sql = openDriver(url);
   }
 
-  async load(): Promise<{ edges: EdgeState[]; services: ServiceState[] }> {
+  async load(): Promise<{
+    edges: EdgeState[];
+    services: ServiceState[];
+    journal: { requests: JournalRequest[]; services: JournalService[] };
+  }> {
     const edges = new Map<string, EdgeState>();
     const key = (c: string, d: string, t: string) => `${c}\u0000${d}\u0000${t}`;
     const n = (v: unknown) => Number(v);
@@ -69,28 +82,67 @@ export class TrafficStore {
         'SELECT "name", "firstSeenMs", "lastSeenMs" FROM "TrafficService"',
       )
     ).map((r) => ({ name: String(r.name), firstSeenMs: n(r.firstSeenMs), lastSeenMs: n(r.lastSeenMs) }));
-    return { edges: [...edges.values()], services };
+    const journal = { requests: [] as JournalRequest[], services: [] as JournalService[] };
+    await this.sql.each<{ body: string }>('SELECT "body" FROM "TrafficJournal" ORDER BY "id"', [], (r) => {
+      const j = JSON.parse(r.body) as { r: JournalRequest[]; s: JournalService[] };
+      journal.requests.push(...j.r);
+      journal.services.push(...j.s);
+    });
+    return { edges: [...edges.values()], services, journal };
   }
 
   /**
-   * Writes what `state` changed since the last write; resolves once it is stored. Calls made while a write
-   * runs are served together by the next one. A failed write puts its rows back and rejects.
+   * Appends what `state` accepted since the last append or checkpoint to the journal; resolves once stored.
+   * A failed append puts it back and rejects (the batch is answered with an error; its sender retries).
    */
-  persist(state: TrafficState, now: number = Date.now()): Promise<void> {
-    if (this.pending) return this.pending;
+  append(state: TrafficState, now: number): Promise<void> {
+    return this.enqueue('append', async () => {
+      const j = state.takeJournal();
+      if (j.requests.length + j.services.length === 0) return;
+      try {
+        await this.sql.exec('INSERT INTO "TrafficJournal" ("atMs", "body") VALUES (?, ?)', [
+          now,
+          JSON.stringify({ r: j.requests, s: j.services }),
+        ]);
+      } catch (err) {
+        state.restoreJournal(j);
+        throw err;
+      }
+    });
+  }
+
+  private queued = new Map<string, Promise<void>>();
+
+  /** Runs `fn` after every write before it; a call while one of the same kind waits shares that one. */
+  private enqueue(kind: string, fn: () => Promise<void>): Promise<void> {
+    const waiting = this.queued.get(kind);
+    if (waiting) return waiting;
     const run = this.writing.then(async () => {
-      this.pending = undefined;
+      this.queued.delete(kind);
+      await fn();
+    });
+    this.queued.set(kind, run);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Checkpoint: writes the aggregates `state` changed and deletes the journal rows they include, in one
+   * transaction. A failed checkpoint puts its rows back (the journal still holds them) and rejects.
+   */
+  checkpoint(state: TrafficState, now: number = Date.now()): Promise<void> {
+    return this.enqueue('checkpoint', async () => {
       const dirty = state.takeDirty();
+      // What the journal would get next is in these aggregates already.
+      const pending = state.takeJournal();
       try {
         await this.write(dirty, state, now);
       } catch (err) {
         state.restoreDirty(dirty);
+        state.restoreJournal(pending);
         throw err;
       }
     });
-    this.pending = run;
-    this.writing = run.catch(() => undefined);
-    return run;
   }
 
   private async write(
@@ -98,8 +150,9 @@ export class TrafficStore {
     state: TrafficState,
     now: number,
   ): Promise<void> {
-    if (dirty.edges.length + dirty.buckets.length + dirty.services.length === 0) return;
     await this.sql.transaction(async (tx) => {
+      // Every journal row now stored was appended before this checkpoint took the state: all are folded in.
+      await tx.exec('DELETE FROM "TrafficJournal"');
       for (const s of dirty.services) {
         await tx.exec(
           `INSERT INTO "TrafficService" ("name", "firstSeenMs", "lastSeenMs") VALUES (?, ?, ?)

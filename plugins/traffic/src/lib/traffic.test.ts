@@ -296,7 +296,7 @@ describe('decoding', () => {
 
 for (const db of testDatabases())
   describe(`TrafficService store on ${db.name}`, { skip: db.skip }, () => {
-    it('a restart loses nothing accepted: every edge figure and sketch comes back (property)', async () => {
+    it('a restart or a crash loses nothing accepted: every edge figure and sketch comes back (property)', async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(

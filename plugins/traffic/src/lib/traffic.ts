@@ -95,6 +95,11 @@ export interface TrafficCounters {
   refusedUnknown: number;
 }
 
+/** One request as the journal keeps it: caller, callee, type, virtual, error, latency ms, when (ms). */
+export type JournalRequest = [string, string, EdgeType, 0 | 1, 0 | 1, number, number];
+/** Service seen at (ms). */
+export type JournalService = [string, number];
+
 interface Waiting {
   span: Span;
   expiresAt: number;
@@ -112,6 +117,8 @@ export function newSketch(): DDSketch {
 
 export class TrafficState {
   readonly edges = new Map<string, EdgeState>();
+  /** Edges by caller and callee name (all types), so a batch's graph update touches only its pairs. */
+  readonly byPair = new Map<string, EdgeState[]>();
   readonly services = new Map<string, ServiceState>();
   /** Unknown names seen (bounded by `maxUnknownServices`). */
   readonly unknown = new Set<string>();
@@ -132,6 +139,9 @@ export class TrafficState {
   private dirtyEdges = new Set<EdgeState>();
   private dirtyBuckets = new Map<string, { edge: EdgeState; window: WindowName; bucket: Bucket }>();
   private dirtyServices = new Set<ServiceState>();
+  /** Requests and services since the last {@link takeJournal} (what a store appends before answering). */
+  private journalRequests: JournalRequest[] = [];
+  private journalServices: JournalService[] = [];
 
   constructor(
     readonly limits: TrafficLimits = DEFAULT_LIMITS,
@@ -232,6 +242,31 @@ export class TrafficState {
     return out;
   }
 
+  /** The requests and sightings since the last call, for the store's journal. */
+  takeJournal(): { requests: JournalRequest[]; services: JournalService[] } {
+    const out = { requests: this.journalRequests, services: this.journalServices };
+    this.journalRequests = [];
+    this.journalServices = [];
+    return out;
+  }
+
+  /** Puts back a journal a failed append did not store. */
+  restoreJournal(j: { requests: JournalRequest[]; services: JournalService[] }): void {
+    this.journalRequests = [...j.requests, ...this.journalRequests];
+    this.journalServices = [...j.services, ...this.journalServices];
+  }
+
+  /** Applies journalled requests again (at start, what the last checkpoint had not folded in). */
+  replay(j: { requests: JournalRequest[]; services: JournalService[] }): void {
+    const touched = new Set<EdgeState>();
+    for (const [name, at] of j.services) this.seen(name, at);
+    for (const [caller, callee, type, virtual, error, ms, at] of j.requests)
+      this.record(caller, callee, type, virtual === 1, error === 1, ms, at, touched);
+    // Replayed, they are in the aggregates: the next checkpoint stores them; they are not journalled again.
+    this.journalRequests = [];
+    this.journalServices = [];
+  }
+
   /** Puts back what a failed write did not store, so the next write tries again. */
   restoreDirty(d: ReturnType<TrafficState['takeDirty']>): void {
     for (const e of d.edges) this.dirtyEdges.add(e);
@@ -243,6 +278,7 @@ export class TrafficState {
   load(edges: EdgeState[], services: ServiceState[]): void {
     for (const e of edges) {
       this.edges.set(edgeKey(e.caller, e.callee, e.type), e);
+      this.indexPair(e);
       for (const name of [e.caller, e.callee]) if (!this.isKnown(name)) this.unknown.add(name);
     }
     for (const s of services) {
@@ -264,10 +300,12 @@ export class TrafficState {
       s = { name, firstSeenMs: now, lastSeenMs: now };
       this.services.set(name, s);
       this.dirtyServices.add(s);
+      this.journalServices.push([name, now]);
     } else if (now - s.lastSeenMs >= 1000) {
       // Last seen to the second is enough; it keeps the writes per batch small.
       s.lastSeenMs = now;
       this.dirtyServices.add(s);
+      this.journalServices.push([name, now]);
     }
   }
 
@@ -360,6 +398,7 @@ export class TrafficState {
         buckets: { '1m': [], '1h': [], '1d': [] },
       };
       this.edges.set(key, edge);
+      this.indexPair(edge);
     }
     // A paired request proves the callee instrumented: the edge is no longer virtual.
     if (!virtual) edge.virtual = false;
@@ -375,7 +414,20 @@ export class TrafficState {
       this.dirtyBuckets.set(bucketKey(edge, w, bucket), { edge, window: w, bucket });
     }
     touched.add(edge);
+    this.journalRequests.push([caller, callee, type, virtual ? 1 : 0, error ? 1 : 0, latencyMs, now]);
     if (result) result.requests++;
+  }
+
+  private indexPair(edge: EdgeState): void {
+    const key = `${edge.caller}${sep}${edge.callee}`;
+    const list = this.byPair.get(key);
+    if (list) list.push(edge);
+    else this.byPair.set(key, [edge]);
+  }
+
+  /** Every edge (of any type) between the same two names as `edge`. */
+  samePair(edge: EdgeState): EdgeState[] {
+    return this.byPair.get(`${edge.caller}${sep}${edge.callee}`) ?? [edge];
   }
 
   private bucketOf(edge: EdgeState, w: WindowName, now: number): Bucket {
