@@ -14,7 +14,10 @@ if (why && process.env.CI === 'true') throw new Error(`Browser journeys cannot r
 describe('signing in through OpenID Connect in Chromium', { skip: why }, () => {
   let portal: Portal;
   let idp: TestIdp;
+  const savedAdmins = process.env.PORTAL_ADMIN_GROUPS;
   before(async () => {
+    // aisha-adams is in the accounts squad: made an admin here, so she may read the audit log.
+    process.env.PORTAL_ADMIN_GROUPS = 'accounts';
     idp = await startTestIdp({
       redirectUris: () => [`${portal.url}/api/auth/oidc/callback`],
       // aisha-adams (services/org/users.yaml) has the profile email aisha.adams@bank.example.
@@ -36,6 +39,8 @@ describe('signing in through OpenID Connect in Chromium', { skip: why }, () => {
   after(async () => {
     await portal?.close();
     await idp?.close();
+    if (savedAdmins === undefined) delete process.env.PORTAL_ADMIN_GROUPS;
+    else process.env.PORTAL_ADMIN_GROUPS = savedAdmins;
   });
 
   it('an engineer signs in at the identity provider and lands back on the catalogue, signed in', async () => {
@@ -55,6 +60,15 @@ describe('signing in through OpenID Connect in Chromium', { skip: why }, () => {
     await who.waitFor();
     assert.match((await who.textContent()) ?? '', /Signed in as aisha-adams/);
     await shot(page, 'oidc-2-signed-in');
+    // An admin reads the audit log: her own sign-in is the newest row, and the chain is intact.
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.waitForURL(`${url}/audit`);
+    const table = page.getByTestId('audit-table');
+    await table.waitFor();
+    const first = (await table.locator('tbody tr').first().textContent()) ?? '';
+    assert.match(first, /allowed.*user:default\/aisha-adams.*auth\.sign-in/);
+    assert.match((await page.getByTestId('audit-verdict').textContent()) ?? '', /Chain intact/);
+    await shot(page, 'oidc-3-audit-log');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByTestId('oidc-sign-in').waitFor();
   });

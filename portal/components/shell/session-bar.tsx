@@ -55,7 +55,7 @@ export function SessionBar() {
       )}
       {me.signedIn && me.actor && (
         <span className="session-who" data-testid="signed-in-as">
-          Signed in as {me.actor.id.replace(/^user:default\//, '')}{' '}
+          Signed in as {me.actor.id.replace(/^user:default\//, '')} · <a href="/audit">Audit log</a>{' '}
           <button type="button" className="link-btn" onClick={() => void signOut()}>
             Sign out
           </button>
