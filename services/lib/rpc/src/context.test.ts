@@ -41,7 +41,7 @@ async function chain(cWork: (signal: AbortSignal) => Promise<unknown>) {
         record('c', req.headers);
         return cWork(req.context.signal);
       }),
-    { name: 'c', metrics },
+    { name: 'c', metrics, knownCallers: ['b'] },
   );
   const toC = createClient('c', { discovery: { c: c.url }, metrics, maxRetries: 0 });
   const b = await rpcServer(
@@ -50,7 +50,7 @@ async function chain(cWork: (signal: AbortSignal) => Promise<unknown>) {
         record('b', req.headers);
         return toC.get('/work');
       }),
-    { name: 'b', metrics },
+    { name: 'b', metrics, knownCallers: ['a'] },
   );
   const toB = createClient('b', { discovery: { b: b.url }, metrics, maxRetries: 0 });
   const a = await rpcServer(

@@ -84,6 +84,24 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
 }
 
 /** Parses `l5d-ctx-deadline` ("<timestamp_ns> <deadline_ns>", repeated values folded by the strictest). */
+/** Node's setTimeout limit: a longer delay (over 24.8 days) fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `setTimeout` for any delay, never firing early: a delay past Node's limit waits in steps of the limit
+ * (the same handle, re-armed), so `clearTimeout` and `unref` work as usual. A far deadline (a client that
+ * sends one years ahead) then means "no deadline in practice" instead of an immediate timeout.
+ */
+export function safeTimeout(fn: () => void, ms: number): NodeJS.Timeout {
+  if (!(ms > MAX_TIMER_MS)) return setTimeout(fn, ms);
+  const due = Date.now() + ms;
+  const t: NodeJS.Timeout = setTimeout(() => {
+    if (Date.now() >= due) fn();
+    else t.refresh();
+  }, MAX_TIMER_MS);
+  return t;
+}
+
 export function parseDeadline(h: string | string[] | undefined): number | undefined {
   if (h === undefined) return undefined;
   const values = Array.isArray(h) ? h : h.split(',');
@@ -170,7 +188,7 @@ export class RequestContext implements Context {
       const left = this.deadline - Date.now();
       if (left <= 0) c.abort(expiredError());
       else {
-        this.timer = setTimeout(() => this.cancel(expiredError()), left);
+        this.timer = safeTimeout(() => this.cancel(expiredError()), left);
         this.timer.unref();
       }
     }

@@ -14,6 +14,7 @@ test('per-caller token bucket: 429 with Retry-After over the limit, other caller
   const clock = manualClock();
   const s = await rpcServer((r) => r.get('/balance', () => ({ pence: 100 })), {
     name: 'accounts',
+    knownCallers: ['noisy'],
     rateLimit: { ratePerSec: 2, burst: 5, callers: { vip: { ratePerSec: 100 } }, now: clock.now },
   });
   cleanup.push(() => s.stop(100));

@@ -23,7 +23,10 @@ const client = (name: string, url: string, extra: Parameters<typeof createClient
 };
 
 test('/ping, /ready and /metrics (Prometheus, RED per route)', async () => {
-  const s = await rpcServer((r) => r.get('/cards/:id', () => ({ ok: true })), { name: 'cards' });
+  const s = await rpcServer((r) => r.get('/cards/:id', () => ({ ok: true })), {
+    name: 'cards',
+    knownCallers: ['test'],
+  });
   cleanup.push(() => s.stop(100));
   const ping = await fetch(`${s.url}/ping`);
   assert.equal(ping.status, 200);

@@ -14,6 +14,7 @@ import {
   parseTraceparent,
   RequestContext,
   runInContext,
+  safeTimeout,
 } from './context.ts';
 import { ErrorCode, RpcError, toRpcError } from './errors.ts';
 import { codeLabel, defaultMetrics, type RpcMetrics } from './metrics.ts';
@@ -30,6 +31,13 @@ export interface ServerOptions {
   host?: string;
   /** Per-caller token-bucket rate limit; off when absent. */
   rateLimit?: RateLimitOptions;
+  /**
+   * The callers this service knows by name (the `origin-service` header), e.g. its clients in the
+   * catalogue. Default: `$RPC_KNOWN_CALLERS` (comma-separated) plus the names in `rateLimit.callers`.
+   * Any other caller is `unknown` in metrics, spans' caller and rate limiting, so a caller that makes up
+   * names can neither create unbounded metric series nor get a fresh rate-limit bucket per request.
+   */
+  knownCallers?: string[];
   /** Largest request body accepted (default 1 MiB). */
   maxBodyBytes?: number;
   /** Idle keep-alive timeout (default 65 s, above typical load balancers' 60 s). */
@@ -54,6 +62,8 @@ export interface RpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The one label every caller outside `knownCallers` shares. */
+export const UNKNOWN_CALLER = 'unknown';
 const JSON_HEADERS = 'application/json; charset=utf-8';
 const EMPTY = Buffer.alloc(0);
 
@@ -63,6 +73,14 @@ export async function listen(svc: Service, opts: ServerOptions = {}): Promise<Rp
   const metrics = opts.metrics ?? defaultMetrics();
   const exporter = opts.exporter ?? envExporter();
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  const knownCallers = new Set([
+    ...(opts.knownCallers ??
+      (process.env.RPC_KNOWN_CALLERS ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)),
+    ...Object.keys(opts.rateLimit?.callers ?? {}),
+  ]);
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -175,7 +193,7 @@ export async function listen(svc: Service, opts: ServerOptions = {}): Promise<Rp
           this.finish(errorResponse(expiredError()));
           return;
         }
-        this.timer = setTimeout(() => {
+        this.timer = safeTimeout(() => {
           this.ctx.cancel(expiredError());
           this.finish(
             errorResponse(
@@ -220,7 +238,7 @@ export async function listen(svc: Service, opts: ServerOptions = {}): Promise<Rp
     const traceId = tp ? tp.traceId : newTraceId();
     const ctx = new RequestContext({
       service: name,
-      caller: typeof caller === 'string' ? caller : undefined,
+      caller: typeof caller === 'string' ? (knownCallers.has(caller) ? caller : UNKNOWN_CALLER) : undefined,
       // Without an inbound request id, the trace id is the request id (one id to grep for).
       requestId: typeof rid === 'string' && rid !== '' ? rid : traceId,
       traceId,

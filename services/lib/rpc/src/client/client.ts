@@ -13,6 +13,7 @@ import {
   Headers,
   newSpanId,
   newTraceId,
+  safeTimeout,
 } from '../context.ts';
 import { ErrorCode, RpcError } from '../errors.ts';
 import { codeLabel, defaultMetrics, type RpcMetrics } from '../metrics.ts';
@@ -336,7 +337,7 @@ export class Client {
     // (EventTarget, listeners, a signal object) was a measurable share of a call's CPU.
     const abort = new AttemptAbort();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = safeTimeout(() => {
       timedOut = true;
       abort.abort();
     }, attemptMs);
