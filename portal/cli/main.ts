@@ -4,9 +4,10 @@ import { registerDeploysCommands } from '@bank/plugin-deploys';
 import { registerGraphCommands } from '@bank/plugin-graph';
 import { EXIT, UsageError } from '@bank/plugin-kit';
 import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
+import { registerScorecardsCommands } from '@bank/plugin-scorecards';
 import { registerTrafficCommands, type TrafficService } from '@bank/plugin-traffic';
 import { Command, CommanderError } from 'commander';
-import { databaseUrl, openCatalog } from '../server/runtime.ts';
+import { databaseUrl, openCatalog, REPO_ROOT, scorecardsDir } from '../server/runtime.ts';
 import { registerPortalCommands } from './portal-commands.ts';
 
 const program = new Command('portal')
@@ -56,6 +57,20 @@ registerDeploysCommands(program, async () => {
   const catalog = await open();
   const index = buildGraphIndex((await catalog.view()).all());
   return new DeploysService({ store: catalog.store, getIndex: () => index }).init();
+});
+registerScorecardsCommands(program, async () => {
+  const [{ ScorecardService, readDeployFacts }, { DeploysService }] = await Promise.all([
+    import('@bank/plugin-scorecards'),
+    import('@bank/plugin-deploys'),
+  ]);
+  const catalog = await open();
+  const index = await loadGraph();
+  const scorecards = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+  scorecards.loadDefinitions();
+  const deploys = await new DeploysService({ store: catalog.store, getIndex: () => index }).init();
+  scorecards.setDeploys(await readDeployFacts(deploys));
+  scorecards.scoreAll((await catalog.view()).all(), index);
+  return scorecards;
 });
 await registerPortalCommands(program, open);
 

@@ -84,6 +84,7 @@ export async function registerPortalCommands(
       port,
       baseUrl: opts.baseUrl,
       devSignIn: opts.devSignIn,
+      watchFiles: opts.watch !== false,
     }).catch((err: Error) => {
       throw err instanceof DevSignInRefusedError ? new UsageError(err.message) : err;
     });

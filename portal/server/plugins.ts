@@ -4,6 +4,12 @@ import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
 import { createScaffolderRouter } from '@bank/plugin-scaffolder';
+import {
+  createScorecardsRouter,
+  readDeployFacts,
+  ScorecardService,
+  watchScorecardInputs,
+} from '@bank/plugin-scorecards';
 import { createSearchRouter } from '@bank/plugin-search';
 import {
   createDriftRouter,
@@ -16,6 +22,7 @@ import {
 import type { Hono } from 'hono';
 import type { PortalAuth } from './auth.ts';
 import type { GraphService } from './graph.ts';
+import { REPO_ROOT, scorecardsDir } from './runtime.ts';
 
 /** What the portal hands every plugin. */
 export interface PortalContext {
@@ -23,6 +30,8 @@ export interface PortalContext {
   graph: GraphService;
   auth: PortalAuth;
   deploys: DeploysService;
+  /** Watch scorecard files and k8s/ manifests (serve and start do, unless --no-watch). */
+  watchFiles?: boolean;
 }
 
 /**
@@ -48,7 +57,14 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
-  return { close: () => traffic.close() };
+  const scorecards = await openScorecards(ctx);
+  app.route('/api/scorecards', createScorecardsRouter({ scorecards: scorecards.service }));
+  return {
+    close: async () => {
+      await scorecards.close();
+      await traffic.close();
+    },
+  };
 }
 
 /**
@@ -82,6 +98,25 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
     traffic.syncGraph(ctx.graph.current);
   });
   return traffic;
+}
+
+/**
+ * Scorecards: scored at start, then re-scored incrementally on each catalogue change (and afresh with each
+ * rebuilt graph); scorecard files and k8s/ manifests are watched, a changed file re-scoring what it touches.
+ */
+async function openScorecards(ctx: PortalContext) {
+  const service = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+  for (const e of service.loadDefinitions())
+    process.stderr.write(`scorecards: ${e.file}:${e.line}:${e.column} ${e.message}\n`);
+  const refreshDeploys = async () => service.setDeploys(await readDeployFacts(ctx.deploys));
+  await refreshDeploys();
+  service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current);
+  ctx.catalog.on('change', (change, view) =>
+    service.catalogueChanged(change, (ref) => view.byRef.get(ref), ctx.graph.current),
+  );
+  ctx.graph.onRebuild((index) => service.scoreAll(ctx.catalog.loaded.all(), index));
+  const stop = !ctx.watchFiles ? async () => {} : watchScorecardInputs(service, [...ctx.catalog.roots]);
+  return { service, close: stop };
 }
 
 function numberFromEnv(name: string): number | undefined {

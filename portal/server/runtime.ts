@@ -16,6 +16,11 @@ export function defaultRoots(): string[] {
   return [path.resolve(process.env.PORTAL_CATALOG_ROOT ?? path.join(REPO_ROOT, 'services'))];
 }
 
+/** The scorecard files (YAML, reviewed like code): PORTAL_SCORECARDS_DIR, else scorecards/ at the repo root. */
+export function scorecardsDir(): string {
+  return path.resolve(process.env.PORTAL_SCORECARDS_DIR ?? path.join(REPO_ROOT, 'scorecards'));
+}
+
 /** Open the catalogue: store (migrated), ingester, and the current view loaded. */
 export async function openCatalog(dbUrl: string, roots = defaultRoots()): Promise<CatalogService> {
   const store = await CatalogStore.open(dbUrl);

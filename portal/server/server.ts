@@ -32,6 +32,8 @@ export interface ServeOptions {
   devSignIn?: boolean;
   /** OpenID Connect for people; default from PORTAL_OIDC_* (null: off whatever the environment says). */
   oidc?: OidcConfig | null;
+  /** Watch scorecard files and k8s/ manifests, re-scoring what a change touches (serve/start, not tests). */
+  watchFiles?: boolean;
 }
 
 export interface RunningServer {
@@ -97,7 +99,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!(err instanceof DatabaseUnavailableError)) throw err;
     process.stderr.write(`warning: ${err.message}\n`);
   }
-  const context: PortalContext = { catalog: opts.catalog, graph, auth, deploys };
+  const context: PortalContext = {
+    catalog: opts.catalog,
+    graph,
+    auth,
+    deploys,
+    watchFiles: opts.watchFiles ?? false,
+  };
   const api = createApp();
   api.use('*', auth.auditMiddleware());
   // Alive: the process answers. Says nothing about the database (that is /readyz), so a database outage

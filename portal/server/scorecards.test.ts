@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CatalogStore } from '@bank/catalog';
+import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { CatalogService } from '@bank/plugin-catalog';
+import { estateFiles, service } from '@bank/plugin-scorecards/testing.ts';
+import { type RunningServer, startServer } from './server.ts';
+
+describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
+  let server: RunningServer;
+  let catalog: CatalogService;
+  const dir = writeTree(estateFiles());
+  const get = async (p: string) => {
+    const res = await fetch(`${server.url}${p}`);
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  before(async () => {
+    process.env.PORTAL_SCORECARDS_DIR = path.join(dir, 'scorecards');
+    const store = await CatalogStore.open(`file:${path.join(dir, 'portal.db')}`);
+    catalog = new CatalogService(store, [path.join(dir, 'services')]);
+    await catalog.ingest();
+    server = await startServer({ catalog, port: 0, ui: false });
+  });
+  after(async () => {
+    delete process.env.PORTAL_SCORECARDS_DIR;
+    await server.close();
+    await catalog.store.close();
+  });
+
+  it('lists the scorecards with their file and levels', async () => {
+    const { body } = await get('/api/scorecards');
+    assert.deepEqual(
+      body.scorecards.map((s: { name: string; file: string }) => [s.name, s.file]),
+      [
+        ['ownership', path.join(dir, 'scorecards/ownership.yaml')],
+        ['readiness', path.join(dir, 'scorecards/readiness.yaml')],
+      ],
+    );
+    assert.deepEqual(body.scorecards[1].levels[0], { name: 'bronze', checks: ['has-oncall', 'replicas'] });
+  });
+
+  it("one service's report: level, failing checks with why, fix and the file that decides", async () => {
+    const { status, body } = await get('/api/scorecards/entity?ref=api');
+    assert.equal(status, 200);
+    const readiness = body.scorecards.find((s: { scorecard: string }) => s.scorecard === 'readiness');
+    assert.equal(readiness.level, null);
+    const replicas = readiness.checks.find((c: { check: string }) => c.check === 'replicas');
+    assert.equal(replicas.status, 'fail');
+    assert.equal(replicas.why, '1 replicas; tier 1 needs at least 3');
+    assert.match(replicas.evidence.file, /services\/api\/k8s\/deployment\.yaml$/);
+    assert.equal(body.passes, false);
+  });
+
+  it('an unknown service is a 404 with the closest names', async () => {
+    const { status, body } = await get('/api/scorecards/entity?ref=ledgr');
+    assert.equal(status, 404);
+    assert.deepEqual(body.error.suggestions, ['component:default/ledger']);
+  });
+
+  it('the rollup ranks squads and collectives worst first', async () => {
+    const { body } = await get('/api/scorecards/summary?scorecard=readiness');
+    const [r] = body.rollups;
+    assert.equal(r.services, 4);
+    assert.equal(r.atLeast.bronze, 3);
+    assert.equal(r.squads[0].team, 'group:default/ledger');
+    assert.equal(r.squads[0].passRate, 0.75);
+  });
+
+  it('an ingest that drops a runbook re-scores that service', async () => {
+    const before = await get('/api/scorecards/entity?ref=ledger');
+    const has = (b: Record<string, any>) =>
+      b.scorecards[1].checks.find((c: { check: string }) => c.check === 'has-runbook').status;
+    assert.equal(has(before.body), 'pass');
+    writeFileSync(
+      path.join(dir, 'services/ledger/catalog-info.yaml'),
+      service('ledger', { tier: 1, runbook: false }),
+    );
+    await catalog.ingest();
+    const afterIngest = await get('/api/scorecards/entity?ref=ledger');
+    assert.equal(has(afterIngest.body), 'fail');
+  });
+});
