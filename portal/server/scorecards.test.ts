@@ -8,13 +8,17 @@ import { CatalogService } from '@bank/plugin-catalog';
 import { estateFiles, service } from '@bank/plugin-scorecards/testing.ts';
 import { type RunningServer, startServer } from './server.ts';
 
+// The JSON answers, loosely: each test reads the fields it asserts on.
+// biome-ignore lint/suspicious/noExplicitAny: test reads of JSON answers
+type Json = Record<string, any>;
+
 describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
   let server: RunningServer;
   let catalog: CatalogService;
   const dir = writeTree(estateFiles());
   const get = async (p: string) => {
     const res = await fetch(`${server.url}${p}`);
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as Json };
   };
 
   before(async () => {
@@ -71,7 +75,7 @@ describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
 
   it('an ingest that drops a runbook re-scores that service', async () => {
     const before = await get('/api/scorecards/entity?ref=ledger');
-    const has = (b: Record<string, any>) =>
+    const has = (b: Json) =>
       b.scorecards[1].checks.find((c: { check: string }) => c.check === 'has-runbook').status;
     assert.equal(has(before.body), 'pass');
     writeFileSync(
