@@ -108,6 +108,11 @@ export interface IngestOptions {
   forget?: string[];
   /** Orphaned entities to remove (Backstage lets a client delete an orphan). */
   dropOrphans?: string[];
+  /**
+   * This ingest reads the whole catalogue: its problems replace every stored one. Otherwise only the stored
+   * problems of the files it read (or saw gone) are replaced.
+   */
+  wholeCatalogue?: boolean;
 }
 
 /** Whether the catalogue marked this entity orphan (its location no longer lists it). */
@@ -769,7 +774,9 @@ export class Ingester {
       message: e.severity === 'warning' ? `${WARNING_PREFIX}${e.message}` : e.message,
     }));
     // The stored problems of what this ingest read, or saw gone, are replaced; the others' stay.
-    const errorsFor = [...[...touchedFiles, ...removedFiles].map(display), ...errors.map((e) => e.file)];
+    const errorsFor = opts.wholeCatalogue
+      ? undefined
+      : [...[...touchedFiles, ...removedFiles].map(display), ...errors.map((e) => e.file)];
     state.generation = await this.store.write(
       {
         upsert,

@@ -76,7 +76,7 @@ export class CatalogService extends EventEmitter<{
       const wanted = whole || given.some((r) => under(r, loc.target));
       if (wanted && !all.includes(loc.target) && existsSync(loc.target)) all.push(loc.target);
     }
-    return this.ingestExactly(all, opts);
+    return this.ingestExactly(all, { wholeCatalogue: whole && !opts.changed, ...opts });
   }
 
   private async ingestExactly(roots: string[], opts: IngestOptions): Promise<IngestResult> {
