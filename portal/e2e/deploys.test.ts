@@ -55,6 +55,15 @@ describe('deploy journeys in Chromium', { skip: why }, () => {
     assert.match(text, /card-api/);
     assert.match(text, /failed/, 'the failed deploy on the path is in the timeline');
     await shot(page, 'deploys-2-change-timeline');
+
+    // The blast radius of feed: its callers deployed in the last 24 h are marked, with who and when.
+    await page.goto(`${url}/impact?ref=feed`);
+    await page.getByTestId('impact-changes-link').waitFor();
+    const row = page.locator('tr', { has: page.locator('a', { hasText: /^card-api$/ }) });
+    assert.match(
+      (await row.getByTestId('impact-changed').textContent()) ?? '',
+      /changed\s*prod v\d+\.\d+\.\d+\s*succeeded\s*\d+m ago by [a-z-]+/,
+    );
   });
 
   it('a real deploy event replaces the demo history and shows on the entity page at once', async () => {

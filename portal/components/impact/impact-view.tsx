@@ -1,15 +1,17 @@
 'use client';
+import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
 import { impactApiUrl } from '../../lib/api-urls.ts';
 import { shortName } from '../../lib/refs.ts';
-import type { ImpactResult, Rollup } from '../../lib/types.ts';
+import type { ChangedService, ChangeTimeline, ImpactResult, Rollup } from '../../lib/types.ts';
 import { IMPACT_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { TierBadge } from '../common/tier-badge';
 import { TierBar } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
+import { ago, StatusBadge, whoOf } from '../deploys/deploy-bits';
 
 type State = StateOf<typeof IMPACT_SCHEMA>;
 
@@ -26,6 +28,11 @@ export function ImpactView() {
   const url = impactApiUrl(state);
   const { data, error, loading } = useApi<ImpactResult>(url);
   const tier1 = data?.dependents.filter((d) => d.tier === 1).length ?? 0;
+  // Deploys in the blast radius in the last 24 h: a second answer, shown when it arrives.
+  const changes = useApi<ChangeTimeline>(
+    data ? `/api/deploys/changes?impact=${encodeURIComponent(data.ref)}&since=24h` : null,
+  ).data;
+  const changedBy = new Map((changes?.services ?? []).map((c) => [c.ref, c]));
 
   return (
     <div className="stack" style={{ gap: 16 }}>
@@ -101,6 +108,16 @@ export function ImpactView() {
           <section className="card">
             <div className="card-head">
               <h2>Dependents, tier 1 first</h2>
+              {changes && (
+                <Link
+                  prefetch={false}
+                  className="small"
+                  href={`/changes?impact=${encodeURIComponent(data.ref)}&since=24h`}
+                  data-testid="impact-changes-link"
+                >
+                  {changes.services.filter((c) => c.changed).length} changed in 24 h
+                </Link>
+              )}
               <span className="muted small">from {data.origins.map((o) => shortName(o)).join(', ')}</span>
             </div>
             <div className="table-wrap" style={{ maxHeight: 560 }}>
@@ -113,6 +130,7 @@ export function ImpactView() {
                     <th>Through</th>
                     <th>Owner</th>
                     <th>On-call</th>
+                    <th>Deployed (24 h)</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -132,11 +150,14 @@ export function ImpactView() {
                         <EntityLink entityRef={d.owner} />
                       </td>
                       <td className="mono small">{d.oncall ?? '—'}</td>
+                      <td className="small" data-testid="impact-changed">
+                        <ChangedCell change={changedBy.get(d.ref)} />
+                      </td>
                     </tr>
                   ))}
                   {data.dependents.length === 0 && (
                     <tr>
-                      <td colSpan={6} className="muted">
+                      <td colSpan={7} className="muted">
                         Nothing calls it: a failure here stays here.
                       </td>
                     </tr>
@@ -232,5 +253,20 @@ function ByDepth({ dependents }: { dependents: ImpactResult['dependents'] }) {
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** The newest deploy in the window of a dependent, or nothing when it was not deployed. */
+function ChangedCell({ change }: { change?: ChangedService }) {
+  if (!change?.changed) return <span className="muted">—</span>;
+  const newest = Object.values(change.last)
+    .filter((d): d is NonNullable<typeof d> => d !== null)
+    .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1))[0];
+  if (!newest) return <span className="badge badge-warn">changed</span>;
+  return (
+    <>
+      <span className="badge badge-warn">changed</span> {newest.environment} {newest.version}{' '}
+      <StatusBadge status={newest.status} /> {ago(newest.startedAt)} by {whoOf(newest)}
+    </>
   );
 }
