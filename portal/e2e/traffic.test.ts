@@ -84,6 +84,19 @@ describe('observed traffic journeys in Chromium', { skip: why }, () => {
     assert.ok(!declaredSources.includes('seen only'));
   });
 
+  it('impact can run over observed edges: feed’s blast radius by traffic is the chain that really calls it', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/impact?ref=feed&via=observed`);
+    await page.getByTestId('impact-summary').waitFor();
+    assert.equal(await page.locator('select[name=via]').inputValue(), 'observed');
+    const text = (await page.locator('main').textContent()) ?? '';
+    for (const caller of ['cards', 'card-processing', 'card-api', 'feed-generator', 'transactions'])
+      assert.ok(text.includes(caller), `${caller} is in feed's observed blast radius`);
+    // By traffic, exactly the 8 services of the chain above feed reach it.
+    const summary = (await page.getByTestId('impact-summary').textContent()) ?? '';
+    assert.match(summary, /^\D*8\s*dependents/, summary);
+  });
+
   it('the graph explorer draws observed-only and declared-only edges differently', async () => {
     const { page, url } = portal;
     await page.goto(`${url}/graph?focus=cards`);

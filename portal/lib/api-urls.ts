@@ -68,7 +68,8 @@ export function changesApiUrl(state: StateOf<typeof CHANGES_SCHEMA>): string | n
 
 export function impactApiUrl(state: StateOf<typeof IMPACT_SCHEMA>): string | null {
   if (!state.ref) return null;
-  return `/api/graph/impact?ref=${encodeURIComponent(state.ref)}${state.depth ? `&depth=${state.depth}` : ''}`;
+  const via = state.via === 'any' ? '' : `&via=${state.via}`;
+  return `/api/graph/impact?ref=${encodeURIComponent(state.ref)}${state.depth ? `&depth=${state.depth}` : ''}${via}`;
 }
 
 export function entityApiUrl(ref: string): string {

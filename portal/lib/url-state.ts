@@ -147,6 +147,8 @@ export const CHANGES_SCHEMA = {
 export const IMPACT_SCHEMA = {
   ref: { type: 'string', default: '' },
   depth: { type: 'int', default: 0, min: 0, max: 50 },
+  /** Which call edges count: declared (descriptors), observed (traces) or any. */
+  via: { type: 'enum', default: 'any', values: ['any', 'declared', 'observed'] },
 } as const satisfies Schema;
 
 export const ORG_SCHEMA = {

@@ -69,6 +69,19 @@ export function ImpactView() {
             ))}
           </select>
         </label>
+        <label className="field">
+          Edges
+          <select
+            className="input"
+            name="via"
+            value={state.via}
+            onChange={(e) => update({ via: e.target.value as typeof state.via })}
+          >
+            <option value="any">declared + observed</option>
+            <option value="declared">declared only</option>
+            <option value="observed">observed only (traces)</option>
+          </select>
+        </label>
         <button type="submit" className="btn btn-primary">
           Show blast radius
         </button>
