@@ -59,7 +59,7 @@ export function ScaffoldForm({ template }: { template: string }) {
 type Phase =
   | { kind: 'editing' }
   | { kind: 'previewing' }
-  | { kind: 'signin' }
+  | { kind: 'signin'; dev: boolean; oidc: string | null }
   | { kind: 'creating'; taskId: string; steps: Record<string, string>; log: string[] }
   | { kind: 'failed'; message: string; steps?: Record<string, string> };
 
@@ -124,7 +124,11 @@ function Form({ t }: { t: TemplateInfo }) {
       });
     } catch (err) {
       if (err instanceof PostError && err.status === 401) {
-        setPhase({ kind: 'signin' });
+        // How this portal lets people sign in: the development sign-in, OpenID Connect, or neither.
+        const me = (await fetch('/api/auth/me')
+          .then((r) => r.json())
+          .catch(() => ({}))) as { devSignIn?: boolean; signIn?: { oidc?: string | null } };
+        setPhase({ kind: 'signin', dev: me.devSignIn === true, oidc: me.signIn?.oidc ?? null });
         return;
       }
       fail(err);
@@ -250,11 +254,32 @@ function Form({ t }: { t: TemplateInfo }) {
         </div>
       </form>
 
-      {phase.kind === 'signin' && (
+      {phase.kind === 'signin' && !phase.dev && (
+        <section className="card card-pad stack" data-testid="sign-in">
+          <h2 style={{ margin: 0 }}>Sign in to create</h2>
+          {phase.oidc ? (
+            <p style={{ margin: 0 }}>
+              Creating writes to the repository, so the portal needs to know who you are.{' '}
+              <a href={`${phase.oidc}?returnTo=${encodeURIComponent(window.location.pathname)}`}>
+                Sign in with your bank account
+              </a>
+              , then create again.
+            </p>
+          ) : (
+            <p style={{ margin: 0 }}>
+              This portal has no sign-in for people configured (OpenID Connect); ask its operators, or use
+              `portal scaffold` with your own checkout.
+            </p>
+          )}
+        </section>
+      )}
+
+      {phase.kind === 'signin' && phase.dev && (
         <form className="card card-pad stack" onSubmit={(e) => void signIn(e)} data-testid="sign-in">
           <h2 style={{ margin: 0 }}>Sign in to create</h2>
           <p className="muted" style={{ margin: 0 }}>
-            Creating writes to the repository, so the portal needs to know who you are.
+            Creating writes to the repository, so the portal needs to know who you are. This portal runs the
+            development sign-in: any catalogue User, no password.
           </p>
           <label className="field" htmlFor="sign-in-user">
             Your user name in the catalogue
