@@ -7,7 +7,7 @@ import { CatalogClient } from '@backstage/catalog-client';
 import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type RunningServer, startServer } from './server.ts';
+import { startServer } from './server.ts';
 
 const TOKEN = 'locations-token';
 const token = { token: TOKEN };

@@ -108,7 +108,7 @@ describe("Backstage's rules by default: the same accept/reject decisions as @bac
     // does; the portal's templates are read by its scaffolder). The skeleton's name is a template expression.
     assert.deepEqual(
       rows.filter((r) => !r.portal).map((r) => r.ref),
-      ['template:default/example-nodejs-template', 'component:default/${{ values.name | dump }}'],
+      ['template:default/example-nodejs-template', `component:default/$${'{{'} values.name | dump }}`],
     );
   });
 
