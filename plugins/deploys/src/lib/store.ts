@@ -188,43 +188,45 @@ export class DeployStore {
   /** Deploys, newest first by when they started (not when they arrived). */
   async list(q: DeployQuery = {}): Promise<Deploy[]> {
     if (q.services !== undefined && q.services.length === 0) return [];
-    // For a few services (a path, a squad), one indexed range per service: with `service IN (…)` the
-    // planner walks the time index over every service's deploys in the window (seconds at 1M events).
-    if (q.services !== undefined && q.services.length > 1 && q.services.length <= 64) {
-      const limit = Math.max(1, Math.min(q.limit ?? 100, 10_000));
-      const parts = await Promise.all(q.services.map((service) => this.list({ ...q, services: [service] })));
-      return parts
-        .flat()
-        .sort((a, b) =>
-          a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : -1,
-        )
-        .slice(0, limit);
-    }
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.services !== undefined) {
-      where.push(`"service" IN (${q.services.map(() => '?').join(', ')})`);
-      params.push(...q.services);
-    }
+    const limit = Math.max(1, Math.min(q.limit ?? 100, 10_000));
+    const rest: string[] = [];
+    const restParams: unknown[] = [];
     if (q.environment !== undefined) {
-      where.push('"environment" = ?');
-      params.push(q.environment);
+      rest.push('"environment" = ?');
+      restParams.push(q.environment);
     }
     if (q.sinceMs !== undefined) {
-      where.push('"startedAtMs" >= ?');
-      params.push(q.sinceMs);
+      rest.push('"startedAtMs" >= ?');
+      restParams.push(q.sinceMs);
     }
     if (q.untilMs !== undefined) {
-      where.push('"startedAtMs" <= ?');
-      params.push(q.untilMs);
+      rest.push('"startedAtMs" <= ?');
+      restParams.push(q.untilMs);
     }
     if (q.statuses !== undefined) {
-      where.push(`"status" IN (${q.statuses.map(() => '?').join(', ')})`);
-      params.push(...q.statuses);
+      rest.push(`"status" IN (${q.statuses.map(() => '?').join(', ')})`);
+      restParams.push(...q.statuses);
     }
-    const limit = Math.max(1, Math.min(q.limit ?? 100, 10_000));
+    const tail = ` ORDER BY "startedAtMs" DESC, "id" DESC LIMIT ${limit}`;
+    // A few services (a path, a squad): one indexed range per service, merged by the database. With
+    // `service IN (…)` the planner walks the time index over every service's deploys in the window.
+    if (q.services !== undefined && q.services.length > 1 && q.services.length <= 64) {
+      const params: unknown[] = [];
+      const parts = q.services.map((service, i) => {
+        params.push(service, ...restParams);
+        return `SELECT * FROM (${SELECT} WHERE ${['"service" = ?', ...rest].join(' AND ')}${tail}) AS "s${i}"`;
+      });
+      const rows = await this.sql.query<Row>(`${parts.join(' UNION ALL ')}${tail}`, params);
+      return rows.map(deployOf);
+    }
+    const where = [...rest];
+    const params = [...restParams];
+    if (q.services !== undefined) {
+      where.unshift(`"service" IN (${q.services.map(() => '?').join(', ')})`);
+      params.unshift(...q.services);
+    }
     const rows = await this.sql.query<Row>(
-      `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "startedAtMs" DESC, "id" DESC LIMIT ${limit}`,
+      `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${tail}`,
       params,
     );
     return rows.map(deployOf);
