@@ -302,11 +302,10 @@ export class OidcSignIn {
 /** Only a path on this portal (`/entity/…`), never another site (`//evil`, `https://…`, `/\\evil`). */
 export function safeReturnTo(raw: string | undefined): string {
   if (
-    !raw ||
-    !raw.startsWith('/') ||
+    !raw?.startsWith('/') ||
     raw.startsWith('//') ||
     raw.includes('\\') ||
-    /[\u0000-\u001f]/.test(raw)
+    [...raw].some((ch) => ch.charCodeAt(0) < 0x20)
   )
     return '/';
   return raw.slice(0, 2048);
