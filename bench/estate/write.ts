@@ -9,6 +9,7 @@ import { ANNOTATION, GROUP_TYPE } from '../../catalog/src/model/annotations.ts';
 import { DEMO_DEPLOYS_FILE, demoDeployHistory } from './deploys.ts';
 import { toYaml } from './emit.ts';
 import { type Estate, type EstateService, NAME_PATTERN } from './generate.ts';
+import { hashString, unitHash } from './random.ts';
 
 /** Lists the service folders the last run wrote, so a later run may remove the ones no longer generated. */
 export const MANIFEST = '.estate-generated';
@@ -47,13 +48,18 @@ function protoDefinition(s: EstateService): string {
 }
 
 export function serviceDescriptors(estate: Estate): Map<string, string> {
-  const callsBy = new Map<string, { components: string[]; apis: string[] }>();
+  const callsBy = new Map<string, { components: string[]; apis: string[]; callees: string[] }>();
+  const callersOf = new Map<string, string[]>();
   for (const e of estate.edges) {
     let calls = callsBy.get(e.from);
     if (!calls) {
-      calls = { components: [], apis: [] };
+      calls = { components: [], apis: [], callees: [] };
       callsBy.set(e.from, calls);
     }
+    calls.callees.push(serviceId(e.to));
+    const callers = callersOf.get(e.to);
+    if (callers) callers.push(serviceId(e.from));
+    else callersOf.set(e.to, [serviceId(e.from)]);
     if (e.via === 'consumesApi') calls.apis.push(`${e.to}-rpc`);
     else calls.components.push(`component:${e.to}`);
   }
@@ -62,12 +68,13 @@ export function serviceDescriptors(estate: Estate): Map<string, string> {
   const out = new Map<string, string>();
   for (const s of estate.services) {
     const squad = squadByName.get(s.squad);
-    const calls = callsBy.get(s.name) ?? { components: [], apis: [] };
+    const calls = callsBy.get(s.name) ?? { components: [], apis: [], callees: [] };
     const deployed = s.type !== 'library';
+    const gaps = readinessGaps(s);
     const annotations: Record<string, string> = {
       [ANNOTATION.tier]: String(s.tier),
       [ANNOTATION.oncall]: squad?.oncallRota ?? s.squad,
-      [ANNOTATION.runbook]: `https://runbooks.bank.internal/${s.name}`,
+      ...(gaps.runbook ? {} : { [ANNOTATION.runbook]: `https://runbooks.bank.internal/${s.name}` }),
       [ANNOTATION.slack]: squad?.slackChannel ?? `#squad-${s.squad}`,
       [ANNOTATION.language]: s.language,
       [ANNOTATION.sourceLocation]: `url:https://git.bank.internal/bank/estate/tree/main/services/${s.name}/`,
@@ -97,7 +104,9 @@ export function serviceDescriptors(estate: Estate): Map<string, string> {
           description: s.description,
           tags: [s.language, s.collective, `tier-${s.tier}`],
           links: [
-            { url: `https://runbooks.bank.internal/${s.name}`, title: 'Runbook', icon: 'docs' },
+            ...(gaps.runbook
+              ? []
+              : [{ url: `https://runbooks.bank.internal/${s.name}`, title: 'Runbook', icon: 'docs' }]),
             {
               url: `https://grafana.bank.internal/d/service-${s.name}`,
               title: 'Dashboard',
@@ -149,8 +158,16 @@ export function serviceDescriptors(estate: Estate): Map<string, string> {
     }
     out.set(`${s.name}/catalog-info.yaml`, yaml(docs));
     if (deployed) {
-      out.set(`${s.name}/k8s/deployment.yaml`, yaml([deployment(s)]));
+      out.set(`${s.name}/k8s/deployment.yaml`, yaml([deployment(s, gaps)]));
       out.set(`${s.name}/k8s/service.yaml`, yaml([k8sService(s)]));
+      if (gaps.pdb !== 'missing') out.set(`${s.name}/k8s/pdb.yaml`, yaml([disruptionBudget(s, gaps)]));
+      if (gaps.networkPolicy !== 'missing') {
+        let callees = [...new Set(calls.callees)].sort();
+        // A call added after the policy was last generated: the policy lacks it.
+        if (gaps.networkPolicy === 'stale' && callees.length > 0) callees = callees.slice(1);
+        const callerIds = [...new Set(callersOf.get(s.name) ?? [])].sort();
+        out.set(`${s.name}/k8s/networkpolicy.yaml`, yaml(networkPolicies(s, callees, callerIds)));
+      }
     }
   }
   return out;
@@ -181,7 +198,105 @@ function labelsOf(s: EstateService): Record<string, string> {
   };
 }
 
-function deployment(s: EstateService): Doc {
+/**
+ * Where a service falls short of production readiness (proposal): most are ready, some lack or have a
+ * blocking PodDisruptionBudget, lack a NetworkPolicy or have one older than their last new call, a few
+ * tier-1 services have no runbook, a few containers no liveness probe. Fixed by the name alone, so a
+ * service keeps its gaps when the seed or the estate's size changes.
+ */
+export interface ReadinessGaps {
+  pdb: 'ok' | 'missing' | 'blocks-drain';
+  networkPolicy: 'ok' | 'missing' | 'stale';
+  runbook: boolean;
+  liveness: boolean;
+  /** Image pinned by digest (tag@sha256:…) rather than by a tag alone. */
+  pinned: boolean;
+}
+
+export function readinessGaps(s: EstateService): ReadinessGaps {
+  const u = (what: string) => unitHash(`readiness:${what}:${s.name}`);
+  const pdb = u('pdb');
+  const policy = u('network-policy');
+  return {
+    pdb: pdb < 0.1 ? 'missing' : pdb < 0.14 ? 'blocks-drain' : 'ok',
+    networkPolicy: policy < 0.1 ? 'missing' : policy < 0.16 ? 'stale' : 'ok',
+    runbook: s.tier === 1 && u('runbook') < 0.08,
+    liveness: u('liveness') < 0.05,
+    pinned: u('digest') < 0.55,
+  };
+}
+
+/** A stable made-up image digest (64 hex) for a service's version. */
+function digestOf(s: EstateService): string {
+  let hex = '';
+  for (let i = 0; hex.length < 64; i++)
+    hex += hashString(`${s.name}:${s.version}:${i}`).toString(16).padStart(8, '0');
+  return hex.slice(0, 64);
+}
+
+function disruptionBudget(s: EstateService, gaps: ReadinessGaps): Doc {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: `service-${s.name}`, labels: labelsOf(s) },
+    spec: {
+      // replicas − 1 lets a node drain; minAvailable = replicas blocks every drain.
+      minAvailable: gaps.pdb === 'blocks-drain' ? s.replicas : Math.max(0, s.replicas - 1),
+      selector: { matchLabels: { 'app.kubernetes.io/name': serviceId(s.name) } },
+    },
+  };
+}
+
+/** The shape the scaffolder's templates write (templates/typescript-service/skeleton/k8s/networkpolicy.yaml.njk). */
+function networkPolicies(s: EstateService, callees: string[], callers: string[]): Doc[] {
+  const self = { matchLabels: { 'app.kubernetes.io/name': serviceId(s.name) } };
+  const podsIn = (values: string[]) => ({
+    podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values }] },
+  });
+  const monitoring = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+  const http = [{ port: 'http', protocol: 'TCP' }];
+  return [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `service-${s.name}-ingress`, labels: labelsOf(s) },
+      spec: {
+        podSelector: self,
+        policyTypes: ['Ingress'],
+        ingress: [
+          ...(callers.length ? [{ from: [podsIn(callers)], ports: http }] : []),
+          { from: [monitoring], ports: [...http, { port: 4191, protocol: 'TCP' }] },
+        ],
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `service-${s.name}-egress`, labels: labelsOf(s) },
+      spec: {
+        podSelector: self,
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+            ],
+            ports: [
+              { port: 53, protocol: 'UDP' },
+              { port: 53, protocol: 'TCP' },
+            ],
+          },
+          ...(callees.length ? [{ to: [podsIn(callees)] }] : []),
+        ],
+      },
+    },
+  ];
+}
+
+function deployment(s: EstateService, gaps: ReadinessGaps): Doc {
   const name = `service-${s.name}`;
   const selector = { 'app.kubernetes.io/name': serviceId(s.name) };
   return {
@@ -192,7 +307,7 @@ function deployment(s: EstateService): Doc {
       labels: labelsOf(s),
       annotations: {
         'bank.example/owner': group(s.squad),
-        'bank.example/runbook': `https://runbooks.bank.internal/${s.name}`,
+        ...(gaps.runbook ? {} : { 'bank.example/runbook': `https://runbooks.bank.internal/${s.name}` }),
       },
     },
     spec: {
@@ -217,7 +332,7 @@ function deployment(s: EstateService): Doc {
           containers: [
             {
               name,
-              image: `registry.bank.internal/${s.name}:${s.version}`,
+              image: `registry.bank.internal/${s.name}:${s.version}${gaps.pinned ? `@sha256:${digestOf(s)}` : ''}`,
               imagePullPolicy: 'IfNotPresent',
               ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
               env: [
@@ -234,13 +349,17 @@ function deployment(s: EstateService): Doc {
                 timeoutSeconds: 1,
                 failureThreshold: 3,
               },
-              livenessProbe: {
-                httpGet: { path: '/ping', port: 'http' },
-                initialDelaySeconds: 10,
-                periodSeconds: 10,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
+              ...(gaps.liveness
+                ? {}
+                : {
+                    livenessProbe: {
+                      httpGet: { path: '/ping', port: 'http' },
+                      initialDelaySeconds: 10,
+                      periodSeconds: 10,
+                      timeoutSeconds: 2,
+                      failureThreshold: 3,
+                    },
+                  }),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
