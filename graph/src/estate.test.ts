@@ -75,6 +75,7 @@ describe('on the estate', () => {
 
   it('every consecutive hop pair of every path card-api → feed is a real edge', () => {
     const real = declaredCallEdges(entities);
+    const byRef = new Map(entities.map((e) => [`${e.kind.toLowerCase()}:default/${e.metadata.name}`, e]));
     const result = paths(index, 'card-api', 'feed', { k: 50, maxHops: 10 });
     assert.equal(result.paths.length, 50);
     for (const p of result.paths) {
@@ -89,7 +90,11 @@ describe('on the estate', () => {
       }
       for (const hop of p.hops) {
         assert.ok(hop.owner?.startsWith('group:'), `${hop.ref} has an owner squad`);
-        assert.ok(hop.tier !== null && hop.oncall !== null && hop.runbook !== null);
+        assert.ok(hop.tier !== null && hop.oncall !== null);
+        // A few tier-1 services have no runbook on purpose (the production-readiness scorecard flags them):
+        // the hop carries exactly what the descriptor says.
+        const runbook = byRef.get(hop.ref)?.metadata.annotations?.['bank.io/runbook'] ?? null;
+        assert.equal(hop.runbook, runbook, `${hop.ref} runbook`);
       }
     }
     for (let i = 1; i < result.paths.length; i++)
