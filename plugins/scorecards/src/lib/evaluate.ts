@@ -311,7 +311,15 @@ function readFileSyncSafe(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
+const memberCounts = new WeakMap<GraphIndex, { version: number; counts: Map<string, number> }>();
 function membersOf(index: GraphIndex, group: string): number {
+  let memo = memberCounts.get(index);
+  if (!memo || memo.version !== index.version) {
+    memo = { version: index.version, counts: new Map() };
+    memberCounts.set(index, memo);
+  }
+  const known = memo.counts.get(group);
+  if (known !== undefined) return known;
   const people = new Set<string>();
   const walk = (g: string, depth: number) => {
     if (depth > 16 || !index.relations.hasNode(g)) return;
@@ -321,6 +329,7 @@ function membersOf(index: GraphIndex, group: string): number {
     });
   };
   walk(group, 0);
+  memo.counts.set(group, people.size);
   return people.size;
 }
 
@@ -333,8 +342,14 @@ const get = (o: unknown, ...path: string[]): unknown => {
   return v;
 };
 
-const pass = (why: string, evidence?: Evidence): Outcome => ({ status: 'pass', why, evidence });
-const fail = (why: string, evidence?: Evidence): Outcome => ({ status: 'fail', why, evidence });
+type LazyEvidence = Evidence | (() => Evidence | undefined) | undefined;
+// Finding the line that decides costs a file read: only a failing check, which a person will open, pays it.
+const pass = (why: string, _evidence?: LazyEvidence): Outcome => ({ status: 'pass', why });
+const fail = (why: string, evidence?: LazyEvidence): Outcome => ({
+  status: 'fail',
+  why,
+  evidence: typeof evidence === 'function' ? evidence() : evidence,
+});
 const na = (why: string): Outcome => ({ status: 'n/a', why });
 
 function needManifests(ctx: EntityContext): Outcome | undefined {
@@ -354,7 +369,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
     case 'fact': {
       const name = p.fact as FactName;
       const value = ctx.fact(name);
-      const ev = ctx.factEvidence(name);
+      const ev = () => ctx.factEvidence(name);
       const shown = value === undefined ? 'not set' : JSON.stringify(value);
       if (p.present !== undefined) {
         const has = value !== undefined && value !== '' && value !== 0;
@@ -393,7 +408,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
       const min = forTier(p.atLeast as Record<string, number>, ctx.tier);
       if (min === undefined) return na(`no minimum for tier ${ctx.tier ?? '(none)'}`);
       const replicas = ctx.fact('replicas') as number;
-      const ev = ctx.factEvidence('replicas');
+      const ev = () => ctx.factEvidence('replicas');
       return replicas >= min
         ? pass(`${replicas} replicas (tier ${ctx.tier ?? '-'} needs ${min})`, ev)
         : fail(`${replicas} replicas; tier ${ctx.tier ?? '-'} needs at least ${min}`, ev);
@@ -413,10 +428,10 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
       const replicas = ctx.fact('replicas') as number;
       const min = get(pdb.object, 'spec', 'minAvailable');
       const maxUnavailable = get(pdb.object, 'spec', 'maxUnavailable');
-      const ev = {
+      const ev = () => ({
         file: ctx.rel(pdb.file),
         line: lineOf(set, pdb.file, /^\s*(minAvailable|maxUnavailable):/),
-      };
+      });
       if (typeof min === 'number' && min >= replicas)
         return fail(
           `minAvailable ${min} with ${replicas} replicas: no pod can ever be evicted, node drains block`,
@@ -467,7 +482,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         problems.push(`ingress does not admit its declared callers ${list(callersNotAllowed)}`);
       if (extraCallers.length) problems.push(`ingress admits undeclared callers ${list(extraCallers)}`);
       const file = policies[0].file;
-      const ev = { file: ctx.rel(file), line: lineOf(set, file, /^\s*kind:\s*NetworkPolicy/) };
+      const ev = () => ({ file: ctx.rel(file), line: lineOf(set, file, /^\s*kind:\s*NetworkPolicy/) });
       return problems.length
         ? fail(problems.join('; '), ev)
         : pass(
@@ -484,7 +499,8 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
       const lacking: string[] = [];
       for (const c of ctx.containers())
         for (const w of wanted) if (!c[`${w}Probe`]) lacking.push(`${String(c.name)} has no ${w}Probe`);
-      const ev = d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*containers:/) } : undefined;
+      const ev = () =>
+        d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*containers:/) } : undefined;
       return lacking.length
         ? fail(lacking.join('; '), ev)
         : pass(`every container has ${wanted.join(' and ')} probes`, ev);
@@ -501,9 +517,8 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         if (!get(c, 'resources', 'requests', 'memory')) lacking.push(`${n} requests no memory`);
         if (!get(c, 'resources', 'limits', 'memory')) lacking.push(`${n} has no memory limit`);
       }
-      const ev = d
-        ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*(resources|containers):/) }
-        : undefined;
+      const ev = () =>
+        d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*(resources|containers):/) } : undefined;
       return lacking.length
         ? fail(lacking.join('; '), ev)
         : pass('requests CPU and memory, limits memory', ev);
@@ -548,7 +563,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
       const d = ctx.deployment();
       const set = ctx.manifests() as ManifestSet;
       const loose = ctx.containers().filter((c) => !/@sha256:[0-9a-f]{64}$/.test(String(c.image ?? '')));
-      const ev = d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*image:/) } : undefined;
+      const ev = () => (d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*image:/) } : undefined);
       return loose.length
         ? fail(
             `${loose.map((c) => `${String(c.name)} runs ${String(c.image)}`).join('; ')}: a tag can move under it`,
@@ -564,13 +579,13 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         const t = ctx.facts.index.relations.getNodeAttributes(other).tier;
         if (t !== undefined && t > (ctx.tier as number)) lower.push(`${shortName(other)} (tier ${t})`);
       });
-      const ev = ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
       return lower.length
         ? fail(`tier ${ctx.tier} calls less critical ${list(lower.sort())}`, ev)
         : pass(`calls nothing below tier ${ctx.tier}`, ev);
     }
     case 'not-in-cycle': {
-      const ev = ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
       return ctx.facts.inCycle.has(ctx.ref)
         ? fail('it is on a dependency cycle (portal cycles shows it)', ev)
         : pass('on no dependency cycle', ev);
@@ -614,7 +629,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         else if (other.startsWith('component:')) unseen.push(shortName(other));
       });
       if (!sendsTraces) return na('no traffic seen from it yet');
-      const ev = ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
       return unseen.length
         ? fail(`declared calls never seen in traffic: ${list(unseen.sort())}`, ev)
         : pass('every declared call seen in traffic', ev);
