@@ -187,6 +187,10 @@ export class CatalogService extends EventEmitter<{
     const locations = await this.store.locations();
     const location = locations.find((l) => l.id === id);
     if (!location) throw new NotFoundError(`No location with id "${id}"`);
+    // What the other roots and locations reach is decided by their Location files as they are on disk now,
+    // not as last read: one of them may have been edited to list a file this location also reached. A full
+    // read (unchanged files skipped by hash) brings the store's knowledge up to date first.
+    await this.ingest();
     const files = await this.ingester.files();
     const { entities } = await this.ingester.snapshot();
     const fromIt = filesReachedFrom([location.target], files, entities);
