@@ -4,6 +4,7 @@ export * from './ingest/parse.ts';
 export * from './ingest/read-tree.ts';
 export * from './ingest/walk.ts';
 export * from './model/annotations.ts';
+export * from './model/kinds.ts';
 export * from './model/policy.ts';
 export * from './model/ref.ts';
 export * from './model/relations.ts';

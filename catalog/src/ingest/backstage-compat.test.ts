@@ -19,6 +19,7 @@ import {
   systemEntityV1alpha1Validator,
   userEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
+import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
 import yaml from 'yaml';
 import { bankPolicyFor } from '../model/policy.ts';
 import { computeRelations, danglingRelations } from '../model/relations.ts';
@@ -29,7 +30,9 @@ import { Ingester } from './ingest.ts';
 /**
  * The catalogue takes what Backstage takes. The oracle is `@backstage/catalog-model`'s own validators (its
  * entity policies and kind validators, compiled at run time here, independent of the portal's precompiled
- * copy). Backstage's example catalogue is read from `@backstage/create-app` as npm publishes it.
+ * copy), plus the Template validator of `@backstage/plugin-scaffolder-common` (what the scaffolder's catalog
+ * module adds in a create-app backend; the portal registers the Template kind module by default).
+ * Backstage's example catalogue is read from `@backstage/create-app` as npm publishes it.
  */
 const backstagePolicies = EntityPolicies.allOf([
   new DefaultNamespaceEntityPolicy(),
@@ -46,6 +49,7 @@ const kindValidators = [
   groupEntityV1alpha1Validator,
   userEntityV1alpha1Validator,
   locationEntityV1alpha1Validator,
+  templateEntityV1beta3Validator,
 ];
 
 async function backstageAccepts(doc: unknown): Promise<boolean> {
@@ -102,13 +106,15 @@ describe("Backstage's rules by default: the same accept/reject decisions as @bac
         'api:default/example-grpc-api',
         'user:default/guest',
         'group:default/guests',
+        'template:default/example-nodejs-template',
       ],
     );
-    // The Template kind needs Backstage's scaffolder module (catalog-model alone refuses it, as the portal
-    // does; the portal's templates are read by its scaffolder). The skeleton's name is a template expression.
+    // The Template kind is accepted as a create-app backend accepts it: bare catalog-model refuses the kind,
+    // but Backstage's scaffolder catalog module registers it, and so does the portal's Template kind module.
+    // The skeleton's name is a template expression (refused by both).
     assert.deepEqual(
       rows.filter((r) => !r.portal).map((r) => r.ref),
-      ['template:default/example-nodejs-template', `component:default/$${'{{'} values.name | dump }}`],
+      [`component:default/$${'{{'} values.name | dump }}`],
     );
   });
 

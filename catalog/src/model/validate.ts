@@ -17,6 +17,7 @@ import {
   userEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
 import { ANNOTATION } from './annotations.ts';
+import { ensureBuiltInKinds, registeredKinds, registeredKindValidator } from './kinds.ts';
 import type { PolicyName } from './policy.ts';
 import { defaultNamespacePolicy, precompiledValidators } from './precompiled.ts';
 
@@ -99,11 +100,14 @@ export async function validateEntity(raw: unknown, policy: PolicyName = 'backsta
   const problems: Problem[] = [];
   const kind = typeof entity.kind === 'string' ? entity.kind : undefined;
   if (!kind) return [{ path: ['kind'], message: '"kind" is required, e.g. kind: Component' }];
-  if (!KNOWN_KINDS.some((k) => k.toLowerCase() === kind.toLowerCase())) {
+  ensureBuiltInKinds();
+  const moduleValidator = registeredKindValidator(kind);
+  if (!moduleValidator && !KNOWN_KINDS.some((k) => k.toLowerCase() === kind.toLowerCase())) {
+    const known = [...KNOWN_KINDS, ...registeredKinds().map((k) => k.kind)];
     return [
       {
         path: ['kind'],
-        message: `Unknown kind "${kind}"; the catalogue knows ${KNOWN_KINDS.join(', ')}`,
+        message: `Unknown kind "${kind}"; the catalogue knows ${known.join(', ')} (more kinds come from kind modules: PORTAL_CATALOG_KINDS)`,
       },
     ];
   }
@@ -115,7 +119,7 @@ export async function validateEntity(raw: unknown, policy: PolicyName = 'backsta
     const { policies, kindValidators } = await backstageValidators();
     await policies.enforce(copy);
     let matched = false;
-    for (const validator of kindValidators) {
+    for (const validator of moduleValidator ? [moduleValidator] : kindValidators) {
       if (await validator.check(copy)) {
         matched = true;
         break;
@@ -124,7 +128,7 @@ export async function validateEntity(raw: unknown, policy: PolicyName = 'backsta
     if (!matched) {
       problems.push({
         path: ['apiVersion'],
-        message: `apiVersion "${String(entity.apiVersion)}" is not supported for kind ${kind}; use backstage.io/v1alpha1`,
+        message: `apiVersion "${String(entity.apiVersion)}" is not supported for kind ${kind}; use ${moduleValidator ? 'the apiVersion its kind module defines' : 'backstage.io/v1alpha1'}`,
       });
     }
   } catch (err) {
