@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -135,6 +135,52 @@ describe('portal CLI', () => {
         child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
       });
     };
+
+    it('a taken port is said at once, before any re-index: which portal holds it, or that another program does, and a free --port', async () => {
+      const dir = writeTree({
+        'org/catalog-info.yaml': ORG,
+        'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      });
+      const url = db();
+      assert.equal(portal(['--db', url, 'ingest', dir]).code, 0);
+      const base = await serve(url, dir, '--no-watch');
+      const port = new URL(base).port;
+      // A second start on the same port: no store opened, nothing indexed (its database is never created).
+      const secondDb = path.join(mkdtempSync(path.join(tmpdir(), 'cli-')), 'second.db');
+      const second = portal(['--db', `file:${secondDb}`, 'start', '--port', port], {
+        PORTAL_CATALOG_ROOT: dir,
+      });
+      assert.equal(second.code, 1, second.stderr);
+      assert.doesNotMatch(second.stdout, /indexed|building/);
+      assert.equal(existsSync(secondDb), false, 'checked before opening the store');
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `^portal: a portal is already running on http://127\\.0\\.0\\.1:${port} \\(catalogue ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, \\d+ entities, process \\d+, started [^)]+\\): open it, stop it \\(kill \\d+\\), or start another beside it with --port \\d+\\n$`,
+        ),
+      );
+      // Another program on the port (in its own process: spawnSync blocks this one): said so, same hint.
+      const other = spawn(
+        process.execPath,
+        [
+          '-e',
+          "require('http').createServer((q, s) => s.writeHead(404).end('nope')).listen(0, '127.0.0.1', function () { console.log(this.address().port) })",
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      children.push(other);
+      const otherPort = await new Promise<string>((resolve) =>
+        other.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      );
+      const r = portal(['--db', db(), 'serve', '--port', otherPort]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^portal: port ${otherPort} on 127\\.0\\.0\\.1 is taken by another program \\(not a portal: its /healthz does not say so\\); stop it or use --port \\d+\\n$`,
+        ),
+      );
+    });
 
     it('binds 127.0.0.1 and makes an edited descriptor visible over HTTP without a restart', async () => {
       const dir = writeTree({

@@ -86,7 +86,10 @@ try {
     process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.error;
   }
 }
-if (!program.commands.some((c) => c.name() === program.args[0] && ['serve', 'start'].includes(c.name()))) {
+if (
+  process.exitCode ||
+  !program.commands.some((c) => c.name() === program.args[0] && ['serve', 'start'].includes(c.name()))
+) {
   const service = catalog ? await catalog.catch(() => undefined) : undefined;
   await service?.store.close();
   // pg pools and file watchers must not keep a finished command alive.

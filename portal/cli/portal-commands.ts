@@ -61,6 +61,11 @@ export async function registerPortalCommands(
     const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
+    const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
+    // Before opening the store or re-indexing: a taken port is said at once, with who has it.
+    const { portProblem, describeListenError, PortTakenError } = await import('../server/port.ts');
+    const taken = await portProblem(host, port);
+    if (taken) throw new PortTakenError(taken);
     const catalog = await open();
     if (opts.ingest) {
       const result = await ingestWithProgress(catalog, catalog.roots);
@@ -80,13 +85,19 @@ export async function registerPortalCommands(
       process.env.PORTAL_API_TOKENS = [process.env.PORTAL_API_TOKENS, demoToken].filter(Boolean).join(',');
     const server = await startServer({
       catalog,
-      host: opts.host ?? process.env.HOST,
+      host,
       port,
       baseUrl: opts.baseUrl,
       devSignIn: opts.devSignIn,
       watchFiles: opts.watch !== false,
-    }).catch((err: Error) => {
-      throw err instanceof DevSignInRefusedError ? new UsageError(err.message) : err;
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      if (err instanceof DevSignInRefusedError) throw new UsageError(err.message);
+      // Taken in the meantime (another start raced this one).
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        await catalog.store.close();
+        throw new PortTakenError(await describeListenError(err, host, port));
+      }
+      throw err;
     });
     if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});

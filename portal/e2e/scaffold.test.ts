@@ -6,6 +6,7 @@
  * written into this checkout. Screenshots go to test-results/scaffold-*.png.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -99,7 +100,7 @@ describe('creating a service in the browser', { skip: why }, () => {
     await page.getByTestId('dry-run').click();
     const problem = page.getByTestId('problem-name');
     await problem.waitFor();
-    assert.match((await problem.textContent()) ?? '', /must be a DNS-1123 label/);
+    assert.match((await problem.textContent()) ?? '', /is not a valid name: .*DNS-1123/);
     await shot('scaffold-2-field-error');
 
     // The real name, and two dependencies picked by search.
@@ -145,12 +146,25 @@ describe('creating a service in the browser', { skip: why }, () => {
     await page.getByTestId('sign-in').waitFor();
     await page.getByLabel('Your user name in the catalogue').fill(user);
     await page.getByRole('button', { name: 'Sign in and create' }).click();
+    // The result page: where it is in git (the checked-out branch, the commit) and in the catalogue.
+    const created = page.getByTestId('created');
+    await created.waitFor({ timeout: 30_000 });
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo.root, encoding: 'utf8' }).trim();
+    assert.equal(await page.getByTestId('created-commit').textContent(), head.slice(0, 12));
+    assert.equal(await page.getByTestId('created-branch').textContent(), 'main');
+    assert.equal(
+      execFileSync('git', ['status', '--porcelain', '--', 'services'], { cwd: repo.root, encoding: 'utf8' }),
+      '',
+      'nothing left untracked',
+    );
+    await shot('scaffold-4-created');
+    await page.getByTestId('created-entity').click();
     await page.waitForURL(/\/entity\/component\/default\/card-notifier$/, { timeout: 30_000 });
     await page.getByTestId('entity-page').waitFor();
     const dependencies = page.getByTestId('dependencies');
     await dependencies.waitFor();
     for (const dep of deps) await dependencies.getByText(dep, { exact: true }).first().waitFor();
-    await shot('scaffold-4-new-service');
+    await shot('scaffold-5-new-service');
     assert.ok(existsSync(path.join(repo.root, 'services', 'card-notifier', 'src', 'server.ts')));
   });
 });

@@ -110,7 +110,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   api.use('*', auth.auditMiddleware());
   // Alive: the process answers. Says nothing about the database (that is /readyz), so a database outage
   // makes the orchestrator stop routing to us rather than restart us in a loop.
-  api.get('/healthz', (c) => c.json({ ok: true, entities: opts.catalog.loaded.size }));
+  // `service: "portal"` lets a second start on the same port say that a portal holds it, and which one
+  // (process and catalogue only on loopback, where only this machine asks).
+  const startedAt = new Date().toISOString();
+  api.get('/healthz', (c) =>
+    c.json({
+      ok: true,
+      service: 'portal',
+      entities: opts.catalog.loaded.size,
+      startedAt,
+      ...(loopback ? { pid: process.pid, roots: opts.catalog.roots } : {}),
+    }),
+  );
   // Ready: the database answers within 2 s and the graph is loaded; else 503 with the reason in words.
   api.get('/readyz', async (c) => {
     const reasons: string[] = [];

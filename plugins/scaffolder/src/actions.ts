@@ -20,10 +20,18 @@ import {
   stringifyRef,
   validateEntity,
 } from '@bank/catalog';
+import { buildGraphIndex, forEachCallOf, relationTargets } from '@bank/graph';
 import { ConflictError, InputError } from '@bank/plugin-kit';
 import { parseAllDocuments } from 'yaml';
 import { compileTemplate, renderTemplate } from './expr/render.ts';
-import { branchExists, commitOnNewBranch, deleteBranch, type FileForCommit, gitTopLevel } from './git.ts';
+import {
+  commitOnCurrentBranch,
+  currentBranch,
+  type FileForCommit,
+  gitTopLevel,
+  repoWebUrl,
+  undoCommit,
+} from './git.ts';
 import { parseManifests, validateManifests } from './manifests.ts';
 import { isInside, PathError, resolveSafeChildPath, safeRelative } from './paths.ts';
 import type { Action, ActionContext } from './types.ts';
@@ -230,27 +238,10 @@ export function serviceIdOf(name: string, entity?: Entity): string {
   return name.startsWith('api-') ? `service.api.${name.slice(4)}` : `service.${name}`;
 }
 
-function specRefs(e: Entity, field: string, defaultKind?: string): string[] {
-  const v = (e.spec as Record<string, unknown> | undefined)?.[field];
-  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  const out: string[] = [];
-  for (const x of list) {
-    if (typeof x !== 'string') continue;
-    try {
-      out.push(
-        stringifyRef(parseRef(x, { kind: defaultKind, namespace: e.metadata.namespace ?? 'default' })),
-      );
-    } catch {
-      // not a ref: the catalogue reports it
-    }
-  }
-  return out;
-}
-
 const networkPeers: Action = {
   id: 'bank:network-peers',
   description:
-    "Look up network peers in the catalogue for NetworkPolicies: the callees (dependsOn components), datastores (resources), known callers and the owner's collective (name, owner, dependsOn, datastores, topics, datastoreCidr)",
+    "Look up network peers in the catalogue for NetworkPolicies and the descriptor: the callees (dependsOn components) with the APIs they provide, datastores (resources), known callers (from the graph, with the new service providing providesApis) and the owner's collective (name, owner, dependsOn, datastores, topics, providesApis, datastoreCidr)",
   async handler(ctx) {
     const name = str(ctx, 'name', { required: true });
     if (!DNS_LABEL.test(name)) throw new ActionError(`${ctx.field}.name: "${name}" is not a DNS label`);
@@ -284,16 +275,39 @@ const networkPeers: Action = {
         datastores.push({ ref, name: n, type, cidr, ports: DATASTORE_PORTS[type] ?? [] });
       }
     }
-    // Callers: components that already declare a dependency on this name (directly or through its API).
-    const callers: Record<string, unknown>[] = [];
-    for (const [ref, e] of view.byRef) {
-      if (e.kind.toLowerCase() !== 'component' || ref === self) continue;
-      const deps = specRefs(e, 'dependsOn', 'component');
-      const apis = specRefs(e, 'consumesApis', 'api');
-      if (deps.includes(self) || apis.includes(`api:default/${name}-rpc`)) {
-        callers.push({ ref, name: e.metadata.name, serviceId: serviceIdOf(e.metadata.name, e) });
-      }
+    // Who calls whom is the graph's to say (declared dependsOn, and consumesApi resolved to the provider):
+    // the catalogue as it would be with the new service providing its APIs, asked for the service's callers
+    // and each callee's APIs. No naming convention is assumed.
+    const provides = strList(ctx, 'providesApis').map((a) =>
+      stringifyRef(parseRef(a, { kind: 'api', namespace: 'default' })),
+    );
+    const index = buildGraphIndex([
+      ...[...view.byRef.values()].filter((e) => entityRef(e) !== self),
+      {
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name, namespace: 'default' },
+        spec: { type: 'service', lifecycle: 'experimental', owner: 'unknown', providesApis: provides },
+        relations: provides.map((targetRef) => ({ type: 'providesApi', targetRef })),
+      },
+    ]);
+    const consumedApis: string[] = [];
+    const dependsOn: string[] = [];
+    for (const d of dependencies) {
+      const apis = relationTargets(index, String(d.ref), 'providesApi').sort();
+      d.apis = apis;
+      // A callee without an API can only be named as a dependency; the graph draws the same edge either way.
+      if (apis.length) consumedApis.push(...apis);
+      else dependsOn.push(String(d.ref));
     }
+    dependsOn.push(...datastores.map((s) => String(s.ref)));
+    const callers: Record<string, unknown>[] = [];
+    forEachCallOf(index, self, 'in', (a, ref) => {
+      if (a.kinds.length === 0) return; // observed only: not a declared caller
+      const e = view.byRef.get(ref);
+      if (e?.kind.toLowerCase() !== 'component') return;
+      callers.push({ ref, name: e.metadata.name, serviceId: serviceIdOf(e.metadata.name, e) });
+    });
     callers.sort((a, b) => String(a.name).localeCompare(String(b.name)));
     // The owning squad's collective, for the app.kubernetes.io/part-of label.
     const owner = str(ctx, 'owner');
@@ -315,6 +329,8 @@ const networkPeers: Action = {
     ctx.output('slack', ownerAnnotations[ANNOTATION.slack] ?? '');
     ctx.output('self', { name, serviceId: serviceIdOf(name) });
     ctx.output('dependencies', dependencies);
+    ctx.output('consumesApis', [...new Set(consumedApis)].sort());
+    ctx.output('dependsOn', [...new Set(dependsOn)].sort());
     ctx.output('calleeIds', dependencies.map((d) => d.serviceId).sort());
     ctx.output('callers', callers);
     ctx.output('callerIds', callers.map((c) => c.serviceId).sort());
@@ -492,7 +508,7 @@ function alsoWrite(
 const publishMonorepo: Action = {
   id: 'publish:monorepo',
   description:
-    'Write the workspace into services/<name> of the monorepo (atomically, via a staging directory) and commit it on a new branch scaffold/<name> when the repository is a git repository',
+    'Write the workspace into services/<name> of the monorepo (atomically, via a staging directory) and commit it on the checked-out branch when the repository is a git repository (so nothing is left untracked)',
   async handler(ctx) {
     const name = str(ctx, 'name', { required: true });
     if (!DNS_LABEL.test(name) || name.length > 63)
@@ -502,7 +518,6 @@ const publishMonorepo: Action = {
       path.relative(ctx.env.repoRoot, ctx.env.servicesDir).split(path.sep).join('/'),
       name,
     );
-    const branch = str(ctx, 'branch', { fallback: `scaffold/${name}` });
     const message = str(ctx, 'commitMessage', {
       fallback: `Scaffold ${name} from template ${ctx.template.name} ${ctx.template.version}`,
     });
@@ -512,8 +527,7 @@ const publishMonorepo: Action = {
     const dir = resolveSafeChildPath(ctx.env.repoRoot, relDir, `${ctx.field}.name`);
     if (existsSync(dir)) throw new ConflictError(`${ctx.field}.name: ${relDir} already exists`);
     const repo = await gitTopLevel(ctx.env.repoRoot);
-    if (repo && (await branchExists(repo, branch)))
-      throw new ConflictError(`${ctx.field}.branch: git branch ${branch} already exists`);
+    const branch = repo ? await currentBranch(repo) : undefined;
     const also = alsoWrite(ctx, relDir);
     ctx.published.set(relDir, source);
     ctx.output('dir', relDir);
@@ -521,7 +535,8 @@ const publishMonorepo: Action = {
       'modified',
       also.map((a) => ({ path: a.path, content: a.content })),
     );
-    ctx.output('branch', repo ? branch : undefined);
+    ctx.output('branch', branch);
+    ctx.output('repoUrl', repo ? repoWebUrl() : undefined);
     ctx.output('repoContentsUrl', `file:${relDir}`);
     ctx.output(
       'files',
@@ -529,7 +544,7 @@ const publishMonorepo: Action = {
     );
     if (ctx.dryRun) {
       ctx.log(
-        `would write ${files.length} files into ${relDir}${also.length ? `, update ${also.map((a) => a.path).join(', ')}` : ''}${repo ? ` and commit them on branch ${branch}` : ''}`,
+        `would write ${files.length} files into ${relDir}${also.length ? `, update ${also.map((a) => a.path).join(', ')}` : ''}${repo ? ` and commit them on ${branch ? `branch ${branch}` : 'the detached HEAD'}` : ''}`,
       );
       return;
     }
@@ -599,20 +614,26 @@ const publishMonorepo: Action = {
       const who = ctx.actor.id.replace(/^[a-z]+:(default\/)?/, '');
       // The commit runs while the next steps (registration) do: the task completes only once it has landed,
       // and fails (rolling everything back) if it does not.
-      const committing = commitOnNewBranch(repo, branch, commitFiles, message, {
+      const committing = commitOnCurrentBranch(repo, commitFiles, message, {
         name: `${who} (portal scaffolder)`,
         email: `${who.replace(/[^A-Za-z0-9._-]/g, '-')}@portal.bank.internal`,
       });
-      ctx.tx.onUndo(`delete branch ${branch}`, async () => {
-        const commit = await committing.catch(() => undefined);
-        if (commit) await deleteBranch(repo, branch, commit);
+      ctx.tx.onUndo(`undo the commit on ${branch ?? 'HEAD'}`, async () => {
+        const done = await committing.catch(() => undefined);
+        if (done)
+          await undoCommit(
+            repo,
+            done,
+            commitFiles.map((f) => f.path),
+          );
       });
       ctx.tx.defer(
         ctx.stepId,
-        committing.then((commit) => {
-          ctx.output('commitHash', commit);
+        committing.then((done) => {
+          ctx.output('commitHash', done.commit);
+          ctx.output('branch', done.branch);
           ctx.log(
-            `committed ${commit.slice(0, 12)} on new branch ${branch} (HEAD and the working tree's branch unchanged)`,
+            `committed ${done.commit.slice(0, 12)} on ${done.branch ? `branch ${done.branch}` : 'HEAD'}`,
           );
         }),
       );

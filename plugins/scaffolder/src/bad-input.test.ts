@@ -116,30 +116,37 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
     repo?.cleanup();
   });
 
-  it('a name that is not a DNS-1123 label, or too long', async () => {
+  it('a name that is not a DNS-1123 label, or too long: the message names what is wrong and a name that would do', async () => {
+    // Not a word about length when the length is fine.
     await refused(
       'typescript-service',
       { ...good, name: 'Bad_Name' },
       ParameterError,
-      /^name: "Bad_Name" must be a DNS-1123 label/,
+      /^name: "Bad_Name" is not a valid name: it has capital letters \(B, N\) and '_'; use lowercase letters, digits and '-' \(a DNS-1123 label, as Kubernetes names need\), e\.g\. "bad-name"$/,
+    );
+    await refused(
+      'typescript-service',
+      { ...good, name: 'ledger sync' },
+      ParameterError,
+      /^name: "ledger sync" is not a valid name: it has spaces; .*e\.g\. "ledger-sync"$/,
     );
     await refused(
       'typescript-service',
       { ...good, name: '-starts-with-dash' },
       ParameterError,
-      /^name: .*DNS-1123/,
+      /^name: "-starts-with-dash" is not a valid name: it has a '-' at the start or end; .*e\.g\. "starts-with-dash"$/,
     );
     await refused(
       'typescript-service',
       { ...good, name: 'a'.repeat(64) },
       ParameterError,
-      /^name: .*at most 55 characters.*; it has 64/,
+      /^name: "a{64}" is too long: 64 characters, at most 55 /,
     );
     await refused(
       'typescript-service',
       { ...good, name: 'a'.repeat(56) },
       ParameterError,
-      /^name: .*; it has 56/,
+      /^name: .* is too long: 56 characters, at most 55 /,
     );
     await refused('typescript-service', { ...good, name: undefined }, ParameterError, /name: is required/);
   });
@@ -149,7 +156,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'typescript-service',
       { ...good, name: 'ledger' },
       ParameterConflictError,
-      /^name: "ledger" already exists in the catalogue \(component:default\/ledger\)/,
+      /^name: "ledger" already exists in the catalogue \(component:default\/ledger, api:default\/ledger-rpc\)/,
     );
     mkdirSync(path.join(repo.root, 'services', 'half-made'));
     writeFileSync(path.join(repo.root, 'services', 'half-made', 'notes.txt'), 'x');
@@ -203,13 +210,13 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'typescript-service',
       { ...good, name: '../evil' },
       ParameterError,
-      /^name: "\.\.\/evil" must be a DNS-1123 label/,
+      /^name: "\.\.\/evil" is not a valid name: it has '\.', '\/'/,
     );
     await refused(
       'typescript-service',
       { ...good, name: '/etc/evil' },
       ParameterError,
-      /^name: "\/etc\/evil" must be a DNS-1123 label/,
+      /^name: "\/etc\/evil" is not a valid name: it has '\/'/,
     );
     await refused(
       '../typescript-service',

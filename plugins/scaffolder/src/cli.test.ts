@@ -85,12 +85,12 @@ describe('portal templates / portal scaffold', () => {
     assert.ok(body.manifests.every((m) => m.errors.length === 0));
     assert.equal(existsSync(path.join(repo.root, 'services', 'cli-made')), false);
     assert.equal(
-      execFileSync('git', ['branch', '--list', 'scaffold/*'], { cwd: repo.root, encoding: 'utf8' }),
+      execFileSync('git', ['status', '--porcelain', '--', 'services'], { cwd: repo.root, encoding: 'utf8' }),
       '',
     );
   });
 
-  it('--json creates it: written, committed on scaffold/<name>, in the catalogue with its relations', async () => {
+  it('--json creates it: written, committed on the checked-out branch, in the catalogue with its relations', async () => {
     const r = await portal(
       'scaffold',
       'typescript-service',
@@ -113,18 +113,24 @@ describe('portal templates / portal scaffold', () => {
       commitHash: string;
     };
     assert.equal(body.entityRef, 'component:default/cli-made');
-    assert.equal(body.branch, 'scaffold/cli-made');
+    assert.equal(body.branch, 'main');
     assert.ok(existsSync(path.join(repo.root, body.dir, 'src', 'server.ts')));
     assert.equal(
-      execFileSync('git', ['rev-parse', 'scaffold/cli-made'], { cwd: repo.root, encoding: 'utf8' }).trim(),
+      execFileSync('git', ['rev-parse', 'main'], { cwd: repo.root, encoding: 'utf8' }).trim(),
       body.commitHash,
+    );
+    assert.equal(
+      execFileSync('git', ['status', '--porcelain', '--', 'services'], { cwd: repo.root, encoding: 'utf8' }),
+      '',
     );
     const got = await portal('get', 'cli-made', '--json');
     assert.equal(got.code, 0, got.stderr);
     const entity = JSON.parse(got.stdout) as { relations: { type: string; targetRef: string }[] };
     assert.deepEqual(
-      entity.relations.filter((x) => x.type === 'dependsOn').map((x) => x.targetRef),
-      ['component:default/accounts', 'component:default/ledger'],
+      entity.relations
+        .filter((x) => x.type === 'dependsOn' || x.type === 'consumesApi')
+        .map((x) => `${x.type} ${x.targetRef}`),
+      ['consumesApi api:default/ledger-rpc', 'dependsOn component:default/accounts'],
     );
   });
 
@@ -158,7 +164,10 @@ describe('portal templates / portal scaffold', () => {
       'dependsOn=acounts',
     );
     assert.equal(r2.code, 1);
-    assert.match(r2.stderr, /--set name: "Cli_Bad" must be a DNS-1123 label/);
+    assert.match(
+      r2.stderr,
+      /--set name: "Cli_Bad" is not a valid name: it has capital letters \(C, B\) and '_'/,
+    );
     assert.match(
       r2.stderr,
       /--set owner: "ledgr" is not a group in the catalogue; did you mean group:default\/ledger\?/,

@@ -82,7 +82,7 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
   program
     .command('scaffold')
     .description(
-      'create a service from a template: renders, validates its manifests, writes services/<name>, commits it on branch scaffold/<name> and registers it',
+      'create a service from a template: renders, validates its manifests, writes services/<name>, commits it on the checked-out branch and registers it',
     )
     .argument('<template>', 'template name, e.g. typescript-service (see portal templates)')
     .option(
@@ -188,6 +188,9 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
         out.push(
           '',
           `Git: ${opts.dryRun ? 'would commit on' : `committed ${result.commitHash?.slice(0, 12)} on`} branch ${result.branch}`,
+          ...(result.repoUrl && result.commitHash && !opts.dryRun
+            ? [`  ${result.repoUrl}/commit/${result.commitHash}`]
+            : []),
         );
       for (const t of result.output.text)
         if (!opts.dryRun && t.content) out.push('', `${t.title ?? ''}:`, t.content.trim());

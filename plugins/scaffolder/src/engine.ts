@@ -64,6 +64,8 @@ export interface ScaffoldResult {
   catalogDiff?: CatalogDiff;
   branch?: string;
   commitHash?: string;
+  /** The repository's web address (PORTAL_REPO_URL), for links to the branch and the commit. */
+  repoUrl?: string;
   /** Files of other services changed with it (callees' ingress policies admitting the new caller). */
   modified?: { path: string; content: string }[];
   output: {
@@ -311,6 +313,7 @@ export class Scaffolder {
       catalogDiff: find('diff') as CatalogDiff | undefined,
       branch: find('branch') as string | undefined,
       commitHash: find('commitHash') as string | undefined,
+      repoUrl: find('repoUrl') as string | undefined,
       modified: find('modified') as ScaffoldResult['modified'],
       output,
       steps: stepReport,

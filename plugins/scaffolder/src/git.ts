@@ -1,7 +1,7 @@
 /**
- * Committing a scaffolded service on a new branch without touching anyone's checkout: the commit is built
- * with git plumbing (hash-object, a throwaway index, write-tree, commit-tree, update-ref), so HEAD, the
- * index and the working tree of the repository stay as they were. git runs with argument arrays and a
+ * Committing a scaffolded service where it was written: on the checked-out branch, built with git plumbing
+ * (hash-object, a throwaway index, write-tree, commit-tree, update-ref with the old value), so nothing
+ * else a person has staged or changed is swept into the commit. git runs with argument arrays and a
  * minimal environment; nothing a template or a parameter says reaches git's configuration.
  */
 import { execFile } from 'node:child_process';
@@ -60,15 +60,6 @@ export async function gitTopLevel(dir: string): Promise<string | undefined> {
   return found;
 }
 
-export async function branchExists(repo: string, branch: string): Promise<boolean> {
-  try {
-    await run(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface FileForCommit {
   /** Path inside the repository, POSIX. */
   path: string;
@@ -77,25 +68,28 @@ export interface FileForCommit {
   content: Buffer;
 }
 
+export interface CommitResult {
+  /** The branch HEAD is on (its short name), or undefined when HEAD is detached. */
+  branch: string | undefined;
+  commit: string;
+  /** HEAD before the commit (undefined in a repository without commits). */
+  parent: string | undefined;
+}
+
 /**
- * Commit `files` on top of HEAD (the rest of the tree unchanged) as a new branch. Fails if the branch
- * exists. Returns the commit hash.
+ * Commit `files` on top of HEAD, on the branch that is checked out, so the files written into the working
+ * tree are committed where they are and nothing is left untracked. The tree is built in a throwaway index
+ * (the rest of the tree as HEAD has it, so someone's unrelated staged work is not swept into the commit);
+ * the branch moves only if it still points where it did (update-ref with the old value); then the real
+ * index takes the new files' entries, so `git status` shows them committed and leaves other changes as
+ * they were.
  */
-export async function commitOnNewBranch(
+export async function commitOnCurrentBranch(
   repo: string,
-  branch: string,
   files: FileForCommit[],
   message: string,
   who: GitIdentity,
-): Promise<string> {
-  if (
-    !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(branch) ||
-    branch.includes('..') ||
-    branch.endsWith('/') ||
-    branch.endsWith('.lock')
-  ) {
-    throw new Error(`"${branch}" is not a branch name the scaffolder creates`);
-  }
+): Promise<CommitResult> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'scaffold-index-'));
   const env = {
     GIT_INDEX_FILE: path.join(tmp, 'index'),
@@ -113,11 +107,13 @@ export async function commitOnNewBranch(
       writeFileSync(p, f.content);
       return p;
     });
-    const [parentOut, hashes] = await Promise.all([
+    const [parentOut, branchOut, hashes] = await Promise.all([
       run(repo, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => ''),
+      run(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => ''),
       run(repo, ['hash-object', '-w', '--no-filters', '--stdin-paths'], {}, `${paths.join('\n')}\n`),
     ]);
     const parent = parentOut.trim() || undefined;
+    const branch = branchOut.trim() || undefined;
     const shas = hashes.trim().split('\n');
     if (parent) await run(repo, ['read-tree', parent], env);
     const lines = files.map((f, i) => `${f.mode} ${shas[i]}\t${f.path}`);
@@ -126,15 +122,47 @@ export async function commitOnNewBranch(
     const commit = (
       await run(repo, ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message], env)
     ).trim();
-    // The all-zero old value makes update-ref fail if someone created the branch meanwhile.
-    await run(repo, ['update-ref', `refs/heads/${branch}`, commit, '0'.repeat(40)]);
-    return commit;
+    // The old value makes update-ref fail if someone committed meanwhile (all zeros: no commit yet).
+    await run(repo, ['update-ref', '-m', 'portal scaffolder', 'HEAD', commit, parent ?? '0'.repeat(40)]);
+    await run(repo, ['update-index', '--add', '--index-info'], {}, `${lines.join('\n')}\n`);
+    return { branch, commit, parent };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-/** Undo: delete the branch, only if it still points at our commit. */
-export async function deleteBranch(repo: string, branch: string, commit: string): Promise<void> {
-  await run(repo, ['update-ref', '-d', `refs/heads/${branch}`, commit]);
+/**
+ * Undo: move the branch back to `parent`, only if it still points at our commit, and give the index back
+ * the entries `parent` has for those paths (none for new files).
+ */
+export async function undoCommit(repo: string, done: CommitResult, paths: string[]): Promise<void> {
+  if (done.parent)
+    await run(repo, ['update-ref', '-m', 'portal scaffolder: rolled back', 'HEAD', done.parent, done.commit]);
+  else await run(repo, ['update-ref', '-d', 'HEAD', done.commit]);
+  if (paths.length === 0) return;
+  if (done.parent) await run(repo, ['reset', '-q', done.parent, '--', ...paths]);
+  else await run(repo, ['rm', '-q', '--cached', '--ignore-unmatch', '-r', '--', ...paths]);
+}
+
+/** The checked-out branch's short name, or undefined when HEAD is detached. */
+export async function currentBranch(repo: string): Promise<string | undefined> {
+  return (
+    (await run(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim() || undefined
+  );
+}
+
+/**
+ * The repository's web address for links to a branch and a commit (`PORTAL_REPO_URL`, e.g.
+ * https://git.bank.internal/bank/estate); undefined when unset or not http(s).
+ */
+export function repoWebUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.PORTAL_REPO_URL?.trim();
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+    return u.href.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
 }

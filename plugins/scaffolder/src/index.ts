@@ -18,7 +18,7 @@ export {
 export { ExpressionError, evaluate, parseExpression, truthy } from './expr/expression.ts';
 export { FILTERS } from './expr/filters.ts';
 export { compileTemplate, renderString, renderTemplate, renderValue } from './expr/render.ts';
-export { commitOnNewBranch, gitTopLevel } from './git.ts';
+export { commitOnCurrentBranch, gitTopLevel } from './git.ts';
 export {
   type ManifestObject,
   type ManifestReport,

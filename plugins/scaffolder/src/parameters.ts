@@ -174,10 +174,7 @@ export function validateParameters(
       typeof known.get(field)?.maxLength === 'number' ? (known.get(field)?.maxLength as number) : 63,
     );
     if (!DNS_LABEL.test(v) || v.length > max) {
-      problems.push({
-        field,
-        message: `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}" must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters (Kubernetes names are "service-<name>", at most 63); it has ${v.length} characters`,
-      });
+      problems.push({ field, message: nameProblem(v, max) });
       continue;
     }
     // Services, their APIs, resources and systems share one name space (Kubernetes names, short refs).
@@ -293,4 +290,36 @@ export function coerceSets(template: Template, sets: string[]): Record<string, u
     } else out[key] = value;
   }
   return out;
+}
+
+/**
+ * Why a service name is refused, naming what is actually wrong (capitals, which characters, a leading or
+ * trailing '-', the length) and a name that would do: names are DNS-1123 labels because Kubernetes objects
+ * are named "service-<name>" (at most 63 characters).
+ */
+export function nameProblem(v: string, max: number): string {
+  const shown = `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`;
+  const wrong: string[] = [];
+  const capitals = [...new Set(v.match(/[A-Z]/g) ?? [])];
+  if (capitals.length) wrong.push(`capital letters (${capitals.slice(0, 5).join(', ')})`);
+  const others = [...new Set(v.match(/[^A-Za-z0-9-]/g) ?? [])];
+  if (others.length)
+    wrong.push(
+      `${others
+        .slice(0, 5)
+        .map((c) => (c === ' ' ? 'spaces' : `'${c}'`))
+        .join(', ')}`,
+    );
+  if (wrong.length === 0 && /^-|-$/.test(v)) wrong.push("a '-' at the start or end");
+  const suggestion = v
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  const hint = suggestion && suggestion !== v ? `, e.g. "${suggestion}"` : '';
+  if (wrong.length)
+    return `${shown} is not a valid name: it has ${wrong.join(' and ')}; use lowercase letters, digits and '-' (a DNS-1123 label, as Kubernetes names need)${hint}`;
+  return `${shown} is too long: ${v.length} characters, at most ${max} (its Kubernetes objects are named "service-<name>", at most 63)${hint}`;
 }

@@ -100,6 +100,7 @@ export function publicTask(t: Task) {
           files: t.result.files,
           branch: t.result.branch,
           commitHash: t.result.commitHash,
+          repoUrl: t.result.repoUrl,
           modified: t.result.modified?.map((m) => m.path),
           output: t.result.output,
           durationMs: t.result.durationMs,

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
+import { buildGraphIndex, forEachCallOf } from '@bank/graph';
 import { CatalogService } from '@bank/plugin-catalog';
 import { Scaffolder } from './engine.ts';
 import { networkEdges, parseManifests, validateManifests } from './manifests.ts';
@@ -137,13 +138,19 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
       'ServiceAccount/service-ledger-sync:0',
     ]);
     const added = result.catalogDiff?.added.find((a) => a.ref === 'component:default/ledger-sync');
+    // A call to a service with an API is a consumesApi of that API (ledger); one without stays dependsOn
+    // (accounts), as do resources.
+    assert.deepEqual(
+      added?.relations.filter((r) => r.type === 'consumesApi').map((r) => r.targetRef),
+      ['api:default/ledger-rpc'],
+    );
     assert.deepEqual(
       added?.relations.filter((r) => r.type === 'dependsOn').map((r) => r.targetRef),
-      ['component:default/accounts', 'component:default/ledger', 'resource:default/cassandra-ledger'],
+      ['component:default/accounts', 'resource:default/cassandra-ledger'],
     );
     assert.ok(
       result.catalogDiff?.relationsAdded.some(
-        (r) => r.source === 'component:default/ledger' && r.type === 'dependencyOf',
+        (r) => r.source === 'api:default/ledger-rpc' && r.type === 'apiConsumedBy',
       ),
     );
     // Nothing written: no directory, no staging, no branch, no commit, no entity.
@@ -152,23 +159,25 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
       readdirSync(path.join(repo.root, 'services')).filter((n) => n.startsWith('.')),
       [],
     );
-    assert.equal(git(repo.root, 'branch', '--list', 'scaffold/*'), '');
     assert.equal(git(repo.root, 'rev-parse', 'HEAD'), head);
+    assert.equal(git(repo.root, 'status', '--porcelain', '--', 'services'), '');
     assert.equal(catalog.loaded.byRef.has('component:default/ledger-sync'), false);
   });
 
-  it('typescript-service: creates the service, commits it on a new branch and registers it with its relations', async () => {
+  it('typescript-service: creates the service, commits it on the checked-out branch and registers it with its relations', async () => {
     const head = git(repo.root, 'rev-parse', 'HEAD');
     const result = await scaffolder.run('typescript-service', ledgerSync, { actor });
     const dir = path.join(repo.root, 'services', 'ledger-sync');
     assert.ok(existsSync(path.join(dir, 'src', 'server.ts')));
-    // The branch holds exactly the new service on top of HEAD; HEAD and the checked-out branch did not move.
-    assert.equal(result.branch, 'scaffold/ledger-sync');
-    assert.equal(git(repo.root, 'rev-parse', 'HEAD'), head);
+    // Committed where it was written: on the checked-out branch, one commit holding exactly the new service,
+    // and nothing left untracked or modified in the working tree.
+    assert.equal(result.branch, 'main');
     assert.equal(git(repo.root, 'symbolic-ref', '--short', 'HEAD'), 'main');
-    assert.equal(git(repo.root, 'rev-parse', 'scaffold/ledger-sync^'), head);
-    const changed = git(repo.root, 'diff', '--name-only', head, 'scaffold/ledger-sync').split('\n');
+    assert.equal(git(repo.root, 'rev-parse', 'HEAD'), result.commitHash);
+    assert.equal(git(repo.root, 'rev-parse', 'HEAD^'), head);
+    const changed = git(repo.root, 'diff', '--name-only', head, 'HEAD').split('\n');
     assert.deepEqual(changed.sort(), result.files.map((f) => `services/ledger-sync/${f}`).sort());
+    assert.equal(git(repo.root, 'status', '--porcelain', '--', 'services'), '');
     // Registered at once, with relations both ways and the template lineage.
     const e = catalog.loaded.byRef.get('component:default/ledger-sync');
     assert.ok(e, 'in the catalogue');
@@ -179,13 +188,25 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
         .get(ref)
         ?.relations.filter((r) => r.type === type)
         .map((r) => r.targetRef);
+    assert.deepEqual(rel('component:default/ledger-sync', 'consumesApi'), ['api:default/ledger-rpc']);
     assert.deepEqual(rel('component:default/ledger-sync', 'dependsOn'), [
+      'component:default/accounts',
+      'resource:default/cassandra-ledger',
+    ]);
+    assert.deepEqual(rel('component:default/ledger-sync', 'ownedBy'), ['group:default/ledger']);
+    assert.ok(rel('api:default/ledger-rpc', 'apiConsumedBy')?.includes('component:default/ledger-sync'));
+    assert.ok(rel('component:default/accounts', 'dependencyOf')?.includes('component:default/ledger-sync'));
+    // The graph's callees are exactly the services the generated clients call, and the datastore.
+    const index = buildGraphIndex((await catalog.view()).all());
+    const callees: string[] = [];
+    forEachCallOf(index, 'component:default/ledger-sync', 'out', (_a, to) => callees.push(to));
+    assert.deepEqual(callees.sort(), [
       'component:default/accounts',
       'component:default/ledger',
       'resource:default/cassandra-ledger',
     ]);
-    assert.deepEqual(rel('component:default/ledger-sync', 'ownedBy'), ['group:default/ledger']);
-    assert.ok(rel('component:default/ledger', 'dependencyOf')?.includes('component:default/ledger-sync'));
+    const clients = readFileSync(path.join(dir, 'src', 'clients.ts'), 'utf8');
+    assert.match(clients, /accounts: 'accounts',\n {2}ledger: 'ledger',/);
     assert.ok(rel('group:default/ledger', 'ownerOf')?.includes('component:default/ledger-sync'));
     assert.ok(catalog.loaded.byRef.has('api:default/ledger-sync-rpc'));
   });
@@ -204,6 +225,32 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     assert.equal(c.livenessProbe.httpGet.path, '/ping');
     assert.equal(c.readinessProbe.httpGet.path, '/ready');
     assert.ok(c.resources.requests.cpu && c.resources.limits.memory);
+    // No made-up digest: the repository alone, never pulled (so no `latest`) until the pipeline pins a build.
+    assert.equal(c.image, 'registry.bank.internal/service.ledger-sync');
+    assert.equal(c.imagePullPolicy, 'Never');
+    assert.equal(deployment.metadata.annotations['bank.io/awaiting-first-build'], 'true');
+    // The check refuses the same image once it may be pulled, an all-zero digest, and a tag.
+    const withImage = (image: string, imagePullPolicy: string) => {
+      const copy = structuredClone(deployment);
+      Object.assign(copy.spec.template.spec.containers[0], { image, imagePullPolicy });
+      return [{ ...objects.find((o) => o.kind === 'Deployment'), object: copy }] as typeof objects;
+    };
+    for (const [image, policy, re] of [
+      ['registry.bank.internal/service.ledger-sync', 'IfNotPresent', /must be pinned by digest/],
+      [
+        `registry.bank.internal/service.ledger-sync@sha256:${'0'.repeat(64)}`,
+        'IfNotPresent',
+        /all-zero digest/,
+      ],
+      ['registry.bank.internal/service.ledger-sync:latest', 'Never', /must be pinned by digest/],
+    ] as const) {
+      const [report] = await validateManifests(withImage(image, policy));
+      assert.match(report?.errors.join('\n') ?? '', re, image);
+    }
+    const [pinned] = await validateManifests(
+      withImage(`registry.bank.internal/service.ledger-sync@sha256:${'ab'.repeat(32)}`, 'IfNotPresent'),
+    );
+    assert.deepEqual(pinned?.errors, []);
     assert.deepEqual(
       deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.map(
         (t: { podAffinityTerm: { topologyKey: string } }) => t.podAffinityTerm.topologyKey,
@@ -260,9 +307,10 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     for (const r of await validateManifests(callee.objects))
       assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
     assert.match(
-      git(repo.root, 'diff', '--name-only', 'main', 'scaffold/statement-api'),
+      git(repo.root, 'diff', '--name-only', 'HEAD^', 'HEAD'),
       /services\/ledger-sync\/k8s\/networkpolicy\.yaml/,
     );
+    assert.equal(git(repo.root, 'status', '--porcelain', '--', 'services'), '');
     ledgerSyncUrl = await startProcess(path.join(repo.root, 'services', 'ledger-sync'), {}, procs);
     assert.equal((await fetch(`${ledgerSyncUrl}/ping`)).status, 200);
     const url = await startProcess(
@@ -280,8 +328,13 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     assert.ok(
       catalog.loaded.byRef
         .get('component:default/ledger-sync')
+        ?.relations.some((r) => r.type === 'providesApi' && r.targetRef === 'api:default/ledger-sync-rpc'),
+    );
+    assert.ok(
+      catalog.loaded.byRef
+        .get('api:default/ledger-sync-rpc')
         ?.relations.some(
-          (r) => r.type === 'dependencyOf' && r.targetRef === 'component:default/statement-api',
+          (r) => r.type === 'apiConsumedBy' && r.targetRef === 'component:default/statement-api',
         ),
     );
   });
@@ -303,9 +356,9 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     assert.deepEqual(
       catalog.loaded.byRef
         .get('component:default/ledger-events')
-        ?.relations.filter((r) => r.type === 'dependsOn')
-        .map((r) => r.targetRef),
-      ['component:default/ledger-sync', 'resource:default/ledger-entries'],
+        ?.relations.filter((r) => r.type === 'dependsOn' || r.type === 'consumesApi')
+        .map((r) => `${r.type} ${r.targetRef}`),
+      ['consumesApi api:default/ledger-sync-rpc', 'dependsOn resource:default/ledger-entries'],
     );
     const { objects } = manifestsOf(dir);
     for (const r of await validateManifests(objects)) assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
@@ -380,6 +433,7 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
         '',
       ].join('\n'),
     );
+    const headBefore = git(repo.root, 'rev-parse', 'HEAD');
     const failing = new Scaffolder({
       repoRoot: repo.root,
       catalog,
@@ -398,6 +452,8 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     );
     assert.equal(readFileSync(policy, 'utf8'), before);
     assert.equal(existsSync(path.join(repo.root, 'services', 'admits-then-fails')), false);
-    assert.equal(git(repo.root, 'branch', '--list', 'scaffold/admits-then-fails'), '');
+    // The commit is undone too: the branch is back where it was, the index as before.
+    assert.equal(git(repo.root, 'rev-parse', 'HEAD'), headBefore);
+    assert.equal(git(repo.root, 'status', '--porcelain', '--', 'services'), '');
   });
 });

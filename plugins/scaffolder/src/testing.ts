@@ -41,7 +41,7 @@ spec:
 function component(
   name: string,
   owner: string,
-  opts: { dependsOn?: string[]; system?: string } = {},
+  opts: { dependsOn?: string[]; system?: string; providesApis?: string[] } = {},
 ): string {
   return `apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -55,7 +55,7 @@ spec:
   type: service
   lifecycle: production
   owner: group:default/${owner}
-${opts.system ? `  system: ${opts.system}\n` : ''}${opts.dependsOn?.length ? `  dependsOn: [${opts.dependsOn.join(', ')}]\n` : ''}`;
+${opts.system ? `  system: ${opts.system}\n` : ''}${opts.providesApis?.length ? `  providesApis: [${opts.providesApis.join(', ')}]\n` : ''}${opts.dependsOn?.length ? `  dependsOn: [${opts.dependsOn.join(', ')}]\n` : ''}`;
 }
 
 /** The org and services of the fixture estate. */
@@ -101,7 +101,20 @@ metadata:
 spec:
   owner: group:default/service-framework
 `,
-  'services/ledger/catalog-info.yaml': `${component('ledger', 'ledger', { system: 'ledger-system', dependsOn: ['resource:cassandra-ledger'] })}---
+  // ledger serves an API (calls to it are consumesApis); accounts does not (calls to it stay dependsOn).
+  'services/ledger/catalog-info.yaml': `${component('ledger', 'ledger', { system: 'ledger-system', dependsOn: ['resource:cassandra-ledger'], providesApis: ['ledger-rpc'] })}---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: ledger-rpc
+  description: The ledger's RPCs
+spec:
+  type: openapi
+  lifecycle: production
+  owner: group:default/ledger
+  system: ledger-system
+  definition: "openapi: 3.0.3"
+---
 apiVersion: backstage.io/v1alpha1
 kind: Resource
 metadata:

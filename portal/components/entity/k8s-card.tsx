@@ -9,8 +9,12 @@ const fmt = (r: Record<string, string>) =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || '—';
 
-/** Scaffolded services start with an all-zero digest: a placeholder until CI builds the first image. */
+/**
+ * No image yet: services scaffolded today name their repository alone (no tag, no digest) until CI builds
+ * the first image; older ones carried an all-zero digest.
+ */
 const PLACEHOLDER_DIGEST = /@sha256:0{64}$/;
+const notBuilt = (image: string) => PLACEHOLDER_DIGEST.test(image) || !/[@:][^/]*$/.test(image);
 
 /** The desired Kubernetes state, read from the service's own manifests (bank.io/k8s-manifests). */
 export function K8sCard({ entityRef }: { entityRef: string }) {
@@ -55,7 +59,7 @@ export function K8sCard({ entityRef }: { entityRef: string }) {
                   <tr key={c.name}>
                     <td className="mono">{c.name}</td>
                     <td className="mono" style={{ overflowWrap: 'anywhere' }}>
-                      {c.image && PLACEHOLDER_DIGEST.test(c.image) ? (
+                      {c.image && notBuilt(c.image) ? (
                         <>
                           {c.image.replace(PLACEHOLDER_DIGEST, '')}{' '}
                           <span className="badge" data-testid="not-deployed-yet">

@@ -1,5 +1,4 @@
 'use client';
-import { useRouter } from 'next/navigation';
 import { type FormEvent, type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { entityHref } from '../../lib/refs.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
@@ -61,10 +60,10 @@ type Phase =
   | { kind: 'previewing' }
   | { kind: 'signin'; dev: boolean; oidc: string | null }
   | { kind: 'creating'; taskId: string; steps: Record<string, string>; log: string[] }
+  | { kind: 'created'; result: CreatedResult; steps: Record<string, string> }
   | { kind: 'failed'; message: string; steps?: Record<string, string> };
 
 function Form({ t }: { t: TemplateInfo }) {
-  const router = useRouter();
   const [values, setValues] = useState<Values>(() => initialValues(t));
   const [problems, setProblems] = useState<Problem[]>([]);
   const [message, setMessage] = useState<string | null>(null);
@@ -155,8 +154,8 @@ function Form({ t }: { t: TemplateInfo }) {
         if (e.status === 'completed') {
           void fetch(`/api/scaffolder/tasks/${encodeURIComponent(taskId)}`)
             .then((r) => r.json())
-            .then((task: { result?: { entityRef?: string } }) => {
-              if (task.result?.entityRef) router.push(entityHref(task.result.entityRef));
+            .then((task: { result?: CreatedResult }) => {
+              if (task.result) setPhase({ kind: 'created', result: task.result, steps: { ...steps } });
             });
         } else
           setPhase({
@@ -182,7 +181,7 @@ function Form({ t }: { t: TemplateInfo }) {
     }
   }
 
-  const busy = phase.kind === 'previewing' || phase.kind === 'creating';
+  const busy = phase.kind === 'previewing' || phase.kind === 'creating' || phase.kind === 'created';
   return (
     <div className="stack" style={{ gap: 16 }} data-testid="scaffold-form">
       <div className="page-head">
@@ -248,8 +247,8 @@ function Form({ t }: { t: TemplateInfo }) {
             Create
           </button>
           <span className="muted small">
-            Preview writes nothing. Create writes services/&lt;name&gt;, commits it on a new branch and
-            registers it.
+            Preview writes nothing. Create writes services/&lt;name&gt;, commits it on the checked-out branch
+            and registers it.
           </span>
         </div>
       </form>
@@ -298,6 +297,8 @@ function Form({ t }: { t: TemplateInfo }) {
           </div>
         </form>
       )}
+
+      {phase.kind === 'created' && <Created result={phase.result} />}
 
       {(phase.kind === 'creating' || phase.kind === 'failed') && (
         <section className="card card-pad stack" aria-live="polite" data-testid="progress">
@@ -449,6 +450,73 @@ function Field(props: {
   );
 }
 
+/** What a completed task reports (GET /api/scaffolder/tasks/:id). */
+interface CreatedResult {
+  dir?: string;
+  entityRef?: string;
+  branch?: string;
+  commitHash?: string;
+  repoUrl?: string;
+  modified?: string[];
+}
+
+/** The result page: where the service is, in the catalogue and in git (links when the repository has a web address). */
+function Created({ result }: { result: CreatedResult }) {
+  const web = result.repoUrl;
+  const enc = (s: string) => s.split('/').map(encodeURIComponent).join('/');
+  return (
+    <section className="card card-pad stack" aria-live="polite" data-testid="created">
+      <h2 style={{ margin: 0 }}>Created</h2>
+      {result.entityRef && (
+        <p style={{ margin: 0 }}>
+          <a className="btn btn-primary" href={entityHref(result.entityRef)} data-testid="created-entity">
+            Open {result.entityRef} in the catalogue
+          </a>
+        </p>
+      )}
+      <p style={{ margin: 0 }} data-testid="created-git">
+        <code>{result.dir}</code>
+        {result.commitHash ? (
+          <>
+            {' '}
+            committed as{' '}
+            {web ? (
+              <a href={`${web}/commit/${result.commitHash}`} data-testid="created-commit">
+                <code>{result.commitHash.slice(0, 12)}</code>
+              </a>
+            ) : (
+              <code data-testid="created-commit">{result.commitHash.slice(0, 12)}</code>
+            )}
+            {result.branch ? (
+              <>
+                {' '}
+                on branch{' '}
+                {web ? (
+                  <a href={`${web}/tree/${enc(result.branch)}`} data-testid="created-branch">
+                    <code>{result.branch}</code>
+                  </a>
+                ) : (
+                  <code data-testid="created-branch">{result.branch}</code>
+                )}
+              </>
+            ) : null}
+            {result.modified && result.modified.length > 0 ? <>, with {result.modified.join(', ')}</> : null}.
+            Push it and open a pull request.
+          </>
+        ) : (
+          ' written (not a git repository: nothing committed).'
+        )}
+      </p>
+      {result.commitHash && !web && (
+        <p className="muted small" style={{ margin: 0 }}>
+          <code>git show {result.commitHash.slice(0, 12)}</code> shows it; set <code>PORTAL_REPO_URL</code> to
+          link to the repository's web pages.
+        </p>
+      )}
+    </section>
+  );
+}
+
 function Preview({ result }: { result: DryRunResult }) {
   const [open, setOpen] = useState<string>('catalog-info.yaml');
   const file = result.preview?.find((f) => f.path === open);
@@ -467,7 +535,7 @@ function Preview({ result }: { result: DryRunResult }) {
         {result.branch ? (
           <>
             {' '}
-            and commit it on branch <code>{result.branch}</code>
+            and commit it on the checked-out branch <code>{result.branch}</code>
           </>
         ) : null}
         , then register <code>{result.entityRef}</code>. Rendered in {result.durationMs} ms.
