@@ -14,6 +14,17 @@ const config: NextConfig = {
   // npm workspaces: the lockfile and node_modules are at the repository root.
   turbopack: { root: repoRoot },
   outputFileTracingRoot: repoRoot,
+  // Backstage's paths, typed by habit: its catalogue and its entity pages (/catalog/<namespace>/<kind>/<name>).
+  async redirects() {
+    return [
+      { source: '/catalog', destination: '/catalogue', permanent: true },
+      {
+        source: '/catalog/:namespace/:kind/:name',
+        destination: '/entity/:kind/:namespace/:name',
+        permanent: true,
+      },
+    ];
+  },
   async headers() {
     return [
       {

@@ -1,5 +1,5 @@
 import type { GraphIndex } from './graph-index.ts';
-import type { CallEdge, NodeCard } from './types.ts';
+import type { CallEdge, NodeAttributes, NodeCard } from './types.ts';
 
 /** The collective above a group: the first group of type `collective` walking up childOf (itself included). */
 export function collectiveOf(index: GraphIndex, group: string | undefined): string | null {
@@ -10,6 +10,14 @@ export function collectiveOf(index: GraphIndex, group: string | undefined): stri
     if (attributes.kind === 'group' && attributes.type === 'collective') return current;
     current = attributes.parent;
   }
+  return null;
+}
+
+/** Where to ask about a node: its own Slack channel, else its owner's (a squad's channel is the usual one). */
+export function slackOf(index: GraphIndex, a: NodeAttributes): string | null {
+  if (a.slack) return a.slack;
+  if (a.owner && index.relations.hasNode(a.owner))
+    return index.relations.getNodeAttributes(a.owner).slack ?? null;
   return null;
 }
 
@@ -26,6 +34,12 @@ export function nodeCard(index: GraphIndex, ref: string): NodeCard {
     tier: a.tier ?? null,
     oncall: a.oncall ?? null,
     runbook: a.runbook ?? null,
+    slack:
+      a.slack ??
+      (a.owner && index.relations.hasNode(a.owner)
+        ? index.relations.getNodeAttributes(a.owner).slack
+        : undefined) ??
+      null,
   };
   if (!a.present) card.missing = true;
   return card;

@@ -243,6 +243,7 @@ function prepareEntity(entity: Entity, i: number): PreparedEntity {
   if (typeof tier === 'string' && /^[1-9]$/.test(tier.trim())) attributes.tier = Number(tier.trim());
   if (annotations[ANNOTATION.oncall]) attributes.oncall = annotations[ANNOTATION.oncall];
   if (annotations[ANNOTATION.runbook]) attributes.runbook = annotations[ANNOTATION.runbook];
+  if (annotations[ANNOTATION.slack]) attributes.slack = annotations[ANNOTATION.slack];
   if (typeof spec.type === 'string') attributes.type = spec.type;
   if (typeof spec.lifecycle === 'string') attributes.lifecycle = spec.lifecycle;
 

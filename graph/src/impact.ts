@@ -107,6 +107,7 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
       tier: card.tier,
       oncall: card.oncall,
       runbook: card.runbook,
+      slack: card.slack,
       depth: dist[id],
       through: adjacency.refs[through[id]],
     };

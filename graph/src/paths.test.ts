@@ -26,7 +26,11 @@ describe('paths', () => {
       tier: 1,
       oncall: 'payments-card',
       runbook: 'https://runbooks.bank.example/card-api',
+      slack: '#card-api',
     });
+    // A hop without its own channel gives its owner's.
+    assert.equal(result.paths[0].hops[2].slack, '#squad-ledger');
+    assert.equal(result.paths[0].hops[1].slack, null);
     assert.deepEqual(result.paths[0].edges[0], {
       from: 'component:default/card-api',
       to: 'component:default/card-processing',

@@ -29,6 +29,8 @@ export interface NodeAttributes {
   tier?: number;
   oncall?: string;
   runbook?: string;
+  /** bank.io/slack-channel, e.g. "#squad-ledger". */
+  slack?: string;
   /** spec.type (service, website, library; for groups organization, collective, squad). */
   type?: string;
   lifecycle?: string;
@@ -72,6 +74,8 @@ export interface NodeCard {
   tier: number | null;
   oncall: string | null;
   runbook: string | null;
+  /** Where to ask: the service's Slack channel, else its owner's. */
+  slack: string | null;
   /** Present only when no entity defines this ref (a dangling relation target or an unknown observed callee). */
   missing?: true;
 }

@@ -182,6 +182,46 @@ describe('portal CLI', () => {
       );
     });
 
+    it('logs each broken descriptor once, on one line: its file, the first error and the count', async () => {
+      const dir = writeTree({
+        'org/catalog-info.yaml': ORG,
+        'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      });
+      const url = db();
+      assert.equal(portal(['--db', url, 'ingest', dir]).code, 0);
+      const child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0'], {
+        env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const until = async (what: () => boolean, label: string) => {
+        const t0 = Date.now();
+        while (!what() && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(what(), `${label}; stderr: ${err}`);
+      };
+      await until(() => /listening on/.test(out), 'listening');
+      await new Promise((r) => setTimeout(r, 500)); // the watcher is ready shortly after start
+      // A tab for indentation: the YAML parser reports a cascade; the log has one line for the file.
+      const file = path.join(dir, 'ledger/catalog-info.yaml');
+      writeFileSync(file, component('ledger', { tier: '1' }).replace('  owner:', '\towner:'));
+      await until(() => /ingest: /.test(err), 'the broken file is logged');
+      await new Promise((r) => setTimeout(r, 300));
+      const lines = err.split('\n').filter((l) => l.startsWith('ingest: '));
+      assert.equal(lines.length, 1, err);
+      assert.match(
+        lines[0],
+        /^ingest: error .*ledger\/catalog-info\.yaml:\d+:1: Malformed YAML: Tabs are not allowed as indentation; indent with spaces( \(\d+ more errors? follows? in this document, most likely from this one\))? \[1 error\]$/,
+      );
+    });
+
     it('binds 127.0.0.1 and makes an edited descriptor visible over HTTP without a restart', async () => {
       const dir = writeTree({
         'org/catalog-info.yaml': ORG,

@@ -1,5 +1,5 @@
 import type { CatalogService } from '@bank/plugin-catalog';
-import { ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
+import { ingestProblemLines, ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
 import type { DeploysService } from '@bank/plugin-deploys';
 import { formatTable, printJson, TOKEN_SCOPES, type TokenScope, UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
@@ -44,6 +44,11 @@ async function loadDemoDeploys(deploys: DeploysService, roots: string[]): Promis
   }
 }
 
+/** One line per file with problems, on stderr (the server's log). */
+function logProblems(errors: Parameters<typeof ingestProblemLines>[0]): void {
+  for (const line of ingestProblemLines(errors)) process.stderr.write(`ingest: ${line}\n`);
+}
+
 /** serve and start: the web server (API + UI), with the file watcher keeping the catalogue current. */
 export async function registerPortalCommands(
   program: Command,
@@ -74,8 +79,9 @@ export async function registerPortalCommands(
           .map(([k, n]) => `${n} ${k}`)
           .join(
             ', ',
-          )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} errors (run \`portal errors\` to list them)` : ''}\n`,
+          )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} problems (\`portal errors\` lists them all)` : ''}\n`,
       );
+      logProblems(result.errors);
     }
     if (opts.ingest) await ensureUiBuilt();
     const { startServer, DevSignInRefusedError } = await import('../server/server.ts');
@@ -100,7 +106,8 @@ export async function registerPortalCommands(
       throw err;
     });
     if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
-    if (opts.watch !== false) watchRoots(catalog, catalog.roots, () => {});
+    // The log says which file broke (or still is broken) each time the watcher re-reads files.
+    if (opts.watch !== false) watchRoots(catalog, catalog.roots, (r) => logProblems(r.errors));
     if (!opts.ingest) {
       // Reconcile: take in what changed in the tree while the portal was down (edits, new and deleted
       // descriptors). Unchanged files are skipped by their content hash, so this is cheap. The watcher is
@@ -109,6 +116,7 @@ export async function registerPortalCommands(
         const r = await catalog.ingest();
         const changed = r.upserted.length + r.removed.length;
         if (changed > 0) process.stdout.write(`took in ${changed} changes made while the portal was down\n`);
+        logProblems(r.errors);
       } catch (err) {
         process.stderr.write(
           `warning: could not compare the tree with the store at start: ${(err as Error).message}\n`,

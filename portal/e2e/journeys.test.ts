@@ -31,6 +31,10 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Ledger');
     const overview = page.getByRole('region', { name: 'Overview' });
     assert.match((await overview.textContent()) ?? '', /On-call rota\s*core-banking-ledger/);
+    // The team's Slack channel is a link into Slack.
+    const slack = overview.getByTestId('slack-link');
+    assert.equal(await slack.textContent(), '#squad-ledger');
+    assert.equal(await slack.getAttribute('href'), 'https://slack.com/app_redirect?channel=squad-ledger');
     assert.match((await page.getByTestId('dependents').textContent()) ?? '', /transitively/);
     await page.getByRole('heading', { name: 'Kubernetes (desired state)' }).waitFor();
     await page.getByText('replicas').first().waitFor();
@@ -91,6 +95,10 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     await page.getByTestId('org-view').waitFor();
     await page.getByRole('heading', { name: 'Teams by load' }).waitFor();
     await page.getByRole('heading', { name: /Tier inversions/ }).waitFor();
+    assert.match(
+      (await page.getByTestId('tier-legend').first().textContent()) ?? '',
+      /tier 1: money moves through it\s*tier 2\s*tier 3\s*tier 4 or none/,
+    );
     await shot(page, 'journey-4a-org');
     await page.getByRole('button', { name: /^Core Banking/ }).click();
     await page.getByTestId('org-squad').filter({ hasText: 'Ledger' }).click();
@@ -104,10 +112,20 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     await panel.getByRole('link', { name: 'Open team page' }).click();
     await page.waitForURL(/\/entity\/group\/default\/ledger$/);
     await page.getByTestId('members').locator('li').first().waitFor();
+    // A squad with 0 services says why, rather than leaving a bare 0.
+    await page.goto(`${url}/org?collective=platform&squad=infrastructure`);
+    const infra = page.getByTestId('squad-panel');
+    await infra.getByRole('heading', { name: 'Services' }).waitFor();
+    await infra.getByText(/^0 services: no Component names Infrastructure as its owner/).waitFor();
   });
 
   it('the catalogue filters by tier and collective, sorts, pages and keeps it all in the URL', async () => {
     const { page, url } = portal;
+    // Backstage's paths, typed by habit, land on ours (with the query kept).
+    await page.goto(`${url}/catalog?tier=1`);
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/catalogue?tier=1');
+    await page.goto(`${url}/catalog/default/component/ledger`);
+    assert.equal(new URL(page.url()).pathname, '/entity/component/default/ledger');
     await page.goto(`${url}/catalogue`);
     await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
     await page.getByRole('group', { name: 'Tier' }).getByLabel('Tier 1').click();

@@ -125,7 +125,8 @@ describe('creating a service in the browser', { skip: why }, () => {
     assert.match((await page.getByTestId('preview-content').textContent()) ?? '', /name: card-notifier/);
     assert.match(
       (await page.getByTestId('preview-catalogue').textContent()) ?? '',
-      new RegExp(`dependsOn component:default/${deps[0]}`),
+      // A call to another service is a consumesApi of its API, as the generated client uses it.
+      new RegExp(`consumesApi api:default/${deps[0]}-rpc`),
     );
     await page.getByRole('button', { name: 'k8s/networkpolicy.yaml' }).click();
     assert.match(

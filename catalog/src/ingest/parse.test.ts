@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { MAX_FILE_BYTES, parseDescriptor } from './parse.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
+const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
 
 describe('parseDescriptor', () => {
   it('reads every document of a multi-document file with its position', () => {
@@ -19,6 +22,31 @@ describe('parseDescriptor', () => {
     assert.equal(r.problems.length > 0, true);
     assert.match(r.problems[0].message, /^Malformed YAML/);
     assert.equal(r.problems[0].line >= 5, true);
+  });
+
+  it('one error per YAML mistake in a real descriptor: the first (the cause), with how many followed it', () => {
+    const ledger = readFileSync(path.join(REPO, 'services', 'ledger', 'catalog-info.yaml'), 'utf8');
+    const line = ledger.split('\n').indexOf('  type: service') + 1;
+    assert.ok(line > 0, 'the estate descriptor still has the line this test breaks');
+    // A tab where two spaces were: the parser reports 11 errors, one per line after it.
+    const tab = parseDescriptor(enc(ledger.replace('  type: service', '\ttype: service')));
+    assert.deepEqual(
+      tab.problems.map((p) => ({ ...p, message: p.message.replace(/\d+ more errors/, 'N more errors') })),
+      [
+        {
+          line,
+          column: 1,
+          message:
+            'Malformed YAML: Tabs are not allowed as indentation; indent with spaces (N more errors follow in this document, most likely from this one)',
+        },
+      ],
+    );
+    // A missing ':' after a key: one error, saying what to look for.
+    const colon = parseDescriptor(enc(ledger.replace('  lifecycle: production', '  lifecycle production')));
+    assert.equal(colon.problems.length, 1);
+    assert.match(colon.problems[0].message, /missing ':'/);
+    // The file's other documents are still read.
+    assert.equal(tab.documents.length, ledger.split(/^---$/m).length - 1);
   });
 
   it('refuses an alias bomb without expanding it', () => {

@@ -126,6 +126,17 @@ function documentStarts(text: string): Position[] {
   return starts;
 }
 
+/** What to do about the YAML errors people make most in descriptors (by the yaml package's error code). */
+const YAML_HINTS: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: '; indent with spaces',
+  BAD_INDENT: '; check the indentation of this line against the lines above it',
+  BLOCK_AS_IMPLICIT_KEY: "; a value containing ': ' must be quoted, or this line's indentation is off",
+  MULTILINE_IMPLICIT_KEY:
+    "; a key needs ': ' after it on the same line (check for a missing ':' or a stray quote)",
+  MISSING_CHAR: '; a quote or bracket is not closed',
+  DUPLICATE_KEY: '; each key may appear once',
+};
+
 function carefulParse(text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
@@ -138,9 +149,15 @@ function carefulParse(text: string): ParsedFile {
   };
   for (const doc of docList) {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        problems.push({ ...pos(e.pos[0]), message: `Malformed YAML: ${firstLine(e.message)}` });
-      }
+      // One mistake (a tab, a misindented line) makes the parser report every line after it; the first
+      // error is the one to fix, so it is the one reported, with how many followed it.
+      const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+      const more = doc.errors.length - 1;
+      const hint = YAML_HINTS[first.code] ?? '';
+      problems.push({
+        ...pos(first.pos[0]),
+        message: `Malformed YAML: ${firstLine(first.message)}${hint}${more ? ` (${more} more ${more === 1 ? 'error follows' : 'errors follow'} in this document, most likely from this one)` : ''}`,
+      });
       continue;
     }
     if (doc.contents === null) continue; // an empty document (e.g. a trailing `---`)

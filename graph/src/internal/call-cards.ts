@@ -1,4 +1,4 @@
-import { collectiveOf } from '../card.ts';
+import { collectiveOf, slackOf } from '../card.ts';
 import type { GraphIndex } from '../graph-index.ts';
 import type { NodeCard } from '../types.ts';
 
@@ -116,6 +116,7 @@ export function cardOf(cache: CallCards, index: GraphIndex, id: number): NodeCar
     tier: a.tier ?? null,
     oncall: a.oncall ?? null,
     runbook: a.runbook ?? null,
+    slack: slackOf(index, a),
   };
   if (!a.present) card.missing = true;
   cache.cards[id] = card;

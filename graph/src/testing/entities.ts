@@ -20,6 +20,7 @@ export interface EntitySpec {
   tier?: number;
   oncall?: string;
   runbook?: string;
+  slack?: string;
   type?: string;
   owner?: string;
   parent?: string;
@@ -66,6 +67,7 @@ export function toEntities(specs: readonly EntitySpec[]): Entity[] {
     if (s.tier !== undefined) annotations[ANNOTATION.tier] = String(s.tier);
     if (s.oncall) annotations[ANNOTATION.oncall] = s.oncall;
     if (s.runbook) annotations[ANNOTATION.runbook] = s.runbook;
+    if (s.slack) annotations[ANNOTATION.slack] = s.slack;
     const spec: Record<string, string> = {};
     if (s.type) spec.type = s.type;
     return {

@@ -15,7 +15,7 @@ export function smallEstateSpecs(): EntitySpec[] {
     { kind: 'Group', name: 'payments', type: 'collective', parent: g('bank') },
     { kind: 'Group', name: 'core-banking', type: 'collective', parent: g('bank') },
     { kind: 'Group', name: 'card-processing', type: 'squad', parent: g('payments') },
-    { kind: 'Group', name: 'ledger', type: 'squad', parent: g('core-banking') },
+    { kind: 'Group', name: 'ledger', type: 'squad', parent: g('core-banking'), slack: '#squad-ledger' },
     { kind: 'Group', name: 'ghosts', type: 'squad', parent: g('core-banking') },
     { kind: 'User', name: 'ana', memberOf: [g('card-processing')] },
     { kind: 'User', name: 'bo', memberOf: [g('ledger')] },
@@ -27,6 +27,7 @@ export function smallEstateSpecs(): EntitySpec[] {
       owner: g('card-processing'),
       oncall: 'payments-card',
       runbook: 'https://runbooks.bank.example/card-api',
+      slack: '#card-api',
       dependsOn: [c('card-processing')],
     },
     {

@@ -119,7 +119,9 @@ describe('portal deploys / deploys record / changes (real SQLite)', () => {
   it('exit codes: unknown service 1 with the closest names, bad input 2', async () => {
     const unknown = await cli('deploys', '--service', 'card-apx');
     assert.equal(unknown.code, 1);
-    assert.match(unknown.err, /did you mean: component:default\/card-api/);
+    // The closest names once (in the message), not again in a "did you mean" line.
+    assert.match(unknown.err, /closest: card-api\n$/);
+    assert.doesNotMatch(unknown.err, /did you mean/);
     const since = await cli('deploys', '--since', 'tomorrow');
     assert.equal(since.code, 2);
     assert.match(since.err, /since "tomorrow" must be a duration/);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
+  didYouMean,
   EXIT,
   formatTable,
   InputError,
@@ -98,7 +99,8 @@ export function registerDeploysCommands(
         io.stderr(`portal: ${message}\n`);
         if (err instanceof NotFoundError) {
           const s = (err.details?.suggestions as string[] | undefined) ?? [];
-          if (s.length > 0) io.stderr(`did you mean: ${s.join(', ')}\n`);
+          const hint = didYouMean(message, s);
+          if (hint) io.stderr(`${hint}\n`);
           io.setExitCode(EXIT.error);
         } else if (err instanceof InputError || err instanceof UsageError) io.setExitCode(EXIT.usage);
         else if (err instanceof PortalError) io.setExitCode(EXIT.error);

@@ -54,6 +54,12 @@ describe('graph CLI commands', () => {
       / 1 {2}card-api\s+tier 1 {2}owner card-processing \(payments\) {2}on-call payments-card/,
     );
     assert.match(stdout, /↓ dependsOn/);
+    // Where to go for each hop: its runbook and Slack channel (the owner's when it has none), under it.
+    assert.match(
+      stdout,
+      / 1 {2}card-api .*\n {6}runbook https:\/\/runbooks\.bank\.example\/card-api {2}slack #card-api\n/,
+    );
+    assert.match(stdout, / 3 {2}ledger .*\n {6}slack #squad-ledger\n/);
   });
 
   it('no path: says which side is cut off', async () => {
@@ -65,8 +71,8 @@ describe('graph CLI commands', () => {
   it('exit codes: 1 for an unknown ref (with suggestions), 2 for bad values and bad usage', async () => {
     const unknown = await portal(['path', 'card-apu', 'ledger']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /unknown ref 'card-apu'/);
-    assert.match(unknown.stderr, /did you mean: component:default\/card-api/);
+    // The closest names once, not once in the message and again in a "did you mean" line.
+    assert.equal(unknown.stderr, "portal: paths: unknown ref 'card-apu' (from); closest: card-api\n");
     const range = await portal(['path', 'card-api', 'ledger', '--k', '99']);
     assert.equal(range.code, 2);
     assert.match(range.stderr, /k must be an integer from 1 to 50 \(got 99\)/);
@@ -79,7 +85,15 @@ describe('graph CLI commands', () => {
   it('impact, cycles, ownership, neighbourhood: readable and --json', async () => {
     const impact = await portal(['impact', 'cassandra-ledger']);
     assert.equal(impact.code, 0);
-    assert.match(impact.stdout, /blast radius of resource:cassandra-ledger: 4 dependents, 3 tier-1/);
+    // Summary first: totals, by tier, the teams, then the nearest tier-1 dependents.
+    assert.match(
+      impact.stdout,
+      /^blast radius of resource:cassandra-ledger: 4 dependents, 3 tier-1\nby tier: tier 1 3, tier 4 1\nteams: 2 collectives, 3 squads\n\ncollective/,
+    );
+    assert.match(impact.stdout, /nearest tier-1 dependents \(4 of 4\):/);
+    assert.doesNotMatch(impact.stdout, /--all/);
+    const all = await portal(['impact', 'cassandra-ledger', '--all']);
+    assert.match(all.stdout, /every dependent \(4\), tier 1 first:\ntier +depth +service/);
     const impactJson = JSON.parse((await portal(['impact', 'ledger', '--depth', '1', '--json'])).stdout);
     assert.equal(impactJson.total, 2);
     assert.match(

@@ -9,7 +9,7 @@ import {
   syncToNeo4j,
   UnknownRefError,
 } from '@bank/graph';
-import { EXIT } from '@bank/plugin-kit';
+import { didYouMean, EXIT } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 import { runCycles, runImpact, runNeighbourhood, runOwnership, runPaths } from './lib/queries.ts';
 import {
@@ -95,10 +95,13 @@ export function registerGraphCommands(
     .argument('<ref>', 'a service, resource, group (what it owns), API (its providers) or system')
     .option('--depth <n>', 'hops upstream to follow, 1–50 (default: all)')
     .option('--via <edges>', 'declared | observed | any', 'any')
+    .option('--all', 'list every dependent (the default is a summary: totals by tier and team, the nearest)')
     .option('--json', 'the same JSON as GET /api/graph/impact')
     .action(
-      run(async (ref: string, opts: Json & { depth?: string; via: string }) => {
-        emit(opts, runImpact(await load(), { ref, depth: opts.depth, via: opts.via }), renderImpact);
+      run(async (ref: string, opts: Json & { depth?: string; via: string; all?: boolean }) => {
+        emit(opts, runImpact(await load(), { ref, depth: opts.depth, via: opts.via }), (r) =>
+          renderImpact(r, { all: opts.all }),
+        );
       }),
     );
 
@@ -215,7 +218,8 @@ function reportError(io: CliIo, err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   io.stderr(`portal: ${message}\n`);
   if (err instanceof UnknownRefError) {
-    if (err.suggestions.length > 0) io.stderr(`did you mean: ${err.suggestions.join(', ')}\n`);
+    const hint = didYouMean(message, err.suggestions);
+    if (hint) io.stderr(`${hint}\n`);
     io.setExitCode(EXIT.error);
   } else if (err instanceof GraphQueryError) {
     io.setExitCode(EXIT.usage);

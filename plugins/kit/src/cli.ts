@@ -40,3 +40,17 @@ export function shortRef(ref: string | undefined): string {
   if (!m) return ref;
   return m[1] === 'component' ? m[2] : `${m[1]}:${m[2]}`;
 }
+
+/**
+ * The "did you mean" line for an unknown name, or undefined when the error's message already names the
+ * suggestions (most do: "unknown ref 'card-apu'; closest: card-api"), so a typo is answered once.
+ */
+export function didYouMean(message: string, suggestions: readonly string[] | undefined): string | undefined {
+  if (!suggestions?.length) return undefined;
+  const named = (s: string) =>
+    message.includes(s) ||
+    message.includes(shortRef(s)) ||
+    message.includes(s.replace(/^[^:]+:default\//, ''));
+  if (suggestions.every(named)) return undefined;
+  return `did you mean: ${suggestions.map(shortRef).join(', ')}`;
+}

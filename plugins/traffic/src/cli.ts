@@ -1,6 +1,6 @@
 import type { GraphIndex } from '@bank/graph';
 import { toPortalError } from '@bank/plugin-graph';
-import { EXIT, formatTable, InputError, NotFoundError, shortRef } from '@bank/plugin-kit';
+import { didYouMean, EXIT, formatTable, InputError, NotFoundError, shortRef } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 import { type DriftResult, type DriftStatus, drift } from './lib/drift.ts';
 import type { ObservedEdge, TrafficService } from './lib/service.ts';
@@ -42,7 +42,8 @@ export function registerTrafficCommands(
         io.stderr(`portal: ${e.message}\n`);
         const suggestions =
           e instanceof NotFoundError ? (e.details?.suggestions as string[] | undefined) : undefined;
-        if (suggestions?.length) io.stderr(`did you mean: ${suggestions.join(', ')}\n`);
+        const hint = didYouMean(e.message, suggestions);
+        if (hint) io.stderr(`${hint}\n`);
         io.setExitCode(e instanceof InputError ? EXIT.usage : EXIT.error);
       }
     };

@@ -27,3 +27,27 @@ export function TierBar({ byTier, width = 140 }: { byTier: Record<string, number
     </div>
   );
 }
+
+/** What the bars' colours mean, shown beside every table of them (tier 4 and "no tier" share a colour). */
+export function TierLegend() {
+  return (
+    <div className="legend" data-testid="tier-legend" role="note" aria-label="Tier colours">
+      <span>
+        <i style={{ background: 'var(--tier1)' }} aria-hidden="true" />
+        tier 1: money moves through it
+      </span>
+      <span>
+        <i style={{ background: 'var(--tier2)' }} aria-hidden="true" />
+        tier 2
+      </span>
+      <span>
+        <i style={{ background: 'var(--tier3)' }} aria-hidden="true" />
+        tier 3
+      </span>
+      <span>
+        <i style={{ background: 'var(--tier4)' }} aria-hidden="true" />
+        tier 4 or none
+      </span>
+    </div>
+  );
+}

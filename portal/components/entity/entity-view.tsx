@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { entityApiUrl } from '../../lib/api-urls.ts';
 import { shortName } from '../../lib/refs.ts';
+import { slackHref } from '../../lib/slack.ts';
 import type { EntityBundle } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';
@@ -152,7 +153,19 @@ function Overview({ data }: { data: EntityBundle }) {
         <dt>Runbook</dt>
         <dd>{f.runbook ? <SafeLink href={f.runbook} /> : dash}</dd>
         <dt>Slack</dt>
-        <dd>{f.slack ?? dash}</dd>
+        <dd>
+          {f.slack ? (
+            slackHref(f.slack) ? (
+              <a href={slackHref(f.slack)} target="_blank" rel="noopener noreferrer" data-testid="slack-link">
+                {f.slack}
+              </a>
+            ) : (
+              f.slack
+            )
+          ) : (
+            dash
+          )}
+        </dd>
         <dt>Repository</dt>
         <dd>{f.repo ? <SafeLink href={f.repo} /> : dash}</dd>
         <dt>Tier</dt>

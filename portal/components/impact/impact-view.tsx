@@ -9,7 +9,7 @@ import { IMPACT_SCHEMA, readState, type StateOf, writeState } from '../../lib/ur
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { TierBadge } from '../common/tier-badge';
-import { TierBar } from '../common/tier-bar';
+import { TierBar, TierLegend } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { ago, StatusBadge, whoOf } from '../deploys/deploy-bits';
 
@@ -193,6 +193,7 @@ function RollupTable({ title, rows }: { title: string; rows: Rollup[] }) {
     <section className="card">
       <div className="card-head">
         <h2>{title}</h2>
+        <TierLegend />
       </div>
       <div className="table-wrap" style={{ maxHeight: 360 }}>
         <table className="table">

@@ -9,7 +9,7 @@ import { ORG_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-s
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';
 import { TierBadge } from '../common/tier-badge';
-import { TierBar } from '../common/tier-bar';
+import { TierBar, TierLegend } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { CouplingMatrix } from './coupling-matrix';
 import { SquadPanel } from './squad-panel';
@@ -140,6 +140,7 @@ export function OrgView() {
             <div className="card-head">
               <h2 id="teams-title">Teams by load</h2>
               <span className="muted small">services per engineer, highest first</span>
+              <TierLegend />
             </div>
             <div className="table-wrap" style={{ maxHeight: 460 }}>
               <table className="table">
@@ -175,7 +176,16 @@ export function OrgView() {
                         </td>
                         <td>{s.collective.title}</td>
                         <td className="num">{s.members}</td>
-                        <td className="num">{s.services}</td>
+                        <td
+                          className="num"
+                          title={
+                            s.services === 0
+                              ? 'No Component names this squad as its owner; open the squad to see why'
+                              : undefined
+                          }
+                        >
+                          {s.services}
+                        </td>
                         <td className="num">
                           <span className={perEngineer(s.services, s.members) >= 3 ? 'badge badge-warn' : ''}>
                             {fmtRatio(perEngineer(s.services, s.members))}

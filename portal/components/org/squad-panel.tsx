@@ -1,12 +1,27 @@
 'use client';
 import Link from 'next/link';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { EntityBundle, OrgChart, OrgSquad } from '../../lib/types.ts';
+import type { EntityBundle, EntitySummary, OrgChart, OrgSquad } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { TierBar } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { EntityList } from '../entity/entity-list';
+
+/**
+ * Why a squad counts 0 services: the count is the Components whose spec.owner is the squad, and squads that
+ * run the platform itself (clusters, pipelines) often own none in the catalogue.
+ */
+export function noServices(squad: { title: string; ref: string }, owned: EntitySummary[]): string {
+  const other = owned.filter((o) => o.kind !== 'component');
+  const kinds = [...new Set(other.map((o) => o.kind))].join(', ');
+  return (
+    `0 services: no Component names ${squad.title} as its owner (spec.owner: ${squad.ref}), and services ` +
+    `are what the count and the load figures are made of. ${other.length ? `It owns ${other.length} other entities (${kinds}), which are not services. ` : ''}` +
+    'Squads that run the platform itself often own none; describe what it runs as Components or Resources ' +
+    `owned by ${squad.ref} to see it here.`
+  );
+}
 
 /** One squad, drilled into from the org view: people, services, and who it is coupled to. */
 export function SquadPanel({ squad, chart }: { squad: OrgSquad; chart: OrgChart }) {
@@ -62,7 +77,11 @@ export function SquadPanel({ squad, chart }: { squad: OrgSquad; chart: OrgChart 
         <section className="card card-pad" aria-labelledby="squad-services">
           <h2 id="squad-services">Services</h2>
           {data?.group ? (
-            <EntityList items={data.group.owned.filter((o) => o.kind === 'component')} max={60} />
+            <EntityList
+              items={data.group.owned.filter((o) => o.kind === 'component')}
+              max={60}
+              empty={noServices(squad, data.group.owned)}
+            />
           ) : (
             <Skeleton />
           )}

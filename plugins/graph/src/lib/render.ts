@@ -22,7 +22,11 @@ function hopLine(i: number, hop: NodeCard, width: number): string {
     `on-call ${hop.oncall ?? '—'}`,
   ];
   if (hop.missing) parts.push('(not in the catalogue)');
-  return parts.join('  ');
+  // Where to go at 3 a.m.: the runbook and the channel, under the hop.
+  const where = [hop.runbook ? `runbook ${hop.runbook}` : '', hop.slack ? `slack ${hop.slack}` : ''].filter(
+    Boolean,
+  );
+  return `${parts.join('  ')}${where.length ? `\n${' '.repeat(6)}${where.join('  ')}` : ''}`;
 }
 
 /** A path drawn hop by hop: name, tier, owner squad (collective), on-call; the edge kinds between hops. */
@@ -56,38 +60,69 @@ export function renderPaths(r: PathsResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderImpact(r: ImpactResult): string {
+/** How many rows the summary shows per table before "… and N more". */
+const SUMMARY_ROWS = 10;
+
+/**
+ * The blast radius, summary first (what a responder needs at a glance: totals by tier, the collectives and
+ * squads hit, the nearest tier-1 services); `all` adds every dependent, one line each.
+ */
+export function renderImpact(r: ImpactResult, opts: { all?: boolean } = {}): string {
   const tier1 = r.dependents.filter((d) => d.tier === 1).length;
   const lines = [
     `blast radius of ${shortRef(r.ref)}: ${r.total} dependent${r.total === 1 ? '' : 's'}, ${tier1} tier-1${r.depth ? ` (depth ≤ ${r.depth})` : ''}`,
   ];
   if (r.origins.length > 1 || r.origins[0] !== r.ref)
     lines.push(`starting from ${r.origins.map(shortRef).join(', ')}`);
-  if (r.total > 0) {
+  if (r.total === 0) return `${lines.join('\n')}\n`;
+  const byTier = new Map<string, number>();
+  for (const d of r.dependents)
+    byTier.set(String(d.tier ?? '?'), (byTier.get(String(d.tier ?? '?')) ?? 0) + 1);
+  lines.push(
+    `by tier: ${[...byTier]
+      .sort(([a], [b]) => (a === '?' ? 1 : b === '?' ? -1 : a.localeCompare(b)))
+      .map(([t, n]) => `${t === '?' ? 'no tier' : `tier ${t}`} ${n}`)
+      .join(', ')}`,
+    `teams: ${r.byCollective.length} collective${r.byCollective.length === 1 ? '' : 's'}, ${r.bySquad.length} squad${r.bySquad.length === 1 ? '' : 's'}`,
+  );
+  const cut = <T>(rows: T[]) => (opts.all ? rows : rows.slice(0, SUMMARY_ROWS));
+  const more = (n: number, what: string) =>
+    !opts.all && n > SUMMARY_ROWS ? [`… and ${n - SUMMARY_ROWS} more ${what}`] : [];
+  lines.push(
+    '',
+    formatTable(
+      ['collective', 'services', 'tier-1'],
+      cut(r.byCollective).map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0]),
+    ),
+    ...more(r.byCollective.length, 'collectives'),
+    '',
+    formatTable(
+      ['squad', 'services', 'tier-1', 'nearest'],
+      cut(r.bySquad).map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0, s.nearest]),
+    ),
+    ...more(r.bySquad.length, 'squads'),
+    '',
+  );
+  const row = (d: ImpactResult['dependents'][number]) => [
+    d.tier ?? '?',
+    d.depth,
+    shortRef(d.ref),
+    team(d.owner),
+    d.oncall ?? '—',
+    shortRef(d.through),
+  ];
+  const header = ['tier', 'depth', 'service', 'owner', 'on-call', 'through'];
+  if (opts.all) {
+    lines.push(`every dependent (${r.total}), tier 1 first:`, formatTable(header, r.dependents.map(row)));
+  } else {
+    // Dependents are tier 1 first, then nearest first: the head of the list is what to call first.
+    const shown = r.dependents.slice(0, SUMMARY_ROWS);
     lines.push(
-      '',
-      formatTable(
-        ['tier', 'depth', 'service', 'owner', 'on-call', 'through'],
-        r.dependents.map((d) => [
-          d.tier ?? '?',
-          d.depth,
-          shortRef(d.ref),
-          team(d.owner),
-          d.oncall ?? '—',
-          shortRef(d.through),
-        ]),
-      ),
-      '',
-      formatTable(
-        ['squad', 'services', 'tier-1', 'nearest'],
-        r.bySquad.map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0, s.nearest]),
-      ),
-      '',
-      formatTable(
-        ['collective', 'services', 'tier-1'],
-        r.byCollective.map((s) => [team(s.ref), s.services, s.byTier['1'] ?? 0]),
-      ),
+      `${tier1 ? 'nearest tier-1 dependents' : 'nearest dependents'} (${shown.length} of ${r.total}):`,
+      formatTable(header, shown.map(row)),
     );
+    if (r.total > shown.length)
+      lines.push('', `every dependent: portal impact ${shortRef(r.ref)} --all (${r.total} lines), or --json`);
   }
   return `${lines.join('\n')}\n`;
 }
