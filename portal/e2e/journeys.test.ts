@@ -115,7 +115,7 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     // A squad with 0 services says why, rather than leaving a bare 0.
     await page.goto(`${url}/org?collective=platform&squad=infrastructure`);
     const infra = page.getByTestId('squad-panel');
-    await infra.getByRole('heading', { name: 'Services' }).waitFor();
+    await infra.getByRole('heading', { name: 'Services', exact: true }).waitFor();
     await infra.getByText(/^0 services: no Component names Infrastructure as its owner/).waitFor();
   });
 
