@@ -6,8 +6,10 @@ import { createGraphRouter } from '@bank/plugin-graph';
 import { createScaffolderRouter } from '@bank/plugin-scaffolder';
 import {
   createScorecardsRouter,
+  persistScores,
   readDeployFacts,
   ScorecardService,
+  ScorecardStore,
   watchScorecardInputs,
 } from '@bank/plugin-scorecards';
 import { createSearchRouter } from '@bank/plugin-search';
@@ -58,7 +60,10 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
   const scorecards = await openScorecards(ctx);
-  app.route('/api/scorecards', createScorecardsRouter({ scorecards: scorecards.service }));
+  app.route(
+    '/api/scorecards',
+    createScorecardsRouter({ scorecards: scorecards.service, store: scorecards.store }),
+  );
   return {
     close: async () => {
       await scorecards.close();
@@ -106,6 +111,8 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
  */
 async function openScorecards(ctx: PortalContext) {
   const service = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+  const store = new ScorecardStore(ctx.catalog.store.driver);
+  const persisted = persistScores(service, store);
   for (const e of service.loadDefinitions())
     process.stderr.write(`scorecards: ${e.file}:${e.line}:${e.column} ${e.message}\n`);
   const refreshDeploys = async () => service.setDeploys(await readDeployFacts(ctx.deploys));
@@ -116,7 +123,15 @@ async function openScorecards(ctx: PortalContext) {
   );
   ctx.graph.onRebuild((index) => service.scoreAll(ctx.catalog.loaded.all(), index));
   const stop = !ctx.watchFiles ? async () => {} : watchScorecardInputs(service, [...ctx.catalog.roots]);
-  return { service, close: stop };
+  return {
+    service,
+    store,
+    idle: () => persisted.idle(),
+    close: async () => {
+      await stop();
+      await persisted.close();
+    },
+  };
 }
 
 function numberFromEnv(name: string): number | undefined {

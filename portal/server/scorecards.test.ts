@@ -85,5 +85,24 @@ describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
     await catalog.ingest();
     const afterIngest = await get('/api/scorecards/entity?ref=ledger');
     assert.equal(has(afterIngest.body), 'fail');
+    // Stored with history: the change is appended (written just after the re-score).
+    let history: Json[] = [];
+    for (let i = 0; i < 50 && history.length < 2; i++) {
+      history = (await get('/api/scorecards/history?ref=ledger')).body.history;
+      if (history.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    const readiness = history.filter((h) => h.scorecard === 'readiness');
+    assert.deepEqual(readiness[0].failing, ['disruption-budget', 'has-runbook']);
+    assert.deepEqual(readiness[1].failing, ['disruption-budget']);
+  });
+
+  it('the trend is a query over the days stored', async () => {
+    let trend: Json[] = [];
+    for (let i = 0; i < 50 && trend.length === 0; i++) {
+      trend = (await get('/api/scorecards/trend?scorecard=readiness')).body.trend;
+      if (trend.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(trend.length, 1);
+    assert.equal(trend[0].services, 4);
   });
 });

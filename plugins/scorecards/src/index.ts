@@ -6,5 +6,6 @@ export * from './lib/facts.ts';
 export * from './lib/queries.ts';
 export * from './lib/rollup.ts';
 export * from './lib/service.ts';
+export * from './lib/store.ts';
 export * from './lib/watch.ts';
 export * from './server/router.ts';

@@ -1,13 +1,15 @@
+import { resolveRef } from '@bank/graph';
 import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
 import { createApp } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { entityReport, levelParam, rollups, scorecardInfos, teamReport } from '../lib/queries.ts';
 import type { ScorecardService } from '../lib/service.ts';
+import type { ScorecardStore } from '../lib/store.ts';
 
 export interface ScorecardsRouterDeps {
   scorecards: ScorecardService;
-  /** Trend rows per scorecard, when scores are stored with history. */
-  trend?: (scorecard: string, days: number) => Promise<unknown>;
+  /** Scores stored with history (the trend, a service's history); without it those answer empty lists. */
+  store?: ScorecardStore;
 }
 
 /**
@@ -36,7 +38,17 @@ export function createScorecardsRouter(deps: ScorecardsRouterDeps): Hono {
     const scorecard = c.req.query('scorecard') || svc.scorecards()[0]?.scorecard.name || '';
     svc.scorecard(scorecard);
     const days = Math.min(365, Math.max(1, Number(c.req.query('days') ?? 30) || 30));
-    return c.json({ scorecard, days, trend: deps.trend ? await deps.trend(scorecard, days) : [] });
+    const team = c.req.query('team') || '*';
+    return c.json({
+      scorecard,
+      days,
+      team,
+      trend: deps.store ? await deps.store.trend(scorecard, days, team) : [],
+    });
+  });
+  app.get('/history', async (c) => {
+    const ref = graphErrors(() => resolveRef(svc.graph, c.req.query('ref') ?? '', { fn: 'score' }));
+    return c.json({ entity: ref, history: deps.store ? await deps.store.history(ref) : [] });
   });
   return app;
 }

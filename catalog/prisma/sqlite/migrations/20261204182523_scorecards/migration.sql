@@ -1,0 +1,40 @@
+-- CreateTable
+CREATE TABLE "ScorecardScore" (
+    "scorecard" TEXT NOT NULL,
+    "entityRef" TEXT NOT NULL,
+    "level" TEXT,
+    "failing" TEXT NOT NULL,
+    "owner" TEXT,
+    "collective" TEXT,
+    "updatedMs" BIGINT NOT NULL,
+
+    PRIMARY KEY ("scorecard", "entityRef")
+);
+
+-- CreateTable
+CREATE TABLE "ScorecardHistory" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "scorecard" TEXT NOT NULL,
+    "entityRef" TEXT NOT NULL,
+    "level" TEXT,
+    "failing" TEXT NOT NULL,
+    "removed" BOOLEAN NOT NULL DEFAULT false,
+    "atMs" BIGINT NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "ScorecardDaily" (
+    "scorecard" TEXT NOT NULL,
+    "day" TEXT NOT NULL,
+    "team" TEXT NOT NULL,
+    "services" INTEGER NOT NULL,
+    "atLeast" TEXT NOT NULL,
+
+    PRIMARY KEY ("scorecard", "day", "team")
+);
+
+-- CreateIndex
+CREATE INDEX "ScorecardHistory_scorecard_atMs_idx" ON "ScorecardHistory"("scorecard", "atMs");
+
+-- CreateIndex
+CREATE INDEX "ScorecardHistory_entityRef_atMs_idx" ON "ScorecardHistory"("entityRef", "atMs");
