@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -88,11 +89,24 @@ const q = (ident: string) => `"${ident}"`;
 /** How long a SQLite write waits for another process's write to finish before giving up. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** A transaction that holds the SQLite connection; resolved when it has committed or rolled back. */
+interface OpenTransaction {
+  done: Promise<void>;
+}
+
+/**
+ * One better-sqlite3 connection shared by every caller in the process (the catalogue, deploys, traffic).
+ * A transaction holds that connection across awaits, so while one is open, statements from other callers
+ * wait for it to end: otherwise they would run inside it, and its rollback would undo writes already
+ * reported to their callers as done. Statements issued from within the transaction's own async context
+ * (AsyncLocalStorage), including nested transaction() calls, run in it.
+ */
 class SqliteDriver implements SqlDriver {
   readonly provider = 'sqlite' as const;
   private db: Database.Database;
   private stmts = new Map<string, Database.Statement>();
-  private depth = 0;
+  private open: OpenTransaction | undefined;
+  private readonly context = new AsyncLocalStorage<OpenTransaction>();
   constructor(private file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
@@ -110,17 +124,29 @@ class SqliteDriver implements SqlDriver {
     }
     return s;
   }
+  /** True when another caller's transaction holds the connection. */
+  private blocked(): boolean {
+    return this.open !== undefined && this.context.getStore() !== this.open;
+  }
+  /** Wait until no other caller's transaction is open. Callers run their statement synchronously after. */
+  private async turn(): Promise<void> {
+    while (this.open && this.context.getStore() !== this.open) await this.open.done;
+  }
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (this.blocked()) await this.turn();
     return this.prepare(sql).all(...params.map(toSqlite)) as T[];
   }
   async exec(sql: string, params: unknown[] = []): Promise<number> {
+    if (this.blocked()) await this.turn();
     return this.prepare(sql).run(...params.map(toSqlite)).changes;
   }
   async each<T>(sql: string, params: unknown[], fn: (row: T) => void): Promise<void> {
+    if (this.blocked()) await this.turn();
     for (const row of this.db.prepare(sql).iterate(...params.map(toSqlite))) fn(row as T);
   }
   async insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
     if (rows.length === 0) return;
+    if (this.blocked()) await this.turn();
     // Multi-row statements: one call into SQLite per batch instead of per row.
     const per = Math.max(1, Math.min(200, Math.floor(30000 / columns.length)));
     const tuple = `(${columns.map(() => '?').join(', ')})`;
@@ -134,31 +160,41 @@ class SqliteDriver implements SqlDriver {
     }
   }
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
-    if (this.depth > 0) return fn(this);
+    // Nested in our own transaction: part of it.
+    if (this.open && this.context.getStore() === this.open) return fn(this);
+    // The check and the claim happen in one synchronous step after each wake-up, so two waiters never
+    // both take the connection.
+    while (this.open) await this.open.done;
+    let release = () => {};
+    const mine: OpenTransaction = { done: new Promise<void>((resolve) => (release = resolve)) };
+    this.open = mine;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
-      throw new Error(
-        `The catalogue database ${this.file} is busy: another process (a running portal, another \`portal ingest\`) has been writing to it for over ${BUSY_TIMEOUT_MS / 1000} s. Nothing was written; try again (a running portal's watcher retries by itself)`,
-        { cause: err },
-      );
-    }
-    this.depth++;
-    try {
-      const result = await fn(this);
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      // SQLite has already rolled back after some errors (a read-only file, a full disk); a second
-      // ROLLBACK would hide the real cause behind "cannot rollback - no transaction is active".
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw err;
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        throw new Error(
+          `The catalogue database ${this.file} is busy: another process (a running portal, another \`portal ingest\`) has been writing to it for over ${BUSY_TIMEOUT_MS / 1000} s. Nothing was written; try again (a running portal's watcher retries by itself)`,
+          { cause: err },
+        );
+      }
+      try {
+        const result = await this.context.run(mine, () => fn(this));
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        // SQLite has already rolled back after some errors (a read-only file, a full disk); a second
+        // ROLLBACK would hide the real cause behind "cannot rollback - no transaction is active".
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
     } finally {
-      this.depth--;
+      this.open = undefined;
+      release();
     }
   }
   async close(): Promise<void> {
+    if (this.open) await this.open.done.catch(() => undefined);
     this.db.close();
   }
 }

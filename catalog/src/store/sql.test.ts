@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { openDriver } from './sql.ts';
+
+/** The one SQLite connection the catalogue, deploys and traffic share: one caller's rollback is its own. */
+describe('SQLite driver shared by concurrent callers (real file)', () => {
+  const open = async () => {
+    const db = openDriver(`file:${path.join(mkdtempSync(path.join(tmpdir(), 'sql-driver-')), 't.db')}`);
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+    return db;
+  };
+  const ids = async (db: Awaited<ReturnType<typeof open>>) =>
+    (await db.query<{ id: string }>('SELECT id FROM t ORDER BY id')).map((r) => r.id);
+
+  it("a transaction that rolls back does not undo another caller's write made while it was open", async () => {
+    const db = await open();
+    let inside!: () => void;
+    const started = new Promise<void>((resolve) => (inside = resolve));
+    const failing = db
+      .transaction(async (tx) => {
+        await tx.exec('INSERT INTO t (id) VALUES (?)', ['rolled-back']);
+        inside();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        throw new Error('this write fails');
+      })
+      .catch((err: Error) => err.message);
+    await started;
+    // Another caller, while the first transaction is open: a plain write and a transaction of its own.
+    const plain = db.exec('INSERT INTO t (id) VALUES (?)', ['plain']);
+    const other = db.transaction((tx) => tx.exec('INSERT INTO t (id) VALUES (?)', ['other']));
+    assert.equal(await failing, 'this write fails');
+    await Promise.all([plain, other]);
+    assert.deepEqual(await ids(db), ['other', 'plain']);
+    await db.close();
+  });
+
+  it('nested transaction() calls and statements inside a transaction run in it (no deadlock)', async () => {
+    const db = await open();
+    await db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO t (id) VALUES (?)', ['a']);
+      await db.exec('INSERT INTO t (id) VALUES (?)', ['b']);
+      await db.transaction((inner) => inner.exec('INSERT INTO t (id) VALUES (?)', ['c']));
+      assert.deepEqual(await ids(db), ['a', 'b', 'c']);
+    });
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec('INSERT INTO t (id) VALUES (?)', ['d']);
+        await db.transaction((inner) => inner.exec('INSERT INTO t (id) VALUES (?)', ['e']));
+        throw new Error('undo d and e');
+      }),
+      /undo d and e/,
+    );
+    assert.deepEqual(await ids(db), ['a', 'b', 'c']);
+    await db.close();
+  });
+
+  it('many concurrent transactions each commit whole, one at a time', async () => {
+    const db = await open();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.transaction(async (tx) => {
+          await tx.exec('INSERT INTO t (id) VALUES (?)', [`${i}-1`]);
+          await new Promise((resolve) => setImmediate(resolve));
+          await tx.exec('INSERT INTO t (id) VALUES (?)', [`${i}-2`]);
+        }),
+      ),
+    );
+    assert.equal((await ids(db)).length, 40);
+    await db.close();
+  });
+});
