@@ -105,6 +105,35 @@ function lookup(attrs: PbKeyValue[] | null | undefined): (key: string) => string
   };
 }
 
+/** The span attributes pairing reads (peerOf, httpStatusOf); the rest are skipped without being converted. */
+const WANTED = new Set([
+  'peer.service',
+  'db.system.name',
+  'db.system',
+  'db.namespace',
+  'db.name',
+  'messaging.destination.name',
+  'server.address',
+  'net.peer.name',
+  'http.response.status_code',
+  'http.status_code',
+]);
+const NOTHING = (): undefined => undefined;
+
+/** As {@link lookup}, but one pass over the attributes for all the keys pairing asks about. */
+function spanLookup(attrs: PbKeyValue[] | null | undefined): (key: string) => string | undefined {
+  if (!attrs || attrs.length === 0) return NOTHING;
+  let picked: Map<string, string | undefined> | undefined;
+  for (const a of attrs) {
+    const key = a?.key;
+    if (typeof key !== 'string' || !WANTED.has(key)) continue;
+    picked ??= new Map();
+    // The first attribute of a name counts, as in a linear lookup.
+    if (!picked.has(key)) picked.set(key, anyValueText(a.value));
+  }
+  return picked ? (key) => picked.get(key) : NOTHING;
+}
+
 const hex = (b: Uint8Array | null | undefined): string =>
   b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex') : '';
 
@@ -202,7 +231,7 @@ function collect(msg: PbRequest, json: boolean): DecodedBatch {
           out.reject(at, 'attributes must be an array');
           continue;
         }
-        const get = lookup(attrs);
+        const get = spanLookup(attrs);
         const kind = json ? jsonKind(raw.kind) : (raw.kind ?? 0);
         const statusCode = raw.status?.code;
         const httpStatus = httpStatusOf(get);

@@ -50,17 +50,16 @@ export class ServiceResolver {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
-  private placeholders = new Map<string, string>();
+  /** Every name already resolved, known or placeholder: one lookup per name on the hot path. */
+  private refs = new Map<string, string>();
 
   /** The ref to draw: the catalogue's, else a placeholder in the `unknown` namespace. */
   ref(name: string): string {
-    const known = this.known(name);
-    if (known) return known;
-    let ref = this.placeholders.get(name);
-    if (!ref) {
-      ref = `component:${UNKNOWN_NAMESPACE}/${placeholderName(name)}`;
-      // Bounded by the names the traffic state admits (the unknown-name cap).
-      this.placeholders.set(name, ref);
+    let ref = this.refs.get(name);
+    if (ref === undefined) {
+      ref = this.known(name) ?? `component:${UNKNOWN_NAMESPACE}/${placeholderName(name)}`;
+      // Bounded by the names the traffic state admits (catalogue names plus the unknown-name cap).
+      this.refs.set(name, ref);
     }
     return ref;
   }
@@ -245,23 +244,34 @@ export class TrafficService {
 
   /** Observed edges as the graph takes them: one per caller/callee pair, summed over the edge types. */
   graphEdges(edges: Iterable<EdgeState> = this.state.edges.values()): ObservedEdgeInput[] {
-    const byPair = new Map<string, ObservedEdgeInput>();
+    // Summed in milliseconds; the ISO strings are made once per pair, not twice per edge.
+    const byPair = new Map<
+      string,
+      { from: string; to: string; count: number; first: number; last: number }
+    >();
     for (const e of edges) {
       const from = this.resolver.ref(e.caller);
       const to = this.resolver.ref(e.callee);
       if (from === to) continue;
       const key = `${from}\n${to}`;
       const had = byPair.get(key);
-      const first = new Date(e.firstSeenMs).toISOString();
-      const last = new Date(e.lastSeenMs).toISOString();
-      if (!had) byPair.set(key, { from, to, count: e.requests, firstSeen: first, lastSeen: last });
+      if (!had) byPair.set(key, { from, to, count: e.requests, first: e.firstSeenMs, last: e.lastSeenMs });
       else {
-        had.count = (had.count ?? 0) + e.requests;
-        if (first < (had.firstSeen ?? first)) had.firstSeen = first;
-        if (last > (had.lastSeen ?? last)) had.lastSeen = last;
+        had.count += e.requests;
+        if (e.firstSeenMs < had.first) had.first = e.firstSeenMs;
+        if (e.lastSeenMs > had.last) had.last = e.lastSeenMs;
       }
     }
-    return [...byPair.values()];
+    const out: ObservedEdgeInput[] = [];
+    for (const p of byPair.values())
+      out.push({
+        from: p.from,
+        to: p.to,
+        count: p.count,
+        firstSeen: new Date(p.first).toISOString(),
+        lastSeen: new Date(p.last).toISOString(),
+      });
+    return out;
   }
 
   /** Puts every observed edge into `index` (replacing its observed marks): after a rebuild or a catalogue change. */

@@ -22,6 +22,7 @@ export type EdgeType = 'rpc' | 'async' | 'db' | 'external';
 export type WindowName = '1m' | '1h' | '1d';
 
 export const WINDOWS: Record<WindowName, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
+const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 
 export interface TrafficLimits {
   /** How long half a pair waits for the other (servicegraph's store.ttl). */
@@ -137,7 +138,8 @@ export class TrafficState {
   private servers = new Map<string, Waiting>();
   /** Edges and services changed since the last {@link takeDirty}. */
   private dirtyEdges = new Set<EdgeState>();
-  private dirtyBuckets = new Map<string, { edge: EdgeState; window: WindowName; bucket: Bucket }>();
+  /** Keyed by the bucket itself: a request costs no key string (buckets are never copied, only replaced). */
+  private dirtyBuckets = new Map<Bucket, { edge: EdgeState; window: WindowName; bucket: Bucket }>();
   private dirtyServices = new Set<ServiceState>();
   /** Requests and services since the last {@link takeJournal} (what a store appends before answering). */
   private journalRequests: JournalRequest[] = [];
@@ -270,7 +272,7 @@ export class TrafficState {
   /** Puts back what a failed write did not store, so the next write tries again. */
   restoreDirty(d: ReturnType<TrafficState['takeDirty']>): void {
     for (const e of d.edges) this.dirtyEdges.add(e);
-    for (const b of d.buckets) this.dirtyBuckets.set(bucketKey(b.edge, b.window, b.bucket), b);
+    for (const b of d.buckets) this.dirtyBuckets.set(b.bucket, b);
     for (const s of d.services) this.dirtyServices.add(s);
   }
 
@@ -406,12 +408,13 @@ export class TrafficState {
     if (error) edge.errors++;
     if (now > edge.lastSeenMs) edge.lastSeenMs = now;
     this.dirtyEdges.add(edge);
-    for (const w of Object.keys(WINDOWS) as WindowName[]) {
+    const latency = Math.max(0, latencyMs);
+    for (const w of WINDOW_NAMES) {
       const bucket = this.bucketOf(edge, w, now);
       bucket.requests++;
       if (error) bucket.errors++;
-      bucket.latency.accept(Math.max(0, latencyMs));
-      this.dirtyBuckets.set(bucketKey(edge, w, bucket), { edge, window: w, bucket });
+      bucket.latency.accept(latency);
+      if (!this.dirtyBuckets.has(bucket)) this.dirtyBuckets.set(bucket, { edge, window: w, bucket });
     }
     touched.add(edge);
     this.journalRequests.push([caller, callee, type, virtual ? 1 : 0, error ? 1 : 0, latencyMs, now]);
@@ -456,10 +459,6 @@ export function bucketCutoff(w: WindowName, now: number, keep: number): number {
 
 function isCaller(kind: number): boolean {
   return kind === KIND.client || kind === KIND.producer;
-}
-
-function bucketKey(edge: EdgeState, w: WindowName, b: Bucket): string {
-  return `${edgeKey(edge.caller, edge.callee, edge.type)}${sep}${w}${sep}${b.startMs}`;
 }
 
 /** An edge's figures over one window: the current and the previous bucket of that size. */
