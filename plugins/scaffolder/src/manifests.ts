@@ -1,6 +1,6 @@
 /**
  * Offline validation of generated Kubernetes manifests: each object against the Kubernetes schemas
- * (kubernetes-models, ajv, Kubernetes ≥ 1.34), then the checks the schemas cannot make: selectors match
+ * (kubernetes-models 4.5.1, ajv, Kubernetes 1.27 schemas), then the checks the schemas cannot make: selectors match
  * pod labels, named ports exist, the PDB leaves room to roll, images are pinned by digest, names fit.
  */
 import { parseAllDocuments } from 'yaml';
