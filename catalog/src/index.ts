@@ -2,6 +2,8 @@ export type { Entity, EntityRelation } from '@backstage/catalog-model';
 export * from './ingest/ingest.ts';
 export * from './ingest/parse.ts';
 export * from './ingest/read-tree.ts';
+export * from './ingest/url-mirror.ts';
+export * from './ingest/url-reader.ts';
 export * from './ingest/walk.ts';
 export * from './model/annotations.ts';
 export * from './model/kinds.ts';

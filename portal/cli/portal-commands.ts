@@ -125,6 +125,11 @@ export async function registerPortalCommands(
     }
     // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
     catalog.followStore();
+    // URL locations are read again on a schedule (and on demand through refreshEntity).
+    const stopUrlRefresh = catalog.scheduleUrlRefresh(
+      Number(process.env.PORTAL_URL_REFRESH_SECONDS ?? 300) * 1000,
+      (message) => process.stderr.write(`warning: URL location refresh: ${message}\n`),
+    );
     process.stdout.write(`portal listening on ${server.url}\n`);
     if (opts.devSignIn)
       process.stdout.write(
@@ -133,6 +138,7 @@ export async function registerPortalCommands(
     const demo = demoToken ? await startTrafficDemo(server.url, demoToken) : undefined;
     const stop = async () => {
       demo?.kill('SIGTERM');
+      stopUrlRefresh();
       await server.close();
       await catalog.store.close();
       process.exit(0);

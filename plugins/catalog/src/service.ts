@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type CatalogStore,
@@ -13,6 +14,11 @@ import {
   isOrphan,
   type LocationRow,
   listingFileOf,
+  mirrorConfineOf,
+  mirrorPathOf,
+  mirrorUrlLocation,
+  UrlReader,
+  urlOfMirrorPath,
 } from '@bank/catalog';
 import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';
 import { CatalogView } from './lib/view.ts';
@@ -36,13 +42,27 @@ export class CatalogService extends EventEmitter<{
 }> {
   private current: CatalogView | undefined;
   readonly ingester: Ingester;
+  /** Reads URL locations (allow-list, limits: see UrlReader); PORTAL_READING_* by default. */
+  readonly reader: UrlReader;
+  /** Where URL locations are mirrored to be ingested (PORTAL_URL_MIRROR; default under the temp folder). */
+  readonly mirrorDir: string;
 
   constructor(
     readonly store: CatalogStore,
     readonly roots: string[],
+    opts: { reader?: UrlReader; mirrorDir?: string } = {},
   ) {
     super();
     this.ingester = new Ingester(store);
+    this.reader = opts.reader ?? new UrlReader();
+    this.mirrorDir = path.resolve(
+      opts.mirrorDir ?? process.env.PORTAL_URL_MIRROR ?? path.join(tmpdir(), 'portal-url-locations'),
+    );
+  }
+
+  /** The local file a registered location is read from: its target, or a URL location's mirrored copy. */
+  private fileOf(location: LocationRow): string {
+    return location.type === 'url' ? mirrorPathOf(this.mirrorDir, location.target) : location.target;
   }
 
   /** The current view (loads the store the first time). */
@@ -73,8 +93,9 @@ export class CatalogService extends EventEmitter<{
     const whole = roots === this.roots;
     const given = roots.map(realOr);
     for (const loc of await this.store.locations()) {
-      const wanted = whole || given.some((r) => under(r, loc.target));
-      if (wanted && !all.includes(loc.target) && existsSync(loc.target)) all.push(loc.target);
+      const file = this.fileOf(loc);
+      const wanted = whole || given.some((r) => under(r, file));
+      if (wanted && !all.includes(file) && existsSync(file)) all.push(file);
     }
     return this.ingestExactly(all, { wholeCatalogue: whole && !opts.changed, ...opts });
   }
@@ -99,6 +120,8 @@ export class CatalogService extends EventEmitter<{
    * folder), as Backstage keeps a location's targets inside its repository.
    */
   confineOf(file: string): string | undefined {
+    const mirrored = mirrorConfineOf(this.mirrorDir, file);
+    if (mirrored) return mirrored;
     for (const r of this.roots.map(realOr)) {
       const confine = isDir(r) ? r : path.dirname(r);
       if (under(confine, file)) return confine;
@@ -117,6 +140,9 @@ export class CatalogService extends EventEmitter<{
     if (!stored) throw new NotFoundError(`No entity ${ref} to refresh`);
     const file = stored.sourceFile;
     if (!file) return undefined;
+    // From a URL location: read the URL again first (a failed read keeps the last good copy, and says so).
+    const url = mirrorConfineOf(this.mirrorDir, file) ? urlOfMirrorPath(this.mirrorDir, file) : undefined;
+    if (url) await this.mirror(url);
     if (existsSync(file)) return this.ingestExactly([file], { force: true });
     const treeRoot = this.treeRoots().find((r) => under(r, file) && isDescriptorPath(r, file));
     if (treeRoot) return this.ingestExactly([treeRoot], { changed: [file] });
@@ -132,8 +158,9 @@ export class CatalogService extends EventEmitter<{
    */
   async addLocation(
     target: string,
-    opts: { dryRun?: boolean; onConflict?: 'refresh' | 'reject' } = {},
+    opts: { dryRun?: boolean; onConflict?: 'refresh' | 'reject'; type?: 'file' | 'url' } = {},
   ): Promise<{ location: LocationRow; entities: Entity[]; exists: boolean; result: IngestResult }> {
+    if (opts.type === 'url') return this.addUrlLocation(target, opts);
     let real: string;
     try {
       real = realpathSync(path.resolve(target));
@@ -179,6 +206,100 @@ export class CatalogService extends EventEmitter<{
     return { location, entities: read, exists: !!existing, result };
   }
 
+  /** Read a URL location (and what it names) into the mirror; a URL that may not or cannot be read is an InputError. */
+  private async mirror(url: string): Promise<{ file: string; problems: string[] }> {
+    const why = this.reader.refusal(url);
+    if (why) throw new InputError(`Location target ${url}: ${why}`);
+    try {
+      return await mirrorUrlLocation(this.reader, url, this.mirrorDir);
+    } catch (err) {
+      throw new InputError(`Location target ${url} could not be read: ${(err as Error).message}`);
+    }
+  }
+
+  /** addLocation for a URL: read through the reader into the mirror, then as a file location. */
+  private async addUrlLocation(
+    url: string,
+    opts: { dryRun?: boolean; onConflict?: 'refresh' | 'reject' },
+  ): Promise<{ location: LocationRow; entities: Entity[]; exists: boolean; result: IngestResult }> {
+    const existing = (await this.store.locations()).find((l) => l.type === 'url' && l.target === url);
+    if (existing && opts.onConflict !== 'refresh' && !opts.dryRun)
+      throw new ConflictError(`Location ${url} is already registered (id ${existing.id})`);
+    const { file } = await this.mirror(url);
+    const location = existing ?? {
+      id: locationId('url', url),
+      type: 'url',
+      target: url,
+      entityRef: locationRef('url', url),
+    };
+    const ingestOpts = { treeRoots: this.treeRoots(), confineOf: (root: string) => this.confineOf(root) };
+    if (opts.dryRun) {
+      const { result, entities } = await this.ingester.dryRun([file], ingestOpts);
+      const read = result.readRefs.map((r) => entities.get(r)?.entity).filter((e): e is Entity => !!e);
+      if (read.length === 0 && result.errors.length > 0)
+        throw new InputError(
+          `Nothing in ${url} can be added: ${result.errors.map((e) => `${e.line}:${e.column} ${e.message}`).join('; ')}`,
+          { errors: result.errors },
+        );
+      return { location, entities: read, exists: !!existing, result };
+    }
+    if (!existing) await this.store.addLocation(location);
+    const result = await this.ingestExactly([file], {});
+    const view = await this.view();
+    const read = result.readRefs.map((r) => view.byRef.get(r)).filter((e) => !!e) as Entity[];
+    return { location, entities: read, exists: !!existing, result };
+  }
+
+  /**
+   * Read every registered URL location again and ingest what changed (the schedule in `portal serve`). A URL
+   * that cannot be read keeps its last good copy; its error is returned.
+   */
+  async refreshUrlLocations(): Promise<{
+    read: string[];
+    failed: { url: string; error: string }[];
+    result?: IngestResult;
+  }> {
+    const read: string[] = [];
+    const failed: { url: string; error: string }[] = [];
+    const files: string[] = [];
+    for (const loc of await this.store.locations()) {
+      if (loc.type !== 'url') continue;
+      try {
+        files.push((await this.mirror(loc.target)).file);
+        read.push(loc.target);
+      } catch (err) {
+        failed.push({ url: loc.target, error: (err as Error).message });
+        const kept = this.fileOf(loc);
+        if (existsSync(kept)) files.push(kept);
+      }
+    }
+    if (files.length === 0) return { read, failed };
+    return { read, failed, result: await this.ingestExactly(files, {}) };
+  }
+
+  /**
+   * Refresh the URL locations every `ms` (PORTAL_URL_REFRESH_SECONDS in `portal serve`, default 300; 0 off),
+   * one run at a time; failures are reported to `onError` and the last good copies stay. Returns a stop.
+   */
+  scheduleUrlRefresh(ms: number, onError: (message: string) => void = () => {}): () => void {
+    if (!(ms > 0)) return () => {};
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        const r = await this.refreshUrlLocations();
+        for (const f of r.failed) onError(f.error);
+      } catch (err) {
+        onError((err as Error).message);
+      } finally {
+        running = false;
+      }
+    }, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /**
    * Backstage's removeLocation: unregister it and remove exactly what it contributed (the files read
    * through it, and its orphans), except what another root or registered location still reaches.
@@ -193,14 +314,14 @@ export class CatalogService extends EventEmitter<{
     await this.ingest();
     const files = await this.ingester.files();
     const { entities } = await this.ingester.snapshot();
-    const fromIt = filesReachedFrom([location.target], files, entities);
+    const fromIt = filesReachedFrom([this.fileOf(location)], files, entities);
     const starts: string[] = [];
     for (const r of this.roots.map(realOr)) {
       if (isDir(r)) {
         for (const p of files.keys()) if (under(r, p) && isDescriptorPath(r, p)) starts.push(p);
       } else starts.push(r);
     }
-    for (const l of locations) if (l.id !== id) starts.push(l.target);
+    for (const l of locations) if (l.id !== id) starts.push(this.fileOf(l));
     const fromOthers = filesReachedFrom(starts, files, entities);
     const forget = [...fromIt].filter((p) => !fromOthers.has(p));
     const dropOrphans = [...entities.values()]
@@ -208,7 +329,7 @@ export class CatalogService extends EventEmitter<{
         (e) =>
           isOrphan(e.entity) &&
           e.entity.metadata.annotations?.['backstage.io/managed-by-origin-location'] ===
-            `file:${location.target}`,
+            `file:${this.fileOf(location)}`,
       )
       .map((e) => e.ref);
     await this.store.removeLocation(id);

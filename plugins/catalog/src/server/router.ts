@@ -423,15 +423,21 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       typeof body.target !== 'string' ||
       keys.some((k) => k !== 'type' && k !== 'target')
     ) {
-      throw new InputError('Body must be exactly {"type": "file", "target": "<path to a descriptor file>"}');
+      throw new InputError(
+        'Body must be exactly {"type": "file" or "url", "target": "<path to a descriptor file, or its URL>"}',
+      );
     }
-    if (body.type !== 'file')
-      throw new InputError(`Location type "${body.type}" is not supported; use "file"`);
+    if (body.type !== 'file' && body.type !== 'url')
+      throw new InputError(`Location type "${body.type}" is not supported; use "file" or "url"`);
     const dryRun = c.req.query('dryRun') === 'true';
-    const r = await catalog.addLocation(body.target.replace(/^file:/, ''), {
-      dryRun,
-      onConflict: c.req.query('onConflict') === 'refresh' ? 'refresh' : 'reject',
-    });
+    const r = await catalog.addLocation(
+      body.type === 'file' ? body.target.replace(/^file:/, '') : body.target,
+      {
+        type: body.type,
+        dryRun,
+        onConflict: c.req.query('onConflict') === 'refresh' ? 'refresh' : 'reject',
+      },
+    );
     noteAudit(c, { target: r.location.target, ...(dryRun ? { details: { dryRun } } : {}) });
     // A dry run says whether the location is already registered, as Backstage's does.
     return c.json(
