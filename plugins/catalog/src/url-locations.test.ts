@@ -75,7 +75,10 @@ describe('URL locations', () => {
       );
       let view = await catalog.view();
       const api = view.byRef.get('api:default/cards-api');
-      assert.equal((api?.spec as { definition?: string }).definition, files['/repo/team/openapi.yaml']);
+      assert.equal(
+        (api?.spec as { definition?: string } | undefined)?.definition,
+        files['/repo/team/openapi.yaml'],
+      );
       assert.ok(view.byRef.get('group:default/payments'));
 
       // Edited on the host: refreshEntity reads the URL again.
@@ -83,7 +86,9 @@ describe('URL locations', () => {
       await catalog.refreshEntity('api:default/cards-api');
       view = await catalog.view();
       assert.match(
-        String((view.byRef.get('api:default/cards-api')?.spec as { definition?: string }).definition),
+        String(
+          (view.byRef.get('api:default/cards-api')?.spec as { definition?: string } | undefined)?.definition,
+        ),
         /2\.0\.0/,
       );
 
