@@ -43,7 +43,8 @@ describe('operations: probes, database errors as 503, security headers (issue 11
   const servers: { catalog: CatalogService; server: RunningServer }[] = [];
   after(async () => {
     for (const s of servers) {
-      await s.server.close();
+      // A server whose database is read-only or gone cannot store its last traffic checkpoint on close.
+      await s.server.close().catch(() => {});
       await s.catalog.store.close().catch(() => {});
     }
   });
