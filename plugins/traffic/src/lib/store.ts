@@ -1,5 +1,6 @@
 import { openDriver, type SqlDriver } from '@bank/catalog/store/sql.ts';
 import { DDSketch } from '@datadog/sketches-js';
+import { encodeSketch } from './sketch.ts';
 import {
   type Bucket,
   bucketCutoff,
@@ -192,7 +193,7 @@ export class TrafficStore {
           bucket.startMs,
           bucket.requests,
           bucket.errors,
-          Buffer.from(bucket.latency.toProto()),
+          Buffer.from(encodeSketch(bucket.latency)),
         ]),
       );
       // Buckets older than what memory keeps are of no use to anyone: the figures stay on the edge row.

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
+import { DDSketch } from '@datadog/sketches-js';
 import { testDatabases } from '@bank/catalog/testing/databases.ts';
 import fc from 'fast-check';
 import { decodeJaegerJson } from './jaeger.ts';
 import { decodeOtlpJson, decodeOtlpProtobuf, ExportTraceServiceRequest } from './otlp.ts';
 import { TrafficService } from './service.ts';
+import { encodeSketch } from './sketch.ts';
 import { KIND, type Span } from './spans.ts';
-import { bucketCutoff, DEFAULT_LIMITS, TrafficState } from './traffic.ts';
+import { bucketCutoff, DEFAULT_LIMITS, newSketch, TrafficState } from './traffic.ts';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -373,3 +375,22 @@ for (const db of testDatabases())
       );
     });
   });
+
+describe('stored latency sketches', () => {
+  it('are stored as the very bytes DDSketch.toProto gives, so stored sketches read back as before', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 3_600_000, noNaN: true })), {
+          maxLength: 300,
+        }),
+        (latencies) => {
+          const sketch = newSketch();
+          for (const ms of latencies) sketch.accept(ms);
+          const bytes = encodeSketch(sketch);
+          assert.deepEqual(Buffer.from(bytes), Buffer.from(sketch.toProto()));
+          assert.equal(DDSketch.fromProto(bytes).count, latencies.length);
+        },
+      ),
+    );
+  });
+});
