@@ -9,6 +9,7 @@ import { ANNOTATION, GROUP_TYPE } from '../../catalog/src/model/annotations.ts';
 import { DEMO_DEPLOYS_FILE, demoDeployHistory } from './deploys.ts';
 import { toYaml } from './emit.ts';
 import { type Estate, type EstateService, NAME_PATTERN } from './generate.ts';
+import { ONCALL_FILE, onCallSchedulesJson } from './oncall.ts';
 import { hashString, unitHash } from './random.ts';
 
 /** Lists the service folders the last run wrote, so a later run may remove the ones no longer generated. */
@@ -541,6 +542,7 @@ export function writeEstate(estate: Estate, dir: string): WriteReport {
   // The quick start's deploy history; the big benchmark estates do without (it would be tens of MB).
   if (estate.services.length <= DEMO_HISTORY_MAX_SERVICES)
     files.set(DEMO_DEPLOYS_FILE, demoHistoryJson(estate));
+  files.set(ONCALL_FILE, onCallSchedulesJson(estate));
   const made = new Set<string>();
   for (const [path, content] of files) {
     const full = join(dir, path);

@@ -46,7 +46,19 @@ const loadGraph = async () => {
 };
 
 registerCatalogCommands(program, open);
-registerGraphCommands(program, loadGraph);
+registerGraphCommands(program, loadGraph, undefined, {
+  // Who to call now on each hop (PagerDuty with PAGERDUTY_TOKEN, else the estate's schedule file).
+  hopNotes: async (refs) => {
+    const { DeploysService, onCallFromEnv, onCallLine } = await import('@bank/plugin-deploys');
+    const catalog = await open();
+    const onCall = onCallFromEnv(catalog.roots);
+    if (!onCall) return new Map();
+    const index = await loadGraph();
+    const svc = new DeploysService({ store: catalog.store, getIndex: () => index, onCall });
+    const all = await svc.onCallFor(refs.filter((r) => r.startsWith('component:')));
+    return new Map(all.filter((o) => o.rota).map((o) => [o.service, onCallLine(o.onCall ?? undefined)]));
+  },
+});
 registerTrafficCommands(program, async () => ({ index: await loadGraph(), traffic: await openTraffic() }));
 registerScaffolderCommands(program, open);
 registerDeploysCommands(program, async () => {

@@ -79,9 +79,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     baseUrl: baseUrl?.origin,
     oidc: opts.oidc,
   });
-  const { DeploysService, ClusterWatch, clusterContextsFromEnv, KUBERNETES_ID_LABEL } = await import(
-    '@bank/plugin-deploys'
-  );
+  const { DeploysService, ClusterWatch, clusterContextsFromEnv, KUBERNETES_ID_LABEL, onCallFromEnv } =
+    await import('@bank/plugin-deploys');
   // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default); informers run in the background.
   const live = new ClusterWatch(clusterContextsFromEnv());
   if (live.configured)
@@ -91,6 +90,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     getIndex: () => graph.current,
     live,
     kubernetesIdOf: (ref) => opts.catalog.loaded.byRef.get(ref)?.metadata.annotations?.[KUBERNETES_ID_LABEL],
+    onCall: onCallFromEnv(opts.catalog.roots),
   });
   try {
     await deploys.init();

@@ -50,6 +50,10 @@ export function registerGraphCommands(
   program: Command,
   load: () => Promise<GraphIndex>,
   io: CliIo = processIo,
+  extras: {
+    /** A line under each hop of `portal path` (who is on call now), by ref; the plugin that knows fills it. */
+    hopNotes?: (refs: string[]) => Promise<ReadonlyMap<string, string>>;
+  } = {},
 ): void {
   const run =
     <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
@@ -79,11 +83,12 @@ export function registerGraphCommands(
     .action(
       run(async (from: string, to: string, opts: Json & { k: string; maxHops: string; via: string }) => {
         const index = await load();
-        emit(
-          opts,
-          runPaths(index, { from, to, k: opts.k, maxHops: opts.maxHops, via: opts.via }),
-          renderPaths,
-        );
+        const result = runPaths(index, { from, to, k: opts.k, maxHops: opts.maxHops, via: opts.via });
+        const refs = [
+          ...new Set(result.paths.flatMap((p) => p.hops.filter((h) => !h.missing).map((h) => h.ref))),
+        ];
+        const notes = !opts.json && extras.hopNotes && refs.length ? await extras.hopNotes(refs) : undefined;
+        emit(opts, result, (r) => renderPaths(r, notes));
       }),
     );
 

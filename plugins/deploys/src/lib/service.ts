@@ -12,6 +12,7 @@ import {
   parseDeployEvent,
   parseSince,
 } from './model.ts';
+import { type OnCallDirectory, type OnCallNow, slackChannelUrl } from './oncall.ts';
 import { DeployStore, type RecordOutcome, type ResolvedDeployEvent } from './store.ts';
 
 export interface DeploysDeps {
@@ -25,6 +26,16 @@ export interface DeploysDeps {
   live?: ClusterWatch;
   /** An entity's `backstage.io/kubernetes-id` annotation, which its cluster objects carry as a label. */
   kubernetesIdOf?: (ref: string) => string | undefined;
+  /** Who is on call (onCallFromEnv: PagerDuty or the estate's schedule file); absent: rotas stay bare ids. */
+  onCall?: OnCallDirectory | null;
+}
+
+/** A service's rota resolved: who to call now, the next hand-over, page and Slack links, the runbook. */
+export interface ServiceOnCall {
+  service: string;
+  rota: string | null;
+  runbook: string | null;
+  onCall: OnCallNow | null;
 }
 
 export interface ServiceLive {
@@ -246,6 +257,27 @@ export class DeploysService {
     }
     const recent = await this.deploys.list({ services: [service], limit: 20 });
     return { service, environments, recent, demo: recent.some((d) => d.source === 'demo') };
+  }
+
+  /**
+   * Who to call now for each service: its `bank.io/oncall-rota` resolved by the on-call directory; the
+   * Slack channel falls back to the entity's own when the directory has none (PagerDuty knows no Slack).
+   */
+  async onCallFor(serviceInputs: readonly string[], at = this.now()): Promise<ServiceOnCall[]> {
+    const index = this.index();
+    const cards = [...new Set(serviceInputs.map((s) => this.resolveService(s)))].map((ref) =>
+      nodeCard(index, ref),
+    );
+    const rotas = cards.map((c) => c.oncall).filter((r): r is string => !!r);
+    const resolved = this.deps.onCall ? await this.deps.onCall.whoIsOnCall(rotas, at) : new Map();
+    return cards.map((card) => {
+      const found: OnCallNow | undefined = card.oncall ? resolved.get(card.oncall) : undefined;
+      const onCall =
+        found && !found.slackChannel && card.slack
+          ? { ...found, slackChannel: card.slack, slackUrl: slackChannelUrl(card.slack) }
+          : (found ?? null);
+      return { service: card.ref, rota: card.oncall, runbook: card.runbook, onCall };
+    });
   }
 
   /** What the clusters run for a service, per environment (Deployments labelled with its kubernetes-id). */

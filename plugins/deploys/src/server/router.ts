@@ -82,6 +82,13 @@ export function createDeploysRouter(deps: {
     const service = c.req.query('service') ?? '';
     return c.json(await deps.deploys.state(service));
   });
+  // ?service=card-api&service=feed or ?service=card-api,feed: who to call now for each.
+  app.get('/oncall', async (c) => {
+    const services = (c.req.queries('service') ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+    if (services.length === 0) throw new InputError('oncall: give at least one ?service=');
+    if (services.length > 100) throw new InputError('oncall: at most 100 services per request');
+    return c.json({ oncall: await deps.deploys.onCallFor(services) });
+  });
   app.get('/live', (c) => c.json(deps.deploys.live(c.req.query('service') ?? '')));
   app.get('/changes', async (c) => c.json(await deps.deploys.changes(query(c))));
   return app;

@@ -11,7 +11,7 @@ import { formatTable, shortRef } from '@bank/plugin-kit';
 const team = (ref: string | null) => (ref ? shortRef(ref).replace(/^group:/, '') : '—');
 const tier = (t: number | null) => (t === null ? 'tier ?' : `tier ${t}`);
 
-function hopLine(i: number, hop: NodeCard, width: number): string {
+function hopLine(i: number, hop: NodeCard, width: number, note?: string): string {
   const owner = hop.owner
     ? `${team(hop.owner)}${hop.collective ? ` (${team(hop.collective)})` : ''}`
     : 'no owner';
@@ -26,11 +26,12 @@ function hopLine(i: number, hop: NodeCard, width: number): string {
   const where = [hop.runbook ? `runbook ${hop.runbook}` : '', hop.slack ? `slack ${hop.slack}` : ''].filter(
     Boolean,
   );
-  return `${parts.join('  ')}${where.length ? `\n${' '.repeat(6)}${where.join('  ')}` : ''}`;
+  const under = [where.join('  '), note ?? ''].filter(Boolean).map((l) => `\n${' '.repeat(6)}${l}`);
+  return `${parts.join('  ')}${under.join('')}`;
 }
 
 /** A path drawn hop by hop: name, tier, owner squad (collective), on-call; the edge kinds between hops. */
-export function renderPaths(r: PathsResult): string {
+export function renderPaths(r: PathsResult, hopNotes?: ReadonlyMap<string, string>): string {
   const lines = [
     `${shortRef(r.from)} → ${shortRef(r.to)}: ${r.paths.length} path${r.paths.length === 1 ? '' : 's'} (k=${r.k}, maxHops=${r.maxHops}, via ${r.via})`,
   ];
@@ -48,7 +49,7 @@ export function renderPaths(r: PathsResult): string {
     const width = Math.max(...p.hops.map((h) => shortRef(h.ref).length));
     lines.push('', `path ${n + 1} · ${p.length} hop${p.length === 1 ? '' : 's'}`);
     p.hops.forEach((hop, i) => {
-      lines.push(hopLine(i, hop, width));
+      lines.push(hopLine(i, hop, width, hopNotes?.get(hop.ref)));
       const edge = p.edges[i];
       if (edge) {
         const how =
