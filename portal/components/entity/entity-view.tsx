@@ -11,6 +11,7 @@ import { TierBadge } from '../common/tier-badge';
 import { TierBar } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { DeploysCard } from '../deploys/deploys-card';
+import { ScorecardCard } from '../scorecards/scorecard-card';
 import { TrafficCard } from '../traffic/traffic-card';
 import { EntityList } from './entity-list';
 import { K8sCard } from './k8s-card';
@@ -282,6 +283,7 @@ function ComponentSections({ data }: { data: EntityBundle }) {
           </div>
         )}
         {k === 'component' && <TrafficCard entityRef={data.ref} declared={declaredCalls(data)} />}
+        {k === 'component' && <ScorecardCard entityRef={data.ref} />}
         {k === 'component' && <DeploysCard entityRef={data.ref} />}
         {k === 'component' && <K8sCard entityRef={data.ref} />}
         {typeof definition === 'string' && (

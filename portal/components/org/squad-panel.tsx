@@ -38,9 +38,19 @@ export function SquadPanel({ squad, chart }: { squad: OrgSquad; chart: OrgChart 
           <h2 style={{ fontSize: 22 }}>{squad.title}</h2>
           <p className="muted small">{squad.ref}</p>
         </div>
-        <Link prefetch={false} className="btn btn-primary" href={entityHref(squad.ref)}>
-          Open team page
-        </Link>
+        <div className="row" style={{ gap: 8 }}>
+          <Link
+            prefetch={false}
+            className="btn"
+            href={`/scorecards?team=${encodeURIComponent(squad.ref)}`}
+            data-testid="squad-scorecards"
+          >
+            Production readiness
+          </Link>
+          <Link prefetch={false} className="btn btn-primary" href={entityHref(squad.ref)}>
+            Open team page
+          </Link>
+        </div>
       </div>
       <div className="grid grid-4">
         <div className="card stat">

@@ -9,6 +9,7 @@ const SECTIONS = [
   { href: '/impact', label: 'Impact' },
   { href: '/changes', label: 'Changes' },
   { href: '/org', label: 'Organisation' },
+  { href: '/scorecards', label: 'Scorecards' },
   { href: '/create', label: 'Create' },
 ];
 

@@ -3,6 +3,7 @@
  * scorecard file only chooses kinds and their parameters.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { collectiveOf, forEachCallOf, type GraphIndex } from '@bank/graph';
 import { networkEdges } from '@bank/plugin-scaffolder/manifests.ts';
@@ -29,6 +30,8 @@ export type CheckStatus = 'pass' | 'fail' | 'n/a';
 export interface Evidence {
   file: string;
   line?: number;
+  /** The file in the repository's web view (from the entity's backstage.io/source-location), when known. */
+  url?: string;
 }
 
 export interface CheckResult {
@@ -119,7 +122,7 @@ export function scoreEntity(card: Scorecard, ref: string, facts: ScoringFacts): 
       why: r.why,
       fix: def.fix,
       definedAt: def.at,
-      ...(r.evidence ? { evidence: r.evidence } : {}),
+      ...(r.evidence ? { evidence: withUrl(r.evidence, entity, facts.repoRoot) } : {}),
     });
   }
   const byName = new Map(checks.map((c) => [c.check, c]));
@@ -273,6 +276,24 @@ class EntityContext {
     if (folder) return { file: `${this.rel(folder)}/` };
     return this.descriptor(new RegExp(K8S_ANNOTATION.replace(/[./]/g, '\\$&')));
   }
+}
+
+/**
+ * The web link to a file of the service: its source-location (a folder URL, `…/tree/<branch>/services/x/`)
+ * plus the file's path inside the service's folder, as a blob with the line anchored.
+ */
+function withUrl(evidence: Evidence, entity: Entity, repoRoot: string): Evidence {
+  const loc = entity.metadata.annotations?.['backstage.io/source-location'];
+  const descriptor = descriptorFile(entity);
+  if (!loc?.startsWith('url:') || !descriptor) return evidence;
+  const base = loc.slice(4);
+  if (!/^https?:\/\//.test(base)) return evidence;
+  const abs = path.isAbsolute(evidence.file) ? evidence.file : path.resolve(repoRoot, evidence.file);
+  const rel = path.relative(path.dirname(descriptor), abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return evidence;
+  const folder = base.endsWith('/') ? base : `${base}/`;
+  const url = `${folder.replace('/tree/', '/blob/')}${rel.split(path.sep).join('/')}${evidence.line ? `#L${evidence.line}` : ''}`;
+  return { ...evidence, url };
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openPortal, type Portal, shot, unavailable } from './harness.ts';
+
+const why = unavailable();
+if (why && process.env.CI === 'true') throw new Error(`Browser journeys cannot run in CI: ${why}`);
+
+describe('scorecard journey in Chromium', { skip: why }, () => {
+  let portal: Portal;
+  before(async () => {
+    portal = await openPortal();
+  });
+  after(async () => {
+    await portal?.close();
+  });
+
+  it("leadership goes from the org view to a squad's failing checks, and on to the file that decides one", async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/org`);
+    await page.getByTestId('org-view').waitFor();
+    await page.getByRole('button', { name: /^Core Banking/ }).click();
+    await page.getByTestId('org-squad').filter({ hasText: 'Ledger' }).click();
+    await page.getByTestId('squad-panel').waitFor();
+    await page.getByTestId('squad-scorecards').click();
+    await page.waitForURL(/\/scorecards\?team=group%3Adefault%2Fledger/);
+    await page.getByTestId('team-scores').waitFor();
+    // Worst first: the first row is the squad's least ready service, with its failing checks spelled out.
+    const first = page.locator('[data-testid^=team-service-]').first();
+    const failing = (await first.locator('td').nth(3).textContent()) ?? '';
+    assert.match(failing, /: /, 'each failing check says why');
+    await shot(page, 'scorecards-1-team');
+
+    const service = ((await first.locator('a').textContent()) ?? '').trim();
+    await first.locator('a').click();
+    await page.waitForURL(new RegExp(`/entity/component/default/${service}`));
+    const card = page.getByTestId('scorecard-card');
+    await card.getByTestId('score-level').first().waitFor();
+    const link = card.getByTestId('evidence-link').first();
+    await link.waitFor();
+    const href = (await link.getAttribute('href')) ?? '';
+    // The file that decides it, in the repository, at its line: inside this service's folder.
+    assert.match(
+      href,
+      new RegExp(
+        `^https://git\\.bank\\.internal/bank/estate/blob/main/services/${service}/.+\\.yaml(#L\\d+)?$`,
+      ),
+    );
+    assert.match((await link.textContent()) ?? '', new RegExp(`^services/${service}/.+\\.yaml`));
+    await shot(page, 'scorecards-2-entity-card');
+  });
+
+  it('the scorecards page ranks collectives and squads worst first', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/scorecards`);
+    const rollup = page.getByTestId('rollup-production-readiness');
+    await rollup.waitFor();
+    const rates = await rollup.locator('table').first().locator('tbody tr td:nth-child(3)').allTextContents();
+    const numbers = rates.map((r) => Number.parseInt(r, 10));
+    assert.ok(numbers.length >= 9, `${numbers.length} collectives`);
+    assert.deepEqual(
+      numbers,
+      [...numbers].sort((a, b) => a - b),
+      'worst first',
+    );
+    await shot(page, 'scorecards-3-page');
+  });
+});
