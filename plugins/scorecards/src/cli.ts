@@ -16,6 +16,8 @@ export interface ScoreIo {
   stdout(text: string): void;
   stderr(text: string): void;
   setExitCode(code: number): void;
+  /** Resolves when what was written is out (the CLI exits right after a command; a pipe must not be cut). */
+  flush?(): Promise<void>;
 }
 
 const processIo: ScoreIo = {
@@ -24,6 +26,7 @@ const processIo: ScoreIo = {
   setExitCode: (c) => {
     process.exitCode = c;
   },
+  flush: () => new Promise<void>((resolve) => process.stdout.write('', () => resolve())),
 };
 
 interface ScoreOptions {
@@ -74,6 +77,7 @@ export function registerScorecardsCommands(
             : shown.map(renderEntity).join('\n'),
         );
         io.setExitCode(shown.every((r) => r.passes) ? EXIT.ok : EXIT.error);
+        await io.flush?.();
         return;
       }
       if (opts.team) {
@@ -82,11 +86,13 @@ export function registerScorecardsCommands(
           report.scorecards = report.scorecards.filter((s) => s.scorecard === opts.scorecard);
         io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderTeam(report));
         io.setExitCode(EXIT.ok);
+        await io.flush?.();
         return;
       }
       const all = rollups(svc, opts.scorecard);
       io.stdout(opts.json ? `${JSON.stringify(all, null, 2)}\n` : all.map(renderRollup).join('\n'));
       io.setExitCode(EXIT.ok);
+      await io.flush?.();
     });
 }
 
