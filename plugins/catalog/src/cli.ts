@@ -49,6 +49,61 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
     });
 
   program
+    .command('import')
+    .description(
+      'copy the entities of a running Backstage (all, or --filter) through @backstage/catalog-client into descriptor files, then ingest them',
+    )
+    .requiredOption('--from-backstage <base-url>', "the Backstage backend's root, e.g. http://backstage:7007")
+    .option(
+      '--filter <key=value,...>',
+      "as Backstage's filter=: conditions ANDed, repeat --filter to OR (e.g. kind=component,spec.type=service)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--out <dir>', 'where the files go (default: backstage-import/ in the first catalogue root)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Json & { fromBackstage: string; filter?: string[]; out?: string }) => {
+      const { importFromBackstage, parseFilters } = await import('./transfer.ts');
+      const catalog = await open();
+      const first = catalog.roots[0] ?? process.cwd();
+      const out = path.resolve(opts.out ?? path.join(first, 'backstage-import'));
+      const r = await importFromBackstage(opts.fromBackstage, out, {
+        filter: parseFilters(opts.filter ?? []),
+        token: process.env.BACKSTAGE_TOKEN,
+      });
+      const result = await catalog.ingest([out]);
+      if (opts.json)
+        printJson({ read: r.read, written: r.written.length, skipped: r.skipped, out, ingest: result });
+      else {
+        process.stdout.write(
+          `read ${r.read} entities from ${opts.fromBackstage}; wrote ${r.written.length} descriptor files under ${out} (${r.skipped.length} Location entities left out)\n`,
+        );
+        report(result, false);
+      }
+      process.exitCode = errorsOnly(result.errors).length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('export')
+    .description("write the catalogue's entities as Backstage descriptor files (one catalog-info.yaml each)")
+    .requiredOption('--out <dir>', 'the folder to write into')
+    .option('--format <format>', 'backstage (the only one)', 'backstage')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Json & { out: string; format: string }) => {
+      if (opts.format !== 'backstage')
+        throw new Error(`--format ${opts.format}: only "backstage" is written`);
+      const { writeDescriptors } = await import('./transfer.ts');
+      const view = await (await open()).view();
+      const r = writeDescriptors(
+        [...view.byRef.values()].filter((e) => e.metadata.annotations?.['backstage.io/orphan'] !== 'true'),
+        path.resolve(opts.out),
+      );
+      if (opts.json)
+        printJson({ written: r.written.length, skipped: r.skipped, out: path.resolve(opts.out) });
+      else
+        process.stdout.write(`wrote ${r.written.length} descriptor files under ${path.resolve(opts.out)}\n`);
+    });
+
+  program
     .command('validate')
     .description('check descriptor files without writing anything')
     .argument('[paths...]', 'directories or files (default: services/)')
