@@ -36,6 +36,18 @@ describe('deploy journeys in Chromium', { skip: why }, () => {
     });
     const prod = (await cardApi.getByTestId('hop-deploy-prod').textContent()) ?? '';
     assert.match(prod, /v\d+\.\d+\.\d+\s*succeeded\s*\d+m ago by [a-z-]+/);
+    // Who to call now on the hop (services/oncall.json): a person, the next hand-over, page and Slack links.
+    const oncall = cardApi.getByTestId('oncall-now');
+    await oncall.locator('strong').waitFor();
+    assert.match(
+      (await oncall.textContent()) ?? '',
+      /^[A-Z][a-z]+ [A-Z][A-Za-z']+ until \d\d-\d\d \d\d:\d\d UTC, then [A-Z]/,
+    );
+    assert.equal(
+      await oncall.getByRole('link', { name: '#squad-card-processing' }).getAttribute('href'),
+      'https://slack.com/app_redirect?channel=squad-card-processing',
+    );
+    assert.match((await oncall.getByRole('link', { name: 'page' }).getAttribute('href')) ?? '', /^mailto:/);
     // A hop that did not change in the window is not flagged.
     const all = await page.locator('[data-testid=hop] .hop-name').allTextContents();
     assert.ok(all.length > names.length, 'some hops are unchanged');

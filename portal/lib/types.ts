@@ -350,3 +350,28 @@ export interface ServiceLive {
     workloads: LiveWorkload[];
   }[];
 }
+
+/** GET /api/deploys/oncall: who to call now for a service (plugins/deploys/src/lib/oncall.ts). */
+export interface OnCallPerson {
+  name: string;
+  displayName: string;
+  email: string | null;
+}
+
+export interface ServiceOnCall {
+  service: string;
+  rota: string | null;
+  runbook: string | null;
+  onCall: {
+    rota: string;
+    source: 'schedule-file' | 'pagerduty';
+    onCall: OnCallPerson | null;
+    since: string | null;
+    until: string | null;
+    next: OnCallPerson | null;
+    pageUrl: string | null;
+    slackChannel: string | null;
+    slackUrl: string | null;
+    error?: string;
+  } | null;
+}

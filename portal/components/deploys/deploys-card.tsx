@@ -4,6 +4,7 @@ import type { ServiceDeploys, ServiceLive } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, DeployTable, StatusBadge, sinceOf, whoOf } from './deploy-bits';
+import { OnCallNow, useOnCall } from './on-call';
 
 /** The entity page's deploy card: per environment what runs, since when, by whom; then the last 20 deploys. */
 export function DeploysCard({ entityRef }: { entityRef: string }) {
@@ -11,6 +12,7 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
     `/api/deploys/state?service=${encodeURIComponent(entityRef)}`,
   );
   const live = useApi<ServiceLive>(`/api/deploys/live?service=${encodeURIComponent(entityRef)}`).data;
+  const oncall = useOnCall([entityRef]).get(entityRef);
   return (
     <section className="card" aria-labelledby="deploys-title" data-testid="deploys-card">
       <div className="card-head">
@@ -24,6 +26,11 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
         </Link>
       </div>
       <div className="card-pad">
+        {oncall?.rota && (
+          <p className="small" style={{ marginTop: 0 }} data-testid="deploys-oncall">
+            Who to call now: <OnCallNow oncall={oncall} rota={oncall.rota} />
+          </p>
+        )}
         {error && <ApiErrorBox error={error} title="Deploys could not be read" />}
         {!data && !error && <Skeleton lines={3} />}
         {data?.demo && <DemoNotice />}

@@ -11,6 +11,7 @@ import type {
   NodeCard,
   ObservedEdge,
   PathsResult,
+  ServiceOnCall,
 } from '../../lib/types.ts';
 import { CHANGE_WINDOWS, PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
@@ -19,6 +20,7 @@ import { SafeLink } from '../common/safe-link';
 import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, StatusBadge, whoOf } from '../deploys/deploy-bits';
+import { OnCallNow, useOnCall } from '../deploys/on-call';
 import { EdgeHealthText } from '../traffic/edge-health';
 
 type State = StateOf<typeof PATHS_SCHEMA>;
@@ -56,6 +58,7 @@ export function PathTracer() {
     const had = observedBy.get(key);
     if (!had || e.requests > had.requests) observedBy.set(key, e);
   }
+  const onCallBy = useOnCall(path?.hops.filter((h) => !h.missing).map((h) => h.ref));
   const timelineHref = `/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&since=${state.since}`;
 
   return (
@@ -231,6 +234,7 @@ export function PathTracer() {
                     trafficKnown={traffic !== null}
                     endpoint={i === 0 || i === path.hops.length - 1}
                     deploys={changedBy.get(hop.ref)}
+                    oncall={onCallBy.get(hop.ref)}
                     environments={changes?.environments ?? []}
                     since={state.since}
                     timelineHref={timelineHref}
@@ -263,6 +267,7 @@ function HopWithArrow({
   trafficKnown,
   endpoint,
   deploys,
+  oncall,
   environments,
   since,
   timelineHref,
@@ -273,6 +278,7 @@ function HopWithArrow({
   trafficKnown?: boolean;
   endpoint: boolean;
   deploys?: ChangedService;
+  oncall?: ServiceOnCall;
   environments: string[];
   since: string;
   timelineHref: string;
@@ -327,8 +333,8 @@ function HopWithArrow({
             {hop.owner ? <EntityLink entityRef={hop.owner} /> : <span className="muted">none</span>}
           </dd>
           <dt>On-call</dt>
-          <dd className="mono" style={{ fontSize: 11.5 }}>
-            {hop.oncall ?? '—'}
+          <dd>
+            <OnCallNow oncall={oncall} rota={hop.oncall} />
           </dd>
           <dt>Runbook</dt>
           <dd>{hop.runbook ? <SafeLink href={hop.runbook}>open</SafeLink> : '—'}</dd>
