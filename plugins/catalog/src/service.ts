@@ -94,6 +94,10 @@ export class CatalogService extends EventEmitter<{
     const given = roots.map(realOr);
     for (const loc of await this.store.locations()) {
       const file = this.fileOf(loc);
+      // A URL location whose mirrored copy is gone (a wiped temp folder): read it again before a whole ingest
+      // would take its absence for a removal.
+      if (loc.type === 'url' && whole && !existsSync(file))
+        await this.mirror(loc.target).catch(() => undefined);
       const wanted = whole || given.some((r) => under(r, file));
       if (wanted && !all.includes(file) && existsSync(file)) all.push(file);
     }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CatalogStore, UrlReader } from '@bank/catalog';
+import { CatalogStore, mirrorPathOf, UrlReader } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from './service.ts';
 
@@ -114,6 +114,12 @@ spec: {type: service, lifecycle: production, owner: payments}
       for (const ref of ['api:default/cards-api', 'group:default/payments', 'component:default/cards'])
         assert.ok(view.byRef.get(ref), `${ref} kept while the host is down`);
       up = true;
+
+      // The mirror is wiped (a reboot's temp folder): a whole ingest reads the URL again, nothing is lost.
+      rmSync(catalog.mirrorDir, { recursive: true, force: true });
+      await catalog.ingest();
+      assert.ok((await catalog.view()).byRef.get('api:default/cards-api'), 'kept after the mirror was wiped');
+      assert.ok(existsSync(mirrorPathOf(catalog.mirrorDir, url)), 'the URL was read again into the mirror');
 
       // Removing the location removes what it brought in.
       await catalog.removeLocation(added.location.id);
