@@ -180,4 +180,14 @@ describe('POST /api/deploys over real HTTP', () => {
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.body.error.suggestions, ['component:default/ledger']);
   });
+
+  it('GET /api/deploys/skew: services behind or stale in prod; a bad day count is 400', async () => {
+    const r = await get('/api/deploys/skew?days=30');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.environments, ['staging', 'prod']);
+    assert.ok(Array.isArray(r.body.services));
+    const bad = await get('/api/deploys/skew?days=soon');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /days: a positive number/);
+  });
 });

@@ -280,6 +280,69 @@ export class DeploysService {
     });
   }
 
+  /**
+   * Version skew between the first environment (staging) and the last (prod): per service that has run in
+   * either, the running versions, and the services whose prod version is older than `olderThanDays` or is
+   * behind staging by more than one release (more than one distinct version succeeded in staging since).
+   * Reads the last 10,000 succeeded deploys per environment.
+   */
+  async skew(olderThanDays = 30): Promise<{
+    environments: [string, string];
+    olderThanDays: number;
+    services: {
+      service: string;
+      staging: string | null;
+      prod: string | null;
+      prodSince: string | null;
+      releasesBehind: number;
+      stale: boolean;
+      behind: boolean;
+    }[];
+  }> {
+    if (!Number.isFinite(olderThanDays) || olderThanDays <= 0)
+      throw new InputError(`days: a positive number of days, got ${olderThanDays}`);
+    const first = this.environments[0];
+    const last = this.environments[this.environments.length - 1];
+    const ok = ['succeeded'] as DeployStatus[];
+    const [staged, produced] = await Promise.all([
+      this.deploys.list({ environment: first, statuses: ok, limit: 10_000 }),
+      this.deploys.list({ environment: last, statuses: ok, limit: 10_000 }),
+    ]);
+    const prodOf = new Map<string, Deploy>();
+    for (const d of produced) if (!prodOf.has(d.service)) prodOf.set(d.service, d); // newest first
+    const stagedOf = new Map<string, Deploy[]>();
+    for (const d of staged) stagedOf.set(d.service, [...(stagedOf.get(d.service) ?? []), d]);
+    const cutoff = this.now() - olderThanDays * 86_400_000;
+    const refs = [...new Set([...prodOf.keys(), ...stagedOf.keys()])].sort();
+    const services = refs.map((service) => {
+      const prod = prodOf.get(service);
+      const stagedList = stagedOf.get(service) ?? [];
+      const newer = new Set(
+        stagedList
+          .filter(
+            (d) =>
+              !prod || (Date.parse(d.startedAt) > Date.parse(prod.startedAt) && d.version !== prod.version),
+          )
+          .map((d) => d.version),
+      );
+      const stale = !!prod && Date.parse(prod.startedAt) < cutoff;
+      return {
+        service,
+        staging: stagedList[0]?.version ?? null,
+        prod: prod?.version ?? null,
+        prodSince: prod ? (prod.finishedAt ?? prod.startedAt) : null,
+        releasesBehind: newer.size,
+        stale,
+        behind: newer.size > 1,
+      };
+    });
+    return {
+      environments: [first, last],
+      olderThanDays,
+      services: services.filter((s) => s.stale || s.behind),
+    };
+  }
+
   /** What the clusters run for a service, per environment (Deployments labelled with its kubernetes-id). */
   live(serviceInput: string): ServiceLive {
     const service = this.resolveService(serviceInput);

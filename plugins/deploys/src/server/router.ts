@@ -89,6 +89,7 @@ export function createDeploysRouter(deps: {
     if (services.length > 100) throw new InputError('oncall: at most 100 services per request');
     return c.json({ oncall: await deps.deploys.onCallFor(services) });
   });
+  app.get('/skew', async (c) => c.json(await deps.deploys.skew(Number(c.req.query('days') ?? 30))));
   app.get('/live', (c) => c.json(deps.deploys.live(c.req.query('service') ?? '')));
   app.get('/changes', async (c) => c.json(await deps.deploys.changes(query(c))));
   return app;
