@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { testDatabases } from '../testing/databases.ts';
 import { openDriver } from './sql.ts';
+import { DatabaseUnavailableError } from './unavailable.ts';
 
 /** The one SQLite connection the catalogue, deploys and traffic share: one caller's rollback is its own. */
 describe('SQLite driver shared by concurrent callers (real file)', () => {
@@ -70,5 +72,43 @@ describe('SQLite driver shared by concurrent callers (real file)', () => {
     );
     assert.equal((await ids(db)).length, 40);
     await db.close();
+  });
+});
+
+/** A PostgreSQL connection that dies in the middle of a transaction must fail that transaction, not the process. */
+describe('PostgreSQL driver when the server drops a connection inside a transaction', () => {
+  const pg = testDatabases()[1];
+  it('rejects the transaction as "unreachable" and the process lives on; the next query works', {
+    skip: pg.skip,
+  }, async () => {
+    const url = await pg.create();
+    const db = openDriver(url);
+    const admin = openDriver(url);
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+      const outcome = await db
+        .transaction(async (tx) => {
+          await tx.exec('INSERT INTO t (id) VALUES (?)', ['lost-with-the-connection']);
+          const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          // The server ends this backend while the transaction is idle between statements (a restart, a cut).
+          await admin.query('SELECT pg_terminate_backend(?)', [pid]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await tx.exec('INSERT INTO t (id) VALUES (?)', ['never-written']);
+        })
+        .then(
+          () => 'committed',
+          (err: Error) => err,
+        );
+      assert.ok(outcome instanceof DatabaseUnavailableError, `expected unavailable, got ${String(outcome)}`);
+      assert.deepEqual(uncaught, [], 'no error escaped as an uncaught exception');
+      assert.deepEqual(await db.query('SELECT id FROM t'), [], 'nothing of the broken transaction was kept');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await db.close();
+      await admin.close();
+    }
   });
 });

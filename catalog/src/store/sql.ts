@@ -277,6 +277,11 @@ class PgDriver implements SqlDriver {
   async transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
     if (this.client) return fn(this);
     const client = await (this.pool as pg.Pool).connect();
+    // pg-pool takes its own 'error' listener off a client while it is checked out: a connection that dies
+    // mid-transaction would emit an unhandled 'error' and end the process. The pending query rejects anyway
+    // (and leaves as DatabaseUnavailableError), so the event itself needs no handling beyond being heard.
+    const onError = () => {};
+    client.on('error', onError);
     const tx = new PgDriver(this.url, client);
     try {
       await client.query('BEGIN');
@@ -287,6 +292,7 @@ class PgDriver implements SqlDriver {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release();
     }
   }

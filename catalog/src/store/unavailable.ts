@@ -114,7 +114,7 @@ export function databaseUnavailable(err: unknown, url: string): DatabaseUnavaila
     codes.some((c) => PG_UNREACHABLE_CODES.has(c) || /^08/.test(c)) ||
     names.includes('PrismaClientInitializationError') ||
     says(
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|terminating connection|the database system is (shutting down|starting up)|Can't reach database server/i,
+      /Connection terminated|connection error and is not queryable|connection timeout|timeout exceeded when trying to connect|terminating connection|the database system is (shutting down|starting up)|Can't reach database server/i,
     )
   ) {
     return new DatabaseUnavailableError(
