@@ -182,7 +182,7 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     const e = catalog.loaded.byRef.get('component:default/ledger-sync');
     assert.ok(e, 'in the catalogue');
     assert.equal(e.metadata.annotations?.['bank.io/template'], 'typescript-service');
-    assert.equal(e.metadata.annotations?.['bank.io/template-version'], '1.0.0');
+    assert.equal(e.metadata.annotations?.['bank.io/template-version'], '1.1.0');
     const rel = (ref: string, type: string) =>
       catalog.loaded.byRef
         .get(ref)
@@ -260,6 +260,45 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     assert.equal(c.securityContext.allowPrivilegeEscalation, false);
     assert.equal(deployment.spec.template.spec.securityContext.seccompProfile.type, 'RuntimeDefault');
     assert.equal(deployment.spec.template.spec.volumes[0].secret.secretName, 'service-ledger-sync-secrets');
+    // Traces: the SDK (services/lib/rpc) reads these; the portal resolves the spans by the service id.
+    const env = Object.fromEntries(
+      (c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+    );
+    assert.equal(env.OTEL_SERVICE_NAME, 'ledger-sync');
+    assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector.monitoring.svc.cluster.local:4318');
+    assert.equal(
+      env.OTEL_RESOURCE_ATTRIBUTES,
+      'bank.io/service-id=service.ledger-sync,k8s.namespace.name=$(POD_NAMESPACE)',
+    );
+    const names = (c.env as { name: string }[]).map((e) => e.name);
+    assert.ok(
+      names.indexOf('POD_NAMESPACE') < names.indexOf('OTEL_RESOURCE_ATTRIBUTES'),
+      'defined before use',
+    );
+    assert.deepEqual(
+      (c.env as { name: string; valueFrom?: unknown }[]).find((e) => e.name === 'OTEL_EXPORTER_OTLP_HEADERS')
+        ?.valueFrom,
+      {
+        secretKeyRef: {
+          name: 'service-ledger-sync-secrets',
+          key: 'otel-exporter-otlp-headers',
+          optional: true,
+        },
+      },
+    );
+    const egress = objects.find((o) => o.kind === 'NetworkPolicy' && o.name.endsWith('-egress'))?.object as {
+      spec: { egress: { to: unknown[]; ports: { port: number }[] }[] };
+    };
+    assert.ok(
+      egress.spec.egress.some(
+        (r) =>
+          JSON.stringify(r.to) ===
+            JSON.stringify([
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+            ]) && r.ports.some((p) => p.port === 4318),
+      ),
+      'the pods may reach the collector',
+    );
     assert.deepEqual(networkEdges(objects, 'service.ledger-sync'), {
       ingressFrom: [],
       ingressNamespaces: ['monitoring'],
@@ -348,6 +387,8 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
         owner: 'ledger',
         topic: 'ledger-entries',
         dependsOn: ['ledger-sync'],
+        // Spans straight to the portal instead of the collector.
+        traceEndpoint: 'https://portal.bank.internal',
       },
       { actor },
     );
@@ -362,6 +403,29 @@ describe('templates, scaffolded into a temporary copy of the monorepo', () => {
     );
     const { objects } = manifestsOf(dir);
     for (const r of await validateManifests(objects)) assert.deepEqual(r.errors, [], `${r.kind}/${r.name}`);
+    // biome-ignore lint/suspicious/noExplicitAny: a parsed manifest, read field by field
+    const deployment = objects.find((o) => o.kind === 'Deployment')?.object as any;
+    const container = deployment.spec.template.spec.containers[0] as {
+      env: { name: string; value?: string }[];
+    };
+    const env = new Map(container.env.map((e) => [e.name, e.value]));
+    assert.equal(env.get('OTEL_EXPORTER_OTLP_ENDPOINT'), 'https://portal.bank.internal');
+    assert.equal(env.get('OTEL_SERVICE_NAME'), 'ledger-events');
+    assert.match(env.get('OTEL_RESOURCE_ATTRIBUTES') ?? '', /^bank\.io\/service-id=service\.ledger-events,/);
+    await assert.rejects(
+      scaffolder.run(
+        'event-consumer',
+        {
+          name: 'ledger-events-2',
+          description: 'Reacts to new ledger entries',
+          owner: 'ledger',
+          topic: 'ledger-entries',
+          traceEndpoint: 'javascript:alert(1)',
+        },
+        { actor },
+      ),
+      /traceEndpoint/,
+    );
     assert.deepEqual(networkEdges(objects, 'service.ledger-events'), {
       ingressFrom: [],
       ingressNamespaces: ['eventing', 'monitoring'],

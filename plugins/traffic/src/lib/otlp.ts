@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
 import {
   BatchBuilder,
   type DecodedBatch,
@@ -192,6 +193,14 @@ function jsonKind(v: unknown): number {
   return v === undefined ? 0 : -1;
 }
 
+/**
+ * The name a resource's spans are counted under: its `bank.io/service-id` (what the scaffolded Deployment
+ * puts in OTEL_RESOURCE_ATTRIBUTES, and what the catalogue resolves first), else its `service.name`.
+ */
+export function serviceOf(get: (key: string) => string | undefined): string {
+  return get(ANNOTATION.serviceId) || get('service.name') || '';
+}
+
 function collect(msg: PbRequest, json: boolean): DecodedBatch {
   const out = new BatchBuilder();
   const resourceSpans = msg.resourceSpans ?? [];
@@ -207,7 +216,7 @@ function collect(msg: PbRequest, json: boolean): DecodedBatch {
       out.reject(`${where}.resource.attributes`, 'must be an array');
       continue;
     }
-    const service = lookup(resAttrs)('service.name') ?? '';
+    const service = serviceOf(lookup(resAttrs));
     const scopeSpans = rs.scopeSpans ?? [];
     if (!Array.isArray(scopeSpans)) {
       out.reject(`${where}.scopeSpans`, 'must be an array');

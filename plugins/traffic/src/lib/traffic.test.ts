@@ -232,6 +232,48 @@ describe('decoding', () => {
     assert.match(pb.reasons[0].why, /traceId must be 16 bytes \(32 hex characters\), got 16 hex characters/);
   });
 
+  it("counts a resource's spans under its bank.io/service-id (what scaffolded Deployments set), else service.name", () => {
+    const [c] = call('card-api', 'cards');
+    const resource = (attrs: Record<string, string>) => ({
+      attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } })),
+    });
+    const span = {
+      traceId: c.traceId,
+      spanId: c.spanId,
+      kind: 3,
+      startTimeUnixNano: '1700000000000000000',
+      endTimeUnixNano: '1700000000012000000',
+    };
+    const body = {
+      resourceSpans: [
+        {
+          resource: resource({ 'service.name': 'card-api', 'bank.io/service-id': 'service.card-api' }),
+          scopeSpans: [{ spans: [span] }],
+        },
+        { resource: resource({ 'service.name': 'cards' }), scopeSpans: [{ spans: [span] }] },
+      ],
+    };
+    const json = decodeOtlpJson(JSON.stringify(body));
+    assert.deepEqual(
+      json.spans.map((s) => s.service),
+      ['service.card-api', 'cards'],
+    );
+    const pbBody = structuredClone(body) as unknown as {
+      resourceSpans: { scopeSpans: { spans: object[] }[] }[];
+    };
+    for (const rs of pbBody.resourceSpans)
+      rs.scopeSpans[0].spans = [
+        { ...span, traceId: Buffer.from(c.traceId, 'hex'), spanId: Buffer.from(c.spanId, 'hex') },
+      ];
+    const pb = decodeOtlpProtobuf(
+      ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(pbBody)).finish(),
+    );
+    assert.deepEqual(
+      pb.spans.map((s) => s.service),
+      ['service.card-api', 'cards'],
+    );
+  });
+
   it('refuses a body that is no OTLP at all, and wrong JSON types, with a reason', () => {
     assert.throws(() => decodeOtlpProtobuf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1])), /not an OTLP/);
     assert.throws(() => decodeOtlpJson('{"resourceSpans": '), /not valid JSON/);

@@ -44,6 +44,10 @@ test('CLIENT and SERVER spans go out through the OpenTelemetry SDK over OTLP/HTT
   // The SDK's JSON exporter, so this test can read the batches; the default is protobuf (see the portal's
   // end-to-end test, where the portal decodes what the SDK's protobuf exporter sends).
   process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
+  // What the template's Deployment sets: the resource carries the service id; service.name stays the
+  // library's own (one process here serves two services).
+  process.env.OTEL_RESOURCE_ATTRIBUTES = 'bank.io/service-id=service.cards,k8s.namespace.name=cards';
+  process.env.OTEL_SERVICE_NAME = 'cards';
   resetEnvExporter();
   try {
     const metrics = new RpcMetrics();
@@ -72,6 +76,8 @@ test('CLIENT and SERVER spans go out through the OpenTelemetry SDK over OTLP/HTT
   } finally {
     delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+    delete process.env.OTEL_SERVICE_NAME;
     resetEnvExporter();
   }
   const spans = batches.flatMap((b) =>
@@ -102,6 +108,19 @@ test('CLIENT and SERVER spans go out through the OpenTelemetry SDK over OTLP/HTT
     Number(ledgerServer.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue),
     500,
   );
+  const resources = batches.flatMap((b) =>
+    b.resourceSpans.map((rs) =>
+      Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue])),
+    ),
+  );
+  assert.ok(
+    resources.some((r) => r['service.name'] === 'service.ledger'),
+    'OTEL_SERVICE_NAME does not rename the library services',
+  );
+  for (const r of resources) {
+    assert.equal(r['bank.io/service-id'], 'service.cards');
+    assert.equal(r['k8s.namespace.name'], 'cards');
+  }
   assert.match(ledgerServer.traceId, /^[0-9a-f]{32}$/);
   assert.match(ledgerServer.spanId, /^[0-9a-f]{16}$/);
 });

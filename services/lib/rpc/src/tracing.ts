@@ -14,7 +14,7 @@ import {
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import { envDetector, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 
 /** OTLP enum values (not the JS API's): SERVER 2, CLIENT 3. */
@@ -182,9 +182,21 @@ export function envExporter(): OtlpExporter | undefined {
     const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
     const base = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     const url = traces || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
-    configured = url ? new OtlpExporter({ url }) : null;
+    configured = url ? new OtlpExporter({ url, resource: envResource() }) : null;
   }
   return configured ?? undefined;
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES as the SDK reads it (e.g. `bank.io/service-id=service.ledger`, which the portal
+ * resolves spans by). `service.name` stays the library's own: one process may serve several services.
+ */
+function envResource(): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(envDetector.detect().attributes ?? {}))
+    if (k !== 'service.name' && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'))
+      out[k] = v;
+  return out;
 }
 
 /** Forgets the environment's exporter (tests change OTEL_EXPORTER_OTLP_ENDPOINT between cases). */
