@@ -110,4 +110,28 @@ describe('deploy journeys in Chromium', { skip: why }, () => {
     assert.equal(await page.getByTestId('demo-notice').count(), 0);
     await shot(page, 'deploys-3-entity-card');
   });
+
+  it('the catalogue shows what is deployed and filters to the services changed in the last 24 h', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/catalogue?q=card`);
+    await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
+    const row = (name: string) =>
+      page.locator('tbody tr', {
+        has: page.locator('td:first-child a', { hasText: new RegExp(`^${name}$`) }),
+      });
+    const cardApi = row('card-api').getByTestId('row-deployed');
+    assert.match((await cardApi.textContent()) ?? '', /^v9\.9\.9 prod\s*changed \d+m ago$/);
+    const before = await page.locator('tbody tr').count();
+    assert.ok(before > 1, `${before} rows match "card"`);
+    await page.getByTestId('changed-filter').getByLabel('Changed in the last 24 h').click();
+    await page.waitForURL(/changed=24h/);
+    await page.locator('[data-testid=catalogue][data-ready=true]').waitFor();
+    await page.getByText('1 entities').waitFor();
+    assert.deepEqual(await page.locator('tbody td:first-child a').allTextContents(), ['card-api']);
+    await shot(page, 'deploys-4-catalogue-changed');
+    // The real event went to prod: nothing changed in staging.
+    await page.getByLabel('Changed in environment').selectOption('staging');
+    await page.waitForURL(/changedEnv=staging/);
+    await page.getByText('Nothing matches these filters.').waitFor();
+  });
 });

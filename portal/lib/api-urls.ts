@@ -25,6 +25,10 @@ export function catalogueApiUrl(state: StateOf<typeof CATALOGUE_SCHEMA>): string
   p.set('dir', state.dir);
   p.set('page', String(state.page));
   p.set('size', String(CATALOGUE_PAGE_SIZE));
+  if (state.changed) {
+    p.set('changed', state.changed);
+    if (state.changedEnv) p.set('changedEnv', state.changedEnv);
+  }
   return `/api/search/catalogue?${p.toString()}`;
 }
 

@@ -34,6 +34,13 @@ export interface CatalogueRow {
   lifecycle: string | null;
   tags: string[];
   stale: boolean;
+  /** Deploy state of a service (null for other kinds): plugins/search's RowDeploy. */
+  deploy?: {
+    deployed: { environment: string; version: string; since: string; actor: string | null } | null;
+    lastChangeAt: string | null;
+    changed: boolean;
+    demo: boolean;
+  } | null;
 }
 
 export const FACETS = ['kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;

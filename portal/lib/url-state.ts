@@ -104,6 +104,9 @@ export const CATALOGUE_SCHEMA = {
   },
   dir: { type: 'enum', default: 'asc', values: ['asc', 'desc'] },
   page: { type: 'int', default: 1, min: 1, max: 100000 },
+  /** Only services deployed in the last 24 h ('' = no filter), optionally to one environment. */
+  changed: { type: 'enum', default: '', values: ['', '24h'] },
+  changedEnv: { type: 'string', default: '' },
 } as const satisfies Schema;
 
 export const GRAPH_SCHEMA = {

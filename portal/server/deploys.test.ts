@@ -181,6 +181,39 @@ describe('POST /api/deploys over real HTTP', () => {
     assert.deepEqual(unknown.body.error.suggestions, ['component:default/ledger']);
   });
 
+  it('the catalogue table (GET /api/search/catalogue) shows the deployed version and filters on changed', async () => {
+    const all = await get('/api/search/catalogue?kind=component');
+    assert.equal(all.status, 200);
+    const byName = Object.fromEntries(
+      all.body.rows.map((r: { name: string; deploy: unknown }) => [r.name, r.deploy]),
+    );
+    assert.deepEqual(
+      [
+        byName['card-api'].deployed.environment,
+        byName['card-api'].deployed.version,
+        byName['card-api'].changed,
+      ],
+      ['prod', '2.0.0', true],
+    );
+    assert.deepEqual([byName.ledger.deployed, byName.ledger.changed], [null, false]);
+    const changed = await get('/api/search/catalogue?changed=24h');
+    assert.deepEqual(
+      changed.body.rows.map((r: { name: string }) => r.name),
+      ['card-api'],
+    );
+    assert.equal(changed.body.total, 1);
+    assert.equal((await get('/api/search/catalogue?changed=24h&changedEnv=staging')).body.total, 0);
+    const badEnv = await get('/api/search/catalogue?changed=24h&changedEnv=qa');
+    assert.equal(badEnv.status, 400);
+    assert.match(
+      badEnv.body.error.message,
+      /changedEnv "qa" is not a configured environment; configured: staging, prod/,
+    );
+    const badSince = await get('/api/search/catalogue?changed=lately');
+    assert.equal(badSince.status, 400);
+    assert.match(badSince.body.error.message, /changed "lately" must be a duration/);
+  });
+
   it('GET /api/deploys/skew: services behind or stale in prod; a bad day count is 400', async () => {
     const r = await get('/api/deploys/skew?days=30');
     assert.equal(r.status, 200);

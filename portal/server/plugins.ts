@@ -54,7 +54,7 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/graph/drift', createDriftRouter(trafficDeps));
   app.route('/api/catalog', createCatalogRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/graph', createGraphRouter({ getIndex: () => ctx.graph.current }));
-  app.route('/api/search', createSearchRouter({ catalog: ctx.catalog }));
+  app.route('/api/search', createSearchRouter({ catalog: ctx.catalog, deploys: ctx.deploys }));
   app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));

@@ -6,6 +6,6 @@ export {
   reachable,
   summarise,
 } from './lib/bundle.ts';
-export { type K8sState, type K8sWorkload, readDesiredState } from './lib/k8s.ts';
+export { desiredStateOf, type K8sState, type K8sWorkload, readDesiredState } from './lib/k8s.ts';
 export { safeUrl } from './lib/safe-url.ts';
 export { createEntityRouter, type EntityRouterDeps } from './server/router.ts';

@@ -4,26 +4,28 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { catalogueApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import { FACETS, type Facet, type TablePage } from '../../lib/types.ts';
+import { type CatalogueRow, FACETS, type Facet, type TablePage } from '../../lib/types.ts';
 import { CATALOGUE_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
+import { ago } from '../deploys/deploy-bits';
 
 type State = StateOf<typeof CATALOGUE_SCHEMA>;
 const FACET_PREVIEW = 8;
 /** Fixed column widths: the browser lays out 50 rows without measuring every cell first. */
 const COLUMN_WIDTHS: Record<State['sort'], string> = {
-  name: '29%',
-  kind: '10%',
-  type: '8%',
-  owner: '12%',
-  collective: '12%',
-  system: '12%',
+  name: '23%',
+  kind: '9%',
+  type: '7%',
+  owner: '11%',
+  collective: '11%',
+  system: '11%',
   tier: '6%',
-  lifecycle: '11%',
+  lifecycle: '9%',
 };
+const DEPLOYED_WIDTH = '13%';
 const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
 
 const FACET_TITLES: Record<Facet, string> = {
@@ -76,10 +78,54 @@ export function CatalogueTable() {
     } as Partial<State>);
   };
   const activeFilters = FACETS.flatMap((f) => state[f].map((v) => ({ f, v })));
+  const environments =
+    useApi<{ environments: { name: string }[] }>('/api/deploys/environments').data?.environments ?? [];
 
   return (
     <div className="layout-side" data-testid="catalogue" data-ready={data && !loading ? 'true' : 'false'}>
       <aside className="card" aria-label="Filters">
+        <fieldset className="facet" style={{ border: 0, margin: 0 }} data-testid="changed-filter">
+          <legend>
+            <h3>Deploys</h3>
+          </legend>
+          <ul>
+            <li>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={state.changed === '24h'}
+                  onChange={() =>
+                    update({
+                      changed: state.changed ? '' : '24h',
+                      ...(state.changed ? { changedEnv: '' } : {}),
+                    })
+                  }
+                />
+                <span>Changed in the last 24 h</span>
+              </label>
+            </li>
+            {state.changed && environments.length > 0 && (
+              <li>
+                <label>
+                  <span>to</span>
+                  <select
+                    className="input"
+                    aria-label="Changed in environment"
+                    value={state.changedEnv}
+                    onChange={(e) => update({ changedEnv: e.target.value })}
+                  >
+                    <option value="">any environment</option>
+                    {environments.map((e) => (
+                      <option key={e.name} value={e.name}>
+                        {e.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              </li>
+            )}
+          </ul>
+        </fieldset>
         {FACETS.map((facet) => {
           const values = data?.facets[facet] ?? [];
           const selected = state[facet];
@@ -167,6 +213,16 @@ export function CatalogueTable() {
                 ✕
               </button>
             ))}
+            {state.changed && (
+              <button
+                type="button"
+                className="badge"
+                style={{ border: 0, cursor: 'pointer' }}
+                onClick={() => update({ changed: '', changedEnv: '' })}
+              >
+                Changed in 24 h{state.changedEnv ? ` to ${state.changedEnv}` : ''} ✕
+              </button>
+            )}
             {activeFilters.length > 0 && (
               <button
                 type="button"
@@ -180,6 +236,8 @@ export function CatalogueTable() {
                     system: [],
                     tier: [],
                     lifecycle: [],
+                    changed: '',
+                    changedEnv: '',
                   })
                 }
               >
@@ -202,6 +260,7 @@ export function CatalogueTable() {
               {COLUMNS.map((c) => (
                 <col key={c.key} style={{ width: COLUMN_WIDTHS[c.key] }} />
               ))}
+              <col style={{ width: DEPLOYED_WIDTH }} />
             </colgroup>
             <thead>
               <tr>
@@ -224,6 +283,9 @@ export function CatalogueTable() {
                     </th>
                   );
                 })}
+                <th title="The version running in the last environment that runs one (prod first)">
+                  Deployed
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -231,7 +293,7 @@ export function CatalogueTable() {
                 !error &&
                 SKELETON_ROWS.map((key) => (
                   <tr key={key}>
-                    <td colSpan={COLUMNS.length}>
+                    <td colSpan={COLUMNS.length + 1}>
                       <div className="skeleton skeleton-line" />
                     </td>
                   </tr>
@@ -266,11 +328,18 @@ export function CatalogueTable() {
                     <TierBadge tier={r.tier} />
                   </td>
                   <td>{r.lifecycle ?? <span className="muted">—</span>}</td>
+                  <td className="small" data-testid="row-deployed">
+                    <DeployedCell deploy={r.deploy} />
+                  </td>
                 </tr>
               ))}
               {data && data.rows.length === 0 && (
                 <tr>
-                  <td colSpan={COLUMNS.length} className="muted" style={{ padding: 24, textAlign: 'center' }}>
+                  <td
+                    colSpan={COLUMNS.length + 1}
+                    className="muted"
+                    style={{ padding: 24, textAlign: 'center' }}
+                  >
                     Nothing matches these filters.
                   </td>
                 </tr>
@@ -326,5 +395,30 @@ export function CatalogueTable() {
         )}
       </section>
     </div>
+  );
+}
+
+/** A service's deployed version (prod first) and, when it changed in the last 24 h, a marker saying when. */
+function DeployedCell({ deploy }: { deploy: CatalogueRow['deploy'] }) {
+  if (deploy === undefined || deploy === null) return <span className="muted">—</span>;
+  const { deployed } = deploy;
+  return (
+    <>
+      {deployed ? (
+        <span
+          title={`${deployed.environment} since ${deployed.since}${deployed.actor ? ` by ${deployed.actor}` : ''}`}
+        >
+          <span className="mono">{deployed.version}</span>{' '}
+          <span className="muted">{deployed.environment}</span>
+        </span>
+      ) : (
+        <span className="muted">not deployed</span>
+      )}
+      {deploy.changed && deploy.lastChangeAt && (
+        <span className="badge badge-warn" style={{ marginLeft: 6 }} data-testid="row-changed">
+          changed {ago(deploy.lastChangeAt)}
+        </span>
+      )}
+    </>
   );
 }

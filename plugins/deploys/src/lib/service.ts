@@ -13,7 +13,7 @@ import {
   parseSince,
 } from './model.ts';
 import { type OnCallDirectory, type OnCallNow, slackChannelUrl } from './oncall.ts';
-import { DeployStore, type RecordOutcome, type ResolvedDeployEvent } from './store.ts';
+import { DeployStore, type NewestKey, type RecordOutcome, type ResolvedDeployEvent } from './store.ts';
 
 export interface DeploysDeps {
   store: CatalogStore;
@@ -66,6 +66,18 @@ export interface ServiceDeploys {
   /** The last 20 deploys, newest first. */
   recent: Deploy[];
   /** True when what is shown is the generated demo history, not real deploys. */
+  demo: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/** A catalogue row's deploy column: what runs (in the last environment that runs anything) and recency. */
+export interface CatalogueDeploy {
+  deployed: { environment: string; version: string; since: string; actor: string | null } | null;
+  /** When the newest deploy (any environment, any status) started; null when never deployed. */
+  lastChangeAt: string | null;
+  /** A deploy started in the window (24 h by default). */
+  changed: boolean;
   demo: boolean;
 }
 
@@ -246,17 +258,76 @@ export class DeploysService {
   /** The entity page's card: per environment what runs and the newest deploy, and the last 20. */
   async state(serviceInput: string): Promise<ServiceDeploys> {
     const service = this.resolveService(serviceInput);
-    const environments: EnvironmentState[] = [];
-    for (const environment of this.environments) {
-      const latest = (await this.deploys.latest(service, environment)) ?? null;
-      const running =
-        latest?.status === 'succeeded'
-          ? latest
-          : ((await this.deploys.latest(service, environment, ['succeeded'])) ?? null);
-      environments.push({ environment, running, latest });
-    }
+    const environments = (await this.statesOf([service])).get(service) ?? [];
     const recent = await this.deploys.list({ services: [service], limit: 20 });
     return { service, environments, recent, demo: recent.some((d) => d.source === 'demo') };
+  }
+
+  /** Per service and environment, what runs and the newest deploy: one statement for all of them. */
+  private async statesOf(services: string[]): Promise<Map<string, EnvironmentState[]>> {
+    const keys: NewestKey[] = services.flatMap((service) =>
+      this.environments.flatMap((environment) => [
+        { service, environment },
+        { service, environment, statuses: ['succeeded'] as DeployStatus[] },
+      ]),
+    );
+    const found = await this.deploys.newestOf(keys);
+    const out = new Map<string, EnvironmentState[]>();
+    let i = 0;
+    for (const service of services) {
+      const states: EnvironmentState[] = [];
+      for (const environment of this.environments) {
+        const latest = found[i++] ?? null;
+        const running = found[i++] ?? null;
+        states.push({ environment, running, latest });
+      }
+      out.set(service, states);
+    }
+    return out;
+  }
+
+  /**
+   * The catalogue's deploy column for a page of rows (refs that are not services get nothing): the
+   * deployed version in the last environment that runs one (prod, else staging …) and whether the service
+   * changed (a deploy of any status started) in the last `windowMs`. One statement for the whole page.
+   */
+  async catalogueColumn(refs: string[], windowMs = DAY_MS): Promise<Map<string, CatalogueDeploy>> {
+    const services = [...new Set(refs.filter(isComponent))];
+    const states = await this.statesOf(services);
+    const cutoff = this.now() - windowMs;
+    const out = new Map<string, CatalogueDeploy>();
+    for (const service of services) {
+      const envs = states.get(service) ?? [];
+      const shown = [...envs].reverse().find((e) => e.running);
+      const newest = envs
+        .map((e) => e.latest)
+        .filter((d): d is Deploy => !!d)
+        .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
+      out.set(service, {
+        deployed: shown?.running
+          ? {
+              environment: shown.environment,
+              version: shown.running.version,
+              since: shown.running.finishedAt ?? shown.running.startedAt,
+              actor: shown.running.actor,
+            }
+          : null,
+        lastChangeAt: newest?.startedAt ?? null,
+        changed: !!newest && Date.parse(newest.startedAt) >= cutoff,
+        demo: envs.some((e) => e.latest?.source === 'demo'),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The catalogue's "changed in the last …" filter: every service with a deploy (any status) started in
+   * the window (`since`: 30m, 24h, 7d or ISO 8601), optionally only deploys to one environment.
+   */
+  async changedServices(since: string, environment?: string): Promise<Set<string>> {
+    const sinceMs = parseSince(since, 'changed', this.now());
+    const env = environment ? this.checkEnvironment(environment, 'changedEnv') : undefined;
+    return this.deploys.changedSince(sinceMs, env);
   }
 
   /**
@@ -408,9 +479,10 @@ export class DeploysService {
     const inWindow = new Map<string, number>();
     for (const d of deploys) inWindow.set(d.service, (inWindow.get(d.service) ?? 0) + 1);
     const out: ChangedService[] = [];
+    const states = await this.statesOf(services);
     for (const ref of services) {
       const last: Record<string, Deploy | null> = {};
-      for (const env of this.environments) last[env] = (await this.deploys.latest(ref, env)) ?? null;
+      for (const s of states.get(ref) ?? []) last[s.environment] = s.latest;
       const card = index.relations.hasNode(ref) ? nodeCard(index, ref) : undefined;
       const changes = inWindow.get(ref) ?? 0;
       out.push({

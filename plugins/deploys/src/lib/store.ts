@@ -74,6 +74,13 @@ export function deployOf(r: Row): Deploy {
   };
 }
 
+/** One key of newestOf: a service's newest deploy, optionally to one environment and among some statuses. */
+export interface NewestKey {
+  service: string;
+  environment?: string;
+  statuses?: DeployStatus[];
+}
+
 export interface DeployQuery {
   /** Canonical service refs; undefined means every service. */
   services?: string[];
@@ -236,6 +243,46 @@ export class DeployStore {
   async latest(service: string, environment: string, statuses?: DeployStatus[]): Promise<Deploy | undefined> {
     const [d] = await this.list({ services: [service], environment, statuses, limit: 1 });
     return d;
+  }
+
+  /**
+   * The newest deploy for each of many (service, environment, statuses) keys in one statement: one
+   * indexed "newest first, limit 1" per key, glued with UNION ALL (a page of the catalogue, every hop of a
+   * path). Answers line up with `keys`; undefined where there is none.
+   */
+  async newestOf(keys: NewestKey[]): Promise<(Deploy | undefined)[]> {
+    const out: (Deploy | undefined)[] = new Array(keys.length).fill(undefined);
+    // SQLite allows 500 terms in a compound SELECT; stay well under it.
+    for (let start = 0; start < keys.length; start += 200) {
+      const chunk = keys.slice(start, start + 200);
+      const params: unknown[] = [];
+      const parts = chunk.map((k, i) => {
+        const where = ['"service" = ?'];
+        params.push(k.service);
+        if (k.environment !== undefined) {
+          where.push('"environment" = ?');
+          params.push(k.environment);
+        }
+        if (k.statuses !== undefined) {
+          where.push(`"status" IN (${k.statuses.map(() => '?').join(', ')})`);
+          params.push(...k.statuses);
+        }
+        // The key's position is our own integer, inlined: PostgreSQL cannot type a bare parameter.
+        return `SELECT * FROM (SELECT ${start + i} AS "k", ${COLUMNS.map((c) => `"${c}"`).join(', ')} FROM "DeployEvent" WHERE ${where.join(' AND ')} ORDER BY "startedAtMs" DESC, "id" DESC LIMIT 1) AS "n${i}"`;
+      });
+      const rows = await this.sql.query<Row & { k: number | string }>(parts.join(' UNION ALL '), params);
+      for (const r of rows) out[Number(r.k)] = deployOf(r);
+    }
+    return out;
+  }
+
+  /** The services with a deploy (any status) that started at or after `sinceMs`, optionally to one environment. */
+  async changedSince(sinceMs: number, environment?: string): Promise<Set<string>> {
+    const rows = await this.sql.query<{ service: string }>(
+      `SELECT DISTINCT "service" FROM "DeployEvent" WHERE "startedAtMs" >= ?${environment === undefined ? '' : ' AND "environment" = ?'}`,
+      environment === undefined ? [sinceMs] : [sinceMs, environment],
+    );
+    return new Set(rows.map((r) => r.service));
   }
 
   async count(): Promise<number> {

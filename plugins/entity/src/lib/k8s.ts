@@ -1,5 +1,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { ANNOTATION } from '@bank/catalog';
+import type { CatalogView } from '@bank/plugin-catalog';
 import { parseAllDocuments } from 'yaml';
 
 /** The desired state of one workload as its manifests declare it. */
@@ -146,4 +148,31 @@ export async function readDesiredState(
     }
   }
   return state;
+}
+
+const perView = new WeakMap<CatalogView, Map<string, Promise<K8sState | null>>>();
+
+/**
+ * The desired state of an entity in a catalogue view, read once per view (a new ingest makes a new view):
+ * the entity card's Kubernetes section and the deploys plugin's desired-vs-deployed-vs-live both read it
+ * here. Null when the entity names no manifests folder or was not read from a file.
+ */
+export function desiredStateOf(view: CatalogView, ref: string, roots: string[]): Promise<K8sState | null> {
+  let cache = perView.get(view);
+  if (!cache) {
+    cache = new Map();
+    perView.set(view, cache);
+  }
+  let pending = cache.get(ref);
+  if (!pending) {
+    const e = view.byRef.get(ref);
+    const annotation = e?.metadata.annotations?.[ANNOTATION.k8sManifests];
+    const location = e?.metadata.annotations?.[ANNOTATION.managedByLocation];
+    pending =
+      annotation && location?.startsWith('file:')
+        ? readDesiredState(location.slice(5), annotation, roots)
+        : Promise.resolve(null);
+    cache.set(ref, pending);
+  }
+  return pending;
 }

@@ -1,10 +1,9 @@
-import { ANNOTATION } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
-import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
+import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp, NotFoundError } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { entityBundle } from '../lib/bundle.ts';
-import { type K8sState, readDesiredState } from '../lib/k8s.ts';
+import { desiredStateOf } from '../lib/k8s.ts';
 
 export interface EntityRouterDeps {
   catalog: CatalogService;
@@ -19,7 +18,6 @@ export interface EntityRouterDeps {
  */
 export function createEntityRouter({ catalog, getIndex }: EntityRouterDeps): Hono {
   const app = createApp();
-  const k8sCache = new WeakMap<CatalogView, Map<string, Promise<K8sState | null>>>();
 
   const find = (kind: string, namespace: string, name: string) => {
     const view = catalog.loaded;
@@ -42,23 +40,7 @@ export function createEntityRouter({ catalog, getIndex }: EntityRouterDeps): Hon
 
   app.get('/:kind/:namespace/:name/k8s', async (c) => {
     const { view, ref } = find(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'));
-    let perView = k8sCache.get(view);
-    if (!perView) {
-      perView = new Map();
-      k8sCache.set(view, perView);
-    }
-    let pending = perView.get(ref);
-    if (!pending) {
-      const e = view.byRef.get(ref);
-      const annotation = e?.metadata.annotations?.[ANNOTATION.k8sManifests];
-      const location = e?.metadata.annotations?.[ANNOTATION.managedByLocation];
-      pending =
-        annotation && location?.startsWith('file:')
-          ? readDesiredState(location.slice(5), annotation, catalog.roots)
-          : Promise.resolve(null);
-      perView.set(ref, pending);
-    }
-    return c.json({ ref, k8s: await pending });
+    return c.json({ ref, k8s: await desiredStateOf(view, ref, catalog.roots) });
   });
   return app;
 }

@@ -19,6 +19,19 @@ export interface CatalogueRow {
   lifecycle: string | null;
   tags: string[];
   stale: boolean;
+  /**
+   * Deploy state (only in /api/search/catalogue answers, when the portal keeps deploys): null for an
+   * entity that is not a service.
+   */
+  deploy?: RowDeploy | null;
+}
+
+/** A service's deploy column: what runs in the last environment that runs it, and whether it changed. */
+export interface RowDeploy {
+  deployed: { environment: string; version: string; since: string; actor: string | null } | null;
+  lastChangeAt: string | null;
+  changed: boolean;
+  demo: boolean;
 }
 
 const DESCRIPTION_MAX = 160;

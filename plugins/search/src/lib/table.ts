@@ -18,6 +18,10 @@ export interface TableQuery {
   dir: 'asc' | 'desc';
   page: number;
   size: number;
+  /** Only services with a deploy started in this window (24h, 7d …; checked by the deploys plugin). */
+  changed?: string;
+  /** With `changed`: only deploys to this environment. */
+  changedEnv?: string;
 }
 
 export interface FacetCount {
@@ -84,6 +88,8 @@ export function parseTableQuery(params: URLSearchParams): TableQuery {
     dir,
     page: int('page', params.get('page'), 1, 1_000_000, 1),
     size: int('size', params.get('size'), PAGE_SIZES.min, PAGE_SIZES.max, PAGE_SIZES.default),
+    changed: params.get('changed')?.trim().slice(0, 40) || undefined,
+    changedEnv: params.get('changedEnv')?.trim().slice(0, 40) || undefined,
   };
 }
 

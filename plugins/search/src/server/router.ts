@@ -1,12 +1,24 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp, InputError } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
-import { rowsOf } from '../lib/rows.ts';
+import { type RowDeploy, rowsOf } from '../lib/rows.ts';
 import { search } from '../lib/search.ts';
 import { parseTableQuery, tablePage } from '../lib/table.ts';
 
+/**
+ * Deploy state for the table's deploy column and "changed in the last …" filter. The deploys plugin
+ * (DeploysService) answers it; the portal wires it in, so search does not depend on deploys.
+ */
+export interface DeployColumnSource {
+  /** Per service ref of a page: what runs and whether it changed in the last 24 h (one batch query). */
+  catalogueColumn(refs: string[]): Promise<Map<string, RowDeploy>>;
+  /** Refs with a deploy started since `since` (30m, 24h, 7d, ISO 8601), optionally to one environment. */
+  changedServices(since: string, environment?: string): Promise<Set<string>>;
+}
+
 export interface SearchRouterDeps {
   catalog: CatalogService;
+  deploys?: DeployColumnSource;
 }
 
 /**
@@ -14,7 +26,7 @@ export interface SearchRouterDeps {
  * of the catalogue table with facet counts (filters kind, type, owner, collective, system, tier, lifecycle;
  * sort, dir, page, size, q). Both read rows computed once per catalogue view.
  */
-export function createSearchRouter({ catalog }: SearchRouterDeps): Hono {
+export function createSearchRouter({ catalog, deploys }: SearchRouterDeps): Hono {
   const app = createApp();
   app.get('/', (c) => {
     const raw = c.req.query('limit');
@@ -27,9 +39,23 @@ export function createSearchRouter({ catalog }: SearchRouterDeps): Hono {
       search(rowsOf(catalog.loaded), c.req.query('q') ?? '', raw === undefined ? 10 : Number(raw)),
     );
   });
-  app.get('/catalogue', (c) => {
+  app.get('/catalogue', async (c) => {
     const query = parseTableQuery(new URL(c.req.url).searchParams);
-    return c.json(tablePage(rowsOf(catalog.loaded), query));
+    let rows = rowsOf(catalog.loaded);
+    if (query.changed) {
+      if (!deploys) throw new InputError('changed: this portal keeps no deploy state to filter by');
+      const changed = await deploys.changedServices(query.changed, query.changedEnv);
+      rows = rows.filter((r) => changed.has(r.ref));
+    } else if (query.changedEnv) {
+      throw new InputError('changedEnv: only with changed (e.g. changed=24h&changedEnv=prod)', {
+        field: 'changedEnv',
+      });
+    }
+    const page = tablePage(rows, query);
+    if (!deploys) return c.json(page);
+    // The cached rows are shared across requests: the page gets copies with their deploy column.
+    const column = await deploys.catalogueColumn(page.rows.map((r) => r.ref));
+    return c.json({ ...page, rows: page.rows.map((r) => ({ ...r, deploy: column.get(r.ref) ?? null })) });
   });
   return app;
 }
