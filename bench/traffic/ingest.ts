@@ -5,6 +5,7 @@
  * edge is visible in GET /api/traffic/edges after its spans were posted.
  *
  *   npx tsx bench/traffic/ingest.ts [--spans 1000000] [--json-spans 300000] [--batch 2000] [--concurrency 4]
+ *     [--cpu-prof <dir>]   (the portal writes a V8 CPU profile there when it stops)
  *
  * Bodies are encoded before the clock starts (the sender's cost is not the portal's). Prints JSON.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
     services: { type: 'string', default: '5000' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SPANS = Number(values.spans);
@@ -151,7 +153,16 @@ async function main() {
   const port = 7400 + Math.floor(Math.random() * 500);
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, '--db', db, 'serve', '--port', String(port), '--no-watch'],
+    [
+      ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+      BIN,
+      '--db',
+      db,
+      'serve',
+      '--port',
+      String(port),
+      '--no-watch',
+    ],
     { cwd: REPO, env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -229,7 +240,10 @@ async function main() {
       )}\n`,
     );
   } finally {
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
+    // The profile (and the last checkpoint) are written on the way out.
+    if (values['cpu-prof']) await exited;
   }
 }
 

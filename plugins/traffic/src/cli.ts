@@ -81,12 +81,12 @@ export function registerTrafficCommands(
         if (!['1m', '1h', '1d'].includes(opts.window))
           throw new InputError(`traffic: --window must be 1m, 1h or 1d (got ${opts.window})`);
         const { index, traffic } = await load();
-        let edges = traffic.edges();
+        let ref: string | undefined;
         if (opts.entity) {
           const { resolveRef } = await import('@bank/graph');
-          const ref = resolveRef(index, opts.entity, { fn: 'traffic', field: 'entity' });
-          edges = edges.filter((e) => e.from === ref || e.to === ref);
+          ref = resolveRef(index, opts.entity, { fn: 'traffic', field: 'entity' });
         }
+        const edges = traffic.edges(ref ? (from, to) => from === ref || to === ref : undefined);
         edges.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
         io.stdout(
           opts.json ? `${JSON.stringify({ edges }, null, 2)}\n` : renderEdges(edges, opts.window as '1h'),

@@ -211,10 +211,17 @@ export class TrafficService {
     for (const fn of this.listeners) fn(edges);
   }
 
-  /** Every observed edge, resolved to catalogue refs, with its figures per window. */
-  edges(): ObservedEdge[] {
+  /**
+   * Observed edges, resolved to catalogue refs, with their figures per window; `keep(from, to)` picks which
+   * before their figures are computed (each merges a window's sketches: the whole list is costly to describe).
+   */
+  edges(keep?: (from: string, to: string) => boolean): ObservedEdge[] {
     const now = this.now();
-    return [...this.state.edges.values()].map((e) => this.describe(e, now));
+    const out: ObservedEdge[] = [];
+    for (const e of this.state.edges.values())
+      if (!keep || keep(this.resolver.ref(e.caller), this.resolver.ref(e.callee)))
+        out.push(this.describe(e, now));
+    return out;
   }
 
   describe(e: EdgeState, now = this.now()): ObservedEdge {

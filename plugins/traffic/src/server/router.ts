@@ -116,19 +116,20 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
   app.get('/edges', (c) => {
     const index = deps.getIndex();
     const entity = c.req.query('entity');
-    let edges = deps.traffic.edges();
-    if (entity) {
-      const ref = resolveRef(index, entity, { fn: 'traffic', field: 'entity' });
-      edges = edges.filter((e) => e.from === ref || e.to === ref);
-    }
+    const ref = entity ? resolveRef(index, entity, { fn: 'traffic', field: 'entity' }) : undefined;
     // ?among=ref,ref,…: the edges between these (the hops of a path), at most 100 refs.
     const among = c.req.query('among');
+    let set: Set<string> | undefined;
     if (among) {
       const refs = among.split(',').filter((r) => r !== '');
       if (refs.length > 100) throw new InputError('traffic: among takes at most 100 refs');
-      const set = new Set(refs.map((r) => resolveRef(index, r, { fn: 'traffic', field: 'among' })));
-      edges = edges.filter((e) => set.has(e.from) && set.has(e.to));
+      set = new Set(refs.map((r) => resolveRef(index, r, { fn: 'traffic', field: 'among' })));
     }
+    const edges = deps.traffic.edges(
+      ref || set
+        ? (from, to) => (!ref || from === ref || to === ref) && (!set || (set.has(from) && set.has(to)))
+        : undefined,
+    );
     edges.sort(
       (a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.type.localeCompare(b.type),
     );
