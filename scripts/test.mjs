@@ -36,6 +36,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The CLI tests run the compiled `portal` (portal/dist): compile it once here if a source changed, rather
+// than in whichever test spawns it first.
+await (await import('../portal/bin/build.mjs')).ensureBuilt();
+
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
 let pg;
 try {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `portal` CLI. TypeScript runs through tsx's loader, so there is no build step for the CLI or server.
-import { register } from 'tsx/esm/api';
+// The `portal` CLI: compiled JavaScript (portal/dist, see build.mjs), compiled again first when a source
+// changed since the last build.
+import { currentBuild } from './build.mjs';
 
-register();
-await import('../cli/main.ts');
+const built = currentBuild() ?? (await (await import('./build.mjs')).build());
+process.env.PORTAL_CLI_MANIFEST = built.manifest;
+await import(built.main);

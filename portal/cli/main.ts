@@ -1,27 +1,30 @@
+import { readFileSync } from 'node:fs';
 import type { CatalogService } from '@bank/plugin-catalog';
-import { registerCatalogCommands } from '@bank/plugin-catalog';
-import { registerDeploysCommands } from '@bank/plugin-deploys';
-import { registerGraphCommands } from '@bank/plugin-graph';
-import { EXIT, UsageError } from '@bank/plugin-kit';
-import { registerScaffolderCommands } from '@bank/plugin-scaffolder';
-import { registerScorecardsCommands } from '@bank/plugin-scorecards';
-import { registerTrafficCommands, type TrafficService } from '@bank/plugin-traffic';
-import { Command, CommanderError } from 'commander';
-import { databaseUrl, openCatalog, REPO_ROOT, scorecardsDir } from '../server/runtime.ts';
-import { registerPortalCommands } from './portal-commands.ts';
+// The kit's CLI part alone: its index brings in the HTTP framework, which `portal --help` does not need.
+import { EXIT, UsageError } from '@bank/plugin-kit/cli.ts';
+import type { TrafficService } from '@bank/plugin-traffic';
+import { Command, CommanderError, Help } from 'commander';
+import { type CliContext, type CommandEntry, commandManifest, REGISTRARS } from './commands.ts';
 
-const program = new Command('portal')
-  .description("The bank's developer portal: service catalogue, dependency graph, call paths and scaffolder")
-  .option(
-    '--db <url>',
-    'database: file:path.db (SQLite, default data/portal.db) or postgres://…; or set DATABASE_URL',
-  )
-  .showHelpAfterError('(run portal --help for usage)')
-  .exitOverride();
+const newProgram = () =>
+  new Command('portal')
+    .description(
+      "The bank's developer portal: service catalogue, dependency graph, call paths and scaffolder",
+    )
+    .option(
+      '--db <url>',
+      'database: file:path.db (SQLite, default data/portal.db) or postgres://…; or set DATABASE_URL',
+    )
+    .showHelpAfterError('(run portal --help for usage)')
+    .exitOverride();
+const program = newProgram();
 
 let catalog: Promise<CatalogService> | undefined;
 const open = () => {
-  catalog ??= openCatalog(databaseUrl(program.opts<{ db?: string }>().db));
+  catalog ??= (async () => {
+    const { databaseUrl, openCatalog } = await import('../server/runtime.ts');
+    return openCatalog(databaseUrl(program.opts<{ db?: string }>().db));
+  })();
   return catalog;
 };
 
@@ -37,54 +40,17 @@ const openTraffic = () => {
   })();
   return traffic;
 };
-/** The graph with the observed edges merged in, so `--via observed` answers as the running portal does. */
-const loadGraph = async () => {
-  const { buildGraphIndex } = await import('@bank/graph');
-  const index = buildGraphIndex((await (await open()).view()).all());
-  (await openTraffic()).syncGraph(index);
-  return index;
-};
+const ctx: CliContext = { open, openTraffic };
 
-registerCatalogCommands(program, open);
-registerGraphCommands(program, loadGraph, undefined, {
-  // Who to call now on each hop (PagerDuty with PAGERDUTY_TOKEN, else the estate's schedule file).
-  hopNotes: async (refs) => {
-    const { DeploysService, onCallFromEnv, onCallLine } = await import('@bank/plugin-deploys');
-    const catalog = await open();
-    const onCall = onCallFromEnv(catalog.roots);
-    if (!onCall) return new Map();
-    const index = await loadGraph();
-    const svc = new DeploysService({ store: catalog.store, getIndex: () => index, onCall });
-    const all = await svc.onCallFor(refs.filter((r) => r.startsWith('component:')));
-    return new Map(all.filter((o) => o.rota).map((o) => [o.service, onCallLine(o.onCall ?? undefined)]));
-  },
-});
-registerTrafficCommands(program, async () => ({ index: await loadGraph(), traffic: await openTraffic() }));
-registerScaffolderCommands(program, open);
-registerDeploysCommands(program, async () => {
-  const [{ buildGraphIndex }, { DeploysService }] = await Promise.all([
-    import('@bank/graph'),
-    import('@bank/plugin-deploys'),
-  ]);
-  const catalog = await open();
-  const index = buildGraphIndex((await catalog.view()).all());
-  return new DeploysService({ store: catalog.store, getIndex: () => index }).init();
-});
-registerScorecardsCommands(program, async () => {
-  const [{ ScorecardService, readDeployFacts }, { DeploysService }] = await Promise.all([
-    import('@bank/plugin-scorecards'),
-    import('@bank/plugin-deploys'),
-  ]);
-  const catalog = await open();
-  const index = await loadGraph();
-  const scorecards = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
-  scorecards.loadDefinitions();
-  const deploys = await new DeploysService({ store: catalog.store, getIndex: () => index }).init();
-  scorecards.setDeploys(await readDeployFacts(deploys));
-  scorecards.scoreAll((await catalog.view()).all(), index);
-  return scorecards;
-});
-await registerPortalCommands(program, open);
+if (process.env.PORTAL_CLI_WRITE_MANIFEST) {
+  // The build asks which plugin registers which command (see commands.ts).
+  const { writeFileSync } = await import('node:fs');
+  const entries = await commandManifest(newProgram, ctx);
+  writeFileSync(process.env.PORTAL_CLI_WRITE_MANIFEST, `${JSON.stringify(entries, null, 1)}\n`);
+  process.exit(0);
+}
+
+await registerCommands();
 
 try {
   await program.parseAsync(process.argv);
@@ -106,4 +72,53 @@ if (
   await service?.store.close();
   // pg pools and file watchers must not keep a finished command alive.
   process.exit(process.exitCode ?? 0);
+}
+
+/**
+ * Only the plugin(s) that add the command asked for are loaded. For `portal --help`, an unknown command or
+ * none, the commands are listed from the build's manifest without loading any plugin. Without a manifest
+ * (run from source), every plugin is loaded, as before.
+ */
+async function registerCommands(): Promise<void> {
+  const manifest = readManifest();
+  if (!manifest) {
+    for (const register of Object.values(REGISTRARS)) await register(program, ctx);
+    return;
+  }
+  const words = commandWords(process.argv.slice(2));
+  const wanted = manifest.find((c) => c.name === words[0] || c.aliases.includes(words[0] ?? ''));
+  // `portal help path` is `portal path --help`.
+  const helpFor =
+    words[0] === 'help'
+      ? manifest.find((c) => c.name === words[1] || c.aliases.includes(words[1] ?? ''))
+      : undefined;
+  const entry = wanted ?? helpFor;
+  if (entry) {
+    for (const key of entry.registrars) await REGISTRARS[key]?.(program, ctx);
+    return;
+  }
+  for (const c of manifest) program.command(c.name).aliases(c.aliases).description(c.description);
+  const terms = new Map(manifest.map((c) => [c.name, c.term]));
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? new Help().subcommandTerm(cmd) });
+}
+
+function readManifest(): CommandEntry[] | undefined {
+  const file = process.env.PORTAL_CLI_MANIFEST;
+  if (!file) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as CommandEntry[];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The words of the command line that are not options (nor the value of `--db`). */
+function commandWords(args: string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--db') i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  return words;
 }

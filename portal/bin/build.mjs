@@ -1,0 +1,159 @@
+// The `portal` CLI and server compiled to JavaScript (esbuild), so that no TypeScript loader runs when a
+// person types `portal path card-api feed`: the loader alone cost about a second per command.
+//
+//   node portal/bin/build.mjs          build now (npm install's postinstall and the test runner do this)
+//
+// One bundle per build in portal/dist/build-<id>/, split into chunks so that each command loads only the
+// modules it imports; npm packages stay external (loaded from node_modules as they are). `current.json`
+// names the build in use and the source files it was made from: `portal` (bin/portal.mjs) rebuilds when one
+// of them is newer than the build (about half a second), so a `git pull` or an edit never runs old code.
+// Builds are written beside each other and `current.json` is replaced atomically, so two commands starting
+// at once never see half a build, and a running server keeps the chunks it may still import lazily.
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PORTAL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = path.resolve(PORTAL_DIR, '..');
+export const DIST = path.join(PORTAL_DIR, 'dist');
+const CURRENT = path.join(DIST, 'current.json');
+const ENTRY = path.join(PORTAL_DIR, 'cli', 'main.ts');
+/** Builds older than this that are not current are removed (a server started from one may still need it). */
+const KEEP_OLD_MS = 7 * 86_400_000;
+
+/** The build in use, if it is there and no source it was made from changed since. */
+export function currentBuild() {
+  let current;
+  try {
+    current = JSON.parse(readFileSync(CURRENT, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const main = path.join(DIST, current.dir, 'main.js');
+  if (!existsSync(main)) return undefined;
+  for (const input of current.inputs) {
+    try {
+      if (statSync(path.join(REPO_ROOT, input)).mtimeMs > current.startedAt) return undefined;
+    } catch {
+      return undefined; // a source was moved or deleted
+    }
+  }
+  return { main, manifest: path.join(DIST, current.dir, 'commands.json') };
+}
+
+/**
+ * Compiles portal/cli/main.ts (and through it the server and every plugin) into a new build and makes it
+ * current. Returns the path of its main.js.
+ */
+export async function build({ quiet = false } = {}) {
+  const started = Date.now();
+  mkdirSync(DIST, { recursive: true });
+  const { build: esbuild } = await import('esbuild');
+  const id = `build-${started.toString(36)}-${process.pid}`;
+  const outdir = path.join(DIST, id);
+  const result = await esbuild({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: { main: ENTRY },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    chunkNames: 'chunk-[hash]',
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+    plugins: [workspaceOnly(), sourceLocations(outdir)],
+  });
+  const inputs = [
+    ...Object.keys(result.metafile.inputs),
+    path.relative(REPO_ROOT, fileURLToPath(import.meta.url)),
+  ].filter((f) => !f.includes('node_modules'));
+  const main = path.join(outdir, 'main.js');
+  // Which plugin registers which command, so `portal <command>` loads that plugin alone (see cli/commands.ts).
+  const { spawnSync } = await import('node:child_process');
+  const manifest = path.join(outdir, 'commands.json');
+  const r = spawnSync(process.execPath, [main], {
+    env: { ...process.env, PORTAL_CLI_WRITE_MANIFEST: manifest },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0 || !existsSync(manifest))
+    throw new Error(`portal build: listing the commands failed (exit ${r.status}): ${r.stderr}`);
+  const tmp = `${CURRENT}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ dir: id, startedAt: started, inputs }, null, 1)}\n`);
+  renameSync(tmp, CURRENT);
+  removeOldBuilds(id);
+  if (!quiet)
+    process.stderr.write(
+      `portal: compiled the CLI and server (${inputs.length} files) to ${path.relative(REPO_ROOT, outdir)} in ${Date.now() - started} ms\n`,
+    );
+  return { main, manifest };
+}
+
+/** The build in use, compiled first when there is none or its sources changed. */
+export async function ensureBuilt() {
+  return currentBuild() ?? (await build());
+}
+
+/** npm packages are loaded from node_modules at run time; only the workspace's own TypeScript is compiled. */
+function workspaceOnly() {
+  return {
+    name: 'workspace-only',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        args.path.startsWith('@bank/') || args.path.startsWith('node:') ? undefined : { external: true },
+      );
+    },
+  };
+}
+
+/**
+ * `import.meta.url` in a compiled chunk would name the chunk, not the source file; code that finds files
+ * beside itself (the repo root, migrations, generated validators) expects the source's location. Rewritten
+ * relative to the chunk, so the repository can still be moved as a whole.
+ */
+function sourceLocations(outdir) {
+  return {
+    name: 'source-locations',
+    setup(b) {
+      b.onLoad({ filter: /\.tsx?$/ }, (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const rel = path.relative(outdir, args.path).split(path.sep).join('/');
+        return {
+          contents: text.replaceAll(
+            'import.meta.url',
+            `new URL(${JSON.stringify(rel)}, import.meta.url).href`,
+          ),
+          loader: args.path.endsWith('x') ? 'tsx' : 'ts',
+        };
+      });
+    },
+  };
+}
+
+function removeOldBuilds(keep) {
+  const now = Date.now();
+  for (const name of readdirSync(DIST)) {
+    if (!name.startsWith('build-') || name === keep) continue;
+    const dir = path.join(DIST, name);
+    try {
+      if (now - statSync(dir).mtimeMs > KEEP_OLD_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another build removed it first
+    }
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await build();

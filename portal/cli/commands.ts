@@ -1,0 +1,110 @@
+import type { CatalogService } from '@bank/plugin-catalog';
+import type { TrafficService } from '@bank/plugin-traffic';
+import type { Command } from 'commander';
+
+/** What the commands share, each part opened on first use. */
+export interface CliContext {
+  open: () => Promise<CatalogService>;
+  openTraffic: () => Promise<TrafficService>;
+}
+
+/**
+ * The plugins that add commands, each imported only when one of its commands runs: `portal path` loads the
+ * graph plugin, not the scaffolder, Prisma or the HTTP server. Which plugin registers which command is
+ * listed at build time (portal/bin/build.mjs writes commands.json from {@link commandManifest}).
+ */
+export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => Promise<void>> = {
+  catalog: async (program, { open }) => {
+    (await import('@bank/plugin-catalog/cli.ts')).registerCatalogCommands(program, open);
+  },
+  graph: async (program, ctx) => {
+    const [{ registerGraphCommands }, { graphSource }] = await Promise.all([
+      import('@bank/plugin-graph/cli.ts'),
+      import('./graph-source.ts'),
+    ]);
+    const source = graphSource(program, ctx);
+    registerGraphCommands(program, source.load, undefined, { hopNotes: source.hopNotes });
+  },
+  traffic: async (program, ctx) => {
+    const [{ registerTrafficCommands }, { graphSource }] = await Promise.all([
+      import('@bank/plugin-traffic/cli.ts'),
+      import('./graph-source.ts'),
+    ]);
+    const source = graphSource(program, ctx);
+    registerTrafficCommands(program, async () => ({
+      index: await source.load(),
+      traffic: await ctx.openTraffic(),
+    }));
+  },
+  scaffolder: async (program, { open }) => {
+    (await import('@bank/plugin-scaffolder/cli.ts')).registerScaffolderCommands(program, open);
+  },
+  deploys: async (program, { open }) => {
+    (await import('@bank/plugin-deploys/cli.ts')).registerDeploysCommands(program, async () => {
+      const [{ buildGraphIndex }, { DeploysService }] = await Promise.all([
+        import('@bank/graph'),
+        import('@bank/plugin-deploys'),
+      ]);
+      const catalog = await open();
+      const index = buildGraphIndex((await catalog.view()).all());
+      return new DeploysService({ store: catalog.store, getIndex: () => index }).init();
+    });
+  },
+  scorecards: async (program, ctx) => {
+    const [{ registerScorecardsCommands }, { graphSource }] = await Promise.all([
+      import('@bank/plugin-scorecards/cli.ts'),
+      import('./graph-source.ts'),
+    ]);
+    const source = graphSource(program, ctx);
+    registerScorecardsCommands(program, async () => {
+      const [{ ScorecardService, readDeployFacts }, { DeploysService }, { REPO_ROOT, scorecardsDir }] =
+        await Promise.all([
+          import('@bank/plugin-scorecards'),
+          import('@bank/plugin-deploys'),
+          import('../server/runtime.ts'),
+        ]);
+      const catalog = await ctx.open();
+      const index = await source.load();
+      const scorecards = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+      scorecards.loadDefinitions();
+      const deploys = await new DeploysService({ store: catalog.store, getIndex: () => index }).init();
+      scorecards.setDeploys(await readDeployFacts(deploys));
+      scorecards.scoreAll((await catalog.view()).all(), index);
+      return scorecards;
+    });
+  },
+  portal: async (program, { open }) => {
+    await (await import('./portal-commands.ts')).registerPortalCommands(program, open);
+  },
+};
+
+/** One top-level command: its help line and the plugins that add to it (`graph` has several). */
+export interface CommandEntry {
+  name: string;
+  aliases: string[];
+  description: string;
+  /** How `portal --help` lists it: name, `[options]`, arguments. */
+  term: string;
+  registrars: string[];
+}
+
+/** Every plugin registered on a program of its own, to see which commands it adds. */
+export async function commandManifest(fresh: () => Command, ctx: CliContext): Promise<CommandEntry[]> {
+  const byName = new Map<string, CommandEntry>();
+  for (const [key, register] of Object.entries(REGISTRARS)) {
+    const program = fresh();
+    await register(program, ctx);
+    for (const c of program.commands) {
+      const entry = byName.get(c.name()) ?? {
+        name: c.name(),
+        aliases: c.aliases(),
+        description: c.description(),
+        term: program.createHelp().subcommandTerm(c),
+        registrars: [],
+      };
+      entry.registrars.push(key);
+      byName.set(c.name(), entry);
+    }
+  }
+  return [...byName.values()];
+}
