@@ -73,7 +73,7 @@ export async function build({ quiet = false } = {}) {
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
-    plugins: [workspaceOnly(), sourceLocations(outdir)],
+    plugins: [workspaceOnly(outdir), sourceLocations(outdir)],
   });
   const inputs = [
     ...Object.keys(result.metafile.inputs),
@@ -105,14 +105,36 @@ export async function ensureBuilt() {
   return currentBuild() ?? (await build());
 }
 
-/** npm packages are loaded from node_modules at run time; only the workspace's own TypeScript is compiled. */
-function workspaceOnly() {
+/**
+ * npm packages are loaded from node_modules at run time; only the workspace's own TypeScript is compiled.
+ * A package that npm installed inside a workspace (catalog/node_modules, plugins/scaffolder/node_modules:
+ * another version than the root's, or none there) is imported by its path from the chunk, since a bare name
+ * would be looked up from portal/dist and find the root's copy or nothing.
+ */
+function workspaceOnly(outdir) {
+  const rootModules = path.join(REPO_ROOT, 'node_modules') + path.sep;
   return {
     name: 'workspace-only',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) =>
-        args.path.startsWith('@bank/') || args.path.startsWith('node:') ? undefined : { external: true },
-      );
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.path.startsWith('@bank/') || args.path.startsWith('node:') || args.pluginData === 'inner')
+          return undefined;
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'inner',
+        });
+        if (
+          found.errors.length > 0 ||
+          !found.path ||
+          found.path.startsWith(rootModules) ||
+          !path.isAbsolute(found.path)
+        )
+          return { path: args.path, external: true };
+        const rel = path.relative(outdir, found.path).split(path.sep).join('/');
+        return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
+      });
     },
   };
 }

@@ -23,24 +23,36 @@ export interface ManifestReport {
 
 type ModelCtor = new (o: unknown) => { validate(): void };
 
-/** apiVersion → module and exported class per kind. Only these are accepted from a template. */
-const MODELS: Record<string, { module: string; kinds: string[] }> = {
-  v1: { module: 'kubernetes-models/v1', kinds: ['ServiceAccount', 'Service', 'ConfigMap', 'Secret'] },
-  'apps/v1': { module: 'kubernetes-models/apps/v1', kinds: ['Deployment', 'StatefulSet'] },
-  'policy/v1': { module: 'kubernetes-models/policy/v1', kinds: ['PodDisruptionBudget'] },
-  'networking.k8s.io/v1': { module: 'kubernetes-models/networking.k8s.io/v1', kinds: ['NetworkPolicy'] },
-  'batch/v1': { module: 'kubernetes-models/batch/v1', kinds: ['CronJob', 'Job'] },
-  'autoscaling/v2': { module: 'kubernetes-models/autoscaling/v2', kinds: ['HorizontalPodAutoscaler'] },
+/**
+ * apiVersion → module and exported class per kind. Only these are accepted from a template. Each module is
+ * imported by a literal specifier so that the compiled CLI (portal/bin/build.mjs) can see and locate it.
+ */
+const MODELS: Record<string, { module: () => Promise<unknown>; kinds: string[] }> = {
+  v1: {
+    module: () => import('kubernetes-models/v1'),
+    kinds: ['ServiceAccount', 'Service', 'ConfigMap', 'Secret'],
+  },
+  'apps/v1': { module: () => import('kubernetes-models/apps/v1'), kinds: ['Deployment', 'StatefulSet'] },
+  'policy/v1': { module: () => import('kubernetes-models/policy/v1'), kinds: ['PodDisruptionBudget'] },
+  'networking.k8s.io/v1': {
+    module: () => import('kubernetes-models/networking.k8s.io/v1'),
+    kinds: ['NetworkPolicy'],
+  },
+  'batch/v1': { module: () => import('kubernetes-models/batch/v1'), kinds: ['CronJob', 'Job'] },
+  'autoscaling/v2': {
+    module: () => import('kubernetes-models/autoscaling/v2'),
+    kinds: ['HorizontalPodAutoscaler'],
+  },
 };
 
 const loaded = new Map<string, Record<string, ModelCtor>>();
 async function modelFor(apiVersion: string, kind: string): Promise<ModelCtor | undefined> {
   const entry = MODELS[apiVersion];
   if (!entry?.kinds.includes(kind)) return undefined;
-  let mod = loaded.get(entry.module);
+  let mod = loaded.get(apiVersion);
   if (!mod) {
-    mod = (await import(entry.module)) as Record<string, ModelCtor>;
-    loaded.set(entry.module, mod);
+    mod = (await entry.module()) as Record<string, ModelCtor>;
+    loaded.set(apiVersion, mod);
   }
   return mod[kind];
 }
