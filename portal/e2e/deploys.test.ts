@@ -108,6 +108,24 @@ describe('deploy journeys in Chromium', { skip: why }, () => {
       .waitFor();
     assert.match((await card.getByTestId('env-staging').textContent()) ?? '', /not deployed yet/);
     assert.equal(await page.getByTestId('demo-notice').count(), 0);
+    // Desired (the repo's k8s/) vs deployed vs live: the deploy shipped an image the manifests do not name.
+    const prodCompare = card.getByTestId('compare-prod');
+    await prodCompare.getByTestId('mismatch').waitFor();
+    const compared = (await prodCompare.textContent()) ?? '';
+    assert.match(
+      compared,
+      /3 replicas \(\.\/k8s\/deployment\.yaml\)registry\.bank\.internal\/card-api:v1\.2\.8/,
+    );
+    assert.match(compared, /v9\.9\.9 \d+[sm] ago by jane\.doe/);
+    assert.match(compared, /no cluster watched/);
+    assert.match(
+      compared,
+      /the last successful deploy \(v9\.9\.9\) shipped registry\.bank\.internal\/card-api:v9\.9\.9; the manifests in \.\/k8s say registry\.bank\.internal\/card-api:v1\.2\.8/,
+    );
+    assert.match(
+      (await card.getByTestId('compare-staging').textContent()) ?? '',
+      /no successful deploy.*no mismatch/,
+    );
     await shot(page, 'deploys-3-entity-card');
   });
 

@@ -358,6 +358,38 @@ export interface ServiceLive {
   }[];
 }
 
+/** GET /api/deploys/compare: desired (k8s/) vs deployed vs live per environment (plugins/deploys compare.ts). */
+export interface ServiceComparison {
+  service: string;
+  kubernetesId: string | null;
+  liveConfigured: boolean;
+  mismatch: boolean;
+  demo: boolean;
+  environments: {
+    environment: string;
+    desired: {
+      dir: string;
+      workload: string | null;
+      file: string | null;
+      image: string | null;
+      replicas: number | null;
+      problems: string[];
+    } | null;
+    deployed: { id: string; version: string; image: string | null; at: string; actor: string | null } | null;
+    live: {
+      state: 'connecting' | 'live' | 'unknown';
+      since: string;
+      error?: string;
+      workload: string | null;
+      images: string[];
+      desired: number | null;
+      ready: number | null;
+      rolloutComplete: boolean | null;
+    } | null;
+    mismatches: string[];
+  }[];
+}
+
 /** GET /api/deploys/oncall: who to call now for a service (plugins/deploys/src/lib/oncall.ts). */
 export interface OnCallPerson {
   name: string;

@@ -23,8 +23,19 @@ describe('live cluster state on /api/deploys/live (Kubernetes API test double)',
     'org/catalog-info.yaml': ORG,
     'card-api/catalog-info.yaml': component('card-api').replace(
       '  annotations:\n',
-      '  annotations:\n    backstage.io/kubernetes-id: service-card-api\n',
+      '  annotations:\n    backstage.io/kubernetes-id: service-card-api\n    bank.io/k8s-manifests: k8s\n',
     ),
+    // The repo's desired state: the cluster runs v1.2.8 with 3 replicas; the manifests already say v1.2.9, 4.
+    'card-api/k8s/deployment.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: service-card-api }
+spec:
+  replicas: 4
+  template:
+    spec:
+      containers:
+      - { name: service-card-api, image: "registry.bank.internal/card-api:v1.2.9" }
+`,
     'ledger/catalog-info.yaml': component('ledger'),
   });
   before(async () => {
@@ -111,5 +122,77 @@ current-context: prod-eu
     assert.deepEqual(ledger.environments, []);
     const unknown = await fetch(`${server.url}/api/deploys/live?service=card-apx`);
     assert.equal(unknown.status, 404);
+  });
+
+  it('desired (k8s/) vs deployed (last successful deploy) vs live (cluster) side by side, mismatches said', async () => {
+    const deploys = server.context.deploys;
+    const at = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
+    const image = (v: string) => `registry.bank.internal/card-api:${v}`;
+    await deploys.record(
+      {
+        id: 'p1',
+        service: 'card-api',
+        environment: 'prod',
+        version: 'v1.2.8',
+        image: image('v1.2.8'),
+        status: 'succeeded',
+        startedAt: at(60),
+        finishedAt: at(55),
+      },
+      'test',
+    );
+    await deploys.record(
+      {
+        id: 's1',
+        service: 'card-api',
+        environment: 'staging',
+        version: 'v1.2.9',
+        image: image('v1.2.9'),
+        status: 'succeeded',
+        startedAt: at(30),
+        finishedAt: at(25),
+      },
+      'test',
+    );
+    const r = await fetch(`${server.url}/api/deploys/compare?service=card-api`);
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.equal(body.liveConfigured, true);
+    assert.equal(body.mismatch, true);
+    const env = (name: string) =>
+      body.environments.find((e: { environment: string }) => e.environment === name);
+    const prod = env('prod');
+    assert.deepEqual(
+      [prod.desired.workload, prod.desired.image, prod.desired.replicas, prod.desired.file],
+      ['service-card-api', image('v1.2.9'), 4, 'deployment.yaml'],
+    );
+    assert.deepEqual([prod.deployed.version, prod.deployed.image], ['v1.2.8', image('v1.2.8')]);
+    assert.deepEqual(
+      [prod.live.state, prod.live.images, prod.live.desired, prod.live.ready],
+      ['live', [image('v1.2.8')], 3, 2],
+    );
+    assert.deepEqual(prod.mismatches, [
+      `the last successful deploy (v1.2.8) shipped ${image('v1.2.8')}; the manifests in k8s say ${image('v1.2.9')}`,
+      `the cluster runs ${image('v1.2.8')}; the manifests say ${image('v1.2.9')}`,
+      'the cluster wants 3 replicas; the manifests say 4',
+    ]);
+    // Staging runs what the manifests say; no cluster is watched for it: nothing claimed, nothing mismatched.
+    const staging = env('staging');
+    assert.deepEqual([staging.deployed.version, staging.live, staging.mismatches], ['v1.2.9', null, []]);
+    // A service with no manifests folder and no deploys: all unknown, no mismatch.
+    const ledger = await (await fetch(`${server.url}/api/deploys/compare?service=ledger`)).json();
+    assert.equal(ledger.mismatch, false);
+    assert.deepEqual(
+      ledger.environments.map((e: { desired: unknown; deployed: unknown; live: unknown }) => [
+        e.desired,
+        e.deployed,
+        e.live,
+      ]),
+      [
+        [null, null, null],
+        [null, null, null],
+      ],
+    );
+    assert.equal((await fetch(`${server.url}/api/deploys/compare?service=ledgr`)).status, 404);
   });
 });

@@ -81,6 +81,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const { DeploysService, ClusterWatch, clusterContextsFromEnv, KUBERNETES_ID_LABEL, onCallFromEnv } =
     await import('@bank/plugin-deploys');
+  const { desiredStateOf } = await import('@bank/plugin-entity');
   // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default); informers run in the background.
   const live = new ClusterWatch(clusterContextsFromEnv());
   if (live.configured)
@@ -91,6 +92,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     live,
     kubernetesIdOf: (ref) => opts.catalog.loaded.byRef.get(ref)?.metadata.annotations?.[KUBERNETES_ID_LABEL],
     onCall: onCallFromEnv(opts.catalog.roots),
+    desiredOf: (ref) => desiredStateOf(opts.catalog.loaded, ref, [...opts.catalog.roots]),
   });
   try {
     await deploys.init();

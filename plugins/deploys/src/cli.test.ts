@@ -116,6 +116,51 @@ describe('portal deploys / deploys record / changes (real SQLite)', () => {
     assert.match(r.out, / {2}card-processing\s+staging not deployed yet \| prod not deployed yet/);
   });
 
+  it('deploys skew lists services whose prod is older than N days or behind staging; --json is the API answer', async () => {
+    const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+    for (const [id, environment, version, days] of [
+      ['sk-1', 'prod', '3.0.0', 40],
+      ['sk-2', 'staging', '3.1.0', 20],
+      ['sk-3', 'staging', '3.2.0', 10],
+    ] as const) {
+      const r = await svc.record(
+        {
+          id,
+          service: 'feed',
+          environment,
+          version,
+          status: 'succeeded',
+          startedAt: daysAgo(days),
+          finishedAt: daysAgo(days),
+        },
+        'test',
+      );
+      assert.equal(r.outcome, 'created');
+    }
+    const r = await cli('deploys', 'skew', '--days', '30');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^prod older than 30 days or more than one release behind staging: 1 service\n/);
+    assert.match(
+      r.out,
+      /feed\s+3\.2\.0\s+3\.0\.0\s+\d{4}-\d\d-\d\d \(40d ago\)\s+2\s+older than 30d, 2 releases behind/,
+    );
+    const json = await cli('deploys', 'skew', '--days', '60', '--json');
+    assert.equal(json.code, 0, json.err);
+    const body = JSON.parse(json.out);
+    assert.equal(body.olderThanDays, 60);
+    assert.deepEqual(
+      body.services.map((s: { service: string; stale: boolean; behind: boolean }) => [
+        s.service,
+        s.stale,
+        s.behind,
+      ]),
+      [['component:default/feed', false, true]],
+    );
+    const bad = await cli('deploys', 'skew', '--days', 'soon');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--days soon: a positive number of days/);
+  });
+
   it('exit codes: unknown service 1 with the closest names, bad input 2', async () => {
     const unknown = await cli('deploys', '--service', 'card-apx');
     assert.equal(unknown.code, 1);

@@ -11,7 +11,7 @@ import {
 } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 import type { Deploy } from './lib/model.ts';
-import type { ChangeTimeline, DeploysService } from './lib/service.ts';
+import type { ChangeTimeline, DeploysService, VersionSkew } from './lib/service.ts';
 
 /** Where commands write and how they report their exit code (the process by default; a buffer in tests). */
 export interface DeploysCliIo {
@@ -77,6 +77,23 @@ export function renderChanges(t: ChangeTimeline, now = Date.now()): string {
   lines.push('');
   lines.push(t.deploys.length ? renderDeploys(t.deploys, t.demo, now).trimEnd() : 'no deploys in the window');
   return `${lines.join('\n')}\n`;
+}
+
+export function renderSkew(s: VersionSkew, now = Date.now()): string {
+  const [first, last] = s.environments;
+  const head = `${last} older than ${s.olderThanDays} days or more than one release behind ${first}`;
+  if (s.services.length === 0) return `${head}: none\n`;
+  const rows = s.services.map((x) => [
+    shortRef(x.service),
+    x.staging ?? '—',
+    x.prod ?? '—',
+    x.prodSince ? `${x.prodSince.slice(0, 10)} (${ago(x.prodSince, now)})` : '—',
+    String(x.releasesBehind),
+    [x.stale ? `older than ${s.olderThanDays}d` : '', x.behind ? `${x.releasesBehind} releases behind` : '']
+      .filter(Boolean)
+      .join(', '),
+  ]);
+  return `${head}: ${s.services.length} service${s.services.length === 1 ? '' : 's'}\n${formatTable(['service', first, last, `${last} since`, 'behind', 'why'], rows)}\n`;
 }
 
 /**
@@ -213,6 +230,23 @@ export function registerDeploysCommands(
               `dropped ${result.droppedDemo} demo deploys: real deploys replace the generated history\n`,
             );
         }
+      }),
+    );
+
+  deploys
+    .command('skew')
+    .description('services whose prod version is older than N days or more than one release behind staging')
+    .option('--days <n>', 'how old a prod version may be, in days', '30')
+    .option('--json', 'the same JSON as GET /api/deploys/skew')
+    .action(
+      run(async (_opts: unknown, cmd: Command) => {
+        // `--json` is also an option of `deploys` itself, which takes it first.
+        const opts = cmd.optsWithGlobals<{ days: string; json?: boolean }>();
+        if (!/^\d+(\.\d+)?$/.test(opts.days.trim()))
+          throw new UsageError(`--days ${opts.days}: a positive number of days`);
+        const svc = await load();
+        const skew = await svc.skew(Number(opts.days));
+        io.stdout(opts.json ? `${JSON.stringify(skew, null, 2)}\n` : renderSkew(skew));
       }),
     );
 

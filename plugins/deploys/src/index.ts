@@ -1,4 +1,5 @@
 export * from './cli.ts';
+export * from './lib/compare.ts';
 export * from './lib/demo.ts';
 export * from './lib/github.ts';
 export * from './lib/k8s-live.ts';

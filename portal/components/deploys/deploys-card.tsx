@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { ServiceDeploys, ServiceLive } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
+import { CompareTable } from './compare-table';
 import { ago, DemoNotice, DeployTable, StatusBadge, sinceOf, whoOf } from './deploy-bits';
 import { OnCallNow, useOnCall } from './on-call';
 
@@ -72,6 +73,8 @@ export function DeploysCard({ entityRef }: { entityRef: string }) {
         {live && !live.configured && (
           <p className="small muted">Live cluster state: no cluster is watched (PORTAL_K8S_CONTEXTS).</p>
         )}
+        <h3 className="small">Desired vs deployed vs live</h3>
+        <CompareTable entityRef={entityRef} />
         {data && data.recent.length > 0 && <h3 className="small">Last {data.recent.length} deploys</h3>}
         {data && <DeployTable deploys={data.recent} />}
       </div>

@@ -34,7 +34,28 @@ for (const db of testDatabases()) {
     before(async () => {
       store = await CatalogStore.open(await db.create());
       const index = buildGraphIndex(smallEstate());
-      svc = await new DeploysService({ store, getIndex: () => index, now: () => NOW }).init();
+      svc = await new DeploysService({
+        store,
+        getIndex: () => index,
+        now: () => NOW,
+        // What plugins/entity's desiredStateOf reads from card-api's k8s/ (tested there, on real files).
+        desiredOf: async (service) =>
+          service === ref('card-api')
+            ? {
+                dir: 'k8s',
+                problems: [],
+                workloads: [
+                  {
+                    kind: 'Deployment',
+                    name: 'card-api',
+                    replicas: 3,
+                    file: 'd.yaml',
+                    containers: [{ name: 'card-api', image: 'card-api:1.1.0' }],
+                  },
+                ],
+              }
+            : null,
+      }).init();
       for (const e of [
         // card-api: prod 1.0 three days ago, a failed prod deploy of 1.1 two hours ago → changed, runs 1.0.
         ev('c1', 'card-api', 'prod', '1.0.0', 72),
@@ -81,6 +102,25 @@ for (const db of testDatabases()) {
       await assert.rejects(
         svc.changedServices('24h', 'qa'),
         /changedEnv "qa" is not a configured environment/,
+      );
+    });
+
+    it('desired vs deployed per environment from the same store (no cluster watched)', async () => {
+      const c = await svc.compare('card-api');
+      assert.equal(c.liveConfigured, false);
+      assert.deepEqual(
+        c.environments.map((e) => [
+          e.environment,
+          e.desired?.image,
+          e.deployed?.version ?? null,
+          e.live,
+          e.mismatches.length,
+        ]),
+        [
+          ['staging', 'card-api:1.1.0', '1.1.0', null, 0],
+          ['prod', 'card-api:1.1.0', '1.0.0', null, 0],
+        ],
+        'the deploys carry no image: nothing to compare, no mismatch claimed',
       );
     });
 

@@ -2,6 +2,12 @@ import type { CatalogStore } from '@bank/catalog';
 import { collectiveOf, type GraphIndex, impact, nodeCard, paths, resolveRef } from '@bank/graph';
 import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
 import { InputError } from '@bank/plugin-kit';
+import {
+  compareEnvironment,
+  type DesiredManifests,
+  desiredWorkload,
+  type EnvironmentComparison,
+} from './compare.ts';
 import type { ClusterWatch, LiveEnvironment } from './k8s-live.ts';
 import {
   clockSkewMs,
@@ -28,6 +34,20 @@ export interface DeploysDeps {
   kubernetesIdOf?: (ref: string) => string | undefined;
   /** Who is on call (onCallFromEnv: PagerDuty or the estate's schedule file); absent: rotas stay bare ids. */
   onCall?: OnCallDirectory | null;
+  /** The repo's k8s/ manifests of a service (plugins/entity's desiredStateOf); absent: desired is unknown. */
+  desiredOf?: (ref: string) => Promise<DesiredManifests | null>;
+}
+
+/** Desired (the repo's k8s/) vs deployed (the last successful deploy) vs live (the cluster), per environment. */
+export interface ServiceComparison {
+  service: string;
+  kubernetesId: string | null;
+  /** False when the portal watches no cluster (PORTAL_K8S_CONTEXTS unset). */
+  liveConfigured: boolean;
+  environments: EnvironmentComparison[];
+  /** Some environment has a mismatch. */
+  mismatch: boolean;
+  demo: boolean;
 }
 
 /** A service's rota resolved: who to call now, the next hand-over, page and Slack links, the runbook. */
@@ -79,6 +99,21 @@ export interface CatalogueDeploy {
   /** A deploy started in the window (24 h by default). */
   changed: boolean;
   demo: boolean;
+}
+
+/** Services whose prod (last environment) version is older than N days or behind staging (the first). */
+export interface VersionSkew {
+  environments: [string, string];
+  olderThanDays: number;
+  services: {
+    service: string;
+    staging: string | null;
+    prod: string | null;
+    prodSince: string | null;
+    releasesBehind: number;
+    stale: boolean;
+    behind: boolean;
+  }[];
 }
 
 /** A hop (service) of a change timeline: its last deploy per environment and whether it changed. */
@@ -357,19 +392,7 @@ export class DeploysService {
    * behind staging by more than one release (more than one distinct version succeeded in staging since).
    * Reads the last 10,000 succeeded deploys per environment.
    */
-  async skew(olderThanDays = 30): Promise<{
-    environments: [string, string];
-    olderThanDays: number;
-    services: {
-      service: string;
-      staging: string | null;
-      prod: string | null;
-      prodSince: string | null;
-      releasesBehind: number;
-      stale: boolean;
-      behind: boolean;
-    }[];
-  }> {
+  async skew(olderThanDays = 30): Promise<VersionSkew> {
     if (!Number.isFinite(olderThanDays) || olderThanDays <= 0)
       throw new InputError(`days: a positive number of days, got ${olderThanDays}`);
     const first = this.environments[0];
@@ -424,6 +447,36 @@ export class DeploysService {
       kubernetesId,
       configured,
       environments: configured && kubernetesId && this.deps.live ? this.deps.live.liveFor(kubernetesId) : [],
+    };
+  }
+
+  /**
+   * Side by side per environment: the image and replicas the repo's k8s/ manifests declare, the last
+   * successful deploy, and what the cluster runs (the informers), with every disagreement spelled out.
+   */
+  async compare(serviceInput: string): Promise<ServiceComparison> {
+    const service = this.resolveService(serviceInput);
+    const [states, manifests] = await Promise.all([
+      this.statesOf([service]),
+      this.deps.desiredOf ? this.deps.desiredOf(service) : Promise.resolve(null),
+    ]);
+    const desired = manifests ? desiredWorkload(manifests) : null;
+    const live = this.live(service);
+    const environments = (states.get(service) ?? []).map((s) =>
+      compareEnvironment(
+        s.environment,
+        desired,
+        s.running,
+        live.environments.find((e) => e.environment === s.environment),
+      ),
+    );
+    return {
+      service,
+      kubernetesId: live.kubernetesId,
+      liveConfigured: live.configured,
+      environments,
+      mismatch: environments.some((e) => e.mismatches.length > 0),
+      demo: (states.get(service) ?? []).some((s) => s.latest?.source === 'demo'),
     };
   }
 

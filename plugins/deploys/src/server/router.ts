@@ -90,6 +90,7 @@ export function createDeploysRouter(deps: {
     return c.json({ oncall: await deps.deploys.onCallFor(services) });
   });
   app.get('/skew', async (c) => c.json(await deps.deploys.skew(Number(c.req.query('days') ?? 30))));
+  app.get('/compare', async (c) => c.json(await deps.deploys.compare(c.req.query('service') ?? '')));
   app.get('/live', (c) => c.json(deps.deploys.live(c.req.query('service') ?? '')));
   app.get('/changes', async (c) => c.json(await deps.deploys.changes(query(c))));
   return app;
