@@ -33,13 +33,25 @@ export interface CallerLimits {
   writeBurst: number;
   /** Event streams (text/event-stream) open at once per caller (default 10). */
   streamsPerCaller: number;
+  /**
+   * OTLP trace batches (`POST /v1/traces`) per second per caller (default 500, bursts of 1,000), counted
+   * apart from other writes: one collector token forwards the spans of hundreds of services, and each batch
+   * is bounded by the receiver's body limit.
+   */
+  traceBatchesPerSecond: number;
+  traceBatchBurst: number;
 }
 export const DEFAULT_LIMITS: CallerLimits = {
   signInPerMinute: 10,
   writesPerSecond: 20,
   writeBurst: 100,
   streamsPerCaller: 10,
+  traceBatchesPerSecond: 500,
+  traceBatchBurst: 1000,
 };
+
+/** The OTLP/HTTP receiver's path (plugins/traffic), limited by its own bucket. */
+const TRACES_PATH = '/v1/traces';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** Probes come from the kubelet or a load balancer with the pod's address as Host; they reveal nothing. */
@@ -123,6 +135,10 @@ export function createRequestGuard(opts: GuardOptions) {
     burst: limits.signInPerMinute,
   });
   const writes = new TokenBuckets({ ratePerSec: limits.writesPerSecond, burst: limits.writeBurst });
+  const traceBatches = new TokenBuckets({
+    ratePerSec: limits.traceBatchesPerSecond,
+    burst: limits.traceBatchBurst,
+  });
   const openStreams = new Map<string, number>();
   const served = () =>
     opts.baseUrl ? `${opts.baseUrl.origin} (or loopback)` : `http://127.0.0.1:${opts.port()} (loopback only)`;
@@ -171,9 +187,10 @@ export function createRequestGuard(opts: GuardOptions) {
       return false;
     }
     const signIn = pathOnly === '/api/auth/sign-in';
+    const traces = pathOnly === TRACES_PATH;
     const waitMs = signIn
       ? signIns.take(`a:${req.socket.remoteAddress ?? 'unknown'}`, '')
-      : writes.take(callerKey(req), '');
+      : (traces ? traceBatches : writes).take(callerKey(req), '');
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       reject(
@@ -182,8 +199,16 @@ export function createRequestGuard(opts: GuardOptions) {
         new TooManyRequestsError(
           signIn
             ? `Too many sign-in attempts from this address (at most ${limits.signInPerMinute} a minute); try again in ${seconds} s`
-            : `Too many writes from this caller (at most ${limits.writesPerSecond} a second, bursts of ${limits.writeBurst}); try again in ${seconds} s`,
-          { limit: signIn ? limits.signInPerMinute : limits.writesPerSecond },
+            : traces
+              ? `Too many trace batches from this caller (at most ${limits.traceBatchesPerSecond} a second, bursts of ${limits.traceBatchBurst}); send larger batches or try again in ${seconds} s`
+              : `Too many writes from this caller (at most ${limits.writesPerSecond} a second, bursts of ${limits.writeBurst}); try again in ${seconds} s`,
+          {
+            limit: signIn
+              ? limits.signInPerMinute
+              : traces
+                ? limits.traceBatchesPerSecond
+                : limits.writesPerSecond,
+          },
         ),
         seconds,
       );

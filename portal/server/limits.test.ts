@@ -174,7 +174,14 @@ describe('per-caller rate limits and event-stream caps (issue 11: bounded work)'
       port: 0,
       ui: false,
       devSignIn: true,
-      limits: { signInPerMinute: 3, writesPerSecond: 1, writeBurst: 5, streamsPerCaller: 2 },
+      limits: {
+        signInPerMinute: 3,
+        writesPerSecond: 1,
+        writeBurst: 5,
+        streamsPerCaller: 2,
+        traceBatchesPerSecond: 1,
+        traceBatchBurst: 10,
+      },
     });
   });
   after(async () => {
@@ -212,6 +219,32 @@ describe('per-caller rate limits and event-stream caps (issue 11: bounded work)'
     );
     assert.equal(statuses[6], 429);
     assert.notEqual((await write('quiet')).status, 429);
+  });
+
+  it('counts OTLP trace batches apart from other writes: a collector over the write limit still sends spans, up to its own limit', async () => {
+    const post = (p: string, token: string) =>
+      fetch(`${server.url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${token}` },
+        body: new Uint8Array(0),
+      });
+    // The write bucket of this token is empty...
+    for (let i = 0; i < 7; i++) await post('/api/catalog/validate-entity', 'collector');
+    assert.equal((await post('/api/catalog/validate-entity', 'collector')).status, 429);
+    // ...its trace batches have their own: ten pass the guard, the eleventh is refused with its own reason.
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await post('/v1/traces', 'collector')).status);
+    assert.ok(
+      statuses.every((s) => s !== 429),
+      statuses.join(),
+    );
+    const over = await post('/v1/traces', 'collector');
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers.get('retry-after')) >= 1);
+    assert.match(
+      ((await over.json()) as { error: { message: string } }).error.message,
+      /Too many trace batches from this caller \(at most 1 a second, bursts of 10\)/,
+    );
   });
 
   it('caps event streams open at once per caller: the third open stream is a 429, a closed one frees its slot', async () => {
