@@ -108,4 +108,69 @@ describe('observed traffic journeys in Chromium', { skip: why }, () => {
     assert.match(legend, /seen only/);
     await shot(page, 'traffic-3-graph');
   });
+
+  it('a failing edge is drawn in the error colour, with a legend, in the graph explorer and the path tracer', async () => {
+    const { page, url } = portal;
+    // Transactions fails 4 requests in 40, and the failure comes back up the chain: card-processing → cards
+    // fails as often (what the API says, checked first).
+    const observed = (await (await fetch(`${url}/api/traffic/edges?entity=cards`)).json()) as {
+      edges: { from: string; to: string; health: { '1h': { errorRate: number } } }[];
+    };
+    const into = observed.edges.find(
+      (e) => e.from === 'component:default/card-processing' && e.to === 'component:default/cards',
+    );
+    assert.ok(into && into.health['1h'].errorRate >= 0.05, JSON.stringify(into?.health));
+    await page.goto(`${url}/graph?focus=cards`);
+    const canvas = page.locator('[data-testid=graph-canvas][data-ready=true]');
+    await canvas.waitFor({ timeout: 30_000 });
+    // Health arrives after the graph is drawn.
+    await page.locator('[data-testid=graph-canvas]:not([data-failing-edges="0"])').waitFor();
+    const legend = (await page.getByTestId('error-rate-legend').textContent()) ?? '';
+    assert.match(legend, /≥ 5% errors/);
+    // What cytoscape draws: the edge's line colour, read from the canvas's own instance.
+    const drawn = await page.evaluate(() => {
+      type Edge = { id(): string; style(name: string): string; hasClass(c: string): boolean };
+      const el = document.querySelector('[data-testid=graph-canvas]') as HTMLElement & {
+        _cyreg: { cy: { getElementById(id: string): Edge & { length: number }; edges(): Edge[] } };
+      };
+      const cy = el._cyreg.cy;
+      const failing = cy.getElementById('n:component:default/card-processing->n:component:default/cards');
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--danger)';
+      document.body.append(probe);
+      const danger = getComputedStyle(probe).color;
+      probe.remove();
+      const other = cy.edges().filter((e) => !e.hasClass('errors-failing') && !e.hasClass('errors-degraded'));
+      return {
+        ids: cy
+          .edges()
+          .filter((e) => e.hasClass('errors-failing'))
+          .map((e) => e.id()),
+        found: failing.length,
+        failing: failing.style('line-color'),
+        others: other.map((e) => e.style('line-color')),
+        danger,
+      };
+    });
+    const rgb = (c: string) => c.replace(/\s+/g, '');
+    assert.equal(drawn.found, 1, `card-processing → cards is drawn (failing: ${drawn.ids.join(' | ')})`);
+    assert.equal(rgb(drawn.failing), rgb(drawn.danger), 'drawn in the error colour');
+    assert.ok(drawn.others.length > 0);
+    assert.ok(
+      drawn.others.every((c) => rgb(c) !== rgb(drawn.danger)),
+      'edges without errors keep their colour',
+    );
+    await shot(page, 'traffic-4-graph-error-colour');
+
+    await page.goto(`${url}/paths?from=cards&to=transactions&via=observed`);
+    const arrow = page.locator('[data-testid=hop-arrow][data-error-band]');
+    await arrow.first().waitFor();
+    assert.equal(await arrow.first().getAttribute('data-error-band'), 'failing');
+    const line = await arrow
+      .first()
+      .locator('.line')
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(rgb(line), rgb(drawn.danger));
+    assert.match((await page.getByTestId('error-rate-legend').textContent()) ?? '', /errors/);
+  });
 });

@@ -38,6 +38,9 @@ export function pathsApiUrl(state: StateOf<typeof PATHS_SCHEMA>): string | null 
   return `/api/graph/paths?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&k=${state.k}&maxHops=${state.maxHops}${via}`;
 }
 
+/** Every observed edge with its health. */
+export const TRAFFIC_EDGES_API_URL = '/api/traffic/edges';
+
 /** Observed health of the edges between a path's hops (null when there is no path). */
 export function pathTrafficApiUrl(refs: string[] | undefined): string | null {
   if (!refs || refs.length < 2) return null;

@@ -1,13 +1,28 @@
 'use client';
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type { GraphView } from '../../lib/graph-model.ts';
+import { type ErrorBand, errorBand } from '../traffic/edge-health';
 
 interface Props {
   view: GraphView;
   selected: string;
   onSelect: (id: string) => void;
   onActivate: (id: string) => void;
+  /** Observed error rate per caller → callee (`${fromRef}>${toRef}`, components/traffic/edge-health). */
+  errorRates?: ReadonlyMap<string, { errorRate: number }>;
+}
+
+/** The error band of each drawn service → service edge with traffic (group edges stand for many calls). */
+function edgeBands(view: GraphView, errorRates: Props['errorRates']): Map<string, ErrorBand> {
+  const out = new Map<string, ErrorBand>();
+  if (!errorRates || errorRates.size === 0) return out;
+  for (const e of view.edges) {
+    if (!e.source.startsWith('n:') || !e.target.startsWith('n:')) continue;
+    const seen = errorRates.get(`${e.source.slice(2)}>${e.target.slice(2)}`);
+    if (seen) out.set(e.id, errorBand(seen.errorRate));
+  }
+  return out;
 }
 
 function css(name: string): string {
@@ -60,7 +75,7 @@ function elements(view: GraphView): ElementDefinition[] {
  * The cytoscape canvas. Positions come precomputed (layered layout in lib/graph-model), so the layout is
  * `preset` and `layoutstop` follows at once; the container's `data-ready` turns true then.
  */
-export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
+export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const handlers = useRef({ onSelect, onActivate });
@@ -173,6 +188,20 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
           style: { 'line-style': 'dashed', 'line-color': css('--warn'), 'target-arrow-color': css('--warn') },
         },
         { selector: 'edge.declared-only', style: { 'line-style': 'dotted', opacity: 0.35 } },
+        // Error rate over the line's colour; its style (solid, dashed) still says declared or not.
+        {
+          selector: 'edge.errors-failing',
+          style: {
+            'line-color': css('--danger'),
+            'target-arrow-color': css('--danger'),
+            width: 'mapData(count, 1, 60, 3, 8)',
+            opacity: 1,
+          },
+        },
+        {
+          selector: 'edge.errors-degraded',
+          style: { 'line-color': css('--danger'), 'target-arrow-color': css('--danger'), opacity: 0.5 },
+        },
       ]);
       cy.batch(() => {
         cy.elements().remove();
@@ -208,6 +237,19 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
     };
   }, [view]);
 
+  const bands = useMemo(() => edgeBands(view, errorRates), [view, errorRates]);
+  // Health arrives after the graph: recolour the drawn edges without laying anything out again.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-applied after each redraw too
+  useEffect(() => {
+    const cy = cyRef.current;
+    if (!cy) return;
+    cy.batch(() => {
+      cy.edges().removeClass('errors-failing errors-degraded');
+      for (const [id, band] of bands)
+        if (band !== 'healthy') cy.getElementById(id).addClass(`errors-${band}`);
+    });
+  }, [bands, view]);
+
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-apply the selection after each redraw
   useEffect(() => {
     const cy = cyRef.current;
@@ -232,6 +274,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate }: Props) {
       data-ready="false"
       data-observed-only-edges={view.edges.filter((e) => e.observedOnly).length}
       data-declared-only-edges={view.edges.filter((e) => e.declaredOnly && !e.observedOnly).length}
+      data-failing-edges={[...bands.values()].filter((b) => b === 'failing').length}
+      data-degraded-edges={[...bands.values()].filter((b) => b === 'degraded').length}
       role="img"
       aria-label={`Call graph: ${view.nodes.length} nodes and ${view.edges.length} drawn edges; use the panel on the left to expand groups and the search to focus a service`}
     />

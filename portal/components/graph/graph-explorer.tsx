@@ -2,17 +2,18 @@
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
-import { ESTATE_API_URL } from '../../lib/api-urls.ts';
+import { ESTATE_API_URL, pathTrafficApiUrl, TRAFFIC_EDGES_API_URL } from '../../lib/api-urls.ts';
 import type { EstateGraph } from '../../lib/estate.ts';
 import { buildGraphView, type GraphViewState, groupIdOf, groupTitle } from '../../lib/graph-model.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { EntityBundle } from '../../lib/types.ts';
+import type { EntityBundle, ObservedEdge } from '../../lib/types.ts';
 import { GRAPH_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { SafeLink } from '../common/safe-link';
 import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
+import { ErrorRateLegend, errorRatesOf } from '../traffic/edge-health';
 import { GraphCanvas } from './graph-canvas';
 
 type State = StateOf<typeof GRAPH_SCHEMA>;
@@ -30,6 +31,15 @@ export function GraphExplorer() {
     router.replace(`${pathname}${writeState(GRAPH_SCHEMA, { ...state, ...patch })}`, { scroll: false });
 
   const view = useMemo(() => (graph ? buildGraphView(graph, state as GraphViewState) : null), [graph, state]);
+
+  // Observed health of the drawn services' edges (the few in view, else every observed edge).
+  const trafficUrl = useMemo(() => {
+    const refs = (view?.nodes ?? []).filter((n) => n.kind !== 'group' && n.ref).map((n) => n.ref as string);
+    if (refs.length < 2) return null;
+    return refs.length <= 100 ? pathTrafficApiUrl(refs.sort()) : TRAFFIC_EDGES_API_URL;
+  }, [view]);
+  const traffic = useApi<{ edges: ObservedEdge[] }>(trafficUrl).data;
+  const errorRates = useMemo(() => errorRatesOf(traffic?.edges ?? []), [traffic]);
 
   const groups = useMemo(() => {
     if (!graph) return [];
@@ -254,7 +264,13 @@ export function GraphExplorer() {
       <section className="card graph-canvas" aria-label="Call graph">
         {!view && <Skeleton height={520} />}
         {view && (
-          <GraphCanvas view={view} selected={state.selected} onSelect={onSelect} onActivate={onActivate} />
+          <GraphCanvas
+            view={view}
+            selected={state.selected}
+            onSelect={onSelect}
+            onActivate={onActivate}
+            errorRates={errorRates}
+          />
         )}
         {view && (
           <div className="graph-status" data-testid="graph-status">
@@ -293,6 +309,7 @@ export function GraphExplorer() {
               <span style={{ color: 'var(--warn)' }}>- - seen only (undeclared)</span>
               <span style={{ opacity: 0.5 }}>···· declared, not seen</span>
             </div>
+            {errorRates.size > 0 && <ErrorRateLegend />}
           </div>
         )}
         {selectedNode && selectedNode.kind === 'group' && (

@@ -21,7 +21,7 @@ import { TierBadge } from '../common/tier-badge';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, StatusBadge, whoOf } from '../deploys/deploy-bits';
 import { OnCallNow, useOnCall } from '../deploys/on-call';
-import { EdgeHealthText } from '../traffic/edge-health';
+import { EdgeHealthText, ErrorRateLegend, errorBand, healthOf } from '../traffic/edge-health';
 
 type State = StateOf<typeof PATHS_SCHEMA>;
 
@@ -242,6 +242,7 @@ export function PathTracer() {
                 ))}
               </div>
             )}
+            {path && (traffic?.edges.length ?? 0) > 0 && <ErrorRateLegend />}
           </div>
         </section>
       )}
@@ -286,7 +287,12 @@ function HopWithArrow({
   return (
     <>
       {edge && (
-        <div className="hop-arrow" aria-hidden="true">
+        <div
+          className={`hop-arrow${observed && trafficKnown ? ` errors-${errorBand(healthOf(observed).errorRate)}` : ''}`}
+          data-testid="hop-arrow"
+          data-error-band={observed && trafficKnown ? errorBand(healthOf(observed).errorRate) : undefined}
+          aria-hidden="true"
+        >
           <span>
             {edge.apis?.length
               ? shortName(edge.apis[0])
