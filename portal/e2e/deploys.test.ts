@@ -152,4 +152,53 @@ describe('deploy journeys in Chromium', { skip: why }, () => {
     await page.waitForURL(/changedEnv=staging/);
     await page.getByText('Nothing matches these filters.').waitFor();
   });
+
+  it('the version skew view lists a service whose prod is old and two releases behind staging', async () => {
+    const { page, url } = portal;
+    const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+    for (const [id, environment, version, days] of [
+      ['skew-1', 'prod', 'v3.0.0', 40],
+      ['skew-2', 'staging', 'v3.1.0', 20],
+      ['skew-3', 'staging', 'v3.2.0', 10],
+    ] as const) {
+      const res = await fetch(`${url}/api/deploys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id,
+          service: 'ledger',
+          environment,
+          version,
+          actor: 'jane.doe',
+          status: 'succeeded',
+          startedAt: daysAgo(days),
+          finishedAt: daysAgo(days),
+        }),
+      });
+      assert.equal(res.status, 201);
+    }
+    await page.goto(`${url}/changes`);
+    const skew = page.locator('[data-testid=skew][data-ready=true]');
+    await skew.waitFor();
+    const ledger = skew.getByTestId('skew-row').filter({ hasText: /^ledger/ });
+    assert.match(
+      (await ledger.textContent()) ?? '',
+      /^ledgerv3\.2\.0v3\.0\.040d agoolder than 30d 2 releases behind$/,
+    );
+    // card-api went to prod minutes ago and never to staging: not listed.
+    assert.equal(
+      await skew
+        .getByTestId('skew-row')
+        .filter({ hasText: /^card-api/ })
+        .count(),
+      0,
+    );
+    // With a 90-day threshold ledger is still two releases behind, no longer "older than".
+    await skew.getByLabel('Older than (days)').selectOption('90');
+    await skew.getByRole('heading', { name: /older than 90 days/ }).waitFor();
+    await page.locator('[data-testid=skew][data-ready=true]').waitFor();
+    assert.match((await ledger.textContent()) ?? '', /2 releases behind$/);
+    assert.doesNotMatch((await ledger.textContent()) ?? '', /older than/);
+    await shot(page, 'deploys-5-version-skew');
+  });
 });

@@ -358,6 +358,21 @@ export interface ServiceLive {
   }[];
 }
 
+/** GET /api/deploys/skew: prod older than N days or behind staging (plugins/deploys service.ts VersionSkew). */
+export interface VersionSkew {
+  environments: [string, string];
+  olderThanDays: number;
+  services: {
+    service: string;
+    staging: string | null;
+    prod: string | null;
+    prodSince: string | null;
+    releasesBehind: number;
+    stale: boolean;
+    behind: boolean;
+  }[];
+}
+
 /** GET /api/deploys/compare: desired (k8s/) vs deployed vs live per environment (plugins/deploys compare.ts). */
 export interface ServiceComparison {
   service: string;

@@ -10,6 +10,7 @@ import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { ago, DemoNotice, DeployTable, StatusBadge, whoOf } from './deploy-bits';
+import { VersionSkewCard } from './version-skew';
 
 type State = StateOf<typeof CHANGES_SCHEMA>;
 type Scope = 'path' | 'team' | 'collective' | 'impact' | 'service';
@@ -118,6 +119,7 @@ export function ChangeTimelineView() {
       {error && <ApiErrorBox error={error} title="The change timeline could not be built" />}
       {loading && !data && <Skeleton height={180} />}
       {data && <Timeline data={data} />}
+      <VersionSkewCard />
     </div>
   );
 }
