@@ -142,7 +142,15 @@ export class CatalogStore {
   readonly provider;
   private sql: SqlDriver;
   private prismaClient: PortalPrisma | undefined;
-  private auditQueue: Promise<void> = Promise.resolve();
+  /** Audit appends waiting for the next batch, and the batch writer while it runs (see audit). */
+  private auditPending: {
+    entry: AuditEntry;
+    resolve: (row: AuditRow) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private auditFlushing: Promise<void> | undefined;
+  /** The hash of the newest audit row as this process knows it; undefined: read it from the table. */
+  private auditHead: string | undefined;
 
   private constructor(url: string) {
     this.url = url;
@@ -441,26 +449,22 @@ export class CatalogStore {
 
   /**
    * Append a write attempt to the audit log, chained to the row before it (see AuditEvent in
-   * models.prisma.part). Appends in this process are queued; another process racing for the same
-   * predecessor loses on the unique prevHash and retries on the new head.
+   * models.prisma.part). Group commit: appends that arrive while a batch is being written wait for the
+   * next one, and a batch is chained in memory and written by one INSERT (all rows or none), so a burst of
+   * writes costs one round trip per batch, not two per row. Another process racing for the same
+   * predecessor loses on the unique prevHash and retries its whole batch on the new head. The promise
+   * resolves once the row is stored.
    */
-  async audit(
+  audit(
     actor: string,
     action: string,
     target: string,
     details?: unknown,
     more: { outcome?: AuditOutcome; client?: string | null; userAgent?: string | null } = {},
   ): Promise<AuditRow> {
-    const append = this.auditQueue.then(async () => {
-      const prisma = await this.prisma();
-      for (let attempt = 0; ; attempt++) {
-        const head = await prisma.auditEvent.findFirst({
-          where: { hash: { not: null } },
-          orderBy: { id: 'desc' },
-          select: { hash: true },
-        });
-        const row: AuditRow = {
-          at: new Date().toISOString(),
+    return new Promise<AuditRow>((resolve, reject) => {
+      this.auditPending.push({
+        entry: {
           actor,
           action,
           target,
@@ -468,26 +472,84 @@ export class CatalogStore {
           outcome: more.outcome ?? 'allowed',
           client: more.client ?? null,
           userAgent: more.userAgent?.slice(0, 512) ?? null,
-          prevHash: head?.hash ?? '',
-          hash: '',
-        };
-        row.hash = auditHash(row);
+        },
+        resolve,
+        reject,
+      });
+      if (!this.auditFlushing) this.auditFlushing = this.flushAudit();
+    });
+  }
+
+  private async flushAudit(): Promise<void> {
+    try {
+      while (this.auditPending.length > 0) {
+        const batch = this.auditPending.splice(0, AUDIT_BATCH);
         try {
-          const created = await prisma.auditEvent.create({
-            data: { ...row, at: new Date(row.at) },
-            select: { id: true },
-          });
-          return { ...row, id: created.id };
+          const rows = await this.appendAudit(batch.map((b) => b.entry));
+          for (const [i, b] of batch.entries()) b.resolve(rows[i]);
         } catch (err) {
-          if ((err as { code?: string }).code !== 'P2002' || attempt >= 20) throw err;
+          for (const b of batch) b.reject(err);
         }
       }
-    });
-    this.auditQueue = append.then(
-      () => undefined,
-      () => undefined,
-    );
-    return append;
+    } finally {
+      this.auditFlushing = undefined;
+    }
+  }
+
+  /**
+   * One batch: read the head, chain the rows to it and to each other, insert them in one statement (all
+   * or none) on the store's own connection. Written as Prisma writes the table (SQLite keeps DateTime as
+   * ISO text with "+00:00", PostgreSQL as a UTC TIMESTAMP(3)), so Prisma reads and verifies them as before.
+   */
+  private async appendAudit(entries: AuditEntry[]): Promise<AuditRow[]> {
+    const columns = [
+      'at',
+      'actor',
+      'action',
+      'target',
+      'details',
+      'outcome',
+      'client',
+      'userAgent',
+      'prevHash',
+      'hash',
+    ] as const;
+    for (let attempt = 0; ; attempt++) {
+      // The head this process last wrote is the head unless another process appended since: then its
+      // first row already has that prevHash, our INSERT fails on the unique prevHash, and we read the head.
+      if (this.auditHead === undefined) {
+        const [head] = await this.sql.query<{ hash: string }>(
+          'SELECT "hash" FROM "AuditEvent" WHERE "hash" IS NOT NULL ORDER BY "id" DESC LIMIT 1',
+        );
+        this.auditHead = head?.hash ?? '';
+      }
+      let prevHash = this.auditHead;
+      const at = new Date().toISOString();
+      const rows: AuditRow[] = entries.map((e) => {
+        const row: AuditRow = { at, ...e, prevHash, hash: '' };
+        row.hash = auditHash(row);
+        prevHash = row.hash;
+        return row;
+      });
+      const stored = this.provider === 'sqlite' ? at.replace(/Z$/, '+00:00') : at;
+      const params = rows.flatMap((r) => columns.map((c) => (c === 'at' ? stored : r[c])));
+      const values = rows.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+      try {
+        // Ids are given in VALUES order (the chain order verifyAudit walks); matched back by hash.
+        const created = await this.sql.query<{ id: number | string; hash: string }>(
+          `INSERT INTO "AuditEvent" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${values} RETURNING "id", "hash"`,
+          params,
+        );
+        const ids = new Map(created.map((c) => [c.hash, Number(c.id)]));
+        this.auditHead = prevHash;
+        return rows.map((r) => ({ ...r, id: ids.get(r.hash ?? '') }));
+      } catch (err) {
+        // Another process appended to the same head first (the unique prevHash): chain onto the new head.
+        this.auditHead = undefined;
+        const code = (err as { code?: string }).code;
+        if ((code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== '23505') || attempt >= 20) throw err;
+      }
+    }
   }
 
   /** The newest audit rows first; `before` (an id) pages back. */
@@ -639,10 +701,17 @@ export class CatalogStore {
   }
 
   async close(): Promise<void> {
+    // Appends already accepted are written before the connection goes.
+    while (this.auditFlushing) await this.auditFlushing;
     await this.prismaClient?.$disconnect();
     await this.sql.close();
   }
 }
+
+/** The most audit rows one INSERT writes (10 columns each: well under SQLite's parameter limit). */
+const AUDIT_BATCH = 64;
+
+type AuditEntry = Omit<AuditRow, 'id' | 'at' | 'prevHash' | 'hash'>;
 
 /** The hash that chains an audit row: over every column but id and hash, in a fixed order. */
 export function auditHash(r: Omit<AuditRow, 'id' | 'hash'>): string {

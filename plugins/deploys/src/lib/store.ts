@@ -122,27 +122,29 @@ export class DeployStore {
     meta: { source: DeploySource; recordedBy: string; receivedAtMs: number },
   ): Promise<{ outcome: RecordOutcome; deploy: Deploy }> {
     const rank = STATUS_RANK[ev.status];
+    const row: Row = {
+      id: ev.id,
+      service: ev.service,
+      environment: ev.environment,
+      version: ev.version,
+      image: ev.image,
+      commit: ev.commit,
+      actor: ev.actor,
+      status: ev.status,
+      statusRank: rank,
+      startedAtMs: ev.startedAtMs,
+      finishedAtMs: ev.finishedAtMs,
+      source: meta.source,
+      labels: ev.labels ? JSON.stringify(ev.labels) : null,
+      recordedBy: meta.recordedBy,
+      receivedAtMs: meta.receivedAtMs,
+    };
     const inserted = await this.sql.exec(
       `INSERT INTO "DeployEvent" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT ("id") DO NOTHING`,
-      [
-        ev.id,
-        ev.service,
-        ev.environment,
-        ev.version,
-        ev.image,
-        ev.commit,
-        ev.actor,
-        ev.status,
-        rank,
-        ev.startedAtMs,
-        ev.finishedAtMs,
-        meta.source,
-        ev.labels ? JSON.stringify(ev.labels) : null,
-        meta.recordedBy,
-        meta.receivedAtMs,
-      ],
+      COLUMNS.map((c) => row[c]),
     );
-    if (inserted > 0) return { outcome: 'created', deploy: await this.mustGet(ev.id) };
+    // Inserted: what is stored is exactly this row (no read back needed).
+    if (inserted > 0) return { outcome: 'created', deploy: deployOf(row) };
     const stored = await this.mustGet(ev.id);
     const differs = (['service', 'environment', 'version'] as const).filter((f) => stored[f] !== ev[f]);
     if (differs.length > 0) {
