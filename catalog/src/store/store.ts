@@ -481,6 +481,9 @@ export class CatalogStore {
   }
 
   private async flushAudit(): Promise<void> {
+    // Let the requests of this turn of the event loop join the batch: on SQLite a single append is written
+    // synchronously, so without this wait every batch would hold one row.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.auditPending.length > 0) {
         const batch = this.auditPending.splice(0, AUDIT_BATCH);
