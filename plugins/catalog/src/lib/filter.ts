@@ -176,7 +176,10 @@ function splitExisting(obj: unknown, dotted: string): string[] {
 }
 
 /** Values of a facet (dotted path) across entities, with counts; arrays count each item. */
-export function facetValues(entities: ServedEntity[], facet: string): { value: string; count: number }[] {
+export function facetValues(
+  entities: readonly ServedEntity[],
+  facet: string,
+): { value: string; count: number }[] {
   const counts = new Map<string, number>();
   // Relations facet as Backstage's search rows have them: `relations.<type>` → each target ref of that type.
   const relationType = /^relations\.(.+)$/i.exec(facet)?.[1]?.toLowerCase();

@@ -5,6 +5,13 @@ import { ANNOTATION, closestRefs, danglingRelations, type StoredEntity, sortRela
 export type ServedEntity = Entity & { relations: EntityRelation[] };
 
 /**
+ * The JSON text of each stored descriptor, written once: stored entities are never edited (an ingest stores a
+ * new object for a changed one), so every later view reuses it and serves an entity by splicing its relations
+ * into that text instead of stringifying the whole object per request.
+ */
+const descriptorText = new WeakMap<Entity, string>();
+
+/**
  * A read-only view of the catalogue at one moment, built from the ingester's snapshot. Every reader (CLI,
  * HTTP, UI) goes through it; a new ingest makes a new view, so a reader never sees half an ingest.
  */
@@ -12,10 +19,16 @@ export class CatalogView {
   readonly byRef = new Map<string, ServedEntity>();
   readonly stale = new Set<string>();
   readonly refs: ReadonlySet<string>;
+  /** Each served entity's stored descriptor, and its JSON text once asked for (see json()). */
+  private readonly source = new WeakMap<ServedEntity, Entity>();
+  private readonly text = new WeakMap<ServedEntity, string>();
+  /** Answers that depend only on this view (it never changes): filtered lists, facets. Bounded. */
+  private readonly memo = new Map<string, unknown>();
 
   constructor(entities: Map<string, StoredEntity>, relations: Map<string, EntityRelation[]>) {
     for (const [ref, e] of entities) {
       const served: ServedEntity = { ...e.entity, relations: relations.get(ref) ?? [] };
+      this.source.set(served, e.entity);
       if (e.stale) {
         this.stale.add(ref);
         (served as Entity & { status?: unknown }).status = {
@@ -49,6 +62,31 @@ export class CatalogView {
     return [...this.byRef.values()];
   }
 
+  /**
+   * The entity as JSON, exactly the text `JSON.stringify(entity)` gives, made once per entity and view: pages
+   * and by-ref answers are put together from these texts. Only for the objects this view serves, unchanged.
+   */
+  json(entity: ServedEntity): string {
+    let text = this.text.get(entity);
+    if (text === undefined) {
+      text = spliced(entity, this.source.get(entity)) ?? JSON.stringify(entity);
+      this.text.set(entity, text);
+    }
+    return text;
+  }
+
+  /**
+   * `make()`'s answer for `key`, computed once per view (a view never changes, so neither does the answer):
+   * the same filter over every page of a walk, the same facets again. At most MEMO_ENTRIES kept.
+   */
+  remember<T>(key: string, make: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = make();
+    if (this.memo.size >= MEMO_ENTRIES) this.memo.delete(this.memo.keys().next().value as string);
+    this.memo.set(key, value);
+    return value;
+  }
+
   suggestions(input: string): string[] {
     return closestRefs(input, this.refs, 5);
   }
@@ -62,6 +100,27 @@ export class CatalogView {
       : undefined;
     return { owner, collective };
   }
+}
+
+const MEMO_ENTRIES = 32;
+
+/**
+ * `JSON.stringify(served)` from the descriptor's stored text: `{...descriptor, relations, status?}` writes the
+ * descriptor's keys, then relations, then status, so the text is the descriptor's with those two appended.
+ * Undefined when that does not hold (a descriptor with its own `relations` or `status` key keeps its place).
+ */
+function spliced(served: ServedEntity, descriptor: Entity | undefined): string | undefined {
+  if (!descriptor || Object.hasOwn(descriptor, 'relations') || Object.hasOwn(descriptor, 'status')) return;
+  let text = descriptorText.get(descriptor);
+  if (text === undefined) {
+    text = JSON.stringify(descriptor);
+    descriptorText.set(descriptor, text);
+  }
+  if (text.length < 3 || text.charCodeAt(text.length - 1) !== 125 /* } */) return;
+  const status = (served as { status?: unknown }).status;
+  return `${text.slice(0, -1)},"relations":${JSON.stringify(served.relations)}${
+    status === undefined ? '' : `,"status":${JSON.stringify(status)}`
+  }}`;
 }
 
 export interface ListFilter {

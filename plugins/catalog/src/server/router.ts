@@ -18,7 +18,7 @@ import {
   permissions,
   readJson,
 } from '@bank/plugin-kit';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import {
   FilterSyntaxError,
   facetValues,
@@ -64,11 +64,14 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       throw err;
     }
   };
-  const filtered = (filterParams: string[]) => {
+  // The same filter over the same view is the same list (each page of a walk asks it again): computed once.
+  // Callers never edit the list they get.
+  const filtered = (filterParams: string[]): readonly ServedEntity[] => {
     const sets = filterSets(filterParams);
-    return view()
-      .all()
-      .filter((e) => matches(e, sets));
+    const v = view();
+    return v.remember(`filter\0${JSON.stringify(filterParams)}`, () =>
+      v.all().filter((e) => matches(e, sets)),
+    );
   };
   const fieldsOf = (raw: string | undefined) =>
     raw
@@ -77,13 +80,25 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
           .map((s) => s.trim())
           .filter(Boolean)
       : [];
-  const project = (entities: ServedEntity[], fields: string[]) => {
+  const project = (entities: readonly ServedEntity[], fields: string[]) => {
     try {
       return entities.map((e) => pickFields(e, fields));
     } catch (err) {
       if (err instanceof FilterSyntaxError) throw new InputError(err.message);
       throw err;
     }
+  };
+
+  /**
+   * A list of entities as JSON text: with no `fields`, each entity's text as the view keeps it (the same bytes
+   * as stringifying it); with `fields`, the projected objects stringified.
+   */
+  const listText = (entities: readonly ServedEntity[], fields: string[]): string => {
+    if (fields.length > 0) return JSON.stringify(project(entities, fields));
+    const v = view();
+    const parts = new Array<string>(entities.length);
+    for (let i = 0; i < entities.length; i++) parts[i] = v.json(entities[i]);
+    return `[${parts.join(',')}]`;
   };
 
   app.get('/entities', (c) => {
@@ -110,7 +125,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     const offsetRaw = c.req.query('offset');
     const after = c.req.query('after');
     if (limitRaw === undefined && offsetRaw === undefined && after === undefined) {
-      return c.json(project(entities, fieldsOf(c.req.query('fields'))));
+      return jsonBody(c, listText(entities, fieldsOf(c.req.query('fields'))));
     }
     const limit = limitRaw === undefined ? entities.length : intParam('limit', limitRaw, 1);
     const offset =
@@ -126,7 +141,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       next.searchParams.set('after', Buffer.from(String(offset + limit)).toString('base64url'));
       c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
     }
-    return c.json(project(page, fieldsOf(c.req.query('fields'))));
+    return jsonBody(c, listText(page, fieldsOf(c.req.query('fields'))));
   });
 
   const byQuery = (q: {
@@ -160,6 +175,25 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
         tf: q.fullTextFields,
       };
     }
+    // Filtered, searched and ordered once per view and query: a walk's pages slice the same list.
+    const v = view();
+    const entities = v.remember(`query\0${JSON.stringify([cur.f, cur.t, cur.tf, cur.of])}`, () =>
+      matching(cur),
+    );
+    const limit = q.limit ?? 200;
+    const items = entities.slice(cur.o, cur.o + limit);
+    const encode = (o: number) =>
+      Buffer.from(JSON.stringify({ ...cur, o, ...(q.viaPost ? { query: {} } : {}) })).toString('base64');
+    const pageInfo = {
+      ...(cur.o + limit < entities.length ? { nextCursor: encode(cur.o + limit) } : {}),
+      ...(cur.o > 0 ? { prevCursor: encode(Math.max(0, cur.o - limit)) } : {}),
+    };
+    const totalItems = q.totalItems === 'exclude' ? 0 : entities.length;
+    // JSON.stringify({items, totalItems, pageInfo}) with the items' kept texts.
+    return `{"items":${listText(items, q.fields)},"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`;
+  };
+
+  const matching = (cur: Cursor): readonly ServedEntity[] => {
     let entities = filtered(cur.f);
     if (cur.t) {
       const term = cur.t.toLowerCase();
@@ -187,24 +221,14 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       });
       entities = keyed.map((k) => k.e);
     }
-    const limit = q.limit ?? 200;
-    const items = entities.slice(cur.o, cur.o + limit);
-    const encode = (o: number) =>
-      Buffer.from(JSON.stringify({ ...cur, o, ...(q.viaPost ? { query: {} } : {}) })).toString('base64');
-    return {
-      items: project(items, q.fields),
-      totalItems: q.totalItems === 'exclude' ? 0 : entities.length,
-      pageInfo: {
-        ...(cur.o + limit < entities.length ? { nextCursor: encode(cur.o + limit) } : {}),
-        ...(cur.o > 0 ? { prevCursor: encode(Math.max(0, cur.o - limit)) } : {}),
-      },
-    };
+    return entities;
   };
 
   app.get('/entities/by-query', (c) => {
     const limit = c.req.query('limit');
     const offset = c.req.query('offset');
-    return c.json(
+    return jsonBody(
+      c,
       byQuery({
         filter: c.req.queries('filter') ?? [],
         limit: limit === undefined ? undefined : intParam('limit', limit, 1),
@@ -231,7 +255,8 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
       query?: unknown;
     }>(c);
     const order = body.orderBy?.[0];
-    return c.json(
+    return jsonBody(
+      c,
       byQuery({
         filter: queryToFilters(body.query),
         limit: body.limit,
@@ -259,7 +284,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   };
 
   app.get('/entities/by-name/:kind/:namespace/:name', (c) =>
-    c.json(byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'))),
+    jsonBody(c, view().json(byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name')))),
   );
 
   app.get('/entities/by-name/:kind/:namespace/:name/ancestry', (c) => {
@@ -276,7 +301,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     if (!entity) throw new NotFoundError(`No entity with uid "${uid}"`);
     return entity;
   };
-  app.get('/entities/by-uid/:uid', (c) => c.json(byUid(c.req.param('uid'))));
+  app.get('/entities/by-uid/:uid', (c) => jsonBody(c, view().json(byUid(c.req.param('uid')))));
   app.delete('/entities/by-uid/:uid', async (c) => {
     const found = view()
       .all()
@@ -318,7 +343,12 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     let size = 0;
     for (const r of body.entityRefs) {
       const e = typeof r === 'string' ? view().byRef.get(r.toLowerCase()) : undefined;
-      const json = e && matches(e, sets) ? JSON.stringify(project([e], fields)[0]) : 'null';
+      const json =
+        e && matches(e, sets)
+          ? fields.length > 0
+            ? JSON.stringify(project([e], fields)[0])
+            : view().json(e)
+          : 'null';
       size += json.length + 1;
       if (size > MAX_ANSWER_CHARS) {
         throw new PayloadTooLargeError(
@@ -336,14 +366,17 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   const facets = (facetList: string[], filter: string[]) => {
     if (facetList.length === 0) throw new InputError('At least one facet is required, e.g. ?facet=kind');
     const entities = filtered(filter);
-    return { facets: Object.fromEntries(facetList.map((f) => [f, facetValues(entities, f)])) };
+    // The answer's text, once per view, facets and filter.
+    return view().remember(`facets\0${JSON.stringify([facetList, filter])}`, () =>
+      JSON.stringify({ facets: Object.fromEntries(facetList.map((f) => [f, facetValues(entities, f)])) }),
+    );
   };
   app.get('/entity-facets', (c) =>
-    c.json(facets(c.req.queries('facet') ?? [], c.req.queries('filter') ?? [])),
+    jsonBody(c, facets(c.req.queries('facet') ?? [], c.req.queries('filter') ?? [])),
   );
   app.post('/entity-facets', async (c) => {
     const body = await readJson<{ facets?: string[]; query?: unknown }>(c);
-    return c.json(facets(body.facets ?? [], queryToFilters(body.query)));
+    return jsonBody(c, facets(body.facets ?? [], queryToFilters(body.query)));
   });
 
   // Refreshing one entity is for its owners (or admins); refreshing everything (no entityRef) for admins.
@@ -456,6 +489,12 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   });
 
   return app;
+}
+
+/** A JSON answer already written as text, with the headers `c.json` gives. */
+function jsonBody(c: Context, text: string): Response {
+  c.header('content-type', 'application/json');
+  return c.body(text, 200);
 }
 
 function intParam(name: string, raw: string, min: number): number {
