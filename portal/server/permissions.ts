@@ -29,6 +29,8 @@ export interface PermissionRule {
 export interface ResolvedResource {
   ref?: string;
   owner?: string;
+  /** Who started it (a scaffolder task). */
+  createdBy?: string;
 }
 
 export type PolicyDecision =
@@ -61,15 +63,35 @@ export const isMemberOfOwnerOrCollective: PermissionRule = {
   },
 };
 
+/** Did the caller start it (a scaffolder task: its parameters and log are theirs to read)? */
+export const isTaskCreator: PermissionRule = {
+  name: 'IS_TASK_CREATOR',
+  description: 'the caller started the task',
+  apply: (resource, user) => resource.createdBy !== undefined && resource.createdBy === user.actor.id,
+};
+
 /**
  * The policy a bank ships. Anyone signed in reads (reads never reach here). Tokens get exactly their
  * scopes. People: admins (members of PORTAL_ADMIN_GROUPS) may do everything; others may scaffold, record
  * deploys for and refresh what their team or collective owns; location registration, traces, tokens,
- * sessions and the audit log are for admins.
+ * sessions and the audit log are for admins. Scaffolder tasks are read by whoever started them (a person,
+ * or a token with scaffolder:create) and by admins.
  */
 export class BankPolicy implements PermissionPolicy {
   handle(permission: Permission, user: PolicyUser): PolicyDecision {
     const { actor } = user;
+    if (permission.name === 'scaffolder.task.read' && !user.admin && !actor.scopes?.includes('admin')) {
+      if (actor.kind === 'token' && !actor.scopes?.includes(permission.scope))
+        return {
+          result: 'deny',
+          reason: `${actor.id} lacks the scope "${permission.scope}" (it has: ${actor.scopes?.join(', ') || 'none'})`,
+        };
+      return {
+        result: 'conditional',
+        rule: isTaskCreator,
+        reason: `${actor.id} may read only the tasks it started (admins read every task)`,
+      };
+    }
     if (actor.kind === 'token') {
       const scopes = actor.scopes ?? [];
       return scopes.includes('admin') || scopes.includes(permission.scope)
@@ -115,6 +137,7 @@ export function ownershipRefsOf(view: CatalogView, userRef: string): string[] {
 
 /** Fill in the owner of an existing entity (its ownedBy relation), or normalise a given owner to a ref. */
 export function resolveResource(view: CatalogView, resource: PermissionResource): ResolvedResource {
+  if (resource.createdBy !== undefined) return { createdBy: resource.createdBy };
   if (resource.ref !== undefined) {
     const entity = view.byRef.get(resource.ref);
     const owner = entity?.relations?.find((r) => r.type === 'ownedBy')?.targetRef;

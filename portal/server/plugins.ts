@@ -3,7 +3,7 @@ import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
-import { createScaffolderRouter } from '@bank/plugin-scaffolder';
+import { createScaffolderRouter, ScaffolderTaskStore } from '@bank/plugin-scaffolder';
 import {
   createScorecardsRouter,
   persistScores,
@@ -57,7 +57,9 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/search', createSearchRouter({ catalog: ctx.catalog, deploys: ctx.deploys }));
   app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
-  app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth }));
+  // Task history in the store: tasks a process left running when it died are failed now, with the reason.
+  const tasks = await ScaffolderTaskStore.open(ctx.catalog.store.driver);
+  app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth, tasks }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
   const scorecards = await openScorecards(ctx);
   app.route(
@@ -68,6 +70,7 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
     close: async () => {
       await scorecards.close();
       await traffic.close();
+      await tasks.close();
     },
   };
 }

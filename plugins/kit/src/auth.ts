@@ -17,7 +17,7 @@ export interface Actor {
 export interface Permission {
   name: string;
   action: 'create' | 'read' | 'update' | 'delete';
-  resourceType?: 'catalog-entity';
+  resourceType?: 'catalog-entity' | 'scaffolder-task';
   /** The token scope that grants it to a machine. */
   scope: TokenScope;
 }
@@ -49,6 +49,8 @@ export const permissions = {
   catalogLocationCreate: permission('catalog.location.create', 'create', 'catalog:write'),
   catalogLocationDelete: permission('catalog.location.delete', 'delete', 'catalog:write'),
   scaffolderTaskCreate: permission('scaffolder.task.create', 'create', 'scaffolder:create', 'catalog-entity'),
+  // A machine that may start tasks may follow the tasks it started.
+  scaffolderTaskRead: permission('scaffolder.task.read', 'read', 'scaffolder:create', 'scaffolder-task'),
   deploysWrite: permission('deploys.write', 'create', 'deploys:write', 'catalog-entity'),
   tracesWrite: permission('traces.write', 'create', 'traces:write'),
   tokenManage: permission('token.manage', 'update', 'admin'),
@@ -63,6 +65,8 @@ export const permissions = {
 export interface PermissionResource {
   ref?: string;
   owner?: string;
+  /** Who started it (a scaffolder task): `user:default/jane.doe` or `token:<name>`. */
+  createdBy?: string;
 }
 
 /** What a write route wants in the audit row beside who/when/where/outcome (the portal records it). */
@@ -99,6 +103,15 @@ export interface Auth {
    * body, then `authorize` with the resource.
    */
   authenticate(c: Context, permission: Permission): Promise<Actor>;
+  /**
+   * The policy's answer for an already authenticated caller, without throwing: for a list a caller may
+   * see only part of (allowed without a resource: everything; else filter by the resource's rule).
+   */
+  decide(
+    actor: Actor,
+    permission: Permission,
+    resource?: PermissionResource,
+  ): { allowed: true } | { allowed: false; reason: string };
 }
 
 /** Name the target (and details) of this write in its audit row. */

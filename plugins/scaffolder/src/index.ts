@@ -42,7 +42,17 @@ export {
   repoRootFor,
   type ScaffolderRouterDeps,
 } from './server/router.ts';
-export { publicTask, type Task, TaskStore } from './tasks.ts';
+export {
+  publicTask,
+  RESTARTED_REASON,
+  redactParameters,
+  ScaffolderTaskStore,
+  type StoredTaskEvent,
+  type Task,
+  type TaskQuery,
+  type TaskResult,
+  type TaskStatus,
+} from './tasks.ts';
 export { loadTemplate, loadTemplates, parseTemplate, type Template, TemplateError } from './template.ts';
 export type { Action, ActionContext, CatalogPort, ScaffolderEnv, TaskActor, TaskEvent } from './types.ts';
 export { Transaction } from './types.ts';

@@ -149,7 +149,7 @@ describe('/api/scaffolder on the real portal server', () => {
     assert.equal(created.status, 201);
     const { id } = (await created.json()) as { id: string };
     // Server-sent events, replayed from the start and followed to completion.
-    const stream = await api(`/tasks/${id}/events`, { headers: { accept: 'text/event-stream' } });
+    const stream = await api(`/tasks/${id}/events`, { headers: { accept: 'text/event-stream', ...auth } });
     assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
     const text = await stream.text();
     const events = text
@@ -161,7 +161,7 @@ describe('/api/scaffolder on the real portal server', () => {
       .map((e) => e.stepId);
     assert.deepEqual(completed, ['peers', 'fetch', 'manifests', 'publish', 'register']);
     assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'completion', status: 'completed' });
-    const task = (await (await api(`/tasks/${id}`)).json()) as {
+    const task = (await (await api(`/tasks/${id}`, { headers: auth })).json()) as {
       status: string;
       createdBy: string;
       result: { entityRef: string; dir: string; branch: string };
@@ -181,7 +181,7 @@ describe('/api/scaffolder on the real portal server', () => {
     assert.match(await around.text(), /component:default\/accounts/);
     assert.ok(performance.now() - t0 < 5_000, `visible after ${Math.round(performance.now() - t0)} ms`);
     // Polling works too, from an event id.
-    const polled = (await (await api(`/tasks/${id}/events?after=2`)).json()) as {
+    const polled = (await (await api(`/tasks/${id}/events?after=2`, { headers: auth })).json()) as {
       status: string;
       events: { id: number }[];
     };
@@ -198,13 +198,17 @@ describe('/api/scaffolder on the real portal server', () => {
     );
   });
 
-  it('a signed-in person can create too; the task records who', async () => {
-    const signIn = await fetch(`${base}/api/auth/sign-in`, {
+  const signIn = async (user: string) => {
+    const res = await fetch(`${base}/api/auth/sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'jane.doe' }),
+      body: JSON.stringify({ user }),
     });
-    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    return (res.headers.get('set-cookie') ?? '').split(';')[0];
+  };
+
+  it('a signed-in person can create too; the task records who, and only they and admins read it', async () => {
+    const cookie = await signIn('jane.doe');
     const created = await post(
       '/tasks',
       {
@@ -218,9 +222,49 @@ describe('/api/scaffolder on the real portal server', () => {
     let task: { status: string; createdBy: string } = { status: 'processing', createdBy: '' };
     for (let i = 0; i < 100 && task.status === 'processing'; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      task = (await (await api(`/tasks/${id}`)).json()) as typeof task;
+      task = (await (await api(`/tasks/${id}`, { headers: { cookie } })).json()) as typeof task;
     }
     assert.equal(task.status, 'completed');
     assert.equal(task.createdBy, 'user:default/jane.doe');
+    // Permission scaffolder.task.read: the creator and admins (the env token has every scope).
+    assert.equal((await api(`/tasks/${id}`)).status, 401, 'nobody signed in');
+    const sam = await signIn('sam.lee');
+    const other = await api(`/tasks/${id}`, { headers: { cookie: sam } });
+    assert.equal(other.status, 403);
+    assert.match(
+      ((await other.json()) as { error: { message: string } }).error.message,
+      /Permission "scaffolder.task.read" denied: user:default\/sam.lee may read only the tasks it started/,
+    );
+    assert.equal((await api(`/tasks/${id}/events`, { headers: { cookie: sam } })).status, 403);
+    assert.equal((await api(`/tasks/${id}`, { headers: auth })).status, 200);
+    // Lists: a person sees their own tasks, an admin every task; asking for someone else's is refused.
+    type List = {
+      items: { id: string; createdBy: string; parameters: Record<string, unknown> }[];
+      totalTasks: number;
+    };
+    const mine = (await (await api('/tasks', { headers: { cookie } })).json()) as List;
+    assert.deepEqual([...new Set(mine.items.map((t) => t.createdBy))], ['user:default/jane.doe']);
+    assert.equal(mine.items[0].id, id);
+    assert.equal(mine.items[0].parameters.topic, 'ledger-entries', 'parameters are kept');
+    assert.deepEqual((await (await api('/tasks', { headers: { cookie: sam } })).json()) as List, {
+      items: [],
+      totalTasks: 0,
+    });
+    assert.equal(
+      (await api('/tasks?createdBy=user:default/jane.doe', { headers: { cookie: sam } })).status,
+      403,
+    );
+    const all = (await (await api('/tasks', { headers: auth })).json()) as List;
+    assert.ok(all.items.some((t) => t.createdBy === 'token:env-1'));
+    assert.ok(all.items.some((t) => t.id === id));
+    assert.equal(all.totalTasks, all.items.length);
+    const janes = (await (
+      await api('/tasks?createdBy=user:default/jane.doe&status=completed', { headers: auth })
+    ).json()) as List;
+    assert.deepEqual(
+      janes.items.map((t) => t.id),
+      [id],
+    );
+    assert.equal((await api('/tasks?status=done', { headers: auth })).status, 400);
   });
 });

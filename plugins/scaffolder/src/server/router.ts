@@ -1,28 +1,27 @@
 /**
- * /api/scaffolder: templates, dry-run, tasks and their events. Reads and dry-runs write nothing and are
- * open (the portal binds loopback); creating a task needs an authenticated writer and is audited.
+ * /api/scaffolder: templates, dry-run, tasks and their events. Templates and dry-runs write nothing and
+ * are open (the portal binds loopback); creating a task needs an authenticated writer and is audited;
+ * tasks (kept in the store) are read by whoever started them and by admins.
  * Parameter problems are answered at once (400/404/409, every field named) before any task exists, so a
  * bad request never leaves anything behind.
  */
 import path from 'node:path';
 import type { CatalogService } from '@bank/plugin-catalog';
 import {
-  type Actor,
   type Auth,
   ConflictError,
   createApp,
   InputError,
   NotFoundError,
-  noteAudit,
   type PortalError,
   permissions,
   readJson,
 } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { Scaffolder, StepFailedError } from '../engine.ts';
-import { publicTask, type Task, TaskStore } from '../tasks.ts';
+import { publicTask, ScaffolderTaskStore } from '../tasks.ts';
 import type { Template } from '../template.ts';
+import { streamTaskEvents, TaskRunner } from './task-runner.ts';
 
 export interface ScaffolderRouterDeps {
   catalog: CatalogService;
@@ -30,6 +29,8 @@ export interface ScaffolderRouterDeps {
   /** The monorepo root; default PORTAL_REPO_ROOT, else the parent of the catalogue's first root (services/). */
   repoRoot?: string;
   scaffolder?: Scaffolder;
+  /** The task history (default: in the catalogue's database, without the restart sweep). */
+  tasks?: ScaffolderTaskStore;
 }
 
 /** Where the monorepo is, for a catalogue rooted at `<repo>/services`. */
@@ -86,7 +87,8 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
   const scaffolder =
     deps.scaffolder ??
     new Scaffolder({ repoRoot: deps.repoRoot ?? repoRootFor(deps.catalog), catalog: deps.catalog });
-  const tasks = new TaskStore();
+  const tasks = deps.tasks ?? new ScaffolderTaskStore(deps.catalog.store.driver);
+  const runner = new TaskRunner(scaffolder, tasks, deps);
   const app = createApp();
 
   app.get('/templates', (c) => {
@@ -120,18 +122,7 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
   app.post('/tasks', async (c) => {
     await deps.auth.authenticate(c, permissions.scaffolderTaskCreate);
     const body = await readJson<CreateBody>(c, 256 * 1024);
-    const name = templateName(body);
-    const template = scaffolder.template(name);
-    const values = await scaffolder.parameters(template, body.values ?? body.parameters ?? {});
-    const owner = typeof values.owner === 'string' ? values.owner : undefined;
-    noteAudit(c, {
-      target: typeof values.name === 'string' ? `component:default/${values.name}` : `template:${name}`,
-      details: { template: name, owner },
-    });
-    const actor: Actor = await deps.auth.authorize(c, permissions.scaffolderTaskCreate, { owner });
-    const task = tasks.create(name, actor);
-    noteAudit(c, { details: { template: name, owner, task: task.id } });
-    void run(task, template, values, actor);
+    const task = await runner.start(c, templateName(body), body.values ?? body.parameters ?? {});
     return c.json(
       {
         id: task.id,
@@ -142,94 +133,37 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
     );
   });
 
-  async function run(
-    task: Task,
-    template: Template,
-    values: Record<string, unknown>,
-    actor: Actor,
-  ): Promise<void> {
-    try {
-      const result = await scaffolder.execute(template, values, {
-        actor,
-        taskId: task.id,
-        onEvent: (e) => {
-          if (e.type !== 'completion') tasks.push(task, e);
-        },
-      });
-      tasks.finish(task, { status: 'completed', result });
-      await deps.catalog.store
-        .audit(actor.id, 'scaffolder.create', result.entityRef ?? template.name, {
-          task: task.id,
-          template: template.name,
-          version: template.version,
-          dir: result.dir,
-          branch: result.branch,
-          commit: result.commitHash,
-        })
-        .catch(() => undefined);
-    } catch (err) {
-      const e = asPortalError(err) as Error & { status?: number };
-      tasks.finish(task, {
-        status: 'failed',
-        error: {
-          message: e.message,
-          step: err instanceof StepFailedError ? err.stepId : undefined,
-          status: e.status ?? 500,
-        },
-      });
-      await deps.catalog.store
-        .audit(actor.id, 'scaffolder.failed', template.name, { task: task.id, error: e.message })
-        .catch(() => undefined);
-    }
-  }
-
-  app.get('/tasks', (c) => c.json({ items: tasks.list().slice(0, 100).map(publicTask) }));
-
-  app.get('/tasks/:id', (c) => {
-    const task = tasks.get(c.req.param('id'));
-    if (!task) throw new NotFoundError(`No task ${c.req.param('id')}`);
-    return c.json(publicTask(task));
+  // Tasks are read by whoever started them and by admins (permission scaffolder.task.read); a list shows
+  // the caller what they may read: everything for an admin, else their own.
+  app.get('/tasks', async (c) => {
+    const { items, total } = await runner.list(c);
+    return c.json({
+      items: await Promise.all(items.map(async (t) => publicTask(t, await tasks.events(t.id)))),
+      totalTasks: total,
+    });
   });
 
-  app.get('/tasks/:id/events', (c) => {
-    const task = tasks.get(c.req.param('id'));
-    if (!task) throw new NotFoundError(`No task ${c.req.param('id')}`);
+  app.get('/tasks/:id', async (c) => {
+    const task = await runner.readable(c, c.req.param('id'));
+    return c.json(publicTask(task, await tasks.events(task.id)));
+  });
+
+  app.get('/tasks/:id/events', async (c) => {
+    const task = await runner.readable(c, c.req.param('id'));
     const after = Number(c.req.query('after') ?? '-1');
     if (!Number.isInteger(after)) throw new InputError('after: must be an event id (an integer)');
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
-      return c.json({ status: task.status, events: task.events.filter((e) => e.id > after) });
-    }
-    return streamSSE(c, async (stream) => {
-      let last = after;
-      const queue: (typeof task.events)[number][] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = tasks.subscribe(task.id, (e) => {
-        queue.push(e);
-        wake?.();
+      const current = (await tasks.get(task.id)) ?? task;
+      return c.json({
+        status: current.status,
+        events: await tasks.events(task.id, after),
       });
-      stream.onAbort(unsubscribe);
-      for (const e of task.events) if (e.id > last) queue.push(e);
-      try {
-        for (;;) {
-          while (queue.length) {
-            const e = queue.shift() as (typeof task.events)[number];
-            if (e.id <= last) continue;
-            last = e.id;
-            await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
-            if (e.type === 'completion') return;
-          }
-          if (task.status !== 'processing' && task.events.every((e) => e.id <= last)) return;
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 15_000).unref();
-          });
-          wake = undefined;
-          if (queue.length === 0) await stream.writeSSE({ event: 'ping', data: '{}' });
-        }
-      } finally {
-        unsubscribe();
-      }
-    });
+    }
+    return streamTaskEvents(c, tasks, task.id, after, (e) => ({
+      id: String(e.id),
+      event: e.type,
+      data: JSON.stringify(e),
+    }));
   });
 
   return app;

@@ -1,0 +1,200 @@
+/**
+ * Starting, running and reading tasks, for both APIs (/api/scaffolder/tasks and Backstage's /v2/tasks):
+ * parameters validated and the caller authorised before a task exists; the task stored with its
+ * parameters (secrets redacted) before its id is answered; every event stored as it happens; the outcome
+ * and an audit row at the end. Reading a task needs scaffolder.task.read (its creator, or an admin).
+ */
+import type { CatalogService } from '@bank/plugin-catalog';
+import { type Actor, type Auth, InputError, NotFoundError, noteAudit, permissions } from '@bank/plugin-kit';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { type Scaffolder, StepFailedError } from '../engine.ts';
+import {
+  redactParameters,
+  type ScaffolderTaskStore,
+  type StoredTaskEvent,
+  type Task,
+  type TaskStatus,
+  taskResultOf,
+} from '../tasks.ts';
+import type { Template } from '../template.ts';
+import { asPortalError } from './router.ts';
+
+const STATUSES: readonly TaskStatus[] = ['processing', 'completed', 'failed'];
+
+export class TaskRunner {
+  constructor(
+    private readonly scaffolder: Scaffolder,
+    private readonly tasks: ScaffolderTaskStore,
+    private readonly deps: { auth: Auth; catalog: CatalogService },
+  ) {}
+
+  /**
+   * Validate, authorise (scaffolder.task.create on the new service's owner), store and start a task.
+   * The caller was authenticated before the body was read. `template` may be given already loaded (a
+   * Template entity of the catalogue).
+   */
+  async start(
+    c: Context,
+    name: string | Template,
+    raw: unknown,
+    opts: { secrets?: Record<string, unknown> } = {},
+  ): Promise<Task> {
+    const template = typeof name === 'string' ? this.scaffolder.template(name) : name;
+    const values = await this.scaffolder.parameters(template, raw);
+    const owner = typeof values.owner === 'string' ? values.owner : undefined;
+    noteAudit(c, {
+      target:
+        typeof values.name === 'string' ? `component:default/${values.name}` : `template:${template.name}`,
+      details: { template: template.name, owner },
+    });
+    const actor: Actor = await this.deps.auth.authorize(c, permissions.scaffolderTaskCreate, { owner });
+    const task = await this.tasks.create({
+      template: `template:default/${template.name}`,
+      version: template.version,
+      actor,
+      parameters: redactParameters(
+        raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {},
+        template.parameters,
+      ),
+    });
+    noteAudit(c, { details: { template: template.name, owner, task: task.id } });
+    void opts.secrets; // secrets are never stored; the built-in actions take none
+    void this.run(task, template, values, actor);
+    return task;
+  }
+
+  private async run(
+    task: Task,
+    template: Template,
+    values: Record<string, unknown>,
+    actor: Actor,
+  ): Promise<void> {
+    const lost = (err: Error) =>
+      process.stderr.write(`scaffolder: could not store an event of task ${task.id}: ${err.message}\n`);
+    try {
+      const result = await this.scaffolder.execute(template, values, {
+        actor,
+        taskId: task.id,
+        onEvent: (e) => {
+          if (e.type !== 'completion') void this.tasks.append(task.id, e).catch(lost);
+        },
+      });
+      await this.tasks.finish(task.id, { status: 'completed', result: taskResultOf(result) });
+      await this.deps.catalog.store
+        .audit(actor.id, 'scaffolder.create', result.entityRef ?? template.name, {
+          task: task.id,
+          template: template.name,
+          version: template.version,
+          dir: result.dir,
+          branch: result.branch,
+          commit: result.commitHash,
+        })
+        .catch(() => undefined);
+    } catch (err) {
+      const e = asPortalError(err) as Error & { status?: number };
+      await this.tasks
+        .finish(task.id, {
+          status: 'failed',
+          error: {
+            message: e.message,
+            step: err instanceof StepFailedError ? err.stepId : undefined,
+            status: e.status ?? 500,
+          },
+        })
+        .catch(lost);
+      await this.deps.catalog.store
+        .audit(actor.id, 'scaffolder.failed', template.name, { task: task.id, error: e.message })
+        .catch(() => undefined);
+    }
+  }
+
+  /** The task, if the caller may read it: 401 without a caller, 404 unknown, 403 someone else's. */
+  async readable(c: Context, id: string): Promise<Task> {
+    await this.deps.auth.authenticate(c, permissions.scaffolderTaskRead);
+    const task = await this.tasks.get(id);
+    if (!task) throw new NotFoundError(`No task ${id}`);
+    await this.deps.auth.authorize(c, permissions.scaffolderTaskRead, { createdBy: task.createdBy });
+    return task;
+  }
+
+  /**
+   * Tasks the caller may read, newest first: `createdBy` (a ref; Backstage's client sends it), `status`,
+   * `limit` (1–1000, default 100) and `offset`. Without `createdBy` an admin sees every task and anyone
+   * else their own.
+   */
+  async list(c: Context): Promise<{ items: Task[]; total: number }> {
+    const actor = await this.deps.auth.authenticate(c, permissions.scaffolderTaskRead);
+    let createdBy = c.req.query('createdBy');
+    if (createdBy !== undefined)
+      await this.deps.auth.authorize(c, permissions.scaffolderTaskRead, { createdBy });
+    else if (!this.deps.auth.decide(actor, permissions.scaffolderTaskRead).allowed) createdBy = actor.id;
+    const status = c.req.query('status');
+    if (status !== undefined && !(STATUSES as readonly string[]).includes(status))
+      throw new InputError(`status: must be one of ${STATUSES.join(', ')}, got "${status.slice(0, 32)}"`);
+    return this.tasks.list({
+      createdBy,
+      status: status as TaskStatus | undefined,
+      limit: intParam(c.req.query('limit'), 'limit', 1, 1000),
+      offset: intParam(c.req.query('offset'), 'offset', 0, 1_000_000_000),
+    });
+  }
+}
+
+function intParam(raw: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new InputError(`${name}: must be an integer from ${min} to ${max}, got "${raw.slice(0, 32)}"`);
+  return n;
+}
+
+/**
+ * Server-sent events of a task from event `after` on, until its completion: what is stored first, then
+ * what this process stores as it happens (another replica's task is read again every second).
+ */
+export function streamTaskEvents(
+  c: Context,
+  tasks: ScaffolderTaskStore,
+  taskId: string,
+  after: number,
+  format: (e: StoredTaskEvent) => { id?: string; event: string; data: string },
+) {
+  return streamSSE(c, async (stream) => {
+    let last = after;
+    let wake: (() => void) | undefined;
+    const unsubscribe = tasks.subscribe(taskId, () => wake?.());
+    stream.onAbort(unsubscribe);
+    let quiet = 0;
+    try {
+      for (;;) {
+        const events = await tasks.events(taskId, last);
+        for (const e of events) {
+          last = e.id;
+          await stream.writeSSE(format(e));
+          if (e.type === 'completion') return;
+        }
+        if (events.length === 0) {
+          const task = await tasks.get(taskId);
+          if (task?.status !== 'processing') {
+            // Finished, with its completion read above or stored just now: one last read.
+            for (const e of await tasks.events(taskId, last)) await stream.writeSSE(format(e));
+            return;
+          }
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 1000).unref();
+        });
+        wake = undefined;
+        quiet = events.length === 0 ? quiet + 1 : 0;
+        if (quiet >= 15) {
+          quiet = 0;
+          await stream.writeSSE({ event: 'ping', data: '{}' });
+        }
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+}
