@@ -80,6 +80,11 @@ export function serviceDescriptors(estate: Estate): Map<string, string> {
       [ANNOTATION.language]: s.language,
       [ANNOTATION.sourceLocation]: `url:https://git.bank.internal/bank/estate/tree/main/services/${s.name}/`,
     };
+    const lineage = templateLineage(s);
+    if (lineage) {
+      annotations[ANNOTATION.template] = lineage.template;
+      annotations[ANNOTATION.templateVersion] = lineage.version;
+    }
     if (deployed) {
       annotations[ANNOTATION.serviceId] = serviceId(s.name);
       annotations[ANNOTATION.kubernetesId] = `service-${s.name}`;
@@ -225,6 +230,36 @@ export function readinessGaps(s: EstateService): ReadinessGaps {
     liveness: u('liveness') < 0.05,
     pinned: u('digest') < 0.55,
   };
+}
+
+/**
+ * Template lineage, as the scaffolder records it (bank.io/template, bank.io/template-version): the TypeScript
+ * services were made from the portal's templates (consumers from event-consumer); most are on the template's
+ * current version, about one in eight still on 0.9.0, from before the template's 1.0 (a major version
+ * behind). Go, Java and Python services predate the templates and record none. Fixed by the name alone.
+ */
+export function templateLineage(s: EstateService): { template: string; version: string } | undefined {
+  if (s.language !== 'typescript' || s.type !== 'service') return undefined;
+  const template = s.name.endsWith('-consumer') ? 'event-consumer' : 'typescript-service';
+  const old = unitHash(`template-version:${s.name}`) < 0.125;
+  return { template, version: old ? '0.9.0' : currentTemplateVersion(template) };
+}
+
+const templateVersions = new Map<string, string>();
+/** The version templates/<name>/template.yaml records today (the estate is written against the repo's templates). */
+function currentTemplateVersion(template: string): string {
+  let v = templateVersions.get(template);
+  if (!v) {
+    let text = '';
+    try {
+      text = readFileSync(new URL(`../../templates/${template}/template.yaml`, import.meta.url), 'utf8');
+    } catch {
+      // no such template in this checkout: the version every template starts at
+    }
+    v = /bank\.io\/template-version:\s*["']?(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? '1.0.0';
+    templateVersions.set(template, v);
+  }
+  return v;
 }
 
 /** A stable made-up image digest (64 hex) for a service's version. */

@@ -57,15 +57,22 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
     ]);
     const source = graphSource(program, ctx);
     registerScorecardsCommands(program, async () => {
-      const [{ ScorecardService, readDeployFacts }, { DeploysService }, { REPO_ROOT, scorecardsDir }] =
-        await Promise.all([
-          import('@bank/plugin-scorecards'),
-          import('@bank/plugin-deploys'),
-          import('../server/runtime.ts'),
-        ]);
+      const [
+        { ScorecardService, readDeployFacts },
+        { DeploysService },
+        { REPO_ROOT, scorecardsDir, templatesDir },
+      ] = await Promise.all([
+        import('@bank/plugin-scorecards'),
+        import('@bank/plugin-deploys'),
+        import('../server/runtime.ts'),
+      ]);
       const catalog = await ctx.open();
       const index = await source.load();
-      const scorecards = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+      const scorecards = new ScorecardService({
+        dir: scorecardsDir(),
+        repoRoot: REPO_ROOT,
+        templatesDir: templatesDir(),
+      });
       scorecards.loadDefinitions();
       const deploys = await new DeploysService({ store: catalog.store, getIndex: () => index }).init();
       scorecards.setDeploys(await readDeployFacts(deploys));

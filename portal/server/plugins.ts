@@ -24,7 +24,7 @@ import {
 import type { Hono } from 'hono';
 import type { PortalAuth } from './auth.ts';
 import type { GraphService } from './graph.ts';
-import { REPO_ROOT, scorecardsDir } from './runtime.ts';
+import { REPO_ROOT, scorecardsDir, templatesDir } from './runtime.ts';
 
 /** What the portal hands every plugin. */
 export interface PortalContext {
@@ -113,7 +113,11 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
  * rebuilt graph); scorecard files and k8s/ manifests are watched, a changed file re-scoring what it touches.
  */
 async function openScorecards(ctx: PortalContext) {
-  const service = new ScorecardService({ dir: scorecardsDir(), repoRoot: REPO_ROOT });
+  const service = new ScorecardService({
+    dir: scorecardsDir(),
+    repoRoot: REPO_ROOT,
+    templatesDir: templatesDir(),
+  });
   const store = new ScorecardStore(ctx.catalog.store.driver);
   const persisted = persistScores(service, store);
   for (const e of service.loadDefinitions())

@@ -21,6 +21,11 @@ export function scorecardsDir(): string {
   return path.resolve(process.env.PORTAL_SCORECARDS_DIR ?? path.join(REPO_ROOT, 'scorecards'));
 }
 
+/** The scaffolder's templates (scorecards read their current versions): templates/ at the repo root. */
+export function templatesDir(): string {
+  return path.join(REPO_ROOT, 'templates');
+}
+
 /** Open the catalogue: store (migrated), ingester, and the current view loaded. */
 export async function openCatalog(dbUrl: string, roots = defaultRoots()): Promise<CatalogService> {
   const store = await CatalogStore.open(dbUrl);

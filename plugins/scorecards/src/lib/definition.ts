@@ -23,6 +23,8 @@ export const FACTS = {
   'owner.collective': 'the collective above the owning squad',
   system: 'spec.system',
   template: 'the template it was scaffolded from (annotation bank.io/template)',
+  'template.version':
+    'the version of that template it was made from or last brought up to (annotation bank.io/template-version)',
   replicas: 'the Deployment replicas in its k8s/ manifests',
 } as const;
 export type FactName = keyof typeof FACTS;
@@ -104,6 +106,11 @@ export const CHECK_KINDS = {
     what: 'what runs in prod is what runs in the environment before it (prod is not behind staging)',
     params: { environment: { type: 'string' }, behind: { type: 'string' } },
     fix: 'Promote the version running in staging to prod, or roll staging back.',
+  },
+  'template-current': {
+    what: "the service is on its template's current version, or at most maxBehind releases behind (bank.io/template-version against templates/<name>/template.yaml)",
+    params: { maxBehind: { type: 'number' } },
+    fix: "Apply the template's changes since your version (templates/<name>/ shows them) and bump bank.io/template-version in catalog-info.yaml.",
   },
   'declared-calls-observed': {
     what: 'every declared call is seen in traffic (only where the service sends traces)',

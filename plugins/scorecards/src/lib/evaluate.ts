@@ -79,7 +79,15 @@ export interface ScoringFacts {
   /** Members of a cycle of declared calls. */
   inCycle: ReadonlySet<string>;
   deploys?: DeployFacts;
+  /** The portal's templates by name: their current version and where it is recorded. */
+  templates?: ReadonlyMap<string, TemplateVersion>;
   now: number;
+}
+
+export interface TemplateVersion {
+  version: string;
+  /** The template.yaml that records it (shown relative to the repo). */
+  file: string;
 }
 
 export function inScope(scope: Scope | undefined, entity: Entity, tier: number | undefined): boolean {
@@ -226,6 +234,8 @@ class EntityContext {
         return an['bank.io/language'];
       case 'template':
         return an['bank.io/template'];
+      case 'template.version':
+        return an['bank.io/template-version'];
       case 'tier':
         return this.tier;
       case 'lifecycle':
@@ -260,6 +270,7 @@ class EntityContext {
       slack: /bank\.io\/slack-channel:/,
       language: /bank\.io\/language:/,
       template: /bank\.io\/template:/,
+      'template.version': /bank\.io\/template-version:/,
       tier: /bank\.io\/tier:/,
       lifecycle: /^\s*lifecycle:/,
       system: /^\s*system:/,
@@ -642,6 +653,32 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         ? pass(`${prodEnv} runs ${prod.version}`)
         : fail(`${prodEnv} runs ${prod.version}, behind ${staging.version} in ${before}`);
     }
+    case 'template-current': {
+      const name = ctx.fact('template') as string | undefined;
+      if (!name) return na('not scaffolded from a template (no bank.io/template)');
+      const current = ctx.facts.templates?.get(name);
+      if (!current) return na(`template "${name}" is not among the portal's templates`);
+      const have = ctx.fact('template.version') as string | undefined;
+      const ev = () => ctx.factEvidence('template.version');
+      if (!have) return fail(`made from ${name} but records no bank.io/template-version`, ev);
+      const behind = releasesBehind(have, current.version);
+      if (behind === undefined)
+        return fail(`bank.io/template-version "${have}" is not a version like 1.2.0`, ev);
+      const max = (p.maxBehind as number | undefined) ?? 0;
+      if (behind === 'major')
+        return fail(`on ${name} ${have}, a major version behind ${current.version} (${current.file})`, ev);
+      if (behind > max)
+        return fail(
+          `on ${name} ${have}, ${behind} releases behind ${current.version} (at most ${max} allowed)`,
+          ev,
+        );
+      return pass(
+        behind === 0
+          ? `on ${name}'s current version ${current.version}`
+          : `on ${name} ${have}, ${behind} release${behind === 1 ? '' : 's'} behind ${current.version}`,
+        ev,
+      );
+    }
     case 'declared-calls-observed': {
       let sendsTraces = false;
       const unseen: string[] = [];
@@ -656,6 +693,24 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         : pass('every declared call seen in traffic', ev);
     }
   }
+}
+
+/**
+ * How far `have` is behind `current`, counted in the template's releases: each minor version is a
+ * release (a patch fixes one and changes nothing a service must take up); a different major version
+ * is 'major', always too far behind (its skeleton changed in ways that need a migration). A version
+ * ahead of the template's counts as current. Undefined when either is not a version like 1.2.0.
+ */
+export function releasesBehind(have: string, current: string): number | 'major' | undefined {
+  const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)$/.exec(v.trim());
+  const a = parse(have);
+  const b = parse(current);
+  if (!a || !b) return undefined;
+  const [ma, mi] = [Number(a[1]), Number(a[2])];
+  const [mb, nb] = [Number(b[1]), Number(b[2])];
+  if (ma > mb) return 0;
+  if (ma < mb) return 'major';
+  return Math.max(0, nb - mi);
 }
 
 function selects(selector: unknown, labels: Record<string, unknown> | undefined): boolean {

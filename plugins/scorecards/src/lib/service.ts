@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { cycles, forEachCallOf, type GraphIndex } from '@bank/graph';
 import { NotFoundError } from '@bank/plugin-kit';
+import { builtinActions } from '@bank/plugin-scaffolder/actions.ts';
+import { loadTemplates } from '@bank/plugin-scaffolder/template.ts';
 import { parseScorecard, type Scorecard, type ScorecardError } from './definition.ts';
 import {
   type DeployFacts,
@@ -16,6 +18,7 @@ import {
   forgetDescriptor,
   type ScoringFacts,
   scoreEntity,
+  type TemplateVersion,
 } from './evaluate.ts';
 import { descriptorFile, ManifestCache, manifestFolder } from './facts.ts';
 
@@ -31,6 +34,8 @@ export interface ScorecardsOptions {
   dir: string;
   /** Paths in results are shown relative to it. */
   repoRoot: string;
+  /** The scaffolder's templates (`templates/` at the repo root): their current versions, for template-current. */
+  templatesDir?: string;
   now?: () => number;
 }
 
@@ -51,6 +56,7 @@ export class ScorecardService {
   private inCycle = new Set<string>();
   private folderRefs = new Map<string, string[]>();
   private deploys: DeployFacts | undefined;
+  private templates = new Map<string, TemplateVersion>();
   /** scorecard name → entity ref → score. */
   private readonly scores = new Map<string, Map<string, EntityScore>>();
   private readonly listeners: Array<(r: RescoreResult) => void> = [];
@@ -76,7 +82,25 @@ export class ScorecardService {
     for (const f of [...this.byFile.keys()]) if (!present.has(f)) this.byFile.delete(f);
     for (const f of [...this.brokenFiles.keys()]) if (!present.has(f)) this.brokenFiles.delete(f);
     for (const f of [...present].sort()) this.readDefinition(f);
+    this.readTemplates();
     return this.errors();
+  }
+
+  /** The templates' current versions (read with the scaffolder's own loader; a template that does not load is left out). */
+  private readTemplates(): void {
+    const dir = this.opts.templatesDir;
+    this.templates = new Map();
+    if (!dir) return;
+    const actions = new Set(builtinActions().map((a) => a.id));
+    for (const t of loadTemplates(dir, actions).templates)
+      this.templates.set(t.name, { version: t.version, file: this.rel(t.file) });
+  }
+
+  private isTemplateFile(file: string): boolean {
+    const dir = this.opts.templatesDir;
+    if (!dir) return false;
+    const rel = path.relative(path.resolve(dir), path.resolve(file));
+    return !rel.startsWith('..') && !path.isAbsolute(rel) && path.basename(file) === 'template.yaml';
   }
 
   private readDefinition(file: string): void {
@@ -197,6 +221,7 @@ export class ScorecardService {
       repoRoot: this.opts.repoRoot,
       inCycle: this.inCycle,
       deploys: this.deploys,
+      templates: this.templates,
       now: this.now(),
     };
   }
@@ -237,10 +262,16 @@ export class ScorecardService {
   filesChanged(files: string[]): RescoreResult {
     const dir = path.resolve(this.opts.dir);
     const cardFiles = files.filter((f) => path.dirname(path.resolve(f)) === dir && /\.ya?ml$/.test(f));
+    const templateFiles = files.filter((f) => this.isTemplateFile(f));
     const refs = new Set<string>();
+    if (templateFiles.length) {
+      // A template's new version re-scores every service that records a template.
+      this.readTemplates();
+      for (const [ref, e] of this.entities) if (e.metadata.annotations?.['bank.io/template']) refs.add(ref);
+    }
     for (const f of files) {
       forgetDescriptor(f);
-      if (cardFiles.includes(f)) continue;
+      if (cardFiles.includes(f) || templateFiles.includes(f)) continue;
       this.manifests.forget(f);
       for (const r of this.folderRefs.get(path.dirname(path.resolve(f))) ?? []) refs.add(r);
     }

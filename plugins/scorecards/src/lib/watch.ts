@@ -3,14 +3,15 @@ import chokidar from 'chokidar';
 import type { ScorecardService } from './service.ts';
 
 /**
- * Re-score when a scorecard file or a k8s/ manifest changes (descriptors come through the catalogue's own
+ * Re-score when a scorecard file, a template's template.yaml or a k8s/ manifest changes (descriptors come through the catalogue's own
  * change event). Batched for 150 ms like the catalogue's watcher; each batch re-scores only what its files
  * touch.
  */
 export function watchScorecardInputs(service: ScorecardService, roots: string[]): () => Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
-  const watcher = chokidar.watch([service.opts.dir, ...roots], {
+  const templates = service.opts.templatesDir ? [service.opts.templatesDir] : [];
+  const watcher = chokidar.watch([service.opts.dir, ...templates, ...roots], {
     ignoreInitial: true,
     ignored: (p: string) => /(^|[/\\])(node_modules|\.git|\.next|data)([/\\]|$)/.test(p),
   });
