@@ -1,10 +1,22 @@
-import neo4j, { type Driver } from 'neo4j-driver';
+import { createRequire } from 'node:module';
+import type { Driver } from 'neo4j-driver';
 import { GraphBackendError } from './errors.ts';
 import { type GraphIndex, relationCount } from './graph-index.ts';
 import { intOption, oneOf, VIAS } from './internal/options.ts';
 import { edgeRows, KIND_LABELS, nodeRows, RELATION_TYPES } from './internal/rows.ts';
 import { PATHS_LIMITS } from './paths.ts';
 import type { Via } from './types.ts';
+
+type Neo4jModule = typeof import('neo4j-driver').default;
+let loadedDriver: Neo4jModule | undefined;
+/**
+ * neo4j-driver takes longer to load than the rest of a `portal path` together; only `graph sync` and the
+ * Cypher builders use it, so it is loaded on first use.
+ */
+function neo4jModule(): Neo4jModule {
+  loadedDriver ??= createRequire(import.meta.url)('neo4j-driver') as Neo4jModule;
+  return loadedDriver;
+}
 
 /** Connection settings, from NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD (and NEO4J_DATABASE). */
 export interface Neo4jConfig {
@@ -46,6 +58,7 @@ export async function connectNeo4j(
   const hint = 'is Neo4j running, and are NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD right?';
   let driver: Driver;
   try {
+    const neo4j = neo4jModule();
     driver = neo4j.driver(config.uri, neo4j.auth.basic(config.user, config.password), {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       maxConnectionLifetime: 60 * 60 * 1000,
@@ -202,7 +215,7 @@ export function pathsCypher(
       'ORDER BY hops, refs',
       'LIMIT $k',
     ].join('\n'),
-    parameters: { from: fromRef, to: toRef, via, k: neo4j.int(k) },
+    parameters: { from: fromRef, to: toRef, via, k: neo4jModule().int(k) },
   };
 }
 

@@ -1,11 +1,17 @@
-import type { CatalogService } from '@bank/plugin-catalog';
+import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
 import type { TrafficService } from '@bank/plugin-traffic';
 import type { Command } from 'commander';
 
 /** What the commands share, each part opened on first use. */
 export interface CliContext {
+  /** The database the command works on: `--db`, else DATABASE_URL, else data/portal.db. */
+  dbUrl: () => Promise<string>;
+  /** The store, migrated, with its ingester (what writes need). */
   open: () => Promise<CatalogService>;
-  openTraffic: () => Promise<TrafficService>;
+  /** The catalogue view alone: from the snapshot beside the store when it is current. */
+  openView: () => Promise<CatalogView>;
+  /** Observed traffic from the store; undefined when the store holds none. */
+  openTraffic: () => Promise<TrafficService | undefined>;
 }
 
 /**
@@ -14,8 +20,8 @@ export interface CliContext {
  * listed at build time (portal/bin/build.mjs writes commands.json from {@link commandManifest}).
  */
 export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => Promise<void>> = {
-  catalog: async (program, { open }) => {
-    (await import('@bank/plugin-catalog/cli.ts')).registerCatalogCommands(program, open);
+  catalog: async (program, { open, openView }) => {
+    (await import('@bank/plugin-catalog/cli.ts')).registerCatalogCommands(program, open, openView);
   },
   graph: async (program, ctx) => {
     const [{ registerGraphCommands }, { graphSource }] = await Promise.all([
@@ -23,7 +29,7 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
       import('./graph-source.ts'),
     ]);
     const source = graphSource(program, ctx);
-    registerGraphCommands(program, source.load, undefined, { hopNotes: source.hopNotes });
+    registerGraphCommands(program, source.load, undefined, { hopNotes: source.hopNotes, ask: source.ask });
   },
   traffic: async (program, ctx) => {
     const [{ registerTrafficCommands }, { graphSource }] = await Promise.all([
@@ -31,10 +37,17 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
       import('./graph-source.ts'),
     ]);
     const source = graphSource(program, ctx);
-    registerTrafficCommands(program, async () => ({
-      index: await source.load(),
-      traffic: await ctx.openTraffic(),
-    }));
+    registerTrafficCommands(program, async () => {
+      const index = await source.load();
+      // The traffic commands read the store's traffic even when it holds none (and say so).
+      const { TrafficService } = await import('@bank/plugin-traffic/lib/service.ts');
+      let traffic = await ctx.openTraffic();
+      if (!traffic) {
+        traffic = await TrafficService.open({ storeUrl: (await ctx.open()).store.url, expireEveryMs: 0 });
+        traffic.setCatalogue((await ctx.openView()).all());
+      }
+      return { index, traffic };
+    });
   },
   scaffolder: async (program, { open }) => {
     (await import('@bank/plugin-scaffolder/cli.ts')).registerScaffolderCommands(program, open);

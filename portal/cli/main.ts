@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CatalogService } from '@bank/plugin-catalog';
+import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
 // The kit's CLI part alone: its index brings in the HTTP framework, which `portal --help` does not need.
 import { EXIT, UsageError } from '@bank/plugin-kit/cli.ts';
 import type { TrafficService } from '@bank/plugin-traffic';
@@ -19,28 +19,49 @@ const newProgram = () =>
     .exitOverride();
 const program = newProgram();
 
+const dbUrl = async () => {
+  const { databaseUrl } = await import('../server/locations.ts');
+  return databaseUrl(program.opts<{ db?: string }>().db);
+};
+
 let catalog: Promise<CatalogService> | undefined;
 const open = () => {
   catalog ??= (async () => {
-    const { databaseUrl, openCatalog } = await import('../server/runtime.ts');
-    return openCatalog(databaseUrl(program.opts<{ db?: string }>().db));
+    const { openCatalog } = await import('../server/runtime.ts');
+    return openCatalog(await dbUrl());
   })();
   return catalog;
 };
 
-let traffic: Promise<TrafficService> | undefined;
-/** Observed traffic as stored by a running portal (read only: no expiry timer, nothing written). */
+let view: Promise<CatalogView> | undefined;
+/** The catalogue as read-only commands see it: from the snapshot when it is current (see local-view.ts). */
+const openView = () => {
+  view ??= (async () => {
+    if (catalog) return (await catalog).view();
+    const { localView } = await import('./local-view.ts');
+    return localView(await dbUrl(), open);
+  })();
+  return view;
+};
+
+let traffic: Promise<TrafficService | undefined> | undefined;
+/**
+ * Observed traffic as stored by a running portal (read only: no expiry timer, nothing written); undefined
+ * when the store holds none, so a graph command on a store without traces does not load the traffic code.
+ */
 const openTraffic = () => {
   traffic ??= (async () => {
-    const { TrafficService } = await import('@bank/plugin-traffic');
-    const catalog = await open();
-    const service = await TrafficService.open({ storeUrl: catalog.store.url, expireEveryMs: 0 });
-    service.setCatalogue((await catalog.view()).all());
+    const url = await dbUrl();
+    const { storeFacts } = await import('./local-view.ts');
+    if ((await storeFacts(url))?.observed === false) return undefined;
+    const { TrafficService } = await import('@bank/plugin-traffic/lib/service.ts');
+    const service = await TrafficService.open({ storeUrl: url, expireEveryMs: 0 });
+    service.setCatalogue((await openView()).all());
     return service;
   })();
   return traffic;
 };
-const ctx: CliContext = { open, openTraffic };
+const ctx: CliContext = { dbUrl, open, openView, openTraffic };
 
 if (process.env.PORTAL_CLI_WRITE_MANIFEST) {
   // The build asks which plugin registers which command (see commands.ts).

@@ -72,6 +72,9 @@ export async function registerPortalCommands(
     const taken = await portProblem(host, port);
     if (taken) throw new PortTakenError(taken);
     const catalog = await open();
+    // The snapshot the CLI reads (see @bank/plugin-catalog snapshot.ts) follows the server's view, written
+    // at most once every 2 s while edits come in.
+    catalog.snapshotDelayMs = 2000;
     if (opts.ingest) {
       const result = await ingestWithProgress(catalog, catalog.roots);
       process.stdout.write(
@@ -140,6 +143,7 @@ export async function registerPortalCommands(
       demo?.kill('SIGTERM');
       stopUrlRefresh();
       await server.close();
+      catalog.flushSnapshot();
       await catalog.store.close();
       process.exit(0);
     };

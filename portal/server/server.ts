@@ -11,6 +11,7 @@ import { createAuditRouter, PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
 import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
+import { databaseIdentity } from './locations.ts';
 import type { OidcConfig } from './oidc.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
@@ -121,7 +122,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       service: 'portal',
       entities: opts.catalog.loaded.size,
       startedAt,
-      ...(loopback ? { pid: process.pid, roots: opts.catalog.roots } : {}),
+      ...(loopback
+        ? { pid: process.pid, roots: opts.catalog.roots, database: databaseIdentity(opts.catalog.store.url) }
+        : {}),
     }),
   );
   // Ready: the database answers within 2 s and the graph is loaded; else 503 with the reason in words.

@@ -180,9 +180,11 @@ export class Ingester {
   async snapshot(): Promise<{
     entities: Map<string, StoredEntity>;
     relations: Map<string, EntityRelation[]>;
+    /** The store's generation these are of. */
+    generation: number;
   }> {
     const s = await this.loadState();
-    return { entities: s.entities, relations: s.relations };
+    return { entities: s.entities, relations: s.relations, generation: s.generation };
   }
 
   /** Ingest these roots (directories or files). Runs are serialised. */

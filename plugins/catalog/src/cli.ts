@@ -20,9 +20,15 @@ interface Json {
 
 /**
  * The catalogue's commands: ingest, validate, get, list, owners, errors. `open` gives the running catalogue
- * (store opened and migrated); commands that only read files (validate) do not open it.
+ * (store opened and migrated); commands that only read files (validate) do not open it. `openView` gives the
+ * catalogue view alone, for the read-only get, list and owners (the CLI reads it from the snapshot beside
+ * the store when that is current).
  */
-export function registerCatalogCommands(program: Command, open: () => Promise<CatalogService>): void {
+export function registerCatalogCommands(
+  program: Command,
+  open: () => Promise<CatalogService>,
+  openView: () => Promise<CatalogView> = async () => (await open()).view(),
+): void {
   program
     .command('ingest')
     .description(
@@ -128,7 +134,7 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
     .argument('<ref>')
     .option('--json', 'machine-readable output')
     .action(async (input: string, opts: Json) => {
-      const view = await (await open()).view();
+      const view = await openView();
       const ref = resolveOrExit(view, input, opts.json);
       if (!ref) return;
       const entity = view.byRef.get(ref) as ServedEntity;
@@ -147,7 +153,7 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
     .option('--type <type>', 'spec.type, e.g. service')
     .option('--json', 'machine-readable output')
     .action(async (opts: Json & ListFilter) => {
-      const view = await (await open()).view();
+      const view = await openView();
       const rows = listEntities(view, opts);
       if (opts.json) {
         printJson(rows);
@@ -172,7 +178,7 @@ export function registerCatalogCommands(program: Command, open: () => Promise<Ca
     .description('teams with the number of services they own')
     .option('--json', 'machine-readable output')
     .action(async (opts: Json) => {
-      const rows = owners(await (await open()).view());
+      const rows = owners(await openView());
       if (opts.json) printJson(rows);
       else
         process.stdout.write(

@@ -3,4 +3,13 @@ export { CatalogView, type ListFilter, listEntities, owners, type ServedEntity }
 export { ingestProblemLines } from './problems.ts';
 export { type CatalogRouterDeps, createCatalogRouter } from './server/router.ts';
 export { CatalogService, type ViewChange } from './service.ts';
+export {
+  type CatalogSnapshot,
+  isSnapshot,
+  readSnapshot,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+  type SnapshotProblem,
+  writeSnapshot,
+} from './snapshot.ts';
 export { watchRoots } from './watch.ts';

@@ -22,6 +22,7 @@ import {
 } from '@bank/catalog';
 import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';
 import { CatalogView } from './lib/view.ts';
+import { type CatalogSnapshot, writeSnapshot } from './snapshot.ts';
 
 /** What changed between two views: refs written, removed, and whose relations changed. */
 export interface ViewChange {
@@ -41,6 +42,11 @@ export class CatalogService extends EventEmitter<{
   reload: [CatalogView];
 }> {
   private current: CatalogView | undefined;
+  readonly snapshotFile: string | undefined;
+  /** 0: the snapshot is written at once; else at most once per this many ms. */
+  snapshotDelayMs: number;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private pendingSnapshot: CatalogSnapshot | undefined;
   readonly ingester: Ingester;
   /** Reads URL locations (allow-list, limits: see UrlReader); PORTAL_READING_* by default. */
   readonly reader: UrlReader;
@@ -50,9 +56,20 @@ export class CatalogService extends EventEmitter<{
   constructor(
     readonly store: CatalogStore,
     readonly roots: string[],
-    opts: { reader?: UrlReader; mirrorDir?: string } = {},
+    opts: {
+      reader?: UrlReader;
+      mirrorDir?: string;
+      /**
+       * Keep a catalogue snapshot in this file (see snapshot.ts), written each time the view is loaded or
+       * changes: at once, or at most once per `snapshotDelayMs` (a server taking in many edits).
+       */
+      snapshotFile?: string;
+      snapshotDelayMs?: number;
+    } = {},
   ) {
     super();
+    this.snapshotFile = opts.snapshotFile;
+    this.snapshotDelayMs = opts.snapshotDelayMs ?? 0;
     this.ingester = new Ingester(store);
     this.reader = opts.reader ?? new UrlReader();
     this.mirrorDir = path.resolve(
@@ -67,11 +84,8 @@ export class CatalogService extends EventEmitter<{
 
   /** The current view (loads the store the first time). */
   async view(): Promise<CatalogView> {
-    if (!this.current) {
-      const snap = await this.ingester.snapshot();
-      this.current = new CatalogView(snap.entities, snap.relations);
-    }
-    return this.current;
+    if (!this.current) this.setView(await this.ingester.snapshot());
+    return this.current as CatalogView;
   }
 
   /** The current view, if it was loaded; for synchronous readers such as HTTP handlers. */
@@ -355,9 +369,7 @@ export class CatalogService extends EventEmitter<{
       result.removed.length > 0 ||
       result.relationsChanged.length > 0
     ) {
-      const snap = await this.ingester.snapshot();
-      this.current = new CatalogView(snap.entities, snap.relations);
-      this.emit('change', result, this.current);
+      this.emit('change', result, this.setView(await this.ingester.snapshot()));
     }
   }
 
@@ -371,9 +383,7 @@ export class CatalogService extends EventEmitter<{
     if (r.full) {
       await this.reloadView();
     } else {
-      const snap = await this.ingester.snapshot();
-      this.current = new CatalogView(snap.entities, snap.relations);
-      this.emit('change', r, this.current);
+      this.emit('change', r, this.setView(await this.ingester.snapshot()));
     }
     return true;
   }
@@ -400,9 +410,38 @@ export class CatalogService extends EventEmitter<{
   }
 
   private async reloadView(): Promise<void> {
-    const snap = await this.ingester.snapshot();
+    this.emit('reload', this.setView(await this.ingester.snapshot()));
+  }
+
+  private setView(snap: CatalogSnapshot): CatalogView {
     this.current = new CatalogView(snap.entities, snap.relations);
-    this.emit('reload', this.current);
+    if (this.snapshotFile) {
+      this.pendingSnapshot = snap;
+      if (this.snapshotDelayMs <= 0) this.flushSnapshot();
+      else
+        this.snapshotTimer ??= setTimeout(() => {
+          this.snapshotTimer = undefined;
+          this.flushSnapshot();
+        }, this.snapshotDelayMs).unref();
+    }
+    return this.current;
+  }
+
+  /**
+   * Writes the snapshot now if one is waiting. A failure is only said: the snapshot is a cache (readers
+   * check its generation and rebuild it), the store is untouched.
+   */
+  flushSnapshot(): void {
+    const snap = this.pendingSnapshot;
+    if (!snap || !this.snapshotFile) return;
+    this.pendingSnapshot = undefined;
+    try {
+      writeSnapshot(this.snapshotFile, snap);
+    } catch (err) {
+      process.stderr.write(
+        `warning: the catalogue snapshot ${this.snapshotFile} was not written: ${(err as Error).message}\n`,
+      );
+    }
   }
 }
 

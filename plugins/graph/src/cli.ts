@@ -5,7 +5,9 @@ import {
   exportGraph,
   type GraphIndex,
   GraphQueryError,
+  type ImpactResult,
   neo4jConfigFromEnv,
+  type PathsResult,
   syncToNeo4j,
   UnknownRefError,
 } from '@bank/graph';
@@ -53,6 +55,11 @@ export function registerGraphCommands(
   extras: {
     /** A line under each hop of `portal path` (who is on call now), by ref; the plugin that knows fills it. */
     hopNotes?: (refs: string[]) => Promise<ReadonlyMap<string, string>>;
+    /**
+     * Ask a running portal first: the answer of GET /api/graph/<route> with these parameters (the same JSON
+     * the command prints with --json), or undefined when none is reachable (then the graph is loaded here).
+     */
+    ask?: (route: 'paths' | 'impact', params: Record<string, string | undefined>) => Promise<unknown>;
   } = {},
 ): void {
   const run =
@@ -82,8 +89,10 @@ export function registerGraphCommands(
     .option('--json', 'the same JSON as GET /api/graph/paths')
     .action(
       run(async (from: string, to: string, opts: Json & { k: string; maxHops: string; via: string }) => {
-        const index = await load();
-        const result = runPaths(index, { from, to, k: opts.k, maxHops: opts.maxHops, via: opts.via });
+        const params = { from, to, k: opts.k, maxHops: opts.maxHops, via: opts.via };
+        const result =
+          ((await extras.ask?.('paths', params)) as PathsResult | undefined) ??
+          runPaths(await load(), params);
         const refs = [
           ...new Set(result.paths.flatMap((p) => p.hops.filter((h) => !h.missing).map((h) => h.ref))),
         ];
@@ -104,9 +113,11 @@ export function registerGraphCommands(
     .option('--json', 'the same JSON as GET /api/graph/impact')
     .action(
       run(async (ref: string, opts: Json & { depth?: string; via: string; all?: boolean }) => {
-        emit(opts, runImpact(await load(), { ref, depth: opts.depth, via: opts.via }), (r) =>
-          renderImpact(r, { all: opts.all }),
-        );
+        const params = { ref, depth: opts.depth, via: opts.via };
+        const result =
+          ((await extras.ask?.('impact', params)) as ImpactResult | undefined) ??
+          runImpact(await load(), params);
+        emit(opts, result, (r) => renderImpact(r, { all: opts.all }));
       }),
     );
 

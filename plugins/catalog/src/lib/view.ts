@@ -1,5 +1,9 @@
-import type { Entity, EntityRelation } from '@bank/catalog';
-import { ANNOTATION, closestRefs, danglingRelations, type StoredEntity, sortRelations } from '@bank/catalog';
+import type { Entity, EntityRelation, StoredEntity } from '@bank/catalog';
+// By module rather than through @bank/catalog's index: the CLI builds a view from a snapshot without
+// loading the store (Prisma) that the index brings in.
+import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { closestRefs } from '@bank/catalog/model/ref.ts';
+import { danglingRelations, sortRelations } from '@bank/catalog/model/relations.ts';
 
 /** An entity as served: the stored descriptor plus its relations, and a `status` when stale. */
 export type ServedEntity = Entity & { relations: EntityRelation[] };

@@ -9,6 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { nodeCard } from '@bank/graph/card.ts';
+import type { GraphIndex } from '@bank/graph/graph-index.ts';
 
 export const ONCALL_FILE = 'oncall.json';
 
@@ -253,4 +255,35 @@ export function onCallLine(o: OnCallNow | undefined): string {
     .filter(Boolean)
     .join('  ');
   return `on call ${o.onCall.displayName}${until}${next}${links ? `  ${links}` : ''}`;
+}
+
+export interface ServiceOnCall {
+  service: string;
+  rota: string | null;
+  runbook: string | null;
+  onCall: OnCallNow | null;
+}
+
+/**
+ * Who is on call now for each service (canonical refs in `index`): its rota, runbook and the person, with
+ * the service's own Slack channel when the rota has none. Needs no store: `portal path` prints it under
+ * every hop from the graph alone.
+ */
+export async function onCallOfServices(
+  index: GraphIndex,
+  refs: readonly string[],
+  directory: OnCallDirectory | null | undefined,
+  at: number,
+): Promise<ServiceOnCall[]> {
+  const cards = refs.map((ref) => nodeCard(index, ref));
+  const rotas = cards.map((c) => c.oncall).filter((r): r is string => !!r);
+  const resolved = directory ? await directory.whoIsOnCall(rotas, at) : new Map<string, OnCallNow>();
+  return cards.map((card) => {
+    const found: OnCallNow | undefined = card.oncall ? resolved.get(card.oncall) : undefined;
+    const onCall =
+      found && !found.slackChannel && card.slack
+        ? { ...found, slackChannel: card.slack, slackUrl: slackChannelUrl(card.slack) }
+        : (found ?? null);
+    return { service: card.ref, rota: card.oncall, runbook: card.runbook, onCall };
+  });
 }

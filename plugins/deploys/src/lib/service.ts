@@ -18,7 +18,7 @@ import {
   parseDeployEvent,
   parseSince,
 } from './model.ts';
-import { type OnCallDirectory, type OnCallNow, slackChannelUrl } from './oncall.ts';
+import { type OnCallDirectory, onCallOfServices, type ServiceOnCall } from './oncall.ts';
 import { DeployStore, type NewestKey, type RecordOutcome, type ResolvedDeployEvent } from './store.ts';
 
 export interface DeploysDeps {
@@ -51,12 +51,6 @@ export interface ServiceComparison {
 }
 
 /** A service's rota resolved: who to call now, the next hand-over, page and Slack links, the runbook. */
-export interface ServiceOnCall {
-  service: string;
-  rota: string | null;
-  runbook: string | null;
-  onCall: OnCallNow | null;
-}
 
 export interface ServiceLive {
   service: string;
@@ -370,20 +364,8 @@ export class DeploysService {
    * Slack channel falls back to the entity's own when the directory has none (PagerDuty knows no Slack).
    */
   async onCallFor(serviceInputs: readonly string[], at = this.now()): Promise<ServiceOnCall[]> {
-    const index = this.index();
-    const cards = [...new Set(serviceInputs.map((s) => this.resolveService(s)))].map((ref) =>
-      nodeCard(index, ref),
-    );
-    const rotas = cards.map((c) => c.oncall).filter((r): r is string => !!r);
-    const resolved = this.deps.onCall ? await this.deps.onCall.whoIsOnCall(rotas, at) : new Map();
-    return cards.map((card) => {
-      const found: OnCallNow | undefined = card.oncall ? resolved.get(card.oncall) : undefined;
-      const onCall =
-        found && !found.slackChannel && card.slack
-          ? { ...found, slackChannel: card.slack, slackUrl: slackChannelUrl(card.slack) }
-          : (found ?? null);
-      return { service: card.ref, rota: card.oncall, runbook: card.runbook, onCall };
-    });
+    const refs = [...new Set(serviceInputs.map((s) => this.resolveService(s)))];
+    return onCallOfServices(this.index(), refs, this.deps.onCall, at);
   }
 
   /**
