@@ -23,6 +23,11 @@ export function scorecardsDir(): string {
   return path.resolve(process.env.PORTAL_SCORECARDS_DIR ?? path.join(REPO_ROOT, 'scorecards'));
 }
 
+/** The scaffolder's templates (scorecards read their current versions): templates/ at the repo root. */
+export function templatesDir(): string {
+  return path.join(REPO_ROOT, 'templates');
+}
+
 /**
  * Where the catalogue snapshot of this database is kept (see plugins/catalog/src/snapshot.ts): beside a
  * SQLite file (data/portal.db → data/portal.graph.snapshot); for PostgreSQL under data/, named after the

@@ -2,12 +2,14 @@ import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
 import { defaultRoots, snapshotFileFor } from './locations.ts';
 
-export { databaseUrl, defaultRoots, REPO_ROOT, scorecardsDir, snapshotFileFor } from './locations.ts';
-
-/** The scaffolder's templates (scorecards read their current versions): templates/ at the repo root. */
-export function templatesDir(): string {
-  return path.join(REPO_ROOT, 'templates');
-}
+export {
+  databaseUrl,
+  defaultRoots,
+  REPO_ROOT,
+  scorecardsDir,
+  snapshotFileFor,
+  templatesDir,
+} from './locations.ts';
 
 /** Open the catalogue: store (migrated), ingester, and the current view loaded. */
 export async function openCatalog(dbUrl: string, roots = defaultRoots()): Promise<CatalogService> {
