@@ -260,7 +260,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       TemplateError,
       /spec\.steps\[0\]\.input\.targetPath: "\.\.\/\.\.\/outside" leaves its directory/,
     );
-    // Rendered at run time from a parameter-free expression: checked again before anything is written.
+    // Rendered at run time (Nunjucks' `+` joins the strings): checked again before anything is written.
     writeTemplate(
       repo.root,
       'rendered-target',
@@ -268,9 +268,9 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
     );
     await refused(
       'rendered-target',
-      good,
-      TemplateError,
-      /spec\.steps\[0\]\.input\.targetPath: unexpected character "\+"/,
+      simple,
+      PathError,
+      /spec\.steps\[0\]\.input\.targetPath: "\.\.\/x" leaves its directory/,
     );
     writeTemplate(
       repo.root,
@@ -375,7 +375,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'hostile-expr',
       good,
       TemplateError,
-      /spec\.steps\[0\]\.input\.message: calls are not allowed/,
+      /spec\.steps\[0\]\.input\.message: column 21: property "constructor" is not allowed in expressions/,
     );
     writeTemplate(
       repo.root,
@@ -389,7 +389,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'hostile-expr2',
       good,
       TemplateError,
-      /spec\.steps\[0\]\.input\.message: property "constructor" is not allowed/,
+      /spec\.steps\[0\]\.input\.message: column \d+: property "constructor" is not allowed/,
     );
     writeTemplate(
       repo.root,
@@ -403,7 +403,21 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'hostile-filter',
       good,
       TemplateError,
-      /spec\.steps\[0\]\.input\.message: unknown filter "eval"/,
+      /spec\.steps\[0\]\.input\.message: column \d+: unknown filter "eval"/,
+    );
+    writeTemplate(
+      repo.root,
+      'hostile-call',
+      minimal(
+        'hostile-call',
+        "    - id: log\n      action: debug:log\n      input:\n        message: ${{ parameters.name.at(0) ~ (parameters | dump)('x') }}\n",
+      ),
+    );
+    await refused(
+      'hostile-call',
+      good,
+      TemplateError,
+      /spec\.steps\[0\]\.input\.message: column 23: calls are not allowed here/,
     );
     writeTemplate(
       repo.root,
@@ -418,7 +432,7 @@ describe('bad input: a clear error naming the field, and nothing written', () =>
       'hostile-skeleton',
       simple,
       ExpressionError,
-      /skeleton\/x\.txt: line 1: property "__proto__" is not allowed/,
+      /skeleton\/x\.txt: line 1, column 14: property "__proto__" is not allowed/,
     );
     // Even past parameter validation, values are data: an expression in a value is written out literally.
     const template = scaffolder.template('typescript-service');

@@ -1,21 +1,26 @@
 /**
  * Rendering: template.yaml values (`${{ … }}` in strings) and skeleton files (the same expressions plus
- * `{% for %}` / `{% if %}` blocks and `{# comments #}`). One pass over the template's own text: what an
- * expression returns is inserted as data and never scanned again.
+ * Nunjucks' `{% for %}`, `{% if %}`, `{% set %}`, `{% raw %}` tags and `{# comments #}`). One pass over
+ * the template's own text: what an expression returns is inserted as data and never scanned again.
  */
-import { ExpressionError, evaluate, type Node, parseExpression, truthy } from './expression.ts';
+import {
+  ExpressionError,
+  evaluate,
+  jsTruthy,
+  type Node,
+  Parser,
+  parseExpression,
+  SyntaxProblem,
+  typeName,
+} from './expression.ts';
 
 const OPEN = '${{';
 const MAX_OUTPUT = 2 << 20;
 const MAX_ITERATIONS = 10_000;
+/** How deeply blocks may nest in one file. */
+const MAX_BLOCK_DEPTH = 50;
 
 export type Scope = Readonly<Record<string, unknown>>;
-
-interface Piece {
-  start: number;
-  end: number;
-  src: string;
-}
 
 /** Find the `}}` that closes an expression opened at `from` (after `${{`), skipping quoted strings. */
 function closeOf(s: string, from: number, close = '}}'): number {
@@ -31,16 +36,23 @@ function closeOf(s: string, from: number, close = '}}'): number {
   return -1;
 }
 
-function expressionsIn(s: string): Piece[] {
-  const out: Piece[] = [];
-  let i = s.indexOf(OPEN);
-  while (i !== -1) {
-    const end = closeOf(s, i + OPEN.length);
-    if (end === -1) throw new Error(`"\${{" at column ${i + 1} is never closed with "}}"`);
-    out.push({ start: i, end: end + 2, src: s.slice(i + OPEN.length, end) });
-    i = s.indexOf(OPEN, end + 2);
+/** Line and column (1-based) of an offset. */
+function positionOf(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let j = 0; j < offset && j < text.length; j++) {
+    if (text.charCodeAt(j) === 10) {
+      line++;
+      lineStart = j + 1;
+    }
   }
-  return out;
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** `line 3, column 14` in a file or a multi-line value, `column 14` in a one-line value. */
+function where(text: string, offset: number, file = true): string {
+  const p = positionOf(text, offset);
+  return file || text.includes('\n') ? `line ${p.line}, column ${p.column}` : `column ${p.column}`;
 }
 
 export function toText(v: unknown): string {
@@ -54,41 +66,66 @@ const cache = new Map<string, Node>();
 function parseCached(src: string): Node {
   let n = cache.get(src);
   if (!n) {
-    n = parseExpression(src);
+    const p = Parser.of(src);
+    n = p.expression();
+    p.end();
     if (cache.size > 5000) cache.clear();
     cache.set(src, n);
   }
   return n;
 }
 
+const compiledCache = new Map<string, CompiledTemplate>();
+function compileCached(s: string, field: string): CompiledTemplate {
+  const key = `${field}\u0000${s}`;
+  let c = compiledCache.get(key);
+  if (!c) {
+    c = compileTemplate(s, field, { value: true });
+    if (compiledCache.size > 2000) compiledCache.clear();
+    compiledCache.set(key, c);
+  }
+  return c;
+}
+
+/** True when a template.yaml string needs the template compiler (block tags or comments). */
+const hasBlocks = (s: string): boolean => s.includes('{%') || s.includes('{#');
+
+/** The one expression a string consists of, exactly (`${{ x }}`), whose result keeps its type. */
+function loneExpression(s: string): { src: string; offset: number } | undefined {
+  if (!s.startsWith(OPEN) || !s.endsWith('}}')) return undefined;
+  const end = closeOf(s, OPEN.length);
+  if (end !== s.length - 2) return undefined;
+  const inner = s.slice(OPEN.length, end);
+  if (inner.startsWith('-') || inner.endsWith('-')) return undefined;
+  return { src: inner, offset: OPEN.length };
+}
+
 /**
  * Render one string from template.yaml. Exactly one expression keeps its type (`${{ parameters.replicas }}`
- * stays a number); anything else is interpolated into a string.
+ * stays a number); anything else (text, several expressions, `{% if %}` blocks) renders to a string.
  */
 export function renderString(s: string, scope: Scope, field: string): unknown {
-  let pieces: Piece[];
-  try {
-    pieces = expressionsIn(s);
-  } catch (err) {
-    throw new ExpressionError((err as Error).message, field);
-  }
-  if (pieces.length === 0) return s;
-  try {
-    if (pieces.length === 1 && pieces[0].start === 0 && pieces[0].end === s.length) {
-      return evaluate(parseCached(pieces[0].src.trim()), scope);
+  if (!s.includes(OPEN) && !hasBlocks(s)) return s;
+  const lone = hasBlocks(s) ? undefined : loneExpression(s);
+  if (lone) {
+    let node: Node;
+    try {
+      node = parseCached(lone.src);
+    } catch (err) {
+      throw new ExpressionError(syntaxMessage(err, s, lone.offset), field);
     }
-    let out = '';
-    let at = 0;
-    for (const p of pieces) {
-      out += s.slice(at, p.start) + toText(evaluate(parseCached(p.src.trim()), scope));
-      at = p.end;
-      if (out.length > MAX_OUTPUT) throw new Error(`rendered value is longer than ${MAX_OUTPUT} characters`);
+    try {
+      return evaluate(node, scope);
+    } catch (err) {
+      throw new ExpressionError((err as Error).message, field);
     }
-    return out + s.slice(at);
-  } catch (err) {
-    if (err instanceof ExpressionError) throw err;
-    throw new ExpressionError((err as Error).message, field);
   }
+  return renderTemplate(compileCached(s, field), scope);
+}
+
+function syntaxMessage(err: unknown, text: string, base: number): string {
+  if (err instanceof SyntaxProblem) return `${where(text, base + err.offset, false)}: ${err.message}`;
+  return (err as Error).message;
 }
 
 /** Render every string inside a value (objects, arrays); keys whose value renders to undefined are left out. */
@@ -109,11 +146,7 @@ export function renderValue(v: unknown, scope: Scope, field: string): unknown {
 /** Parse every expression inside a value (without evaluating): template validation names the field. */
 export function checkExpressions(v: unknown, field: string): void {
   if (typeof v === 'string') {
-    try {
-      for (const p of expressionsIn(v)) parseCached(p.src.trim());
-    } catch (err) {
-      throw new ExpressionError((err as Error).message, field);
-    }
+    if (v.includes(OPEN) || hasBlocks(v)) compileCached(v, field);
   } else if (Array.isArray(v)) {
     v.forEach((x, i) => {
       checkExpressions(x, `${field}[${i}]`);
@@ -129,166 +162,286 @@ export function hasTemplateSyntax(s: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Skeleton files
+// Templates (skeleton files, and template.yaml strings with blocks)
 
 type TNode =
   | { t: 'text'; v: string }
-  | { t: 'expr'; node: Node; line: number }
-  | { t: 'for'; name: string; iter: Node; body: TNode[]; line: number }
-  | { t: 'if'; branches: { cond: Node | undefined; body: TNode[] }[]; line: number };
+  | { t: 'expr'; node: Node; at: number }
+  | { t: 'set'; name: string; value: Node; at: number }
+  | { t: 'for'; names: string[]; iter: Node; body: TNode[]; empty: TNode[]; at: number }
+  | { t: 'if'; branches: { cond: Node | undefined; body: TNode[]; at: number }[]; at: number };
 
 export interface CompiledTemplate {
   nodes: TNode[];
   file: string;
+  /** The source, for line and column in errors. */
+  text: string;
+  /** A template.yaml value rather than a file: a one-line value's errors name the column only. */
+  value: boolean;
 }
 
 interface Tag {
   kind: 'expr' | 'block' | 'comment';
   start: number;
   end: number;
+  /** The code between the delimiters and trim markers, and where it starts. */
   inner: string;
+  innerAt: number;
+  trimLeft: boolean;
+  trimRight: boolean;
 }
 
-function lineAt(text: string, i: number): number {
-  let n = 1;
-  for (let j = 0; j < i; j++) if (text.charCodeAt(j) === 10) n++;
-  return n;
-}
+const ENDRAW = /\{%-?\s*endraw\s*-?%\}/g;
 
 function scanTags(text: string): Tag[] {
   const tags: Tag[] = [];
   let i = 0;
+  const fail = (m: string, at: number): never => {
+    throw new SyntaxProblem(m, at);
+  };
   while (i < text.length) {
-    const e = text.indexOf('${{', i);
+    const e = text.indexOf(OPEN, i);
     const b = text.indexOf('{%', i);
     const c = text.indexOf('{#', i);
     const next = [e, b, c].filter((x) => x !== -1);
     if (next.length === 0) break;
     const at = Math.min(...next);
-    if (at === e) {
-      const end = closeOf(text, at + 3);
-      if (end === -1) throw new Error(`line ${lineAt(text, at)}: "\${{" is never closed with "}}"`);
-      tags.push({ kind: 'expr', start: at, end: end + 2, inner: text.slice(at + 3, end) });
-      i = end + 2;
-    } else if (at === b) {
-      const end = closeOf(text, at + 2, '%}');
-      if (end === -1) throw new Error(`line ${lineAt(text, at)}: "{%" is never closed with "%}"`);
-      tags.push({ kind: 'block', start: at, end: end + 2, inner: text.slice(at + 2, end) });
-      i = end + 2;
-    } else {
+    if (at === c) {
       const end = text.indexOf('#}', at + 2);
-      if (end === -1) throw new Error(`line ${lineAt(text, at)}: "{#" is never closed with "#}"`);
-      tags.push({ kind: 'comment', start: at, end: end + 2, inner: '' });
+      if (end === -1) fail('"{#" is never closed with "#}"', at);
+      const trimLeft = text[at + 2] === '-';
+      const trimRight = text[end - 1] === '-' && end - 1 > at + 2;
+      tags.push({ kind: 'comment', start: at, end: end + 2, inner: '', innerAt: at, trimLeft, trimRight });
       i = end + 2;
+      continue;
+    }
+    const isExpr = at === e;
+    const openLen = isExpr ? 3 : 2;
+    const close = isExpr ? '}}' : '%}';
+    const trimLeft = text[at + openLen] === '-';
+    const innerAt = at + openLen + (trimLeft ? 1 : 0);
+    const end = closeOf(text, innerAt, close);
+    if (end === -1) fail(`"${isExpr ? OPEN : '{%'}" is never closed with "${close}"`, at);
+    const trimRight = text[end - 1] === '-' && end - 1 >= innerAt;
+    const inner = text.slice(innerAt, trimRight ? end - 1 : end);
+    tags.push({
+      kind: isExpr ? 'expr' : 'block',
+      start: at,
+      end: end + 2,
+      inner,
+      innerAt,
+      trimLeft,
+      trimRight,
+    });
+    i = end + 2;
+    if (!isExpr && /^\s*raw\s*$/.test(inner)) {
+      // Everything up to {% endraw %} is text, tags included.
+      ENDRAW.lastIndex = i;
+      const m = ENDRAW.exec(text);
+      if (!m) throw new SyntaxProblem('"raw" is never closed with "{% endraw %}"', at);
+      const s = m.index;
+      const endInner = m[0].slice(2, -2);
+      tags.push({
+        kind: 'block',
+        start: s,
+        end: s + m[0].length,
+        inner: endInner.replace(/^-/, '').replace(/-$/, ''),
+        innerAt: s + 2,
+        trimLeft: endInner.startsWith('-'),
+        trimRight: endInner.endsWith('-'),
+      });
+      i = s + m[0].length;
     }
   }
   return tags;
 }
 
 /**
- * Compile a skeleton file. A block tag (`{% … %}` or `{# … #}`) alone on its line takes the whole line
- * with it (Jinja's trim_blocks + lstrip_blocks), so loops do not leave blank lines; `{%-` and `-%}` trim
- * whitespace as in Nunjucks.
+ * Compile a template. A block tag (`{% … %}` or `{# … #}`) alone on its line takes the whole line with
+ * it (Jinja's trim_blocks + lstrip_blocks), so loops do not leave blank lines; `{%-`, `-%}`, `${{-` and
+ * `-}}` trim whitespace as in Nunjucks (and a tag carrying them is left to them).
  */
-export function compileTemplate(text: string, file: string): CompiledTemplate {
+export function compileTemplate(
+  text: string,
+  file: string,
+  opts: { value?: boolean } = {},
+): CompiledTemplate {
+  const value = opts.value === true;
   try {
-    const tags = scanTags(text);
-    // Widen standalone block tags to their whole line.
-    for (const tag of tags) {
-      if (tag.kind === 'expr') continue;
-      const lineStart = text.lastIndexOf('\n', tag.start - 1) + 1;
-      const nl = text.indexOf('\n', tag.end);
-      const lineEnd = nl === -1 ? text.length : nl + 1;
-      if (
-        /^[ \t]*$/.test(text.slice(lineStart, tag.start)) &&
-        /^[ \t]*\r?\n?$/.test(text.slice(tag.end, lineEnd))
-      ) {
-        const overlaps = tags.some((o) => o !== tag && o.start < lineEnd && o.end > lineStart);
-        if (!overlaps) {
-          tag.start = lineStart;
-          tag.end = lineEnd;
-        }
-      }
-    }
-    const root: TNode[] = [];
-    const stack: { node: TNode & { t: 'for' | 'if' }; body: TNode[]; tag: string }[] = [];
-    const current = () => (stack.length ? stack[stack.length - 1].body : root);
-    let at = 0;
-    let trimNext = false;
-    for (const tag of tags) {
-      let before = text.slice(at, tag.start);
-      if (trimNext) before = before.replace(/^\s+/, '');
-      trimNext = false;
-      const inner = tag.inner;
-      if (tag.kind === 'block' && inner.startsWith('-')) before = before.replace(/\s+$/, '');
-      if (before) current().push({ t: 'text', v: before });
-      at = tag.end;
-      const line = lineAt(text, tag.start);
-      if (tag.kind === 'comment') continue;
-      if (tag.kind === 'expr') {
-        try {
-          current().push({ t: 'expr', node: parseCached(inner.trim()), line });
-        } catch (err) {
-          throw new Error(`line ${line}: ${(err as Error).message}`);
-        }
-        continue;
-      }
-      let body = inner;
-      if (body.startsWith('-')) body = body.slice(1);
-      if (body.endsWith('-')) {
-        body = body.slice(0, -1);
-        trimNext = true;
-      }
-      body = body.trim();
-      const word = /^(\w+)/.exec(body)?.[1] ?? '';
-      const rest = body.slice(word.length).trim();
-      const fail = (m: string) => new Error(`line ${line}: ${m}`);
-      const parse = (src: string) => {
-        try {
-          return parseCached(src);
-        } catch (err) {
-          throw fail((err as Error).message);
-        }
-      };
-      if (word === 'for') {
-        const m = /^([A-Za-z_]\w*)\s+in\s+(.+)$/s.exec(rest);
-        if (!m) throw fail('expected "{% for item in list %}"');
-        if (['__proto__', 'constructor', 'prototype', 'loop'].includes(m[1]))
-          throw fail(`"${m[1]}" cannot be a loop variable`);
-        const node: TNode & { t: 'for' } = { t: 'for', name: m[1], iter: parse(m[2]), body: [], line };
-        current().push(node);
-        stack.push({ node, body: node.body, tag: 'for' });
-      } else if (word === 'endfor') {
-        if (stack[stack.length - 1]?.tag !== 'for') throw fail('"endfor" without an open "for"');
-        stack.pop();
-      } else if (word === 'if') {
-        const node: TNode & { t: 'if' } = { t: 'if', branches: [{ cond: parse(rest), body: [] }], line };
-        current().push(node);
-        stack.push({ node, body: node.branches[0].body, tag: 'if' });
-      } else if (word === 'elif' || word === 'elseif' || word === 'else') {
-        const top = stack[stack.length - 1];
-        if (top?.tag !== 'if' || top.node.t !== 'if') throw fail(`"${word}" without an open "if"`);
-        const branch = { cond: word === 'else' ? undefined : parse(rest), body: [] as TNode[] };
-        top.node.branches.push(branch);
-        top.body = branch.body;
-      } else if (word === 'endif') {
-        if (stack[stack.length - 1]?.tag !== 'if') throw fail('"endif" without an open "if"');
-        stack.pop();
-      } else {
-        throw fail(`unknown block "${word}"; only for/endfor, if/elif/else/endif are supported`);
-      }
-    }
-    if (stack.length)
-      throw new Error(
-        `line ${stack[stack.length - 1].node.line}: "${stack[stack.length - 1].tag}" is never closed`,
-      );
-    let tail = text.slice(at);
-    if (trimNext) tail = tail.replace(/^\s+/, '');
-    if (tail) root.push({ t: 'text', v: tail });
-    return { nodes: root, file };
+    return compile(text, file, value);
   } catch (err) {
-    throw new ExpressionError((err as Error).message, file);
+    if (err instanceof SyntaxProblem) {
+      throw new ExpressionError(`${where(text, err.offset, !value)}: ${err.message}`, file);
+    }
+    throw err;
   }
+}
+
+function compile(text: string, file: string, value: boolean): CompiledTemplate {
+  const tags = scanTags(text);
+  for (const tag of tags) {
+    if (tag.kind === 'expr' || tag.trimLeft || tag.trimRight) continue;
+    const lineStart = text.lastIndexOf('\n', tag.start - 1) + 1;
+    const nl = text.indexOf('\n', tag.end);
+    const lineEnd = nl === -1 ? text.length : nl + 1;
+    if (
+      /^[ \t]*$/.test(text.slice(lineStart, tag.start)) &&
+      /^[ \t]*\r?\n?$/.test(text.slice(tag.end, lineEnd))
+    ) {
+      const overlaps = tags.some((o) => o !== tag && o.start < lineEnd && o.end > lineStart);
+      if (!overlaps) {
+        tag.start = lineStart;
+        tag.end = lineEnd;
+      }
+    }
+  }
+  type Open =
+    | { tag: 'for'; node: TNode & { t: 'for' }; body: TNode[] }
+    | { tag: 'if'; node: TNode & { t: 'if' }; body: TNode[]; hadElse: boolean }
+    | { tag: 'raw'; at: number };
+  const root: TNode[] = [];
+  const stack: Open[] = [];
+  const current = (): TNode[] => {
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const o = stack[k];
+      if (o.tag !== 'raw') return o.body;
+    }
+    return root;
+  };
+  const top = () => stack[stack.length - 1];
+  let at = 0;
+  let trimNext = false;
+  for (const tag of tags) {
+    let before = text.slice(at, tag.start);
+    if (trimNext) before = before.replace(/^\s+/, '');
+    if (tag.trimLeft) before = before.replace(/\s+$/, '');
+    trimNext = tag.trimRight;
+    if (before) current().push({ t: 'text', v: before });
+    at = tag.end;
+    if (tag.kind === 'comment') continue;
+    const parser = () => Parser.of(tag.inner);
+    // Problems inside a tag are reported at their place in the file.
+    const inTag = <T>(f: () => T): T => {
+      try {
+        return f();
+      } catch (err) {
+        if (err instanceof SyntaxProblem) throw new SyntaxProblem(err.message, tag.innerAt + err.offset);
+        throw err;
+      }
+    };
+    if (tag.kind === 'expr') {
+      const node = inTag(() => parseCached(tag.inner));
+      current().push({ t: 'expr', node, at: tag.innerAt });
+      continue;
+    }
+    inTag(() => {
+      const p: Parser = parser();
+      const word = p.peek();
+      if (word?.k !== 'name') p.fail('expected a tag name, e.g. "if", "for", "set"', 0);
+      p.pos++;
+      const w = word.v;
+      const o: Open | undefined = top();
+      if (o?.tag === 'raw' && w !== 'endraw') return;
+      switch (w) {
+        case 'for': {
+          const names = [p.identifier()];
+          while (p.isOp(',')) {
+            p.pos++;
+            names.push(p.identifier());
+          }
+          if (!p.isWord('in')) p.fail(`expected "in" but found ${p.describe()}`);
+          p.pos++;
+          const iter = p.expression();
+          p.end();
+          const node: TNode & { t: 'for' } = { t: 'for', names, iter, body: [], empty: [], at: tag.start };
+          current().push(node);
+          if (stack.length >= MAX_BLOCK_DEPTH)
+            p.fail(`blocks are nested more than ${MAX_BLOCK_DEPTH} deep`, 0);
+          stack.push({ tag: 'for', node, body: node.body });
+          return;
+        }
+        case 'if': {
+          const cond = p.expression();
+          p.end();
+          const node: TNode & { t: 'if' } = {
+            t: 'if',
+            branches: [{ cond, body: [], at: tag.start }],
+            at: tag.start,
+          };
+          current().push(node);
+          if (stack.length >= MAX_BLOCK_DEPTH)
+            p.fail(`blocks are nested more than ${MAX_BLOCK_DEPTH} deep`, 0);
+          stack.push({ tag: 'if', node, body: node.branches[0].body, hadElse: false });
+          return;
+        }
+        case 'elif':
+        case 'elseif': {
+          if (o?.tag !== 'if') p.fail(`"${w}" without an open "if"`, 0);
+          if (o.hadElse) p.fail(`"${w}" after "else"`, 0);
+          const cond = p.expression();
+          p.end();
+          const branch = { cond, body: [] as TNode[], at: tag.start };
+          o.node.branches.push(branch);
+          o.body = branch.body;
+          return;
+        }
+        case 'else': {
+          p.end();
+          if (o?.tag === 'if') {
+            if (o.hadElse) p.fail('two "else" in one "if"', 0);
+            const branch = { cond: undefined, body: [] as TNode[], at: tag.start };
+            o.node.branches.push(branch);
+            o.body = branch.body;
+            o.hadElse = true;
+          } else if (o?.tag === 'for') {
+            if (o.body === o.node.empty) p.fail('two "else" in one "for"', 0);
+            o.body = o.node.empty;
+          } else p.fail('"else" without an open "if" or "for"', 0);
+          return;
+        }
+        case 'endif':
+        case 'endfor': {
+          p.end();
+          const want = w === 'endif' ? 'if' : 'for';
+          if (o?.tag !== want) {
+            p.fail(`"${w}" without an open "${want}"${o ? ` (the open block is "${o.tag}")` : ''}`, 0);
+          }
+          stack.pop();
+          return;
+        }
+        case 'set': {
+          const name = p.identifier();
+          if (!p.isOp('='))
+            p.fail(`expected "=" but found ${p.describe()} (block "set … endset" is not supported)`);
+          p.pos++;
+          const value = p.expression();
+          p.end();
+          current().push({ t: 'set', name, value, at: tag.start });
+          return;
+        }
+        case 'raw':
+          stack.push({ tag: 'raw', at: tag.start });
+          return;
+        case 'endraw':
+          if (o?.tag !== 'raw') p.fail('"endraw" without an open "raw"', 0);
+          stack.pop();
+          return;
+        default:
+          p.fail(
+            `unknown tag "${w}"; the tags are for/else/endfor, if/elif/else/endif, set, raw/endraw (no include, import, extends, macro or call: a template reads data, nothing else)`,
+            0,
+          );
+      }
+    });
+  }
+  const open = top();
+  if (open) {
+    throw new SyntaxProblem(`"${open.tag}" is never closed`, open.tag === 'raw' ? open.at : open.node.at);
+  }
+  let tail = text.slice(at);
+  if (trimNext) tail = tail.replace(/^\s+/, '');
+  if (tail) root.push({ t: 'text', v: tail });
+  return { nodes: root, file, text, value };
 }
 
 export function renderTemplate(tpl: CompiledTemplate, scope: Scope): string {
@@ -296,59 +449,96 @@ export function renderTemplate(tpl: CompiledTemplate, scope: Scope): string {
   const out: string[] = [];
   const emit = (s: string) => {
     budget.size += s.length;
-    if (budget.size > MAX_OUTPUT) throw new Error(`rendered file is larger than ${MAX_OUTPUT} characters`);
+    if (budget.size > MAX_OUTPUT) throw new Error(`rendered text is larger than ${MAX_OUTPUT} characters`);
     out.push(s);
   };
-  const run = (nodes: TNode[], sc: Scope) => {
+  const fail = (at: number, err: unknown): never => {
+    if (err instanceof Located) throw err;
+    throw new Located(`${where(tpl.text, at, !tpl.value)}: ${(err as Error).message}`);
+  };
+  const ev = (node: Node, sc: Scope, at: number): unknown => {
+    try {
+      return evaluate(node, sc);
+    } catch (err) {
+      return fail(at, err);
+    }
+  };
+  const run = (nodes: TNode[], sc: Record<string, unknown>) => {
     for (const n of nodes) {
       if (n.t === 'text') emit(n.v);
-      else if (n.t === 'expr') {
-        try {
-          emit(toText(evaluate(n.node, sc)));
-        } catch (err) {
-          throw new Error(`line ${n.line}: ${(err as Error).message}`);
-        }
-      } else if (n.t === 'if') {
+      else if (n.t === 'expr') emit(toText(ev(n.node, sc, n.at)));
+      else if (n.t === 'set') sc[n.name] = ev(n.value, sc, n.at);
+      else if (n.t === 'if') {
         for (const b of n.branches) {
-          let ok: boolean;
-          try {
-            ok = b.cond === undefined || truthy(evaluate(b.cond, sc));
-          } catch (err) {
-            throw new Error(`line ${n.line}: ${(err as Error).message}`);
-          }
-          if (ok) {
+          if (b.cond === undefined || jsTruthy(ev(b.cond, sc, b.at))) {
             run(b.body, sc);
             break;
           }
         }
       } else {
-        let items: unknown;
-        try {
-          items = evaluate(n.iter, sc);
-        } catch (err) {
-          throw new Error(`line ${n.line}: ${(err as Error).message}`);
+        const items = ev(n.iter, sc, n.at);
+        const rows = loopRows(items, n.names.length, (m) => fail(n.at, new Error(m)));
+        if (rows.length === 0) {
+          run(n.empty, sc);
+          continue;
         }
-        if (items === undefined || items === null) continue;
-        if (!Array.isArray(items)) throw new Error(`line ${n.line}: "for" needs a list`);
-        items.forEach((item, i) => {
+        rows.forEach((row, i) => {
           if (++budget.iterations > MAX_ITERATIONS)
-            throw new Error(`more than ${MAX_ITERATIONS} loop iterations`);
+            fail(n.at, new Error(`more than ${MAX_ITERATIONS} loop iterations`));
           const loop = {
             index: i + 1,
             index0: i,
+            revindex: rows.length - i,
+            revindex0: rows.length - i - 1,
             first: i === 0,
-            last: i === items.length - 1,
-            length: items.length,
+            last: i === rows.length - 1,
+            length: rows.length,
           };
-          run(n.body, { ...sc, [n.name]: item, loop });
+          // Each iteration has its own frame: a `set` inside the loop stays inside it (as in Jinja).
+          const frame: Record<string, unknown> = { ...sc, loop };
+          n.names.forEach((name, k) => {
+            frame[name] = row[k];
+          });
+          run(n.body, frame);
         });
       }
     }
   };
   try {
-    run(tpl.nodes, scope);
+    run(tpl.nodes, { ...scope });
   } catch (err) {
     throw new ExpressionError((err as Error).message, tpl.file);
   }
   return out.join('');
 }
+
+class Located extends Error {}
+
+/** The values each iteration binds: one per loop variable. */
+function loopRows(items: unknown, vars: number, fail: (m: string) => never): unknown[][] {
+  if (items === undefined || items === null) return [];
+  if (typeof items === 'string')
+    return vars === 1
+      ? [...items].map((c) => [c])
+      : fail('cannot unpack the characters of a string into several variables');
+  if (Array.isArray(items)) {
+    if (vars === 1) return items.map((x) => [x]);
+    return items.map((x) =>
+      Array.isArray(x)
+        ? x.slice(0, vars)
+        : fail(
+            `"for" with ${vars} variables needs a list of lists or a mapping, found a list of ${typeName(x).replace(/^an? /, '')}s`,
+          ),
+    );
+  }
+  if (typeof items === 'object') {
+    const proto = Object.getPrototypeOf(items);
+    if (proto !== Object.prototype && proto !== null)
+      fail(`"for" needs a list or a mapping, found ${typeName(items)}`);
+    if (vars !== 2) fail('"for" over a mapping needs two variables: {% for key, value in mapping %}');
+    return Object.entries(items);
+  }
+  return fail(`"for" needs a list or a mapping, found ${typeName(items)}`);
+}
+
+export { parseExpression };
