@@ -170,7 +170,7 @@ function fetchAction(id: 'fetch:template' | 'fetch:plain'): Action {
               ? extOpt
               : `.${extOpt}`
             : undefined;
-      const shown = `templates/${ctx.template.name}/${srcRel}`;
+      const shown = `templates/${ctx.template.dirName}/${srcRel}`;
       let entries: SkeletonEntry[];
       if (lstatSync(src).isFile()) {
         entries = [{ rel: path.basename(src), kind: 'file', abs: src }];
@@ -664,6 +664,9 @@ const catalogRegister: Action = {
           `${ctx.field}.repoContentsUrl: only file: URLs from publish:monorepo are supported`,
         );
       rel = path.posix.join(contents.slice(5), rel.replace(/^\//, ''));
+    } else if (ctx.dryRun) {
+      // Backstage writes catalogInfoPath from the repository's root ("/catalog-info.yaml").
+      rel = rel.replace(/^\/+/, '');
     }
     rel = safeRelative(rel, `${ctx.field}.catalogInfoPath`);
     // The bytes: from the workspace (dry-run, or before publish) or the published file.
@@ -676,6 +679,12 @@ const catalogRegister: Action = {
         const e = ctx.workspace.get(inWs);
         if (e?.kind === 'file') bytes = e.content;
       }
+    }
+    // A dry-run of a template that publishes elsewhere (publish:github, skipped here): the descriptor as
+    // it stands in the workspace.
+    if (!bytes && ctx.dryRun && dirRel === undefined) {
+      const e = ctx.workspace.get(rel);
+      if (e?.kind === 'file') bytes = e.content;
     }
     if (!ctx.dryRun) {
       const abs = resolveSafeChildPath(ctx.env.repoRoot, rel, `${ctx.field}.catalogInfoPath`);
@@ -703,19 +712,27 @@ const catalogRegister: Action = {
     for (const r of newRefs)
       if (view.refs.has(r)) throw new ConflictError(`${rel}: ${r} already exists in the catalogue`);
     const known = new Set([...view.refs, ...newRefs]);
+    // The bank's rules (an owner is a Group) for what is published into the bank's estate; a Backstage
+    // template publishing elsewhere (publish:github…) is checked as Backstage checks it (any kind of owner).
+    const bankEstate = ctx.template.steps.some((s) => s.action === 'publish:monorepo');
     for (const e of entities) {
-      const problems = checkReferences(e, known, (raw, kind) => {
-        try {
-          const k = parseRef(raw, { kind: kind ?? 'component' }).kind;
-          return closestRefs(
-            raw,
-            [...known].filter((r) => r.startsWith(`${k}:`)),
-            3,
-          );
-        } catch {
-          return [];
-        }
-      });
+      const problems = checkReferences(
+        e,
+        known,
+        (raw, kind) => {
+          try {
+            const k = parseRef(raw, { kind: kind ?? 'component' }).kind;
+            return closestRefs(
+              raw,
+              [...known].filter((r) => r.startsWith(`${k}:`)),
+              3,
+            );
+          } catch {
+            return [];
+          }
+        },
+        { targetKinds: bankEstate },
+      );
       if (problems.length)
         throw new ActionError(
           `${rel}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,

@@ -50,6 +50,7 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
             description: t.description,
             parameters: t.parameters.flatMap((p) => Object.keys(p.properties)),
             required: t.parameters.flatMap((p) => p.required ?? []),
+            missingActions: t.missingActions,
           })),
           errors: errors.map((e) => e.message),
         });
@@ -72,6 +73,11 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
           )}\n`,
         );
         for (const e of errors) process.stderr.write(`broken template: ${e.message}\n`);
+        for (const t of templates)
+          for (const m of t.missingActions)
+            process.stderr.write(
+              `${t.name}: ${t.shownFile}:${m.line ?? '?'}: step "${m.stepId}" uses action "${m.action}", not available here (dry-run only)\n`,
+            );
         process.stdout.write(
           '\nportal scaffold <template> --set name=… --set owner=… [--set dependsOn=a,b] [--dry-run]\n',
         );

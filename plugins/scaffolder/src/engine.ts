@@ -18,7 +18,13 @@ import {
   validateManifests,
 } from './manifests.ts';
 import { validateParameters } from './parameters.ts';
-import { loadTemplate, loadTemplates, type Template, type TemplateError } from './template.ts';
+import {
+  loadTemplate,
+  loadTemplates,
+  missingActionsError,
+  type Template,
+  type TemplateError,
+} from './template.ts';
 import {
   type Action,
   type ActionContext,
@@ -134,6 +140,12 @@ export class Scaffolder {
     return loadTemplate(this.env.templatesDir, name, this.actionIds);
   }
 
+  /** Refuse a real run of a template whose actions are not all registered here, naming every one. */
+  assertRunnable(template: Template): void {
+    const err = missingActionsError(template);
+    if (err) throw err;
+  }
+
   /** Validate parameters against the template and the catalogue (throws ParameterError listing each field). */
   async parameters(template: Template, raw: unknown): Promise<Record<string, unknown>> {
     const view = await this.env.catalog.view();
@@ -147,6 +159,7 @@ export class Scaffolder {
   async run(templateName: string, raw: unknown, opts: RunOptions): Promise<ScaffoldResult> {
     const started = performance.now();
     const template = this.template(templateName);
+    if (opts.dryRun !== true) this.assertRunnable(template);
     const values = await this.parameters(template, raw);
     return this.execute(template, values, opts, started);
   }
@@ -159,6 +172,7 @@ export class Scaffolder {
     started = performance.now(),
   ): Promise<ScaffoldResult> {
     const dryRun = opts.dryRun === true;
+    if (!dryRun) this.assertRunnable(template);
     const taskId = opts.taskId ?? randomUUID();
     const now = () => new Date().toISOString();
     const log: string[] = [];
@@ -189,8 +203,18 @@ export class Scaffolder {
           emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
           continue;
         }
-        emit({ type: 'step', stepId: step.id, name: step.name, status: 'processing', at: now() });
         const action = this.actions.get(step.action);
+        if (!action && dryRun) {
+          // Backstage's dry-run skips what it cannot simulate; a step whose action is not here is shown so.
+          logLine(
+            `action "${step.action}" is not available here: skipped in this dry-run (a real run refuses)`,
+          );
+          stepsOut[step.id] = { output: {} };
+          stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
+          emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
+          continue;
+        }
+        emit({ type: 'step', stepId: step.id, name: step.name, status: 'processing', at: now() });
         if (!action) throw new ExpressionError(`unknown action "${step.action}"`, `${field}.action`);
         const output: Record<string, unknown> = {};
         stepsOut[step.id] = { output };

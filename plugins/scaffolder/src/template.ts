@@ -5,7 +5,6 @@
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DNS_LABEL } from '@bank/catalog';
 import { InputError, NotFoundError } from '@bank/plugin-kit';
 import { Ajv } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -41,8 +40,24 @@ export interface TemplateOutput {
   text?: { title?: string; content?: string; if?: unknown }[];
 }
 
+/** A step whose action is not registered here, with where it is used. */
+export interface MissingAction {
+  action: string;
+  stepId: string;
+  /** `spec.steps[2].action` */
+  field: string;
+  line?: number;
+  /** The closest registered action, when the name looks like a typo of it. */
+  didYouMean?: string;
+}
+
 export interface Template {
+  /** metadata.name (Backstage's identity of a template; it need not equal the directory's name). */
   name: string;
+  /** The directory under templates/ it was loaded from. */
+  dirName: string;
+  /** `templates/<dir>/template.yaml`, as errors show it. */
+  shownFile: string;
   title: string;
   description: string;
   version: string;
@@ -56,6 +71,43 @@ export interface Template {
   parameters: ParameterPage[];
   steps: TemplateStep[];
   output: TemplateOutput;
+  /**
+   * Every step whose action is not registered here. The template still loads and dry-runs (those
+   * steps are skipped and say so); a real run refuses before anything happens, naming them all.
+   */
+  missingActions: MissingAction[];
+}
+
+/** The refusal of a real run of a template with missing actions: every one, with its step and line. */
+export function missingActionsError(t: Template): TemplateError | undefined {
+  const [first, ...rest] = t.missingActions;
+  if (!first) return undefined;
+  const one = (m: MissingAction) =>
+    `unknown action "${m.action}" in step "${m.stepId}"${m.didYouMean ? ` (did you mean "${m.didYouMean}"?)` : ''}`;
+  const more = rest.map((m) => `; ${m.field}${m.line ? ` (line ${m.line})` : ''}: ${one(m)}`).join('');
+  return new TemplateError(
+    t.shownFile,
+    first.field,
+    first.line,
+    `${one(first)}${more}. ${t.missingActions.length === 1 ? 'It is' : 'They are'} not available here (see GET /api/scaffolder/actions); a dry-run skips ${t.missingActions.length === 1 ? 'it' : 'them'}`,
+  );
+}
+
+/** Backstage's metadata.name: 1–63 characters, letters, digits and - _ . between alphanumerics. */
+const ENTITY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length];
 }
 
 /** A problem in a template file: the field (`spec.steps[1].action`), the file and line. */
@@ -120,11 +172,14 @@ export function loadTemplates(
   return { templates, errors };
 }
 
-/** Load one template by name. The name must be a DNS label; the template must live inside `dir`. */
+/**
+ * Load one template by name: the directory `<dir>/<name>`, else the template whose metadata.name is
+ * `name` (Backstage names templates by metadata.name). The template must live inside `dir`.
+ */
 export function loadTemplate(dir: string, name: string, knownActions: ReadonlySet<string>): Template {
-  if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > 63) {
+  if (typeof name !== 'string' || !ENTITY_NAME.test(name) || name.length > 63) {
     throw new PathError(
-      `template: "${String(name).slice(0, 80)}" is not a template name (lowercase letters, digits and '-'; no paths)`,
+      `template: "${String(name).slice(0, 80)}" is not a template name (letters, digits and '-', '_', '.'; no paths)`,
     );
   }
   const root = realpathSync(dir);
@@ -132,7 +187,10 @@ export function loadTemplate(dir: string, name: string, knownActions: ReadonlySe
   let real: string;
   try {
     real = realpathSync(tdir);
+    statSync(path.join(real, 'template.yaml'));
   } catch {
+    const byName = loadTemplates(dir, knownActions).templates.find((t) => t.name === name);
+    if (byName) return byName;
     const known = loadTemplateNames(root);
     throw new NotFoundError(
       `template: no template named "${name}"${known.length ? `; known: ${known.join(', ')}` : ''}`,
@@ -161,7 +219,7 @@ export function loadTemplate(dir: string, name: string, knownActions: ReadonlySe
     if (err instanceof TemplateError) throw err;
     throw new TemplateError(shown, '', undefined, `cannot read: ${(err as Error).message}`);
   }
-  const template = parseTemplate(text, shown, real, name, knownActions);
+  const template = parseTemplate(text, shown, real, path.basename(tdir), knownActions);
   cache.set(file, { stamp, template });
   return template;
 }
@@ -182,7 +240,7 @@ export function parseTemplate(
   text: string,
   shown: string,
   dir: string,
-  expectedName: string | undefined,
+  dirName: string,
   knownActions: ReadonlySet<string>,
 ): Template {
   const lc = new LineCounter();
@@ -214,14 +272,11 @@ export function parseTemplate(
   const meta = t.metadata as Record<string, unknown> | undefined;
   if (!meta || typeof meta !== 'object') fail(['metadata'], 'is required (with a name)');
   const m = meta as Record<string, unknown>;
-  if (typeof m.name !== 'string' || !DNS_LABEL.test(m.name))
-    fail(['metadata', 'name'], 'must be a DNS label (lowercase letters, digits and -)');
-  if (expectedName !== undefined && m.name !== expectedName) {
+  if (typeof m.name !== 'string' || !ENTITY_NAME.test(m.name) || m.name.length > 63)
     fail(
       ['metadata', 'name'],
-      `is "${String(m.name)}" but the template's directory is "${expectedName}"; they must match`,
+      `must be 1-63 letters, digits and '-', '_', '.' starting and ending with a letter or digit, found ${JSON.stringify(m.name)}`,
     );
-  }
   const annotations = (m.annotations ?? {}) as Record<string, unknown>;
   if (typeof annotations !== 'object') fail(['metadata', 'annotations'], 'must be a mapping');
   const version = annotations[VERSION_ANNOTATION] ?? '0.0.0';
@@ -278,6 +333,7 @@ export function parseTemplate(
   if (!Array.isArray(s.steps) || s.steps.length === 0)
     fail(['spec', 'steps'], 'must be a non-empty list of steps');
   const ids = new Set<string>();
+  const missingActions: MissingAction[] = [];
   const steps: TemplateStep[] = (s.steps as unknown[]).map((st, i) => {
     const at = ['spec', 'steps', i];
     if (!st || typeof st !== 'object' || Array.isArray(st))
@@ -290,10 +346,18 @@ export function parseTemplate(
     ids.add(id as string);
     if (typeof step.action !== 'string') fail([...at, 'action'], 'is required, e.g. fetch:template');
     if (!knownActions.has(step.action as string)) {
-      fail(
-        [...at, 'action'],
-        `unknown action "${String(step.action)}"; known: ${[...knownActions].sort().join(', ')}`,
-      );
+      const action = step.action as string;
+      const close = [...knownActions]
+        .map((k) => ({ k, d: editDistance(action, k) }))
+        .filter((x) => x.d <= 2)
+        .sort((a, b) => a.d - b.d)[0];
+      missingActions.push({
+        action,
+        stepId: id as string,
+        field: fieldOf([...at, 'action']),
+        line: lineOf([...at, 'action']),
+        ...(close ? { didYouMean: close.k } : {}),
+      });
     }
     const input = step.input ?? {};
     if (typeof input !== 'object' || Array.isArray(input)) fail([...at, 'input'], 'must be a mapping');
@@ -356,6 +420,8 @@ export function parseTemplate(
 
   return {
     name: m.name as string,
+    dirName,
+    shownFile: shown,
     title: typeof m.title === 'string' ? m.title : (m.name as string),
     description: typeof m.description === 'string' ? m.description : '',
     version: version as string,
@@ -369,6 +435,7 @@ export function parseTemplate(
     parameters,
     steps,
     output,
+    missingActions,
   };
 }
 

@@ -51,6 +51,8 @@ export function describeTemplate(t: Template) {
     tags: t.tags,
     parameters: t.parameters,
     steps: t.steps.map((s) => ({ id: s.id, name: s.name, action: s.action })),
+    /** Steps whose action is not available here: the template dry-runs, a real run is refused. */
+    missingActions: t.missingActions,
   };
 }
 

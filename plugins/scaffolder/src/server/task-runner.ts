@@ -41,6 +41,7 @@ export class TaskRunner {
     opts: { secrets?: Record<string, unknown> } = {},
   ): Promise<Task> {
     const template = typeof name === 'string' ? this.scaffolder.template(name) : name;
+    this.scaffolder.assertRunnable(template);
     const values = await this.scaffolder.parameters(template, raw);
     const owner = typeof values.owner === 'string' ? values.owner : undefined;
     noteAudit(c, {
