@@ -28,7 +28,7 @@
  * `constructor` and `prototype`; every string and list an expression builds is size-capped; a rendered
  * value is never parsed again.
  */
-import { FILTERS, jsString, MAX_LIST, MAX_STRING, TESTS } from './filters.ts';
+import { FILTERS, jsString, MAX_LIST, MAX_STRING, TESTS, toJson } from './filters.ts';
 
 export class ExpressionError extends Error {
   /** The template field or file the expression came from, e.g. `spec.steps[0].input.values.name`. */
@@ -53,7 +53,8 @@ export class SyntaxProblem extends Error {
 
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_SOURCE = 10_000;
-const MAX_DEPTH = 40;
+/** How deep the tree may be: nesting, and chains (`a ~ b ~ c`, `x | f | g`, `a.b.c`) count too. */
+const MAX_DEPTH = 100;
 
 type BinOp =
   | 'and'
@@ -229,7 +230,8 @@ export class Parser {
   }
 
   private enter(): void {
-    if (++this.depth > MAX_DEPTH) this.fail('expression is nested too deeply');
+    if (++this.depth > MAX_DEPTH)
+      this.fail(`expression is nested too deeply (more than ${MAX_DEPTH} levels)`);
   }
 
   expression(): Node {
@@ -251,20 +253,26 @@ export class Parser {
   }
   private or(): Node {
     let left = this.and();
+    const d = this.depth;
     while (this.isWord('or')) {
       const at = this.here();
       this.pos++;
+      this.enter();
       left = { t: 'bin', op: 'or', left, right: this.and(), at };
     }
+    this.depth = d;
     return left;
   }
   private and(): Node {
     let left = this.not();
+    const d = this.depth;
     while (this.isWord('and')) {
       const at = this.here();
       this.pos++;
+      this.enter();
       left = { t: 'bin', op: 'and', left, right: this.not(), at };
     }
+    this.depth = d;
     return left;
   }
   private not(): Node {
@@ -280,15 +288,20 @@ export class Parser {
   }
   private in(): Node {
     let node = this.is();
+    const d = this.depth;
     for (;;) {
       const at = this.here();
+      if (this.isWord('in') || this.isWord('not')) this.enter();
       if (this.isWord('not') && this.toks[this.pos + 1]?.k === 'name' && this.toks[this.pos + 1].v === 'in') {
         this.pos += 2;
         node = { t: 'not', arg: { t: 'bin', op: 'in', left: node, right: this.is(), at }, at };
       } else if (this.isWord('in')) {
         this.pos++;
         node = { t: 'bin', op: 'in', left: node, right: this.is(), at };
-      } else return node;
+      } else {
+        this.depth = d;
+        return node;
+      }
     }
   }
   private is(): Node {
@@ -313,19 +326,25 @@ export class Parser {
   }
   private compare(): Node {
     let left = this.concat();
+    const d = this.depth;
     while (this.peek()?.k === 'op' && COMPARE_OPS.has(this.peek()?.v ?? '')) {
       const tok = this.toks[this.pos++];
+      this.enter();
       left = { t: 'bin', op: tok.v as BinOp, left, right: this.concat(), at: tok.at };
     }
+    this.depth = d;
     return left;
   }
   private binary(op: BinOp, next: () => Node): Node {
     let left = next();
+    const d = this.depth;
     while (this.isOp(op)) {
       const at = this.here();
       this.pos++;
+      this.enter();
       left = { t: 'bin', op, left, right: next(), at };
     }
+    this.depth = d;
     return left;
   }
   private concat = (): Node => this.binary('~', this.add);
@@ -352,8 +371,10 @@ export class Parser {
 
   private filters(input: Node): Node {
     let node = input;
+    const d = this.depth;
     while (this.isOp('|')) {
       this.pos++;
+      this.enter();
       const t = this.peek();
       if (t?.k !== 'name') this.fail(`expected a filter name after "|" but found ${this.describe()}`);
       this.pos++;
@@ -363,6 +384,7 @@ export class Parser {
       const args = this.isOp('(') ? this.args() : [];
       node = { t: 'filter', input: node, name: t.v, args, at: t.at };
     }
+    this.depth = d;
     return node;
   }
 
@@ -387,8 +409,10 @@ export class Parser {
 
   private postfix(): Node {
     let node = this.primary();
+    const d = this.depth;
     for (;;) {
       const at = this.here();
+      if (this.isOp('.') || this.isOp('[') || this.isOp('(')) this.enter();
       if (this.isOp('.')) {
         this.pos++;
         const t = this.peek();
@@ -402,7 +426,10 @@ export class Parser {
         node = this.subscript(node, at);
       } else if (this.isOp('(')) {
         node = this.call(node, at);
-      } else return node;
+      } else {
+        this.depth = d;
+        return node;
+      }
     }
   }
 
@@ -609,7 +636,7 @@ function looseEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if ((a === null || a === undefined) && (b === null || b === undefined)) return true;
   if (a === null || a === undefined || b === null || b === undefined) return false;
-  if (typeof a === 'object' && typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'object' && typeof b === 'object') return toJson(a) === toJson(b);
   if (typeof a === 'object' || typeof b === 'object') return false;
   if (typeof a === typeof b) return false;
   return toNumber(a) === toNumber(b);
@@ -618,7 +645,7 @@ function looseEqual(a: unknown, b: unknown): boolean {
 function strictEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null)
-    return JSON.stringify(a) === JSON.stringify(b);
+    return toJson(a) === toJson(b);
   return false;
 }
 

@@ -14,12 +14,46 @@ export const MAX_STRING = 1 << 20;
 /** The longest list an expression or filter may produce (range, split, list, batch). */
 export const MAX_LIST = 10_000;
 
+/** Own data properties of a mapping: a getter is never run, prototype keys never read. */
+export function dataEntries(v: object): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const k of Object.keys(v)) {
+    if (FORBIDDEN.has(k)) continue;
+    const d = Object.getOwnPropertyDescriptor(v, k);
+    if (d && 'value' in d) out.push([k, d.value]);
+  }
+  return out;
+}
+
+/** A copy of plain data (primitives, lists, plain mappings' data properties); anything else is null. */
+function plainData(v: unknown, depth: number): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint')
+    return undefined;
+  if (depth > 100) throw new Error('value is nested more than 100 deep');
+  if (Array.isArray(v)) return Array.from({ length: v.length }, (_, i) => plainData(dataAt(v, i), depth + 1));
+  if (!isMapping(v)) return null;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of dataEntries(v)) out[k] = plainData(x, depth + 1);
+  return out;
+}
+
+function dataAt(v: unknown[], i: number): unknown {
+  const d = Object.getOwnPropertyDescriptor(v, i);
+  return d && 'value' in d ? d.value : undefined;
+}
+
+/** JSON of plain data: no toJSON, getter or other code of the value runs. */
+export function toJson(v: unknown, indent?: number | string): string {
+  return capped(JSON.stringify(plainData(v, 0), null, indent) ?? 'null');
+}
+
 /** Text of a value for filters (Nunjucks' normalize): undefined and null are "". Lists and mappings as JSON. */
 const str = (v: unknown): string => {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  return toJson(v);
 };
 
 /** JavaScript's String(v) on plain data, as Nunjucks' `+` and `~` see a value. */
@@ -164,7 +198,7 @@ function dump(v: unknown, spaces?: unknown): string {
       : typeof spaces === 'string'
         ? spaces.slice(0, 10)
         : undefined;
-  return capped(JSON.stringify(v === undefined ? null : v, null, indent) ?? 'null');
+  return toJson(v === undefined ? null : v, indent);
 }
 
 export const TESTS = new Map<string, Test>([
@@ -250,7 +284,7 @@ export const FILTERS = new Map<string, Filter>([
   ['json', dump],
   [
     'length',
-    (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : isMapping(v) ? Object.keys(v).length : 0),
+    (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : isMapping(v) ? dataEntries(v).length : 0),
   ],
   ['first', (v) => (Array.isArray(v) ? v[0] : typeof v === 'string' ? v.charAt(0) : undefined)],
   [
@@ -281,7 +315,7 @@ export const FILTERS = new Map<string, Filter>([
         : Array.isArray(v)
           ? v
           : isMapping(v)
-            ? Object.entries(v).map(([key, value]) => ({ key, value }))
+            ? dataEntries(v).map(([key, value]) => ({ key, value }))
             : [],
   ],
   [
@@ -336,7 +370,7 @@ export const FILTERS = new Map<string, Filter>([
     (v) =>
       capped(
         isMapping(v)
-          ? new URLSearchParams(Object.entries(v).map(([k, x]) => [k, str(x)])).toString()
+          ? new URLSearchParams(dataEntries(v).map(([k, x]) => [k, str(x)])).toString()
           : encodeURIComponent(str(v)),
       ),
   ],

@@ -13,6 +13,7 @@ import {
   SyntaxProblem,
   typeName,
 } from './expression.ts';
+import { dataEntries, toJson } from './filters.ts';
 
 const OPEN = '${{';
 const MAX_OUTPUT = 2 << 20;
@@ -59,7 +60,7 @@ export function toText(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  return toJson(v);
 }
 
 const cache = new Map<string, Node>();
@@ -536,7 +537,7 @@ function loopRows(items: unknown, vars: number, fail: (m: string) => never): unk
     if (proto !== Object.prototype && proto !== null)
       fail(`"for" needs a list or a mapping, found ${typeName(items)}`);
     if (vars !== 2) fail('"for" over a mapping needs two variables: {% for key, value in mapping %}');
-    return Object.entries(items);
+    return dataEntries(items);
   }
   return fail(`"for" needs a list or a mapping, found ${typeName(items)}`);
 }
