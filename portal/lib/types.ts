@@ -41,9 +41,20 @@ export interface CatalogueRow {
     changed: boolean;
     demo: boolean;
   } | null;
+  /** Production-readiness level (plugins/scorecards): a level, `none` below the lowest, null where none applies. */
+  level?: string | null;
 }
 
-export const FACETS = ['kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;
+export const FACETS = [
+  'kind',
+  'type',
+  'owner',
+  'collective',
+  'system',
+  'tier',
+  'lifecycle',
+  'level',
+] as const;
 export type Facet = (typeof FACETS)[number];
 
 export interface FacetCount {

@@ -96,6 +96,7 @@ export const CATALOGUE_SCHEMA = {
   system: { type: 'list', default: [] },
   tier: { type: 'list', default: [] },
   lifecycle: { type: 'list', default: [] },
+  level: { type: 'list', default: [] },
   q: { type: 'string', default: '' },
   sort: {
     type: 'enum',

@@ -54,7 +54,6 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/graph/drift', createDriftRouter(trafficDeps));
   app.route('/api/catalog', createCatalogRouter({ catalog: ctx.catalog, auth: ctx.auth }));
   app.route('/api/graph', createGraphRouter({ getIndex: () => ctx.graph.current }));
-  app.route('/api/search', createSearchRouter({ catalog: ctx.catalog, deploys: ctx.deploys }));
   app.route('/api/entity', createEntityRouter({ catalog: ctx.catalog, getIndex: () => ctx.graph.current }));
   app.route('/api/explorer', createExplorerRouter({ getIndex: () => ctx.graph.current }));
   // Task history in the store: tasks a process left running when it died are failed now, with the reason.
@@ -62,6 +61,11 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth, tasks }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
   const scorecards = await openScorecards(ctx);
+  // The catalogue table's level column and filter read the scores kept in memory (no query per row).
+  app.route(
+    '/api/search',
+    createSearchRouter({ catalog: ctx.catalog, deploys: ctx.deploys, levels: scorecards.service }),
+  );
   app.route(
     '/api/scorecards',
     createScorecardsRouter({ scorecards: scorecards.service, store: scorecards.store }),

@@ -16,8 +16,8 @@ type State = StateOf<typeof CATALOGUE_SCHEMA>;
 const FACET_PREVIEW = 8;
 /** Fixed column widths: the browser lays out 50 rows without measuring every cell first. */
 const COLUMN_WIDTHS: Record<State['sort'], string> = {
-  name: '23%',
-  kind: '9%',
+  name: '21%',
+  kind: '8%',
   type: '7%',
   owner: '11%',
   collective: '11%',
@@ -25,7 +25,8 @@ const COLUMN_WIDTHS: Record<State['sort'], string> = {
   tier: '6%',
   lifecycle: '9%',
 };
-const DEPLOYED_WIDTH = '13%';
+const DEPLOYED_WIDTH = '12%';
+const LEVEL_WIDTH = '6%';
 const SKELETON_ROWS = Array.from({ length: 12 }, (_, i) => `skeleton-${i}`);
 
 const FACET_TITLES: Record<Facet, string> = {
@@ -36,6 +37,7 @@ const FACET_TITLES: Record<Facet, string> = {
   system: 'System',
   tier: 'Tier',
   lifecycle: 'Lifecycle',
+  level: 'Readiness level',
 };
 
 const COLUMNS: { key: State['sort']; label: string }[] = [
@@ -236,6 +238,7 @@ export function CatalogueTable() {
                     system: [],
                     tier: [],
                     lifecycle: [],
+                    level: [],
                     changed: '',
                     changedEnv: '',
                   })
@@ -260,6 +263,7 @@ export function CatalogueTable() {
               {COLUMNS.map((c) => (
                 <col key={c.key} style={{ width: COLUMN_WIDTHS[c.key] }} />
               ))}
+              <col style={{ width: LEVEL_WIDTH }} />
               <col style={{ width: DEPLOYED_WIDTH }} />
             </colgroup>
             <thead>
@@ -283,6 +287,7 @@ export function CatalogueTable() {
                     </th>
                   );
                 })}
+                <th title="Production-readiness level (scorecards): none is below bronze">Level</th>
                 <th title="The version running in the last environment that runs one (prod first)">
                   Deployed
                 </th>
@@ -293,7 +298,7 @@ export function CatalogueTable() {
                 !error &&
                 SKELETON_ROWS.map((key) => (
                   <tr key={key}>
-                    <td colSpan={COLUMNS.length + 1}>
+                    <td colSpan={COLUMNS.length + 2}>
                       <div className="skeleton skeleton-line" />
                     </td>
                   </tr>
@@ -328,6 +333,15 @@ export function CatalogueTable() {
                     <TierBadge tier={r.tier} />
                   </td>
                   <td>{r.lifecycle ?? <span className="muted">—</span>}</td>
+                  <td data-testid="row-level">
+                    {r.level ? (
+                      <Link prefetch={false} href={`${entityHref(r.ref)}#scorecards`} className="badge">
+                        {r.level}
+                      </Link>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td className="small" data-testid="row-deployed">
                     <DeployedCell deploy={r.deploy} />
                   </td>
@@ -336,7 +350,7 @@ export function CatalogueTable() {
               {data && data.rows.length === 0 && (
                 <tr>
                   <td
-                    colSpan={COLUMNS.length + 1}
+                    colSpan={COLUMNS.length + 2}
                     className="muted"
                     style={{ padding: 24, textAlign: 'center' }}
                   >

@@ -314,7 +314,25 @@ function serviceId(entity: Entity): string {
 }
 
 const fileLines = new Map<string, string[]>();
+/**
+ * The lines found, per descriptor: kept for every file (a few numbers each) so a full re-score of a large
+ * estate reads no descriptor again; the lines themselves are kept only for the last few thousand files.
+ */
+const foundLines = new Map<string, Map<string, number | undefined>>();
 function lineInFile(file: string, pattern: RegExp, entityName: string): number | undefined {
+  let found = foundLines.get(file);
+  if (!found) {
+    found = new Map();
+    foundLines.set(file, found);
+  }
+  const key = `${entityName}\n${pattern.source}`;
+  if (found.has(key)) return found.get(key);
+  const line = findLine(file, pattern, entityName);
+  found.set(key, line);
+  return line;
+}
+
+function findLine(file: string, pattern: RegExp, entityName: string): number | undefined {
   let lines = fileLines.get(file);
   if (!lines) {
     try {
@@ -337,6 +355,7 @@ function lineInFile(file: string, pattern: RegExp, entityName: string): number |
 /** Forget a descriptor's lines (it changed). */
 export function forgetDescriptor(file: string): void {
   fileLines.delete(file);
+  foundLines.delete(file);
 }
 
 function readFileSyncSafe(file: string): string {
@@ -488,7 +507,7 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
           `no NetworkPolicy selects ${self}: it can call and be called by anything`,
           ctx.k8sEvidence(),
         );
-      const allowed = networkEdges(set.objects, self);
+      const allowed = allowedEdges(set, self);
       const callees = new Set<string>();
       const callers = new Set<string>();
       forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
@@ -693,6 +712,22 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
         : pass('every declared call seen in traffic', ev);
     }
   }
+}
+
+/** What a folder's NetworkPolicies allow, read once per manifest set (a changed file makes a new set). */
+const edgesBySet = new WeakMap<ManifestSet, Map<string, ReturnType<typeof networkEdges>>>();
+function allowedEdges(set: ManifestSet, self: string): ReturnType<typeof networkEdges> {
+  let bySelf = edgesBySet.get(set);
+  if (!bySelf) {
+    bySelf = new Map();
+    edgesBySet.set(set, bySelf);
+  }
+  let edges = bySelf.get(self);
+  if (!edges) {
+    edges = networkEdges(set.objects, self);
+    bySelf.set(self, edges);
+  }
+  return edges;
 }
 
 /**

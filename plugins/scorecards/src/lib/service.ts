@@ -60,6 +60,9 @@ export class ScorecardService {
   /** scorecard name → entity ref → score. */
   private readonly scores = new Map<string, Map<string, EntityScore>>();
   private readonly listeners: Array<(r: RescoreResult) => void> = [];
+  /** Bumped by every re-score that changed a result: what caches of levels key on. */
+  private version = 0;
+  private levelsMemo: { version: number; levels: Map<string, string> } | undefined;
   readonly now: () => number;
 
   constructor(readonly opts: ScorecardsOptions) {
@@ -250,6 +253,7 @@ export class ScorecardService {
         } else if (scores.delete(ref) || previous) result.removed.push({ scorecard: card.name, entity: ref });
       }
     }
+    if (result.changed.length || result.removed.length) this.version++;
     for (const fn of this.listeners) fn(result);
     return result;
   }
@@ -287,6 +291,7 @@ export class ScorecardService {
           for (const entity of this.scores.get(name)?.keys() ?? [])
             total.removed.push({ scorecard: name, entity });
           this.scores.delete(name);
+          this.version++;
         }
       const changedCards = this.cards().filter((c) =>
         cardFiles.some((f) => path.resolve(f) === this.abs(c.file)),
@@ -347,6 +352,25 @@ export class ScorecardService {
       if (s) out.push({ scorecard: l, score: s });
     }
     return out;
+  }
+
+  levelsVersion(): number {
+    return this.version;
+  }
+
+  /**
+   * Each scored service's level in the bank's default scorecard (production-readiness, else the first by
+   * name): the level's name, or `none` below the lowest. For the catalogue's level column and filter.
+   */
+  levels(): ReadonlyMap<string, string> {
+    if (this.levelsMemo?.version === this.version) return this.levelsMemo.levels;
+    const cards = this.scorecards();
+    const card = cards.find((l) => l.scorecard.name === 'production-readiness') ?? cards[0];
+    const levels = new Map<string, string>();
+    for (const s of card ? (this.scores.get(card.scorecard.name)?.values() ?? []) : [])
+      levels.set(s.entity, s.level ?? 'none');
+    this.levelsMemo = { version: this.version, levels };
+    return levels;
   }
 
   results(scorecard: string): EntityScore[] {

@@ -24,6 +24,35 @@ export interface CatalogueRow {
    * entity that is not a service.
    */
   deploy?: RowDeploy | null;
+  /**
+   * The production-readiness level (the scorecards plugin, when mounted): a level's name, `none` below the
+   * lowest, null where no scorecard applies.
+   */
+  level?: string | null;
+}
+
+/**
+ * Scorecard levels for the catalogue's level column and filter. The scorecards plugin answers it from the
+ * scores it keeps in memory; the portal wires it in, so search does not depend on scorecards.
+ */
+export interface LevelColumnSource {
+  /** Changes whenever a level does (rows with levels are kept per catalogue view and this version). */
+  levelsVersion(): number;
+  /** Every scored service's level: a level's name, or `none` below the lowest. */
+  levels(): ReadonlyMap<string, string>;
+}
+
+const withLevelsCache = new WeakMap<CatalogueRow[], { version: number; rows: CatalogueRow[] }>();
+
+/** The rows with their level, all at once (the level is a filter, so every row needs it, not just a page's). */
+export function withLevels(rows: CatalogueRow[], source: LevelColumnSource): CatalogueRow[] {
+  const version = source.levelsVersion();
+  const hit = withLevelsCache.get(rows);
+  if (hit && hit.version === version) return hit.rows;
+  const levels = source.levels();
+  const out = rows.map((r) => ({ ...r, level: levels.get(r.ref) ?? null }));
+  withLevelsCache.set(rows, { version, rows: out });
+  return out;
 }
 
 /** A service's deploy column: what runs in the last environment that runs it, and whether it changed. */

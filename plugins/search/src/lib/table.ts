@@ -2,7 +2,16 @@ import { InputError } from '@bank/plugin-kit';
 import type { CatalogueRow } from './rows.ts';
 
 /** The filters the catalogue table offers; each is a facet with counts. */
-export const FACETS = ['kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;
+export const FACETS = [
+  'kind',
+  'type',
+  'owner',
+  'collective',
+  'system',
+  'tier',
+  'lifecycle',
+  'level',
+] as const;
 export type Facet = (typeof FACETS)[number];
 
 export const SORTS = ['name', 'kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;
@@ -94,7 +103,7 @@ export function parseTableQuery(params: URLSearchParams): TableQuery {
 }
 
 function facetValue(row: CatalogueRow, facet: Facet): string | null {
-  return row[facet];
+  return row[facet] ?? null;
 }
 
 function facetLabel(row: CatalogueRow, facet: Facet): string | null {

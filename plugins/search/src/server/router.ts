@@ -1,7 +1,7 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp, InputError } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
-import { type RowDeploy, rowsOf } from '../lib/rows.ts';
+import { type LevelColumnSource, type RowDeploy, rowsOf, withLevels } from '../lib/rows.ts';
 import { search } from '../lib/search.ts';
 import { parseTableQuery, tablePage } from '../lib/table.ts';
 
@@ -19,6 +19,8 @@ export interface DeployColumnSource {
 export interface SearchRouterDeps {
   catalog: CatalogService;
   deploys?: DeployColumnSource;
+  /** Scorecard levels: the level column and filter (`level=gold,none`). */
+  levels?: LevelColumnSource;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface SearchRouterDeps {
  * of the catalogue table with facet counts (filters kind, type, owner, collective, system, tier, lifecycle;
  * sort, dir, page, size, q). Both read rows computed once per catalogue view.
  */
-export function createSearchRouter({ catalog, deploys }: SearchRouterDeps): Hono {
+export function createSearchRouter({ catalog, deploys, levels }: SearchRouterDeps): Hono {
   const app = createApp();
   app.get('/', (c) => {
     const raw = c.req.query('limit');
@@ -41,7 +43,9 @@ export function createSearchRouter({ catalog, deploys }: SearchRouterDeps): Hono
   });
   app.get('/catalogue', async (c) => {
     const query = parseTableQuery(new URL(c.req.url).searchParams);
-    let rows = rowsOf(catalog.loaded);
+    if (query.filters.level && !levels)
+      throw new InputError('level: this portal keeps no scorecards to filter by', { field: 'level' });
+    let rows = levels ? withLevels(rowsOf(catalog.loaded), levels) : rowsOf(catalog.loaded);
     if (query.changed) {
       if (!deploys) throw new InputError('changed: this portal keeps no deploy state to filter by');
       const changed = await deploys.changedServices(query.changed, query.changedEnv);
