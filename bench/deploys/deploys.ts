@@ -3,8 +3,12 @@
  * timeline over many stored events. Prints JSON.
  *
  *   npx tsx bench/deploys/deploys.ts [--events 5000] [--concurrency 16] [--stored 1000000] [--runs 200]
+ *                                    [--db sqlite|postgresql]
  *
- * A real portal server (services/ ingested into a fresh SQLite file, real auth with a bearer token) on
+ * PostgreSQL is a throwaway cluster from scripts/pg-harness.mjs (under $TMPDIR, port TEST_PG_PORT + 1,
+ * else 54330), a fresh database per run.
+ *
+ * A real portal server (services/ ingested into a fresh SQLite file or PostgreSQL database, real auth with a bearer token) on
  * 127.0.0.1. The per-caller write limit (20/s by default, a guard against floods) is raised for the run:
  * the figure is what the portal can take from a fleet of CI runners, not from one token.
  */
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     stored: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '200' },
+    db: { type: 'string', default: 'sqlite' },
   },
 });
 const EVENTS = Number(values.events);
@@ -62,7 +67,19 @@ async function getAgain(url: string): Promise<void> {
 async function main() {
   process.env.PORTAL_API_TOKENS = TOKEN;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-deploys-'));
-  const store = await CatalogStore.open(`file:${path.join(dir, 'portal.db')}`);
+  let url = `file:${path.join(dir, 'portal.db')}`;
+  let stopPg: (() => Promise<void>) | undefined;
+  if (values.db === 'postgresql') {
+    // @ts-expect-error plain ESM helper without types
+    const harness = await import('../../scripts/pg-harness.mjs');
+    const pg = await harness.startPostgres({
+      dir: path.join(os.tmpdir(), 'bench-deploys-pg'),
+      port: process.env.TEST_PG_PORT ? Number(process.env.TEST_PG_PORT) + 1 : 54330,
+    });
+    if (pg.started) stopPg = pg.stop;
+    url = await harness.createDatabase(pg.url, `bench_deploys_${Date.now().toString(36)}`);
+  } else if (values.db !== 'sqlite') throw new Error(`--db: sqlite or postgresql, got ${values.db}`);
+  const store = await CatalogStore.open(url);
   const catalog = new CatalogService(store, [path.resolve(import.meta.dirname, '..', '..', 'services')]);
   await catalog.ingest();
   const server = await startServer({
@@ -184,7 +201,7 @@ async function main() {
         bench: 'deploys',
         when: new Date().toISOString(),
         machine: { cpus: os.cpus().length, node: process.version },
-        database: 'sqlite (file, WAL)',
+        database: values.db === 'postgresql' ? 'postgresql 15 (local, fsync off)' : 'sqlite (file, WAL)',
         accepted: {
           events: EVENTS,
           concurrency: CONCURRENCY,
@@ -211,6 +228,7 @@ async function main() {
   );
   await server.close();
   await store.close();
+  await stopPg?.();
   rmSync(dir, { recursive: true, force: true });
 }
 

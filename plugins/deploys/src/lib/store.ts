@@ -347,5 +347,9 @@ export class DeployStore {
         );
       }
     });
+    // A big bulk load leaves PostgreSQL's statistics behind until autovacuum catches up (up to a minute),
+    // and with them the planner walks the wrong index: refresh them now (as the catalogue's ingest does).
+    if (this.sql.provider === 'postgresql' && events.length >= 10_000)
+      await this.sql.exec('ANALYZE "DeployEvent"');
   }
 }
