@@ -80,6 +80,8 @@ const WRITE_ROUTES: Record<string, string> = {
   'POST /api/catalog/locations': 'catalog.location.create',
   'DELETE /api/catalog/locations/:id': 'catalog.location.delete',
   'POST /api/scaffolder/tasks': 'scaffolder.task.create',
+  'POST /api/scaffolder/v2/tasks': 'scaffolder.task.create',
+  'POST /api/scaffolder/v2/dry-run': 'scaffolder.task.create',
   'POST /api/deploys': 'deploys.write',
   'POST /api/auth/sessions/revoke': 'session.manage',
   'POST /v1/traces': 'traces.write',

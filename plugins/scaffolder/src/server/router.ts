@@ -21,6 +21,7 @@ import type { Hono } from 'hono';
 import { Scaffolder, StepFailedError } from '../engine.ts';
 import { publicTask, ScaffolderTaskStore } from '../tasks.ts';
 import type { Template } from '../template.ts';
+import { createBackstageScaffolderRouter } from './backstage.ts';
 import { streamTaskEvents, TaskRunner } from './task-runner.ts';
 
 export interface ScaffolderRouterDeps {
@@ -92,6 +93,8 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
   const tasks = deps.tasks ?? new ScaffolderTaskStore(deps.catalog.store.driver);
   const runner = new TaskRunner(scaffolder, tasks, deps);
   const app = createApp();
+  // Backstage's scaffolder API on the same engine and task store.
+  app.route('/v2', createBackstageScaffolderRouter({ ...deps, scaffolder, tasks, runner }));
 
   app.get('/templates', (c) => {
     const { templates, errors } = scaffolder.listTemplates();

@@ -159,7 +159,9 @@ export function streamTaskEvents(
   tasks: ScaffolderTaskStore,
   taskId: string,
   after: number,
-  format: (e: StoredTaskEvent) => { id?: string; event: string; data: string },
+  format: (
+    e: StoredTaskEvent,
+  ) => { id?: string; event: string; data: string } | Promise<{ id?: string; event: string; data: string }>,
 ) {
   return streamSSE(c, async (stream) => {
     let last = after;
@@ -172,14 +174,14 @@ export function streamTaskEvents(
         const events = await tasks.events(taskId, last);
         for (const e of events) {
           last = e.id;
-          await stream.writeSSE(format(e));
+          await stream.writeSSE(await format(e));
           if (e.type === 'completion') return;
         }
         if (events.length === 0) {
           const task = await tasks.get(taskId);
           if (task?.status !== 'processing') {
             // Finished, with its completion read above or stored just now: one last read.
-            for (const e of await tasks.events(taskId, last)) await stream.writeSSE(format(e));
+            for (const e of await tasks.events(taskId, last)) await stream.writeSSE(await format(e));
             return;
           }
         }
