@@ -105,7 +105,7 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
         stringify({ ...descriptor, metadata: meta }),
         `${location.slice('file:'.length)} (${`template:${namespace}/${name}`})`,
         dir,
-        undefined,
+        name,
         new Set(scaffolder.actions.keys()),
       );
     }
@@ -227,7 +227,7 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
         stringify(body.template),
         'template (dry-run)',
         dir,
-        undefined,
+        'dry-run',
         new Set(scaffolder.actions.keys()),
       );
       const values = await scaffolder.parameters(template, body.values ?? {});
