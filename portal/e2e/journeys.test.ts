@@ -63,30 +63,25 @@ describe('portal journeys in Chromium', { skip: why }, () => {
     assert.equal((await page.locator('[data-testid=hop] .hop-name').allTextContents())[0], 'card-api');
   });
 
-  it('a team opens the graph focused on balance and expands a collective', async () => {
+  it('a team opens the graph focused on balance and double-clicks through to a neighbour', async () => {
     const { page, url } = portal;
     await page.goto(`${url}/graph?focus=balance`);
-    const canvas = page.getByTestId('graph-canvas');
     await page.locator('[data-testid=graph-canvas][data-ready=true]').waitFor();
-    const before = Number(await canvas.getAttribute('data-nodes'));
-    assert.match((await page.getByTestId('graph-status').textContent()) ?? '', /services · \d+ calls shown/);
-    const collapsed = page.locator('[data-testid=graph-groups] button[aria-pressed=false]');
-    const label = (await collapsed.first().getAttribute('aria-label')) ?? '';
-    assert.match(label, /^Expand /);
-    await collapsed.first().click();
-    await page.waitForURL(/expand=/);
-    await page.locator('[data-testid=graph-canvas][data-ready=true]').waitFor();
-    await page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid=graph-canvas]')?.getAttribute('data-nodes')) > n,
-      before,
+    assert.match(
+      (await page.getByTestId('graph-status').textContent()) ?? '',
+      /^\d+ services · \d+ calls shown/,
     );
-    assert.equal(
-      await page
-        .getByRole('button', { name: label.replace(/^Expand/, 'Collapse') })
-        .getAttribute('aria-pressed'),
-      'true',
-    );
+    assert.ok(Number(await page.getByTestId('graph-canvas').getAttribute('data-nodes')) > 1);
     await shot(page, 'journey-3-graph-balance');
+    // The overview: a collective's box opens its services and their neighbours.
+    await page.getByRole('button', { name: /Clear focus/ }).click();
+    await page.waitForURL((u) => !u.search.includes('focus='));
+    await page
+      .locator('[data-testid=graph-table] tr[data-node="g:group:default/core-banking"] button')
+      .click();
+    await page.getByRole('button', { name: 'Show its services and neighbours' }).click();
+    await page.waitForURL(/team=group%3Adefault%2Fcore-banking/);
+    await page.locator('[data-testid=graph-table] tr[data-node="n:component:default/ledger"]').waitFor();
   });
 
   it('leadership opens the org view and drills into a squad', async () => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EstateGraph } from './estate.ts';
 import { layeredLayout } from './graph-layout.ts';
-import { buildGraphView, type GraphViewState } from './graph-model.ts';
+import {
+  buildGraphView,
+  type GraphViewState,
+  layoutView,
+  neighboursOf,
+  suggestServices,
+} from './graph-model.ts';
 
 // Two collectives: payments (card-api → cards → ledger-proxy) and core (ledger, balance, cassandra-ledger).
 const graph: EstateGraph = {
@@ -87,7 +93,6 @@ const base: GraphViewState = {
   focus: '',
   depth: 1,
   group: 'collective',
-  expand: [],
   tier: [],
   team: '',
   edges: 'any',
@@ -101,76 +106,104 @@ function assertNothingDropped(view: ReturnType<typeof buildGraphView>) {
   assert.equal(drawn, view.shownEdges, 'drawn edges add up');
 }
 
-describe('graph model: grouping, aggregation and hidden-edge counts', () => {
-  it('default view: one node per collective, calls aggregated with counts, internal calls counted', () => {
+/** No two boxes of a laid-out view overlap (boxes are sized from their labels). */
+function assertNoOverlap(view: ReturnType<typeof buildGraphView>) {
+  const pos = layoutView(view, 1.6);
+  const boxes = view.nodes.map((n) => {
+    const p = pos.get(n.id) ?? { x: Number.NaN, y: Number.NaN };
+    return { id: n.id, x1: p.x - n.w / 2, x2: p.x + n.w / 2, y1: p.y - n.h / 2, y2: p.y + n.h / 2 };
+  });
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i];
+      const b = boxes[j];
+      const overlap = a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+      assert.ok(!overlap, `${a.id} overlaps ${b.id}`);
+    }
+  }
+  return pos;
+}
+
+describe('graph model: overview, team and focus views', () => {
+  it('overview: one node per collective, calls aggregated, nothing reported hidden when no filter is set', () => {
     const view = buildGraphView(graph, base);
+    assert.equal(view.mode, 'overview');
     const ids = view.nodes.map((n) => n.id).sort();
     assert.deepEqual(ids, ['g:group:default/core', 'g:group:default/payments', 'g:none']);
     const payments = view.nodes.find((n) => n.id === 'g:group:default/payments');
     assert.equal(payments?.members, 2);
     assert.equal(payments?.internalCalls, 1, 'card-api → cards');
+    assert.equal(payments?.sub, '2 services · 1 call inside');
     const core = view.nodes.find((n) => n.id === 'g:group:default/core');
     assert.equal(core?.internalCalls, 2, 'ledger ⇄ balance');
-    assert.equal(core?.hidden, 1, 'ledger → cassandra-ledger is hidden while resources are off');
+    assert.equal(
+      core?.hidden,
+      0,
+      'ledger → cassandra-ledger is storage, off in this view, not a hidden call',
+    );
     const edge = view.edges.find(
       (e) => e.source === 'g:group:default/payments' && e.target === 'g:group:default/core',
     );
     assert.equal(edge?.count, 2, 'cards → ledger and cards → balance');
-    assert.equal(view.hiddenEdges, 1);
+    assert.equal(view.hiddenEdges, 0);
     assertNothingDropped(view);
-  });
-
-  it('expanding a collective turns it into a compound node whose services have it as parent', () => {
-    const view = buildGraphView(graph, { ...base, expand: ['g:group:default/core'] });
-    const core = view.nodes.find((n) => n.id === 'g:group:default/core');
-    assert.equal(core?.expanded, true);
-    const ledger = view.nodes.find((n) => n.id === 'n:component:default/ledger');
-    assert.equal(ledger?.parent, 'g:group:default/core');
-    assert.equal(ledger?.hidden, 1);
-    assert.ok(
-      view.edges.some(
-        (e) => e.source === 'g:group:default/payments' && e.target === 'n:component:default/ledger',
-      ),
-    );
-    assert.ok(
-      view.edges.some(
-        (e) => e.source === 'n:component:default/ledger' && e.target === 'n:component:default/balance',
-      ),
-    );
-    // The compound box contains its children.
-    for (const child of view.nodes.filter((n) => n.parent === core?.id)) {
-      assert.ok(Math.abs(child.x - (core?.x ?? 0)) <= (core?.w ?? 0) / 2, child.id);
-      assert.ok(Math.abs(child.y - (core?.y ?? 0)) <= (core?.h ?? 0) / 2, child.id);
-    }
-    assertNothingDropped(view);
+    // Callers left of callees: the stray caller, then payments, then core.
+    const pos = assertNoOverlap(view);
+    const x = (id: string) => pos.get(id)?.x ?? Number.NaN;
+    assert.ok(x('g:none') < x('g:group:default/payments'));
+    assert.ok(x('g:group:default/payments') < x('g:group:default/core'));
   });
 
   it('filters hide edges but count them on the node they touch', () => {
     const declared = buildGraphView(graph, { ...base, edges: 'declared' });
-    const none = declared.nodes.find((n) => n.id === 'g:none');
-    assert.equal(none?.hidden, 1, 'the observed-only stray → card-api edge');
-    assert.equal(declared.nodes.find((n) => n.id === 'g:group:default/payments')?.hidden, 1);
-    const tier1 = buildGraphView(graph, { ...base, tier: ['1'], expand: ['g:group:default/core'] });
-    assert.equal(tier1.inScope, 3);
+    assert.equal(declared.nodes.find((n) => n.id === 'g:none')?.hidden, 1, 'observed-only stray → card-api');
+    assert.equal(declared.hiddenEdges, 1);
+    const tier1 = buildGraphView(graph, { ...base, tier: ['1'], focus: 'ledger', depth: 4 });
     const ledger = tier1.nodes.find((n) => n.id === 'n:component:default/ledger');
-    assert.equal(ledger?.hidden, 3, 'to and from balance (tier 2), and to cassandra');
-    const team = buildGraphView(graph, { ...base, team: 'group:default/card-processing' });
-    assert.equal(team.inScope, 2);
-    assertNothingDropped(team);
+    assert.equal(ledger?.hidden, 2, 'to and from balance (tier 2)');
+    assertNothingDropped(tier1);
   });
 
-  it('focus: the n-hop neighbourhood, with its own collective expanded and the rest counted as hidden', () => {
+  it('team: the team’s services and their direct neighbours, each a box with owner and tier', () => {
+    const view = buildGraphView(graph, { ...base, team: 'group:default/card-processing' });
+    assert.equal(view.mode, 'team');
+    assert.equal(view.teamTitle, 'Card Processing');
+    const ids = view.nodes.map((n) => n.label).sort();
+    assert.deepEqual(ids, ['balance', 'card-api', 'cards', 'ledger', 'stray']);
+    const ledger = view.nodes.find((n) => n.label === 'ledger');
+    assert.equal(ledger?.neighbour, true);
+    assert.equal(ledger?.sub, 'Ledger · T1');
+    assert.equal(view.nodes.find((n) => n.label === 'cards')?.neighbour, false);
+    // ledger ⇄ balance are both drawn (both neighbours), nothing beyond: hidden only ledger → cassandra? no, storage.
+    assert.equal(view.hiddenEdges, 0);
+    assertNothingDropped(view);
+    assertNoOverlap(view);
+    // A collective works too, and a system.
+    assert.equal(buildGraphView(graph, { ...base, team: 'group:default/core' }).inScope, 3);
+    assert.equal(buildGraphView(graph, { ...base, team: 'system:default/cards' }).nodes.length, 5);
+  });
+
+  it('focus: every service within n hops is a box of its own, and the rest is counted as hidden', () => {
     const view = buildGraphView(graph, { ...base, focus: 'balance', depth: 1 });
+    assert.equal(view.mode, 'focus');
     assert.equal(view.focusRef, 'component:default/balance');
     assert.equal(view.inScope, 3, 'balance, ledger and cards');
-    const balance = view.nodes.find((n) => n.id === 'n:component:default/balance');
-    assert.equal(balance?.focus, true);
-    const payments = view.nodes.find((n) => n.id === 'g:group:default/payments');
-    assert.equal(payments?.members, 1, 'only cards is within one hop');
-    assert.equal(payments?.hidden, 1, 'card-api → cards is beyond the focus');
+    assert.deepEqual(view.nodes.map((n) => n.label).sort(), ['balance', 'cards', 'ledger']);
+    assert.equal(view.nodes.find((n) => n.label === 'balance')?.focus, true);
+    assert.equal(
+      view.nodes.find((n) => n.label === 'cards')?.hidden,
+      1,
+      'card-api → cards is beyond the focus',
+    );
     assert.equal(buildGraphView(graph, { ...base, focus: 'nope' }).focusMissing, true);
     const deeper = buildGraphView(graph, { ...base, focus: 'balance', depth: 3 });
+    assert.equal(deeper.nodes.length, deeper.inScope);
     assert.equal(deeper.inScope, 5);
+    const pos = assertNoOverlap(deeper);
+    const x = (name: string) => pos.get(`n:component:default/${name}`)?.x ?? Number.NaN;
+    // Squeezed into three layers to fit the canvas, the order still runs left to right.
+    assert.ok(x('stray') <= x('card-api') && x('card-api') <= x('cards') && x('cards') <= x('ledger'));
+    assert.ok(x('stray') < x('ledger'));
   });
 
   it('resources and system grouping', () => {
@@ -178,6 +211,28 @@ describe('graph model: grouping, aggregation and hidden-edge counts', () => {
     assert.equal(view.inScope, 6);
     assert.equal(view.hiddenEdges, 0);
     assert.deepEqual(view.nodes.map((n) => n.id).sort(), ['g:none', 'g:system:default/cards']);
+  });
+
+  it('suggests services as the focus box is typed, and names callers and callees', () => {
+    assert.deepEqual(
+      suggestServices(graph, 'card').map((n) => n.name),
+      ['cards', 'card-api'],
+    );
+    assert.deepEqual(
+      suggestServices(graph, 'edger').map((n) => n.name),
+      ['ledger'],
+      'no name starts with edger: names containing it',
+    );
+    assert.deepEqual(suggestServices(graph, ' '), []);
+    const { callers, callees } = neighboursOf(graph, 'component:default/ledger');
+    assert.deepEqual(
+      callers.map((c) => c.node.name),
+      ['cards', 'balance'],
+    );
+    assert.deepEqual(
+      callees.map((c) => c.node.name),
+      ['balance', 'cassandra-ledger'],
+    );
   });
 });
 

@@ -5,32 +5,40 @@ export interface GraphViewState {
   focus: string;
   depth: number;
   group: 'collective' | 'system';
-  expand: string[];
   tier: string[];
+  /** A squad, collective or system ref: its services and their direct neighbours. */
   team: string;
   edges: 'any' | 'declared' | 'observed';
   resources: boolean;
 }
 
+/**
+ * What the explorer draws. `overview`: one box per collective (or system) with the calls between them
+ * aggregated; `team`: a squad's, collective's or system's services and their direct neighbours; `focus`: the
+ * services within n hops of one service. Team and focus views draw every service they count.
+ */
+export type GraphMode = 'overview' | 'team' | 'focus';
+
 export interface VNode {
   id: string;
   kind: 'group' | 'component' | 'resource';
   label: string;
+  /** The second line: owner and tier for a service, size for a group. */
+  sub: string;
   /** The entity ref for services; the group ref for groups (null for the "no group" bucket). */
   ref: string | null;
-  /** For services inside an expanded group: the compound parent's id. */
-  parent?: string;
-  expanded?: boolean;
+  /** The owning squad's title (services). */
+  owner: string | null;
   /** Services in scope inside a group node. */
   members?: number;
-  /** Calls between services of a collapsed group (drawn as one number, not as edges). */
+  /** Calls between services of a group (drawn as one number, not as edges). */
   internalCalls?: number;
-  /** Edges touching this node that a filter, the focus depth or nothing-in-scope hides. */
+  /** Call edges touching this node that a filter or the focus depth hides. */
   hidden: number;
   tier: number | null;
   focus?: boolean;
-  x: number;
-  y: number;
+  /** A team view's neighbour: not the team's own service. */
+  neighbour?: boolean;
   w: number;
   h: number;
 }
@@ -47,24 +55,28 @@ export interface VEdge {
 }
 
 export interface GraphView {
+  mode: GraphMode;
   nodes: VNode[];
   edges: VEdge[];
   /** Services (and resources) in scope after filters and focus. */
   inScope: number;
-  /** Call edges drawn (inside aggregates included). */
+  /** Call edges drawn (inside aggregates and groups included). */
   shownEdges: number;
-  /** Call edges touching the scope that are hidden (by filter or focus depth); each is counted on a node. */
+  /** Call edges touching the scope that a filter, the team or the focus depth hides; each is counted on a node. */
   hiddenEdges: number;
-  totalEdges: number;
+  /** Overview of a large estate: links between groups beyond each group's strongest, not drawn. */
+  thinnedLinks: number;
   /** The focus as resolved (a ref), null when none; `focusMissing` when the name matched nothing. */
   focusRef: string | null;
   focusMissing: boolean;
+  /** The team filter's title, or null. */
+  teamTitle: string | null;
 }
 
 export const NO_GROUP = 'g:none';
-const GROUP_BOX = { w: 250, h: 96 };
-const NODE_BOX = { w: 150, h: 40 };
-const PAD = 28;
+/** Above this many groups the overview draws each group's strongest links only (see thinnedLinks). */
+export const THIN_ABOVE_GROUPS = 6;
+const STRONGEST_LINKS = 3;
 
 export function groupIdOf(graph: EstateGraph, node: EstateNode, by: GraphViewState['group']): string {
   const i = by === 'collective' ? node.collective : node.system;
@@ -77,6 +89,16 @@ export function groupTitle(graph: EstateGraph, id: string, by: GraphViewState['g
   const ref = id.slice(2);
   const rows = by === 'collective' ? graph.collectives : graph.systems;
   return rows.find((r) => r.ref === ref)?.title ?? ref.slice(ref.indexOf('/') + 1);
+}
+
+/** The title of a squad, collective or system ref, or null when the estate has no such group. */
+export function teamTitleOf(graph: EstateGraph, ref: string): string | null {
+  const q = ref.trim().toLowerCase();
+  for (const rows of [graph.teams, graph.collectives, graph.systems]) {
+    const row = rows.find((r) => r.ref === q);
+    if (row) return row.title;
+  }
+  return null;
 }
 
 const groupIdCache = new WeakMap<EstateGraph, Map<string, string[]>>();
@@ -106,26 +128,96 @@ export function findNode(graph: EstateGraph, input: string): number {
   return byName >= 0 ? byName : graph.nodes.findIndex((n) => n.name === q);
 }
 
+/** Up to `limit` services whose name starts with, then contains, what was typed (the focus box's suggestions). */
+export function suggestServices(graph: EstateGraph, typed: string, limit = 8): EstateNode[] {
+  const q = typed.trim().toLowerCase();
+  if (!q) return [];
+  const starts: EstateNode[] = [];
+  const contains: EstateNode[] = [];
+  for (const n of graph.nodes) {
+    if (n.kind !== 'component') continue;
+    const at = n.name.indexOf(q);
+    if (at === 0) starts.push(n);
+    else if (at > 0 && contains.length < limit) contains.push(n);
+  }
+  const byName = (a: EstateNode, b: EstateNode) =>
+    a.name.length - b.name.length || a.name.localeCompare(b.name);
+  return [...starts.sort(byName), ...contains.sort(byName)].slice(0, limit);
+}
+
+export interface Neighbour {
+  node: EstateNode;
+  /** Declared and/or observed (EDGE_DECLARED | EDGE_OBSERVED). */
+  flags: number;
+}
+
+const adjacencyCache = new WeakMap<EstateGraph, { out: number[][]; in: number[][] }>();
+
+/** Direct callees and callers of a node (components and resources), from the estate graph itself. */
+export function neighboursOf(
+  graph: EstateGraph,
+  ref: string,
+): { callees: Neighbour[]; callers: Neighbour[] } {
+  let adj = adjacencyCache.get(graph);
+  if (!adj) {
+    const out: number[][] = graph.nodes.map(() => []);
+    const inn: number[][] = graph.nodes.map(() => []);
+    for (let e = 0; e < graph.edges.length; e += 3) {
+      out[graph.edges[e]].push(e);
+      inn[graph.edges[e + 1]].push(e);
+    }
+    adj = { out, in: inn };
+    adjacencyCache.set(graph, adj);
+  }
+  const i = graph.nodes.findIndex((n) => n.ref === ref);
+  if (i < 0) return { callees: [], callers: [] };
+  const E = graph.edges;
+  const sort = (a: Neighbour, b: Neighbour) =>
+    (a.node.tier ?? 9) - (b.node.tier ?? 9) || a.node.name.localeCompare(b.node.name);
+  return {
+    callees: adj.out[i].map((e) => ({ node: graph.nodes[E[e + 1]], flags: E[e + 2] })).sort(sort),
+    callers: adj.in[i].map((e) => ({ node: graph.nodes[E[e]], flags: E[e + 2] })).sort(sort),
+  };
+}
+
+// Box sizes follow the label, so a layout that keeps boxes apart keeps labels apart (12px system-ui).
+const CHAR = 7.2;
+const SUB_CHAR = 6.6;
+const GROUP_CHAR = 8.6;
+
+function serviceBox(label: string, sub: string): { w: number; h: number } {
+  return {
+    w: Math.round(Math.min(300, Math.max(110, label.length * CHAR, sub.length * SUB_CHAR) + 26)),
+    h: 44,
+  };
+}
+
+function groupBox(label: string, sub: string): { w: number; h: number } {
+  return {
+    w: Math.round(Math.min(340, Math.max(150, label.length * GROUP_CHAR, sub.length * SUB_CHAR) + 30)),
+    h: 58,
+  };
+}
+
 /**
- * Turns the estate graph and the view state into what is drawn: services grouped into collectives or
- * systems (collapsed groups are one node; expanded groups are compound nodes with their services),
- * calls aggregated between drawn nodes with counts, and every hidden edge counted on the node it
- * touches, never dropped silently. Positions come from the layered layout (callers left, callees right).
+ * Turns the estate graph and the view state into what is drawn: in the overview, one node per collective
+ * (or system) with calls aggregated between them and counted inside them; in team and focus views, every
+ * service in scope. Every call edge touching the scope that is not drawn is counted on the node it touches,
+ * never dropped silently. Storage links (to databases, topics) are not counted while resources are off: the
+ * checkbox says they are off. Positions come later, from the layered layout (lib/graph-elk.ts).
  */
 export function buildGraphView(graph: EstateGraph, state: GraphViewState): GraphView {
   const n = graph.nodes.length;
-  const teamRef = state.team.trim().toLowerCase();
   const tiers = new Set(state.tier);
+  // Nodes of a kind the view can show at all (resources only when asked for).
+  const shownKind = new Uint8Array(n);
   const inFilter = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const node = graph.nodes[i];
-    if (node.kind === 'resource' && !state.resources) continue;
-    if (node.kind !== 'component' && node.kind !== 'resource') continue;
-    if (tiers.size > 0 && !tiers.has(node.tier === null ? 'unknown' : String(node.tier))) continue;
-    if (teamRef) {
-      const owner = node.owner >= 0 ? graph.teams[node.owner].ref : '';
-      const coll = node.collective >= 0 ? graph.collectives[node.collective].ref : '';
-      if (owner !== teamRef && coll !== teamRef) continue;
+    if (node.kind !== 'component' && !(node.kind === 'resource' && state.resources)) continue;
+    shownKind[i] = 1;
+    if (tiers.size > 0 && node.kind === 'component') {
+      if (!tiers.has(node.tier === null ? 'unknown' : String(node.tier))) continue;
     }
     inFilter[i] = 1;
   }
@@ -134,10 +226,15 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
   const E = graph.edges;
   const edgePasses = (e: number) => (E[e + 2] & edgeMask) !== 0;
 
-  // Focus: breadth-first over passing edges, both directions, within the filter.
   const focusIndex = state.focus ? findNode(graph, state.focus) : -1;
+  const teamRef = state.team.trim().toLowerCase();
+  const teamTitle = teamRef ? teamTitleOf(graph, teamRef) : null;
+  const mode: GraphMode = focusIndex >= 0 ? 'focus' : teamRef ? 'team' : 'overview';
+
   let scope = inFilter;
-  if (focusIndex >= 0) {
+  const neighbour = new Uint8Array(n);
+  if (mode === 'focus') {
+    // Breadth-first over passing edges, both directions, within the filter.
     const adj: number[][] = Array.from({ length: n }, () => []);
     for (let e = 0; e < E.length; e += 3) {
       if (!edgePasses(e)) continue;
@@ -163,22 +260,43 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
       }
       frontier = next;
     }
+  } else if (mode === 'team') {
+    scope = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!inFilter[i]) continue;
+      const node = graph.nodes[i];
+      const refs = [
+        node.owner >= 0 ? graph.teams[node.owner].ref : '',
+        node.collective >= 0 ? graph.collectives[node.collective].ref : '',
+        node.system >= 0 ? graph.systems[node.system].ref : '',
+      ];
+      if (refs.includes(teamRef)) scope[i] = 1;
+    }
+    for (let e = 0; e < E.length; e += 3) {
+      if (!edgePasses(e)) continue;
+      const a = E[e];
+      const b = E[e + 1];
+      if (scope[a] === 1 && !scope[b] && inFilter[b]) {
+        scope[b] = 2;
+        neighbour[b] = 1;
+      } else if (scope[b] === 1 && !scope[a] && inFilter[a]) {
+        scope[a] = 2;
+        neighbour[a] = 1;
+      }
+    }
   }
 
   const groupIds = groupIdsOf(graph, state.group);
-  const expanded = new Set(state.expand.map((g) => (g.startsWith('g:') ? g : `g:${g}`)));
-  if (focusIndex >= 0) expanded.add(groupIdOf(graph, graph.nodes[focusIndex], state.group));
   const drawnId = new Array<string>(n);
-  const groupMembers = new Map<string, number[]>();
+  const members = new Map<string, number[]>();
   let inScope = 0;
   for (let i = 0; i < n; i++) {
     if (!scope[i]) continue;
     inScope++;
-    const g = groupIds[i];
-    drawnId[i] = expanded.has(g) ? `n:${graph.nodes[i].ref}` : g;
-    const list = groupMembers.get(g) ?? [];
+    drawnId[i] = mode === 'overview' ? groupIds[i] : `n:${graph.nodes[i].ref}`;
+    const list = members.get(drawnId[i]) ?? [];
     list.push(i);
-    groupMembers.set(g, list);
+    members.set(drawnId[i], list);
   }
 
   const hidden = new Map<string, number>();
@@ -189,9 +307,11 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
   for (let e = 0; e < E.length; e += 3) {
     const a = E[e];
     const b = E[e + 1];
-    const sa = scope[a] === 1;
-    const sb = scope[b] === 1;
+    const sa = scope[a] !== 0;
+    const sb = scope[b] !== 0;
     if (!sa && !sb) continue;
+    // A storage link while resources are off is not hidden by a filter: the view does not show storage.
+    if (!shownKind[a] || !shownKind[b]) continue;
     if (!(sa && sb) || !edgePasses(e)) {
       hiddenEdges++;
       if (sa) hidden.set(drawnId[a], (hidden.get(drawnId[a]) ?? 0) + 1);
@@ -216,116 +336,130 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     } else agg.set(key, { id: key, source: from, target: to, count: 1, observedOnly, declaredOnly });
   }
 
-  // Nodes and layout: inner layouts for expanded groups, then the outer layout over groups.
-  const edges = [...agg.values()].sort((x, y) => (x.id < y.id ? -1 : 1));
+  let edges = [...agg.values()].sort((x, y) => (x.id < y.id ? -1 : 1));
+  let thinnedLinks = 0;
+  if (mode === 'overview' && members.size > THIN_ABOVE_GROUPS) {
+    // Collectives call nearly every other collective: each keeps its strongest links out and in, so the map
+    // stays readable; the rest are counted in the status line, not drawn.
+    const keep = new Set<string>();
+    const byEnd = (end: 'source' | 'target') => {
+      const lists = new Map<string, VEdge[]>();
+      for (const e of edges) {
+        const list = lists.get(e[end]) ?? [];
+        list.push(e);
+        lists.set(e[end], list);
+      }
+      for (const list of lists.values()) {
+        list.sort((x, y) => y.count - x.count || (x.id < y.id ? -1 : 1));
+        for (const e of list.slice(0, STRONGEST_LINKS)) keep.add(e.id);
+      }
+    };
+    byEnd('source');
+    byEnd('target');
+    thinnedLinks = edges.length - keep.size;
+    edges = edges.filter((e) => keep.has(e.id));
+  }
+
   const nodes: VNode[] = [];
-  const units: string[] = [];
-  const unitBox = new Map<string, { w: number; h: number }>();
-  const inner = new Map<string, Map<string, { x: number; y: number }>>();
-  const unitOf = new Map<string, string>();
-  const drawnGroups = [...groupMembers.keys()].sort();
-  for (const g of drawnGroups) {
-    const members = groupMembers.get(g) as number[];
-    const ref = g === NO_GROUP ? null : g.slice(2);
-    if (!expanded.has(g)) {
-      units.push(g);
-      unitBox.set(g, GROUP_BOX);
-      unitOf.set(g, g);
-      continue;
-    }
-    const ids = members.map((i) => drawnId[i]);
-    for (const id of ids) unitOf.set(id, g);
-    const memberSet = new Set(ids);
-    const innerEdges = edges
-      .filter((e) => memberSet.has(e.source) && memberSet.has(e.target))
-      .map((e) => [e.source, e.target] as const);
-    const lay = layeredLayout(ids, innerEdges, () => NODE_BOX, { gapX: 50, gapY: 14, maxPerColumn: 14 });
-    inner.set(g, lay.positions);
-    units.push(g);
-    unitBox.set(g, { w: lay.width + 2 * PAD, h: lay.height + 2 * PAD + 20 });
-    nodes.push({
-      id: g,
-      kind: 'group',
-      label: groupTitle(graph, g, state.group),
-      ref,
-      expanded: true,
-      members: members.length,
-      hidden: 0,
-      tier: null,
-      x: 0,
-      y: 0,
-      w: 0,
-      h: 0,
-    });
-  }
-  const unitEdges = new Map<string, readonly [string, string]>();
-  for (const e of edges) {
-    const a = unitOf.get(e.source);
-    const b = unitOf.get(e.target);
-    if (a && b && a !== b) unitEdges.set(`${a}->${b}`, [a, b]);
-  }
-  const outer = layeredLayout(units, [...unitEdges.values()], (id) => unitBox.get(id) ?? GROUP_BOX, {
-    gapX: 90,
-    gapY: 32,
-    // Roughly square for many groups (90 collectives at 3,500 services); for the bank's nine collectives,
-    // three columns, so the overview fits the canvas at a size that can be read.
-    maxPerColumn: Math.max(6, Math.ceil(Math.sqrt(units.length * 2))),
-    maxLayers: units.length <= 12 ? 3 : 4,
-  });
-  for (const g of drawnGroups) {
-    const centre = outer.positions.get(g) ?? { x: 0, y: 0 };
-    const box = unitBox.get(g) ?? GROUP_BOX;
-    const members = groupMembers.get(g) as number[];
-    if (!expanded.has(g)) {
-      const tierMin = members.reduce((m, i) => Math.min(m, graph.nodes[i].tier ?? 9), 9);
-      nodes.push({
-        id: g,
-        kind: 'group',
-        label: groupTitle(graph, g, state.group),
-        ref: g === NO_GROUP ? null : g.slice(2),
-        expanded: false,
-        members: members.length,
-        internalCalls: internal.get(g) ?? 0,
-        hidden: hidden.get(g) ?? 0,
-        tier: tierMin === 9 ? null : tierMin,
-        x: centre.x,
-        y: centre.y,
-        ...GROUP_BOX,
-      });
-      continue;
-    }
-    const positions = inner.get(g) as Map<string, { x: number; y: number }>;
-    const left = centre.x - box.w / 2 + PAD;
-    const top = centre.y - box.h / 2 + PAD + 20;
-    const group = nodes.find((v) => v.id === g) as VNode;
-    Object.assign(group, { x: centre.x, y: centre.y, w: box.w, h: box.h, hidden: 0 });
-    for (const i of members) {
-      const node = graph.nodes[i];
-      const id = drawnId[i];
-      const p = positions.get(id) ?? { x: 0, y: 0 };
+  const ids = [...members.keys()].sort();
+  for (const id of ids) {
+    const list = members.get(id) as number[];
+    if (mode === 'overview') {
+      const tierMin = list.reduce((m, i) => Math.min(m, graph.nodes[i].tier ?? 9), 9);
+      const label = groupTitle(graph, id, state.group);
+      const calls = internal.get(id) ?? 0;
+      const sub = `${list.length} service${list.length === 1 ? '' : 's'} · ${calls} call${calls === 1 ? '' : 's'} inside`;
       nodes.push({
         id,
-        kind: node.kind === 'resource' ? 'resource' : 'component',
-        label: node.name,
-        ref: node.ref,
-        parent: g,
+        kind: 'group',
+        label,
+        sub,
+        ref: id === NO_GROUP ? null : id.slice(2),
+        owner: null,
+        members: list.length,
+        internalCalls: calls,
         hidden: hidden.get(id) ?? 0,
-        tier: node.tier,
-        focus: i === focusIndex,
-        x: left + p.x,
-        y: top + p.y,
-        ...NODE_BOX,
+        tier: tierMin === 9 ? null : tierMin,
+        ...groupBox(label, sub),
       });
+      continue;
     }
+    const i = list[0];
+    const node = graph.nodes[i];
+    const owner = node.owner >= 0 ? graph.teams[node.owner].title : null;
+    const sub = [
+      owner ?? 'no owner',
+      node.tier !== null ? `T${node.tier}` : node.kind === 'resource' ? 'storage' : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    nodes.push({
+      id,
+      kind: node.kind === 'resource' ? 'resource' : 'component',
+      label: node.name,
+      sub,
+      ref: node.ref,
+      owner,
+      hidden: hidden.get(id) ?? 0,
+      tier: node.tier,
+      focus: i === focusIndex,
+      neighbour: neighbour[i] === 1,
+      ...serviceBox(node.name, sub),
+    });
   }
   return {
+    mode,
     nodes,
     edges,
     inScope,
     shownEdges,
     hiddenEdges,
-    totalEdges: E.length / 3,
+    thinnedLinks,
     focusRef: focusIndex >= 0 ? graph.nodes[focusIndex].ref : null,
     focusMissing: state.focus !== '' && focusIndex < 0,
+    teamTitle,
   };
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+const GAP_LAYERS = 64;
+const GAP_NODES = 16;
+
+/** How many boxes one layer may hold so that the layered drawing has about the canvas's aspect ratio. */
+export function layerBound(nodes: readonly { w: number; h: number }[], aspect: number): number {
+  const n = nodes.length;
+  if (n === 0) return 1;
+  const w = nodes.reduce((s, v) => s + v.w, 0) / n + GAP_LAYERS;
+  const h = nodes.reduce((s, v) => s + v.h, 0) / n + GAP_NODES;
+  // layers × w ≈ aspect × bound × h, with layers ≈ n / bound.
+  return Math.max(4, Math.ceil(Math.sqrt((n * w) / (Math.max(0.3, aspect) * h))));
+}
+
+/**
+ * Node centres for a view: callers left of callees (layered), tall layers wrapped into columns so the
+ * drawing has the canvas's aspect ratio. Boxes are sized from their labels, so boxes that do not overlap
+ * means labels that do not overlap.
+ */
+export function layoutView(view: GraphView, aspect: number): Map<string, Point> {
+  const size = new Map(view.nodes.map((v) => [v.id, v]));
+  const bound = layerBound(view.nodes, aspect);
+  // Long call chains would make a strip many layers wide: squeeze them (keeping left-to-right order) so the
+  // columns, tall layers wrapped, fill the canvas about evenly.
+  const columns = Math.ceil(view.nodes.length / bound);
+  return layeredLayout(
+    view.nodes.map((v) => v.id),
+    view.edges.map((e) => [e.source, e.target] as const),
+    (id) => size.get(id) ?? { w: 100, h: 40 },
+    {
+      // The overview's few boxes get room between them for the call counts on its arrows.
+      gapX: view.mode === 'overview' ? 2 * GAP_LAYERS : GAP_LAYERS,
+      gapY: view.mode === 'overview' ? 3 * GAP_NODES : GAP_NODES,
+      maxPerColumn: bound,
+      maxLayers: Math.max(3, Math.ceil(columns * 0.7)),
+    },
+  ).positions;
 }

@@ -26,7 +26,7 @@ describe('URL state: every view and filter can be shared', () => {
       ...readState(GRAPH_SCHEMA, new URLSearchParams('')),
       focus: 'balance',
       resources: true,
-      expand: ['g:group:default/payments'],
+      team: 'group:default/payments',
     };
     assert.deepEqual(readState(GRAPH_SCHEMA, new URLSearchParams(writeState(GRAPH_SCHEMA, g))), g);
   });

@@ -114,7 +114,6 @@ export const GRAPH_SCHEMA = {
   focus: { type: 'string', default: '' },
   depth: { type: 'int', default: 1, min: 1, max: 4 },
   group: { type: 'enum', default: 'collective', values: ['collective', 'system'] },
-  expand: { type: 'list', default: [] },
   tier: { type: 'list', default: [] },
   team: { type: 'string', default: '' },
   edges: { type: 'enum', default: 'any', values: ['any', 'declared', 'observed'] },

@@ -14,8 +14,8 @@ export default function Page() {
         <div>
           <h1>Dependency graph</h1>
           <p>
-            Services grouped by collective or system. Click a group to expand it, or focus on one service and
-            its neighbours.
+            The estate by collective, callers on the left. Pick a team to see its services and their direct
+            neighbours, or focus on one service and the services within a few hops of it.
           </p>
         </div>
       </div>

@@ -1,7 +1,7 @@
 'use client';
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import { useEffect, useMemo, useRef } from 'react';
-import type { GraphView } from '../../lib/graph-model.ts';
+import { type GraphView, layoutView, type Point } from '../../lib/graph-model.ts';
 import { type ErrorBand, errorBand } from '../traffic/edge-health';
 
 interface Props {
@@ -29,26 +29,22 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-function elements(view: GraphView): ElementDefinition[] {
+function elements(view: GraphView, positions: Map<string, Point>): ElementDefinition[] {
   const out: ElementDefinition[] = [];
   for (const n of view.nodes) {
-    const hidden = n.hidden > 0 ? `\n+${n.hidden} hidden` : '';
-    let label = n.label;
-    if (n.kind === 'group' && !n.expanded) {
-      label = `${n.label}\n${n.members} service${n.members === 1 ? '' : 's'}, ${n.internalCalls} calls inside${hidden}`;
-    } else if (n.kind === 'group') {
-      label = `${n.label} (${n.members})`;
-    } else label = `${n.label}${hidden}`;
+    const hidden = n.hidden > 0 ? ` · +${n.hidden} hidden` : '';
     out.push({
       group: 'nodes',
-      data: { id: n.id, label, kind: n.kind, tier: n.tier ?? 0, parent: n.parent, w: n.w, h: n.h },
-      position: { x: n.x, y: n.y },
-      classes: [
-        n.kind,
-        n.expanded ? 'expanded' : n.kind === 'group' ? 'collapsed' : '',
-        n.focus ? 'focus' : '',
-        n.tier ? `t${n.tier}` : '',
-      ]
+      data: {
+        id: n.id,
+        label: `${n.label}\n${n.sub}${hidden}`,
+        kind: n.kind,
+        tier: n.tier ?? 0,
+        w: n.w,
+        h: n.h,
+      },
+      position: positions.get(n.id) ?? { x: 0, y: 0 },
+      classes: [n.kind, n.focus ? 'focus' : '', n.neighbour ? 'neighbour' : '', n.tier ? `t${n.tier}` : '']
         .filter(Boolean)
         .join(' '),
     });
@@ -71,31 +67,31 @@ function elements(view: GraphView): ElementDefinition[] {
   return out;
 }
 
+/** The canvas's cytoscape instance, kept on its element so journeys can read what is on screen. */
+export type CanvasElement = HTMLDivElement & { cy?: Core };
+
 /**
- * The cytoscape canvas. Positions come precomputed (layered layout in lib/graph-model), so the layout is
- * `preset` and `layoutstop` follows at once; the container's `data-ready` turns true then.
+ * The cytoscape canvas. Positions come from the layered layout (lib/graph-model `layoutView`, shaped to the
+ * canvas); the whole drawing is fitted into view, and `data-ready` turns true once it is drawn. Zoom
+ * buttons, the wheel and the keyboard (arrows pan, + − zoom, 0 fits) move around it.
  */
 export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const handlers = useRef({ onSelect, onActivate });
-  const selectedRef = useRef(selected);
-  selectedRef.current = selected;
   handlers.current = { onSelect, onActivate };
 
   useEffect(() => {
-    let cancelled = false;
     const el = box.current;
     if (!el) return;
     el.dataset.ready = 'false';
-    (async () => {
+    {
       let cy = cyRef.current;
       if (!cy) {
         cy = cytoscape({
           container: el,
-          minZoom: 0.05,
-          maxZoom: 2.5,
-          wheelSensitivity: 0.3,
+          minZoom: 0.02,
+          maxZoom: 3,
           boxSelectionEnabled: false,
           autoungrabify: true,
           textureOnViewport: true,
@@ -105,6 +101,7 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
         cy.on('tap', 'node', (evt) => handlers.current.onSelect(evt.target.id()));
         cy.on('dbltap', 'node', (evt) => handlers.current.onActivate(evt.target.id()));
         cyRef.current = cy;
+        (el as CanvasElement).cy = cy;
       }
       const edge = css('--graph-edge');
       const text = css('--text');
@@ -120,6 +117,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
             'text-valign': 'center',
             'text-halign': 'center',
             'font-size': 12,
+            'line-height': 1.35,
+            'min-zoomed-font-size': 5,
             'font-family': 'system-ui, sans-serif',
             color: text,
             'background-color': css('--surface'),
@@ -132,31 +131,15 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
         { selector: 'node.t3', style: { 'border-color': css('--tier3') } },
         { selector: 'node.resource', style: { shape: 'barrel', 'background-color': css('--surface-2') } },
         {
-          selector: 'node.collapsed',
+          selector: 'node.group',
           style: {
             'background-color': css('--graph-group'),
             'border-color': css('--graph-group-border'),
             'border-width': 2,
             'font-weight': 600,
-            'font-size': 15,
-            'line-height': 1.3,
           },
         },
-        {
-          selector: 'node.expanded',
-          style: {
-            'background-color': css('--graph-group'),
-            'background-opacity': 0.45,
-            'border-color': css('--graph-group-border'),
-            'border-style': 'dashed',
-            'text-valign': 'top',
-            'text-halign': 'center',
-            'text-margin-y': 22,
-            'font-weight': 700,
-            'font-size': 14,
-            padding: '18px',
-          },
-        },
+        { selector: 'node.neighbour', style: { 'border-style': 'dashed', color: css('--text-2') } },
         {
           selector: 'node.focus',
           style: { 'border-color': css('--brand'), 'border-width': 4, 'font-weight': 700 },
@@ -172,7 +155,7 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
             'line-color': edge,
             'target-arrow-color': edge,
             'target-arrow-shape': 'triangle',
-            'curve-style': 'bezier',
+            'curve-style': 'straight',
             'arrow-scale': 0.9,
             opacity: 0.75,
             label: 'data(label)',
@@ -203,38 +186,19 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
           style: { 'line-color': css('--danger'), 'target-arrow-color': css('--danger'), opacity: 0.5 },
         },
       ]);
+      const positions = layoutView(view, el.clientWidth / Math.max(1, el.clientHeight));
       cy.batch(() => {
         cy.elements().remove();
-        cy.add(elements(view));
+        cy.add(elements(view, positions));
       });
-      const layout = cy.layout({ name: 'preset', fit: true, padding: 30 });
-      layout.one('layoutstop', () => {
-        // A focus view keeps its centre readable: zoom in on the focus rather than fit everything tiny.
-        // Just expanded a group: show that group; otherwise keep the focus readable rather than fit it tiny.
-        const picked = selectedRef.current ? cy.getElementById(selectedRef.current) : cy.collection();
-        const focus = cy.$('node.focus');
-        if (picked.nonempty() && picked.hasClass('expanded')) {
-          cy.fit(picked, 40);
-          if (cy.zoom() > 1.2) cy.zoom({ level: 1.2, position: picked.position() });
-        } else if (focus.nonempty() && cy.zoom() < 0.85) {
-          cy.zoom(0.85);
-          cy.center(focus);
-        } else if (focus.empty() && cy.zoom() < 0.5) {
-          // Too many groups to read at fit: start readable at the top left (the first callers); pan for more.
-          const box = cy.elements().boundingBox();
-          cy.zoom(0.5);
-          cy.pan({ x: 24 - box.x1 * 0.5, y: 24 - box.y1 * 0.5 });
-        }
-        if (!cancelled && box.current) {
-          box.current.dataset.ready = 'true';
-          box.current.dataset.nodes = String(view.nodes.length);
-        }
-      });
-      layout.run();
-    })();
-    return () => {
-      cancelled = true;
-    };
+      cy.fit(undefined, 24);
+      if (cy.zoom() > 1.2) {
+        cy.zoom(1.2);
+        cy.center();
+      }
+      el.dataset.ready = 'true';
+      el.dataset.nodes = String(view.nodes.length);
+    }
   }, [view]);
 
   const bands = useMemo(() => edgeBands(view, errorRates), [view, errorRates]);
@@ -266,18 +230,61 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     [],
   );
 
+  const zoomBy = (factor: number) => {
+    const cy = cyRef.current;
+    if (!cy) return;
+    cy.zoom({
+      level: Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * factor)),
+      renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 },
+    });
+  };
+  const fit = () => cyRef.current?.fit(undefined, 24);
+  const onKey = (e: React.KeyboardEvent) => {
+    const cy = cyRef.current;
+    if (!cy) return;
+    const step = 80;
+    const pan: Record<string, [number, number]> = {
+      ArrowLeft: [step, 0],
+      ArrowRight: [-step, 0],
+      ArrowUp: [0, step],
+      ArrowDown: [0, -step],
+    };
+    if (pan[e.key]) cy.panBy({ x: pan[e.key][0], y: pan[e.key][1] });
+    else if (e.key === '+' || e.key === '=') zoomBy(1.25);
+    else if (e.key === '-') zoomBy(0.8);
+    else if (e.key === '0') fit();
+    else return;
+    e.preventDefault();
+  };
+
   return (
-    <div
-      ref={box}
-      className="cy"
-      data-testid="graph-canvas"
-      data-ready="false"
-      data-observed-only-edges={view.edges.filter((e) => e.observedOnly).length}
-      data-declared-only-edges={view.edges.filter((e) => e.declaredOnly && !e.observedOnly).length}
-      data-failing-edges={[...bands.values()].filter((b) => b === 'failing').length}
-      data-degraded-edges={[...bands.values()].filter((b) => b === 'degraded').length}
-      role="img"
-      aria-label={`Call graph: ${view.nodes.length} nodes and ${view.edges.length} drawn edges; use the panel on the left to expand groups and the search to focus a service`}
-    />
+    <>
+      <div className="graph-zoom" role="toolbar" aria-label="Zoom">
+        <button type="button" className="btn small" aria-label="Zoom in" onClick={() => zoomBy(1.25)}>
+          +
+        </button>
+        <button type="button" className="btn small" aria-label="Zoom out" onClick={() => zoomBy(0.8)}>
+          −
+        </button>
+        <button type="button" className="btn small" onClick={fit}>
+          Fit
+        </button>
+      </div>
+      <div
+        ref={box}
+        className="cy"
+        data-testid="graph-canvas"
+        data-ready="false"
+        data-observed-only-edges={view.edges.filter((e) => e.observedOnly).length}
+        data-declared-only-edges={view.edges.filter((e) => e.declaredOnly && !e.observedOnly).length}
+        data-failing-edges={[...bands.values()].filter((b) => b === 'failing').length}
+        data-degraded-edges={[...bands.values()].filter((b) => b === 'degraded').length}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the canvas pans with the arrow keys
+        tabIndex={0}
+        onKeyDown={onKey}
+        role="img"
+        aria-label={`Call graph: ${view.nodes.length} nodes and ${view.edges.length} drawn edges (listed in the table below). Arrow keys pan, + and − zoom, 0 fits.`}
+      />
+    </>
   );
 }
