@@ -1,5 +1,5 @@
 /**
- * The bank's estate as written in /work/shared/reference/bank-estate.md, kept as close to the page's
+ * The bank's estate as written in the team's estate reference page (bank-estate.md), kept as close to the page's
  * own notation (brace expansion, storage codes) as possible so the two can be compared line by line.
  */
 

@@ -6,15 +6,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import neo4j from 'neo4j-driver';
 import { GraphBackendError } from './errors.ts';
 import { buildGraphIndex, relationCount } from './graph-index.ts';
 import {
   type CypherStatement,
   connectNeo4j,
-  impactCypher,
   neo4jConfigFromEnv,
-  pathsCypher,
   syncStatements,
   syncToNeo4j,
 } from './neo4j.ts';
@@ -98,27 +95,6 @@ describe('neo4j (using no real Neo4j)', () => {
     assert.deepEqual(sent, syncStatements(index, { batchSize: 10, runId: 'r' }));
     assert.equal(summary.statements, sent.length);
     assert.equal(progress.at(-1), sent.length);
-  });
-
-  it('paths and impact as Cypher: refs as parameters, hop bounds only as checked integers', () => {
-    const p = pathsCypher("component:default/a'b", 'component:default/c', {
-      k: 3,
-      maxHops: 6,
-      via: 'declared',
-    });
-    assert.match(p.text, /\[:CALLS\*1\.\.6\]/);
-    assert.ok(!p.text.includes("a'b"));
-    assert.deepEqual(p.parameters.from, "component:default/a'b");
-    assert.ok(neo4j.isInt(p.parameters.k), 'LIMIT needs an integer, not a float');
-    assert.match(p.text, /LIMIT \$k/);
-    assert.throws(() => pathsCypher('a', 'b', { maxHops: 99 }), /maxHops must be an integer from 1 to 15/);
-    assert.throws(
-      () => pathsCypher('a', 'b', { maxHops: '3] DETACH DELETE' as unknown as number }),
-      /maxHops must be an integer/,
-    );
-    const i = impactCypher('component:default/ledger', { depth: 4 });
-    assert.match(i.text, /\[:CALLS\*1\.\.4\]->\(t:Entity \{ref: \$ref\}\)/);
-    assert.equal(i.parameters.ref, 'component:default/ledger');
   });
 
   it('config comes from NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD; none means Neo4j is off', () => {

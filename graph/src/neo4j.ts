@@ -2,10 +2,8 @@ import { createRequire } from 'node:module';
 import type { Driver } from 'neo4j-driver';
 import { GraphBackendError } from './errors.ts';
 import { type GraphIndex, relationCount } from './graph-index.ts';
-import { intOption, oneOf, VIAS } from './internal/options.ts';
+import { intOption } from './internal/options.ts';
 import { edgeRows, KIND_LABELS, nodeRows, RELATION_TYPES } from './internal/rows.ts';
-import { PATHS_LIMITS } from './paths.ts';
-import type { Via } from './types.ts';
 
 type Neo4jModule = typeof import('neo4j-driver').default;
 let loadedDriver: Neo4jModule | undefined;
@@ -179,58 +177,5 @@ export async function syncToNeo4j(
     nodes: index.relations.order,
     edges: relationCount(index) + index.calls.size,
     runId,
-  };
-}
-
-// ---- queries as Cypher ---------------------------------------------------------------------------------
-
-const VIA_FILTER = "all(r IN relationships(p) WHERE $via = 'any' OR $via IN r.sources)";
-
-/**
- * paths() as Cypher over the synced graph: simple CALLS paths, shortest first, ties by ref sequence. The
- * hop bound of a variable-length pattern cannot be a parameter in Cypher, so it is inlined, but only after
- * it is checked to be an integer within the limits.
- */
-export function pathsCypher(
-  fromRef: string,
-  toRef: string,
-  options: { k?: number; maxHops?: number; via?: Via } = {},
-): CypherStatement {
-  const L = PATHS_LIMITS;
-  const k = intOption('pathsCypher', 'k', options.k, L.k.min, L.k.max, L.k.default);
-  const maxHops = intOption(
-    'pathsCypher',
-    'maxHops',
-    options.maxHops,
-    L.maxHops.min,
-    L.maxHops.max,
-    L.maxHops.default,
-  );
-  const via = oneOf('pathsCypher', 'via', options.via, VIAS, 'any');
-  return {
-    text: [
-      `MATCH p = (a:Entity {ref: $from})-[:CALLS*1..${maxHops}]->(b:Entity {ref: $to})`,
-      `WHERE ${VIA_FILTER} AND all(n IN nodes(p) WHERE single(m IN nodes(p) WHERE m = n))`,
-      'RETURN [n IN nodes(p) | n.ref] AS refs, length(p) AS hops',
-      'ORDER BY hops, refs',
-      'LIMIT $k',
-    ].join('\n'),
-    parameters: { from: fromRef, to: toRef, via, k: neo4jModule().int(k) },
-  };
-}
-
-/** impact() as Cypher: every caller within `depth` (default 15) with its nearest depth, tier-1 first. */
-export function impactCypher(ref: string, options: { depth?: number; via?: Via } = {}): CypherStatement {
-  const depth = intOption('impactCypher', 'depth', options.depth, 1, 50, 15);
-  const via = oneOf('impactCypher', 'via', options.via, VIAS, 'any');
-  return {
-    text: [
-      `MATCH p = (d:Entity)-[:CALLS*1..${depth}]->(t:Entity {ref: $ref})`,
-      `WHERE d <> t AND ${VIA_FILTER}`,
-      'WITH d, min(length(p)) AS depth',
-      'RETURN d.ref AS ref, depth, d.tier AS tier, d.owner AS owner, d.collective AS collective',
-      'ORDER BY coalesce(d.tier, 99), depth, ref',
-    ].join('\n'),
-    parameters: { ref, via },
   };
 }

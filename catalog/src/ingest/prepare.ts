@@ -29,8 +29,8 @@ export interface PreparedFile {
 
 /**
  * The per-file half of ingest, which needs nothing but the file: parse, validate each document, normalise the
- * valid ones. A pure function of its input, so it runs on a worker thread as well as on the main one
- * (prepare-pool.ts); everything that needs the whole catalogue stays in the ingester.
+ * valid ones. A pure function of its input, so it can be tested (and timed) alone; everything that needs the
+ * whole catalogue stays in the ingester.
  */
 export async function prepareFile(
   abs: string,

@@ -25,7 +25,7 @@ const require = createRequire(import.meta.url);
 /** Bumped when the generated module's shape changes. */
 const GENERATOR = 1;
 
-/** This package's root (catalog/), found from wherever this code runs: its source, or a parse-worker bundle. */
+/** This package's root (catalog/), found from wherever this code runs: its source or the CLI's compiled copy. */
 function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);

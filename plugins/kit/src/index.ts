@@ -3,4 +3,3 @@ export * from './body.ts';
 export * from './cli.ts';
 export * from './errors.ts';
 export * from './http.ts';
-export * from './plugin.ts';
