@@ -15,7 +15,7 @@
  * Prints JSON.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -81,8 +81,17 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** The anchor's query set (measure.js `latency`), against one catalog API base URL. */
-async function anchorQueries(base: string, n: number) {
+/** CPU milliseconds (user + system) a process has used: from /proc, at 100 ticks a second (Linux). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/**
+ * The anchor's query set (measure.js `latency`), against one catalog API base URL. `cpuMsPerCall`: the
+ * server process's CPU per call, which the load of a shared machine moves far less than wall time.
+ */
+async function anchorQueries(base: string, n: number, pid: number) {
   const client = new CatalogClient({
     discoveryApi: { getBaseUrl: async () => `${base}/api/catalog` },
     fetchApi: { fetch: globalThis.fetch },
@@ -96,6 +105,13 @@ async function anchorQueries(base: string, n: number) {
     { length: 220 },
     () => `component:default/svc-${String(Math.floor(rnd() * n)).padStart(5, '0')}`,
   );
+  let cpu = cpuMs(pid);
+  const perCall = (calls: number) => {
+    const now = cpuMs(pid);
+    const r = Math.round(((now - cpu) / calls) * 100) / 100;
+    cpu = now;
+    return r;
+  };
   let samples: number[] = [];
   for (let i = 0; i < refs.length; i++) {
     const t = performance.now();
@@ -104,7 +120,7 @@ async function anchorQueries(base: string, n: number) {
     if (!e) throw new Error(`${base}: missing ${refs[i]}`);
     if (i >= 20) samples.push(d);
   }
-  const getEntityByRef = stats(samples);
+  const getEntityByRef = { ...stats(samples), cpuMsPerCall: perCall(refs.length) };
 
   samples = [];
   let items = 0;
@@ -115,7 +131,7 @@ async function anchorQueries(base: string, n: number) {
     items = res.items.length;
     if (i >= 5) samples.push(d);
   }
-  const page200 = { ...stats(samples), items };
+  const page200 = { ...stats(samples), items, cpuMsPerCall: perCall(55) };
 
   samples = [];
   let walked = 0;
@@ -134,7 +150,7 @@ async function anchorQueries(base: string, n: number) {
     samples.push(performance.now() - t);
   }
   if (walked !== n) throw new Error(`${base}: the walk saw ${walked} components, not ${n}`);
-  const walk = { ...stats(samples), pages, items: walked };
+  const walk = { ...stats(samples), pages, items: walked, cpuMsPerCall: perCall(5) };
 
   samples = [];
   let facetValues = 0;
@@ -145,12 +161,13 @@ async function anchorQueries(base: string, n: number) {
     facetValues = res.facets['spec.owner'].length;
     if (i >= 5) samples.push(d);
   }
-  const ownerFacets = { ...stats(samples), values: facetValues };
+  const ownerFacets = { ...stats(samples), values: facetValues, cpuMsPerCall: perCall(55) };
   return { getEntityByRef, page200, walk, ownerFacets };
 }
 
 /** Raw fetch of one URL, 5 warm-ups and 50 measured: what the bare server is compared on. */
-async function rawFetch(url: string) {
+async function rawFetch(url: string, pid: number) {
+  const cpu = cpuMs(pid);
   const samples: number[] = [];
   let bytes = 0;
   for (let i = 0; i < 55; i++) {
@@ -161,7 +178,7 @@ async function rawFetch(url: string) {
     bytes = body.byteLength;
     if (i >= 5) samples.push(d);
   }
-  return { ...stats(samples), bytes };
+  return { ...stats(samples), bytes, cpuMsPerCall: Math.round(((cpuMs(pid) - cpu) / 55) * 100) / 100 };
 }
 
 function killGroup(child: ChildProcess): Promise<void> {
@@ -224,7 +241,7 @@ async function backstage(catalog: string, n: number) {
     }
     const settledMs = Math.round(performance.now() - t0);
     const loadAverage = loadavg()[0];
-    const queries = await anchorQueries(base, n);
+    const queries = await anchorQueries(base, n, child.pid as number);
     const imported = await importCheck(base, client, n);
     return { settledMs, loadAverage, ...queries, import: imported };
   } finally {
@@ -242,6 +259,8 @@ async function backstage(catalog: string, n: number) {
 async function importCheck(base: string, client: CatalogClient, n: number) {
   const url = `file:${path.join(work, `imported-${n}.db`)}`;
   const out = path.join(work, `imported-${n}`);
+  // What Backstage holds, read first (it is settled; an idle keep-alive socket would be closed under us later).
+  const theirs = (await client.getEntities()).items.filter((e) => e.kind !== 'Location');
   const t = performance.now();
   const r = JSON.parse(
     execFileSync(
@@ -256,7 +275,6 @@ async function importCheck(base: string, client: CatalogClient, n: number) {
     ),
   ) as { read: number; written: number; ingest: { errors: unknown[] } };
   const importMs = Math.round(performance.now() - t);
-  const theirs = (await client.getEntities()).items.filter((e) => e.kind !== 'Location');
   const store = await CatalogStore.open(url);
   try {
     const view = await new CatalogService(store, [out]).view();
@@ -330,9 +348,9 @@ async function portal(catalog: string, n: number) {
       const runs: Round[] = [];
       for (let r = 0; r < rounds; r++) {
         const loadAverage = loadavg()[0];
-        const queries = await anchorQueries(base, n);
-        const rawPage200 = await rawFetch(pageUrl);
-        const barePage200 = await rawFetch(bareUrl);
+        const queries = await anchorQueries(base, n, child.pid as number);
+        const rawPage200 = await rawFetch(pageUrl, child.pid as number);
+        const barePage200 = await rawFetch(bareUrl, bare.pid as number);
         runs.push({ loadAverage, ...queries, rawPage200, barePage200 });
       }
       const med = (pick: (r: Round) => number) => Math.round(median(runs.map(pick)) * 100) / 100;
@@ -346,6 +364,14 @@ async function portal(catalog: string, n: number) {
           rawPage200P50: med((r) => r.rawPage200.p50),
           barePage200P50: med((r) => r.barePage200.p50),
           rawPageOverBare: med((r) => r.rawPage200.p50 / r.barePage200.p50),
+          cpuMsPerCall: {
+            getEntityByRef: med((r) => r.getEntityByRef.cpuMsPerCall),
+            page200: med((r) => r.page200.cpuMsPerCall),
+            walk: med((r) => r.walk.cpuMsPerCall),
+            ownerFacets: med((r) => r.ownerFacets.cpuMsPerCall),
+            rawPage200: med((r) => r.rawPage200.cpuMsPerCall),
+            barePage200: med((r) => r.barePage200.cpuMsPerCall),
+          },
         },
         runs,
       };

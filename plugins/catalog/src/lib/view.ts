@@ -26,6 +26,7 @@ export class CatalogView {
   /** Each served entity's stored descriptor, and its JSON text once asked for (see json()). */
   private readonly source = new WeakMap<ServedEntity, Entity>();
   private readonly text = new WeakMap<ServedEntity, string>();
+  private readonly utf8 = new WeakMap<ServedEntity, Buffer<ArrayBuffer>>();
   /** Answers that depend only on this view (it never changes): filtered lists, facets. Bounded. */
   private readonly memo = new Map<string, unknown>();
 
@@ -73,10 +74,27 @@ export class CatalogView {
   json(entity: ServedEntity): string {
     let text = this.text.get(entity);
     if (text === undefined) {
-      text = spliced(entity, this.source.get(entity)) ?? JSON.stringify(entity);
+      text = this.textOf(entity);
       this.text.set(entity, text);
     }
     return text;
+  }
+
+  /**
+   * json(entity) as UTF-8, made once per entity and view: a page is these bytes put side by side, with no text
+   * joined, flattened and encoded again per request.
+   */
+  bytes(entity: ServedEntity): Buffer<ArrayBuffer> {
+    let bytes = this.utf8.get(entity);
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.text.get(entity) ?? this.textOf(entity));
+      this.utf8.set(entity, bytes);
+    }
+    return bytes;
+  }
+
+  private textOf(entity: ServedEntity): string {
+    return spliced(entity, this.source.get(entity)) ?? JSON.stringify(entity);
   }
 
   /**

@@ -93,12 +93,17 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
    * A list of entities as JSON text: with no `fields`, each entity's text as the view keeps it (the same bytes
    * as stringifying it); with `fields`, the projected objects stringified.
    */
-  const listText = (entities: readonly ServedEntity[], fields: string[]): string => {
-    if (fields.length > 0) return JSON.stringify(project(entities, fields));
+  const listText = (entities: readonly ServedEntity[], fields: string[]): Buffer<ArrayBuffer> => {
+    if (fields.length > 0) return Buffer.from(JSON.stringify(project(entities, fields)));
     const v = view();
-    const parts = new Array<string>(entities.length);
-    for (let i = 0; i < entities.length; i++) parts[i] = v.json(entities[i]);
-    return `[${parts.join(',')}]`;
+    const parts = new Array<Buffer>(entities.length * 2 + 1);
+    parts[0] = OPEN_LIST;
+    for (let i = 0; i < entities.length; i++) {
+      parts[2 * i + 1] = v.bytes(entities[i]);
+      parts[2 * i + 2] = i === entities.length - 1 ? CLOSE_LIST : COMMA;
+    }
+    if (entities.length === 0) parts[1] = CLOSE_LIST;
+    return Buffer.concat(parts);
   };
 
   app.get('/entities', (c) => {
@@ -190,7 +195,11 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     };
     const totalItems = q.totalItems === 'exclude' ? 0 : entities.length;
     // JSON.stringify({items, totalItems, pageInfo}) with the items' kept texts.
-    return `{"items":${listText(items, q.fields)},"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`;
+    return Buffer.concat([
+      ITEMS,
+      listText(items, q.fields),
+      Buffer.from(`,"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`),
+    ]);
   };
 
   const matching = (cur: Cursor): readonly ServedEntity[] => {
@@ -284,7 +293,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   };
 
   app.get('/entities/by-name/:kind/:namespace/:name', (c) =>
-    jsonBody(c, view().json(byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name')))),
+    jsonBody(c, view().bytes(byName(c.req.param('kind'), c.req.param('namespace'), c.req.param('name')))),
   );
 
   app.get('/entities/by-name/:kind/:namespace/:name/ancestry', (c) => {
@@ -301,7 +310,7 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
     if (!entity) throw new NotFoundError(`No entity with uid "${uid}"`);
     return entity;
   };
-  app.get('/entities/by-uid/:uid', (c) => jsonBody(c, view().json(byUid(c.req.param('uid')))));
+  app.get('/entities/by-uid/:uid', (c) => jsonBody(c, view().bytes(byUid(c.req.param('uid')))));
   app.delete('/entities/by-uid/:uid', async (c) => {
     const found = view()
       .all()
@@ -491,10 +500,14 @@ export function createCatalogRouter({ catalog, auth }: CatalogRouterDeps): Hono 
   return app;
 }
 
-/** A JSON answer already written as text, with the headers `c.json` gives. */
-function jsonBody(c: Context, text: string): Response {
-  c.header('content-type', 'application/json');
-  return c.body(text, 200);
+const OPEN_LIST = Buffer.from('[');
+const CLOSE_LIST = Buffer.from(']');
+const COMMA = Buffer.from(',');
+const ITEMS = Buffer.from('{"items":');
+
+/** A JSON answer already written as text or bytes, with the headers `c.json` gives. */
+function jsonBody(c: Context, body: string | Uint8Array<ArrayBuffer>): Response {
+  return c.body(body, 200, { 'content-type': 'application/json' });
 }
 
 function intParam(name: string, raw: string, min: number): number {
