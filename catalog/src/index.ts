@@ -7,6 +7,7 @@ export * from './ingest/url-reader.ts';
 export * from './ingest/walk.ts';
 export * from './model/annotations.ts';
 export * from './model/kinds.ts';
+export * from './model/links.ts';
 export * from './model/policy.ts';
 export * from './model/ref.ts';
 export * from './model/relations.ts';

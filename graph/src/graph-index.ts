@@ -1,5 +1,6 @@
 import type { Entity } from '@backstage/catalog-model';
 import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { DERIVED_RELATIONS } from '@bank/catalog/model/relations.ts';
 import { DirectedGraph } from 'graphology';
 import { CallGraph } from './call-graph.ts';
 import { GraphQueryError } from './errors.ts';
@@ -13,17 +14,6 @@ import type {
   ObservedFacts,
   RelationAttributes,
 } from './types.ts';
-
-/** The reverse half of each relation pair: the other side's forward relation already carries the edge. */
-const INVERSE_RELATIONS = new Set([
-  'ownerOf',
-  'dependencyOf',
-  'apiProvidedBy',
-  'apiConsumedBy',
-  'hasPart',
-  'parentOf',
-  'hasMember',
-]);
 
 /**
  * The graph index: every entity as a node and its relations as edges (a graphology `DirectedGraph`, one
@@ -254,7 +244,8 @@ function prepareEntity(entity: Entity, i: number): PreparedEntity {
     if (typeof relation?.type !== 'string') {
       throw new GraphQueryError(`${where} (${ref}): relations[${r}] has no type`);
     }
-    if (INVERSE_RELATIONS.has(relation.type)) return;
+    // The stored side of the pair carries the edge (catalog's one rule table).
+    if (DERIVED_RELATIONS.has(relation.type)) return;
     const target = checkRef(relation.targetRef, `${where} (${ref}): relations[${r}].targetRef`);
     const types = edges.get(target);
     if (!types) edges.set(target, [relation.type]);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import fc from 'fast-check';
-import { changedRelations, computeRelations, entityRef, STORED_RELATIONS } from './relations.ts';
+import {
+  changedRelations,
+  computeRelations,
+  DERIVED_RELATIONS,
+  entityRef,
+  RELATION_RULES,
+  STORED_RELATIONS,
+} from './relations.ts';
 
 const COMPONENTS = ['card-api', 'cards', 'ledger', 'balance', 'feed', 'apns'];
 const APIS = ['cards-rpc', 'ledger-rpc', 'feed-rpc'];
@@ -208,5 +215,24 @@ describe('relations', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('each rule’s pair has exactly one stored side and one derived side (what the store, ingest and graph skip)', () => {
+    for (const { forward, reverse } of RELATION_RULES) {
+      const stored = [forward, reverse].filter((t) => STORED_RELATIONS.has(t));
+      const derived = [forward, reverse].filter((t) => DERIVED_RELATIONS.has(t));
+      assert.equal(stored.length, 1, `${forward}/${reverse}: stored ${stored}`);
+      assert.equal(derived.length, 1, `${forward}/${reverse}: derived ${derived}`);
+      assert.notEqual(stored[0], derived[0]);
+    }
+    assert.deepEqual([...DERIVED_RELATIONS].sort(), [
+      'apiConsumedBy',
+      'apiProvidedBy',
+      'dependencyOf',
+      'hasMember',
+      'hasPart',
+      'ownerOf',
+      'parentOf',
+    ]);
   });
 });

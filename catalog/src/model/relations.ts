@@ -141,6 +141,9 @@ export const STORED_RELATIONS: ReadonlyMap<string, string> = (() => {
   return stored;
 })();
 
+/** The other side of each pair (ownerOf, hasPart, dependencyOf …): derived on load, never stored or indexed. */
+export const DERIVED_RELATIONS: ReadonlySet<string> = new Set(STORED_RELATIONS.values());
+
 export interface RefProblem {
   /** The entity whose field is wrong. */
   entityRef: string;

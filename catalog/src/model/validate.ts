@@ -18,6 +18,7 @@ import {
 } from '@backstage/catalog-model';
 import { ANNOTATION } from './annotations.ts';
 import { ensureBuiltInKinds, registeredKinds, registeredKindValidator } from './kinds.ts';
+import { isSafeUrl } from './links.ts';
 import type { PolicyName } from './policy.ts';
 import { defaultNamespacePolicy, precompiledValidators } from './precompiled.ts';
 
@@ -78,7 +79,6 @@ function backstageValidators(): Promise<Validators> {
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Users are `first.last`: a DNS subdomain. */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const SAFE_URL_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
 const URL_ANNOTATIONS = [ANNOTATION.runbook];
 
 /**
@@ -208,15 +208,6 @@ function safetyRules(entity: Entity): Problem[] {
     });
   }
   return problems;
-}
-
-export function isSafeUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    return SAFE_URL_PROTOCOLS.has(new URL(value).protocol);
-  } catch {
-    return false;
-  }
 }
 
 /** Backstage's messages name the field as `"metadata.name"` or `/spec must have …`: recover the path. */

@@ -7,5 +7,4 @@ export {
   summarise,
 } from './lib/bundle.ts';
 export { desiredStateOf, type K8sState, type K8sWorkload, readDesiredState } from './lib/k8s.ts';
-export { safeUrl } from './lib/safe-url.ts';
 export { createEntityRouter, type EntityRouterDeps } from './server/router.ts';

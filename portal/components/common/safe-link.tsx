@@ -1,9 +1,9 @@
+import { safeUrl } from '@bank/catalog/model/links.ts';
 import type { ReactNode } from 'react';
-import { safeHref } from '../../lib/safe-url.ts';
 
 /** An external link, rendered only for http(s)/mailto URLs; anything else is shown as inert text. */
 export function SafeLink({ href, children }: { href: unknown; children?: ReactNode }) {
-  const safe = safeHref(href);
+  const safe = safeUrl(href);
   if (!safe) {
     return (
       <span className="muted" title="Link hidden: only http, https and mailto links are shown">

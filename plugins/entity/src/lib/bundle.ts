@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { ANNOTATION, displayPath, type IngestErrorRow } from '@bank/catalog';
+import { ANNOTATION, displayPath, type IngestErrorRow, safeUrl } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
 import { forEachCallOf, hasCallNode } from '@bank/graph';
 import type { CatalogView, ServedEntity } from '@bank/plugin-catalog';
-import { safeUrl } from './safe-url.ts';
 
 /** Another entity as a line in a list: enough to link to it and say what it is. */
 export interface EntitySummary {

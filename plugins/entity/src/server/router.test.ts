@@ -3,7 +3,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildGraphIndex } from '@bank/graph';
-import { safeUrl } from '../lib/safe-url.ts';
 import { type TestCatalog, testCatalog } from '../testing/estate.ts';
 import { serveRouter } from '../testing/serve.ts';
 import { createEntityRouter } from './router.ts';
@@ -74,18 +73,6 @@ describe('entity router over real HTTP on 127.0.0.1', () => {
     const { body } = await http.get('/component/default/feed');
     assert.match(body.entity.metadata.description, /<script>/);
     assert.deepEqual(body.links, [{ url: 'https://feed.bank.internal', title: '<b>Dashboard</b>' }]);
-    for (const bad of [
-      'javascript:alert(1)',
-      'java\tscript:alert(1)',
-      ' javascript:x',
-      'JAVASCRIPT:x',
-      'data:text/html,x',
-      'vbscript:x',
-      '/relative',
-    ]) {
-      assert.equal(safeUrl(bad), null, bad);
-    }
-    assert.equal(safeUrl('mailto:a@b.example'), 'mailto:a@b.example');
   });
 
   it('desired Kubernetes state from the manifests; a folder outside the service is refused', async () => {
