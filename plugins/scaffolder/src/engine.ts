@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { isSafeUrl } from '@bank/catalog';
-import { builtinActions, type CatalogDiff } from './actions.ts';
+import { builtinActions, type CatalogDiff } from './actions/index.ts';
 import { ExpressionError, truthy } from './expr/expression.ts';
 import { renderValue } from './expr/render.ts';
 import {

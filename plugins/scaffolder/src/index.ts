@@ -5,7 +5,7 @@ export {
   globToRegExp,
   readSkeleton,
   serviceIdOf,
-} from './actions.ts';
+} from './actions/index.ts';
 export { registerScaffolderCommands } from './cli.ts';
 export {
   type FilePreview,

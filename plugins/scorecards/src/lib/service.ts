@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { cycles, forEachCallOf, type GraphIndex } from '@bank/graph';
 import { NotFoundError } from '@bank/plugin-kit';
-import { builtinActions } from '@bank/plugin-scaffolder/actions.ts';
+import { builtinActions } from '@bank/plugin-scaffolder/actions/index.ts';
 import { loadTemplates } from '@bank/plugin-scaffolder/template.ts';
 import { parseScorecard, type Scorecard, type ScorecardError } from './definition.ts';
 import {
