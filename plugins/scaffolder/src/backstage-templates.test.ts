@@ -222,12 +222,6 @@ describe("Backstage's templates: load and dry-run", () => {
     );
     assert.deepEqual(t.missingActions, [
       {
-        action: 'publish:github',
-        stepId: 'publish',
-        field: 'spec.steps[1].action',
-        line: lineOf(file, /action: publish:github/),
-      },
-      {
         action: 'notification:send',
         stepId: 'notify',
         field: 'spec.steps[3].action',
@@ -255,9 +249,28 @@ describe("Backstage's templates: load and dry-run", () => {
     assert.equal(JSON.parse(content('package.json') ?? '{}').name, 'my-service');
     assert.deepEqual(
       r.steps.map((s) => `${s.id}:${s.status}`),
-      ['fetch-base:completed', 'publish:skipped', 'register:completed', 'notify:skipped'],
+      ['fetch-base:completed', 'publish:completed', 'register:completed', 'notify:skipped'],
     );
-    assert.ok(r.log.some((l) => l.includes('[publish] action "publish:github" is not available here')));
+    // publish:github sends nothing in a dry-run and shows what it would send (no integration configured
+    // here: it says a real run would be refused).
+    assert.deepEqual(
+      r.requests?.map((q) => `${q.method} ${q.url}`),
+      [
+        'GET https://api.github.com/users/bank',
+        'POST https://api.github.com/orgs/bank/repos',
+        'git push https://github.com/bank/my-service.git',
+      ],
+    );
+    assert.ok(
+      r.log.some((l) => l.includes('[publish] warning: github.com is not a configured github integration')),
+    );
+    assert.ok(r.log.some((l) => l.includes('[notify] action "notification:send" is not available here')));
+    assert.ok(
+      r.log.includes(
+        '[register] would register the URL location https://github.com/bank/my-service/blob/main/catalog-info.yaml (component:default/my-service)',
+      ),
+      r.log.join('\n'),
+    );
     assert.equal(r.entityRef, 'component:default/my-service');
     assert.deepEqual(
       r.catalogDiff?.added.map((a) => [a.ref, a.relations.map((x) => `${x.type} ${x.targetRef}`)]),
@@ -265,7 +278,7 @@ describe("Backstage's templates: load and dry-run", () => {
     );
     // The output link to the published repository has no URL in a dry-run; the catalogue link has its ref.
     assert.deepEqual(r.output.links, [
-      { title: 'Repository' },
+      { title: 'Repository', url: 'https://github.com/bank/my-service.git' },
       { title: 'Open in catalog', icon: 'catalog', entityRef: 'component:default/my-service' },
     ]);
   });
@@ -282,12 +295,9 @@ describe("Backstage's templates: load and dry-run", () => {
         assert.ok(err instanceof TemplateError, err.message);
         assert.match(
           err.message,
-          /template\/template\.yaml:\d+: spec\.steps\[1\]\.action: unknown action "publish:github" in step "publish"/,
+          /template\/template\.yaml:\d+: spec\.steps\[3\]\.action: unknown action "notification:send" in step "notify"/,
         );
-        assert.match(
-          err.message,
-          /spec\.steps\[3\]\.action \(line \d+\): unknown action "notification:send" in step "notify"/,
-        );
+        assert.doesNotMatch(err.message, /publish:github/);
         return true;
       },
     );
@@ -347,7 +357,7 @@ Literal: \${{ values.component_id }} {% if %}
         'template:completed',
         'per-environment:completed',
         'only-with-description:completed',
-        'publish:skipped',
+        'publish:completed',
         'register:completed',
       ],
     );

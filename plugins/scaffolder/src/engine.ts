@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { isSafeUrl } from '@bank/catalog';
+import { isSafeUrl, UrlReader } from '@bank/catalog';
 import { builtinActions, type CatalogDiff } from './actions/index.ts';
+import { type Integration, integrationsFromEnv, type OutboundRequest } from './actions/providers.ts';
 import { ExpressionError, truthy } from './expr/expression.ts';
 import { renderValue } from './expr/render.ts';
 import {
@@ -43,6 +44,10 @@ export interface ScaffolderOptions {
   templatesDir?: string;
   /** Default `<repoRoot>/services`. */
   servicesDir?: string;
+  /** Git providers for publish:github/gitlab (default: integrationsFromEnv()). */
+  integrations?: Integration[];
+  /** URL reader for URL skeletons (default: the catalogue's, else one from PORTAL_READING_*). */
+  reader?: UrlReader;
   /** Extra actions (e.g. a bank-specific publish); ids must not clash with the built-ins. */
   actions?: Action[];
 }
@@ -79,6 +84,8 @@ export interface ScaffoldResult {
     text: { title?: string; content?: string }[];
   };
   steps: { id: string; name: string; action: string; status: string; ms: number }[];
+  /** The requests the provider steps sent (or, in a dry-run, would send): method, URL, body; never a token. */
+  requests?: OutboundRequest[];
   log: string[];
   durationMs: number;
 }
@@ -119,6 +126,8 @@ export class Scaffolder {
       templatesDir: opts.templatesDir ?? path.join(repoRoot, 'templates'),
       servicesDir: opts.servicesDir ?? path.join(repoRoot, 'services'),
       catalog: opts.catalog,
+      integrations: opts.integrations ?? integrationsFromEnv(),
+      reader: opts.reader ?? opts.catalog.reader ?? new UrlReader(),
     };
     // The Kubernetes schemas take ~2 s to load: start now, so the first dry-run does not pay for it.
     void preloadManifestModels().catch(() => undefined);
@@ -339,6 +348,9 @@ export class Scaffolder {
       commitHash: find('commitHash') as string | undefined,
       repoUrl: find('repoUrl') as string | undefined,
       modified: find('modified') as ScaffoldResult['modified'],
+      requests: Object.values(stepsOut).flatMap((s) =>
+        Array.isArray(s.output.requests) ? (s.output.requests as OutboundRequest[]) : [],
+      ),
       output,
       steps: stepReport,
       log,

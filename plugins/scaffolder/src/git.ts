@@ -166,3 +166,63 @@ export function repoWebUrl(env: NodeJS.ProcessEnv = process.env): string | undef
     return undefined;
   }
 }
+
+/**
+ * Push `files` as the first commit of `branch` to an empty remote repository (publish:github/gitlab).
+ * The commit is built in a throwaway repository with plumbing; the credentials travel only as an
+ * `http.extraHeader` set through git's environment (never in the URL, the argument list, a config file
+ * or the log), and no system or global git configuration, hook or credential helper is read.
+ */
+export async function pushInitialCommit(opts: {
+  remote: string;
+  branch: string;
+  files: FileForCommit[];
+  message: string;
+  who: GitIdentity;
+  /** The full header value, e.g. `Basic …`. */
+  authorization?: string;
+}): Promise<string> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'scaffold-push-'));
+  const env: Record<string, string> = {
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: opts.who.name,
+    GIT_AUTHOR_EMAIL: opts.who.email,
+    GIT_COMMITTER_NAME: opts.who.name,
+    GIT_COMMITTER_EMAIL: opts.who.email,
+    GIT_CONFIG_COUNT: opts.authorization ? '2' : '1',
+    GIT_CONFIG_KEY_0: 'credential.helper',
+    GIT_CONFIG_VALUE_0: '',
+    ...(opts.authorization
+      ? { GIT_CONFIG_KEY_1: 'http.extraHeader', GIT_CONFIG_VALUE_1: `Authorization: ${opts.authorization}` }
+      : {}),
+  };
+  try {
+    await run(tmp, ['init', '-q', '--bare', '.'], env);
+    const blobDir = path.join(tmp, 'scaffold-blobs');
+    mkdirSync(blobDir);
+    const paths = opts.files.map((f, i) => {
+      const p = path.join(blobDir, String(i));
+      writeFileSync(p, f.content);
+      return p;
+    });
+    const hashes = opts.files.length
+      ? await run(tmp, ['hash-object', '-w', '--no-filters', '--stdin-paths'], env, `${paths.join('\n')}\n`)
+      : '';
+    const shas = hashes.trim().split('\n');
+    const lines = opts.files.map((f, i) => `${f.mode} ${shas[i]}\t${f.path}`);
+    const idx = { ...env, GIT_INDEX_FILE: path.join(tmp, 'scaffold-index') };
+    await run(tmp, ['update-index', '--add', '--index-info'], idx, `${lines.join('\n')}\n`);
+    const tree = (await run(tmp, ['write-tree'], idx)).trim();
+    const commit = (await run(tmp, ['commit-tree', tree, '-m', opts.message], env)).trim();
+    // An empty new repository: the branch must not exist there yet (no force, so nothing is overwritten).
+    await run(
+      tmp,
+      ['push', '--quiet', '--porcelain', opts.remote, `${commit}:refs/heads/${opts.branch}`],
+      env,
+    );
+    return commit;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

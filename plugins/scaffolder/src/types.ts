@@ -1,4 +1,5 @@
-import type { Entity, IngestResult } from '@bank/catalog';
+import type { Entity, IngestResult, UrlReader } from '@bank/catalog';
+import type { Integration } from './actions/providers.ts';
 import type { Template } from './template.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -6,6 +7,10 @@ import type { Workspace } from './workspace.ts';
 export interface CatalogPort {
   view(): Promise<{ readonly refs: ReadonlySet<string>; readonly byRef: ReadonlyMap<string, Entity> }>;
   ingest(roots?: string[]): Promise<IngestResult>;
+  /** Register a URL location (CatalogService's addLocation), for catalog:register after publish:github. */
+  addLocation?(target: string, opts: { type: 'url'; onConflict: 'refresh' }): Promise<unknown>;
+  /** The catalogue's URL reader (CatalogService has one), reused for URL skeletons. */
+  readonly reader?: UrlReader;
 }
 
 export interface ScaffolderEnv {
@@ -14,6 +19,10 @@ export interface ScaffolderEnv {
   templatesDir: string;
   servicesDir: string;
   catalog: CatalogPort;
+  /** Git providers the publish actions may call (allow-list with tokens); see actions/providers.ts. */
+  integrations?: Integration[];
+  /** The allow-listed URL reader fetch actions read URL skeletons through (the catalogue's). */
+  reader?: UrlReader;
 }
 
 /** Who asked: recorded in the audit log, the commit author and `user.ref` in expressions. */

@@ -75,6 +75,76 @@ export class Workspace {
     this.entries.set(key, entry);
   }
 
+  /**
+   * The workspace's own symlink on the way to `key` (an ancestor that is a link), if any. Operations
+   * refuse such a path: in the published tree it would lead wherever the link points.
+   */
+  linkOnTheWay(rel: string): string | undefined {
+    const key = safeRelative(rel, 'path');
+    const parts = key.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const anc = parts.slice(0, i).join('/');
+      if (this.entries.get(anc)?.kind === 'symlink') return anc;
+    }
+    return undefined;
+  }
+
+  /** Remove a file or link, or a directory (every entry under it); answers the paths removed. */
+  remove(rel: string, field = 'path'): string[] {
+    const key = safeRelative(rel, field);
+    if (key === '') throw new InputError(`${field}: refusing to delete the whole workspace`);
+    const via = this.linkOnTheWay(key);
+    if (via) throw new InputError(`${field}: "${key}" goes through the symbolic link "${via}"`);
+    const gone = [...this.entries.keys()].filter((k) => k === key || k.startsWith(`${key}/`));
+    for (const k of gone) {
+      const e = this.entries.get(k) as WorkspaceEntry;
+      this.bytes -= e.kind === 'file' ? e.content.length : e.target.length;
+      this.entries.delete(k);
+    }
+    return gone.sort();
+  }
+
+  /**
+   * Move a file, link or directory. Refused when the target exists (unless `overwrite`, which replaces
+   * it), lies inside the source, or either path goes through a link; all or nothing.
+   */
+  move(from: string, to: string, opts: { overwrite?: boolean; field?: string } = {}): number {
+    const field = opts.field ?? 'path';
+    const src = safeRelative(from, `${field}.from`);
+    const dst = safeRelative(to, `${field}.to`);
+    if (src === '' || dst === '') throw new InputError(`${field}: cannot move the workspace's root`);
+    for (const [p, f] of [
+      [src, 'from'],
+      [dst, 'to'],
+    ] as const) {
+      const via = this.linkOnTheWay(p);
+      if (via) throw new InputError(`${field}.${f}: "${p}" goes through the symbolic link "${via}"`);
+    }
+    if (dst === src || dst.startsWith(`${src}/`))
+      throw new InputError(`${field}.to: "${dst}" is inside "${src}"`);
+    const moving = this.list().filter((e) => e.path === src || e.path.startsWith(`${src}/`));
+    if (moving.length === 0) throw new InputError(`${field}.from: "${src}" is not in the workspace`);
+    const clash = this.list().filter((e) => e.path === dst || e.path.startsWith(`${dst}/`));
+    if (clash.length && !opts.overwrite)
+      throw new InputError(`${field}.to: "${dst}" already exists; set overwrite: true to replace it`);
+    const saved = new Map(this.entries);
+    const savedBytes = this.bytes;
+    try {
+      for (const c of clash) this.remove(c.path, `${field}.to`);
+      for (const m of moving) this.remove(m.path, `${field}.from`);
+      for (const m of moving) {
+        const target = m.path === src ? dst : `${dst}${m.path.slice(src.length)}`;
+        this.put(target, m.entry, { field: `${field}.to` });
+      }
+    } catch (err) {
+      this.entries.clear();
+      for (const [k, v] of saved) this.entries.set(k, v);
+      this.bytes = savedBytes;
+      throw err;
+    }
+    return moving.length;
+  }
+
   /** Entries under `prefix` ('' = all), sorted, with paths relative to the prefix. */
   list(prefix = ''): { path: string; entry: WorkspaceEntry }[] {
     const p = safeRelative(prefix, 'path');

@@ -33,10 +33,24 @@ export const catalogRegister: Action = {
       throw new ActionError(
         `${ctx.field}.catalogInfoPath: is required, e.g. services/<name>/catalog-info.yaml`,
       );
-    if (contents) {
+    // What publish:github/gitlab pushed (Backstage's repoContentsUrl): checked from the workspace that was
+    // pushed, then registered as a URL location, read back through the allow-listed URL reader.
+    let urlTarget: string | undefined;
+    let bytes: Buffer | undefined;
+    if (contents && /^https?:\/\//.test(contents)) {
+      rel = safeRelative(rel.replace(/^\/+/, ''), `${ctx.field}.catalogInfoPath`);
+      urlTarget = `${contents.replace(/\/+$/, '')}/${rel}`;
+      const source = ctx.published.get(contents);
+      const e = source === undefined ? undefined : ctx.workspace.get(path.posix.join(source || '.', rel));
+      if (e?.kind !== 'file')
+        throw new ActionError(
+          `${ctx.field}.repoContentsUrl: ${contents} was not published by this task with ${rel} in it`,
+        );
+      bytes = e.content;
+    } else if (contents) {
       if (!contents.startsWith('file:'))
         throw new ActionError(
-          `${ctx.field}.repoContentsUrl: only file: URLs from publish:monorepo are supported`,
+          `${ctx.field}.repoContentsUrl: only file: URLs from publish:monorepo and http(s) URLs from publish:github/gitlab are supported`,
         );
       rel = path.posix.join(contents.slice(5), rel.replace(/^\//, ''));
     } else if (ctx.dryRun) {
@@ -45,9 +59,8 @@ export const catalogRegister: Action = {
     }
     rel = safeRelative(rel, `${ctx.field}.catalogInfoPath`);
     // The bytes: from the workspace (dry-run, or before publish) or the published file.
-    let bytes: Buffer | undefined;
     let dirRel: string | undefined;
-    for (const [pub, source] of ctx.published) {
+    for (const [pub, source] of urlTarget ? [] : ctx.published) {
       if (rel.startsWith(`${pub}/`)) {
         dirRel = pub;
         const inWs = path.posix.join(source, rel.slice(pub.length + 1));
@@ -61,7 +74,7 @@ export const catalogRegister: Action = {
       const e = ctx.workspace.get(rel);
       if (e?.kind === 'file') bytes = e.content;
     }
-    if (!ctx.dryRun) {
+    if (!ctx.dryRun && !urlTarget) {
       const abs = resolveSafeChildPath(ctx.env.repoRoot, rel, `${ctx.field}.catalogInfoPath`);
       if (!existsSync(abs))
         throw new ActionError(`${ctx.field}.catalogInfoPath: ${rel} does not exist; publish it first`);
@@ -140,8 +153,19 @@ export const catalogRegister: Action = {
     }
     const main = entities.find((e) => e.kind.toLowerCase() === 'component') ?? entities[0];
     ctx.output('entityRef', entityRef(main));
-    ctx.output('catalogInfoUrl', `file:${rel}`);
+    ctx.output('catalogInfoUrl', urlTarget ?? `file:${rel}`);
     ctx.output('diff', diff);
+    if (urlTarget) {
+      if (ctx.dryRun) {
+        ctx.log(`would register the URL location ${urlTarget} (${newRefs.join(', ')})`);
+        return;
+      }
+      if (!ctx.env.catalog.addLocation)
+        throw new ActionError(`${ctx.field}: this catalogue cannot register URL locations`);
+      await ctx.env.catalog.addLocation(urlTarget, { type: 'url', onConflict: 'refresh' });
+      ctx.log(`registered the URL location ${urlTarget} (${newRefs.join(', ')})`);
+      return;
+    }
     if (ctx.dryRun) {
       ctx.log(
         `would register ${newRefs.join(', ')} with ${diff.added.reduce((n, a) => n + a.relations.length, 0)} relations`,

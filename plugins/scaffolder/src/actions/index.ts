@@ -6,10 +6,16 @@
 import type { Action } from '../types.ts';
 import { networkPeers } from './bank-network-peers.ts';
 import { catalogRegister } from './catalog-register.ts';
+import { catalogWrite } from './catalog-write.ts';
 import { debugLog } from './debug-log.ts';
 import { fetchPlain } from './fetch-plain.ts';
 import { fetchTemplate } from './fetch-template.ts';
+import { fsDelete } from './fs-delete.ts';
+import { fsRename } from './fs-rename.ts';
+import { githubPullRequest } from './github-pull-request.ts';
 import { kubernetesValidate } from './kubernetes-validate.ts';
+import { publishGithub } from './publish-github.ts';
+import { publishGitlab } from './publish-gitlab.ts';
 import { publishMonorepo } from './publish-monorepo.ts';
 
 export { DATASTORE_PORTS, serviceIdOf } from './bank-network-peers.ts';
@@ -27,5 +33,11 @@ export function builtinActions(): Action[] {
     kubernetesValidate,
     publishMonorepo,
     catalogRegister,
+    catalogWrite,
+    fsDelete,
+    fsRename,
+    publishGithub,
+    publishGitlab,
+    githubPullRequest,
   ];
 }

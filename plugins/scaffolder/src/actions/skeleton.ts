@@ -7,6 +7,7 @@ import path from 'node:path';
 import { compileTemplate, renderTemplate } from '../expr/render.ts';
 import { isInside, PathError, resolveSafeChildPath, safeRelative } from '../paths.ts';
 import type { ActionContext } from '../types.ts';
+import { readUrlSkeleton } from './fetch-url.ts';
 import { ActionError, str, strList } from './input.ts';
 
 const MAX_SKELETON_FILE = 1024 * 1024;
@@ -33,6 +34,8 @@ interface SkeletonEntry {
   abs: string;
   target?: string;
   executable?: boolean;
+  /** The bytes, when the skeleton was read from a URL. */
+  content?: Buffer;
 }
 
 /**
@@ -102,10 +105,11 @@ export async function fetchIntoWorkspace(
   id: 'fetch:template' | 'fetch:plain',
 ): Promise<void> {
   const url = str(ctx, 'url', { required: true });
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url))
-    throw new PathError(`${ctx.field}.url: "${url}": only paths inside the template are allowed`);
-  const srcRel = safeRelative(url, `${ctx.field}.url`);
-  const src = resolveSafeChildPath(ctx.template.dir, srcRel, `${ctx.field}.url`);
+  const remote = /^https?:\/\//i.test(url);
+  if (!remote && /^[a-z][a-z0-9+.-]*:/i.test(url))
+    throw new PathError(
+      `${ctx.field}.url: "${url}": only paths inside the template and http(s) URLs are allowed`,
+    );
   const target = safeRelative(str(ctx, 'targetPath', { fallback: '.' }), `${ctx.field}.targetPath`);
   const replace = ctx.input.replace === true;
   const values = (ctx.input.values ?? {}) as Record<string, unknown>;
@@ -123,11 +127,26 @@ export async function fetchIntoWorkspace(
           ? extOpt
           : `.${extOpt}`
         : undefined;
-  const shown = `templates/${ctx.template.dirName}/${srcRel}`;
+  let shown: string;
   let entries: SkeletonEntry[];
-  if (lstatSync(src).isFile()) {
-    entries = [{ rel: path.basename(src), kind: 'file', abs: src }];
-  } else entries = readSkeleton(src, shown);
+  if (remote) {
+    // A skeleton at a URL: read through the allow-listed URL reader (fetch-url.ts).
+    shown = url;
+    entries = (await readUrlSkeleton(ctx, url, `${ctx.field}.url`)).map((e) => ({
+      rel: e.rel,
+      kind: 'file',
+      abs: '',
+      content: e.content,
+      executable: e.executable,
+    }));
+  } else {
+    const srcRel = safeRelative(url, `${ctx.field}.url`);
+    const src = resolveSafeChildPath(ctx.template.dir, srcRel, `${ctx.field}.url`);
+    shown = `templates/${ctx.template.dirName}/${srcRel}`;
+    if (lstatSync(src).isFile()) {
+      entries = [{ rel: path.basename(src), kind: 'file', abs: src }];
+    } else entries = readSkeleton(src, shown);
+  }
   const scope = { values };
   let rendered = 0;
   for (const e of entries) {
@@ -149,7 +168,7 @@ export async function fetchIntoWorkspace(
       ctx.workspace.symlink(dest, e.target as string, { replace, field });
       continue;
     }
-    const bytes = readFileSync(e.abs);
+    const bytes = e.content ?? readFileSync(e.abs);
     if (templated && !isBinary(bytes)) {
       const text = renderTemplate(compileTemplate(bytes.toString('utf8'), field), scope);
       ctx.workspace.write(dest, text, { executable: e.executable, replace, field });
