@@ -43,10 +43,16 @@ await (await import('../portal/bin/build.mjs')).ensureBuilt();
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
 let pg;
 try {
-  const { startPostgres, postgresUnavailableReason } = await import('./pg-harness.mjs');
+  const { defaultDir, startPostgres, postgresUnavailableReason } = await import('./pg-harness.mjs');
   const why = postgresUnavailableReason();
   if (why) throw new Error(why);
-  pg = await startPostgres({ port: Number(process.env.TEST_PG_PORT ?? 54329) });
+  // TEST_PG_PORT gives a cluster of its own (its own folder too): a shared folder means a shared cluster,
+  // which the first run to finish stops under the others.
+  const port = process.env.TEST_PG_PORT;
+  pg = await startPostgres({
+    port: Number(port ?? 54329),
+    ...(port ? { dir: `${defaultDir()}-${port}` } : {}),
+  });
   env.TEST_PG_URL = pg.url;
   console.log(`PostgreSQL for tests: ${pg.url}`);
 } catch (err) {

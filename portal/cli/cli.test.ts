@@ -16,7 +16,11 @@ const cleanEnv = () => {
   return env;
 };
 const portal = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...cleanEnv(), ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...cleanEnv(), ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -25,6 +29,23 @@ describe('portal CLI', () => {
     'org/catalog-info.yaml': ORG,
     'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
     'balance/catalog-info.yaml': component('balance', { dependsOn: ['component:ledger'] }),
+  });
+
+  it('a --json answer of megabytes comes through a pipe whole (the CLI waits for stdout before it exits)', () => {
+    const big = writeTree({
+      'org/catalog-info.yaml': ORG,
+      'notes/catalog-info.yaml': component('notes').replace(
+        'description: The notes service',
+        `description: ${'a'.repeat(3 * 1024 * 1024)}`,
+      ),
+    });
+    const url = db();
+    const ingested = portal(['--db', url, 'ingest', big, '--json']);
+    assert.equal(ingested.code, 0, ingested.stderr);
+    const r = portal(['--db', url, 'get', 'notes', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { metadata: { description: string } };
+    assert.equal(got.metadata.description.length, 3 * 1024 * 1024);
   });
 
   it('ingest --json prints counts and errors, exit 0 when clean; get/list/owners read it back', () => {

@@ -91,7 +91,11 @@ if (
 ) {
   const service = catalog ? await catalog.catch(() => undefined) : undefined;
   await service?.store.close();
-  // pg pools and file watchers must not keep a finished command alive.
+  // pg pools and file watchers must not keep a finished command alive. Writes to a pipe are asynchronous:
+  // exiting before they are out would cut a long `--json` answer short (at about 400 KB).
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))),
+  );
   process.exit(process.exitCode ?? 0);
 }
 
