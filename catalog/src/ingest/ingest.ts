@@ -104,6 +104,8 @@ export interface IngestOptions {
   treeRoots?: string[];
   /** Where Location targets read from a root must stay (default: the root, or a file root's folder). */
   confineOf?: (root: string) => string | undefined;
+  /** URL Location targets (`spec.type: url`, or any target of a Location read from a URL): see UrlTargets. */
+  urls?: UrlTargets;
   /** Files whose entities leave the catalogue (what a removed registered location contributed). */
   forget?: string[];
   /** Orphaned entities to remove (Backstage lets a client delete an orphan). */
@@ -114,6 +116,21 @@ export interface IngestOptions {
    */
   wholeCatalogue?: boolean;
 }
+
+/**
+ * How the ingester reaches URLs: through the caller's local copies (the service's mirror, read through its
+ * allow-listed UrlReader), so everything below works on files.
+ */
+export interface UrlTargets {
+  /** The local copy a URL is read from. */
+  fileOf(url: string): string;
+  /** What `backstage.io/managed-by-location` names a file by: `url:<url>` for a copy of a URL, else `file:<path>`. */
+  locationOf(file: string): string;
+  /** Read the URL (and what it names) into its local copy and return that file; throws saying why not. */
+  read(url: string): Promise<string>;
+}
+
+const isUrlTarget = (target: string) => /^https?:\/\//i.test(target);
 
 /** Whether the catalogue marked this entity orphan (its location no longer lists it). */
 export function isOrphan(entity: Entity): boolean {
@@ -139,11 +156,10 @@ interface Candidate {
   fresh: boolean;
 }
 
-/** What a file's entities say brought it in (their `managed-by-origin-location`), if the store knows it. */
+/** What a file's entities say brought it in (their `managed-by-origin-location`, as written), if the store knows it. */
 function originOfKnown(state: State, file: string): string | undefined {
   const ref = state.files.get(file)?.entityRefs[0];
-  const origin = ref ? state.entities.get(ref)?.entity.metadata.annotations?.[ORIGIN] : undefined;
-  return origin?.startsWith('file:') ? origin.slice(5) : undefined;
+  return ref ? state.entities.get(ref)?.entity.metadata.annotations?.[ORIGIN] : undefined;
 }
 const ORIGIN = 'backstage.io/managed-by-origin-location';
 
@@ -328,7 +344,9 @@ export class Ingester {
     // With `changed` (the watcher knows what changed), the tree is not walked: the files the store knows
     // under the roots, plus the changed ones, and only the changed ones are read.
     const changedSet = opts.changed ? new Set(opts.changed.map(realPathOf)) : undefined;
+    // `origin`: the `managed-by-origin-location` its entities get (`file:<root>` or `url:<registered url>`).
     const queue: { abs: string; root: string; confine: string; via: string[]; origin: string }[] = [];
+    const locationOf = (file: string) => opts.urls?.locationOf(file) ?? `file:${file}`;
     const dirRoots: string[] = [];
     for (const root of roots) {
       const isFile = (await stat(root)).isFile();
@@ -338,7 +356,7 @@ export class Ingester {
         ? knownAndChanged(root, state.files, changedSet)
         : await findDescriptorFiles(root);
       for (const f of files)
-        queue.push({ abs: f, root, confine, via: [], origin: originOfKnown(state, f) ?? f });
+        queue.push({ abs: f, root, confine, via: [], origin: originOfKnown(state, f) ?? locationOf(f) });
     }
     const treeRoots = [...dirRoots, ...(opts.treeRoots ?? []).map(realPathOf)];
     const under = (r: string, p: string) => p === r || p.startsWith(r + path.sep);
@@ -408,6 +426,7 @@ export class Ingester {
       const refsInFile: string[] = [];
       const locationTargets: {
         target: string;
+        type?: string;
         path: (string | number)[];
         positionOf?: (path: (string | number)[]) => Position;
       }[] = [];
@@ -425,7 +444,14 @@ export class Ingester {
         fileRows.push({ ...prior });
       } else {
         changed++;
-        const parsed = await prepareFile(abs, bytes, item.origin, policyOf(this.policies, abs), item.confine);
+        const parsed = await prepareFile(
+          abs,
+          bytes,
+          item.origin,
+          policyOf(this.policies, abs),
+          item.confine,
+          locationOf(abs),
+        );
         let ok = parsed.problems.length === 0;
         for (const p of parsed.problems)
           errors.push({ file: display(abs), line: p.line, column: p.column, message: p.message });
@@ -503,8 +529,15 @@ export class Ingester {
         }
         fileRows.push({ path: abs, hash, entityRefs: refsInFile, ok });
       }
-      for (const { target, path: fieldPath, positionOf } of locationTargets) {
-        const resolved = await resolveLocationTarget(item.confine, abs, target);
+      for (const { target, type, path: fieldPath, positionOf } of locationTargets) {
+        // As Backstage: a URL target is read as a URL when its Location says `type: url`, or says nothing and
+        // was itself read from a URL.
+        const asUrl =
+          isUrlTarget(target) &&
+          (type ?? (locationOf(abs).startsWith('url:') ? 'url' : 'file')).toLowerCase() === 'url';
+        const resolved = asUrl
+          ? await readUrlTarget(opts.urls, target)
+          : await resolveLocationTarget(item.confine, abs, target);
         // Where the target is written: only asked when there is an error to place.
         const where = () => (positionOf ? positionOf(fieldPath) : { line: 1, column: 1 });
         if ('error' in resolved) {
@@ -525,7 +558,8 @@ export class Ingester {
           queue.push({
             abs: resolved.abs,
             root: item.root,
-            confine: item.confine,
+            // A URL's copy keeps its targets and placeholders inside its own host's folder.
+            confine: asUrl ? (opts.confineOf?.(resolved.abs) ?? path.dirname(resolved.abs)) : item.confine,
             via: chain,
             origin: item.origin,
           });
@@ -552,13 +586,7 @@ export class Ingester {
         // A Location kept at its last good version (its file turned bad) keeps what it listed.
         if (candidates.get(ref)?.stored.stale) continue;
         for (const { target } of locationTargetsOf(stored.entity)) {
-          const abs = path.resolve(path.dirname(file), target.replace(/^file:/, ''));
-          let real = abs;
-          try {
-            real = realpathSync(abs);
-          } catch {
-            // gone: its path as written is what the store knows it by, if anything
-          }
+          const real = targetPath(file, target, opts.urls);
           const row = state.files.get(real);
           if (!row || touchedFiles.has(real) || released.has(real) || forget.has(real)) continue;
           if (treeRemoved.has(real)) continue;
@@ -904,16 +932,33 @@ function fieldLocator(
   };
 }
 
-export function locationTargetsOf(entity: Entity): { target: string; path: (string | number)[] }[] {
-  const spec = (entity.spec ?? {}) as { target?: unknown; targets?: unknown };
-  const list: { target: string; path: (string | number)[] }[] = [];
-  if (typeof spec.target === 'string') list.push({ target: spec.target, path: ['spec', 'target'] });
+/** A Location's targets, with its `spec.type` when it gives one. */
+export function locationTargetsOf(
+  entity: Entity,
+): { target: string; type?: string; path: (string | number)[] }[] {
+  const spec = (entity.spec ?? {}) as { type?: unknown; target?: unknown; targets?: unknown };
+  const type = typeof spec.type === 'string' ? { type: spec.type } : {};
+  const list: { target: string; type?: string; path: (string | number)[] }[] = [];
+  if (typeof spec.target === 'string') list.push({ target: spec.target, ...type, path: ['spec', 'target'] });
   if (Array.isArray(spec.targets)) {
     spec.targets.forEach((t, i) => {
-      if (typeof t === 'string') list.push({ target: t, path: ['spec', 'targets', i] });
+      if (typeof t === 'string') list.push({ target: t, ...type, path: ['spec', 'targets', i] });
     });
   }
   return list;
+}
+
+/** A URL Location target read through the caller's reader into its local copy. */
+async function readUrlTarget(
+  urls: UrlTargets | undefined,
+  target: string,
+): Promise<{ abs: string } | { error: string }> {
+  if (!urls) return { error: `Location target "${target}" is a URL, and this catalogue reads no URLs` };
+  try {
+    return { abs: realPathOf(await urls.read(target)) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 function sameBody(a: Entity, b: Entity): boolean {
@@ -984,9 +1029,20 @@ function applyDelta(state: State, delta: CatalogDelta): RefreshResult {
   };
 }
 
-/** Where a Location target written in `file` points, as the store names files (real path when it exists). */
-function targetPath(file: string, target: string): string {
-  const abs = path.resolve(path.dirname(file), target.replace(/^file:/, ''));
+/**
+ * Where a Location target written in `file` points, as the store names files (real path when it exists; a URL's
+ * local copy when `urls` is given).
+ */
+function targetPath(file: string, target: string, urls?: UrlTargets): string {
+  let abs: string;
+  try {
+    abs =
+      urls && isUrlTarget(target)
+        ? urls.fileOf(target)
+        : path.resolve(path.dirname(file), target.replace(/^file:/, ''));
+  } catch {
+    return target;
+  }
   try {
     return realpathSync(abs);
   } catch {
@@ -1002,6 +1058,7 @@ export function filesReachedFrom(
   starts: readonly string[],
   files: ReadonlyMap<string, SourceFileRow>,
   entities: ReadonlyMap<string, StoredEntity>,
+  urls?: UrlTargets,
 ): Set<string> {
   const reached = new Set<string>();
   const queue = [...starts];
@@ -1012,7 +1069,7 @@ export function filesReachedFrom(
     for (const ref of files.get(file)?.entityRefs ?? []) {
       const e = entities.get(ref)?.entity;
       if (e?.kind.toLowerCase() !== 'location') continue;
-      for (const { target } of locationTargetsOf(e)) queue.push(targetPath(file, target));
+      for (const { target } of locationTargetsOf(e)) queue.push(targetPath(file, target, urls));
     }
   }
   return reached;
@@ -1023,12 +1080,13 @@ export function listingFileOf(
   file: string,
   files: ReadonlyMap<string, SourceFileRow>,
   entities: ReadonlyMap<string, StoredEntity>,
+  urls?: UrlTargets,
 ): string | undefined {
   for (const [p, row] of files) {
     for (const ref of row.entityRefs) {
       const e = entities.get(ref)?.entity;
       if (e?.kind.toLowerCase() !== 'location') continue;
-      if (locationTargetsOf(e).some(({ target }) => targetPath(p, target) === file)) return p;
+      if (locationTargetsOf(e).some(({ target }) => targetPath(p, target, urls) === file)) return p;
     }
   }
   return undefined;

@@ -35,11 +35,13 @@ export interface PreparedFile {
 export async function prepareFile(
   abs: string,
   bytes: Uint8Array,
-  /** The registered location (or root) that brought this file in, for `managed-by-origin-location`. */
-  origin: string = abs,
+  /** `managed-by-origin-location`: the registered location (or root) that brought this file in. */
+  origin = `file:${abs}`,
   policy: AppliedPolicy = { name: 'backstage', level: 'error' },
   /** What `$text` / `$json` / `$yaml` placeholders may read: the tree the descriptor was found in. */
   confine: string = path.dirname(abs),
+  /** `managed-by-location`: `url:<url>` for the local copy of a URL, else the file. */
+  location = `file:${abs}`,
 ): Promise<PreparedFile> {
   const parsed = parseDescriptor(bytes);
   const documents: PreparedDocument[] = [];
@@ -57,7 +59,7 @@ export async function prepareFile(
       position: doc.position,
       problems: problems.map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
       warnings: found.filter(warn).map((p) => ({ ...doc.positionOf(p.path), message: p.message })),
-      ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, abs, origin) } : {}),
+      ...(problems.length === 0 ? { entity: normalise(doc.data as Entity, location, origin) } : {}),
     });
   }
   return { problems: parsed.problems, documents };
@@ -77,15 +79,15 @@ function refOf(data: unknown): string | undefined {
  * Fill what Backstage fills: the default namespace, the location annotations and an etag of the content.
  * The uid is left empty for the ingester, which keeps an entity's uid across versions.
  */
-function normalise(raw: Entity, file: string, origin: string): Entity {
+function normalise(raw: Entity, location: string, origin: string): Entity {
   const metadata = { ...raw.metadata };
   metadata.namespace = metadata.namespace ?? 'default';
   delete metadata.uid;
   delete metadata.etag;
   const annotations = { ...(metadata.annotations ?? {}) };
-  annotations['backstage.io/managed-by-location'] = `file:${file}`;
+  annotations['backstage.io/managed-by-location'] = location;
   annotations['backstage.io/managed-by-origin-location'] =
-    annotations['backstage.io/managed-by-origin-location'] ?? `file:${origin}`;
+    annotations['backstage.io/managed-by-origin-location'] ?? origin;
   // The orphan mark is the catalogue's to set, never the descriptor's.
   delete annotations['backstage.io/orphan'];
   metadata.annotations = annotations;

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDescriptor } from './parse.ts';
-import type { UrlReader } from './url-reader.ts';
+import { rawUrlOf, type UrlReader } from './url-reader.ts';
 
 /**
  * URL locations are read into a mirror folder laid out as the URLs are (`<mirror>/<scheme>/<host_port>/<path>`)
@@ -65,7 +65,10 @@ export async function mirrorUrlLocation(
   const problems: string[] = [];
   const seen = new Set<string>();
   const fetchDescriptor = async (target: string): Promise<string> => {
-    const { url: read, body } = await reader.read(target);
+    const { body } = await reader.read(target);
+    // Kept under the URL as asked (a blob URL as its raw file), not where a redirect led: that is where the
+    // location's copy is looked for, and what its relative targets are resolved against, as in Backstage.
+    const read = rawUrlOf(target);
     const file = mirrorPathOf(mirrorDir, read);
     seen.add(read);
     const parsed = parseDescriptor(body);
@@ -111,7 +114,7 @@ export async function mirrorUrlLocation(
         if (n.kind === 'location') await fetchDescriptor(next);
         else {
           const r = await reader.read(next);
-          const f = mirrorPathOf(mirrorDir, r.url);
+          const f = mirrorPathOf(mirrorDir, next);
           writeAtomically(f, r.body);
           files.push(f);
         }

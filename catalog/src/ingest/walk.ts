@@ -71,7 +71,9 @@ export async function resolveLocationTarget(
   target: string,
 ): Promise<{ abs: string } | { error: string }> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('file:')) {
-    return { error: `Location target "${target}" is a URL; only files inside the catalogue tree are read` };
+    return {
+      error: `Location target "${target}" is a URL; a Location read from a file reads URLs only when it says spec.type: url (as in Backstage)`,
+    };
   }
   const plain = target.replace(/^file:/, '');
   if (path.isAbsolute(plain)) {

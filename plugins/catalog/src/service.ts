@@ -14,10 +14,13 @@ import {
   isOrphan,
   type LocationRow,
   listingFileOf,
+  locationTargetsOf,
   mirrorConfineOf,
   mirrorPathOf,
   mirrorUrlLocation,
+  rawUrlOf,
   UrlReader,
+  type UrlTargets,
   urlOfMirrorPath,
 } from '@bank/catalog';
 import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';
@@ -52,6 +55,10 @@ export class CatalogService extends EventEmitter<{
   readonly reader: UrlReader;
   /** Where URL locations are mirrored to be ingested (PORTAL_URL_MIRROR; default under the temp folder). */
   readonly mirrorDir: string;
+  /** Registered URL locations by their copy's path, as the last ingest found them (see urlTargets). */
+  private registeredUrls = new Map<string, string>();
+  /** While refreshUrlLocations runs: the URL targets read again in this run, and why some could not be. */
+  private rereading: { read: Set<string>; failed: { url: string; error: string }[] } | undefined;
 
   constructor(
     readonly store: CatalogStore,
@@ -79,7 +86,55 @@ export class CatalogService extends EventEmitter<{
 
   /** The local file a registered location is read from: its target, or a URL location's mirrored copy. */
   private fileOf(location: LocationRow): string {
-    return location.type === 'url' ? mirrorPathOf(this.mirrorDir, location.target) : location.target;
+    return location.type === 'url' ? this.copyOf(location.target) : location.target;
+  }
+
+  /** Where a URL's copy is in the mirror (a blob URL's under its raw file's URL, as mirrorUrlLocation keeps it). */
+  private copyOf(url: string): string {
+    return mirrorPathOf(this.mirrorDir, rawUrlOf(url));
+  }
+
+  /**
+   * URLs for the ingester, read through the allow-listed reader into the mirror: a Location's `type: url`
+   * targets are read once and then taken from the copy (read again by refreshUrlLocations and refreshEntity);
+   * entities from a copy are managed by `url:<the url>`, the registered URL for a registered location's copy.
+   */
+  private readonly urlTargets: UrlTargets = {
+    fileOf: (url) => this.copyOf(url),
+    locationOf: (file) => {
+      const registered = this.registeredUrls.get(file);
+      if (registered) return `url:${registered}`;
+      const url = mirrorConfineOf(this.mirrorDir, file) ? urlOfMirrorPath(this.mirrorDir, file) : undefined;
+      return url ? `url:${url}` : `file:${file}`;
+    },
+    read: async (url) => {
+      const copy = this.copyOf(url);
+      const again = this.rereading && !this.rereading.read.has(url);
+      if (existsSync(copy) && !again) return copy;
+      this.rereading?.read.add(url);
+      try {
+        return (await this.mirror(url)).file;
+      } catch (err) {
+        // A URL that cannot be read again keeps its last good copy; the refresh reports why.
+        if (!again || !existsSync(copy)) throw err;
+        this.rereading?.failed.push({ url, error: (err as Error).message });
+        return copy;
+      }
+    },
+  };
+
+  /** What every ingest is told: the tree, where targets stay, and how URLs are read. */
+  private async ingestContext(): Promise<Pick<IngestOptions, 'treeRoots' | 'confineOf' | 'urls'>> {
+    this.registeredUrls = new Map(
+      (await this.store.locations())
+        .filter((l) => l.type === 'url')
+        .map((l) => [realOr(this.fileOf(l)), l.target]),
+    );
+    return {
+      treeRoots: this.treeRoots(),
+      confineOf: (root) => this.confineOf(root),
+      urls: this.urlTargets,
+    };
   }
 
   /** The current view (loads the store the first time). */
@@ -119,11 +174,7 @@ export class CatalogService extends EventEmitter<{
   }
 
   private async ingestExactly(roots: string[], opts: IngestOptions): Promise<IngestResult> {
-    const result = await this.ingester.ingest(roots, {
-      treeRoots: this.treeRoots(),
-      confineOf: (root) => this.confineOf(root),
-      ...opts,
-    });
+    const result = await this.ingester.ingest(roots, { ...(await this.ingestContext()), ...opts });
     await this.publish(result);
     return result;
   }
@@ -159,12 +210,12 @@ export class CatalogService extends EventEmitter<{
     const file = stored.sourceFile;
     if (!file) return undefined;
     // From a URL location: read the URL again first (a failed read keeps the last good copy, and says so).
-    const url = mirrorConfineOf(this.mirrorDir, file) ? urlOfMirrorPath(this.mirrorDir, file) : undefined;
-    if (url) await this.mirror(url);
+    const url = this.urlTargets.locationOf(file);
+    if (url.startsWith('url:')) await this.mirror(url.slice('url:'.length));
     if (existsSync(file)) return this.ingestExactly([file], { force: true });
     const treeRoot = this.treeRoots().find((r) => under(r, file) && isDescriptorPath(r, file));
     if (treeRoot) return this.ingestExactly([treeRoot], { changed: [file] });
-    const parent = listingFileOf(file, await this.ingester.files(), entities);
+    const parent = listingFileOf(file, await this.ingester.files(), entities, this.urlTargets);
     if (parent && existsSync(parent)) return this.ingestExactly([parent], { force: true });
     return undefined;
   }
@@ -202,10 +253,7 @@ export class CatalogService extends EventEmitter<{
       entityRef: locationRef('file', real),
     };
     if (opts.dryRun) {
-      const { result, entities } = await this.ingester.dryRun([real], {
-        treeRoots: this.treeRoots(),
-        confineOf: (root) => this.confineOf(root),
-      });
+      const { result, entities } = await this.ingester.dryRun([real], await this.ingestContext());
       const read = result.readRefs.map((r) => entities.get(r)?.entity).filter((e): e is Entity => !!e);
       if (read.length === 0 && result.errors.length > 0) {
         throw new InputError(
@@ -250,9 +298,11 @@ export class CatalogService extends EventEmitter<{
       target: url,
       entityRef: locationRef('url', url),
     };
-    const ingestOpts = { treeRoots: this.treeRoots(), confineOf: (root: string) => this.confineOf(root) };
     if (opts.dryRun) {
-      const { result, entities } = await this.ingester.dryRun([file], ingestOpts);
+      const context = await this.ingestContext();
+      // Not registered yet: its entities are still managed by the URL as given.
+      this.registeredUrls.set(realOr(file), url);
+      const { result, entities } = await this.ingester.dryRun([file], context);
       const read = result.readRefs.map((r) => entities.get(r)?.entity).filter((e): e is Entity => !!e);
       if (read.length === 0 && result.errors.length > 0)
         throw new InputError(
@@ -280,6 +330,16 @@ export class CatalogService extends EventEmitter<{
     const read: string[] = [];
     const failed: { url: string; error: string }[] = [];
     const files: string[] = [];
+    // Files whose Locations list URL targets: read again too, so those targets are (see urlTargets.read).
+    const { entities } = await this.ingester.snapshot();
+    for (const e of entities.values()) {
+      if (e.entity.kind.toLowerCase() !== 'location' || !e.sourceFile) continue;
+      if (
+        locationTargetsOf(e.entity).some((t) => /^https?:\/\//i.test(t.target)) &&
+        !files.includes(e.sourceFile)
+      )
+        files.push(e.sourceFile);
+    }
     for (const loc of await this.store.locations()) {
       if (loc.type !== 'url') continue;
       try {
@@ -292,7 +352,13 @@ export class CatalogService extends EventEmitter<{
       }
     }
     if (files.length === 0) return { read, failed };
-    return { read, failed, result: await this.ingestExactly(files, {}) };
+    this.rereading = { read: new Set(read), failed };
+    try {
+      const result = await this.ingestExactly(files.filter(existsSync), {});
+      return { read: [...new Set([...read, ...this.rereading.read])], failed, result };
+    } finally {
+      this.rereading = undefined;
+    }
   }
 
   /**
@@ -332,7 +398,7 @@ export class CatalogService extends EventEmitter<{
     await this.ingest();
     const files = await this.ingester.files();
     const { entities } = await this.ingester.snapshot();
-    const fromIt = filesReachedFrom([this.fileOf(location)], files, entities);
+    const fromIt = filesReachedFrom([this.fileOf(location)], files, entities, this.urlTargets);
     const starts: string[] = [];
     for (const r of this.roots.map(realOr)) {
       if (isDir(r)) {
@@ -340,14 +406,14 @@ export class CatalogService extends EventEmitter<{
       } else starts.push(r);
     }
     for (const l of locations) if (l.id !== id) starts.push(this.fileOf(l));
-    const fromOthers = filesReachedFrom(starts, files, entities);
+    const fromOthers = filesReachedFrom(starts, files, entities, this.urlTargets);
     const forget = [...fromIt].filter((p) => !fromOthers.has(p));
     const dropOrphans = [...entities.values()]
       .filter(
         (e) =>
           isOrphan(e.entity) &&
           e.entity.metadata.annotations?.['backstage.io/managed-by-origin-location'] ===
-            `file:${this.fileOf(location)}`,
+            `${location.type}:${location.target}`,
       )
       .map((e) => e.ref);
     await this.store.removeLocation(id);
