@@ -18,6 +18,24 @@ describe('scorecard journey in Chromium', { skip: why }, () => {
     const { page, url } = portal;
     await page.goto(`${url}/org`);
     await page.getByTestId('org-view').waitFor();
+    // Each team's maturity beside its load: Ledger's row in "Teams by load" shows its level spread.
+    const ledgerRow = page.getByRole('row').filter({ has: page.getByTestId('squad-maturity-ledger') });
+    const seen = page.getByTestId('squad-maturity-ledger').getByTestId('team-maturity-spread');
+    await seen.waitFor();
+    const spread = Object.fromEntries(
+      [...((await seen.textContent()) ?? '').matchAll(/(\w+) (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
+    const engineers = Number((await ledgerRow.locator('td').nth(2).textContent()) ?? '');
+    const services = Number((await ledgerRow.locator('td').nth(3).textContent()) ?? '');
+    assert.ok(engineers > 0 && services > 0, `Ledger: ${engineers} engineers, ${services} services`);
+    // The scorecard's scope (services, not libraries) decides which of them are scored.
+    const scored = Object.values(spread).reduce((a, b) => a + b, 0);
+    assert.ok(scored > 0 && scored <= services, `Ledger: ${scored} of ${services} scored`);
+    assert.match(
+      (await page.getByTestId('collective-maturity-core-banking').textContent()) ?? '',
+      /^(bronze|silver|gold|below the lowest level) \d+% reach bronze \(/,
+    );
+    await shot(page, 'scorecards-0-org-maturity');
     await page.getByRole('button', { name: /^Core Banking/ }).click();
     await page.getByTestId('org-squad').filter({ hasText: 'Ledger' }).click();
     await page.getByTestId('squad-panel').waitFor();
@@ -26,6 +44,10 @@ describe('scorecard journey in Chromium', { skip: why }, () => {
     await page.getByTestId('team-scores').waitFor();
     // Worst first: services below bronze lead; ledger-entries (the estate gives it no liveness probe) is one.
     const levels = await page.locator('[data-testid^=team-service-] td:nth-child(3)').allTextContents();
+    // The team page lists the same services the org view counted, level by level.
+    const counted: Record<string, number> = {};
+    for (const l of levels) counted[l === '–' ? 'none' : l] = (counted[l === '–' ? 'none' : l] ?? 0) + 1;
+    assert.deepEqual(counted, spread);
     assert.ok(
       levels.indexOf('–') === 0 && levels.lastIndexOf('–') < levels.indexOf('bronze'),
       levels.join(' '),

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { estateFiles, service } from '@bank/plugin-scorecards/testing.ts';
+import { type EntityScore, parseScorecard, type Scorecard, ScorecardStore } from '@bank/plugin-scorecards';
+import { CARD, estateFiles, service } from '@bank/plugin-scorecards/testing.ts';
 import { type RunningServer, startServer } from './server.ts';
 
 // The JSON answers, loosely: each test reads the fields it asserts on.
@@ -104,5 +105,50 @@ describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
     }
     assert.equal(trend.length, 1);
     assert.equal(trend[0].services, 4);
+  });
+
+  it("the org view's maturity: each team's level spread beside its load, and its trend since the window's first day", async () => {
+    // As if the portal had run 10 days ago with every service below bronze (and 40 days ago, outside the window).
+    const parsed = parseScorecard(CARD, 'readiness.yaml');
+    assert.ok(parsed.ok);
+    const card = parsed.scorecard as Scorecard;
+    const team = (await get('/api/scorecards/team?team=ledger')).body;
+    const now = (team.scorecards as Json[]).find((s) => s.scorecard === 'readiness')
+      ?.services as EntityScore[];
+    const history = new ScorecardStore(catalog.store.driver);
+    const DAY = 86_400_000;
+    await history.recordDay(card, now, Date.now() - 40 * DAY);
+    await history.recordDay(
+      card,
+      now.map((s) => ({ ...s, level: null })),
+      Date.now() - 10 * DAY,
+    );
+
+    const { status, body } = await get('/api/scorecards/teams?scorecard=readiness');
+    assert.equal(status, 200);
+    assert.equal(body.title, 'Readiness');
+    assert.deepEqual(body.levels, ['bronze', 'silver']);
+    const ledger = body.teams.find((t: Json) => t.team === 'group:default/ledger');
+    const tenDaysAgo = new Date(Date.now() - 10 * DAY).toISOString().slice(0, 10);
+    // api has 1 replica of 3 (none); payments, ledger and fees stop at bronze
+    assert.deepEqual(ledger, {
+      team: 'group:default/ledger',
+      level: 'squad',
+      services: 4,
+      maturity: 'bronze',
+      spread: { bronze: 3, silver: 0, none: 1 },
+      passRate: 0.75,
+      trend: { since: tenDaysAgo, services: 4, passRate: 0 },
+    });
+    const collective = body.teams.find((t: Json) => t.team === 'group:default/core-banking');
+    assert.equal(collective.level, 'collective');
+    assert.deepEqual(collective.spread, { bronze: 3, silver: 0, none: 1 });
+    assert.equal(collective.trend.since, tenDaysAgo);
+
+    // Without a name: the default scorecard (production-readiness, else the first by name).
+    assert.equal((await get('/api/scorecards/teams')).body.scorecard, 'ownership');
+    const unknown = await get('/api/scorecards/teams?scorecard=nope');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.body.error.message, /No scorecard "nope"/);
   });
 });

@@ -11,6 +11,8 @@ import { ApiErrorBox, PageSkeleton } from '../common/feedback';
 import { TierBadge } from '../common/tier-badge';
 import { TierBar, TierLegend } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
+import { LevelLegend, MaturityCell } from '../scorecards/maturity';
+import type { TeamsMaturity } from '../scorecards/types';
 import { CouplingMatrix } from './coupling-matrix';
 import { SquadPanel } from './squad-panel';
 
@@ -29,6 +31,10 @@ export function OrgView() {
   const update = (patch: Partial<State>) =>
     router.replace(`${pathname}${writeState(ORG_SCHEMA, { ...state, ...patch })}`, { scroll: false });
   const { data, error } = useApi<OrgChart>(ORG_API_URL);
+  const maturity = useApi<TeamsMaturity>('/api/scorecards/teams?days=30').data;
+  const maturityOf = new Map((maturity?.teams ?? []).map((t) => [t.team, t]));
+  const levels = maturity?.levels ?? [];
+  const maturityTitle = maturity?.title ?? 'Production readiness';
   if (error) return <ApiErrorBox error={error} title="The org chart could not be loaded" />;
   if (!data) return <PageSkeleton label="the organisation" />;
 
@@ -136,6 +142,41 @@ export function OrgView() {
             </div>
           </div>
 
+          <section className="card" aria-labelledby="collective-maturity-title">
+            <div className="card-head">
+              <h2 id="collective-maturity-title">Collectives: load and readiness</h2>
+              <LevelLegend levels={levels} />
+            </div>
+            <div className="table-wrap" style={{ maxHeight: 420 }}>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Collective</th>
+                    <th className="num">Engineers</th>
+                    <th className="num">Services</th>
+                    <th className="num">Per engineer</th>
+                    <th title="The level most of a team's services reach, and how its share reaching the lowest level moved in 30 days">
+                      {maturityTitle}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.collectives.map((c) => (
+                    <tr key={c.ref}>
+                      <td>{c.title}</td>
+                      <td className="num">{c.members}</td>
+                      <td className="num">{c.services}</td>
+                      <td className="num">{fmtRatio(perEngineer(c.services, c.members))}</td>
+                      <td data-testid={`collective-maturity-${c.name}`}>
+                        <MaturityCell entry={maturityOf.get(c.ref)} levels={levels} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+
           <section className="card" aria-labelledby="teams-title">
             <div className="card-head">
               <h2 id="teams-title">Teams by load</h2>
@@ -152,6 +193,9 @@ export function OrgView() {
                     <th className="num">Services</th>
                     <th className="num">Per engineer</th>
                     <th>By tier</th>
+                    <th title="The level most of a team's services reach, and how its share reaching the lowest level moved in 30 days">
+                      {maturityTitle}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -193,6 +237,9 @@ export function OrgView() {
                         </td>
                         <td>
                           <TierBar byTier={s.byTier} />
+                        </td>
+                        <td data-testid={`squad-maturity-${s.name}`}>
+                          <MaturityCell entry={maturityOf.get(s.ref)} levels={levels} />
                         </td>
                       </tr>
                     ))}

@@ -55,3 +55,24 @@ export interface TeamScores {
 export interface TrendAnswer {
   trend: { day: string; services: number; atLeast: Record<string, number> }[];
 }
+
+/** GET /api/scorecards/teams: each team's level spread today and its pass rate on the window's first day. */
+export interface TeamMaturity {
+  team: string;
+  level: 'squad' | 'collective';
+  services: number;
+  /** The level most of its services reach (null: most reach none). */
+  maturity: string | null;
+  /** Services whose highest level is each level, and `none` below the lowest. */
+  spread: Record<string, number>;
+  passRate: number;
+  trend: { since: string; services: number; passRate: number } | null;
+}
+
+export interface TeamsMaturity {
+  scorecard: string | null;
+  title: string | null;
+  levels: string[];
+  days: number;
+  teams: TeamMaturity[];
+}

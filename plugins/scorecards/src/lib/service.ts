@@ -354,6 +354,12 @@ export class ScorecardService {
     return out;
   }
 
+  /** The bank's default scorecard: production-readiness, else the first by name (none without scorecards). */
+  defaultScorecard(): LoadedScorecard | undefined {
+    const cards = this.scorecards();
+    return cards.find((l) => l.scorecard.name === 'production-readiness') ?? cards[0];
+  }
+
   levelsVersion(): number {
     return this.version;
   }
@@ -364,8 +370,7 @@ export class ScorecardService {
    */
   levels(): ReadonlyMap<string, string> {
     if (this.levelsMemo?.version === this.version) return this.levelsMemo.levels;
-    const cards = this.scorecards();
-    const card = cards.find((l) => l.scorecard.name === 'production-readiness') ?? cards[0];
+    const card = this.defaultScorecard();
     const levels = new Map<string, string>();
     for (const s of card ? (this.scores.get(card.scorecard.name)?.values() ?? []) : [])
       levels.set(s.entity, s.level ?? 'none');

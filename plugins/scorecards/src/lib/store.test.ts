@@ -103,6 +103,44 @@ for (const db of testDatabases()) {
       );
     });
 
+    it("each squad is counted per day too, and a team's trend compares with its first stored day before today", async () => {
+      const store = await open(await db.create());
+      const other = (entity: string, level: string | null): EntityScore => ({
+        ...score(entity, level),
+        owner: 'group:default/accounts',
+      });
+      // 40 days ago: outside a 30-day window; 12 and 5 days ago: inside; today: what is compared.
+      await store.recordDay(card, [score('a', null), other('c', 'silver')], T0 - 40 * DAY);
+      await store.recordDay(card, [score('a', null), score('b', 'bronze')], T0 - 12 * DAY);
+      await store.recordDay(
+        card,
+        [score('a', 'bronze'), score('b', 'bronze'), other('c', null)],
+        T0 - 5 * DAY,
+      );
+      await store.recordDay(card, [score('a', 'silver'), score('b', 'silver'), other('c', 'bronze')], T0);
+      assert.deepEqual(
+        (await store.trend('readiness', 30, 'group:default/ledger', T0)).map((p) => [
+          p.day,
+          p.atLeast.bronze,
+        ]),
+        [
+          ['2026-11-19', 1],
+          ['2026-11-26', 2],
+          ['2026-12-01', 2],
+        ],
+      );
+      const since = await store.teamsSince('readiness', 30, T0);
+      assert.deepEqual(Object.fromEntries(since), {
+        '*': { day: '2026-11-19', services: 2, atLeast: { bronze: 1, silver: 0 } },
+        'group:default/core-banking': { day: '2026-11-19', services: 2, atLeast: { bronze: 1, silver: 0 } },
+        'group:default/ledger': { day: '2026-11-19', services: 2, atLeast: { bronze: 1, silver: 0 } },
+        // first counted 5 days ago inside the window (its 40-day-old count is outside)
+        'group:default/accounts': { day: '2026-11-26', services: 1, atLeast: { bronze: 0, silver: 0 } },
+      });
+      // Only today stored: nothing to compare with.
+      assert.equal((await store.teamsSince('readiness', 3, T0)).size, 0);
+    });
+
     it('property: nothing accepted is lost; the history is exactly the sequence of changes per service', async () => {
       await fc.assert(
         fc.asyncProperty(

@@ -1,7 +1,7 @@
 /**
  * Scores with history in the catalogue's database (SQLite or PostgreSQL, through its raw driver): the
  * current result per service and scorecard, every change appended to ScorecardHistory (never rewritten),
- * and per day the level counts of the estate and each collective, so the trend is one query.
+ * and per day the level counts of the estate, each collective and each squad, so a trend is one query.
  */
 import type { SqlDriver } from '@bank/catalog';
 import type { Scorecard } from './definition.ts';
@@ -106,7 +106,7 @@ export class ScorecardStore {
     return changed.length + removed.length;
   }
 
-  /** Today's level counts for the estate ("*") and each collective, replacing today's earlier counts. */
+  /** Today's level counts for the estate ("*"), each collective and each squad, replacing today's earlier counts. */
   async recordDay(card: Scorecard, scores: EntityScore[], atMs: number): Promise<void> {
     const day = new Date(atMs).toISOString().slice(0, 10);
     const levels = card.levels.map((l) => l.name);
@@ -124,6 +124,7 @@ export class ScorecardStore {
     for (const s of scores) {
       add('*', s);
       if (s.collective) add(s.collective, s);
+      if (s.owner && s.owner !== s.collective) add(s.owner, s);
     }
     await this.sql.transaction(async (tx) => {
       await tx.exec('DELETE FROM "ScorecardDaily" WHERE "scorecard" = ? AND "day" = ?', [card.name, day]);
@@ -135,7 +136,7 @@ export class ScorecardStore {
     });
   }
 
-  /** Per day, oldest first: services and how many reach each level, for the estate or one collective. */
+  /** Per day, oldest first: services and how many reach each level, for the estate or one collective or squad. */
   async trend(scorecard: string, days: number, team = '*', nowMs = Date.now()): Promise<TrendPoint[]> {
     const since = new Date(nowMs - days * 86_400_000).toISOString().slice(0, 10);
     const rows = await this.sql.query<{ day: string; services: number | string; atLeast: string }>(
@@ -147,6 +148,38 @@ export class ScorecardStore {
       services: Number(r.services),
       atLeast: JSON.parse(r.atLeast) as Record<string, number>,
     }));
+  }
+
+  /**
+   * Per team (collective or squad), its counts on the first day of the window before today: what today's
+   * counts are compared with. One query for every team; a team first counted today has none.
+   */
+  async teamsSince(scorecard: string, days: number, nowMs = Date.now()): Promise<Map<string, TrendPoint>> {
+    const since = new Date(nowMs - days * 86_400_000).toISOString().slice(0, 10);
+    const today = new Date(nowMs).toISOString().slice(0, 10);
+    const rows = await this.sql.query<{
+      day: string;
+      team: string;
+      services: number | string;
+      atLeast: string;
+    }>(
+      `SELECT d."day", d."team", d."services", d."atLeast" FROM "ScorecardDaily" d
+       JOIN (SELECT "team", MIN("day") AS "first" FROM "ScorecardDaily"
+             WHERE "scorecard" = ? AND "day" >= ? AND "day" < ? GROUP BY "team") f
+         ON d."team" = f."team" AND d."day" = f."first"
+       WHERE d."scorecard" = ?`,
+      [scorecard, since, today, scorecard],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.team,
+        {
+          day: r.day,
+          services: Number(r.services),
+          atLeast: JSON.parse(r.atLeast) as Record<string, number>,
+        },
+      ]),
+    );
   }
 
   /** One service's history against every scorecard, newest first. */

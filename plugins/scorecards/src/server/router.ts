@@ -3,8 +3,9 @@ import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
 import { createApp } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { entityReport, levelParam, rollups, scorecardInfos, teamReport } from '../lib/queries.ts';
+import type { TeamRollup } from '../lib/rollup.ts';
 import type { ScorecardService } from '../lib/service.ts';
-import type { ScorecardStore } from '../lib/store.ts';
+import type { ScorecardStore, TrendPoint } from '../lib/store.ts';
 
 export interface ScorecardsRouterDeps {
   scorecards: ScorecardService;
@@ -46,9 +47,49 @@ export function createScorecardsRouter(deps: ScorecardsRouterDeps): Hono {
       trend: deps.store ? await deps.store.trend(scorecard, days, team) : [],
     });
   });
+  // Each team's maturity for the org view, beside its load: its level spread today and its pass rate on the
+  // first stored day of the window (before today), in the default scorecard unless one is named.
+  app.get('/teams', async (c) => {
+    const name = c.req.query('scorecard') || svc.defaultScorecard()?.scorecard.name;
+    if (!name) return c.json({ scorecard: null, title: null, levels: [], days: 0, teams: [] });
+    const [r] = rollups(svc, name);
+    const days = Math.min(365, Math.max(1, Number(c.req.query('days') ?? 30) || 30));
+    const then = deps.store ? await deps.store.teamsSince(r.scorecard, days, svc.now()) : new Map();
+    return c.json({
+      scorecard: r.scorecard,
+      title: r.title,
+      levels: r.levels,
+      days,
+      teams: [...r.collectives, ...r.squads].map((t) => teamMaturity(r.levels, t, then.get(t.team))),
+    });
+  });
   app.get('/history', async (c) => {
     const ref = graphErrors(() => resolveRef(svc.graph, c.req.query('ref') ?? '', { fn: 'score' }));
     return c.json({ entity: ref, history: deps.store ? await deps.store.history(ref) : [] });
   });
   return app;
+}
+
+/** How many of a team's services stop at each level (and below the lowest: `none`), and its pass-rate trend. */
+function teamMaturity(levels: string[], t: TeamRollup, past: TrendPoint | undefined) {
+  const spread: Record<string, number> = {};
+  levels.forEach((l, i) => {
+    spread[l] = t.atLeast[l] - (i + 1 < levels.length ? t.atLeast[levels[i + 1]] : 0);
+  });
+  spread.none = t.services - (levels.length ? t.atLeast[levels[0]] : 0);
+  return {
+    team: t.team,
+    level: t.level,
+    services: t.services,
+    maturity: t.maturity,
+    spread,
+    passRate: t.passRate,
+    trend: past
+      ? {
+          since: past.day,
+          services: past.services,
+          passRate: past.services ? (past.atLeast[levels[0]] ?? 0) / past.services : 1,
+        }
+      : null,
+  };
 }
