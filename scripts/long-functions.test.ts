@@ -12,7 +12,6 @@ import { longFunctions } from './long-functions.mjs';
 
 /** `file#function` of the functions over 150 lines left to split (longest first when written). */
 const LEFT_TO_SPLIT = new Set([
-  'plugins/catalog/src/server/router.ts#createCatalogRouter',
   'portal/components/catalogue/catalogue-table.tsx#CatalogueTable',
   'portal/cli/portal-commands.ts#registerPortalCommands',
   'plugins/scorecards/src/lib/evaluate.ts#runCheck',
