@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +18,50 @@ const until = async (what: string, ok: () => boolean, ms = 30_000) => {
 };
 
 describe('watching descriptor files', () => {
+  it('a locations.yaml given as the root: edits of the files it lists, and targets added to it, are taken in each time (saved as editors save, by rename)', async () => {
+    const dir = writeTree({
+      'locations.yaml': `apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: root}
+spec:
+  targets:
+    - ./org.yaml
+    - ./svc/ledger.yaml
+`,
+      'org.yaml': ORG,
+      'svc/ledger.yaml': component('ledger', { tier: '1' }),
+    });
+    const save = (rel: string, text: string) => {
+      writeFileSync(path.join(dir, `${rel}.tmp`), text);
+      renameSync(path.join(dir, `${rel}.tmp`), path.join(dir, rel));
+    };
+    const root = path.join(dir, 'locations.yaml');
+    const store = await CatalogStore.open(
+      `file:${path.join(mkdtempSync(path.join(tmpdir(), 'watch-')), 'p.db')}`,
+    );
+    const catalog = new CatalogService(store, [root]);
+    await catalog.ingest();
+    const stop = watchRoots(catalog, [root], () => {});
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // the watcher is ready shortly after start
+      const tier = () =>
+        catalog.loaded.byRef.get('component:default/ledger')?.metadata.annotations?.['bank.io/tier'];
+      for (const [i, next] of ['2', '3'].entries()) {
+        save('svc/ledger.yaml', component('ledger', { tier: next }));
+        await until(`edit ${i + 1} of a listed file`, () => tier() === next);
+        const name = `added-${i}`;
+        writeFileSync(path.join(dir, 'svc', `${name}.yaml`), component(name));
+        save('locations.yaml', `${readFileSync(root, 'utf8')}    - ./svc/${name}.yaml\n`);
+        await until(`target ${i + 1} added to the root`, () =>
+          catalog.loaded.byRef.has(`component:default/${name}`),
+        );
+      }
+    } finally {
+      await stop();
+      await store.close();
+    }
+  });
+
   it('keeps an edit saved while the database is locked by another writer, and ingests it once the lock is gone', async () => {
     const dir = writeTree({
       'org/catalog-info.yaml': ORG,

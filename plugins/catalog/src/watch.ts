@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { IngestResult } from '@bank/catalog';
 import chokidar from 'chokidar';
@@ -20,7 +21,11 @@ export function watchRoots(
   let failures = 0;
   let closed = false;
   const changed = new Set<string>();
-  const watcher = chokidar.watch(roots, {
+  // A root that is a file (a locations.yaml) is watched through its folder: the files its Location lists are
+  // there (its targets stay inside it), and an editor's save replaces the file, which a watch on the file
+  // itself stops following after the first time.
+  const watched = [...new Set(roots.map((r) => (isFile(r) ? path.dirname(path.resolve(r)) : r)))];
+  const watcher = chokidar.watch(watched, {
     ignoreInitial: true,
     ignored: (p: string) => /(^|[/\\])(node_modules|\.git|\.next|data)([/\\]|$)/.test(p),
   });
@@ -56,4 +61,12 @@ export function watchRoots(
     clearTimeout(timer);
     await watcher.close();
   };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
