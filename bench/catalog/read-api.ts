@@ -15,7 +15,8 @@
  * Prints JSON.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -181,6 +182,61 @@ async function rawFetch(url: string, pid: number) {
   return { ...stats(samples), bytes, cpuMsPerCall: Math.round(((cpuMs(pid) - cpu) / 55) * 100) / 100 };
 }
 
+/** Every entity ref a catalog API serves (Locations left out: each side names its own root differently). */
+async function servedRefs(client: CatalogClient): Promise<Set<string>> {
+  const res = await client.getEntities({ fields: ['kind', 'metadata.namespace', 'metadata.name'] });
+  return new Set(
+    res.items
+      .filter((e) => e.kind !== 'Location')
+      .map((e) => `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase()),
+  );
+}
+
+let freshSeq = 0;
+/**
+ * measure.js's freshness test: a new component file appended to the Location's targets and one component's
+ * description edited; with `forced`, refreshEntity on the Location right after (the API's push path). Polls
+ * getEntityByRef every 100 ms until both show, at most `timeoutMs`.
+ */
+async function freshness(catalog: string, client: CatalogClient, forced: boolean, token?: string) {
+  freshSeq++;
+  const newName = `fresh-${freshSeq}`;
+  const editName = `svc-${String(7 + freshSeq).padStart(5, '0')}`;
+  const mark = `edited-${freshSeq}-${Date.now()}`;
+  const writeAtomic = (file: string, text: string) => {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  const newDir = path.join(catalog, 'components', newName);
+  mkdirSync(newDir, { recursive: true });
+  writeAtomic(
+    path.join(newDir, 'catalog-info.yaml'),
+    `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${newName}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/squad-0\n  dependsOn: [component:default/svc-00000]\n`,
+  );
+  const editFile = path.join(catalog, 'components', editName, 'catalog-info.yaml');
+  const editText = readFileSync(editFile, 'utf8').replace(/description: .*/, `description: ${mark}`);
+  const locFile = path.join(catalog, 'locations.yaml');
+  const loc = readFileSync(locFile, 'utf8');
+  const t = performance.now();
+  writeAtomic(locFile, `${loc}    - ./components/${newName}/catalog-info.yaml\n`);
+  writeAtomic(editFile, editText);
+  if (forced) await client.refreshEntity('location:default/bench-catalog', token ? { token } : undefined);
+  let addMs: number | null = null;
+  let editMs: number | null = null;
+  const timeoutMs = 180_000;
+  while ((addMs === null || editMs === null) && performance.now() - t < timeoutMs) {
+    if (addMs === null && (await client.getEntityByRef(`component:default/${newName}`)))
+      addMs = Math.round(performance.now() - t);
+    if (
+      editMs === null &&
+      (await client.getEntityByRef(`component:default/${editName}`))?.metadata.description === mark
+    )
+      editMs = Math.round(performance.now() - t);
+    if (addMs === null || editMs === null) await sleep(100);
+  }
+  return { forced, addVisibleMs: addMs, editVisibleMs: editMs };
+}
+
 function killGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -242,8 +298,13 @@ async function backstage(catalog: string, n: number) {
     const settledMs = Math.round(performance.now() - t0);
     const loadAverage = loadavg()[0];
     const queries = await anchorQueries(base, n, child.pid as number);
+    const refs = await servedRefs(client);
     const imported = await importCheck(base, client, n);
-    return { settledMs, loadAverage, ...queries, import: imported };
+    // Backstage's natural freshness waits for its processing interval (100–150 s): the anchor's own runs
+    // measured 72–111 s. Only the forced path is run here.
+    const refresh = [];
+    for (let i = 0; i < 3; i++) refresh.push(await freshness(catalog, client, true));
+    return { settledMs, loadAverage, ...queries, import: imported, refresh, refs };
   } finally {
     await killGroup(child);
   }
@@ -297,18 +358,19 @@ async function importCheck(base: string, client: CatalogClient, n: number) {
   }
 }
 
+/**
+ * `portal serve` started on an empty store with the anchor's locations.yaml as its catalogue root, as Backstage
+ * starts: start-to-queryable runs from the spawn until every component is listed. It watches the files (the
+ * natural freshness path); the forced path is refreshEntity on the Location, with a token.
+ */
 async function portal(catalog: string, n: number) {
   const url = `file:${path.join(work, `portal-${n}.db`)}`;
   const root = path.join(catalog, 'locations.yaml');
-  execFileSync(process.execPath, [BIN, '--db', url, 'ingest', root, '--json'], {
+  const token = randomBytes(18).toString('base64url');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0'], {
     cwd: REPO,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'inherit'],
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const child = spawn(process.execPath, [BIN, '--db', url, 'serve', '--port', '0', '--no-watch'], {
-    cwd: REPO,
-    env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: root },
+    env: { ...cleanEnv(), PORTAL_CATALOG_ROOT: root, PORTAL_API_TOKENS: token },
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -322,6 +384,17 @@ async function portal(catalog: string, n: number) {
       });
       child.on('exit', (code) => reject(new Error(`portal serve exited ${code}`)));
     });
+    const client = new CatalogClient({
+      discoveryApi: { getBaseUrl: async () => `${base}/api/catalog` },
+      fetchApi: { fetch: globalThis.fetch },
+    });
+    for (;;) {
+      const res = await client.getEntities({ filter: { kind: 'Component' }, fields: ['metadata.name'] });
+      if (res.items.length >= n) break;
+      await sleep(20);
+    }
+    const startToQueryableMs = Math.round(performance.now() - t0);
+    const refs = await servedRefs(client);
     const pageUrl = `${base}/api/catalog/entities/by-query?filter=kind%3Dcomponent&limit=200`;
     const page = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
     // The bare server in its own process, as the portal is: only the bytes, nothing else.
@@ -354,7 +427,14 @@ async function portal(catalog: string, n: number) {
         runs.push({ loadAverage, ...queries, rawPage200, barePage200 });
       }
       const med = (pick: (r: Round) => number) => Math.round(median(runs.map(pick)) * 100) / 100;
+      // After the queries: the freshness tests add components, which the walk would count.
+      const refresh = [];
+      for (let i = 0; i < 3; i++) refresh.push(await freshness(catalog, client, false));
+      for (let i = 0; i < 3; i++) refresh.push(await freshness(catalog, client, true, token));
       return {
+        startToQueryableMs,
+        refresh,
+        refs,
         medians: {
           getEntityByRefP50: med((r) => r.getEntityByRef.p50),
           getEntityByRefP99: med((r) => r.getEntityByRef.p99),
@@ -386,14 +466,51 @@ async function portal(catalog: string, n: number) {
 const results: Record<string, unknown>[] = [];
 for (const n of sizes) {
   const catalog = path.join(work, `catalog-${n}`);
-  execFileSync(process.execPath, [path.join(anchor, 'generate-catalog.js'), String(n), catalog], {
-    stdio: 'ignore',
-  });
+  // Generated afresh for each side: the freshness tests edit it.
+  const generate = () => {
+    rmSync(catalog, { recursive: true, force: true });
+    execFileSync(process.execPath, [path.join(anchor, 'generate-catalog.js'), String(n), catalog], {
+      stdio: 'ignore',
+    });
+  };
+  generate();
   process.stderr.write(`${n} components: Backstage …\n`);
   const bs = withBackstage ? await backstage(catalog, n) : null;
+  generate();
   process.stderr.write(`${n} components: portal …\n`);
   const ours = await portal(catalog, n);
-  results.push({ components: n, backstage: bs, portal: ours });
+  const { refs: ourRefs, ...portalFigures } = ours;
+  const medianOf = (xs: (number | null)[]) => {
+    const ok = xs.filter((x): x is number => x !== null);
+    return ok.length ? median(ok) : null;
+  };
+  const forced = (
+    r: { forced: boolean; addVisibleMs: number | null; editVisibleMs: number | null }[],
+    f: boolean,
+  ) => medianOf(r.filter((x) => x.forced === f).flatMap((x) => [x.addVisibleMs, x.editVisibleMs]));
+  let backstageFigures = null;
+  let compared = null;
+  if (bs) {
+    const { refs: theirRefs, ...rest } = bs;
+    backstageFigures = rest;
+    const ratio = (a: number | null, b: number | null) => (a && b ? Math.round((a / b) * 10) / 10 : null);
+    compared = {
+      // Accept/reject: what each serves from the same files.
+      onlyBackstage: [...theirRefs].filter((r) => !ourRefs.has(r)),
+      onlyPortal: [...ourRefs].filter((r) => !theirRefs.has(r)),
+      both: [...ourRefs].filter((r) => theirRefs.has(r)).length,
+      timesFaster: {
+        startToQueryable: ratio(bs.settledMs, ours.startToQueryableMs),
+        refreshToVisible: ratio(forced(bs.refresh, true), forced(ours.refresh, true)),
+        walk: ratio(bs.walk.p50, ours.medians.walkP50),
+        page200: ratio(bs.page200.p50, ours.medians.page200P50),
+        getEntityByRefP99: ratio(bs.getEntityByRef.p99, ours.medians.getEntityByRefP99),
+      },
+      portalRefreshMedianMs: { forced: forced(ours.refresh, true), natural: forced(ours.refresh, false) },
+      backstageRefreshMedianMs: { forced: forced(bs.refresh, true) },
+    };
+  }
+  results.push({ components: n, backstage: backstageFigures, portal: portalFigures, compared });
 }
 
 process.stdout.write(
@@ -405,7 +522,8 @@ process.stdout.write(
       when: new Date().toISOString(),
       notes: [
         "Same data: the anchor's generate-catalog.js output. Same calls: measure.js's query set through @backstage/catalog-client (times in ms, nearest-rank percentiles).",
-        'Backstage: its backend on in-memory SQLite, measured once settled (all components listed, every dependsOn stitched both ways), then stopped. Portal: `portal serve --no-watch` on a SQLite file.',
+        'Backstage: its backend on in-memory SQLite, measured once settled (all components listed, every dependsOn stitched both ways), then stopped. Portal: `portal serve` started on an empty SQLite file with the same locations.yaml as its root.',
+        'settledMs / startToQueryableMs: from spawning the server until every component is listed. refresh: measure.js freshness (one component added to the Location, one description edited) until both are served; forced = refreshEntity on the Location right after, natural = nothing called (the portal watches its files; Backstage waits for its 100-150 s processing interval, not run here).',
         "rawPage200 / barePage200: fetch of the portal's page of 200 components, and the same bytes from a bare node:http server.",
       ],
       results,
