@@ -182,6 +182,19 @@ describe('OTLP/HTTP receiver and observed edges, over real HTTP with a real SQLi
       findings: unknown[];
     };
     assert.equal(team.findings.length, 0, 'the accounts squad owns only card-api, whose call is declared');
+    const feed = (await (await fetch(`${server.url}/api/graph/drift?entity=feed`)).json()) as {
+      findings: Array<{ from: string; to: string }>;
+      summary: Record<string, number>;
+    };
+    assert.deepEqual(
+      feed.findings.map((f) => `${f.from}→${f.to}`),
+      ['component:default/cards→component:default/feed'],
+      'one entity’s drift: only the edges it calls or is called by',
+    );
+    assert.equal(feed.summary['observed-only'], 1);
+    assert.equal(feed.summary['declared-only'], 0);
+    const unknown = await fetch(`${server.url}/api/graph/drift?entity=no-such-service`);
+    assert.equal(unknown.status, 404);
   });
 
   it('takes OTLP JSON, gzip too, and answers partial success naming each refused span', async () => {

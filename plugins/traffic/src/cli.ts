@@ -54,16 +54,17 @@ export function registerTrafficCommands(
       'declared vs observed call edges: undeclared calls, declared edges never seen (possibly dead), with the caller’s squad',
     )
     .option('--team <squad>', 'only edges whose caller this squad owns')
+    .option('--entity <ref>', 'only edges this service calls or is called by')
     .option('--status <list>', 'declared-only, observed-only, both (comma-separated) or all')
     .option('--json', 'the same JSON as GET /api/graph/drift')
     .action(
-      run(async (opts: { team?: string; status?: string; json?: boolean }) => {
+      run(async (opts: { team?: string; entity?: string; status?: string; json?: boolean }) => {
         const { index, traffic } = await load();
         const status =
           opts.status === 'all'
             ? (['declared-only', 'observed-only', 'both'] as DriftStatus[])
             : (opts.status?.split(',') as DriftStatus[] | undefined);
-        const result = drift(index, traffic, { team: opts.team, status });
+        const result = drift(index, traffic, { team: opts.team, entity: opts.entity, status });
         io.stdout(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderDrift(result, opts.status !== undefined),
         );

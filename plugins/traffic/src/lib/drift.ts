@@ -30,6 +30,8 @@ export interface DriftResult {
 export interface DriftOptions {
   /** Only edges whose caller this squad owns (a group ref or short name). */
   team?: string;
+  /** Only edges this service calls or is called by (a ref or short name): one entity's drift. */
+  entity?: string;
   /** Which statuses to list (default: declared-only and observed-only). */
   status?: DriftStatus[];
 }
@@ -50,6 +52,7 @@ export function drift(index: GraphIndex, traffic: TrafficService, opts: DriftOpt
   const team = opts.team
     ? resolveRef(index, opts.team, { fn: 'drift', accept: (ref) => ref.startsWith('group:') })
     : undefined;
+  const entity = opts.entity ? resolveRef(index, opts.entity, { fn: 'drift', field: 'entity' }) : undefined;
   const wanted = new Set<DriftStatus>(opts.status ?? ['declared-only', 'observed-only']);
   for (const s of wanted)
     if (!['declared-only', 'observed-only', 'both'].includes(s))
@@ -64,6 +67,7 @@ export function drift(index: GraphIndex, traffic: TrafficService, opts: DriftOpt
     const status: DriftStatus = declared && observed ? 'both' : declared ? 'declared-only' : 'observed-only';
     const owner = nodeCard(index, from).owner;
     if (team && owner !== team) return;
+    if (entity && from !== entity && to !== entity) return;
     const lastSeenMs = a.observed?.lastSeen ? Date.parse(a.observed.lastSeen) : undefined;
     const possiblyDead =
       declared &&

@@ -154,13 +154,19 @@ export function createTrafficRouter(deps: TrafficRouterDeps) {
   return app;
 }
 
-/** GET /api/graph/drift (the one drift report; `portal drift` prints the same). */
+/** GET /api/graph/drift[?team=&entity=&status=] (the one drift report; `portal drift` prints the same). */
 export function driftAnswer(c: Context, deps: Pick<TrafficRouterDeps, 'traffic' | 'getIndex'>): Response {
   const status = c.req.query('status');
   let statuses: DriftStatus[] | undefined;
   if (status === 'all') statuses = STATUSES;
   else if (status) statuses = status.split(',') as DriftStatus[];
-  return c.json(drift(deps.getIndex(), deps.traffic, { team: c.req.query('team'), status: statuses }));
+  return c.json(
+    drift(deps.getIndex(), deps.traffic, {
+      team: c.req.query('team'),
+      entity: c.req.query('entity'),
+      status: statuses,
+    }),
+  );
 }
 
 export function createDriftRouter(deps: Pick<TrafficRouterDeps, 'traffic' | 'getIndex'>) {
