@@ -163,6 +163,52 @@ export class CallGraph {
   }
 
   /**
+   * Fills an empty graph at once from a saved one (saved-index.ts): `refs` in ref order (id = position), and
+   * the out-edges of id i as `targets[offsets[i] .. offsets[i + 1])` in ref order with their attributes.
+   * The in-edges follow (visiting callers in ref order keeps them sorted), and so do ranks (the ids).
+   */
+  restore(
+    refs: readonly string[],
+    offsets: Int32Array,
+    targets: Int32Array,
+    attributesOf: (edge: number) => CallEdgeAttributes,
+  ): void {
+    if (this.ids.size > 0) throw new Error('CallGraph: restore needs an empty graph');
+    const n = refs.length;
+    for (let id = 0; id < n; id++) {
+      const ref = refs[id];
+      if (id > 0 && !(refs[id - 1] < ref)) throw new Error('CallGraph: restored refs must be sorted');
+      this.refs.push(ref);
+      this.ids.set(ref, id);
+      this.inn.push([]);
+      this.innMask.push([]);
+    }
+    for (let id = 0; id < n; id++) {
+      const out: number[] = [];
+      const outMask: number[] = [];
+      const outAttributes: CallEdgeAttributes[] = [];
+      for (let e = offsets[id]; e < offsets[id + 1]; e++) {
+        const t = targets[e];
+        const attributes = attributesOf(e);
+        const mask = maskOf(attributes);
+        out.push(t);
+        outMask.push(mask);
+        outAttributes.push(attributes);
+        this.inn[t].push(id);
+        this.innMask[t].push(mask);
+      }
+      this.out.push(out);
+      this.outMask.push(outMask);
+      this.outAttributes.push(outAttributes);
+    }
+    this.edgeCount = targets.length;
+    const ranks = new Int32Array(n);
+    for (let id = 0; id < n; id++) ranks[id] = id;
+    this.ranks = ranks;
+    this.reverseCache = null;
+  }
+
+  /**
    * The in-edges as flat typed arrays, built on first use after a change. A breadth-first search over
    * thousands of callers (impact of a hub) reads these instead of one small array per node.
    */

@@ -5,8 +5,8 @@ import type { CallEdge, NodeAttributes, NodeCard } from './types.ts';
 export function collectiveOf(index: GraphIndex, group: string | undefined): string | null {
   let current = group;
   for (let guard = 0; current !== undefined && guard < 32; guard++) {
-    if (!index.relations.hasNode(current)) return null;
-    const attributes = index.relations.getNodeAttributes(current);
+    const attributes = index.node(current);
+    if (attributes === undefined) return null;
     if (attributes.kind === 'group' && attributes.type === 'collective') return current;
     current = attributes.parent;
   }
@@ -16,14 +16,12 @@ export function collectiveOf(index: GraphIndex, group: string | undefined): stri
 /** Where to ask about a node: its own Slack channel, else its owner's (a squad's channel is the usual one). */
 export function slackOf(index: GraphIndex, a: NodeAttributes): string | null {
   if (a.slack) return a.slack;
-  if (a.owner && index.relations.hasNode(a.owner))
-    return index.relations.getNodeAttributes(a.owner).slack ?? null;
-  return null;
+  return (a.owner ? index.node(a.owner)?.slack : undefined) ?? null;
 }
 
 /** What a hop, a dependent or a UI node shows about `ref` (which must be in the index). */
 export function nodeCard(index: GraphIndex, ref: string): NodeCard {
-  const a = index.relations.getNodeAttributes(ref);
+  const a = attributesOf(index, ref);
   const card: NodeCard = {
     ref,
     kind: a.kind,
@@ -34,15 +32,17 @@ export function nodeCard(index: GraphIndex, ref: string): NodeCard {
     tier: a.tier ?? null,
     oncall: a.oncall ?? null,
     runbook: a.runbook ?? null,
-    slack:
-      a.slack ??
-      (a.owner && index.relations.hasNode(a.owner)
-        ? index.relations.getNodeAttributes(a.owner).slack
-        : undefined) ??
-      null,
+    slack: a.slack ?? (a.owner ? index.node(a.owner)?.slack : undefined) ?? null,
   };
   if (!a.present) card.missing = true;
   return card;
+}
+
+/** A node's attributes; like graphology's getNodeAttributes, an unknown ref throws. */
+export function attributesOf(index: GraphIndex, ref: string): NodeAttributes {
+  const a = index.node(ref);
+  if (a === undefined) throw new Error(`Graph: no node "${ref}"`);
+  return a;
 }
 
 /** The call edge src → dst as queries return it (which must exist). */

@@ -27,18 +27,71 @@ import type {
  * synchronous) sees the index either before or after a change, never in between.
  */
 export class GraphIndex {
-  readonly relations = new DirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
+  private relationsGraph: RelationsGraph | undefined = newRelationsGraph();
+  private providers: Map<string, Set<string>> | undefined = new Map();
+  /**
+   * Set on an index read from a saved one (saved-index.ts): its relations graph and API providers are made
+   * when first asked for, so a query that needs only call edges and node attributes (paths, impact of a
+   * service) never pays for them.
+   */
+  private deferred: DeferredRelations | undefined;
   readonly calls = new CallGraph();
-  /** API ref → the entities that provide it (kept with the relations; resolves consumesApi quickly). */
-  readonly apiProviders = new Map<string, Set<string>>();
   /** Short name → refs, in the order a short name prefers them. */
   readonly names = new Map<string, string[]>();
+
+  constructor(deferred?: DeferredRelations) {
+    if (deferred) {
+      this.relationsGraph = undefined;
+      this.providers = undefined;
+      this.deferred = deferred;
+    }
+  }
+
+  /** Every entity as a node, every forward relation as an edge (graphology). */
+  get relations(): RelationsGraph {
+    if (this.relationsGraph === undefined) this.makeDeferred();
+    return this.relationsGraph as RelationsGraph;
+  }
+
+  /** API ref → the entities that provide it (kept with the relations; resolves consumesApi quickly). */
+  get apiProviders(): Map<string, Set<string>> {
+    if (this.providers === undefined) this.makeDeferred();
+    return this.providers as Map<string, Set<string>>;
+  }
+
+  /** A node's attributes (undefined: no such node), without making a deferred relations graph. */
+  node(ref: string): NodeAttributes | undefined {
+    if (this.deferred) return this.deferred.node(ref);
+    const graph = this.relationsGraph as RelationsGraph;
+    return graph.hasNode(ref) ? graph.getNodeAttributes(ref) : undefined;
+  }
+
+  private makeDeferred(): void {
+    const deferred = this.deferred as DeferredRelations;
+    const made = deferred.make();
+    this.relationsGraph = made.relations;
+    this.providers = made.apiProviders;
+    this.nextEdgeKey = made.nextEdgeKey;
+    this.deferred = undefined;
+  }
   /** Bumped by every change. */
   version = 0;
   /** True only inside {@link buildGraphIndex}: every callable is recomputed at the end anyway. */
   bulkLoading = false;
   /** Key of the next relation edge (edge keys are never reused). */
   nextEdgeKey = 0;
+}
+
+type RelationsGraph = DirectedGraph<NodeAttributes, RelationAttributes>;
+
+export function newRelationsGraph(): RelationsGraph {
+  return new DirectedGraph<NodeAttributes, RelationAttributes>({ allowSelfLoops: true });
+}
+
+/** What a saved index hands its GraphIndex: node attributes at once, the relations graph on demand. */
+export interface DeferredRelations {
+  node(ref: string): NodeAttributes | undefined;
+  make(): { relations: RelationsGraph; apiProviders: Map<string, Set<string>>; nextEdgeKey: number };
 }
 
 export interface EntityChanges {

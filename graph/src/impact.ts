@@ -1,4 +1,5 @@
 import { viaMask } from './call-graph.ts';
+import { attributesOf } from './card.ts';
 import { GraphQueryError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
 import { type CallCards, callCards, cardOf } from './internal/call-cards.ts';
@@ -140,7 +141,7 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
 }
 
 function originsOf(index: GraphIndex, target: string): string[] {
-  const kind = index.relations.getNodeAttribute(target, 'kind');
+  const kind = attributesOf(index, target).kind;
   if (isCallable(kind) || index.calls.hasNode(target)) return [target];
   const wanted =
     kind === 'group' ? 'ownedBy' : kind === 'api' ? 'providesApi' : kind === 'system' ? 'partOf' : null;

@@ -55,7 +55,7 @@ export function resolveRef(index: GraphIndex, input: string, options: ResolveOpt
   const accept = options.accept ?? (() => true);
   if (parsed.kind !== undefined) {
     const ref = `${parsed.kind}:${parsed.namespace ?? 'default'}/${parsed.name}`;
-    if (index.relations.hasNode(ref) && accept(ref)) return ref;
+    if (index.node(ref) !== undefined && accept(ref)) return ref;
   } else {
     for (const ref of index.names.get(parsed.name) ?? []) {
       if (parsed.namespace !== undefined && splitRef(ref).namespace !== parsed.namespace) continue;

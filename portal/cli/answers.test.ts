@@ -1,8 +1,9 @@
 /**
  * Where `portal path|impact|get` take their answers from (issue 14: a CLI that answers at once): a running
- * portal on the same database, else the catalogue snapshot beside the store when it is of the store's
- * generation, else the store (which writes a fresh snapshot). A stale or unreadable snapshot is rebuilt and
- * nothing in the store is lost. The real compiled `portal`, real SQLite files, a real `portal serve`.
+ * portal on the same database, else (path, impact) the graph index saved beside the store and (get) the
+ * catalogue snapshot, when they are of the store's generation, else the store (which writes them afresh).
+ * A stale or unreadable snapshot or saved index is rebuilt and nothing in the store is lost. The real
+ * compiled `portal`, real SQLite files, a real `portal serve`.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -12,12 +13,25 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { buildGraphIndex } from '@bank/graph';
+import { readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index.ts';
+import { CatalogView } from '@bank/plugin-catalog/lib/view.ts';
+import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
-/** A fresh database file and the snapshot file the portal keeps beside it. */
+/** A fresh database file, and the snapshot and saved graph index the portal keeps beside it. */
 const store = () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-answers-'));
-  return { url: `file:${path.join(dir, 'p.db')}`, snapshot: path.join(dir, 'p.graph.snapshot') };
+  return {
+    url: `file:${path.join(dir, 'p.db')}`,
+    snapshot: path.join(dir, 'p.graph.snapshot'),
+    index: path.join(dir, 'p.graph.index'),
+  };
+};
+const savedGeneration = (file: string) => {
+  const saved = readGraphIndexFile(file);
+  assert.ok('generation' in saved, JSON.stringify(saved));
+  return saved.generation;
 };
 const cleanEnv = (env: Record<string, string>) => {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -44,13 +58,24 @@ const hops = (stdout: string) =>
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
 describe('portal path, impact and get: where the answer comes from', () => {
-  it('ingest writes the snapshot, and path, impact and get read it while it is of the store generation', () => {
+  it('ingest writes the snapshot and the graph index; path and impact read the index, get the snapshot, while they are of the store generation', () => {
     const s = store();
     const root = tree();
     assert.equal(portal(['--db', s.url, 'ingest', root]).code, 0);
     assert.ok(existsSync(s.snapshot), 'ingest wrote the snapshot beside the store');
-    // Mark the snapshot (same generation) so the answer shows where it came from: a title only it has.
     const snap = readJson(s.snapshot);
+    assert.equal(savedGeneration(s.index), snap.generation, 'and the graph index, at the same generation');
+    // Mark both (same generation) so each answer shows where it came from: a title only that file has.
+    const loaded = readSnapshot(s.snapshot);
+    assert.ok(isSnapshot(loaded));
+    const entities = new CatalogView(loaded.entities, loaded.relations)
+      .all()
+      .map((e) =>
+        e.metadata.name === 'cards'
+          ? { ...e, metadata: { ...e.metadata, title: 'Cards (from the graph index)' } }
+          : e,
+      );
+    writeGraphIndexFile(s.index, buildGraphIndex(entities), snap.generation);
     const cards = snap.entities.find((e: { ref: string }) => e.ref === 'component:default/cards');
     cards.entity.metadata.title = 'Cards (from the snapshot)';
     writeFileSync(s.snapshot, JSON.stringify(snap));
@@ -58,7 +83,7 @@ describe('portal path, impact and get: where the answer comes from', () => {
     const path1 = portal(['--db', s.url, 'path', 'cards', 'ledger', '--json']);
     assert.equal(path1.code, 0, path1.stderr);
     assert.deepEqual(hops(path1.stdout), [['cards', 'balance', 'ledger']]);
-    assert.match(path1.stdout, /Cards \(from the snapshot\)/);
+    assert.match(path1.stdout, /Cards \(from the graph index\)/);
     const impact = portal(['--db', s.url, 'impact', 'ledger', '--json']);
     assert.equal(impact.code, 0, impact.stderr);
     assert.deepEqual(
@@ -68,19 +93,21 @@ describe('portal path, impact and get: where the answer comes from', () => {
     const get = portal(['--db', s.url, 'get', 'cards']);
     assert.equal(get.code, 0, get.stderr);
     assert.match(get.stdout, /Cards \(from the snapshot\)/);
-    assert.equal(path1.stderr + impact.stderr + get.stderr, '', 'nothing to say when the snapshot is good');
+    assert.equal(path1.stderr + impact.stderr + get.stderr, '', 'nothing to say when both are good');
   });
 
-  it('a stale snapshot (the store moved on) is not used: the answer is the store, and the snapshot is rewritten', () => {
+  it('a stale snapshot and graph index (the store moved on) are not used: the answer is the store, and both are rewritten', () => {
     const s = store();
     const root = tree();
     assert.equal(portal(['--db', s.url, 'ingest', root]).code, 0);
     const before = readJson(s.snapshot).generation as number;
-    // Another writer moves the store on and leaves an old snapshot behind (as a crash between the two would).
+    // Another writer moves the store on and leaves old files behind (as a crash between the two would).
     const old = readFileSync(s.snapshot, 'utf8');
+    const oldIndex = readFileSync(s.index);
     writeTree({ 'feed/catalog-info.yaml': component('feed', { dependsOn: ['component:cards'] }) }, root);
     assert.equal(portal(['--db', s.url, 'ingest', root]).code, 0);
     writeFileSync(s.snapshot, old);
+    writeFileSync(s.index, oldIndex);
 
     const r = portal(['--db', s.url, 'path', 'feed', 'ledger', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -88,24 +115,29 @@ describe('portal path, impact and get: where the answer comes from', () => {
     const after = readJson(s.snapshot);
     assert.ok(after.generation > before, 'the snapshot was rebuilt at the store generation');
     assert.ok(after.entities.some((e: { ref: string }) => e.ref === 'component:default/feed'));
+    assert.equal(savedGeneration(s.index), after.generation, 'the graph index was saved again too');
   });
 
-  it('a corrupt snapshot is said clearly and rebuilt; the catalogue loses nothing', () => {
+  it('a corrupt snapshot or graph index is said clearly and rebuilt; the catalogue loses nothing', () => {
     const s = store();
     assert.equal(portal(['--db', s.url, 'ingest', tree()]).code, 0);
     const listed = portal(['--db', s.url, 'list', '--json']).stdout;
+    const escaped = (file: string) => file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const garbage of ['{"format": "portal-catalogue-snap', '{"hello": 1}', '']) {
       writeFileSync(s.snapshot, garbage);
+      writeFileSync(s.index, garbage);
       const r = portal(['--db', s.url, 'path', 'cards', 'ledger', '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(hops(r.stdout), [['cards', 'balance', 'ledger']]);
       assert.match(
         r.stderr,
         new RegExp(
-          `^portal: the catalogue snapshot ${s.snapshot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (is not valid JSON|is not a catalogue snapshot)[^\\n]*; rebuilding it from the database\\n$`,
+          `^portal: the saved graph index ${escaped(s.index)} (has no header line|has a header that is not JSON|is not a saved graph index)[^\\n]*; building it again\\n` +
+            `portal: the catalogue snapshot ${escaped(s.snapshot)} (is not valid JSON|is not a catalogue snapshot)[^\\n]*; rebuilding it from the database\\n$`,
         ),
       );
       assert.equal(readJson(s.snapshot).format, 'portal-catalogue-snapshot', 'rewritten whole');
+      assert.equal(savedGeneration(s.index), readJson(s.snapshot).generation, 'the graph index too');
       assert.equal(portal(['--db', s.url, 'list', '--json']).stdout, listed, 'nothing lost');
     }
   });

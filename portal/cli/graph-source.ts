@@ -5,18 +5,18 @@ import type { CliContext } from './commands.ts';
 
 /**
  * Where the graph commands get their answers: a running portal on the same database when one answers at
- * once (`portal path|impact`; see remote.ts), else the graph built here from the catalogue snapshot (or
- * the store, when the snapshot is stale), with the observed edges merged in.
+ * once (`portal path|impact`; see remote.ts), else the graph index saved beside the store when it is of
+ * the store's generation, else the graph built here from the catalogue snapshot (or the store, when the
+ * snapshot is stale) and saved for the next command; with the observed edges merged in.
  */
 export function graphSource(_program: Command, ctx: CliContext) {
   let index: Promise<GraphIndex> | undefined;
   /** The graph with the observed edges merged in, so `--via observed` answers as the running portal does. */
   const load = () => {
     index ??= (async () => {
-      const { buildGraphIndex } = await import('@bank/graph/graph-index.ts');
-      const built = buildGraphIndex((await ctx.openView()).all());
-      (await ctx.openTraffic())?.syncGraph(built);
-      return built;
+      const loaded = await savedOrBuilt(ctx);
+      (await ctx.openTraffic())?.syncGraph(loaded);
+      return loaded;
     })();
     return index;
   };
@@ -68,4 +68,35 @@ export function graphSource(_program: Command, ctx: CliContext) {
     return new Map(all.filter((o) => o.rota).map((o) => [o.service, onCallLine(o.onCall ?? undefined)]));
   };
   return { load, ask, hopNotes };
+}
+
+async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
+  const url = await ctx.dbUrl();
+  const [{ graphIndexFileFor }, { storeFacts }, saved] = await Promise.all([
+    import('../server/locations.ts'),
+    import('./local-view.ts'),
+    import('@bank/graph/saved-index.ts'),
+  ]);
+  const file = graphIndexFileFor(url);
+  // The generation is read before the catalogue: a graph built from a newer catalogue than the generation
+  // it is saved under is only rebuilt needlessly, never served as current when it is not.
+  const generation = (await storeFacts(url))?.generation;
+  const found = saved.readGraphIndexFile(file);
+  if (saved.isSavedIndex(found)) {
+    if (generation !== undefined && found.generation === generation) return found.index;
+  } else if (found.kind !== 'missing') {
+    process.stderr.write(`portal: the saved graph index ${file} ${found.message}; building it again\n`);
+  }
+  const { buildGraphIndex } = await import('@bank/graph/graph-index.ts');
+  const built = buildGraphIndex((await ctx.openView()).all());
+  if (generation !== undefined) {
+    try {
+      saved.writeGraphIndexFile(file, built, generation);
+    } catch (err) {
+      process.stderr.write(
+        `warning: the saved graph index ${file} was not written: ${(err as Error).message}\n`,
+      );
+    }
+  }
+  return built;
 }

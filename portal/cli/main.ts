@@ -25,10 +25,17 @@ const dbUrl = async () => {
 };
 
 let catalog: Promise<CatalogService> | undefined;
+/** Whether this command changed the catalogue (an ingest): the saved graph index is then saved anew. */
+let catalogChanged = false;
 const open = () => {
   catalog ??= (async () => {
     const { openCatalog } = await import('../server/runtime.ts');
-    return openCatalog(await dbUrl());
+    const service = await openCatalog(await dbUrl());
+    const changed = () => {
+      catalogChanged = true;
+    };
+    service.on('change', changed).on('reload', changed);
+    return service;
   })();
   return catalog;
 };
@@ -90,6 +97,7 @@ if (
   !program.commands.some((c) => c.name() === program.args[0] && ['serve', 'start'].includes(c.name()))
 ) {
   const service = catalog ? await catalog.catch(() => undefined) : undefined;
+  if (service && catalogChanged && !process.exitCode) await saveGraphIndex(service);
   await service?.store.close();
   // pg pools and file watchers must not keep a finished command alive. Writes to a pipe are asynchronous:
   // exiting before they are out would cut a long `--json` answer short (at about 400 KB).
@@ -97,6 +105,18 @@ if (
     [process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))),
   );
   process.exit(process.exitCode ?? 0);
+}
+
+/**
+ * After an ingest, the graph index is built and saved beside the store, so the next `portal path` or
+ * `portal serve` reads it instead of building it (see graph/src/saved-index.ts).
+ */
+async function saveGraphIndex(service: CatalogService): Promise<void> {
+  const [{ GraphService }, { graphIndexFileFor }] = await Promise.all([
+    import('../server/graph.ts'),
+    import('../server/locations.ts'),
+  ]);
+  new GraphService(service, { savedFile: graphIndexFileFor(await dbUrl()) }).flushSave();
 }
 
 /**

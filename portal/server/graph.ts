@@ -1,4 +1,5 @@
 import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
+import { isSavedIndex, readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index.ts';
 import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catalog';
 
 /**
@@ -6,20 +7,47 @@ import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catal
  * ingest (only the changed entities and those whose relations changed). Updates are synchronous, so a
  * query (also synchronous) sees the graph before or after an ingest, never half of one. Rebuilt whole when
  * the catalogue was reloaded because another writer changed the store.
+ *
+ * With `savedFile`, the index is read from the saved one at start when that was saved at the store
+ * generation the catalogue was loaded at (no build), and saved again a moment after each build or change,
+ * so the next start, and a `portal path` without a running portal, read it instead of building.
  */
 export class GraphService {
   private index: GraphIndex;
   private rebuilt: Array<(index: GraphIndex) => void> = [];
   private beforeRead: Array<(index: GraphIndex) => void> = [];
+  private saveTimer: NodeJS.Timeout | undefined;
+  private savePending = false;
+  /** How the index came to be at start: read from the saved file, or built from the catalogue. */
+  readonly startedFrom: 'saved' | 'built';
 
-  constructor(catalog: CatalogService) {
-    this.index = buildGraphIndex(catalog.loaded.all());
-    catalog.on('change', (result, view) => this.apply(result, view));
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly opts: { savedFile?: string; saveDelayMs?: number } = {},
+  ) {
+    const saved = opts.savedFile ? readGraphIndexFile(opts.savedFile) : undefined;
+    if (saved && isSavedIndex(saved) && saved.generation === catalog.generation) {
+      this.index = saved.index;
+      this.startedFrom = 'saved';
+    } else {
+      if (saved && !isSavedIndex(saved) && saved.kind !== 'missing')
+        process.stderr.write(
+          `portal: the saved graph index ${opts.savedFile} ${saved.message}; building the graph from the catalogue\n`,
+        );
+      this.index = buildGraphIndex(catalog.loaded.all());
+      this.startedFrom = 'built';
+      this.scheduleSave();
+    }
+    catalog.on('change', (result, view) => {
+      this.apply(result, view);
+      this.scheduleSave();
+    });
     // Another writer changed the store: the view was read afresh, and so is the graph.
     catalog.on('reload', (view) => {
       const index = buildGraphIndex(view.all());
       for (const fn of this.rebuilt) fn(index);
       this.index = index;
+      this.scheduleSave();
     });
   }
 
@@ -39,6 +67,33 @@ export class GraphService {
    */
   onRead(fn: (index: GraphIndex) => void): void {
     this.beforeRead.push(fn);
+  }
+
+  /** Saves the index now if a save is waiting. */
+  flushSave(): void {
+    if (!this.savePending) return;
+    this.savePending = false;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const file = this.opts.savedFile as string;
+    try {
+      // The catalogue's generation and the index match here: both change in the same synchronous step.
+      writeGraphIndexFile(file, this.index, this.catalog.generation);
+    } catch (err) {
+      process.stderr.write(
+        `warning: the saved graph index ${file} was not written: ${(err as Error).message}\n`,
+      );
+    }
+  }
+
+  /** Saving takes a moment at 35,000 services: after start-up and a burst of changes, not on their way. */
+  private scheduleSave(): void {
+    if (!this.opts.savedFile) return;
+    this.savePending = true;
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      this.flushSave();
+    }, this.opts.saveDelayMs ?? 1000).unref();
   }
 
   private apply(result: ViewChange, view: CatalogView): void {

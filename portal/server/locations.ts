@@ -43,6 +43,19 @@ export function snapshotFileFor(dbUrl: string): string {
   return path.join(REPO_ROOT, 'data', `pg-${key.slice(0, 16)}.graph.snapshot`);
 }
 
+/** Where the built graph index of this database is saved (see graph/src/saved-index.ts): beside its snapshot. */
+export function graphIndexFileFor(dbUrl: string): string {
+  return graphIndexFileBeside(snapshotFileFor(dbUrl));
+}
+
+/** data/portal.graph.snapshot → data/portal.graph.index (never the snapshot's own name). */
+export function graphIndexFileBeside(snapshotFile: string): string {
+  const suffix = '.graph.snapshot';
+  return snapshotFile.endsWith(suffix)
+    ? `${snapshotFile.slice(0, -suffix.length)}.graph.index`
+    : `${snapshotFile}.index`;
+}
+
 /**
  * Which database a URL names, comparable between processes (a running portal says it on /healthz, the CLI
  * asks that portal only when it serves the CLI's own database): a SQLite file's real path, or PostgreSQL's

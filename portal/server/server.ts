@@ -11,7 +11,7 @@ import { createAuditRouter, PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { GraphService } from './graph.ts';
 import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
-import { databaseIdentity } from './locations.ts';
+import { databaseIdentity, graphIndexFileBeside } from './locations.ts';
 import type { OidcConfig } from './oidc.ts';
 import { mountPlugins, type PortalContext } from './plugins.ts';
 import { REPO_ROOT } from './runtime.ts';
@@ -74,7 +74,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
   }
   await opts.catalog.view();
-  const graph = new GraphService(opts.catalog);
+  // The saved graph index lives beside the catalogue snapshot: a catalogue that keeps no snapshot (tests
+  // on a throwaway store) keeps no saved index either.
+  const graph = new GraphService(opts.catalog, {
+    savedFile: opts.catalog.snapshotFile ? graphIndexFileBeside(opts.catalog.snapshotFile) : undefined,
+  });
   const auth = new PortalAuth(opts.catalog.store, opts.catalog, () => graph.current, {
     devSignIn: opts.devSignIn ?? false,
     baseUrl: baseUrl?.origin,
@@ -243,6 +247,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
       await plugins.close();
       await live.stop();
+      graph.flushSave();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { collectiveOf, slackOf } from '../card.ts';
+import { attributesOf, collectiveOf, slackOf } from '../card.ts';
 import type { GraphIndex } from '../graph-index.ts';
 import type { NodeCard } from '../types.ts';
 
@@ -102,7 +102,7 @@ export function cardOf(cache: CallCards, index: GraphIndex, id: number): NodeCar
   const ref = index.calls.refs[id];
   let card = cache.cards[id];
   if (card !== undefined && card.ref === ref) return card;
-  const a = index.relations.getNodeAttributes(ref);
+  const a = attributesOf(index, ref);
   const owner = a.owner ?? null;
   const collective = collectiveAt(cache, index, owner);
   // The same fields, in the same order, as nodeCard().

@@ -45,6 +45,7 @@ export class CatalogService extends EventEmitter<{
   reload: [CatalogView];
 }> {
   private current: CatalogView | undefined;
+  private currentGeneration = -1;
   readonly snapshotFile: string | undefined;
   /** 0: the snapshot is written at once; else at most once per this many ms. */
   snapshotDelayMs: number;
@@ -141,6 +142,11 @@ export class CatalogService extends EventEmitter<{
   async view(): Promise<CatalogView> {
     if (!this.current) this.setView(await this.ingester.snapshot());
     return this.current as CatalogView;
+  }
+
+  /** The store generation the current view was read at (-1 before it is loaded). */
+  get generation(): number {
+    return this.currentGeneration;
   }
 
   /** The current view, if it was loaded; for synchronous readers such as HTTP handlers. */
@@ -481,6 +487,7 @@ export class CatalogService extends EventEmitter<{
 
   private setView(snap: CatalogSnapshot): CatalogView {
     this.current = new CatalogView(snap.entities, snap.relations);
+    this.currentGeneration = snap.generation;
     if (this.snapshotFile) {
       this.pendingSnapshot = snap;
       if (this.snapshotDelayMs <= 0) this.flushSnapshot();
