@@ -129,6 +129,14 @@ async function openScorecards(ctx: PortalContext) {
   const refreshDeploys = async () => service.setDeploys(await readDeployFacts(ctx.deploys));
   await refreshDeploys();
   service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current);
+  // A stored deploy re-scores the service it touches; dropping the demo history re-reads them all.
+  ctx.deploys.onRecorded((r) => {
+    if (!r.droppedDemo) service.deployRecorded(r.deploy);
+    else
+      refreshDeploys()
+        .then(() => service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current))
+        .catch((err: Error) => process.stderr.write(`scorecards: reading deploys failed: ${err.message}\n`));
+  });
   ctx.catalog.on('change', (change, view) =>
     service.catalogueChanged(change, (ref) => view.byRef.get(ref), ctx.graph.current),
   );

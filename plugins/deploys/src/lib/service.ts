@@ -153,12 +153,18 @@ export class DeploysService {
   private skewMs: number;
   /** Whether the store may still hold demo history; checked once, then kept current by our own writes. */
   private demoPresent: boolean | undefined;
+  private readonly recorded: Array<(r: RecordResult) => void> = [];
 
   constructor(private readonly deps: DeploysDeps) {
     this.deploys = new DeployStore(deps.store.driver);
     this.environments = deps.environments ?? configuredEnvironments();
     this.now = deps.now ?? Date.now;
     this.skewMs = deps.skewMs ?? clockSkewMs();
+  }
+
+  /** Told of every deploy stored (created or updated) after it is stored: what reads deploy state follows it. */
+  onRecorded(fn: (r: RecordResult) => void): void {
+    this.recorded.push(fn);
   }
 
   /** Write the configured environments into the store (at start). */
@@ -242,7 +248,9 @@ export class DeploysService {
         },
       );
     }
-    return droppedDemo ? { outcome, deploy, droppedDemo } : { outcome, deploy };
+    const result: RecordResult = droppedDemo ? { outcome, deploy, droppedDemo } : { outcome, deploy };
+    if (outcome === 'created' || outcome === 'updated') for (const fn of this.recorded) fn(result);
+    return result;
   }
 
   /** Load generated history when the store has no deploys at all (the quick start); returns how many. */

@@ -13,6 +13,12 @@ export interface DeployRow {
   finishedAt: string | null;
 }
 
+/** Deploy facts kept current as deploys arrive (see ScorecardService.deployRecorded). */
+export interface LiveDeployFacts extends DeployFacts {
+  /** Take one stored deploy; true when it changed what runs in its environment. */
+  add(deploy: DeployRow & { status: string }): boolean;
+}
+
 export interface DeploySource {
   environments: readonly string[];
   deploys: {
@@ -27,9 +33,9 @@ export interface DeploySource {
 
 const PAGE = 10_000;
 
-export async function readDeployFacts(source: DeploySource): Promise<DeployFacts> {
-  const running = new Map<string, { version: string; at: number }>();
-  const empty = (await source.deploys.count()) === 0;
+export async function readDeployFacts(source: DeploySource): Promise<LiveDeployFacts> {
+  const running = new Map<string, { version: string; at: number; startedMs: number }>();
+  let empty = (await source.deploys.count()) === 0;
   let untilMs: number | undefined;
   // Newest first: the first deploy seen per (service, environment) is what runs there.
   for (let page = 0; page < 100 && !empty; page++) {
@@ -37,7 +43,11 @@ export async function readDeployFacts(source: DeploySource): Promise<DeployFacts
     for (const r of rows) {
       const key = `${r.service}\n${r.environment}`;
       if (!running.has(key))
-        running.set(key, { version: r.version, at: Date.parse(r.finishedAt ?? r.startedAt) });
+        running.set(key, {
+          version: r.version,
+          at: Date.parse(r.finishedAt ?? r.startedAt),
+          startedMs: Date.parse(r.startedAt),
+        });
     }
     if (rows.length < PAGE) break;
     // Pages by start time; a deploy sharing the boundary millisecond is read twice, harmlessly.
@@ -45,7 +55,22 @@ export async function readDeployFacts(source: DeploySource): Promise<DeployFacts
   }
   return {
     environments: source.environments,
-    empty,
+    get empty() {
+      return empty;
+    },
     running: (ref, env) => running.get(`${ref}\n${env}`),
+    add(d) {
+      // What runs is the newest successful deploy by start time, as the store's pages order them.
+      if (d.status !== 'succeeded') return false;
+      const key = `${d.service}\n${d.environment}`;
+      const startedMs = Date.parse(d.startedAt);
+      const was = running.get(key);
+      if (was && was.startedMs > startedMs) return false;
+      const next = { version: d.version, at: Date.parse(d.finishedAt ?? d.startedAt), startedMs };
+      if (was && was.version === next.version && was.at === next.at) return false;
+      running.set(key, next);
+      empty = false;
+      return true;
+    },
   };
 }

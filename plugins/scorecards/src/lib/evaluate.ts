@@ -116,8 +116,7 @@ export function scoreEntity(card: Scorecard, ref: string, facts: ScoringFacts): 
   if (!entity || !scorecardApplies(card, entity)) return undefined;
   const tier = tierOf(entity);
   const ctx = new EntityContext(ref, entity, facts);
-  const levelOf = new Map<string, string>();
-  for (const l of card.levels) for (const c of l.checks) if (!levelOf.has(c)) levelOf.set(c, l.name);
+  const levelOf = levelsOfChecks(card);
   const checks: CheckResult[] = [];
   for (const def of card.checks) {
     if (!inScope(def.scope, entity, tier)) continue;
@@ -157,6 +156,18 @@ export function scoreEntity(card: Scorecard, ref: string, facts: ScoringFacts): 
     tier: tier ?? null,
     checks,
   };
+}
+
+/** Per scorecard, the lowest level naming each check: worked out once, not per service. */
+const checkLevels = new WeakMap<Scorecard, Map<string, string>>();
+function levelsOfChecks(card: Scorecard): Map<string, string> {
+  let levelOf = checkLevels.get(card);
+  if (!levelOf) {
+    levelOf = new Map();
+    for (const l of card.levels) for (const c of l.checks) if (!levelOf.has(c)) levelOf.set(c, l.name);
+    checkLevels.set(card, levelOf);
+  }
+  return levelOf;
 }
 
 interface Outcome {

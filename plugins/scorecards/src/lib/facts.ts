@@ -33,6 +33,15 @@ export function descriptorFile(entity: Entity): string | undefined {
 
 /** The folder of an entity's Kubernetes manifests: bank.io/k8s-manifests relative to its descriptor. */
 export function manifestFolder(entity: Entity): string | undefined {
+  // Entities in a catalogue view are not changed in place (a change is a new object): one answer each.
+  if (folders.has(entity)) return folders.get(entity);
+  const folder = findManifestFolder(entity);
+  folders.set(entity, folder);
+  return folder;
+}
+const folders = new WeakMap<Entity, string | undefined>();
+
+function findManifestFolder(entity: Entity): string | undefined {
   const file = descriptorFile(entity);
   const rel = entity.metadata.annotations?.[K8S_ANNOTATION];
   if (!file || !rel) return undefined;

@@ -12,6 +12,7 @@ import { NotFoundError } from '@bank/plugin-kit';
 import { builtinActions } from '@bank/plugin-scaffolder/actions/index.ts';
 import { loadTemplates } from '@bank/plugin-scaffolder/template.ts';
 import { parseScorecard, type Scorecard, type ScorecardError } from './definition.ts';
+import type { DeployRow, LiveDeployFacts } from './deploys.ts';
 import {
   type DeployFacts,
   type EntityScore,
@@ -54,8 +55,9 @@ export class ScorecardService {
   private entities = new Map<string, Entity>();
   private index: GraphIndex | undefined;
   private inCycle = new Set<string>();
+  private cyclesMemo: { index: GraphIndex; version: number; members: Set<string> } | undefined;
   private folderRefs = new Map<string, string[]>();
-  private deploys: DeployFacts | undefined;
+  private deploys: DeployFacts | LiveDeployFacts | undefined;
   private templates = new Map<string, TemplateVersion>();
   /** scorecard name → entity ref → score. */
   private readonly scores = new Map<string, Map<string, EntityScore>>();
@@ -171,8 +173,23 @@ export class ScorecardService {
     return this.index;
   }
 
-  setDeploys(deploys: DeployFacts | undefined): void {
+  setDeploys(deploys: DeployFacts | LiveDeployFacts | undefined): void {
     this.deploys = deploys;
+  }
+
+  /**
+   * A deploy was stored: the service it touches is re-scored when it changed what runs there. The first
+   * deploy the portal ever sees re-scores every service (deploy checks stop being n/a for all of them).
+   */
+  deployRecorded(deploy: DeployRow & { status: string }): RescoreResult {
+    const facts = this.deploys;
+    if (!facts || !('add' in facts) || !this.index) return { rescored: 0, changed: [], removed: [] };
+    const wasEmpty = facts.empty;
+    if (!facts.add(deploy)) return { rescored: 0, changed: [], removed: [] };
+    if (wasEmpty) return this.rescore([...this.entities.keys()], this.cards());
+    return this.entities.has(deploy.service)
+      ? this.rescore([deploy.service], this.cards())
+      : { rescored: 0, changed: [], removed: [] };
   }
 
   /** Score everything afresh from this catalogue and graph. */
@@ -181,10 +198,19 @@ export class ScorecardService {
     this.folderRefs = new Map();
     for (const e of entities) this.addEntity(e);
     this.index = index;
-    this.inCycle = cycleMembers(index);
+    this.inCycle = this.cycleMembers(index);
     const before = new Map([...this.scores].map(([k, v]) => [k, new Map(v)]));
     this.scores.clear();
     return this.rescore([...this.entities.keys()], this.cards(), before);
+  }
+
+  /** The members of cycles of declared calls, found once per graph version (a full re-score reuses them). */
+  private cycleMembers(index: GraphIndex): Set<string> {
+    const memo = this.cyclesMemo;
+    if (memo && memo.index === index && memo.version === index.version) return memo.members;
+    const members = cycleMembers(index);
+    this.cyclesMemo = { index, version: index.version, members };
+    return members;
   }
 
   private addEntity(e: Entity): void {
@@ -249,7 +275,7 @@ export class ScorecardService {
         const previous = old ? old.get(ref) : scores.get(ref);
         if (s) {
           scores.set(ref, s);
-          if (!previous || signature(previous) !== signature(s)) result.changed.push(s);
+          if (!previous || !sameScore(previous, s)) result.changed.push(s);
         } else if (scores.delete(ref) || previous) result.removed.push({ scorecard: card.name, entity: ref });
       }
     }
@@ -336,7 +362,7 @@ export class ScorecardService {
     }
     if (change.relationsChanged.length || change.removed.length) {
       const was = this.inCycle;
-      this.inCycle = cycleMembers(index);
+      this.inCycle = this.cycleMembers(index);
       for (const r of was) if (!this.inCycle.has(r)) touched.add(r);
       for (const r of this.inCycle) if (!was.has(r)) touched.add(r);
     }
@@ -403,8 +429,15 @@ function merge(into: RescoreResult, r: RescoreResult): void {
   into.removed.push(...r.removed);
 }
 
-function signature(s: EntityScore): string {
-  return `${s.level}|${s.checks.map((c) => `${c.check}:${c.status}:${c.why}`).join(',')}`;
+/** Same level and the same checks with the same outcome and reason (what history records a change of). */
+function sameScore(a: EntityScore, b: EntityScore): boolean {
+  if (a.level !== b.level || a.checks.length !== b.checks.length) return false;
+  for (let i = 0; i < a.checks.length; i++) {
+    const x = a.checks[i];
+    const y = b.checks[i];
+    if (x.check !== y.check || x.status !== y.status || x.why !== y.why) return false;
+  }
+  return true;
 }
 
 function refOf(e: Entity): string {
