@@ -18,10 +18,9 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CatalogStore } from '@bank/catalog';
-import { CatalogService } from '@bank/plugin-catalog';
+import { CatalogService, GraphService } from '@bank/plugin-catalog';
 import { createApp, permissions } from '@bank/plugin-kit';
 import { PortalAuth } from '../../portal/server/auth.ts';
-import { GraphService } from '../../portal/server/graph.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '20000' } } });
 const N = Number(values.n);

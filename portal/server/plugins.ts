@@ -1,4 +1,4 @@
-import { type CatalogService, createCatalogRouter } from '@bank/plugin-catalog';
+import { type CatalogService, createCatalogRouter, type GraphService } from '@bank/plugin-catalog';
 import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
@@ -23,7 +23,6 @@ import {
 } from '@bank/plugin-traffic';
 import type { Hono } from 'hono';
 import type { PortalAuth } from './auth.ts';
-import type { GraphService } from './graph.ts';
 import { REPO_ROOT, scorecardsDir, templatesDir } from './runtime.ts';
 
 /** What the portal hands every plugin. */

@@ -1,4 +1,5 @@
 export { defaultRoot, ingestWithProgress, registerCatalogCommands } from './cli.ts';
+export { GraphService } from './graph-sync.ts';
 export { CatalogView, type ListFilter, listEntities, owners, type ServedEntity } from './lib/view.ts';
 export { ingestProblemLines } from './problems.ts';
 export { type CatalogRouterDeps, createCatalogRouter } from './server/router.ts';

@@ -1,9 +1,11 @@
 import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
 import { isSavedIndex, readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index.ts';
-import type { CatalogService, CatalogView, ViewChange } from '@bank/plugin-catalog';
+import type { CatalogView } from './lib/view.ts';
+import type { CatalogService, ViewChange } from './service.ts';
 
 /**
- * The in-memory graph index, built from the catalogue at start and updated incrementally after each
+ * catalog → graph sync, beside the catalogue service it follows. The in-memory graph index, built from the
+ * catalogue at start and updated incrementally after each
  * ingest (only the changed entities and those whose relations changed). Updates are synchronous, so a
  * query (also synchronous) sees the graph before or after an ingest, never half of one. Rebuilt whole when
  * the catalogue was reloaded because another writer changed the store.
