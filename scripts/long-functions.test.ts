@@ -14,7 +14,6 @@ import { longFunctions } from './long-functions.mjs';
 const LEFT_TO_SPLIT = new Set([
   'portal/components/catalogue/catalogue-table.tsx#CatalogueTable',
   'portal/cli/portal-commands.ts#registerPortalCommands',
-  'plugins/scorecards/src/lib/evaluate.ts#runCheck',
   'portal/components/org/org-view.tsx#OrgView',
   'portal/components/scaffolder/scaffold-form.tsx#Form',
   'plugins/scorecards/src/lib/definition.ts#parseScorecard',

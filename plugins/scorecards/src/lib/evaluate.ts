@@ -9,6 +9,7 @@ import { collectiveOf, forEachCallOf, type GraphIndex } from '@bank/graph';
 import { networkEdges } from '@bank/plugin-scaffolder/manifests.ts';
 import {
   type CheckDefinition,
+  type CheckKind,
   type FactName,
   forTier,
   type Position,
@@ -425,304 +426,320 @@ function needManifests(ctx: EntityContext): Outcome | undefined {
   return undefined;
 }
 
-function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
-  const p = def.params;
-  switch (def.kind) {
-    case 'fact': {
-      const name = p.fact as FactName;
-      const value = ctx.fact(name);
-      const ev = () => ctx.factEvidence(name);
-      const shown = value === undefined ? 'not set' : JSON.stringify(value);
-      if (p.present !== undefined) {
-        const has = value !== undefined && value !== '' && value !== 0;
-        return has === p.present
-          ? pass(p.present ? `${name} is ${shown}` : `${name} is not set`, ev)
-          : fail(p.present ? `${name} is not set` : `${name} is set (${shown}) but should not be`, ev);
-      }
-      if (p.equals !== undefined)
-        return String(value) === p.equals
-          ? pass(`${name} is ${shown}`, ev)
-          : fail(`${name} is ${shown}, not "${p.equals}"`, ev);
-      if (p.in !== undefined) {
-        const list = p.in as string[];
-        return value !== undefined && list.includes(String(value))
-          ? pass(`${name} is ${shown}`, ev)
-          : fail(`${name} is ${shown}, not one of ${list.join(', ')}`, ev);
-      }
-      if (p.atLeast !== undefined) {
-        const min = forTier(p.atLeast as Record<string, number>, ctx.tier);
-        if (min === undefined) return na(`no minimum for tier ${ctx.tier ?? '(none)'}`);
-        return typeof value === 'number' && value >= min
-          ? pass(`${name} is ${value} (at least ${min})`, ev)
-          : fail(
-              `${name} is ${shown}; at least ${min} is needed${ctx.tier ? ` for tier ${ctx.tier}` : ''}`,
-              ev,
-            );
-      }
-      const max = p.atMost as number;
-      return typeof value === 'number' && value <= max
-        ? pass(`${name} is ${value} (at most ${max})`, ev)
-        : fail(`${name} is ${shown}; at most ${max} is allowed`, ev);
-    }
-    case 'replicas-by-tier': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const min = forTier(p.atLeast as Record<string, number>, ctx.tier);
-      if (min === undefined) return na(`no minimum for tier ${ctx.tier ?? '(none)'}`);
-      const replicas = ctx.fact('replicas') as number;
-      const ev = () => ctx.factEvidence('replicas');
-      return replicas >= min
-        ? pass(`${replicas} replicas (tier ${ctx.tier ?? '-'} needs ${min})`, ev)
-        : fail(`${replicas} replicas; tier ${ctx.tier ?? '-'} needs at least ${min}`, ev);
-    }
-    case 'disruption-budget': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const set = ctx.manifests() as ManifestSet;
-      const d = ctx.deployment();
-      const podLabels = get(d?.object, 'spec', 'template', 'metadata', 'labels') as Record<string, unknown>;
-      const pdb = set.objects.find(
-        (o) =>
-          o.kind === 'PodDisruptionBudget' &&
-          selects(get(o.object, 'spec', 'selector', 'matchLabels'), podLabels),
-      );
-      if (!pdb) return fail('no PodDisruptionBudget selects its pods', ctx.k8sEvidence());
-      const replicas = ctx.fact('replicas') as number;
-      const min = get(pdb.object, 'spec', 'minAvailable');
-      const maxUnavailable = get(pdb.object, 'spec', 'maxUnavailable');
-      const ev = () => ({
-        file: ctx.rel(pdb.file),
-        line: lineOf(set, pdb.file, /^\s*(minAvailable|maxUnavailable):/),
+type Params = CheckDefinition['params'];
+
+function checkFact(p: Params, ctx: EntityContext): Outcome {
+  const name = p.fact as FactName;
+  const value = ctx.fact(name);
+  const ev = () => ctx.factEvidence(name);
+  const shown = value === undefined ? 'not set' : JSON.stringify(value);
+  if (p.present !== undefined) {
+    const has = value !== undefined && value !== '' && value !== 0;
+    return has === p.present
+      ? pass(p.present ? `${name} is ${shown}` : `${name} is not set`, ev)
+      : fail(p.present ? `${name} is not set` : `${name} is set (${shown}) but should not be`, ev);
+  }
+  if (p.equals !== undefined)
+    return String(value) === p.equals
+      ? pass(`${name} is ${shown}`, ev)
+      : fail(`${name} is ${shown}, not "${p.equals}"`, ev);
+  if (p.in !== undefined) {
+    const list = p.in as string[];
+    return value !== undefined && list.includes(String(value))
+      ? pass(`${name} is ${shown}`, ev)
+      : fail(`${name} is ${shown}, not one of ${list.join(', ')}`, ev);
+  }
+  if (p.atLeast !== undefined) {
+    const min = forTier(p.atLeast as Record<string, number>, ctx.tier);
+    if (min === undefined) return na(`no minimum for tier ${ctx.tier ?? '(none)'}`);
+    return typeof value === 'number' && value >= min
+      ? pass(`${name} is ${value} (at least ${min})`, ev)
+      : fail(`${name} is ${shown}; at least ${min} is needed${ctx.tier ? ` for tier ${ctx.tier}` : ''}`, ev);
+  }
+  const max = p.atMost as number;
+  return typeof value === 'number' && value <= max
+    ? pass(`${name} is ${value} (at most ${max})`, ev)
+    : fail(`${name} is ${shown}; at most ${max} is allowed`, ev);
+}
+
+function checkReplicasByTier(p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const min = forTier(p.atLeast as Record<string, number>, ctx.tier);
+  if (min === undefined) return na(`no minimum for tier ${ctx.tier ?? '(none)'}`);
+  const replicas = ctx.fact('replicas') as number;
+  const ev = () => ctx.factEvidence('replicas');
+  return replicas >= min
+    ? pass(`${replicas} replicas (tier ${ctx.tier ?? '-'} needs ${min})`, ev)
+    : fail(`${replicas} replicas; tier ${ctx.tier ?? '-'} needs at least ${min}`, ev);
+}
+
+function checkDisruptionBudget(_p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const set = ctx.manifests() as ManifestSet;
+  const d = ctx.deployment();
+  const podLabels = get(d?.object, 'spec', 'template', 'metadata', 'labels') as Record<string, unknown>;
+  const pdb = set.objects.find(
+    (o) =>
+      o.kind === 'PodDisruptionBudget' &&
+      selects(get(o.object, 'spec', 'selector', 'matchLabels'), podLabels),
+  );
+  if (!pdb) return fail('no PodDisruptionBudget selects its pods', ctx.k8sEvidence());
+  const replicas = ctx.fact('replicas') as number;
+  const min = get(pdb.object, 'spec', 'minAvailable');
+  const maxUnavailable = get(pdb.object, 'spec', 'maxUnavailable');
+  const ev = () => ({
+    file: ctx.rel(pdb.file),
+    line: lineOf(set, pdb.file, /^\s*(minAvailable|maxUnavailable):/),
+  });
+  if (typeof min === 'number' && min >= replicas)
+    return fail(
+      `minAvailable ${min} with ${replicas} replicas: no pod can ever be evicted, node drains block`,
+      ev,
+    );
+  if (maxUnavailable === 0)
+    return fail('maxUnavailable 0: no pod can ever be evicted, node drains block', ev);
+  return pass(`${pdb.name} keeps ${min ?? `all but ${maxUnavailable}`} of ${replicas} pods`, ev);
+}
+
+function checkNetworkPolicy(_p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const set = ctx.manifests() as ManifestSet;
+  const self = ctx.podName() as string;
+  const policies = set.objects.filter(
+    (o) =>
+      o.kind === 'NetworkPolicy' &&
+      get(o.object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') === self,
+  );
+  if (policies.length === 0)
+    return fail(`no NetworkPolicy selects ${self}: it can call and be called by anything`, ctx.k8sEvidence());
+  const allowed = allowedEdges(set, self);
+  const callees = new Set<string>();
+  const callers = new Set<string>();
+  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
+    if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
+    const e = ctx.facts.entities.get(other);
+    if (e) callees.add(serviceId(e));
+  });
+  forEachCallOf(ctx.facts.index, ctx.ref, 'in', (a, other) => {
+    if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
+    const e = ctx.facts.entities.get(other);
+    if (e) callers.add(serviceId(e));
+  });
+  const egress = new Set(allowed.egressTo);
+  const ingress = new Set(allowed.ingressFrom);
+  const problems: string[] = [];
+  const notAllowed = [...callees].filter((c) => !egress.has(c)).sort();
+  const undeclared = [...egress].filter((c) => !callees.has(c)).sort();
+  const callersNotAllowed = [...callers].filter((c) => !ingress.has(c)).sort();
+  const extraCallers = [...ingress].filter((c) => !callers.has(c)).sort();
+  if (notAllowed.length) problems.push(`egress does not allow its declared calls to ${list(notAllowed)}`);
+  if (undeclared.length) problems.push(`egress allows undeclared calls to ${list(undeclared)}`);
+  if (callersNotAllowed.length)
+    problems.push(`ingress does not admit its declared callers ${list(callersNotAllowed)}`);
+  if (extraCallers.length) problems.push(`ingress admits undeclared callers ${list(extraCallers)}`);
+  const file = policies[0].file;
+  const ev = () => ({ file: ctx.rel(file), line: lineOf(set, file, /^\s*kind:\s*NetworkPolicy/) });
+  return problems.length
+    ? fail(problems.join('; '), ev)
+    : pass(`egress to ${callees.size} declared callees, ingress from ${callers.size} declared callers`, ev);
+}
+
+function checkProbes(p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const wanted = (p.require as string[] | undefined) ?? ['readiness', 'liveness'];
+  const d = ctx.deployment();
+  const set = ctx.manifests() as ManifestSet;
+  const lacking: string[] = [];
+  for (const c of ctx.containers())
+    for (const w of wanted) if (!c[`${w}Probe`]) lacking.push(`${String(c.name)} has no ${w}Probe`);
+  const ev = () => (d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*containers:/) } : undefined);
+  return lacking.length
+    ? fail(lacking.join('; '), ev)
+    : pass(`every container has ${wanted.join(' and ')} probes`, ev);
+}
+
+function checkResources(_p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const d = ctx.deployment();
+  const set = ctx.manifests() as ManifestSet;
+  const lacking: string[] = [];
+  for (const c of ctx.containers()) {
+    const n = String(c.name);
+    if (!get(c, 'resources', 'requests', 'cpu')) lacking.push(`${n} requests no CPU`);
+    if (!get(c, 'resources', 'requests', 'memory')) lacking.push(`${n} requests no memory`);
+    if (!get(c, 'resources', 'limits', 'memory')) lacking.push(`${n} has no memory limit`);
+  }
+  const ev = () =>
+    d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*(resources|containers):/) } : undefined;
+  return lacking.length ? fail(lacking.join('; '), ev) : pass('requests CPU and memory, limits memory', ev);
+}
+
+function checkSecretsByReference(_p: Params, ctx: EntityContext): Outcome {
+  const set = ctx.manifests();
+  if (!set) return na('it has no k8s/ manifests');
+  for (const o of set.objects) {
+    if (o.kind === 'Secret' && (get(o.object, 'data') || get(o.object, 'stringData')))
+      return fail(`Secret ${o.name} carries its values in the repo`, {
+        file: ctx.rel(o.file),
+        line: lineOf(set, o.file, /^\s*(data|stringData):/),
       });
-      if (typeof min === 'number' && min >= replicas)
-        return fail(
-          `minAvailable ${min} with ${replicas} replicas: no pod can ever be evicted, node drains block`,
-          ev,
-        );
-      if (maxUnavailable === 0)
-        return fail('maxUnavailable 0: no pod can ever be evicted, node drains block', ev);
-      return pass(`${pdb.name} keeps ${min ?? `all but ${maxUnavailable}`} of ${replicas} pods`, ev);
-    }
-    case 'network-policy': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const set = ctx.manifests() as ManifestSet;
-      const self = ctx.podName() as string;
-      const policies = set.objects.filter(
-        (o) =>
-          o.kind === 'NetworkPolicy' &&
-          get(o.object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') === self,
-      );
-      if (policies.length === 0)
-        return fail(
-          `no NetworkPolicy selects ${self}: it can call and be called by anything`,
-          ctx.k8sEvidence(),
-        );
-      const allowed = allowedEdges(set, self);
-      const callees = new Set<string>();
-      const callers = new Set<string>();
-      forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-        if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
-        const e = ctx.facts.entities.get(other);
-        if (e) callees.add(serviceId(e));
-      });
-      forEachCallOf(ctx.facts.index, ctx.ref, 'in', (a, other) => {
-        if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
-        const e = ctx.facts.entities.get(other);
-        if (e) callers.add(serviceId(e));
-      });
-      const egress = new Set(allowed.egressTo);
-      const ingress = new Set(allowed.ingressFrom);
-      const problems: string[] = [];
-      const notAllowed = [...callees].filter((c) => !egress.has(c)).sort();
-      const undeclared = [...egress].filter((c) => !callees.has(c)).sort();
-      const callersNotAllowed = [...callers].filter((c) => !ingress.has(c)).sort();
-      const extraCallers = [...ingress].filter((c) => !callers.has(c)).sort();
-      if (notAllowed.length) problems.push(`egress does not allow its declared calls to ${list(notAllowed)}`);
-      if (undeclared.length) problems.push(`egress allows undeclared calls to ${list(undeclared)}`);
-      if (callersNotAllowed.length)
-        problems.push(`ingress does not admit its declared callers ${list(callersNotAllowed)}`);
-      if (extraCallers.length) problems.push(`ingress admits undeclared callers ${list(extraCallers)}`);
-      const file = policies[0].file;
-      const ev = () => ({ file: ctx.rel(file), line: lineOf(set, file, /^\s*kind:\s*NetworkPolicy/) });
-      return problems.length
-        ? fail(problems.join('; '), ev)
-        : pass(
-            `egress to ${callees.size} declared callees, ingress from ${callers.size} declared callers`,
-            ev,
-          );
-    }
-    case 'probes': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const wanted = (p.require as string[] | undefined) ?? ['readiness', 'liveness'];
-      const d = ctx.deployment();
-      const set = ctx.manifests() as ManifestSet;
-      const lacking: string[] = [];
-      for (const c of ctx.containers())
-        for (const w of wanted) if (!c[`${w}Probe`]) lacking.push(`${String(c.name)} has no ${w}Probe`);
-      const ev = () =>
-        d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*containers:/) } : undefined;
-      return lacking.length
-        ? fail(lacking.join('; '), ev)
-        : pass(`every container has ${wanted.join(' and ')} probes`, ev);
-    }
-    case 'resources': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const d = ctx.deployment();
-      const set = ctx.manifests() as ManifestSet;
-      const lacking: string[] = [];
-      for (const c of ctx.containers()) {
-        const n = String(c.name);
-        if (!get(c, 'resources', 'requests', 'cpu')) lacking.push(`${n} requests no CPU`);
-        if (!get(c, 'resources', 'requests', 'memory')) lacking.push(`${n} requests no memory`);
-        if (!get(c, 'resources', 'limits', 'memory')) lacking.push(`${n} has no memory limit`);
-      }
-      const ev = () =>
-        d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*(resources|containers):/) } : undefined;
-      return lacking.length
-        ? fail(lacking.join('; '), ev)
-        : pass('requests CPU and memory, limits memory', ev);
-    }
-    case 'secrets-by-reference': {
-      const set = ctx.manifests();
-      if (!set) return na('it has no k8s/ manifests');
-      for (const o of set.objects) {
-        if (o.kind === 'Secret' && (get(o.object, 'data') || get(o.object, 'stringData')))
-          return fail(`Secret ${o.name} carries its values in the repo`, {
+  }
+  for (const o of set.objects) {
+    const containers = (get(o.object, 'spec', 'template', 'spec', 'containers') ?? []) as Record<
+      string,
+      unknown
+    >[];
+    for (const c of containers)
+      for (const e of (c.env ?? []) as Record<string, unknown>[]) {
+        const name = String(e.name ?? '');
+        if (
+          /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)$/i.test(name) &&
+          typeof e.value === 'string' &&
+          e.value !== ''
+        )
+          return fail(`env ${name} of ${String(c.name)} is written literally; reference the secret instead`, {
             file: ctx.rel(o.file),
-            line: lineOf(set, o.file, /^\s*(data|stringData):/),
+            line: lineOf(set, o.file, new RegExp(`name:\\s*${name}\\b`)),
           });
       }
-      for (const o of set.objects) {
-        const containers = (get(o.object, 'spec', 'template', 'spec', 'containers') ?? []) as Record<
-          string,
-          unknown
-        >[];
-        for (const c of containers)
-          for (const e of (c.env ?? []) as Record<string, unknown>[]) {
-            const name = String(e.name ?? '');
-            if (
-              /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)$/i.test(name) &&
-              typeof e.value === 'string' &&
-              e.value !== ''
-            )
-              return fail(
-                `env ${name} of ${String(c.name)} is written literally; reference the secret instead`,
-                {
-                  file: ctx.rel(o.file),
-                  line: lineOf(set, o.file, new RegExp(`name:\\s*${name}\\b`)),
-                },
-              );
-          }
-      }
-      return pass('secrets only by reference');
-    }
-    case 'image-pinned': {
-      const missing = needManifests(ctx);
-      if (missing) return missing;
-      const d = ctx.deployment();
-      const set = ctx.manifests() as ManifestSet;
-      const loose = ctx.containers().filter((c) => !/@sha256:[0-9a-f]{64}$/.test(String(c.image ?? '')));
-      const ev = () => (d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*image:/) } : undefined);
-      return loose.length
-        ? fail(
-            `${loose.map((c) => `${String(c.name)} runs ${String(c.image)}`).join('; ')}: a tag can move under it`,
-            ev,
-          )
-        : pass('every image pinned by digest', ev);
-    }
-    case 'calls-no-lower-tier': {
-      if (ctx.tier === undefined) return na('it has no tier');
-      const lower: string[] = [];
-      forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-        if (!a.sources.includes('declared') || !ctx.facts.index.relations.hasNode(other)) return;
-        const t = ctx.facts.index.relations.getNodeAttributes(other).tier;
-        if (t !== undefined && t > (ctx.tier as number)) lower.push(`${shortName(other)} (tier ${t})`);
-      });
-      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
-      return lower.length
-        ? fail(`tier ${ctx.tier} calls less critical ${list(lower.sort())}`, ev)
-        : pass(`calls nothing below tier ${ctx.tier}`, ev);
-    }
-    case 'not-in-cycle': {
-      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
-      return ctx.facts.inCycle.has(ctx.ref)
-        ? fail('it is on a dependency cycle (portal cycles shows it)', ev)
-        : pass('on no dependency cycle', ev);
-    }
-    case 'deployed-within': {
-      const d = ctx.facts.deploys;
-      if (!d || d.empty) return na('the portal has no deploys yet');
-      const envs = p.environment ? [p.environment as string] : d.environments;
-      const days = p.days as number;
-      let newest: number | undefined;
-      for (const env of envs) {
-        const r = d.running(ctx.ref, env);
-        if (r && (newest === undefined || r.at > newest)) newest = r.at;
-      }
-      if (newest === undefined) return fail(`never deployed${p.environment ? ` to ${p.environment}` : ''}`);
-      const ago = Math.floor((ctx.facts.now - newest) / 86_400_000);
-      return ago <= days
-        ? pass(`deployed ${ago} days ago`)
-        : fail(`last deployed ${ago} days ago (more than ${days})`);
-    }
-    case 'prod-not-behind': {
-      const d = ctx.facts.deploys;
-      if (!d || d.empty) return na('the portal has no deploys yet');
-      const prodEnv = (p.environment as string | undefined) ?? d.environments[d.environments.length - 1];
-      const i = d.environments.indexOf(prodEnv);
-      const before = (p.behind as string | undefined) ?? (i > 0 ? d.environments[i - 1] : undefined);
-      if (!before) return na(`no environment before ${prodEnv}`);
-      const prod = d.running(ctx.ref, prodEnv);
-      const staging = d.running(ctx.ref, before);
-      if (!staging) return na(`not deployed to ${before}`);
-      if (!prod) return fail(`${staging.version} runs in ${before}, nothing in ${prodEnv}`);
-      return prod.version === staging.version || prod.at >= staging.at
-        ? pass(`${prodEnv} runs ${prod.version}`)
-        : fail(`${prodEnv} runs ${prod.version}, behind ${staging.version} in ${before}`);
-    }
-    case 'template-current': {
-      const name = ctx.fact('template') as string | undefined;
-      if (!name) return na('not scaffolded from a template (no bank.io/template)');
-      const current = ctx.facts.templates?.get(name);
-      if (!current) return na(`template "${name}" is not among the portal's templates`);
-      const have = ctx.fact('template.version') as string | undefined;
-      const ev = () => ctx.factEvidence('template.version');
-      if (!have) return fail(`made from ${name} but records no bank.io/template-version`, ev);
-      const behind = releasesBehind(have, current.version);
-      if (behind === undefined)
-        return fail(`bank.io/template-version "${have}" is not a version like 1.2.0`, ev);
-      const max = (p.maxBehind as number | undefined) ?? 0;
-      if (behind === 'major')
-        return fail(`on ${name} ${have}, a major version behind ${current.version} (${current.file})`, ev);
-      if (behind > max)
-        return fail(
-          `on ${name} ${have}, ${behind} releases behind ${current.version} (at most ${max} allowed)`,
-          ev,
-        );
-      return pass(
-        behind === 0
-          ? `on ${name}'s current version ${current.version}`
-          : `on ${name} ${have}, ${behind} release${behind === 1 ? '' : 's'} behind ${current.version}`,
-        ev,
-      );
-    }
-    case 'declared-calls-observed': {
-      let sendsTraces = false;
-      const unseen: string[] = [];
-      forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-        if (a.sources.includes('observed')) sendsTraces = true;
-        else if (other.startsWith('component:')) unseen.push(shortName(other));
-      });
-      if (!sendsTraces) return na('no traffic seen from it yet');
-      const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
-      return unseen.length
-        ? fail(`declared calls never seen in traffic: ${list(unseen.sort())}`, ev)
-        : pass('every declared call seen in traffic', ev);
-    }
   }
+  return pass('secrets only by reference');
+}
+
+function checkImagePinned(_p: Params, ctx: EntityContext): Outcome {
+  const missing = needManifests(ctx);
+  if (missing) return missing;
+  const d = ctx.deployment();
+  const set = ctx.manifests() as ManifestSet;
+  const loose = ctx.containers().filter((c) => !/@sha256:[0-9a-f]{64}$/.test(String(c.image ?? '')));
+  const ev = () => (d ? { file: ctx.rel(d.file), line: lineOf(set, d.file, /^\s*image:/) } : undefined);
+  return loose.length
+    ? fail(
+        `${loose.map((c) => `${String(c.name)} runs ${String(c.image)}`).join('; ')}: a tag can move under it`,
+        ev,
+      )
+    : pass('every image pinned by digest', ev);
+}
+
+function checkCallsNoLowerTier(_p: Params, ctx: EntityContext): Outcome {
+  if (ctx.tier === undefined) return na('it has no tier');
+  const lower: string[] = [];
+  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
+    if (!a.sources.includes('declared') || !ctx.facts.index.relations.hasNode(other)) return;
+    const t = ctx.facts.index.relations.getNodeAttributes(other).tier;
+    if (t !== undefined && t > (ctx.tier as number)) lower.push(`${shortName(other)} (tier ${t})`);
+  });
+  const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+  return lower.length
+    ? fail(`tier ${ctx.tier} calls less critical ${list(lower.sort())}`, ev)
+    : pass(`calls nothing below tier ${ctx.tier}`, ev);
+}
+
+function checkNotInCycle(_p: Params, ctx: EntityContext): Outcome {
+  const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+  return ctx.facts.inCycle.has(ctx.ref)
+    ? fail('it is on a dependency cycle (portal cycles shows it)', ev)
+    : pass('on no dependency cycle', ev);
+}
+
+function checkDeployedWithin(p: Params, ctx: EntityContext): Outcome {
+  const d = ctx.facts.deploys;
+  if (!d || d.empty) return na('the portal has no deploys yet');
+  const envs = p.environment ? [p.environment as string] : d.environments;
+  const days = p.days as number;
+  let newest: number | undefined;
+  for (const env of envs) {
+    const r = d.running(ctx.ref, env);
+    if (r && (newest === undefined || r.at > newest)) newest = r.at;
+  }
+  if (newest === undefined) return fail(`never deployed${p.environment ? ` to ${p.environment}` : ''}`);
+  const ago = Math.floor((ctx.facts.now - newest) / 86_400_000);
+  return ago <= days
+    ? pass(`deployed ${ago} days ago`)
+    : fail(`last deployed ${ago} days ago (more than ${days})`);
+}
+
+function checkProdNotBehind(p: Params, ctx: EntityContext): Outcome {
+  const d = ctx.facts.deploys;
+  if (!d || d.empty) return na('the portal has no deploys yet');
+  const prodEnv = (p.environment as string | undefined) ?? d.environments[d.environments.length - 1];
+  const i = d.environments.indexOf(prodEnv);
+  const before = (p.behind as string | undefined) ?? (i > 0 ? d.environments[i - 1] : undefined);
+  if (!before) return na(`no environment before ${prodEnv}`);
+  const prod = d.running(ctx.ref, prodEnv);
+  const staging = d.running(ctx.ref, before);
+  if (!staging) return na(`not deployed to ${before}`);
+  if (!prod) return fail(`${staging.version} runs in ${before}, nothing in ${prodEnv}`);
+  return prod.version === staging.version || prod.at >= staging.at
+    ? pass(`${prodEnv} runs ${prod.version}`)
+    : fail(`${prodEnv} runs ${prod.version}, behind ${staging.version} in ${before}`);
+}
+
+function checkTemplateCurrent(p: Params, ctx: EntityContext): Outcome {
+  const name = ctx.fact('template') as string | undefined;
+  if (!name) return na('not scaffolded from a template (no bank.io/template)');
+  const current = ctx.facts.templates?.get(name);
+  if (!current) return na(`template "${name}" is not among the portal's templates`);
+  const have = ctx.fact('template.version') as string | undefined;
+  const ev = () => ctx.factEvidence('template.version');
+  if (!have) return fail(`made from ${name} but records no bank.io/template-version`, ev);
+  const behind = releasesBehind(have, current.version);
+  if (behind === undefined) return fail(`bank.io/template-version "${have}" is not a version like 1.2.0`, ev);
+  const max = (p.maxBehind as number | undefined) ?? 0;
+  if (behind === 'major')
+    return fail(`on ${name} ${have}, a major version behind ${current.version} (${current.file})`, ev);
+  if (behind > max)
+    return fail(
+      `on ${name} ${have}, ${behind} releases behind ${current.version} (at most ${max} allowed)`,
+      ev,
+    );
+  return pass(
+    behind === 0
+      ? `on ${name}'s current version ${current.version}`
+      : `on ${name} ${have}, ${behind} release${behind === 1 ? '' : 's'} behind ${current.version}`,
+    ev,
+  );
+}
+
+function checkDeclaredCallsObserved(_p: Params, ctx: EntityContext): Outcome {
+  let sendsTraces = false;
+  const unseen: string[] = [];
+  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
+    if (a.sources.includes('observed')) sendsTraces = true;
+    else if (other.startsWith('component:')) unseen.push(shortName(other));
+  });
+  if (!sendsTraces) return na('no traffic seen from it yet');
+  const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
+  return unseen.length
+    ? fail(`declared calls never seen in traffic: ${list(unseen.sort())}`, ev)
+    : pass('every declared call seen in traffic', ev);
+}
+
+/** How each kind of check runs over one entity. */
+const RUN_CHECK: Record<CheckKind, (p: Params, ctx: EntityContext) => Outcome> = {
+  fact: checkFact,
+  'replicas-by-tier': checkReplicasByTier,
+  'disruption-budget': checkDisruptionBudget,
+  'network-policy': checkNetworkPolicy,
+  probes: checkProbes,
+  resources: checkResources,
+  'secrets-by-reference': checkSecretsByReference,
+  'image-pinned': checkImagePinned,
+  'calls-no-lower-tier': checkCallsNoLowerTier,
+  'not-in-cycle': checkNotInCycle,
+  'deployed-within': checkDeployedWithin,
+  'prod-not-behind': checkProdNotBehind,
+  'template-current': checkTemplateCurrent,
+  'declared-calls-observed': checkDeclaredCallsObserved,
+};
+
+function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
+  return RUN_CHECK[def.kind](def.params, ctx);
 }
 
 /** What a folder's NetworkPolicies allow, read once per manifest set (a changed file makes a new set). */
