@@ -36,13 +36,13 @@ export class GraphIndex {
    */
   private deferred: DeferredRelations | undefined;
   readonly calls = new CallGraph();
-  /** Short name → refs, in the order a short name prefers them. */
-  readonly names = new Map<string, string[]>();
+  private nameMap: Map<string, string[]> | undefined = new Map();
 
   constructor(deferred?: DeferredRelations) {
     if (deferred) {
       this.relationsGraph = undefined;
       this.providers = undefined;
+      this.nameMap = undefined;
       this.deferred = deferred;
     }
   }
@@ -59,6 +59,18 @@ export class GraphIndex {
     return this.providers as Map<string, Set<string>>;
   }
 
+  /** Short name → refs, in the order a short name prefers them. */
+  get names(): Map<string, string[]> {
+    this.nameMap ??= (this.deferred as DeferredRelations).names();
+    return this.nameMap;
+  }
+
+  /** The refs of a short name, preferred first, without making a deferred name table. */
+  refsNamed(name: string): readonly string[] {
+    if (this.nameMap === undefined && this.deferred) return this.deferred.named(name);
+    return this.names.get(name) ?? [];
+  }
+
   /** A node's attributes (undefined: no such node), without making a deferred relations graph. */
   node(ref: string): NodeAttributes | undefined {
     if (this.deferred) return this.deferred.node(ref);
@@ -68,6 +80,7 @@ export class GraphIndex {
 
   private makeDeferred(): void {
     const deferred = this.deferred as DeferredRelations;
+    this.nameMap ??= deferred.names();
     const made = deferred.make();
     this.relationsGraph = made.relations;
     this.providers = made.apiProviders;
@@ -91,6 +104,10 @@ export function newRelationsGraph(): RelationsGraph {
 /** What a saved index hands its GraphIndex: node attributes at once, the relations graph on demand. */
 export interface DeferredRelations {
   node(ref: string): NodeAttributes | undefined;
+  /** The refs of one short name, preferred first. */
+  named(name: string): string[];
+  /** Every short name → its refs, preferred first. */
+  names(): Map<string, string[]>;
   make(): { relations: RelationsGraph; apiProviders: Map<string, Set<string>>; nextEdgeKey: number };
 }
 

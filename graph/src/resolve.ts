@@ -57,7 +57,7 @@ export function resolveRef(index: GraphIndex, input: string, options: ResolveOpt
     const ref = `${parsed.kind}:${parsed.namespace ?? 'default'}/${parsed.name}`;
     if (index.node(ref) !== undefined && accept(ref)) return ref;
   } else {
-    for (const ref of index.names.get(parsed.name) ?? []) {
+    for (const ref of index.refsNamed(parsed.name)) {
       if (parsed.namespace !== undefined && splitRef(ref).namespace !== parsed.namespace) continue;
       if (accept(ref)) return ref;
     }
@@ -72,7 +72,7 @@ export function resolveRef(index: GraphIndex, input: string, options: ResolveOpt
 function displayName(index: GraphIndex): (ref: string) => string {
   return (ref) => {
     const name = splitRef(ref).name;
-    return index.names.get(name)?.[0] === ref ? name : ref;
+    return index.refsNamed(name)[0] === ref ? name : ref;
   };
 }
 

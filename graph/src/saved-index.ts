@@ -3,7 +3,7 @@ import { endianness } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { GraphIndex, newRelationsGraph } from './graph-index.ts';
-import { compareForShortName, isCallable } from './internal/ref.ts';
+import { compareForShortName, compareStrings, isCallable } from './internal/ref.ts';
 import type { CallEdgeAttributes, CallKind, EdgeSource, NodeAttributes } from './types.ts';
 
 /**
@@ -27,7 +27,7 @@ import type { CallEdgeAttributes, CallKind, EdgeSource, NodeAttributes } from '.
  */
 export const SAVED_INDEX_FORMAT = 'portal-graph-index';
 /** Bumped when the file's shape or the index's meaning changes: an older file is then rebuilt, never misread. */
-export const SAVED_INDEX_VERSION = 1;
+export const SAVED_INDEX_VERSION = 2;
 
 /** Why a saved index could not be used. `missing` is normal (never written); the others are said. */
 export type SavedIndexProblem = { kind: 'missing' } | { kind: 'corrupt' | 'old-format'; message: string };
@@ -55,6 +55,8 @@ interface Header {
 }
 
 const INT32_SECTIONS = [
+  'byRef',
+  'byName',
   'nodeOffsets',
   'relationSource',
   'relationTarget',
@@ -147,7 +149,16 @@ export function encodeGraphIndex(index: GraphIndex, generation: number): Buffer 
     callOffsets[i + 1] = callTargets.length;
   });
 
+  // Node ids in ref order and in short-name order (name, then as a short name prefers them): looking a node
+  // or a name up is a binary search, with no table of 140,000 entries to make at load.
+  const byRef = Int32Array.from(refs.keys()).sort((a, b) => compareStrings(refs[a], refs[b]));
+  const names = refs.map(nameOf);
+  const byName = Int32Array.from(refs.keys()).sort(
+    (a, b) => compareStrings(names[a], names[b]) || compareForShortName(refs[a], refs[b]),
+  );
   const sections: Record<string, Buffer> = {
+    byRef: int32Bytes(byRef),
+    byName: int32Bytes(byName),
     refs: Buffer.from(refs.join('\n')),
     nodeAttributes,
     callShapes: Buffer.from(JSON.stringify(shapes)),
@@ -191,6 +202,22 @@ export function encodeGraphIndex(index: GraphIndex, generation: number): Buffer 
   const pad = (8 - ((Buffer.byteLength(line) + 1) % 8)) % 8;
   line += ' '.repeat(pad);
   return Buffer.concat([Buffer.from(`${line}\n`), body]);
+}
+
+function nameOf(ref: string): string {
+  return ref.slice(ref.indexOf('/') + 1);
+}
+
+/** The first position in `order` whose key is not below `key` (keys ascending along `order`). */
+function lowerBound(order: Int32Array, keyAt: (id: number) => string, key: string): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyAt(order[mid]) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function int32Bytes(a: Int32Array): Buffer {
@@ -286,8 +313,24 @@ function decode(bytes: Buffer): SavedIndex {
       if (callTargets[e - 1] >= callTargets[e]) throw new CorruptIndex('has call edges out of order');
   }
 
-  const nodeIds = new Map<string, number>();
-  for (let i = 0; i < n; i++) nodeIds.set(refs[i], i);
+  const byRef = ints('byRef', n, n - 1);
+  const byName = ints('byName', n, n - 1);
+  const refAt = (i: number) => refs[i];
+  const nameAt = (i: number) => nameOf(refs[i]);
+  for (let i = 1; i < n; i++) {
+    if (!(refs[byRef[i - 1]] < refs[byRef[i]])) throw new CorruptIndex('has refs out of order');
+    if (nameAt(byName[i - 1]) > nameAt(byName[i])) throw new CorruptIndex('has names out of order');
+  }
+  const nodeId = (ref: string): number | undefined => {
+    const at = lowerBound(byRef, refAt, ref);
+    return at < n && refs[byRef[at]] === ref ? byRef[at] : undefined;
+  };
+  const named = (name: string): string[] => {
+    const out: string[] = [];
+    for (let at = lowerBound(byName, nameAt, name); at < n && nameAt(byName[at]) === name; at++)
+      out.push(refs[byName[at]]);
+    return out;
+  };
   const parsed: (NodeAttributes | undefined)[] = [];
   const attributesAt = (i: number): NodeAttributes => {
     let a = parsed[i];
@@ -310,8 +353,20 @@ function decode(bytes: Buffer): SavedIndex {
 
   const index = new GraphIndex({
     node(ref) {
-      const i = nodeIds.get(ref);
+      const i = nodeId(ref);
       return i === undefined ? undefined : attributesAt(i);
+    },
+    named,
+    names() {
+      const all = new Map<string, string[]>();
+      for (let at = 0; at < n; at++) {
+        const ref = refs[byName[at]];
+        const name = nameOf(ref);
+        const list = all.get(name);
+        if (list) list.push(ref);
+        else all.set(name, [ref]);
+      }
+      return all;
     },
     make() {
       const graph = newRelationsGraph();
@@ -331,14 +386,6 @@ function decode(bytes: Buffer): SavedIndex {
       return { relations: graph, apiProviders, nextEdgeKey: relationSource.length };
     },
   });
-
-  for (const ref of refs) {
-    const name = ref.slice(ref.indexOf('/') + 1);
-    const list = index.names.get(name);
-    if (list) list.push(ref);
-    else index.names.set(name, [ref]);
-  }
-  for (const list of index.names.values()) if (list.length > 1) list.sort(compareForShortName);
 
   const callRefs = Array.from(callNode, (i) => refs[i]);
   const shapeAttributes = shapes.map(
