@@ -93,18 +93,40 @@ describe('creating a service in the browser', { skip: why }, () => {
     await page.getByTestId('template-typescript-service').getByRole('link', { name: 'Choose' }).click();
     await page.getByTestId('scaffold-form').waitFor();
 
-    // A bad name first: the server's problem shows under the field, and nothing is written.
+    // The form is Backstage's: one page per parameter page, then a review. A name of the wrong form is
+    // refused in the browser (the template's pattern) before Next.
+    assert.match(
+      (await page.getByTestId('stepper').textContent()) ?? '',
+      /1\. The service.*2\. Dependencies and runtime.*3\. Review/,
+    );
     await page.getByLabel('Name *').fill('Bad_Name');
     await page.getByLabel('Description *').fill('Tells customers about card payments');
     await page.getByLabel('Owner *').fill(owner);
-    await page.getByTestId('dry-run').click();
+    await page.getByTestId('next').click();
     const problem = page.getByTestId('problem-name');
     await problem.waitFor();
-    assert.match((await problem.textContent()) ?? '', /is not a valid name: .*DNS-1123/);
+    assert.match((await problem.textContent()) ?? '', /does not have the expected form/);
     await shot('scaffold-2-field-error');
 
-    // The real name, and two dependencies picked by search.
+    // A name only the server can refuse (taken in the catalogue): its problem brings the form back to the
+    // page holding the field, with the message under it; nothing is written.
+    await page.getByLabel('Name *').fill(deps[0] as string);
+    await page.getByTestId('next').click();
+    await page.getByTestId('page-1').waitFor();
+    await page.getByTestId('next').click();
+    await page.getByTestId('review').waitFor();
+    await page.getByTestId('dry-run').click();
+    await page.getByTestId('page-0').waitFor();
+    await page.getByTestId('problem-name').waitFor();
+    assert.match(
+      (await page.getByTestId('problem-name').textContent()) ?? '',
+      /already exists in the catalogue/,
+    );
+
+    // The real name, and two dependencies picked by search on the second page.
     await page.getByLabel('Name *').fill('card-notifier');
+    await page.getByTestId('next').click();
+    await page.getByTestId('page-1').waitFor();
     for (const dep of deps) {
       await page.getByLabel('Dependencies').fill(dep.slice(0, Math.max(4, dep.length - 2)));
       await page.getByRole('button', { name: `Add ${dep}`, exact: true }).click();
@@ -115,6 +137,9 @@ describe('creating a service in the browser', { skip: why }, () => {
       ),
       deps,
     );
+    await page.getByTestId('next').click();
+    await page.getByTestId('review').waitFor();
+    assert.match((await page.getByTestId('review-values').textContent()) ?? '', /Namecard-notifier/);
     await page.getByTestId('dry-run').click();
     const preview = page.getByTestId('preview');
     await preview.waitFor();

@@ -138,6 +138,31 @@ export function resolvePicked(
  * Validate raw parameters for a template. Returns the values to render with (defaults filled, picked
  * entities as canonical refs), or throws ParameterError / ParameterConflictError listing every problem.
  */
+/**
+ * Every parameter a page can set: its properties and those of its `dependencies`, `oneOf`/`anyOf`/`allOf`
+ * and `if`/`then`/`else` branches (Backstage's forms show a branch's fields when it applies).
+ */
+export function pageFields(
+  schema: Record<string, unknown>,
+  out: Map<string, Record<string, unknown>>,
+  depth = 0,
+): void {
+  if (depth > 20) return;
+  const props = schema.properties;
+  if (props && typeof props === 'object' && !Array.isArray(props))
+    for (const [k, v] of Object.entries(props))
+      if (!out.has(k) && v && typeof v === 'object') out.set(k, v as Record<string, unknown>);
+  const branch = (b: unknown) => {
+    if (b && typeof b === 'object' && !Array.isArray(b))
+      pageFields(b as Record<string, unknown>, out, depth + 1);
+  };
+  for (const key of ['oneOf', 'anyOf', 'allOf'])
+    if (Array.isArray(schema[key])) for (const b of schema[key] as unknown[]) branch(b);
+  for (const key of ['then', 'else']) branch(schema[key]);
+  const deps = schema.dependencies;
+  if (deps && typeof deps === 'object') for (const d of Object.values(deps)) branch(d);
+}
+
 export function validateParameters(
   template: Template,
   raw: unknown,
@@ -152,8 +177,7 @@ export function validateParameters(
   hostile(raw, '', 0, problems);
   if (problems.length) throw new ParameterError(problems);
   const known = new Map<string, Record<string, unknown>>();
-  for (const page of template.parameters)
-    for (const [k, s] of Object.entries(page.properties)) known.set(k, s);
+  for (const page of template.parameters) pageFields(page as Record<string, unknown>, known);
   for (const k of Object.keys(raw)) {
     if (!known.has(k))
       problems.push({
@@ -266,8 +290,7 @@ export function validateParameters(
  */
 export function coerceSets(template: Template, sets: string[]): Record<string, unknown> {
   const schemas = new Map<string, Record<string, unknown>>();
-  for (const page of template.parameters)
-    for (const [k, s] of Object.entries(page.properties)) schemas.set(k, s);
+  for (const page of template.parameters) pageFields(page as Record<string, unknown>, schemas);
   const out: Record<string, unknown> = {};
   for (const set of sets) {
     const eq = set.indexOf('=');

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SqlDriver } from '@bank/catalog';
 import type { ScaffoldResult } from './engine.ts';
+import { pageFields } from './parameters.ts';
 import type { ParameterPage } from './template.ts';
 import type { TaskActor, TaskEvent } from './types.ts';
 
@@ -436,13 +437,15 @@ export function redactParameters(
   pages: readonly ParameterPage[] = [],
 ): Record<string, unknown> {
   const marked = new Set<string>();
-  for (const page of pages)
-    for (const [name, schema] of Object.entries(page.properties ?? {})) {
-      const s = schema as Record<string, unknown>;
-      const review = (s['ui:backstage'] as { review?: { mask?: unknown } } | undefined)?.review;
-      if (s['ui:field'] === 'Secret' || s['ui:widget'] === 'password' || review?.mask !== undefined)
-        marked.add(name);
-    }
+  // Fields of dependency/oneOf branches too: a secret in a branch is as secret.
+  const fields = new Map<string, Record<string, unknown>>();
+  for (const page of pages) pageFields(page as unknown as Record<string, unknown>, fields);
+  for (const [name, schema] of fields) {
+    const s = schema;
+    const review = (s['ui:backstage'] as { review?: { mask?: unknown } } | undefined)?.review;
+    if (s['ui:field'] === 'Secret' || s['ui:widget'] === 'password' || review?.mask !== undefined)
+      marked.add(name);
+  }
   const walk = (v: unknown, depth: number): unknown => {
     if (Array.isArray(v)) return depth > 20 ? REDACTED : v.map((x) => walk(x, depth + 1));
     if (v && typeof v === 'object') {

@@ -16,11 +16,13 @@ export interface SchemaProperty {
   'ui:options'?: { catalogFilter?: { kind?: string | string[] } };
 }
 
+/** A parameter page: a JSON Schema object with Backstage's `ui:*` keys inside (dependencies, oneOf, … too). */
 export interface ParameterPage {
   title?: string;
   description?: string;
   required?: string[];
   properties: Record<string, SchemaProperty>;
+  [keyword: string]: unknown;
 }
 
 export interface TemplateInfo {
@@ -53,6 +55,8 @@ export interface DryRunResult {
   branch?: string;
   /** Other services' files changed with it (callees' ingress policies admitting the new caller). */
   modified?: { path: string; content: string }[];
+  /** What the provider steps (publish:github, …) would send: method, URL, body; never a token. */
+  requests?: { method: string; url: string; body?: unknown; note?: string }[];
   durationMs: number;
 }
 

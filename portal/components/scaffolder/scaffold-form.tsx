@@ -1,58 +1,103 @@
 'use client';
-import { type FormEvent, type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+// The Form module itself: @rjsf/core's index also exports a test registry that imports validator-ajv8.
+import Form from '@rjsf/core/lib/components/Form.js';
+import type { RJSFSchema, UiSchema } from '@rjsf/utils';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { entityHref } from '../../lib/refs.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
+import { SafeLink } from '../common/safe-link';
 import { useApi } from '../common/use-api';
-import {
-  type DryRunResult,
-  PostError,
-  type Problem,
-  postJson,
-  type SchemaProperty,
-  type TemplateInfo,
-} from './api';
-import { EntityPicker, MultiEntityPicker } from './pickers';
+import { type DryRunResult, PostError, type Problem, postJson, type TemplateInfo } from './api';
+import { BACKSTAGE_FIELDS, PortalFieldTemplate } from './form-fields';
+import { extractUiSchema, formValidator } from './form-schema';
 
 type Values = Record<string, unknown>;
 
-function initialValues(t: TemplateInfo): Values {
-  const v: Values = {};
-  for (const page of t.parameters) {
-    for (const [k, s] of Object.entries(page.properties)) {
-      if (s.default !== undefined) v[k] = s.default;
-      else if (s.type === 'array') v[k] = [];
-    }
-  }
-  return v;
+/** A page of the template as rjsf takes it: the schema (without its own title), the uiSchema, its fields. */
+interface Page {
+  title: string;
+  description?: string;
+  schema: RJSFSchema;
+  uiSchema: UiSchema;
+  /** Field name → title, in the order shown. */
+  fields: Map<string, string>;
 }
 
-/** What the server gets: empty optional strings left out, numbers as numbers. */
-function payload(t: TemplateInfo, values: Values): Values {
-  const out: Values = {};
-  for (const page of t.parameters) {
-    for (const [k, s] of Object.entries(page.properties)) {
-      const v = values[k];
-      if (v === undefined || v === '') continue;
-      if ((s.type === 'integer' || s.type === 'number') && typeof v === 'string') out[k] = Number(v);
-      else out[k] = v;
+/**
+ * Every property a schema can set at its top level (properties, and those of dependencies/oneOf/allOf
+ * branches), with its title, in the order the page shows them (`ui:order` first).
+ */
+function fieldsOf(schema: Record<string, unknown>, out = new Map<string, string>()): Map<string, string> {
+  const props = schema.properties;
+  if (props && typeof props === 'object')
+    for (const [k, v] of Object.entries(props)) {
+      const title = (v as { title?: unknown })?.title;
+      if (!out.has(k) || typeof title === 'string')
+        out.set(k, typeof title === 'string' ? title : (out.get(k) ?? k));
     }
+  for (const key of ['oneOf', 'anyOf', 'allOf']) {
+    const list = schema[key];
+    if (Array.isArray(list))
+      for (const b of list) if (b && typeof b === 'object') fieldsOf(b as Record<string, unknown>, out);
+  }
+  for (const key of ['then', 'else']) {
+    const b = schema[key];
+    if (b && typeof b === 'object') fieldsOf(b as Record<string, unknown>, out);
+  }
+  const deps = schema.dependencies;
+  if (deps && typeof deps === 'object')
+    for (const d of Object.values(deps))
+      if (d && typeof d === 'object' && !Array.isArray(d)) fieldsOf(d as Record<string, unknown>, out);
+  return out;
+}
+
+function ordered(fields: Map<string, string>, order: unknown): Map<string, string> {
+  if (!Array.isArray(order)) return fields;
+  const first = order.filter((k): k is string => typeof k === 'string' && fields.has(k));
+  return new Map(
+    [...first, ...[...fields.keys()].filter((k) => !first.includes(k))].map((k) => [
+      k,
+      fields.get(k) as string,
+    ]),
+  );
+}
+
+function pagesOf(t: TemplateInfo): Page[] {
+  return t.parameters.map((raw, i) => {
+    const { title, description, ...rest } = raw as Record<string, unknown>;
+    const { schema, uiSchema } = extractUiSchema({ type: 'object', ...rest });
+    return {
+      title: typeof title === 'string' ? title : `Step ${i + 1}`,
+      description: typeof description === 'string' ? description : undefined,
+      schema,
+      uiSchema,
+      fields: ordered(fieldsOf(schema as Record<string, unknown>), uiSchema['ui:order']),
+    };
+  });
+}
+
+/** What the server gets: values of the template's fields, empty strings left out. */
+function payload(pages: Page[], values: Values): Values {
+  const known = new Set(pages.flatMap((p) => [...p.fields.keys()]));
+  const out: Values = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (!known.has(k) || v === undefined || v === '') continue;
+    out[k] = v;
   }
   return out;
 }
 
-const kindsOf = (s: SchemaProperty, fallback: string): string[] => {
-  const k = s['ui:options']?.catalogFilter?.kind;
-  return Array.isArray(k) ? k : k ? [k] : [fallback];
-};
+/** A value as the review table shows it. */
+const shown = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** The form generated from the template's JSON Schema pages, with catalogue pickers, preview and create. */
+/** The form generated from the template's parameter pages (Backstage's form language, through rjsf), with a review, preview and create. */
 export function ScaffoldForm({ template }: { template: string }) {
   const { data, error, loading } = useApi<TemplateInfo>(
     `/api/scaffolder/templates/${encodeURIComponent(template)}`,
   );
   if (error) return <ApiErrorBox error={error} title={`No template "${template}"`} />;
   if (loading || !data) return <Skeleton lines={8} />;
-  return <Form t={data} />;
+  return <TemplateForm t={data} />;
 }
 
 type Phase =
@@ -63,8 +108,10 @@ type Phase =
   | { kind: 'created'; result: CreatedResult; steps: Record<string, string> }
   | { kind: 'failed'; message: string; steps?: Record<string, string> };
 
-function Form({ t }: { t: TemplateInfo }) {
-  const [values, setValues] = useState<Values>(() => initialValues(t));
+function TemplateForm({ t }: { t: TemplateInfo }) {
+  const pages = useMemo(() => pagesOf(t), [t]);
+  const [values, setValues] = useState<Values>({});
+  const [pageIndex, setPageIndex] = useState(0);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [preview, setPreview] = useState<DryRunResult | null>(null);
@@ -72,25 +119,27 @@ function Form({ t }: { t: TemplateInfo }) {
   const [user, setUser] = useState('');
   const events = useRef<EventSource | null>(null);
   useEffect(() => () => events.current?.close(), []);
+  const reviewing = pageIndex >= pages.length;
 
-  const byField = useMemo(() => {
-    const m = new Map<string, Problem[]>();
+  /** The server's problems, as rjsf's extra errors of the page that holds each field. */
+  const extraErrors = useMemo(() => {
+    const e: Record<string, { __errors: string[] }> = {};
     for (const p of problems) {
-      const root = p.field.split(/[.[]/)[0];
-      m.set(root, [...(m.get(root) ?? []), p]);
+      const root = p.field.split(/[.[]/)[0] as string;
+      e[root] = { __errors: [...(e[root]?.__errors ?? []), p.message] };
     }
-    return m;
+    return e;
   }, [problems]);
-
-  const set = (k: string, v: unknown) => {
-    setValues((old) => ({ ...old, [k]: v }));
-    setPreview(null);
-  };
 
   const fail = (err: unknown) => {
     if (err instanceof PostError) {
       setProblems(err.problems);
       setMessage(err.problems.length ? 'Some fields need attention; nothing was written.' : err.message);
+      // Back to the first page holding a field with a problem, where its message shows under it.
+      const first = pages.findIndex((pg) =>
+        err.problems.some((p) => pg.fields.has(p.field.split(/[.[]/)[0] as string)),
+      );
+      if (first >= 0) setPageIndex(first);
     } else setMessage((err as Error).message);
   };
 
@@ -102,7 +151,7 @@ function Form({ t }: { t: TemplateInfo }) {
       setPreview(
         await postJson<DryRunResult>('/api/scaffolder/dry-run', {
           template: t.name,
-          values: payload(t, values),
+          values: payload(pages, values),
         }),
       );
     } catch (err) {
@@ -119,7 +168,7 @@ function Form({ t }: { t: TemplateInfo }) {
     try {
       created = await postJson<{ id: string }>('/api/scaffolder/tasks', {
         template: t.name,
-        values: payload(t, values),
+        values: payload(pages, values),
       });
     } catch (err) {
       if (err instanceof PostError && err.status === 401) {
@@ -182,6 +231,7 @@ function Form({ t }: { t: TemplateInfo }) {
   }
 
   const busy = phase.kind === 'previewing' || phase.kind === 'creating' || phase.kind === 'created';
+  const page = pages[pageIndex];
   return (
     <div className="stack" style={{ gap: 16 }} data-testid="scaffold-form">
       <div className="page-head">
@@ -192,66 +242,139 @@ function Form({ t }: { t: TemplateInfo }) {
           </p>
         </div>
       </div>
-      <form
-        className="stack"
-        style={{ gap: 16 }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void dryRun();
-        }}
-        noValidate
+      <ol
+        className="row stepper"
+        aria-label="Steps"
+        data-testid="stepper"
+        style={{ gap: 8, listStyle: 'none', padding: 0, margin: 0, flexWrap: 'wrap' }}
       >
-        {t.parameters.map((page, pi) => (
-          <fieldset key={page.title ?? pi} className="card card-pad stack" style={{ gap: 12 }}>
-            <legend>
-              <h2 style={{ margin: 0 }}>{page.title ?? `Step ${pi + 1}`}</h2>
-            </legend>
-            {Object.entries(page.properties).map(([key, schema]) => (
-              <Field
-                key={key}
-                name={key}
-                schema={schema}
-                required={(page.required ?? []).includes(key)}
-                value={values[key]}
-                problems={byField.get(key) ?? []}
-                onChange={(v) => set(key, v)}
-              />
-            ))}
-          </fieldset>
-        ))}
-        {message && (
-          <div className="callout callout-danger" role="alert" data-testid="form-error">
-            <strong>{message}</strong>
-            {problems.length > 0 && (
-              <ul>
-                {problems.map((p) => (
-                  <li key={`${p.field}:${p.message}`}>
-                    <code>{p.field}</code>: {p.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <div className="row">
-          <button type="submit" className="btn" disabled={busy} data-testid="dry-run">
-            {phase.kind === 'previewing' ? 'Rendering…' : 'Preview (dry run)'}
-          </button>
-          <button
-            type="button"
-            className="btn btn-primary"
-            disabled={busy}
-            onClick={() => void create()}
-            data-testid="create"
+        {[...pages.map((p) => p.title), 'Review'].map((title, i) => (
+          <li
+            key={title}
+            className={`badge${i === pageIndex ? ' badge-ok' : ''}`}
+            aria-current={i === pageIndex ? 'step' : undefined}
           >
-            Create
-          </button>
-          <span className="muted small">
-            Preview writes nothing. Create writes services/&lt;name&gt;, commits it on the checked-out branch
-            and registers it.
-          </span>
+            {i + 1}. {title}
+          </li>
+        ))}
+      </ol>
+      {page && (
+        <section
+          className="card card-pad stack rjsf-page"
+          style={{ gap: 12 }}
+          data-testid={`page-${pageIndex}`}
+        >
+          <h2 style={{ margin: 0 }}>{page.title}</h2>
+          {page.description && (
+            <p className="muted" style={{ margin: 0 }}>
+              {page.description}
+            </p>
+          )}
+          <Form
+            key={pageIndex}
+            className="rjsf stack"
+            schema={page.schema}
+            uiSchema={page.uiSchema}
+            formData={values}
+            validator={formValidator}
+            fields={BACKSTAGE_FIELDS}
+            templates={{ FieldTemplate: PortalFieldTemplate }}
+            extraErrors={extraErrors as never}
+            showErrorList={false}
+            noHtml5Validate
+            idPrefix="param"
+            idSeparator="-"
+            onChange={(e) => {
+              setValues((old) => ({ ...old, ...(e.formData as Values) }));
+              setPreview(null);
+            }}
+            onSubmit={(e) => {
+              setValues((old) => ({ ...old, ...(e.formData as Values) }));
+              setProblems((old) => old.filter((p) => !page.fields.has(p.field.split(/[.[]/)[0] as string)));
+              setPageIndex(pageIndex + 1);
+            }}
+          >
+            <div className="row" style={{ gap: 8 }}>
+              {pageIndex > 0 && (
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() => setPageIndex(pageIndex - 1)}
+                  data-testid="back"
+                >
+                  Back
+                </button>
+              )}
+              <button type="submit" className="btn btn-primary" data-testid="next">
+                {pageIndex === pages.length - 1 ? 'Review' : 'Next'}
+              </button>
+            </div>
+          </Form>
+        </section>
+      )}
+      {reviewing && (
+        <section className="card card-pad stack" style={{ gap: 12 }} data-testid="review">
+          <h2 style={{ margin: 0 }}>Review</h2>
+          <table className="table" data-testid="review-values">
+            <tbody>
+              {pages.flatMap((p) =>
+                [...p.fields]
+                  .filter(([k]) => values[k] !== undefined && values[k] !== '')
+                  .map(([k, title]) => (
+                    <tr key={k}>
+                      <th scope="row">{title}</th>
+                      <td className="mono small">{shown(values[k])}</td>
+                    </tr>
+                  )),
+              )}
+            </tbody>
+          </table>
+          <div className="row">
+            <button
+              type="button"
+              className="btn"
+              onClick={() => setPageIndex(pages.length - 1)}
+              disabled={busy}
+              data-testid="back"
+            >
+              Back
+            </button>
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              onClick={() => void dryRun()}
+              data-testid="dry-run"
+            >
+              {phase.kind === 'previewing' ? 'Rendering…' : 'Preview (dry run)'}
+            </button>
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={busy}
+              onClick={() => void create()}
+              data-testid="create"
+            >
+              Create
+            </button>
+            <span className="muted small">Preview writes and sends nothing.</span>
+          </div>
+        </section>
+      )}
+      {message && (
+        <div className="callout callout-danger" role="alert" data-testid="form-error">
+          <strong>{message}</strong>
+          {problems.length > 0 && (
+            <ul>
+              {problems.map((p) => (
+                <li key={`${p.field}:${p.message}`}>
+                  <code>{p.field}</code>: {p.message}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
-      </form>
+      )}
 
       {phase.kind === 'signin' && !phase.dev && (
         <section className="card card-pad stack" data-testid="sign-in">
@@ -336,120 +459,6 @@ function Form({ t }: { t: TemplateInfo }) {
   );
 }
 
-function Field(props: {
-  name: string;
-  schema: SchemaProperty;
-  required: boolean;
-  value: unknown;
-  problems: Problem[];
-  onChange: (v: unknown) => void;
-}) {
-  const { name, schema, value, problems, onChange } = props;
-  const id = `param-${name}`;
-  const helpId = `${id}-help`;
-  const invalid = problems.length > 0;
-  const picker = schema['ui:field'];
-  let control: ReactNode;
-  if (picker === 'OwnerPicker' || picker === 'EntityPicker') {
-    control = (
-      <EntityPicker
-        id={id}
-        kinds={kindsOf(schema, picker === 'OwnerPicker' ? 'Group' : 'Component')}
-        value={typeof value === 'string' ? value : ''}
-        onChange={onChange}
-        invalid={invalid}
-        describedBy={helpId}
-      />
-    );
-  } else if (picker === 'MultiEntityPicker') {
-    control = (
-      <MultiEntityPicker
-        id={id}
-        kinds={kindsOf(schema, 'Component')}
-        value={Array.isArray(value) ? (value as string[]) : []}
-        onChange={onChange}
-        invalid={invalid}
-        describedBy={helpId}
-      />
-    );
-  } else if (schema.enum) {
-    control = (
-      <select
-        id={id}
-        className="input"
-        value={value === undefined ? '' : String(value)}
-        aria-invalid={invalid || undefined}
-        aria-describedby={helpId}
-        onChange={(e) =>
-          onChange(
-            schema.type === 'integer' || schema.type === 'number' ? Number(e.target.value) : e.target.value,
-          )
-        }
-      >
-        {schema.enum.map((o) => (
-          <option key={String(o)} value={String(o)}>
-            {String(o)}
-          </option>
-        ))}
-      </select>
-    );
-  } else if (schema['ui:widget'] === 'textarea') {
-    control = (
-      <textarea
-        id={id}
-        className="input"
-        style={{ height: 64, paddingTop: 6 }}
-        value={typeof value === 'string' ? value : ''}
-        maxLength={schema.maxLength}
-        aria-invalid={invalid || undefined}
-        aria-describedby={helpId}
-        onChange={(e) => onChange(e.target.value)}
-      />
-    );
-  } else {
-    const numeric = schema.type === 'integer' || schema.type === 'number';
-    control = (
-      <input
-        id={id}
-        className="input"
-        type={numeric ? 'number' : 'text'}
-        min={schema.minimum}
-        max={schema.maximum}
-        maxLength={schema.maxLength}
-        value={value === undefined ? '' : String(value)}
-        // biome-ignore lint/a11y/noAutofocus: the template asks for it (ui:autofocus) on its first field
-        autoFocus={schema['ui:autofocus'] === true}
-        aria-invalid={invalid || undefined}
-        aria-describedby={helpId}
-        onChange={(e) => onChange(numeric && e.target.value !== '' ? Number(e.target.value) : e.target.value)}
-      />
-    );
-  }
-  return (
-    <div className="stack" style={{ gap: 4 }} data-testid={`field-${name}`}>
-      <label className="field" htmlFor={id}>
-        {schema.title ?? name}
-        {props.required ? ' *' : ''}
-      </label>
-      {control}
-      <span id={helpId} className="small muted">
-        {schema.description}
-      </span>
-      {problems.map((p) => (
-        <span
-          key={p.message}
-          className="small"
-          style={{ color: 'var(--danger)' }}
-          role="alert"
-          data-testid={`problem-${name}`}
-        >
-          {p.message}
-        </span>
-      ))}
-    </div>
-  );
-}
-
 /** What a completed task reports (GET /api/scaffolder/tasks/:id). */
 interface CreatedResult {
   dir?: string;
@@ -458,6 +467,7 @@ interface CreatedResult {
   commitHash?: string;
   repoUrl?: string;
   modified?: string[];
+  output?: { links?: { title?: string; url?: string; entityRef?: string }[] };
 }
 
 /** The result page: where the service is, in the catalogue and in git (links when the repository has a web address). */
@@ -474,40 +484,55 @@ function Created({ result }: { result: CreatedResult }) {
           </a>
         </p>
       )}
-      <p style={{ margin: 0 }} data-testid="created-git">
-        <code>{result.dir}</code>
-        {result.commitHash ? (
-          <>
-            {' '}
-            committed as{' '}
-            {web ? (
-              <a href={`${web}/commit/${result.commitHash}`} data-testid="created-commit">
-                <code>{result.commitHash.slice(0, 12)}</code>
-              </a>
-            ) : (
-              <code data-testid="created-commit">{result.commitHash.slice(0, 12)}</code>
-            )}
-            {result.branch ? (
-              <>
-                {' '}
-                on branch{' '}
-                {web ? (
-                  <a href={`${web}/tree/${enc(result.branch)}`} data-testid="created-branch">
-                    <code>{result.branch}</code>
-                  </a>
-                ) : (
-                  <code data-testid="created-branch">{result.branch}</code>
-                )}
-              </>
-            ) : null}
-            {result.modified && result.modified.length > 0 ? <>, with {result.modified.join(', ')}</> : null}.
-            Push it and open a pull request.
-          </>
-        ) : (
-          ' written (not a git repository: nothing committed).'
-        )}
-      </p>
-      {result.commitHash && !web && (
+      {(result.output?.links ?? []).some((l) => l.url) && (
+        <ul className="list" data-testid="created-links">
+          {(result.output?.links ?? [])
+            .filter((l) => l.url)
+            .map((l) => (
+              <li key={`${l.title}${l.url}`}>
+                <SafeLink href={l.url}>{l.title ?? l.url}</SafeLink>
+              </li>
+            ))}
+        </ul>
+      )}
+      {result.dir && (
+        <p style={{ margin: 0 }} data-testid="created-git">
+          <code>{result.dir}</code>
+          {result.commitHash ? (
+            <>
+              {' '}
+              committed as{' '}
+              {web ? (
+                <a href={`${web}/commit/${result.commitHash}`} data-testid="created-commit">
+                  <code>{result.commitHash.slice(0, 12)}</code>
+                </a>
+              ) : (
+                <code data-testid="created-commit">{result.commitHash.slice(0, 12)}</code>
+              )}
+              {result.branch ? (
+                <>
+                  {' '}
+                  on branch{' '}
+                  {web ? (
+                    <a href={`${web}/tree/${enc(result.branch)}`} data-testid="created-branch">
+                      <code>{result.branch}</code>
+                    </a>
+                  ) : (
+                    <code data-testid="created-branch">{result.branch}</code>
+                  )}
+                </>
+              ) : null}
+              {result.modified && result.modified.length > 0 ? (
+                <>, with {result.modified.join(', ')}</>
+              ) : null}
+              . Push it and open a pull request.
+            </>
+          ) : (
+            ' written (not a git repository: nothing committed).'
+          )}
+        </p>
+      )}
+      {result.dir && result.commitHash && !web && (
         <p className="muted small" style={{ margin: 0 }}>
           <code>git show {result.commitHash.slice(0, 12)}</code> shows it; set <code>PORTAL_REPO_URL</code> to
           link to the repository's web pages.
@@ -530,16 +555,43 @@ function Preview({ result }: { result: DryRunResult }) {
       <h2 id="preview-title" style={{ margin: 0 }}>
         Preview: nothing has been written
       </h2>
-      <p className="muted" style={{ margin: 0 }}>
-        Would write <code>{result.dir}</code>
-        {result.branch ? (
-          <>
-            {' '}
-            and commit it on the checked-out branch <code>{result.branch}</code>
-          </>
-        ) : null}
-        , then register <code>{result.entityRef}</code>. Rendered in {result.durationMs} ms.
-      </p>
+      {result.dir && (
+        <p className="muted" style={{ margin: 0 }}>
+          Would write <code>{result.dir}</code>
+          {result.branch ? (
+            <>
+              {' '}
+              and commit it on the checked-out branch <code>{result.branch}</code>
+            </>
+          ) : null}
+          , then register <code>{result.entityRef}</code>. Rendered in {result.durationMs} ms.
+        </p>
+      )}
+      {result.requests && result.requests.length > 0 && (
+        <div className="stack" data-testid="preview-requests">
+          <h3 style={{ margin: 0 }}>Would send ({result.requests.length} requests; nothing was sent)</h3>
+          <ol className="list small">
+            {result.requests.map((r) => (
+              <li key={`${r.method} ${r.url} ${JSON.stringify(r.body ?? '')}`}>
+                <code>
+                  {r.method} {r.url}
+                </code>
+                {r.note ? <span className="muted"> — {r.note}</span> : null}
+                {r.body !== undefined && (
+                  <pre className="mono small" style={{ margin: '4px 0', maxHeight: 160, overflow: 'auto' }}>
+                    {JSON.stringify(r.body, null, 2)}
+                  </pre>
+                )}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+      {!result.dir && result.entityRef && (
+        <p className="muted" style={{ margin: 0 }}>
+          Would register <code>{result.entityRef}</code>. Rendered in {result.durationMs} ms.
+        </p>
+      )}
       {result.modified && result.modified.length > 0 && (
         <p className="small" style={{ margin: 0 }} data-testid="preview-modified">
           Also updates, in the same commit, so its callees admit it:{' '}
@@ -581,24 +633,26 @@ function Preview({ result }: { result: DryRunResult }) {
         </div>
       </div>
       <div className="grid grid-2" style={{ alignItems: 'start' }}>
-        <div className="stack" data-testid="preview-manifests">
-          <h3 style={{ margin: 0 }}>Kubernetes manifests (validated offline)</h3>
-          <ul className="list">
-            {result.manifests.map((m) => (
-              <li key={`${m.kind}/${m.name}`}>
-                <span className={`badge ${m.errors.length ? 'badge-danger' : 'badge-ok'}`}>
-                  {m.errors.length ? 'invalid' : 'valid'}
-                </span>{' '}
-                {m.kind}/<span className="mono">{m.name}</span>
-                {m.errors.map((e) => (
-                  <div key={e} className="small" style={{ color: 'var(--danger)' }}>
-                    {e}
-                  </div>
-                ))}
-              </li>
-            ))}
-          </ul>
-        </div>
+        {result.manifests.length > 0 && (
+          <div className="stack" data-testid="preview-manifests">
+            <h3 style={{ margin: 0 }}>Kubernetes manifests (validated offline)</h3>
+            <ul className="list">
+              {result.manifests.map((m) => (
+                <li key={`${m.kind}/${m.name}`}>
+                  <span className={`badge ${m.errors.length ? 'badge-danger' : 'badge-ok'}`}>
+                    {m.errors.length ? 'invalid' : 'valid'}
+                  </span>{' '}
+                  {m.kind}/<span className="mono">{m.name}</span>
+                  {m.errors.map((e) => (
+                    <div key={e} className="small" style={{ color: 'var(--danger)' }}>
+                      {e}
+                    </div>
+                  ))}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         <div className="stack" data-testid="preview-catalogue">
           <h3 style={{ margin: 0 }}>Catalogue changes</h3>
           <ul className="list">

@@ -110,6 +110,23 @@ export async function startProviderDouble(token = TOKEN): Promise<ProviderDouble
     const u = new URL(req.url ?? '/', 'http://double');
     const chunks: Buffer[] = [];
     if (u.pathname.startsWith('/git/')) return gitCgi(req, res, u);
+    // A public repository's file as its web page serves it (GET /<owner>/<repo>/blob/<ref>/<path>).
+    const blob = /^\/([^/]+\/[^/]+)\/blob\/([^/]+)\/(.+)$/.exec(u.pathname);
+    if (req.method === 'GET' && blob) {
+      try {
+        const text = gitIn(
+          bare(blob[1] as string),
+          'show',
+          `${blob[2]}:${decodeURIComponent(blob[3] as string)}`,
+        );
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(text);
+      } catch {
+        res.writeHead(404);
+        res.end('Not Found');
+      }
+      return;
+    }
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
