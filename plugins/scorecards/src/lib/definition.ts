@@ -178,248 +178,43 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function parseScorecard(text: string, file: string): ParseResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const errors: ScorecardError[] = [];
-  const posOf = (node: Node | null | undefined, fallback = 0): Position => {
-    const offset = node?.range?.[0] ?? fallback;
-    const p = lines.linePos(offset);
-    return { file, line: p.line, column: p.col };
-  };
-  const fail = (node: Node | null | undefined, message: string) => errors.push({ ...posOf(node), message });
+  const r = new ScorecardReader(file, lines);
   for (const e of doc.errors) {
     const p = lines.linePos(e.pos[0]);
-    errors.push({
+    r.errors.push({
       file,
       line: p.line,
       column: p.col,
       message: `not valid YAML: ${e.message.split('\n')[0]}`,
     });
   }
-  if (errors.length) return { ok: false, errors };
+  if (r.errors.length) return { ok: false, errors: r.errors };
   const root = doc.contents;
   if (!isMap(root)) {
-    fail(root, 'a scorecard must be a mapping with apiVersion, kind, metadata and spec');
-    return { ok: false, errors };
+    r.fail(root, 'a scorecard must be a mapping with apiVersion, kind, metadata and spec');
+    return { ok: false, errors: r.errors };
   }
-
-  const field = (map: Node, key: string): Node | undefined =>
-    isMap(map) ? ((map.get(key, true) as Node | undefined) ?? undefined) : undefined;
-  const keyNode = (map: Node, key: string): Node | undefined => {
-    if (!isMap(map)) return undefined;
-    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
-    return (pair?.key as Node | undefined) ?? undefined;
-  };
-  const onlyKeys = (map: Node, allowed: string[], where: string) => {
-    if (!isMap(map)) return;
-    for (const pair of map.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      if (allowed.includes(k)) continue;
-      if (CODE_KEYS.includes(k.toLowerCase())) {
-        fail(
-          pair.key as Node,
-          `${where}: "${k}" would need code to be run; scorecards never evaluate code. Use a check kind (${Object.keys(CHECK_KINDS).join(', ')})`,
-        );
-      } else fail(pair.key as Node, `${where}: unknown field "${k}"; allowed: ${allowed.join(', ')}`);
-    }
-  };
-  const str = (node: Node | undefined, where: string, required = true): string | undefined => {
-    if (node === undefined) {
-      return undefined;
-    }
-    if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
-      fail(node, `${where} must be a non-empty string`);
-      return undefined;
-    }
-    void required;
-    return node.value;
-  };
-  const strings = (node: Node | undefined, where: string): string[] | undefined => {
-    if (node === undefined) return undefined;
-    if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== 'string')) {
-      fail(node, `${where} must be a list of strings`);
-      return undefined;
-    }
-    return node.items.map((i) => String((i as { value: unknown }).value));
-  };
-  const scopeOf = (node: Node | undefined, where: string): Scope | undefined => {
-    if (node === undefined) return undefined;
-    if (!isMap(node)) {
-      fail(node, `${where} must be a mapping of kinds, types, lifecycles, tiers`);
-      return undefined;
-    }
-    onlyKeys(node, ['kinds', 'types', 'lifecycles', 'tiers'], where);
-    const scope: Scope = {};
-    const kinds = strings(field(node, 'kinds'), `${where}.kinds`);
-    if (kinds) scope.kinds = kinds.map((k) => k.toLowerCase());
-    const types = strings(field(node, 'types'), `${where}.types`);
-    if (types) scope.types = types;
-    const lifecycles = strings(field(node, 'lifecycles'), `${where}.lifecycles`);
-    if (lifecycles) scope.lifecycles = lifecycles;
-    const tiers = field(node, 'tiers');
-    if (tiers !== undefined) {
-      if (
-        !isSeq(tiers) ||
-        tiers.items.some((i) => !isScalar(i) || !Number.isInteger(i.value) || (i.value as number) < 1)
-      )
-        fail(tiers, `${where}.tiers must be a list of tier numbers (1–4)`);
-      else scope.tiers = tiers.items.map((i) => (i as { value: number }).value);
-    }
-    return scope;
-  };
-
-  onlyKeys(root, ['apiVersion', 'kind', 'metadata', 'spec'], 'scorecard');
-  const apiVersion = field(root, 'apiVersion');
+  r.onlyKeys(root, ['apiVersion', 'kind', 'metadata', 'spec'], 'scorecard');
+  const apiVersion = r.field(root, 'apiVersion');
   if (!isScalar(apiVersion) || apiVersion.value !== API_VERSION)
-    fail(apiVersion ?? root, `apiVersion must be ${API_VERSION}`);
-  const kind = field(root, 'kind');
-  if (!isScalar(kind) || kind.value !== 'Scorecard') fail(kind ?? root, 'kind must be Scorecard');
-  const metadata = field(root, 'metadata');
-  let name: string | undefined;
-  let title: string | undefined;
-  let description: string | undefined;
-  if (!metadata || !isMap(metadata)) fail(metadata ?? root, 'metadata (name, title) is required');
-  else {
-    onlyKeys(metadata, ['name', 'title', 'description'], 'metadata');
-    name = str(field(metadata, 'name'), 'metadata.name');
-    if (name === undefined) {
-      if (!field(metadata, 'name')) fail(metadata, 'metadata.name is required');
-    } else if (!NAME.test(name))
-      fail(field(metadata, 'name'), `metadata.name "${name}" must be lowercase-hyphen`);
-    title = str(field(metadata, 'title'), 'metadata.title');
-    description = str(field(metadata, 'description'), 'metadata.description');
-  }
-  const spec = field(root, 'spec');
-  const checks: CheckDefinition[] = [];
-  const levels: LevelDefinition[] = [];
+    r.fail(apiVersion ?? root, `apiVersion must be ${API_VERSION}`);
+  const kind = r.field(root, 'kind');
+  if (!isScalar(kind) || kind.value !== 'Scorecard') r.fail(kind ?? root, 'kind must be Scorecard');
+  const { name, title, description } = r.metadata(root);
+  const spec = r.field(root, 'spec');
+  let checks: CheckDefinition[] = [];
+  let levels: LevelDefinition[] = [];
   let scope: Scope = {};
-  if (!spec || !isMap(spec)) fail(spec ?? root, 'spec (scope, checks, levels) is required');
+  if (!spec || !isMap(spec)) r.fail(spec ?? root, 'spec (scope, checks, levels) is required');
   else {
-    onlyKeys(spec, ['scope', 'checks', 'levels'], 'spec');
-    scope = scopeOf(field(spec, 'scope'), 'spec.scope') ?? {};
-    const checksNode = field(spec, 'checks');
-    if (!isSeq(checksNode) || checksNode.items.length === 0)
-      fail(checksNode ?? spec, 'spec.checks must be a non-empty list of checks');
-    else {
-      const seen = new Map<string, Position>();
-      checksNode.items.forEach((item, i) => {
-        const where = `spec.checks[${i}]`;
-        const node = item as Node;
-        if (!isMap(node)) {
-          fail(node, `${where} must be a mapping with name, kind and the kind's parameters`);
-          return;
-        }
-        const kindNode = field(node, 'kind');
-        const kindName = isScalar(kindNode) ? String(kindNode.value) : undefined;
-        const spec = kindName && kindName in CHECK_KINDS ? CHECK_KINDS[kindName as CheckKind] : undefined;
-        const paramNames = spec ? Object.keys(spec.params) : [];
-        onlyKeys(node, ['name', 'title', 'kind', 'fix', 'scope', ...paramNames], where);
-        const checkName = str(field(node, 'name'), `${where}.name`);
-        if (!field(node, 'name')) fail(node, `${where}.name is required`);
-        else if (checkName !== undefined && !NAME.test(checkName))
-          fail(field(node, 'name'), `${where}.name "${checkName}" must be lowercase-hyphen`);
-        if (checkName !== undefined) {
-          const before = seen.get(checkName);
-          if (before)
-            fail(
-              field(node, 'name'),
-              `duplicate check name "${checkName}" (first at line ${before.line}); check names must be unique`,
-            );
-          else seen.set(checkName, posOf(field(node, 'name')));
-        }
-        if (!kindNode) {
-          fail(node, `${where}.kind is required; one of ${Object.keys(CHECK_KINDS).join(', ')}`);
-          return;
-        }
-        if (!spec) {
-          const code = kindName && CODE_KEYS.includes(kindName.toLowerCase());
-          fail(
-            kindNode,
-            code
-              ? `${where}.kind "${kindName}" would need code to be run; scorecards never evaluate code. Use a check kind (${Object.keys(CHECK_KINDS).join(', ')})`
-              : `${where}.kind "${kindName}" is not a check kind; known: ${Object.keys(CHECK_KINDS).join(', ')}`,
-          );
-          return;
-        }
-        const params: Record<string, unknown> = {};
-        for (const [p, ps] of Object.entries(spec.params) as [
-          string,
-          { type: ParamType; required?: boolean },
-        ][]) {
-          const v = field(node, p);
-          if (v === undefined) {
-            if (ps.required) fail(node, `${where}: ${kindName} needs "${p}"`);
-            continue;
-          }
-          const value = paramValue(v, ps.type, `${where}.${p}`, fail);
-          if (value !== undefined) params[p] = value;
-        }
-        if (kindName === 'fact' && params.fact !== undefined) {
-          const ops = ['present', 'equals', 'in', 'atLeast', 'atMost'].filter(
-            (o) => field(node, o) !== undefined,
-          );
-          if (ops.length !== 1)
-            fail(node, `${where}: a fact check needs exactly one of present, equals, in, atLeast, atMost`);
-        }
-        const fix = str(field(node, 'fix'), `${where}.fix`) ?? spec.fix;
-        const at = posOf(node);
-        if (checkName === undefined) return;
-        checks.push({
-          name: checkName,
-          title: str(field(node, 'title'), `${where}.title`) ?? checkName,
-          kind: kindName as CheckKind,
-          params,
-          fix,
-          scope: scopeOf(field(node, 'scope'), `${where}.scope`),
-          at,
-        });
-      });
-    }
-    const levelsNode = field(spec, 'levels');
-    if (!isSeq(levelsNode) || levelsNode.items.length === 0)
-      fail(levelsNode ?? spec, 'spec.levels must be a non-empty list of levels, lowest first');
-    else {
-      const names = new Set(checks.map((c) => c.name));
-      const declared = isSeq(checksNode)
-        ? new Set(
-            checksNode.items.map((i) => {
-              const n = isMap(i) ? field(i as Node, 'name') : undefined;
-              return isScalar(n) ? String(n.value) : '';
-            }),
-          )
-        : new Set<string>();
-      const seenLevels = new Set<string>();
-      levelsNode.items.forEach((item, i) => {
-        const where = `spec.levels[${i}]`;
-        const node = item as Node;
-        if (!isMap(node)) {
-          fail(node, `${where} must be a mapping with name and checks`);
-          return;
-        }
-        onlyKeys(node, ['name', 'checks'], where);
-        const levelName = str(field(node, 'name'), `${where}.name`);
-        if (!field(node, 'name')) fail(node, `${where}.name is required`);
-        if (levelName && seenLevels.has(levelName))
-          fail(field(node, 'name'), `duplicate level "${levelName}"`);
-        if (levelName) seenLevels.add(levelName);
-        const list = field(node, 'checks');
-        const refs = strings(list, `${where}.checks`) ?? [];
-        if (!list) fail(node, `${where}.checks is required`);
-        if (isSeq(list)) {
-          list.items.forEach((ref, j) => {
-            const n = isScalar(ref) ? String(ref.value) : '';
-            if (!declared.has(n))
-              fail(
-                ref as Node,
-                `${where}.checks[${j}]: level "${levelName ?? '?'}" references check "${n}", which is not defined in spec.checks${closest(n, [...names])}`,
-              );
-          });
-        }
-        if (levelName) levels.push({ name: levelName, checks: refs, at: posOf(node) });
-      });
-    }
+    r.onlyKeys(spec, ['scope', 'checks', 'levels'], 'spec');
+    scope = r.scope(r.field(spec, 'scope'), 'spec.scope') ?? {};
+    checks = r.checks(spec);
+    levels = r.levels(spec, checks);
   }
-  void keyNode;
+  const { errors } = r;
   if (errors.length || !name) {
-    if (!name && errors.length === 0) fail(root, 'metadata.name is required');
+    if (!name && errors.length === 0) r.fail(root, 'metadata.name is required');
     return { ok: false, errors: errors.map((e) => (name ? { ...e, scorecard: name } : e)) };
   }
   return {
@@ -432,9 +227,247 @@ export function parseScorecard(text: string, file: string): ParseResult {
       scope,
       checks,
       levels,
-      at: posOf(root),
+      at: r.posOf(root),
     },
   };
+}
+
+/** The reading of one scorecard file: each part checked, every problem kept with its position. */
+class ScorecardReader {
+  readonly errors: ScorecardError[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  posOf(node: Node | null | undefined, fallback = 0): Position {
+    const offset = node?.range?.[0] ?? fallback;
+    const p = this.lines.linePos(offset);
+    return { file: this.file, line: p.line, column: p.col };
+  }
+
+  fail = (node: Node | null | undefined, message: string): void => {
+    this.errors.push({ ...this.posOf(node), message });
+  };
+
+  field(map: Node, key: string): Node | undefined {
+    return isMap(map) ? ((map.get(key, true) as Node | undefined) ?? undefined) : undefined;
+  }
+
+  onlyKeys(map: Node, allowed: string[], where: string): void {
+    if (!isMap(map)) return;
+    for (const pair of map.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (allowed.includes(k)) continue;
+      if (CODE_KEYS.includes(k.toLowerCase())) {
+        this.fail(
+          pair.key as Node,
+          `${where}: "${k}" would need code to be run; scorecards never evaluate code. Use a check kind (${Object.keys(CHECK_KINDS).join(', ')})`,
+        );
+      } else this.fail(pair.key as Node, `${where}: unknown field "${k}"; allowed: ${allowed.join(', ')}`);
+    }
+  }
+
+  str(node: Node | undefined, where: string): string | undefined {
+    if (node === undefined) return undefined;
+    if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') {
+      this.fail(node, `${where} must be a non-empty string`);
+      return undefined;
+    }
+    return node.value;
+  }
+
+  strings(node: Node | undefined, where: string): string[] | undefined {
+    if (node === undefined) return undefined;
+    if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== 'string')) {
+      this.fail(node, `${where} must be a list of strings`);
+      return undefined;
+    }
+    return node.items.map((i) => String((i as { value: unknown }).value));
+  }
+
+  scope(node: Node | undefined, where: string): Scope | undefined {
+    if (node === undefined) return undefined;
+    if (!isMap(node)) {
+      this.fail(node, `${where} must be a mapping of kinds, types, lifecycles, tiers`);
+      return undefined;
+    }
+    this.onlyKeys(node, ['kinds', 'types', 'lifecycles', 'tiers'], where);
+    const scope: Scope = {};
+    const kinds = this.strings(this.field(node, 'kinds'), `${where}.kinds`);
+    if (kinds) scope.kinds = kinds.map((k) => k.toLowerCase());
+    const types = this.strings(this.field(node, 'types'), `${where}.types`);
+    if (types) scope.types = types;
+    const lifecycles = this.strings(this.field(node, 'lifecycles'), `${where}.lifecycles`);
+    if (lifecycles) scope.lifecycles = lifecycles;
+    const tiers = this.field(node, 'tiers');
+    if (tiers !== undefined) {
+      if (
+        !isSeq(tiers) ||
+        tiers.items.some((i) => !isScalar(i) || !Number.isInteger(i.value) || (i.value as number) < 1)
+      )
+        this.fail(tiers, `${where}.tiers must be a list of tier numbers (1–4)`);
+      else scope.tiers = tiers.items.map((i) => (i as { value: number }).value);
+    }
+    return scope;
+  }
+
+  metadata(root: Node): { name?: string; title?: string; description?: string } {
+    const metadata = this.field(root, 'metadata');
+    if (!metadata || !isMap(metadata)) {
+      this.fail(metadata ?? root, 'metadata (name, title) is required');
+      return {};
+    }
+    this.onlyKeys(metadata, ['name', 'title', 'description'], 'metadata');
+    const name = this.str(this.field(metadata, 'name'), 'metadata.name');
+    if (name === undefined) {
+      if (!this.field(metadata, 'name')) this.fail(metadata, 'metadata.name is required');
+    } else if (!NAME.test(name))
+      this.fail(this.field(metadata, 'name'), `metadata.name "${name}" must be lowercase-hyphen`);
+    const title = this.str(this.field(metadata, 'title'), 'metadata.title');
+    const description = this.str(this.field(metadata, 'description'), 'metadata.description');
+    return { name, title, description };
+  }
+
+  /** spec.checks: each check's name (unique), kind and the kind's parameters. */
+  checks(spec: Node): CheckDefinition[] {
+    const checks: CheckDefinition[] = [];
+    const checksNode = this.field(spec, 'checks');
+    if (!isSeq(checksNode) || checksNode.items.length === 0) {
+      this.fail(checksNode ?? spec, 'spec.checks must be a non-empty list of checks');
+      return checks;
+    }
+    const seen = new Map<string, Position>();
+    checksNode.items.forEach((item, i) => {
+      const check = this.check(item as Node, `spec.checks[${i}]`, seen);
+      if (check) checks.push(check);
+    });
+    return checks;
+  }
+
+  private check(node: Node, where: string, seen: Map<string, Position>): CheckDefinition | undefined {
+    const { fail } = this;
+    if (!isMap(node)) {
+      fail(node, `${where} must be a mapping with name, kind and the kind's parameters`);
+      return undefined;
+    }
+    const kindNode = this.field(node, 'kind');
+    const kindName = isScalar(kindNode) ? String(kindNode.value) : undefined;
+    const spec = kindName && kindName in CHECK_KINDS ? CHECK_KINDS[kindName as CheckKind] : undefined;
+    const paramNames = spec ? Object.keys(spec.params) : [];
+    this.onlyKeys(node, ['name', 'title', 'kind', 'fix', 'scope', ...paramNames], where);
+    const nameNode = this.field(node, 'name');
+    const checkName = this.str(nameNode, `${where}.name`);
+    if (!nameNode) fail(node, `${where}.name is required`);
+    else if (checkName !== undefined && !NAME.test(checkName))
+      fail(nameNode, `${where}.name "${checkName}" must be lowercase-hyphen`);
+    if (checkName !== undefined) {
+      const before = seen.get(checkName);
+      if (before)
+        fail(
+          nameNode,
+          `duplicate check name "${checkName}" (first at line ${before.line}); check names must be unique`,
+        );
+      else seen.set(checkName, this.posOf(nameNode));
+    }
+    if (!kindNode) {
+      fail(node, `${where}.kind is required; one of ${Object.keys(CHECK_KINDS).join(', ')}`);
+      return undefined;
+    }
+    if (!spec) {
+      const code = kindName && CODE_KEYS.includes(kindName.toLowerCase());
+      fail(
+        kindNode,
+        code
+          ? `${where}.kind "${kindName}" would need code to be run; scorecards never evaluate code. Use a check kind (${Object.keys(CHECK_KINDS).join(', ')})`
+          : `${where}.kind "${kindName}" is not a check kind; known: ${Object.keys(CHECK_KINDS).join(', ')}`,
+      );
+      return undefined;
+    }
+    const params: Record<string, unknown> = {};
+    for (const [p, ps] of Object.entries(spec.params) as [
+      string,
+      { type: ParamType; required?: boolean },
+    ][]) {
+      const v = this.field(node, p);
+      if (v === undefined) {
+        if (ps.required) fail(node, `${where}: ${kindName} needs "${p}"`);
+        continue;
+      }
+      const value = paramValue(v, ps.type, `${where}.${p}`, fail);
+      if (value !== undefined) params[p] = value;
+    }
+    if (kindName === 'fact' && params.fact !== undefined) {
+      const ops = ['present', 'equals', 'in', 'atLeast', 'atMost'].filter(
+        (o) => this.field(node, o) !== undefined,
+      );
+      if (ops.length !== 1)
+        fail(node, `${where}: a fact check needs exactly one of present, equals, in, atLeast, atMost`);
+    }
+    const fix = this.str(this.field(node, 'fix'), `${where}.fix`) ?? spec.fix;
+    const at = this.posOf(node);
+    if (checkName === undefined) return undefined;
+    return {
+      name: checkName,
+      title: this.str(this.field(node, 'title'), `${where}.title`) ?? checkName,
+      kind: kindName as CheckKind,
+      params,
+      fix,
+      scope: this.scope(this.field(node, 'scope'), `${where}.scope`),
+      at,
+    };
+  }
+
+  /** spec.levels, lowest first: each level's name (unique) and the checks it needs (declared in spec.checks). */
+  levels(spec: Node, checks: CheckDefinition[]): LevelDefinition[] {
+    const levels: LevelDefinition[] = [];
+    const levelsNode = this.field(spec, 'levels');
+    if (!isSeq(levelsNode) || levelsNode.items.length === 0) {
+      this.fail(levelsNode ?? spec, 'spec.levels must be a non-empty list of levels, lowest first');
+      return levels;
+    }
+    const names = new Set(checks.map((c) => c.name));
+    const checksNode = this.field(spec, 'checks');
+    const declared = isSeq(checksNode)
+      ? new Set(
+          checksNode.items.map((i) => {
+            const n = isMap(i) ? this.field(i as Node, 'name') : undefined;
+            return isScalar(n) ? String(n.value) : '';
+          }),
+        )
+      : new Set<string>();
+    const seenLevels = new Set<string>();
+    levelsNode.items.forEach((item, i) => {
+      const where = `spec.levels[${i}]`;
+      const node = item as Node;
+      if (!isMap(node)) {
+        this.fail(node, `${where} must be a mapping with name and checks`);
+        return;
+      }
+      this.onlyKeys(node, ['name', 'checks'], where);
+      const levelName = this.str(this.field(node, 'name'), `${where}.name`);
+      if (!this.field(node, 'name')) this.fail(node, `${where}.name is required`);
+      if (levelName && seenLevels.has(levelName))
+        this.fail(this.field(node, 'name'), `duplicate level "${levelName}"`);
+      if (levelName) seenLevels.add(levelName);
+      const list = this.field(node, 'checks');
+      const refs = this.strings(list, `${where}.checks`) ?? [];
+      if (!list) this.fail(node, `${where}.checks is required`);
+      if (isSeq(list)) {
+        list.items.forEach((ref, j) => {
+          const n = isScalar(ref) ? String(ref.value) : '';
+          if (!declared.has(n))
+            this.fail(
+              ref as Node,
+              `${where}.checks[${j}]: level "${levelName ?? '?'}" references check "${n}", which is not defined in spec.checks${closest(n, [...names])}`,
+            );
+        });
+      }
+      if (levelName) levels.push({ name: levelName, checks: refs, at: this.posOf(node) });
+    });
+    return levels;
+  }
 }
 
 function paramValue(
