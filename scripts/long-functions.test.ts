@@ -15,7 +15,7 @@ const LEFT_TO_SPLIT = new Set([
   'portal/components/catalogue/catalogue-table.tsx#CatalogueTable',
   'portal/cli/portal-commands.ts#registerPortalCommands',
   'portal/components/org/org-view.tsx#OrgView',
-  'portal/components/scaffolder/scaffold-form.tsx#Form',
+  'portal/components/scaffolder/scaffold-form.tsx#TemplateForm',
   'services/lib/rpc/src/server.ts#listen',
   'portal/components/paths/path-tracer.tsx#PathTracer',
   'portal/components/graph/graph-explorer.tsx#GraphExplorer',

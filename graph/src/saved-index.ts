@@ -239,7 +239,8 @@ export function decodeGraphIndex(bytes: Buffer): SavedIndex | SavedIndexProblem 
 
 class OldFormat extends Error {}
 
-function decode(bytes: Buffer): SavedIndex {
+/** The header line, checked, and the body it describes (checksum verified). */
+function readHeader(bytes: Buffer): { header: Header; body: Buffer } {
   const newline = bytes.indexOf(10);
   if (newline < 0) throw new CorruptIndex('has no header line');
   let header: Header;
@@ -258,7 +259,11 @@ function decode(bytes: Buffer): SavedIndex {
     throw new OldFormat(`was written on a ${header.endianness} machine, this one is ${endianness()}`);
   const body = bytes.subarray(newline + 1);
   if (crc32(body) !== header.crc32) throw new CorruptIndex('is damaged (its checksum does not match)');
+  return { header, body };
+}
 
+function decode(bytes: Buffer): SavedIndex {
+  const { header, body } = readHeader(bytes);
   const section = (name: string): Buffer => {
     const entry = header.sections?.[name];
     if (!Array.isArray(entry)) throw new CorruptIndex(`has no ${name} section`);
