@@ -253,12 +253,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
 /**
  * A body left unread when the answer is sent (a 413, a refusal, a route that needed none): read and
- * discard at most 1 MiB or 1 s of it, so a client still sending sees our answer before the connection
+ * discard at most 64 KiB or 1 s of it, so a client still sending sees our answer before the connection
  * closes, then close. Without this cap the HTTP adapter drains up to 64 MB per request.
  */
 function lingerAtMost(req: http.IncomingMessage): void {
   if (req.complete || req.socket.destroyed) return;
-  let left = 1 << 20;
+  let left = 64 << 10;
   const close = () => {
     if (!req.complete) req.socket.destroy();
   };

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { InputError, PayloadTooLargeError } from './errors.ts';
 
@@ -18,6 +19,11 @@ export async function readBody(c: Context, limitBytes = DEFAULT_BODY_LIMIT): Pro
       limitBytes,
     });
   }
+  // Under the Node server, read Node's own stream: no web-stream wrapper per chunk (under a flood of
+  // oversized bodies that wrapper's garbage was most of the memory the attack cost).
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (incoming instanceof IncomingMessage && !incoming.readableDidRead)
+    return readIncoming(incoming, limitBytes);
   const stream = c.req.raw.body;
   if (!stream) return Buffer.alloc(0);
   const reader = stream.getReader();
@@ -41,6 +47,38 @@ export async function readBody(c: Context, limitBytes = DEFAULT_BODY_LIMIT): Pro
     chunks.push(step.value);
   }
   return Buffer.concat(chunks, size);
+}
+
+function tooLarge(limitBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`Request body is larger than the limit of ${limitBytes} bytes`, {
+    limitBytes,
+  });
+}
+
+/** Node's request stream, counted chunk by chunk; at the limit reading stops (the server then closes). */
+function readIncoming(incoming: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: Error) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      // Past the limit the stream keeps flowing with no listener: what still arrives is dropped, and the
+      // server's linger (portal/server) closes the connection.
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) done(tooLarge(limitBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const cut = () =>
+      done(new InputError('The request body ended early (the connection was cut while sending it)'));
+    const onError = cut;
+    const onAborted = cut;
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  });
 }
 
 /** Read a JSON body through the streaming limit; errors say what was wrong with it. */
