@@ -16,8 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type ProviderDouble, startProviderDouble } from '../../plugins/scaffolder/src/actions/testing.ts';
-import { type FixtureRepo, makeFixtureRepo } from '../../plugins/scaffolder/src/testing.ts';
+import { type ProviderDouble, startProviderDouble } from '@bank/plugin-scaffolder/actions/testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type FixtureRepo, makeFixtureRepo } from '../../plugins/scaffolder/src/testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { envExporter, resetEnvExporter } from '@bank/rpc';
-import { type Chain, startChain, UNDECLARED } from '../../services/lib/rpc/example/chain.ts';
+import { type Chain, startChain, UNDECLARED } from '@bank/rpc/example/chain.ts';
 import { openPortal, type Portal, shot, unavailable } from './harness.ts';
 
 const why = unavailable();
