@@ -6,6 +6,7 @@ import { entityRef } from '../model/relations.ts';
 import { validateEntity } from '../model/validate.ts';
 import { type ParseProblem, type Position, parseDescriptor } from './parse.ts';
 import { MAX_PLACEHOLDER_TOTAL_BYTES, resolvePlaceholders } from './placeholders.ts';
+import { urlLocationAnnotations } from './url-reader.ts';
 
 /** One document of a descriptor file, parsed, validated on its own and normalised. */
 export interface PreparedDocument {
@@ -88,6 +89,9 @@ function normalise(raw: Entity, location: string, origin: string): Entity {
   annotations['backstage.io/managed-by-location'] = location;
   annotations['backstage.io/managed-by-origin-location'] =
     annotations['backstage.io/managed-by-origin-location'] ?? origin;
+  // Read from a URL: where to view it (and on GitHub/GitLab, edit it), unless the descriptor says.
+  if (location.startsWith('url:'))
+    for (const [k, v] of Object.entries(urlLocationAnnotations(location.slice(4)))) annotations[k] ??= v;
   // The orphan mark is the catalogue's to set, never the descriptor's.
   delete annotations['backstage.io/orphan'];
   metadata.annotations = annotations;

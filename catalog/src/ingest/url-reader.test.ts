@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { isPrivateAddress, rawUrlOf, UrlReader } from './url-reader.ts';
+import {
+  DEFAULT_READ_MAX_BYTES,
+  DEFAULT_READ_TIMEOUT_MS,
+  isPrivateAddress,
+  rawUrlOf,
+  readerOptionsFromEnv,
+  UrlReader,
+  urlLocationAnnotations,
+} from './url-reader.ts';
 
 /** A real HTTP server on 127.0.0.1; each route records the requests it got. */
 let server: http.Server;
@@ -126,6 +134,65 @@ describe('UrlReader: reading descriptors over HTTP within an allow-list (SSRF)',
 
   it('gives up on a host that does not answer in time', async () => {
     await assert.rejects(reader({ timeoutMs: 300 }).read(`${base}/silent`), /no answer within 300 ms/);
+  });
+
+  // An environment of only these variables (NodeJS.ProcessEnv names NODE_ENV as required).
+  const env = (vars: Record<string, string>) => vars as unknown as NodeJS.ProcessEnv;
+  it('takes its allow-list, limits and tokens from the environment: tokens only for their own hosts', async () => {
+    assert.deepEqual(readerOptionsFromEnv(env({})), {
+      allow: [],
+      allowAddresses: [],
+      timeoutMs: DEFAULT_READ_TIMEOUT_MS,
+      maxBytes: DEFAULT_READ_MAX_BYTES,
+      tokens: {},
+    });
+    const opts = readerOptionsFromEnv(
+      env({
+        PORTAL_READING_ALLOW: ' github.com, git.bank.internal:8443 ,',
+        PORTAL_READING_ALLOW_ADDRESSES: '10.1.2.3',
+        PORTAL_READING_TIMEOUT_MS: '2500',
+        PORTAL_READING_MAX_BYTES: 'lots',
+        GITHUB_TOKEN: 'gh-token',
+        GITLAB_TOKEN: 'gl-token',
+        PORTAL_GITLAB_HOSTS: 'Git.Bank.Internal',
+      }),
+    );
+    assert.deepEqual(opts.allow, ['github.com', 'git.bank.internal:8443']);
+    assert.deepEqual(opts.allowAddresses, ['10.1.2.3']);
+    assert.equal(opts.timeoutMs, 2500);
+    assert.equal(opts.maxBytes, DEFAULT_READ_MAX_BYTES, 'a value that is not a number keeps the default');
+    assert.deepEqual(opts.tokens, {
+      'github.com': 'gh-token',
+      'raw.githubusercontent.com': 'gh-token',
+      'gitlab.com': 'gl-token',
+      'git.bank.internal': 'gl-token',
+    });
+    // An empty allow-list reads nothing.
+    await assert.rejects(new UrlReader(readerOptionsFromEnv(env({}))).read(`${base}/ok.yaml`), /allow/);
+  });
+
+  it("annotates what is read from a URL as Backstage's default integrations do: view, edit and source", () => {
+    assert.deepEqual(urlLocationAnnotations('https://git.bank.internal/repo/catalog-info.yaml'), {
+      'backstage.io/view-url': 'https://git.bank.internal/repo/catalog-info.yaml',
+    });
+    assert.deepEqual(
+      urlLocationAnnotations(
+        'https://github.com/backstage/backstage/blob/master/packages/app/catalog-info.yaml',
+      ),
+      {
+        'backstage.io/view-url':
+          'https://github.com/backstage/backstage/blob/master/packages/app/catalog-info.yaml',
+        'backstage.io/edit-url':
+          'https://github.com/backstage/backstage/edit/master/packages/app/catalog-info.yaml',
+        'backstage.io/source-location':
+          'url:https://github.com/backstage/backstage/tree/master/packages/app/',
+      },
+    );
+    assert.deepEqual(urlLocationAnnotations('https://gitlab.com/acme/repo/-/blob/main/catalog-info.yaml'), {
+      'backstage.io/view-url': 'https://gitlab.com/acme/repo/-/blob/main/catalog-info.yaml',
+      'backstage.io/edit-url': 'https://gitlab.com/acme/repo/-/edit/main/catalog-info.yaml',
+      'backstage.io/source-location': 'url:https://gitlab.com/acme/repo/-/blob/main/',
+    });
   });
 
   it('reads GitHub and GitLab blob/ URLs as raw content', () => {

@@ -74,6 +74,26 @@ export function rawUrlOf(url: string): string {
   return url;
 }
 
+/**
+ * The annotations Backstage's AnnotateLocationEntityProcessor adds to an entity read from a URL: its view URL
+ * always; on github.com and gitlab.com (Backstage's default integrations) also the edit URL and the folder as
+ * `source-location` (GitHub's as a tree/ URL), as those integrations' resolveEditUrl and resolveUrl form them.
+ */
+export function urlLocationAnnotations(url: string): Record<string, string> {
+  const out: Record<string, string> = { 'backstage.io/view-url': url };
+  const host = new URL(url).hostname;
+  if (host === 'github.com') {
+    const type = (u: string, t: string) =>
+      u.replace(/\/\/([^/]+)\/([^/]+)\/([^/]+)\/(blob|tree|edit)\//, `//$1/$2/$3/${t}/`);
+    out['backstage.io/edit-url'] = type(url, 'edit');
+    out['backstage.io/source-location'] = `url:${type(new URL('./', url).toString(), 'tree')}`;
+  } else if (host === 'gitlab.com') {
+    out['backstage.io/edit-url'] = url.replace(/\/-\/(blob|tree|edit)\//, '/-/edit/');
+    out['backstage.io/source-location'] = `url:${new URL('./', url).toString()}`;
+  }
+  return out;
+}
+
 export function readerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): UrlReaderOptions {
   const list = (v: string | undefined) =>
     (v ?? '')
