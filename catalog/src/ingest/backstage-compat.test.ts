@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -24,6 +23,7 @@ import yaml from 'yaml';
 import { bankPolicyFor } from '../model/policy.ts';
 import { computeRelations, danglingRelations } from '../model/relations.ts';
 import { NullStore } from '../store/memory.ts';
+import { BACKSTAGE_RULE_FIXTURES, createAppExamples } from '../testing/backstage.ts';
 import { removeFile, writeTree } from '../testing/tree.ts';
 import { Ingester } from './ingest.ts';
 
@@ -84,109 +84,54 @@ async function decisions(files: string[], ingester = new Ingester(new NullStore(
   return { rows, result, entities };
 }
 
-const createApp = path.dirname(createRequire(import.meta.url).resolve('@backstage/create-app/package.json'));
-const examples = path.join(createApp, 'templates', 'default-app', 'examples');
-
 describe("Backstage's rules by default: the same accept/reject decisions as @backstage/catalog-model", () => {
-  it("@backstage/create-app's example catalogue, as published on npm", async () => {
-    const files = [
-      path.join(examples, 'entities.yaml'),
-      path.join(examples, 'org.yaml'),
-      path.join(examples, 'template', 'template.yaml'),
-      path.join(examples, 'template', 'content', 'catalog-info.yaml'),
-    ];
-    const { rows } = await decisions(files);
-    for (const r of rows)
-      assert.equal(r.portal, r.backstage, `${r.ref}: Backstage ${r.backstage}, portal ${r.portal}`);
+  it("@backstage/create-app's example catalogues (templates/*/examples), as published on npm", async () => {
+    const apps = createAppExamples();
     assert.deepEqual(
-      rows.filter((r) => r.portal).map((r) => r.ref),
-      [
-        'system:default/examples',
-        'component:default/example-website',
-        'api:default/example-grpc-api',
-        'user:default/guest',
-        'group:default/guests',
-        'template:default/example-nodejs-template',
-      ],
+      apps.map((a) => a.template),
+      ['default-app', 'legacy-app'],
+      'the templates that ship an example catalogue',
     );
-    // The Template kind is accepted as a create-app backend accepts it: bare catalog-model refuses the kind,
-    // but Backstage's scaffolder catalog module registers it, and so does the portal's Template kind module.
-    // The skeleton's name is a template expression (refused by both).
-    assert.deepEqual(
-      rows.filter((r) => !r.portal).map((r) => r.ref),
-      [`component:default/$${'{{'} values.name | dump }}`],
-    );
+    for (const app of apps) {
+      const { entities, org, template, skeleton } = app.files;
+      const { rows } = await decisions([entities, org, template, skeleton]);
+      for (const r of rows)
+        assert.equal(
+          r.portal,
+          r.backstage,
+          `${app.template} ${r.ref}: Backstage ${r.backstage}, portal ${r.portal}`,
+        );
+      assert.deepEqual(
+        rows.filter((r) => r.portal).map((r) => r.ref),
+        [
+          'system:default/examples',
+          'component:default/example-website',
+          'api:default/example-grpc-api',
+          'user:default/guest',
+          'group:default/guests',
+          'template:default/example-nodejs-template',
+        ],
+        app.template,
+      );
+      // The Template kind is accepted as a create-app backend accepts it: bare catalog-model refuses the kind,
+      // but Backstage's scaffolder catalog module registers it, and so does the portal's Template kind module.
+      // The skeleton's name is a template expression (refused by both).
+      assert.deepEqual(
+        rows.filter((r) => !r.portal).map((r) => r.ref),
+        [`component:default/$${'{{'} values.name | dump }}`],
+        app.template,
+      );
+    }
   });
 
   it("Backstage's rules, one fixture each: owner a User, names like My_Service.v2, dangling targets kept, a missing owner does not cascade", async () => {
     const dir = writeTree({
-      'catalog.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: User
-metadata: {name: jane}
-spec: {memberOf: []}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: owned-by-a-person}
-spec: {type: service, lifecycle: production, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: My_Service.v2}
-spec: {type: service, lifecycle: production, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Domain
-metadata: {name: payments}
-spec: {owner: group:missing-team}
----
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata: {name: cards}
-spec: {owner: missing-team, domain: payments}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: card-api}
-spec: {type: service, lifecycle: production, owner: missing-team, system: cards, providesApis: [card-rest], dependsOn: ['resource:card-db']}
----
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata: {name: card-rest}
-spec: {type: openapi, lifecycle: production, owner: missing-team, system: cards, definition: "openapi: 3.0.0"}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: Bad Name}
-spec: {type: service, lifecycle: production, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: no-lifecycle}
-spec: {type: service, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: other, namespace: Not_A_Namespace}
-spec: {type: service, lifecycle: production, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: ${'n'.repeat(64)}}
-spec: {type: service, lifecycle: production, owner: user:jane}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: {name: extra-root}
-spec: {type: service, lifecycle: production, owner: user:jane}
-extra: field
-`,
+      'catalog.yaml': BACKSTAGE_RULE_FIXTURES,
     });
     const { rows, result, entities } = await decisions([path.join(dir, 'catalog.yaml')]);
     for (const r of rows)
       assert.equal(r.portal, r.backstage, `${r.ref}: Backstage ${r.backstage}, portal ${r.portal}`);
-    assert.deepEqual(rows.filter((r) => r.portal).length, 7);
+    assert.deepEqual(rows.filter((r) => r.portal).length, 8);
 
     // The missing owner is reported once per entity naming it, as a warning with where it is written.
     const warnings = result.errors.filter((e) => e.severity === 'warning');
@@ -201,6 +146,15 @@ extra: field
       warnings.some(
         (w) => w.entityRef === 'component:default/card-api' && /resource:card-db/.test(w.message),
       ),
+    );
+    // A typo is answered with the closest existing names.
+    assert.ok(
+      warnings.some(
+        (w) =>
+          w.entityRef === 'domain:default/payments' &&
+          /owner "group:card-team" does not exist .*did you mean group:default\/cards-team/.test(w.message),
+      ),
+      JSON.stringify(warnings.map((w) => w.message)),
     );
     // Relations to targets that exist are stored; the dangling ones are served as Backstage serves them.
     const cardApi = entities.get('component:default/card-api')?.entity as Entity;
