@@ -1,7 +1,9 @@
 /**
  * A real Backstage backend in a child process for tests and benches: @backstage/backend-defaults with the
- * catalogue and this plugin's built dist/ (dev/backend.cjs), on 127.0.0.1, in-memory SQLite, with one
- * static access token (Backstage's externalAccess), fed from a Location listing the given descriptor files.
+ * catalogue and this plugin's built dist/ (dev/backend.cjs), or with the catalogue only (`catalogOnly`:
+ * dev/catalog-backend.cjs, the stock catalogue backend plus the Template kind), on 127.0.0.1, in-memory
+ * SQLite, with one static access token (Backstage's externalAccess), fed from a Location listing the given
+ * descriptor files and from `locations` as an app-config lists them (each with its own rules).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +35,15 @@ const freePort = () =>
 
 /** Starts the backend and resolves once its catalogue answers (not once it has processed everything). */
 export async function startBackstage(opts: {
-  descriptors: string[];
+  descriptors?: string[];
+  /** `catalog.locations` entries beside the Location of `descriptors`, as an app-config writes them. */
+  locations?: { type: 'file' | 'url'; target: string; rules?: { allow: string[] }[] }[];
+  /** `backend.reading.allow`: hosts (`host:port`) url locations may be read from. */
+  readingAllow?: string[];
+  /** `catalog.rules` (default: the eight kinds of catalog-model). */
+  rules?: { allow: string[] }[];
+  /** The stock catalogue backend without the portal-graph plugin (no build of dist/ needed). */
+  catalogOnly?: boolean;
   timeoutMs?: number;
 }): Promise<RunningBackstage> {
   const dir = mkdtempSync(join(tmpdir(), 'backstage-'));
@@ -46,7 +56,7 @@ export async function startBackstage(opts: {
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'Location',
       metadata: { name: 'portal-graph-test' },
-      spec: { targets: opts.descriptors },
+      spec: { targets: opts.descriptors ?? [] },
     }),
   );
   // JSON is YAML: Backstage's config loader reads it as it is.
@@ -59,17 +69,24 @@ export async function startBackstage(opts: {
         listen: { host: '127.0.0.1', port },
         database: { client: 'better-sqlite3', connection: ':memory:' },
         auth: { externalAccess: [{ type: 'static', options: { token, subject: 'portal-graph-test' } }] },
+        ...(opts.readingAllow ? { reading: { allow: opts.readingAllow.map((host) => ({ host })) } } : {}),
       },
       catalog: {
-        rules: [{ allow: ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'] }],
-        locations: [{ type: 'file', target: join(dir, 'locations.yaml') }],
+        rules: opts.rules ?? [
+          { allow: ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'] },
+        ],
+        locations: [{ type: 'file', target: join(dir, 'locations.yaml') }, ...(opts.locations ?? [])],
       },
     }),
   );
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(PACKAGE, 'dev', 'backend.cjs'), '--config', join(dir, 'app-config.yaml')],
+    [
+      join(PACKAGE, 'dev', opts.catalogOnly ? 'catalog-backend.cjs' : 'backend.cjs'),
+      '--config',
+      join(dir, 'app-config.yaml'),
+    ],
     { cwd: PACKAGE, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (d) => {
