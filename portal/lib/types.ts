@@ -83,6 +83,8 @@ export interface EntitySummary {
   tier: string | null;
   owner: string | null;
   description: string | null;
+  /** A relation's target that is not in the catalogue. */
+  missing?: true;
 }
 
 export interface CallLink extends EntitySummary {
@@ -142,7 +144,13 @@ export interface EntityBundle {
     servicesBelow: number;
   } | null;
   user: { email: string | null; memberOf: EntitySummary[]; owned: EntitySummary[] } | null;
-  ingestErrors: { file: string; line: number; column: number; message: string }[];
+  ingestErrors: {
+    file: string;
+    line: number;
+    column: number;
+    message: string;
+    severity: 'error' | 'warning';
+  }[];
   sourceFile: string | null;
 }
 

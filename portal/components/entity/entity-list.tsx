@@ -2,6 +2,15 @@ import type { EntitySummary } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { TierBadge } from '../common/tier-badge';
 
+/** A relation's target that is not in the catalogue: kept, as Backstage keeps it, and said so. */
+export function MissingBadge() {
+  return (
+    <span className="badge badge-warn" title="Named by this entity, but no descriptor defines it">
+      not in the catalogue
+    </span>
+  );
+}
+
 /** A list of linked entities with kind and tier; long lists are cut with a count of the rest. */
 export function EntityList({
   items,
@@ -29,6 +38,7 @@ export function EntityList({
             <span className="grow">
               <EntityLink entityRef={item.ref} label={item.name} />
               {item.title && item.title !== item.name && <span className="muted small"> · {item.title}</span>}
+              {item.missing && <MissingBadge />}
             </span>
             {extra?.(item)}
             <TierBadge tier={item.tier} />

@@ -13,7 +13,7 @@ import { useApi } from '../common/use-api';
 import { DeploysCard } from '../deploys/deploys-card';
 import { ScorecardCard } from '../scorecards/scorecard-card';
 import { TrafficCard } from '../traffic/traffic-card';
-import { EntityList } from './entity-list';
+import { EntityList, MissingBadge } from './entity-list';
 import { K8sCard } from './k8s-card';
 import { NotFoundView } from './not-found-view';
 
@@ -104,21 +104,16 @@ export function EntityView({ kind, namespace, name }: { kind: string; namespace:
           {data.stale}
         </div>
       )}
-      {data.ingestErrors.length > 0 && (
-        <div className="callout callout-danger" role="status" style={{ marginBottom: 16 }}>
-          <strong>Ingest errors for this entity</strong>
-          <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
-            {data.ingestErrors.map((x) => (
-              <li key={`${x.file}:${x.line}:${x.column}:${x.message}`} className="small">
-                <span className="mono">
-                  {x.file}:{x.line}:{x.column}
-                </span>{' '}
-                {x.message}
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <Problems
+        title="Ingest errors for this entity"
+        tone="danger"
+        items={data.ingestErrors.filter((x) => x.severity === 'error')}
+      />
+      <Problems
+        title="Warnings for this entity"
+        tone="warn"
+        items={data.ingestErrors.filter((x) => x.severity === 'warning')}
+      />
 
       {k === 'group' && data.group ? (
         <GroupSections data={data} />
@@ -131,6 +126,34 @@ export function EntityView({ kind, namespace, name }: { kind: string; namespace:
   );
 }
 
+/** Stored problems of the entity's file, one callout per severity (a warning refused nothing). */
+function Problems({
+  title,
+  tone,
+  items,
+}: {
+  title: string;
+  tone: 'danger' | 'warn';
+  items: EntityBundle['ingestErrors'];
+}) {
+  if (items.length === 0) return null;
+  return (
+    <div className={`callout callout-${tone}`} role="status" style={{ marginBottom: 16 }}>
+      <strong>{title}</strong>
+      <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
+        {items.map((x) => (
+          <li key={`${x.file}:${x.line}:${x.column}:${x.message}`} className="small">
+            <span className="mono">
+              {x.file}:{x.line}:{x.column}
+            </span>{' '}
+            {x.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function Overview({ data }: { data: EntityBundle }) {
   const f = data.facts;
   return (
@@ -138,7 +161,16 @@ function Overview({ data }: { data: EntityBundle }) {
       <h2 id="overview-title">Overview</h2>
       <dl className="facts">
         <dt>Owner</dt>
-        <dd>{data.owner ? <EntityLink entityRef={data.owner.ref} label={data.owner.title} /> : dash}</dd>
+        <dd>
+          {data.owner ? (
+            <>
+              <EntityLink entityRef={data.owner.ref} label={data.owner.title} />
+              {data.owner.missing && <MissingBadge />}
+            </>
+          ) : (
+            dash
+          )}
+        </dd>
         <dt>Collective</dt>
         <dd>
           {data.collective ? (
@@ -148,7 +180,16 @@ function Overview({ data }: { data: EntityBundle }) {
           )}
         </dd>
         <dt>System</dt>
-        <dd>{data.system ? <EntityLink entityRef={data.system.ref} label={data.system.title} /> : dash}</dd>
+        <dd>
+          {data.system ? (
+            <>
+              <EntityLink entityRef={data.system.ref} label={data.system.title} />
+              {data.system.missing && <MissingBadge />}
+            </>
+          ) : (
+            dash
+          )}
+        </dd>
         <dt>On-call rota</dt>
         <dd>{f.oncall ? <span className="mono">{f.oncall}</span> : dash}</dd>
         <dt>Runbook</dt>

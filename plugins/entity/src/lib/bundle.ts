@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { ANNOTATION, displayPath, type IngestErrorRow, safeUrl } from '@bank/catalog';
+import {
+  ANNOTATION,
+  displayPath,
+  type IngestErrorRow,
+  isWarningRow,
+  safeUrl,
+  WARNING_PREFIX,
+} from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
 import { forEachCallOf, hasCallNode } from '@bank/graph';
 import type { CatalogView, ServedEntity } from '@bank/plugin-catalog';
@@ -14,6 +21,8 @@ export interface EntitySummary {
   tier: string | null;
   owner: string | null;
   description: string | null;
+  /** A relation's target that is not in the catalogue (kept and served, as Backstage does). */
+  missing?: true;
 }
 
 export interface CallLink extends EntitySummary {
@@ -73,7 +82,14 @@ export interface EntityBundle {
     servicesBelow: number;
   } | null;
   user: { email: string | null; memberOf: EntitySummary[]; owned: EntitySummary[] } | null;
-  ingestErrors: { file: string; line: number; column: number; message: string }[];
+  /** The problems stored for its file or naming it; a warning refused nothing (a missing target, say). */
+  ingestErrors: {
+    file: string;
+    line: number;
+    column: number;
+    message: string;
+    severity: 'error' | 'warning';
+  }[];
   /** Where the descriptor is (for k8s manifests and errors). */
   sourceFile: string | null;
 }
@@ -89,7 +105,18 @@ export function summarise(view: CatalogView, ref: string): EntitySummary {
   const e = view.byRef.get(ref);
   const [kind, rest] = ref.split(':');
   const name = rest?.slice(rest.indexOf('/') + 1) ?? ref;
-  if (!e) return { ref, kind, name, title: null, type: null, tier: null, owner: null, description: null };
+  if (!e)
+    return {
+      ref,
+      kind,
+      name,
+      title: null,
+      type: null,
+      tier: null,
+      owner: null,
+      description: null,
+      missing: true,
+    };
   const spec = (e.spec ?? {}) as Record<string, unknown>;
   const desc = str(e.metadata.description);
   return {
@@ -279,7 +306,16 @@ export function entityBundle(
               r.file === displayPath(sourceFile) ||
               path.resolve(r.file) === sourceFile)),
       )
-      .map((r) => ({ file: r.file, line: r.line, column: r.column, message: r.message })),
+      .map((r) => {
+        const warning = isWarningRow(r);
+        return {
+          file: r.file,
+          line: r.line,
+          column: r.column,
+          message: warning ? r.message.slice(WARNING_PREFIX.length) : r.message,
+          severity: warning ? ('warning' as const) : ('error' as const),
+        };
+      }),
     sourceFile,
   };
 }

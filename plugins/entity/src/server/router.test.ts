@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildGraphIndex } from '@bank/graph';
@@ -105,5 +105,44 @@ describe('entity router over real HTTP on 127.0.0.1', () => {
     assert.ok(body.ingestErrors.some((e: { file: string }) => e.file.endsWith('feed/catalog-info.yaml')));
     const fine = await http.get('/component/default/cards');
     assert.equal(fine.body.stale, null);
+  });
+
+  it('a missing owner and a missing dependency are kept as Backstage keeps them: marked missing, warned with the closest names', async () => {
+    const dir = path.join(t.root, 'typo');
+    mkdirSync(dir);
+    writeFileSync(
+      path.join(dir, 'catalog-info.yaml'),
+      `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: typo-service }
+spec: { type: service, lifecycle: production, owner: ledgr, dependsOn: [resource:gone-db, component:ledger] }
+`,
+    );
+    try {
+      await t.catalog.ingest();
+      const { status, body } = await http.get('/component/default/typo-service');
+      assert.equal(status, 200);
+      assert.equal(body.owner.ref, 'group:default/ledgr');
+      assert.equal(body.owner.missing, true);
+      assert.deepEqual(
+        body.relations.dependsOn.map((d: { name: string; missing?: true }) => [d.name, d.missing ?? false]),
+        [
+          ['gone-db', true],
+          ['ledger', false],
+        ],
+      );
+      const warnings = body.ingestErrors.filter((e: { severity: string }) => e.severity === 'warning');
+      assert.equal(body.ingestErrors.length, warnings.length, 'warnings only: nothing was refused');
+      assert.ok(
+        warnings.some((w: { message: string }) =>
+          /^owner "ledgr" does not exist .*did you mean group:default\/ledger/.test(w.message),
+        ),
+        JSON.stringify(warnings),
+      );
+      assert.ok(warnings.some((w: { message: string }) => /resource:gone-db/.test(w.message)));
+    } finally {
+      rmSync(dir, { recursive: true });
+      await t.catalog.ingest();
+    }
   });
 });
