@@ -33,7 +33,7 @@ import { descriptorOf, importFromBackstage } from '@bank/plugin-catalog/transfer
 import {
   type RunningBackstage,
   startBackstage,
-} from '../../plugins/backstage-backend/src/testing/backstage.ts';
+} from '@bank/backstage-plugin-portal-backend/testing/backstage.ts';
 
 const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 const refOf = (e: Entity) =>
