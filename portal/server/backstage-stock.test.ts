@@ -20,6 +20,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Entity } from '@backstage/catalog-model';
+import {
+  type RunningBackstage,
+  startBackstage,
+} from '@bank/backstage-plugin-portal-backend/testing/backstage.ts';
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import {
   BACKSTAGE_RULE_FIXTURES,
@@ -30,10 +34,6 @@ import {
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
 import { descriptorOf, importFromBackstage } from '@bank/plugin-catalog/transfer.ts';
-import {
-  type RunningBackstage,
-  startBackstage,
-} from '@bank/backstage-plugin-portal-backend/testing/backstage.ts';
 
 const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 const refOf = (e: Entity) =>
