@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { deployment, FakeKubeApi, pod } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
+import { deployment, FakeKubeApi, kubeconfigFor, pod } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
 import { type RunningServer, startServer } from './server.ts';
 
 /**
@@ -50,22 +50,7 @@ spec:
     );
     api.pods.set('a', pod('service-card-api-1', 'service-card-api', 4, true));
     const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), 'kube-')), 'config');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters:
-- name: test-double
-  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }
-users:
-- name: portal
-  user: { token: test }
-contexts:
-- name: prod-eu
-  context: { cluster: test-double, user: portal }
-current-context: prod-eu
-`,
-    );
+    writeFileSync(kubeconfig, kubeconfigFor(api.url, 'prod-eu'));
     process.env.KUBECONFIG = kubeconfig;
     process.env.PORTAL_K8S_CONTEXTS = 'prod=prod-eu';
     const store = await CatalogStore.open(

@@ -53,6 +53,7 @@ const cluster = (
   context: 'prod-eu',
   state: 'live',
   since: '2026-12-04T09:00:00.000Z',
+  changes: 3,
   workloads: [
     {
       namespace: 'default',

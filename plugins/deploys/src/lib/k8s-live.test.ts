@@ -117,6 +117,31 @@ describe('ClusterWatch: real client-node informers against a Kubernetes API test
     assert.equal(prod().state, 'live');
   });
 
+  it('objects follow their label: a relabelled pod moves, a deleted one goes, one gone while away is dropped at the relist', async () => {
+    const restarts = (id: string) => watch.liveFor(id)[0].workloads[0]?.restarts;
+    const changes = prod().changes;
+    // Pod a (card-api) restarts once, then is relabelled to ledger with 3 restarts.
+    api.emit('/api/v1/pods', 'MODIFIED', pod('service-card-api-7d9-a', 'service-card-api', 1));
+    await until('pod a restarted', () => restarts('service-card-api') === 6);
+    const moved = pod('service-card-api-7d9-a', 'service-ledger', 3);
+    api.pods.set('a', moved);
+    api.emit('/api/v1/pods', 'MODIFIED', moved);
+    await until('pod moved to ledger', () => restarts('service-ledger') === 3);
+    assert.equal(restarts('service-card-api'), 5, 'card-api keeps only pod b');
+    // Pod b (card-api, crash-looping) is deleted.
+    api.pods.delete('b');
+    api.emit('/api/v1/pods', 'DELETED', pod('service-card-api-7d9-b', 'service-card-api', 5, true));
+    await until('pod b gone', () => restarts('service-card-api') === 0);
+    assert.deepEqual(prod().workloads[0].crashLooping, []);
+    assert.ok(prod().changes >= changes + 2, 'the changes count moves with the watch');
+    // Pod a is deleted while the pod watch is away; the watch comes back with 410 Gone and relists.
+    api.pods.delete('a');
+    api.goneNext.add('/api/v1/pods');
+    for (const r of api.watches.get('/api/v1/pods') ?? []) r.destroy();
+    await until('pod a dropped at the relist', () => restarts('service-ledger') === 0);
+    assert.equal(watch.liveFor('service-ledger')[0].workloads[0].desired, 5);
+  });
+
   it('a cluster that goes away is "unknown since …", never 0 replicas; it comes back by itself', async () => {
     const port = Number(new URL(api.url).port);
     await api.stop();

@@ -45,6 +45,11 @@ export interface LiveEnvironment {
   /** When the state began (ISO 8601). */
   since: string;
   error?: string;
+  /**
+   * Changes the informers have applied to their caches (objects added, updated or deleted, from watch
+   * events or a relist) since the portal started: a count that moves while the cluster does.
+   */
+  changes: number;
   workloads: LiveWorkload[];
 }
 
@@ -94,11 +99,74 @@ interface Watched {
   deployments: Cache<V1Deployment>;
   replicaSets: Cache<V1ReplicaSet>;
   pods: Cache<V1Pod>;
+  /** The same objects by kubernetes-id: a page asks for one entity, not for the whole cluster. */
+  byId: {
+    deployments: ByKubernetesId<V1Deployment>;
+    replicaSets: ByKubernetesId<V1ReplicaSet>;
+    pods: ByKubernetesId<V1Pod>;
+  };
   failures: number;
+  changes: number;
   retry?: NodeJS.Timeout;
 }
 
 const idOf = (o: KubernetesObject) => o.metadata?.labels?.[KUBERNETES_ID_LABEL];
+
+/**
+ * One kind's objects by their `backstage.io/kubernetes-id` label, kept in step with its informer's cache
+ * through the cache's own add, update and delete callbacks (watch events and relists alike), holding the
+ * cache's objects, not copies. An object relabelled moves; one without the label is not kept.
+ */
+export class ByKubernetesId<T extends KubernetesObject> {
+  private readonly idOfKey = new Map<string, string>();
+  private readonly byId = new Map<string, Map<string, T>>();
+
+  constructor(informer: Informer<T>) {
+    informer.on('add', (o) => this.put(o));
+    informer.on('update', (o) => this.put(o));
+    informer.on('delete', (o) => this.drop(o));
+  }
+
+  private static key(o: KubernetesObject): string {
+    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  }
+
+  private put(o: T): void {
+    const key = ByKubernetesId.key(o);
+    const id = idOf(o);
+    const before = this.idOfKey.get(key);
+    if (before !== undefined && before !== id) this.remove(before, key);
+    if (id === undefined) {
+      this.idOfKey.delete(key);
+      return;
+    }
+    this.idOfKey.set(key, id);
+    let objects = this.byId.get(id);
+    if (!objects) {
+      objects = new Map();
+      this.byId.set(id, objects);
+    }
+    objects.set(key, o);
+  }
+
+  private drop(o: T): void {
+    const key = ByKubernetesId.key(o);
+    const id = this.idOfKey.get(key);
+    if (id === undefined) return;
+    this.idOfKey.delete(key);
+    this.remove(id, key);
+  }
+
+  private remove(id: string, key: string): void {
+    const objects = this.byId.get(id);
+    objects?.delete(key);
+    if (objects?.size === 0) this.byId.delete(id);
+  }
+
+  get(kubernetesId: string): T[] {
+    return [...(this.byId.get(kubernetesId)?.values() ?? [])];
+  }
+}
 
 /**
  * Live state from Kubernetes: Deployments, ReplicaSets and Pods watched with @kubernetes/client-node
@@ -135,29 +203,46 @@ export class ClusterWatch {
         this.mark(w, 'live');
         return list;
       };
+    const deployments = makeInformer(
+      ctx.kubeConfig,
+      '/apis/apps/v1/deployments',
+      listed(() => apps.listDeploymentForAllNamespaces()),
+    );
+    const replicaSets = makeInformer(
+      ctx.kubeConfig,
+      '/apis/apps/v1/replicasets',
+      listed(() => apps.listReplicaSetForAllNamespaces()),
+    );
+    const pods = makeInformer(
+      ctx.kubeConfig,
+      '/api/v1/pods',
+      listed(() => core.listPodForAllNamespaces()),
+    );
     const w: Watched = {
       ctx,
       state: 'connecting',
       since: this.now(),
       failures: 0,
-      deployments: makeInformer(
-        ctx.kubeConfig,
-        '/apis/apps/v1/deployments',
-        listed(() => apps.listDeploymentForAllNamespaces()),
-      ),
-      replicaSets: makeInformer(
-        ctx.kubeConfig,
-        '/apis/apps/v1/replicasets',
-        listed(() => apps.listReplicaSetForAllNamespaces()),
-      ),
-      pods: makeInformer(
-        ctx.kubeConfig,
-        '/api/v1/pods',
-        listed(() => core.listPodForAllNamespaces()),
-      ),
+      changes: 0,
+      deployments,
+      replicaSets,
+      pods,
+      byId: {
+        deployments: new ByKubernetesId(deployments),
+        replicaSets: new ByKubernetesId(replicaSets),
+        pods: new ByKubernetesId(pods),
+      },
     };
     for (const informer of [w.deployments, w.replicaSets, w.pods] as Cache<KubernetesObject>[]) {
+      // managedFields (who set which field; often the largest part of an object) is never read here: the
+      // cached object does not keep it (a third of the informers' heap in bench/deploys/watch.ts).
+      const forget = (o: KubernetesObject) => {
+        if (o.metadata?.managedFields) o.metadata.managedFields = undefined;
+      };
+      informer.on('add', forget);
+      informer.on('update', forget);
       informer.on('change', () => {
+        w.changes++;
         w.failures = 0;
         this.mark(w, 'live');
       });
@@ -209,49 +294,47 @@ export class ClusterWatch {
         state: w.state,
         since: new Date(w.since).toISOString(),
         ...(w.error ? { error: w.error } : {}),
+        changes: w.changes,
       };
       if (w.state !== 'live') return { ...base, workloads: [] };
-      const pods = w.pods.list().filter((p) => idOf(p) === kubernetesId);
-      const replicaSets = w.replicaSets.list().filter((r) => idOf(r) === kubernetesId);
-      const workloads = w.deployments
-        .list()
-        .filter((d) => idOf(d) === kubernetesId)
-        .map((d): LiveWorkload => {
-          const desired = d.spec?.replicas ?? 1;
-          const s = d.status ?? {};
-          const ns = d.metadata?.namespace ?? 'default';
-          const mine = pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns);
-          const statuses = mine.flatMap((p) => p.status?.containerStatuses ?? []);
-          const ready = s.readyReplicas ?? 0;
-          const updated = s.updatedReplicas ?? 0;
-          const available = s.availableReplicas ?? 0;
-          return {
-            namespace: ns,
-            name: d.metadata?.name ?? '',
-            desired,
-            ready,
-            updated,
-            available,
-            rolloutComplete:
-              (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-              updated === desired &&
-              ready === desired &&
-              available === desired &&
-              (s.replicas ?? 0) === desired,
-            images: [...new Set((d.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''))],
-            restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
-            crashLooping: mine
-              .filter((p) =>
-                (p.status?.containerStatuses ?? []).some(
-                  (c) => c.state?.waiting?.reason === 'CrashLoopBackOff',
-                ),
-              )
-              .map((p) => p.metadata?.name ?? ''),
-            replicaSets: replicaSets.filter(
-              (r) => (r.metadata?.namespace ?? 'default') === ns && (r.status?.replicas ?? 0) > 0,
-            ).length,
-          };
-        });
+      const pods = w.byId.pods.get(kubernetesId);
+      const replicaSets = w.byId.replicaSets.get(kubernetesId);
+      const workloads = w.byId.deployments.get(kubernetesId).map((d): LiveWorkload => {
+        const desired = d.spec?.replicas ?? 1;
+        const s = d.status ?? {};
+        const ns = d.metadata?.namespace ?? 'default';
+        const mine = pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns);
+        const statuses = mine.flatMap((p) => p.status?.containerStatuses ?? []);
+        const ready = s.readyReplicas ?? 0;
+        const updated = s.updatedReplicas ?? 0;
+        const available = s.availableReplicas ?? 0;
+        return {
+          namespace: ns,
+          name: d.metadata?.name ?? '',
+          desired,
+          ready,
+          updated,
+          available,
+          rolloutComplete:
+            (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+            updated === desired &&
+            ready === desired &&
+            available === desired &&
+            (s.replicas ?? 0) === desired,
+          images: [...new Set((d.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? ''))],
+          restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+          crashLooping: mine
+            .filter((p) =>
+              (p.status?.containerStatuses ?? []).some(
+                (c) => c.state?.waiting?.reason === 'CrashLoopBackOff',
+              ),
+            )
+            .map((p) => p.metadata?.name ?? ''),
+          replicaSets: replicaSets.filter(
+            (r) => (r.metadata?.namespace ?? 'default') === ns && (r.status?.replicas ?? 0) > 0,
+          ).length,
+        };
+      });
       return { ...base, workloads };
     });
   }

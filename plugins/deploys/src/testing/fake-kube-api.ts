@@ -13,6 +13,7 @@ export class FakeKubeApi {
   url = '';
   rv = 100;
   deployments = new Map<string, Record<string, unknown>>();
+  replicaSets = new Map<string, Record<string, unknown>>();
   pods = new Map<string, Record<string, unknown>>();
   /** Open watch responses per resource path. */
   watches = new Map<string, http.ServerResponse[]>();
@@ -29,6 +30,7 @@ export class FakeKubeApi {
 
   private items(path: string): Record<string, unknown>[] {
     if (path === '/apis/apps/v1/deployments') return [...this.deployments.values()];
+    if (path === '/apis/apps/v1/replicasets') return [...this.replicaSets.values()];
     if (path === '/api/v1/pods') return [...this.pods.values()];
     return [];
   }
@@ -74,9 +76,29 @@ export class FakeKubeApi {
 
   /** Send one watch event to every open watch of `path`. */
   emit(path: string, type: string, object: Record<string, unknown>): void {
-    this.rv++;
-    (object.metadata as Record<string, unknown>).resourceVersion = String(this.rv);
-    for (const res of this.watches.get(path) ?? []) res.write(`${JSON.stringify({ type, object })}\n`);
+    this.send(path, [{ type, object }]);
+  }
+
+  /**
+   * Send watch events to every open watch of `path` in one chunk (a load generator sends thousands a
+   * second), each object stamped with the next resourceVersion. Returns the bytes sent to each watch.
+   */
+  send(path: string, events: { type: string; object: Record<string, unknown> }[]): number {
+    let chunk = '';
+    for (const { type, object } of events) {
+      this.rv++;
+      (object.metadata as Record<string, unknown>).resourceVersion = String(this.rv);
+      chunk += `${JSON.stringify({ type, object })}\n`;
+    }
+    for (const res of this.watches.get(path) ?? []) res.write(chunk);
+    return Buffer.byteLength(chunk);
+  }
+
+  /** Bytes written to open watches that the watching client has not read yet (it is falling behind). */
+  unread(): number {
+    let n = 0;
+    for (const list of this.watches.values()) for (const res of list) n += res.writableLength;
+    return n;
   }
 
   async stop(): Promise<void> {
@@ -85,6 +107,21 @@ export class FakeKubeApi {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
+
+/** A kubeconfig file's text with one context on the test double at `server` (token auth, no TLS). */
+export const kubeconfigFor = (server: string, context: string) => `apiVersion: v1
+kind: Config
+clusters:
+- name: test-double
+  cluster: { server: "${server}", insecure-skip-tls-verify: true }
+users:
+- name: portal
+  user: { token: test }
+contexts:
+- name: ${context}
+  context: { cluster: test-double, user: portal }
+current-context: ${context}
+`;
 
 export const deployment = (
   name: string,
