@@ -26,11 +26,24 @@ function find(dir, out = []) {
 
 // Services scaffolded into services/<name> run their own tests (npm test inside them); the estate's
 // folders have none. The library in services/lib is ours and is tested here.
-const files = find(root)
+let files = find(root)
   .map((f) => relative(root, f))
   .filter((f) => !/^services\/(?!lib\/)/.test(f))
   .filter((f) => only.length === 0 || only.some((w) => f.includes(w)))
   .sort();
+// plugins/backstage-frontend is its own npm project: without its install its tests cannot load (a failure
+// under CI=true, where `npm ci` installs it).
+const { notInstalled } = await import('../plugins/backstage-frontend/scripts/installed.mjs');
+const frontendMissing = notInstalled();
+if (frontendMissing && files.some((f) => f.startsWith('plugins/backstage-frontend/'))) {
+  if (ci) {
+    console.error(frontendMissing);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  console.warn(`skipping the tests of ${frontendMissing}`);
+  files = files.filter((f) => !f.startsWith('plugins/backstage-frontend/'));
+}
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

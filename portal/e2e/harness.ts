@@ -4,31 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type RunningServer, type ServeOptions, startServer } from '../server/server.ts';
+import { launchChromium, SHOTS } from './browser.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SHOTS = path.join(REPO, 'test-results');
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-/**
- * Why the browser journeys cannot run here, or undefined when they can. In CI a missing browser is a
- * failure, not a skip (the caller throws).
- */
-export function unavailable(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-  return undefined;
-}
+export { CHROMIUM, SHOTS, shot, unavailable } from './browser.ts';
 
 /** `next build` when portal/.next has no build yet (CI builds first; a fresh checkout builds here). */
 export function ensureBuild(): void {
@@ -103,7 +84,7 @@ export async function openPortal(serve: Partial<ServeOptions> = {}): Promise<Por
   const catalog = new CatalogService(store, [services, hostile]);
   await catalog.ingest();
   const server = await startServer({ catalog, port: 0, ui: true, ...serve });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(30_000);
   mkdirSync(SHOTS, { recursive: true });
@@ -118,8 +99,4 @@ export async function openPortal(serve: Partial<ServeOptions> = {}): Promise<Por
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import type { ReactElement } from 'react';
-import { nodeFetch, type RunningPortal, recordDeploy, sendCalls, startPortal } from '../testing/portal.ts';
+import { nodeFetch, type RunningPortal, startEstatePortal } from '../testing/portal.ts';
 import '../testing/dom.ts';
 
 // Loaded after the DOM exists (MUI's styles need `document` when they load).
@@ -16,30 +15,6 @@ const { PathTracerPage } = await import('./PathTracerPage.tsx');
 const { EntityPortalCard } = await import('./EntityPortalCard.tsx');
 const { EntityPortalContent } = await import('./EntityPortalContent.tsx');
 
-/**
- * Call graph of the fixture (all declared in catalog-info.yaml):
- *   mobile-app → card-api → cards → feed;  web → card-api;  reports → web
- * Traces add card-api → fraud, declared nowhere.
- */
-const CATALOGUE = writeTree({
-  'org/catalog-info.yaml': ORG,
-  'card-api/catalog-info.yaml': component('card-api', {
-    owner: 'accounts',
-    tier: '1',
-    dependsOn: ['component:cards'],
-  }),
-  'cards/catalog-info.yaml': component('cards', { tier: '1', dependsOn: ['component:feed'] }),
-  'feed/catalog-info.yaml': component('feed'),
-  'fraud/catalog-info.yaml': component('fraud'),
-  'mobile-app/catalog-info.yaml': component('mobile-app', {
-    owner: 'accounts',
-    tier: '1',
-    dependsOn: ['component:card-api'],
-  }),
-  'web/catalog-info.yaml': component('web', { tier: '1', dependsOn: ['component:card-api'] }),
-  'reports/catalog-info.yaml': component('reports', { tier: '3', dependsOn: ['component:web'] }),
-});
-
 const CARD_API = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
@@ -50,23 +25,10 @@ const CARD_API = {
 describe('Backstage plugin views against a real portal serve (test-utils app, happy-dom)', () => {
   let portal: RunningPortal;
 
+  // The estate of writeEstate() (src/testing/portal.ts): card-api → cards → feed and its callers, a traced
+  // call card-api → fraud, deploys of card-api (90 minutes ago) and web (30 minutes ago).
   before(async () => {
-    portal = await startPortal(CATALOGUE);
-    await sendCalls(portal, [{ caller: 'card-api', callee: 'fraud' }]);
-    await recordDeploy(portal, {
-      id: 'd-1',
-      service: 'card-api',
-      environment: 'prod',
-      version: '4.2.0',
-      minutesAgo: 90,
-    });
-    await recordDeploy(portal, {
-      id: 'd-2',
-      service: 'web',
-      environment: 'prod',
-      version: '9.0.1',
-      minutesAgo: 30,
-    });
+    portal = await startEstatePortal();
   });
   after(() => portal?.close());
   afterEach(() => cleanup());

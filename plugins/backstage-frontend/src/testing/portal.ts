@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 const BIN = path.join(REPO, 'portal', 'bin', 'portal.mjs');
@@ -136,4 +137,62 @@ export async function sendCalls(portal: RunningPortal, calls: Array<{ caller: st
     body: JSON.stringify(body),
   });
   if (res.status !== 200) throw new Error(`traces not accepted: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * The small estate the plugin's tests read (all declared in catalog-info.yaml):
+ *   mobile-app → card-api → cards → feed;  web → card-api;  reports → web
+ * Traces add card-api → fraud, declared nowhere. Squads: accounts (card-api, mobile-app), ledger (the rest).
+ */
+export function writeEstate(): string {
+  return writeTree({
+    'org/catalog-info.yaml': ORG,
+    'card-api/catalog-info.yaml': component('card-api', {
+      owner: 'accounts',
+      tier: '1',
+      dependsOn: ['component:cards'],
+    }),
+    'cards/catalog-info.yaml': component('cards', { tier: '1', dependsOn: ['component:feed'] }),
+    'feed/catalog-info.yaml': component('feed'),
+    'fraud/catalog-info.yaml': component('fraud'),
+    'mobile-app/catalog-info.yaml': component('mobile-app', {
+      owner: 'accounts',
+      tier: '1',
+      dependsOn: ['component:card-api'],
+    }),
+    'web/catalog-info.yaml': component('web', { tier: '1', dependsOn: ['component:card-api'] }),
+    'reports/catalog-info.yaml': component('reports', { tier: '3', dependsOn: ['component:web'] }),
+  });
+}
+
+/**
+ * A real portal serving writeEstate(), with what only the running system knows: a traced call card-api →
+ * fraud (drift), a card-api release 90 minutes ago and a web release 30 minutes ago (deploy changes).
+ */
+export async function startEstatePortal(): Promise<RunningPortal> {
+  const catalogue = writeEstate();
+  const portal = await startPortal(catalogue);
+  const close = portal.close;
+  try {
+    await sendCalls(portal, [{ caller: 'card-api', callee: 'fraud' }]);
+    const deploy = { environment: 'prod' };
+    await recordDeploy(portal, {
+      ...deploy,
+      id: 'd-1',
+      service: 'card-api',
+      version: '4.2.0',
+      minutesAgo: 90,
+    });
+    await recordDeploy(portal, { ...deploy, id: 'd-2', service: 'web', version: '9.0.1', minutesAgo: 30 });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    ...portal,
+    close: async () => {
+      await close();
+      rmSync(catalogue, { recursive: true, force: true });
+    },
+  };
 }
