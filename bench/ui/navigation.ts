@@ -20,23 +20,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../portal/e2e/browser.ts';
 import { startServer } from '../../portal/server/server.ts';
 import { generateEstate } from '../estate/generate.ts';
 import { writeEstate } from '../estate/write.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** Targets from issue 4, in milliseconds: catalogue by entities, graph by services, paths at any size. */
 const TARGETS = {
@@ -83,7 +72,7 @@ async function measureSize(services: number, runs: number) {
     await catalog.ingest();
     const ingestMs = Math.round(performance.now() - started);
     const server = await startServer({ catalog, port: 0, ui: true });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const browser = await launchChromium();
     const views: View[] = ['catalogue', 'paths'];
     if (services <= 3500) views.push('graph');
     const entities = catalog.loaded.size;

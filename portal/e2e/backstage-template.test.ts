@@ -15,15 +15,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { type ProviderDouble, startProviderDouble } from '@bank/plugin-scaffolder/actions/testing.ts';
 import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import type { Browser, Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../server/server.ts';
+import { CHROMIUM, launchChromium } from './browser.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'test-results');
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-sync'];
 const require = createRequire(import.meta.url);
 const CREATE_APP = path.dirname(require.resolve('@backstage/create-app/package.json'));
 
@@ -200,7 +199,7 @@ describe("Backstage's form language in the browser", { skip: why }, () => {
     });
     await catalog.ingest();
     server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: true, devSignIn: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(30_000);
     mkdirSync(SHOTS, { recursive: true });

@@ -12,23 +12,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import type { Browser, Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../server/server.ts';
+import { CHROMIUM, launchChromium } from './browser.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'test-results');
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 function unavailable(): string | undefined {
   if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`;
@@ -72,7 +62,7 @@ describe('creating a service in the browser', { skip: why }, () => {
       .map((e) => e.metadata.name);
     assert.ok(owner && user && deps.length === 2, 'the estate has a squad, a user and two services');
     server = await startServer({ catalog, host: '127.0.0.1', port: 0, ui: true, devSignIn: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(30_000);
     mkdirSync(SHOTS, { recursive: true });
