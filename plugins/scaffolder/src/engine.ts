@@ -108,11 +108,64 @@ export class StepFailedError extends Error {
   }
 }
 
+/** The task was cancelled (RunOptions.signal): the step it was at stopped, what was done is rolled back. */
+export class TaskCancelledError extends StepFailedError {
+  constructor(stepId: string, rollbackFailures: string[]) {
+    super(stepId, new Error('the task was cancelled'), rollbackFailures);
+    this.name = 'TaskCancelledError';
+  }
+  override get status(): number {
+    return 409;
+  }
+}
+
 export interface RunOptions {
   actor: TaskActor;
   dryRun?: boolean;
   taskId?: string;
   onEvent?: (e: TaskEvent) => void;
+  /**
+   * Backstage's task secrets (`secrets` of POST /v2/tasks, e.g. a user's OAuth token): `${{ secrets.NAME }}`
+   * in step inputs, `if` and `each`, not in the template's output. Never stored; every secret value is
+   * replaced by *** in the log and in errors.
+   */
+  secrets?: Record<string, string>;
+  /** Cancels the task: no further step starts, the running step's provider requests are aborted. */
+  signal?: AbortSignal;
+}
+
+/** Backstage's task secrets as given over HTTP: a mapping of names to strings (at most 50, 16 KiB each). */
+export function checkSecrets(raw: unknown, field = 'secrets'): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new Error(`${field}: must be a mapping of names to strings`);
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > 50) throw new Error(`${field}: at most 50 secrets, got ${entries.length}`);
+  const out: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name))
+      throw new Error(`${field}: "${name.slice(0, 64)}" is not a secret name (letters, digits and _)`);
+    if (typeof value !== 'string' || value.length > 16 * 1024)
+      throw new Error(`${field}.${name}: must be a string of at most 16 KiB`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Replaces every secret value in a text by ***. */
+function redactor(secrets: Record<string, string>): (text: string) => string {
+  const values = [...new Set(Object.values(secrets).filter((v) => v.length > 0))].sort(
+    (a, b) => b.length - a.length,
+  );
+  if (values.length === 0) return (text) => text;
+  return (text) => values.reduce((t, v) => t.split(v).join('***'), text);
+}
+
+/** The error with secret values replaced (its status kept), or the error itself when it holds none. */
+function redactedError(e: Error, redact: (t: string) => string): Error {
+  const message = redact(e.message);
+  if (message === e.message) return e;
+  return Object.assign(new Error(message), { status: (e as { status?: number }).status });
 }
 
 export class Scaffolder {
@@ -182,6 +235,8 @@ export class Scaffolder {
   ): Promise<ScaffoldResult> {
     const dryRun = opts.dryRun === true;
     if (!dryRun) this.assertRunnable(template);
+    const secrets = opts.secrets ?? {};
+    const redact = redactor(secrets);
     const taskId = opts.taskId ?? randomUUID();
     const now = () => new Date().toISOString();
     const log: string[] = [];
@@ -197,17 +252,25 @@ export class Scaffolder {
       context: { task: { id: taskId } },
       template: { name: template.name, version: template.version },
     };
+    // Steps see the secrets; the template's output does not.
+    const stepScope: Record<string, unknown> = { ...scope, secrets };
     const stepReport: ScaffoldResult['steps'] = [];
+    const skippedMissing: string[] = [];
+    const cancelled = (stepId: string) => {
+      if (opts.signal?.aborted) throw new TaskCancelledError(stepId, []);
+    };
 
     for (const [i, step] of template.steps.entries()) {
       const field = `spec.steps[${i}]`;
       const t0 = performance.now();
-      const logLine = (m: string) => {
+      const logLine = (line: string) => {
+        const m = redact(line);
         log.push(`[${step.id}] ${m}`);
         emit({ type: 'log', stepId: step.id, message: m, at: now() });
       };
       try {
-        if (step.if !== undefined && !truthy(renderValue(step.if, scope, `${field}.if`))) {
+        cancelled(step.id);
+        if (step.if !== undefined && !truthy(renderValue(step.if, stepScope, `${field}.if`))) {
           stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
           emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
           continue;
@@ -219,6 +282,7 @@ export class Scaffolder {
             `action "${step.action}" is not available here: skipped in this dry-run (a real run refuses)`,
           );
           stepsOut[step.id] = { output: {} };
+          skippedMissing.push(step.id);
           stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
           emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
           continue;
@@ -229,14 +293,15 @@ export class Scaffolder {
         stepsOut[step.id] = { output };
         let items: { key: string; value: unknown }[] | undefined;
         if (step.each !== undefined) {
-          const each = renderValue(step.each, scope, `${field}.each`);
+          const each = renderValue(step.each, stepScope, `${field}.each`);
           if (Array.isArray(each)) items = each.map((value, k) => ({ key: String(k), value }));
           else if (each && typeof each === 'object')
             items = Object.entries(each).map(([key, value]) => ({ key, value }));
           else throw new ExpressionError('must render to a list or a mapping', `${field}.each`);
         }
         for (const item of items ?? [undefined]) {
-          const itemScope = item ? { ...scope, each: item } : scope;
+          cancelled(step.id);
+          const itemScope = item ? { ...stepScope, each: item } : stepScope;
           const input = renderValue(step.input, itemScope, `${field}.input`) as Record<string, unknown>;
           const ctx: ActionContext = {
             input,
@@ -251,6 +316,8 @@ export class Scaffolder {
             tx,
             published,
             log: logLine,
+            signal: opts.signal,
+            skipped: skippedMissing,
             output: (k, v) => {
               if (k === '__proto__' || k === 'constructor' || k === 'prototype')
                 throw new Error(`output "${k}" is not allowed`);
@@ -263,15 +330,19 @@ export class Scaffolder {
         stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'completed', ms });
         emit({ type: 'step', stepId: step.id, name: step.name, status: 'completed', at: now(), ms });
       } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        logLine(`failed: ${e.message}`);
-        emit({ type: 'step', stepId: step.id, name: step.name, status: 'failed', at: now() });
+        const e = redactedError(err instanceof Error ? err : new Error(String(err)), redact);
+        const stop = opts.signal?.aborted === true;
+        logLine(stop ? 'cancelled' : `failed: ${e.message}`);
+        const status = stop ? 'cancelled' : 'failed';
+        emit({ type: 'step', stepId: step.id, name: step.name, status, at: now() });
         const failures = await tx.rollback(logLine);
         for (const s of stepReport)
           if (s.status === 'completed')
             emit({ type: 'step', stepId: s.id, name: s.name, status: 'rolled-back', at: now() });
-        const failed = new StepFailedError(step.id, e, failures);
-        emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
+        const failed = stop
+          ? new TaskCancelledError(step.id, failures)
+          : new StepFailedError(step.id, e, failures);
+        emit({ type: 'completion', status, message: failed.message, at: now() });
         throw failed;
       }
     }
@@ -280,11 +351,11 @@ export class Scaffolder {
     try {
       await tx.settle();
     } catch (err) {
-      const e = err as Error & { stepId?: string };
-      const stepId = e.stepId ?? 'publish';
+      const stepId = (err as { stepId?: string }).stepId ?? 'publish';
+      const e = redactedError(err as Error, redact);
       log.push(`[${stepId}] failed: ${e.message}`);
       emit({ type: 'step', stepId, name: stepId, status: 'failed', at: now() });
-      const failures = await tx.rollback((m) => log.push(`[rollback] ${m}`));
+      const failures = await tx.rollback((m) => log.push(`[rollback] ${redact(m)}`));
       const failed = new StepFailedError(stepId, e, failures);
       emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
       throw failed;

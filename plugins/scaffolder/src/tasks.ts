@@ -14,7 +14,7 @@ import { pageFields } from './parameters.ts';
 import type { ParameterPage } from './template.ts';
 import type { TaskActor, TaskEvent } from './types.ts';
 
-export type TaskStatus = 'processing' | 'completed' | 'failed';
+export type TaskStatus = 'processing' | 'completed' | 'failed' | 'cancelled';
 
 /** What a completed task made, as readers see it (no file contents, no internal data). */
 export interface TaskResult {
@@ -151,6 +151,9 @@ export class ScaffolderTaskStore {
   /** Per task, the tail of its queued writes: one task's events are written in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly listeners = new Map<string, Set<(e: StoredTaskEvent) => void>>();
+  /** Told the id of each task of this process that was cancelled (here at once, by another replica at the sweep). */
+  private readonly cancelListeners = new Set<(taskId: string) => void>();
+  private readonly cancelNoticed = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -200,6 +203,67 @@ export class ScaffolderTaskStore {
       'UPDATE "ScaffolderTask" SET "heartbeatAtMs" = ? WHERE "runner" = ? AND "status" = ?',
       [this.now(), this.runner, 'processing'],
     );
+    // Tasks of this process another replica cancelled since the last sweep.
+    const rows = await this.sql.query<{ id: string }>(
+      'SELECT "id" FROM "ScaffolderTask" WHERE "runner" = ? AND "status" = ?',
+      [this.runner, 'cancelled'],
+    );
+    for (const r of rows) if (this.running.has(r.id)) this.noticeCancelled(r.id);
+  }
+
+  private noticeCancelled(taskId: string): void {
+    if (this.cancelNoticed.has(taskId)) return;
+    this.cancelNoticed.add(taskId);
+    for (const fn of this.cancelListeners) fn(taskId);
+  }
+
+  /** Hear of this process's tasks being cancelled (the runner stops them). */
+  onCancelled(fn: (taskId: string) => void): () => void {
+    this.cancelListeners.add(fn);
+    return () => this.cancelListeners.delete(fn);
+  }
+
+  /**
+   * Cancel a processing task: its status is `cancelled` at once; the process running it stops before its
+   * next step (this process at once, another replica at its next sweep) and stores the completion.
+   * False when the task is not processing.
+   */
+  async cancel(taskId: string): Promise<boolean> {
+    const at = this.now();
+    const moved = await this.sql.exec(
+      'UPDATE "ScaffolderTask" SET "status" = ?, "completedAtMs" = ? WHERE "id" = ? AND "status" = ?',
+      ['cancelled', at, taskId, 'processing'],
+    );
+    if (moved !== 1) return false;
+    if (this.running.has(taskId)) this.noticeCancelled(taskId);
+    return true;
+  }
+
+  /**
+   * Run a failed or cancelled task again under the same id (Backstage's retry): processing again, run by
+   * this process, its new events after the old ones. Undefined when the task is not failed or cancelled, or
+   * its last run has not stored its completion yet (it is still stopping).
+   */
+  async restart(taskId: string): Promise<Task | undefined> {
+    if (this.running.has(taskId)) return undefined;
+    const last = await this.sql.query<{ seq: number | string; type: string }>(
+      'SELECT "seq", "type" FROM "ScaffolderTaskEvent" WHERE "taskId" = ? ORDER BY "seq" DESC LIMIT 1',
+      [taskId],
+    );
+    if (last[0]?.type !== 'completion') return undefined;
+    const at = this.now();
+    const moved = await this.sql.exec(
+      'UPDATE "ScaffolderTask" SET "status" = ?, "result" = NULL, "error" = NULL, "completedAtMs" = NULL, "runner" = ?, "heartbeatAtMs" = ? WHERE "id" = ? AND "status" IN (?, ?)',
+      ['processing', this.runner, at, taskId, 'failed', 'cancelled'],
+    );
+    if (moved !== 1) return undefined;
+    const logs = await this.sql.query<{ n: number | string }>(
+      'SELECT COUNT(*) AS "n" FROM "ScaffolderTaskEvent" WHERE "taskId" = ? AND "type" = ?',
+      [taskId, 'log'],
+    );
+    this.running.set(taskId, { next: Number(last[0].seq) + 1, logs: Number(logs[0]?.n ?? 0) });
+    this.cancelNoticed.delete(taskId);
+    return this.get(taskId);
   }
 
   /**
@@ -333,7 +397,9 @@ export class ScaffolderTaskStore {
   /** Finish a task this process runs: its outcome and the completion event, after every queued event. */
   finish(
     taskId: string,
-    outcome: { status: 'completed'; result: TaskResult } | { status: 'failed'; error: TaskError },
+    outcome:
+      | { status: 'completed'; result: TaskResult }
+      | { status: 'failed' | 'cancelled'; error: TaskError },
   ): Promise<void> {
     return this.enqueue(taskId, async () => {
       const state = this.running.get(taskId);
@@ -342,7 +408,7 @@ export class ScaffolderTaskStore {
       const event: TaskEvent = {
         type: 'completion',
         status: outcome.status,
-        ...(outcome.status === 'failed' ? { message: outcome.error.message } : {}),
+        ...(outcome.status !== 'completed' ? { message: outcome.error.message } : {}),
         at: iso(at),
       };
       const stored: StoredTaskEvent = { ...event, id: state.next };
@@ -352,7 +418,7 @@ export class ScaffolderTaskStore {
           [
             outcome.status,
             outcome.status === 'completed' ? JSON.stringify(outcome.result) : null,
-            outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+            outcome.status !== 'completed' ? JSON.stringify(outcome.error) : null,
             at,
             at,
             taskId,
@@ -364,6 +430,7 @@ export class ScaffolderTaskStore {
         );
       });
       this.running.delete(taskId);
+      this.cancelNoticed.delete(taskId);
       for (const fn of this.listeners.get(taskId) ?? []) fn(stored);
       this.listeners.delete(taskId);
     });

@@ -267,7 +267,14 @@ export function parseTemplate(
   const t = raw as Record<string, unknown>;
   forbidKeys(t, [], fail);
   if (t.apiVersion !== TEMPLATE_API_VERSION)
-    fail(['apiVersion'], `must be "${TEMPLATE_API_VERSION}", found ${JSON.stringify(t.apiVersion)}`);
+    fail(
+      ['apiVersion'],
+      `must be "${TEMPLATE_API_VERSION}", found ${JSON.stringify(t.apiVersion)}${
+        t.apiVersion === 'backstage.io/v1beta2'
+          ? ' (the older template format, which Backstage no longer runs either: write it as v1beta3, whose expressions are $-prefixed, not handlebars {{ }})'
+          : ''
+      }`,
+    );
   if (t.kind !== 'Template') fail(['kind'], `must be "Template", found ${JSON.stringify(t.kind)}`);
   const meta = t.metadata as Record<string, unknown> | undefined;
   if (!meta || typeof meta !== 'object') fail(['metadata'], 'is required (with a name)');
@@ -369,14 +376,18 @@ export function parseTemplate(
     if (step.action === 'fetch:template' || step.action === 'fetch:plain') {
       if (typeof inp.url !== 'string')
         fail([...at, 'input', 'url'], 'is required: a directory relative to the template, e.g. ./skeleton');
-      if (/^[a-z][a-z0-9+.-]*:/i.test(inp.url as string)) {
+      // A skeleton at an http(s) URL is read at run time through the allow-listed URL reader (as Backstage's
+      // templates do, e.g. a GitHub tree URL); any other scheme is refused now.
+      const remote = /^https?:\/\//i.test(inp.url as string);
+      if (!remote && /^[a-z][a-z0-9+.-]*:/i.test(inp.url as string)) {
         fail(
           [...at, 'input', 'url'],
-          `"${String(inp.url)}": only paths inside the template are allowed (no URLs)`,
+          `"${String(inp.url)}": a path inside the template or an http(s) URL (read through the allow-listed URL reader)`,
         );
       }
       for (const key of ['url', 'targetPath'] as const) {
         const v = inp[key];
+        if (key === 'url' && remote) continue;
         if (typeof v === 'string' && !v.includes('${{')) {
           try {
             const rel = safeRelative(v, key);

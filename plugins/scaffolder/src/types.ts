@@ -36,12 +36,12 @@ export type TaskEvent =
       type: 'step';
       stepId: string;
       name: string;
-      status: 'processing' | 'completed' | 'failed' | 'skipped' | 'rolled-back';
+      status: 'processing' | 'completed' | 'failed' | 'skipped' | 'rolled-back' | 'cancelled';
       at: string;
       ms?: number;
     }
   | { type: 'log'; stepId?: string; message: string; at: string }
-  | { type: 'completion'; status: 'completed' | 'failed'; message?: string; at: string };
+  | { type: 'completion'; status: 'completed' | 'failed' | 'cancelled'; message?: string; at: string };
 
 /**
  * The compensations of a task: each side effect registers how to undo itself; a failed task undoes them
@@ -107,6 +107,10 @@ export interface ActionContext {
   published: Map<string, string>;
   log(message: string): void;
   output(name: string, value: unknown): void;
+  /** Aborted when the task is cancelled: provider requests pass it to fetch. */
+  signal?: AbortSignal;
+  /** In a dry-run, the ids of the steps skipped so far because their action is not available here. */
+  skipped?: readonly string[];
 }
 
 export interface Action {

@@ -14,7 +14,10 @@ export const catalogWrite: Action = {
   description:
     'Write a catalogue entity descriptor into the workspace (entity, filePath = catalog-info.yaml)',
   async handler(ctx) {
-    const entity = ctx.input.entity;
+    // `component` is the input's name in older Backstage templates (software-templates' rails-demo).
+    const older = ctx.input.entity === undefined && ctx.input.component !== undefined;
+    if (older) ctx.log('input "component" read as "entity" (its older name)');
+    const entity = older ? ctx.input.component : ctx.input.entity;
     if (!entity || typeof entity !== 'object' || Array.isArray(entity))
       throw new InputError(`${ctx.field}.entity: must be an entity (apiVersion, kind, metadata, spec)`);
     const filePath = safeRelative(

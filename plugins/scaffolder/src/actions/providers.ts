@@ -217,7 +217,9 @@ export class ProviderClient {
         headers: { ...this.headers(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: this.ctx.signal
+          ? AbortSignal.any([this.ctx.signal, AbortSignal.timeout(TIMEOUT_MS)])
+          : AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (err) {
       throw new ProviderError(`${method} ${url}: ${(err as Error).message}`);
@@ -294,6 +296,13 @@ export function filesToPublish(ctx: ActionContext): ReturnType<ActionContext['wo
   const src = ctx.input.sourcePath;
   const source = typeof src === 'string' ? src : '';
   const files = ctx.workspace.list(source);
+  if (files.length === 0 && ctx.dryRun && ctx.skipped?.length) {
+    // A step this dry-run skipped (its action is not here) would have written them: show the requests anyway.
+    ctx.log(
+      `warning: the workspace has no files under ./${source}; skipped step(s) ${ctx.skipped.join(', ')} would have written them`,
+    );
+    return files;
+  }
   if (files.length === 0)
     throw new ProviderError(`${ctx.field}.sourcePath: the workspace has no files under ./${source}`);
   return files;

@@ -20,7 +20,7 @@ import {
 } from '@bank/plugin-kit';
 import type { Context, Hono } from 'hono';
 import { stringify } from 'yaml';
-import type { Scaffolder } from '../engine.ts';
+import { checkSecrets, type Scaffolder } from '../engine.ts';
 import { resolveSafeChildPath } from '../paths.ts';
 import type { ScaffolderTaskStore, StoredTaskEvent, Task } from '../tasks.ts';
 import { parseTemplate, type Template } from '../template.ts';
@@ -53,6 +53,7 @@ const STEP_STATUS: Record<string, string | undefined> = {
   completed: 'completed',
   failed: 'failed',
   skipped: 'skipped',
+  cancelled: 'cancelled',
   'rolled-back': undefined,
 };
 
@@ -65,6 +66,7 @@ export function backstageEvent(taskId: string, e: StoredTaskEvent, task?: Task) 
       processing: 'Beginning step',
       completed: 'Finished step',
       failed: 'Failed step',
+      cancelled: 'Cancelled step',
       skipped: 'Skipping step',
       'rolled-back': 'Rolled back step',
     };
@@ -143,7 +145,31 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
     );
     if (typeof body.templateRef !== 'string')
       throw new InputError('templateRef: is required, e.g. "template:default/typescript-service"');
-    const task = await runner.start(c, templateFor(body.templateRef, 'templateRef'), body.values ?? {});
+    const secrets = secretsOf(body.secrets);
+    const task = await runner.start(c, templateFor(body.templateRef, 'templateRef'), body.values ?? {}, {
+      secrets,
+    });
+    return c.json({ id: task.id }, 201);
+  });
+
+  // Backstage's cancel: the task stops before its next step, what it did is rolled back.
+  app.post('/tasks/:taskId/cancel', async (c) => {
+    const task = await runner.cancel(c, c.req.param('taskId'));
+    return c.json({ status: task.status });
+  });
+
+  // Backstage's retry: a failed or cancelled task runs again under its id (the client sends `{}` or
+  // `{secrets}`); its new events follow the old ones on the same event stream.
+  app.post('/tasks/:taskId/retry', async (c) => {
+    await deps.auth.authenticate(c, permissions.scaffolderTaskCreate);
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding');
+    const body = hasBody ? await readJson<{ secrets?: unknown }>(c, 256 * 1024) : {};
+    const task = await runner.retry(
+      c,
+      c.req.param('taskId'),
+      (t) => templateFor(t.template, 'template'),
+      secretsOf(body.secrets),
+    );
     return c.json({ id: task.id }, 201);
   });
 
@@ -197,8 +223,10 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
     const body = await readJson<{
       template?: unknown;
       values?: unknown;
+      secrets?: unknown;
       directoryContents?: unknown;
     }>(c, 2 * 1024 * 1024);
+    const secrets = secretsOf(body.secrets);
     const entity = body.template as { metadata?: { name?: unknown } } | undefined;
     if (!entity || typeof entity !== 'object' || typeof entity.metadata?.name !== 'string')
       throw new InputError('template: is required, a Template entity ({apiVersion, kind, metadata, spec})');
@@ -240,6 +268,7 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
         .execute(template, values, {
           actor,
           dryRun: true,
+          secrets,
           onEvent: (e) => {
             if (e.type !== 'completion')
               log.push({ body: backstageEvent('dry-run', { ...e, id: n++ }).body });
@@ -295,6 +324,15 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
   }
 
   return app;
+}
+
+/** Backstage's task secrets from a request body, or a 400 naming what is wrong. */
+function secretsOf(raw: unknown): Record<string, string> {
+  try {
+    return checkSecrets(raw);
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
 }
 
 function afterOf(c: Context): number {

@@ -5,11 +5,20 @@
  * and an audit row at the end. Reading a task needs scaffolder.task.read (its creator, or an admin).
  */
 import type { CatalogService } from '@bank/plugin-catalog';
-import { type Actor, type Auth, InputError, NotFoundError, noteAudit, permissions } from '@bank/plugin-kit';
+import {
+  type Actor,
+  type Auth,
+  ConflictError,
+  InputError,
+  NotFoundError,
+  noteAudit,
+  permissions,
+} from '@bank/plugin-kit';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { type Scaffolder, StepFailedError } from '../engine.ts';
+import { type Scaffolder, StepFailedError, TaskCancelledError } from '../engine.ts';
 import {
+  REDACTED,
   redactParameters,
   type ScaffolderTaskStore,
   type StoredTaskEvent,
@@ -20,14 +29,19 @@ import {
 import type { Template } from '../template.ts';
 import { asPortalError } from './router.ts';
 
-const STATUSES: readonly TaskStatus[] = ['processing', 'completed', 'failed'];
+const STATUSES: readonly TaskStatus[] = ['processing', 'completed', 'failed', 'cancelled'];
 
 export class TaskRunner {
+  /** The tasks this process runs, each with what cancels it. */
+  private readonly controllers = new Map<string, AbortController>();
+
   constructor(
     private readonly scaffolder: Scaffolder,
     private readonly tasks: ScaffolderTaskStore,
     private readonly deps: { auth: Auth; catalog: CatalogService },
-  ) {}
+  ) {
+    tasks.onCancelled((id) => this.controllers.get(id)?.abort());
+  }
 
   /**
    * Validate, authorise (scaffolder.task.create on the new service's owner), store and start a task.
@@ -38,7 +52,7 @@ export class TaskRunner {
     c: Context,
     name: string | Template,
     raw: unknown,
-    opts: { secrets?: Record<string, unknown> } = {},
+    opts: { secrets?: Record<string, string> } = {},
   ): Promise<Task> {
     const template = typeof name === 'string' ? this.scaffolder.template(name) : name;
     this.scaffolder.assertRunnable(template);
@@ -60,9 +74,54 @@ export class TaskRunner {
       ),
     });
     noteAudit(c, { details: { template: template.name, owner, task: task.id } });
-    void opts.secrets; // secrets are never stored; the built-in actions take none
-    void this.run(task, template, values, actor);
+    // Secrets live only in this run's memory: never stored, so a retry is sent them again.
+    void this.run(task, template, values, actor, opts.secrets);
     return task;
+  }
+
+  /**
+   * Cancel a processing task (Backstage's POST /v2/tasks/:id/cancel): its creator or an admin. The run
+   * stops before its next step and rolls back what it did; its completion says `cancelled`.
+   */
+  async cancel(c: Context, id: string): Promise<Task> {
+    const task = await this.readable(c, id);
+    if (task.status !== 'processing' || !(await this.tasks.cancel(task.id)))
+      throw new ConflictError(`task ${id} is ${task.status}: only a processing task can be cancelled`);
+    noteAudit(c, { target: task.template, details: { task: task.id, cancelled: true } });
+    return (await this.tasks.get(task.id)) ?? task;
+  }
+
+  /**
+   * Run a failed or cancelled task again, under the same id, with the parameters it was given (Backstage's
+   * POST /v2/tasks/:id/retry; `secrets` as on create). The caller must be allowed to read it and to create
+   * with its owner. A task given a secret parameter cannot be retried: the secret was never kept.
+   */
+  async retry(
+    c: Context,
+    id: string,
+    templateOf: (task: Task) => Template,
+    secrets: Record<string, string> = {},
+  ): Promise<Task> {
+    const task = await this.readable(c, id);
+    if (task.status !== 'failed' && task.status !== 'cancelled')
+      throw new ConflictError(`task ${id} is ${task.status}: only a failed or cancelled task can be retried`);
+    const secret = Object.entries(task.parameters).find(([, v]) =>
+      JSON.stringify(v).includes(`"${REDACTED}"`),
+    );
+    if (secret)
+      throw new ConflictError(
+        `task ${id} cannot be retried: its parameter "${secret[0]}" was secret and is not kept; run the template again`,
+      );
+    const template = templateOf(task);
+    this.scaffolder.assertRunnable(template);
+    const values = await this.scaffolder.parameters(template, task.parameters);
+    const owner = typeof values.owner === 'string' ? values.owner : undefined;
+    noteAudit(c, { target: task.template, details: { task: task.id, retry: true, owner } });
+    const actor = await this.deps.auth.authorize(c, permissions.scaffolderTaskCreate, { owner });
+    const restarted = await this.tasks.restart(task.id);
+    if (!restarted) throw new ConflictError(`task ${id} is still stopping; retry once it has stopped`);
+    void this.run(restarted, template, values, actor, secrets);
+    return restarted;
   }
 
   private async run(
@@ -70,6 +129,23 @@ export class TaskRunner {
     template: Template,
     values: Record<string, unknown>,
     actor: Actor,
+    secrets?: Record<string, string>,
+  ): Promise<void> {
+    const controller = new AbortController();
+    this.controllers.set(task.id, controller);
+    try {
+      await this.execute(task, template, values, actor, { secrets, signal: controller.signal });
+    } finally {
+      this.controllers.delete(task.id);
+    }
+  }
+
+  private async execute(
+    task: Task,
+    template: Template,
+    values: Record<string, unknown>,
+    actor: Actor,
+    opts: { secrets?: Record<string, string>; signal: AbortSignal },
   ): Promise<void> {
     const lost = (err: Error) =>
       process.stderr.write(`scaffolder: could not store an event of task ${task.id}: ${err.message}\n`);
@@ -77,6 +153,7 @@ export class TaskRunner {
       const result = await this.scaffolder.execute(template, values, {
         actor,
         taskId: task.id,
+        ...opts,
         onEvent: (e) => {
           if (e.type !== 'completion') void this.tasks.append(task.id, e).catch(lost);
         },
@@ -96,7 +173,7 @@ export class TaskRunner {
       const e = asPortalError(err) as Error & { status?: number };
       await this.tasks
         .finish(task.id, {
-          status: 'failed',
+          status: err instanceof TaskCancelledError ? 'cancelled' : 'failed',
           error: {
             message: e.message,
             step: err instanceof StepFailedError ? err.stepId : undefined,
@@ -105,7 +182,12 @@ export class TaskRunner {
         })
         .catch(lost);
       await this.deps.catalog.store
-        .audit(actor.id, 'scaffolder.failed', template.name, { task: task.id, error: e.message })
+        .audit(
+          actor.id,
+          err instanceof TaskCancelledError ? 'scaffolder.cancelled' : 'scaffolder.failed',
+          template.name,
+          { task: task.id, error: e.message },
+        )
         .catch(() => undefined);
     }
   }
