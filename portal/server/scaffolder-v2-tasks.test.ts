@@ -13,8 +13,8 @@ import { type LogEvent, ScaffolderClient } from '@backstage/plugin-scaffolder-co
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type RunningServer, startServer } from '../../../../portal/server/server.ts';
-import { type FixtureRepo, makeFixtureRepo } from '../testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'backstage-tasks-token';
 const SECRET = 'tok-5f1c9e2a7b';

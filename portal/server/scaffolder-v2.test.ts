@@ -12,8 +12,8 @@ import { type LogEvent, ScaffolderClient } from '@backstage/plugin-scaffolder-co
 import { CatalogStore } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type RunningServer, startServer } from '../../../../portal/server/server.ts';
-import { type FixtureRepo, makeFixtureRepo } from '../testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'backstage-client-token';
 /** `${{ … }}`, Backstage's expression syntax, written without a JS template string. */
