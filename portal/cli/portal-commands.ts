@@ -1,6 +1,6 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { ingestProblemLines, ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
-import type { DeploysService } from '@bank/plugin-deploys';
+import type { DeploysService } from '@bank/plugin-deploys/lib/service.ts';
 import { formatTable, printJson, TOKEN_SCOPES, type TokenScope, UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
@@ -30,7 +30,7 @@ async function ensureUiBuilt(): Promise<void> {
  * deploys, marked as demo, and dropped when the first real deploy event arrives.
  */
 async function loadDemoDeploys(deploys: DeploysService, roots: string[]): Promise<void> {
-  const { readDemoHistory } = await import('@bank/plugin-deploys');
+  const { readDemoHistory } = await import('@bank/plugin-deploys/lib/demo.ts');
   try {
     const events = roots.flatMap((root) => readDemoHistory(root));
     if (events.length === 0) return;
@@ -99,6 +99,7 @@ export async function registerPortalCommands(
       baseUrl: opts.baseUrl,
       devSignIn: opts.devSignIn,
       watchFiles: opts.watch !== false,
+      onListening: opts.ingest ? (context) => loadDemoDeploys(context.deploys, catalog.roots) : undefined,
     }).catch(async (err: NodeJS.ErrnoException) => {
       if (err instanceof DevSignInRefusedError) throw new UsageError(err.message);
       // Taken in the meantime (another start raced this one).
@@ -108,7 +109,6 @@ export async function registerPortalCommands(
       }
       throw err;
     });
-    if (opts.ingest) await loadDemoDeploys(server.context.deploys, catalog.roots);
     // The log says which file broke (or still is broken) each time the watcher re-reads files.
     if (opts.watch !== false) watchRoots(catalog, catalog.roots, (r) => logProblems(r.errors));
     if (!opts.ingest) {

@@ -1,5 +1,6 @@
 import { type CatalogService, createCatalogRouter, type GraphService } from '@bank/plugin-catalog';
-import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
+import type { DeploysService } from '@bank/plugin-deploys/lib/service.ts';
+import { createDeploysRouter } from '@bank/plugin-deploys/server/router.ts';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';
@@ -21,7 +22,7 @@ import {
   TrafficService,
   trafficLimitsFromEnv,
 } from '@bank/plugin-traffic';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import type { PortalAuth } from './auth.ts';
 import { REPO_ROOT, scorecardsDir, templatesDir } from './runtime.ts';
 
@@ -39,7 +40,10 @@ export interface PortalContext {
  * The plugin registry: each feature plugin's router mounted at /api/<id>. Removing a plugin's folder and
  * its line here removes the feature.
  */
-export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ close(): Promise<void> }> {
+export async function mountPlugins(
+  app: Hono,
+  ctx: PortalContext,
+): Promise<{ afterListen(): void; close(): Promise<void> }> {
   const traffic = await openTraffic(ctx);
   const trafficDeps = {
     traffic,
@@ -59,7 +63,14 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
   const tasks = await ScaffolderTaskStore.open(ctx.catalog.store.driver);
   app.route('/api/scaffolder', createScaffolderRouter({ catalog: ctx.catalog, auth: ctx.auth, tasks }));
   app.route('/api/deploys', createDeploysRouter({ deploys: ctx.deploys, auth: ctx.auth }));
-  const scorecards = await openScorecards(ctx);
+  const scorecards = openScorecards(ctx);
+  // Scores and the catalogue table's levels are answered once the first scoring is done.
+  const scored: MiddlewareHandler = async (_c, next) => {
+    await scorecards.scored;
+    await next();
+  };
+  app.use('/api/scorecards/*', scored);
+  app.use('/api/search/*', scored);
   // The catalogue table's level column and filter read the scores kept in memory (no query per row).
   app.route(
     '/api/search',
@@ -70,6 +81,7 @@ export async function mountPlugins(app: Hono, ctx: PortalContext): Promise<{ clo
     createScorecardsRouter({ scorecards: scorecards.service, store: scorecards.store }),
   );
   return {
+    afterListen: () => scorecards.start(),
     close: async () => {
       await scorecards.close();
       await traffic.close();
@@ -112,10 +124,11 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
 }
 
 /**
- * Scorecards: scored at start, then re-scored incrementally on each catalogue change (and afresh with each
- * rebuilt graph); scorecard files and k8s/ manifests are watched, a changed file re-scoring what it touches.
+ * Scorecards: scored once the server listens (a slice at a time, so it keeps answering meanwhile; their
+ * routes wait for it), then re-scored incrementally on each catalogue change (and afresh with each rebuilt
+ * graph); scorecard files and k8s/ manifests are watched, a changed file re-scoring what it touches.
  */
-async function openScorecards(ctx: PortalContext) {
+function openScorecards(ctx: PortalContext) {
   const service = new ScorecardService({
     dir: scorecardsDir(),
     repoRoot: REPO_ROOT,
@@ -123,30 +136,55 @@ async function openScorecards(ctx: PortalContext) {
   });
   const store = new ScorecardStore(ctx.catalog.store.driver);
   const persisted = persistScores(service, store);
-  for (const e of service.loadDefinitions())
-    process.stderr.write(`scorecards: ${e.file}:${e.line}:${e.column} ${e.message}\n`);
+  const stopping = new AbortController();
+  let stopWatching = async () => {};
+  // What changes while the first scoring runs is applied after it, in order.
+  let waiting: Array<() => void> | undefined = [];
+  const afterScoring = (fn: () => void) => (waiting ? waiting.push(fn) : fn());
   const refreshDeploys = async () => service.setDeploys(await readDeployFacts(ctx.deploys));
-  await refreshDeploys();
-  service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current);
   // A stored deploy re-scores the service it touches; dropping the demo history re-reads them all.
-  ctx.deploys.onRecorded((r) => {
-    if (!r.droppedDemo) service.deployRecorded(r.deploy);
-    else
-      refreshDeploys()
-        .then(() => service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current))
-        .catch((err: Error) => process.stderr.write(`scorecards: reading deploys failed: ${err.message}\n`));
-  });
-  ctx.catalog.on('change', (change, view) =>
-    service.catalogueChanged(change, (ref) => view.byRef.get(ref), ctx.graph.current),
+  ctx.deploys.onRecorded((r) =>
+    afterScoring(() => {
+      if (!r.droppedDemo) service.deployRecorded(r.deploy);
+      else
+        refreshDeploys()
+          .then(() => service.scoreAll(ctx.catalog.loaded.all(), ctx.graph.current))
+          .catch((err: Error) =>
+            process.stderr.write(`scorecards: reading deploys failed: ${err.message}\n`),
+          );
+    }),
   );
-  ctx.graph.onRebuild((index) => service.scoreAll(ctx.catalog.loaded.all(), index));
-  const stop = !ctx.watchFiles ? async () => {} : watchScorecardInputs(service, [...ctx.catalog.roots]);
+  ctx.catalog.on('change', (change, view) =>
+    afterScoring(() => service.catalogueChanged(change, (ref) => view.byRef.get(ref), ctx.graph.current)),
+  );
+  ctx.graph.onRebuild((index) => afterScoring(() => service.scoreAll(ctx.catalog.loaded.all(), index)));
+  let begin = () => {};
+  const scored = new Promise<void>((resolve) => {
+    begin = resolve;
+  }).then(async () => {
+    for (const e of service.loadDefinitions())
+      process.stderr.write(`scorecards: ${e.file}:${e.line}:${e.column} ${e.message}\n`);
+    await refreshDeploys();
+    await service.scoreAllInSlices(ctx.catalog.loaded.all(), ctx.graph.current, { signal: stopping.signal });
+    const changes = waiting ?? [];
+    waiting = undefined;
+    for (const fn of changes) fn();
+    if (ctx.watchFiles && !stopping.signal.aborted)
+      stopWatching = watchScorecardInputs(service, [...ctx.catalog.roots]);
+  });
+  scored.catch((err: Error) => process.stderr.write(`scorecards: scoring failed: ${err.stack}\n`));
   return {
     service,
     store,
+    /** Settles when the first scoring is done (rejects with why it failed). */
+    scored,
+    start: () => begin(),
     idle: () => persisted.idle(),
     close: async () => {
-      await stop();
+      stopping.abort();
+      begin();
+      await scored.catch(() => undefined);
+      await stopWatching();
       await persisted.close();
     },
   };

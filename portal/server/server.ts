@@ -34,6 +34,11 @@ export interface ServeOptions {
   oidc?: OidcConfig | null;
   /** Watch scorecard files and k8s/ manifests, re-scoring what a change touches (serve/start, not tests). */
   watchFiles?: boolean;
+  /**
+   * Run once the server listens, before the work start-up does not wait for (the UI, scoring): the quick
+   * start loads its demo deploy history here, so the first scores see it.
+   */
+  onListening?: (context: PortalContext) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -43,6 +48,8 @@ export interface RunningServer {
   context: PortalContext;
   close(): Promise<void>;
 }
+
+type PageHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
 type NextFactory = (o: { dev: boolean; dir: string; hostname: string; port: number }) => {
   prepare(): Promise<void>;
@@ -83,13 +90,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     baseUrl: baseUrl?.origin,
     oidc: opts.oidc,
   });
-  const { DeploysService, ClusterWatch, clusterContextsFromEnv, KUBERNETES_ID_LABEL, onCallFromEnv } =
-    await import('@bank/plugin-deploys');
-  const { desiredStateOf } = await import('@bank/plugin-entity');
-  // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default); informers run in the background.
-  const live = new ClusterWatch(clusterContextsFromEnv());
-  if (live.configured)
-    live.start().catch((err: Error) => process.stderr.write(`kubernetes: ${err.message}\n`));
+  // By module: the deploys plugin's index brings in the Kubernetes client, which only live state needs.
+  const [{ DeploysService }, { KUBERNETES_ID_LABEL }, { onCallFromEnv }, { desiredStateOf }] =
+    await Promise.all([
+      import('@bank/plugin-deploys/lib/service.ts'),
+      import('@bank/plugin-deploys/lib/model.ts'),
+      import('@bank/plugin-deploys/lib/oncall.ts'),
+      import('@bank/plugin-entity'),
+    ]);
+  // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default, and then the Kubernetes client is
+  // not loaded); informers run in the background.
+  const live = await clusterWatch();
   const deploys = new DeploysService({
     store: opts.catalog.store,
     getIndex: () => graph.current,
@@ -171,18 +182,21 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const plugins = await mountPlugins(api, context);
   const apiListener = getRequestListener(api.fetch);
 
-  let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | undefined;
   const portalDir = path.join(REPO_ROOT, 'portal');
   const wantUi = opts.ui ?? existsSync(path.join(portalDir, '.next', 'BUILD_ID'));
-  if (wantUi) {
-    // next is CommonJS: depending on the loader its factory is `default` or `default.default`.
-    const mod = (await import('next')) as unknown as { default: NextFactory & { default?: NextFactory } };
-    const next: NextFactory = mod.default.default ?? mod.default;
-    const app = next({ dev: false, dir: portalDir, hostname: host, port: opts.port ?? 0 });
-    await app.prepare();
-    const handle = app.getRequestHandler();
-    nextHandler = (req, res) => handle(req, res);
-  }
+  // The UI (Next.js) is loaded and prepared after the server listens, not on the way to it: the API answers
+  // at once, and a page asked for meanwhile waits for it.
+  let ui: Promise<PageHandler> | undefined;
+  const pages = () =>
+    (ui ??= prepareUi(portalDir, host, opts.port ?? 0).catch((err: Error) => {
+      process.stderr.write(
+        `the web UI did not start; serving the API and a plain service list: ${err.stack}\n`,
+      );
+      return (req: http.IncomingMessage, res: http.ServerResponse) => {
+        apiListener(req, res);
+        return Promise.resolve();
+      };
+    }));
 
   const guard = createRequestGuard({
     baseUrl,
@@ -198,7 +212,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       url.startsWith('/v1/') ||
       url === '/healthz' ||
       url === '/readyz' ||
-      !nextHandler
+      !wantUi
     ) {
       apiListener(req, res);
       return;
@@ -221,17 +235,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return;
     }
     if (unknownEntityPage(url, opts.catalog)) forceStatus(res, 404);
-    nextHandler(req, res).catch((err: Error) => {
-      process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
-      if (!res.headersSent) res.writeHead(500);
-      res.end('Internal error');
-    });
+    pages()
+      .then((handle) => handle(req, res))
+      .catch((err: Error) => {
+        process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end('Internal error');
+      });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 7007, host, () => resolve());
   });
+  await opts.onListening?.(context);
+  // What start-up need not wait for: the UI, and the plugins' own work (scorecards score the estate).
+  if (wantUi) setImmediate(pages);
+  plugins.afterListen();
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -245,10 +265,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
       // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
       await plugins.close();
-      await live.stop();
+      await live?.stop();
       graph.flushSave();
     },
   };
+}
+
+/** Live state from the clusters of PORTAL_K8S_CONTEXTS, watched in the background; none when it is not set. */
+async function clusterWatch() {
+  if (!process.env.PORTAL_K8S_CONTEXTS?.trim()) return undefined;
+  const { ClusterWatch, clusterContextsFromEnv } = await import('@bank/plugin-deploys/lib/k8s-live.ts');
+  const live = new ClusterWatch(clusterContextsFromEnv());
+  if (live.configured)
+    live.start().catch((err: Error) => process.stderr.write(`kubernetes: ${err.message}\n`));
+  return live;
+}
+
+/** The built Next.js UI, loaded and prepared (about half a second): its request handler. */
+async function prepareUi(dir: string, hostname: string, port: number): Promise<PageHandler> {
+  // next is CommonJS: depending on the loader its factory is `default` or `default.default`.
+  const mod = (await import('next')) as unknown as { default: NextFactory & { default?: NextFactory } };
+  const next: NextFactory = mod.default.default ?? mod.default;
+  const app = next({ dev: false, dir, hostname, port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  return (req, res) => handle(req, res);
 }
 
 /**

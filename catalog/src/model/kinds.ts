@@ -32,13 +32,20 @@ export function registerKind(module: CatalogKindModule): void {
       `A kind module needs a kind name of letters and digits, e.g. Template (got "${module.kind}")`,
     );
   }
-  const validate = entityKindSchemaValidator(
-    module.schema as Parameters<typeof entityKindSchemaValidator>[0],
-  );
+  // Compiled (ajv, a few hundred milliseconds for Template's schema) when the first entity is checked, not
+  // at registration: a process that reads no entity of the kind, or none at all, never pays for it.
+  let validate: ((data: Entity) => Entity | false) | undefined;
   registered.set(module.kind.toLowerCase(), {
     ...module,
     // As scaffolder-common's templateEntityV1beta3Validator: another kind or apiVersion → false.
-    validator: { check: async (data: Entity) => validate(data) === data },
+    validator: {
+      check: async (data: Entity) => {
+        validate ??= entityKindSchemaValidator(
+          module.schema as Parameters<typeof entityKindSchemaValidator>[0],
+        ) as (data: Entity) => Entity | false;
+        return validate(data) === data;
+      },
+    },
   });
 }
 

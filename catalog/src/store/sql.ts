@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { translateDatabaseError } from './unavailable.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
@@ -206,6 +207,11 @@ function toSqlite(v: unknown): unknown {
 }
 
 /** Build the pool from discrete fields (toolchain-notes pitfall 3: never a connectionString). */
+/** pg, loaded when a PostgreSQL store is opened: a SQLite portal never pays for it. */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
+
 export function pgConfig(url: string): pg.PoolConfig {
   const u = new URL(url);
   return {
@@ -235,7 +241,7 @@ class PgDriver implements SqlDriver {
   ) {
     if (client) this.client = client;
     else {
-      this.pool = new pg.Pool(pgConfig(url));
+      this.pool = new (loadPg().Pool)(pgConfig(url));
       // An idle connection that dies (PostgreSQL restarted, a network cut) is reported here; without a
       // listener it would crash the process. The next query opens a fresh connection, or fails with 503.
       this.pool.on('error', () => {});

@@ -11,9 +11,7 @@ import {
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
-
-/** Backstage's label (and annotation) tying cluster objects to a catalogue entity. */
-export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
+import { KUBERNETES_ID_LABEL } from './model.ts';
 
 /** What one cluster runs for one Deployment, as its informers last saw it. */
 export interface LiveWorkload {

@@ -1,5 +1,8 @@
 import { InputError } from '@bank/plugin-kit';
 
+/** Backstage's label (and annotation) tying cluster objects to a catalogue entity. */
+export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
+
 /** A deploy's status, in the order a deploy moves through them (a later one never goes back). */
 export const DEPLOY_STATUSES = ['started', 'succeeded', 'failed', 'rolled_back'] as const;
 export type DeployStatus = (typeof DEPLOY_STATUSES)[number];

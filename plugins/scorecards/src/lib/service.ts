@@ -194,6 +194,44 @@ export class ScorecardService {
 
   /** Score everything afresh from this catalogue and graph. */
   scoreAll(entities: Iterable<Entity>, index: GraphIndex): RescoreResult {
+    const before = this.beginScoreAll(entities, index);
+    return this.rescore([...this.entities.keys()], this.cards(), before);
+  }
+
+  /**
+   * scoreAll, a slice of services at a time, giving the event loop back between slices (`yieldEvery` ms):
+   * a server scoring 35,000 services at start keeps answering meanwhile. The scores at the end are
+   * scoreAll's; listeners hear of each slice's changes. Nothing else may re-score until it has finished.
+   * With `signal` aborted (the server stops), it stops after the current slice.
+   */
+  async scoreAllInSlices(
+    entities: Iterable<Entity>,
+    index: GraphIndex,
+    opts: { yieldEvery?: number; signal?: AbortSignal } = {},
+  ): Promise<RescoreResult> {
+    const yieldEvery = opts.yieldEvery ?? 20;
+    const before = this.beginScoreAll(entities, index);
+    const refs = [...this.entities.keys()];
+    const cards = this.cards();
+    const total: RescoreResult = { rescored: 0, changed: [], removed: [] };
+    // Slices sized to take about `yieldEvery` ms each, from how long the last one took per service.
+    let size = 16;
+    for (let i = 0; i < refs.length && !opts.signal?.aborted; ) {
+      const started = performance.now();
+      const slice = refs.slice(i, i + size);
+      i += slice.length;
+      merge(total, this.rescore(slice, cards, before));
+      const perService = (performance.now() - started) / slice.length;
+      size = Math.max(1, Math.min(2000, Math.floor(yieldEvery / Math.max(perService, 0.001))));
+      if (i < refs.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
+  }
+
+  private beginScoreAll(
+    entities: Iterable<Entity>,
+    index: GraphIndex,
+  ): Map<string, Map<string, EntityScore>> {
     this.entities = new Map();
     this.folderRefs = new Map();
     for (const e of entities) this.addEntity(e);
@@ -201,7 +239,7 @@ export class ScorecardService {
     this.inCycle = this.cycleMembers(index);
     const before = new Map([...this.scores].map(([k, v]) => [k, new Map(v)]));
     this.scores.clear();
-    return this.rescore([...this.entities.keys()], this.cards(), before);
+    return before;
   }
 
   /** The members of cycles of declared calls, found once per graph version (a full re-score reuses them). */
