@@ -81,8 +81,12 @@ export interface RefreshResult {
 export interface IngestOptions {
   /** Called as files are read: for progress bars. */
   onProgress?: (done: number, total: number) => void;
-  /** Re-read every file even when its hash is unchanged. */
-  force?: boolean;
+  /**
+   * Re-read files even when their hash is unchanged: every file (`true`), or only these (what a refresh names:
+   * the files they list are read again only if they changed, as Backstage re-processes a Location's unchanged
+   * children only on their own schedule).
+   */
+  force?: boolean | readonly string[];
   /**
    * The files that changed (added, edited or deleted), when the caller knows (a file watcher): then the tree
    * is not walked and only these files are read; every other file the store knows under the roots is taken

@@ -30,7 +30,13 @@ import type { IngestErrorRow, SourceFileRow, StoredEntity } from '../store/store
 import type { IngestError, IngestOptions, UrlTargets } from './ingest.ts';
 import { type Position, parseDescriptor } from './parse.ts';
 import { prepareFile } from './prepare.ts';
-import { findDescriptorFiles, hashBytes, isDescriptorPath, resolveLocationTarget } from './walk.ts';
+import {
+  findDescriptorFiles,
+  hashBytes,
+  isDescriptorPath,
+  type RealPaths,
+  resolveLocationTarget,
+} from './walk.ts';
 
 /** Stored problems have no severity column: a warning's message starts with this. */
 export const WARNING_PREFIX = 'Warning: ';
@@ -113,6 +119,8 @@ export interface IngestRun {
   released: Set<string>;
   removedFiles: string[];
   orphanedNow: string[];
+  /** Real paths resolved during this run (Location targets are resolved by follow and again by claim). */
+  realPaths: RealPaths;
 }
 
 /** What a run writes. */
@@ -176,6 +184,7 @@ export async function discover(
     released: new Set(),
     removedFiles: [],
     orphanedNow: [],
+    realPaths: new Map(),
   };
 }
 
@@ -209,7 +218,7 @@ export interface FileRead {
  */
 export function read(run: IngestRun, abs: string): FileRead | undefined {
   const prior = run.known.files.get(abs);
-  const force = !!run.opts.force;
+  const force = run.opts.force === true || (Array.isArray(run.opts.force) && run.opts.force.includes(abs));
   const trusted = !!run.changedSet && !!prior?.ok && !run.changedSet.has(abs) && !force;
   if (trusted) return { bytes: new Uint8Array(0), hash: prior.hash, unchanged: true };
   let bytes: Uint8Array;
@@ -370,7 +379,7 @@ export async function follow(run: IngestRun, item: QueuedFile, targets: Location
       (type ?? (locationOf(run.opts, item.abs).startsWith('url:') ? 'url' : 'file')).toLowerCase() === 'url';
     const resolved = asUrl
       ? await readUrlTarget(run.opts.urls, target)
-      : await resolveLocationTarget(item.confine, item.abs, target);
+      : await resolveLocationTarget(item.confine, item.abs, target, run.realPaths);
     const where = () => (positionOf ? positionOf(fieldPath) : { line: 1, column: 1 });
     if ('error' in resolved) {
       run.errors.push({ file: display(item.abs), ...where(), message: resolved.error });
@@ -427,7 +436,7 @@ export function claimLocations(run: IngestRun): boolean {
       // A Location kept at its last good version (its file turned bad) keeps what it listed.
       if (candidates.get(ref)?.stored.stale) continue;
       for (const { target } of locationTargetsOf(stored.entity)) {
-        const real = targetPath(file, target, run.opts.urls);
+        const real = targetPath(file, target, run.opts.urls, run.realPaths);
         const row = known.files.get(real);
         if (!row || touchedFiles.has(real) || released.has(real) || forget.has(real)) continue;
         if (treeRemoved.has(real)) continue;
@@ -701,10 +710,10 @@ function orphaned(stored: StoredEntity): StoredEntity {
 function realPathOf(p: string): string {
   const abs = path.resolve(p);
   try {
-    return realpathSync(abs);
+    return realpathSync.native(abs);
   } catch {
     try {
-      return path.join(realpathSync(path.dirname(abs)), path.basename(abs));
+      return path.join(realpathSync.native(path.dirname(abs)), path.basename(abs));
     } catch {
       return abs;
     }
@@ -793,7 +802,7 @@ function sameFile(a: SourceFileRow | undefined, b: SourceFileRow): boolean {
  * Where a Location target written in `file` points, as the store names files (real path when it exists; a URL's
  * local copy when `urls` is given).
  */
-export function targetPath(file: string, target: string, urls?: UrlTargets): string {
+export function targetPath(file: string, target: string, urls?: UrlTargets, memo?: RealPaths): string {
   let abs: string;
   try {
     abs =
@@ -803,9 +812,14 @@ export function targetPath(file: string, target: string, urls?: UrlTargets): str
   } catch {
     return target;
   }
+  const known = memo?.get(abs);
+  if (known !== undefined) return known ?? abs;
+  let real: string | null;
   try {
-    return realpathSync(abs);
+    real = realpathSync.native(abs);
   } catch {
-    return abs;
+    real = null;
   }
+  memo?.set(abs, real);
+  return real ?? abs;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -62,6 +63,28 @@ export function toRel(root: string, abs: string): string {
 }
 
 /**
+ * Real paths found during one ingest (null: the path does not exist), so a Location listing thousands of
+ * files resolves its folder once and each target once, however many stages ask. One per run: files move
+ * between runs.
+ */
+export type RealPaths = Map<string, string | null>;
+
+/** The real path of `p` (null when it does not exist), through `memo` when given. */
+export async function realPathIn(p: string, memo?: RealPaths): Promise<string | null> {
+  const known = memo?.get(p);
+  if (known !== undefined) return known;
+  let real: string | null;
+  try {
+    // Synchronous: a thread-pool round trip per target costs more than the system call (as for reads).
+    real = realpathSync.native(p);
+  } catch {
+    real = null;
+  }
+  memo?.set(p, real);
+  return real;
+}
+
+/**
  * Resolve a Location target relative to the file that names it, and refuse anything that leaves the
  * ingest root once symlinks are resolved. Returns the absolute path, or an error a person can act on.
  */
@@ -69,6 +92,7 @@ export async function resolveLocationTarget(
   root: string,
   fromFile: string,
   target: string,
+  memo?: RealPaths,
 ): Promise<{ abs: string } | { error: string }> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('file:')) {
     return {
@@ -82,19 +106,16 @@ export async function resolveLocationTarget(
     };
   }
   const abs = path.resolve(path.dirname(fromFile), plain);
-  const realRoot = await realpath(root);
+  const realRoot = (await realPathIn(root, memo)) ?? (await realpath(root));
   const inside = (p: string) => p === realRoot || p.startsWith(realRoot + path.sep);
   if (!inside(abs)) {
     return {
       error: `Location target "${target}" points outside the catalogue tree (${realRoot}); it was not read`,
     };
   }
-  let real: string;
-  try {
-    real = await realpath(abs);
-  } catch {
+  const real = await realPathIn(abs, memo);
+  if (real === null)
     return { error: `Location target "${target}" does not exist (looked for ${toRel(root, abs)})` };
-  }
   if (!inside(real)) {
     return {
       error: `Location target "${target}" resolves through a symlink to ${real}, outside the catalogue tree (${realRoot}); it was not read`,

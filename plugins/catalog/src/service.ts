@@ -218,11 +218,11 @@ export class CatalogService extends EventEmitter<{
     // From a URL location: read the URL again first (a failed read keeps the last good copy, and says so).
     const url = this.urlTargets.locationOf(file);
     if (url.startsWith('url:')) await this.mirror(url.slice('url:'.length));
-    if (existsSync(file)) return this.ingestExactly([file], { force: true });
+    if (existsSync(file)) return this.ingestExactly([file], { force: [file] });
     const treeRoot = this.treeRoots().find((r) => under(r, file) && isDescriptorPath(r, file));
     if (treeRoot) return this.ingestExactly([treeRoot], { changed: [file] });
     const parent = listingFileOf(file, await this.ingester.files(), entities, this.urlTargets);
-    if (parent && existsSync(parent)) return this.ingestExactly([parent], { force: true });
+    if (parent && existsSync(parent)) return this.ingestExactly([parent], { force: [parent] });
     return undefined;
   }
 
