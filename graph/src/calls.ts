@@ -1,5 +1,5 @@
 import type { GraphIndex } from './graph-index.ts';
-import type { CallEdgeAttributes } from './types.ts';
+import type { CallEdgeAttributes, CallKind } from './types.ts';
 
 /**
  * Readers over the index's call edges and relations for code outside graph/ (the UI's plugins), so they
@@ -41,4 +41,24 @@ export function relationTargets(index: GraphIndex, ref: string, type: string): s
     if (a.types.includes(type)) out.push(t);
   });
   return out;
+}
+
+/** A declared call: dependsOn, or consumesApi resolved to the API's provider (`apis` says which APIs). */
+export interface DeclaredCall {
+  /** The callee (out) or the caller (in). */
+  ref: string;
+  kinds: CallKind[];
+  apis: string[];
+}
+
+/**
+ * The declared calls out of (callees) or into (callers) one node, in ref order: what the descriptors say,
+ * observed-only edges left out. Every place that asks "who calls whom" by the descriptors asks this.
+ */
+export function declaredCalls(index: GraphIndex, ref: string, direction: 'out' | 'in'): DeclaredCall[] {
+  const out: DeclaredCall[] = [];
+  forEachCallOf(index, ref, direction, (a, other) => {
+    if (a.kinds.length > 0) out.push({ ref: other, kinds: a.kinds, apis: a.apis });
+  });
+  return out.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
 }

@@ -1,16 +1,35 @@
 import type { GraphIndex } from './graph-index.ts';
 import type { CallEdge, NodeAttributes, NodeCard } from './types.ts';
 
-/** The collective above a group: the first group of type `collective` walking up childOf (itself included). */
-export function collectiveOf(index: GraphIndex, group: string | undefined): string | null {
-  let current = group;
+/** What the collective rule reads of an entity: its kind, spec.type and parent group (first childOf target). */
+export interface GroupFacts {
+  kind: string;
+  type?: string;
+  parent?: string;
+}
+
+/**
+ * The collective above a group: the first group of type `collective` walking up childOf (the group itself
+ * included), or null. Every place that names a team's collective asks this rule with its own table of
+ * entities: {@link collectiveOf} passes the graph index, the catalogue view its entities.
+ */
+export function nearestCollective(
+  group: string | null | undefined,
+  factsOf: (ref: string) => GroupFacts | undefined,
+): string | null {
+  let current = group ?? undefined;
   for (let guard = 0; current !== undefined && guard < 32; guard++) {
-    const attributes = index.node(current);
-    if (attributes === undefined) return null;
-    if (attributes.kind === 'group' && attributes.type === 'collective') return current;
-    current = attributes.parent;
+    const facts = factsOf(current);
+    if (facts === undefined) return null;
+    if (facts.kind === 'group' && facts.type === 'collective') return current;
+    current = facts.parent;
   }
   return null;
+}
+
+/** The collective above a group in the index (see {@link nearestCollective}). */
+export function collectiveOf(index: GraphIndex, group: string | null | undefined): string | null {
+  return nearestCollective(group, (ref) => index.node(ref));
 }
 
 /** Where to ask about a node: its own Slack channel, else its owner's (a squad's channel is the usual one). */

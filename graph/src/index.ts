@@ -3,8 +3,16 @@
  * the index first, then refs, then options.
  */
 
-export { callNodes, forEachCall, forEachCallOf, hasCallNode, relationTargets } from './calls.ts';
-export { callEdge, collectiveOf, nodeCard } from './card.ts';
+export {
+  callNodes,
+  type DeclaredCall,
+  declaredCalls,
+  forEachCall,
+  forEachCallOf,
+  hasCallNode,
+  relationTargets,
+} from './calls.ts';
+export { callEdge, collectiveOf, type GroupFacts, nearestCollective, nodeCard } from './card.ts';
 export { type CallCycle, type CyclesResult, cycles } from './cycles.ts';
 export { GraphBackendError, GraphQueryError, MalformedRefError, UnknownRefError } from './errors.ts';
 export { EXPORT_FORMATS, type ExportFormat, type ExportOptions, exportGraph } from './export.ts';
@@ -56,5 +64,5 @@ export {
   type PathsUnreachable,
   paths,
 } from './paths.ts';
-export { closestRefs, parseRef, resolveRef } from './resolve.ts';
+export { type ResolveOptions, refLookupOf, resolveRef } from './resolve.ts';
 export type * from './types.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MalformedRefError, UnknownRefError } from './errors.ts';
 import { buildGraphIndex } from './graph-index.ts';
-import { parseRef, resolveRef } from './resolve.ts';
+import { resolveRef } from './resolve.ts';
 import { toEntities } from './testing/entities.ts';
 import { smallEstate, smallEstateSpecs } from './testing/small-estate.ts';
 
@@ -51,10 +51,10 @@ describe('resolveRef', () => {
 
   it('malformed refs say what form is expected', () => {
     assert.throws(
-      () => parseRef('a:b:c'),
-      /expected a name like 'card-api' or a ref like 'component:default\/card-api'/,
+      () => resolveRef(index, 'a:b:c', { fn: 'impact' }),
+      /impact: malformed ref "a:b:c": expected a name like 'card-api' or a ref like 'component:default\/card-api'/,
     );
     for (const bad of ['', ' ', 'x/', ':x', 'a b', 'a/b/c', 'ümlaut'])
-      assert.throws(() => parseRef(bad), MalformedRefError);
+      assert.throws(() => resolveRef(index, bad), MalformedRefError);
   });
 });

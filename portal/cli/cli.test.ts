@@ -125,6 +125,41 @@ describe('portal CLI', () => {
     assert.equal(portal(['--db', url, 'get']).code, 2);
   });
 
+  it('get and path resolve a short name by the same rules: every namespace, Components first, the same closest names', () => {
+    const dir = writeTree({
+      'org/catalog-info.yaml': ORG,
+      'ledger/catalog-info.yaml': component('ledger', { tier: '1' }),
+      'vault/catalog-info.yaml': component('vault', { owner: 'group:default/ledger' }).replace(
+        'metadata:\n',
+        'metadata:\n  namespace: legacy\n',
+      ),
+      'balance/catalog-info.yaml': component('balance', { dependsOn: ['component:legacy/vault'] }),
+    });
+    const url = db();
+    assert.equal(portal(['--db', url, 'ingest', dir]).code, 0);
+    // `vault` lives only in the legacy namespace: both find it.
+    const get = portal(['--db', url, 'get', 'vault']);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /^ref\s+component:legacy\/vault$/m);
+    const path1 = portal(['--db', url, 'path', 'balance', 'vault', '--json']);
+    assert.equal(path1.code, 0, path1.stderr);
+    const hops = (JSON.parse(path1.stdout) as { paths: { hops: { ref: string }[] }[] }).paths.map((p) =>
+      p.hops.map((h) => h.ref),
+    );
+    assert.deepEqual(hops, [['component:default/balance', 'component:legacy/vault']]);
+    // `ledger` names a Component and a Group: both take the Component.
+    assert.match(portal(['--db', url, 'get', 'ledger']).stdout, /^ref\s+component:default\/ledger$/m);
+    const impact = portal(['--db', url, 'impact', 'ledger', '--json']);
+    assert.equal((JSON.parse(impact.stdout) as { ref: string }).ref, 'component:default/ledger');
+    // A typo: both name the same closest entity.
+    const typoGet = portal(['--db', url, 'get', 'vaul']);
+    assert.equal(typoGet.code, 1);
+    assert.match(typoGet.stderr, /No entity named "vaul". Did you mean: component:legacy\/vault\?/);
+    const typoPath = portal(['--db', url, 'path', 'balance', 'vaul']);
+    assert.equal(typoPath.code, 1);
+    assert.match(typoPath.stderr, /unknown ref 'vaul' \(to\); closest: vault\n/);
+  });
+
   it('validate checks files without a database and exits 1 on problems', () => {
     const bad = writeTree({ 'catalog-info.yaml': 'kind: Component\nmetadata: {name: Bad_Name}\n' });
     const r = portal(['validate', bad, '--json']);

@@ -20,8 +20,12 @@ export interface CliContext {
  * listed at build time (portal/bin/build.mjs writes commands.json from {@link commandManifest}).
  */
 export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => Promise<void>> = {
-  catalog: async (program, { open, openView }) => {
-    (await import('@bank/plugin-catalog/cli.ts')).registerCatalogCommands(program, open, openView);
+  catalog: async (program, ctx) => {
+    const { registerCatalogCommands } = await import('@bank/plugin-catalog/cli.ts');
+    // `get` asks the graph who calls whom: the index saved beside the store, without observed traffic.
+    registerCatalogCommands(program, ctx.open, ctx.openView, async () =>
+      (await import('./graph-source.ts')).savedOrBuilt(ctx),
+    );
   },
   graph: async (program, ctx) => {
     const [{ registerGraphCommands }, { graphSource }] = await Promise.all([

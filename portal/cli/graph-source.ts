@@ -70,7 +70,11 @@ export function graphSource(_program: Command, ctx: CliContext) {
   return { load, ask, hopNotes };
 }
 
-async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
+/**
+ * The graph index of the store's catalogue: the one saved beside the store when it is of the store's
+ * generation, else built from the catalogue and saved for the next command.
+ */
+export async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
   const url = await ctx.dbUrl();
   const [{ graphIndexFileFor }, { storeFacts }, saved] = await Promise.all([
     import('../server/locations.ts'),

@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { entityHref, parseRef, shortName } from './refs.ts';
+import { entityHref, shortName } from './refs.ts';
 
 describe('refs', () => {
-  it('parses full and short refs', () => {
-    assert.deepEqual(parseRef('component:default/card-api'), {
-      kind: 'component',
-      namespace: 'default',
-      name: 'card-api',
-    });
-    assert.deepEqual(parseRef('card-api'), { kind: 'component', namespace: 'default', name: 'card-api' });
-    assert.deepEqual(parseRef('group:ledger'), { kind: 'group', namespace: 'default', name: 'ledger' });
-  });
-  it('builds entity URLs with every part encoded', () => {
+  it('builds entity URLs with every part encoded, short names as Components', () => {
     assert.equal(entityHref('Component:default/card-api'), '/entity/component/default/card-api');
     assert.equal(entityHref('component:default/a b?c'), '/entity/component/default/a%20b%3Fc');
+    assert.equal(entityHref('card-api'), '/entity/component/default/card-api');
+    assert.equal(entityHref('group:ledger'), '/entity/group/default/ledger');
+  });
+  it('a malformed ref links to a catalogue search, not a broken page', () => {
+    assert.equal(entityHref('a/b/c'), '/catalogue?q=a%2Fb%2Fc');
   });
   it('short names hide only the default namespace', () => {
     assert.equal(shortName('group:default/ledger'), 'ledger');

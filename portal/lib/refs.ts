@@ -1,32 +1,29 @@
-/** Refs (`kind:namespace/name`) and the portal's URLs for them. */
-export interface ParsedRef {
-  kind: string;
-  namespace: string;
-  name: string;
+import { type CompoundRef, parseRef } from '@bank/catalog/model/ref.ts';
+
+/**
+ * The portal's URLs and labels for refs. Refs are parsed by the catalogue's rules (catalog/src/model/ref.ts);
+ * a name without a kind is a Component's.
+ */
+function partsOf(ref: string): CompoundRef | undefined {
+  try {
+    return parseRef(ref, { kind: 'component' });
+  } catch {
+    return undefined;
+  }
 }
 
-export function parseRef(ref: string): ParsedRef {
-  const colon = ref.indexOf(':');
-  const kind = colon > 0 ? ref.slice(0, colon) : 'component';
-  const rest = colon > 0 ? ref.slice(colon + 1) : ref;
-  const slash = rest.indexOf('/');
-  return slash >= 0
-    ? { kind, namespace: rest.slice(0, slash), name: rest.slice(slash + 1) }
-    : { kind, namespace: 'default', name: rest };
-}
-
+/** The entity page of a ref; a malformed one (from a hand-edited URL) searches the catalogue for it instead. */
 export function entityHref(ref: string): string {
-  const { kind, namespace, name } = parseRef(ref);
-  return `/entity/${encodeURIComponent(kind.toLowerCase())}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  const parts = partsOf(ref);
+  if (!parts) return `/catalogue?q=${encodeURIComponent(ref)}`;
+  const { kind, namespace, name } = parts;
+  return `/entity/${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 }
 
-/** `component:default/ledger` → `ledger`; other namespaces stay visible. */
+/** A label: `component:default/ledger` → `ledger`; other namespaces stay visible (`ops/ledger`). */
 export function shortName(ref: string | null | undefined): string {
   if (!ref) return '';
-  const { namespace, name } = parseRef(ref);
-  return namespace === 'default' ? name : `${namespace}/${name}`;
-}
-
-export function kindOf(ref: string): string {
-  return parseRef(ref).kind.toLowerCase();
+  const parts = partsOf(ref);
+  if (!parts) return ref;
+  return parts.namespace === 'default' ? parts.name : `${parts.namespace}/${parts.name}`;
 }

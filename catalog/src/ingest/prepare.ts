@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Entity } from '@backstage/catalog-model';
 import type { AppliedPolicy } from '../model/policy.ts';
-import { entityRef } from '../model/relations.ts';
+import { entityRef } from '../model/ref.ts';
 import { validateEntity } from '../model/validate.ts';
 import { type ParseProblem, type Position, parseDescriptor } from './parse.ts';
 import { MAX_PLACEHOLDER_TOTAL_BYTES, resolvePlaceholders } from './placeholders.ts';

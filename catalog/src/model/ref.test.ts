@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRef, RefError, resolveRef, toRef } from './ref.ts';
+import {
+  closestRefs,
+  parseRef,
+  RefError,
+  refLookup,
+  resolveRef,
+  shortRef,
+  shortRefIn,
+  toRef,
+} from './ref.ts';
 
-const known = new Set([
+const known = refLookup([
   'component:default/card-api',
   'component:default/cards',
   'group:default/cards',
   'component:default/feed',
+  'component:legacy/ledger',
+  'system:default/ledger',
+  'group:default/ledger',
 ]);
 
 describe('refs', () => {
@@ -23,11 +35,26 @@ describe('refs', () => {
     assert.throws(() => parseRef('component:a/b/c'), /malformed; expected/);
     assert.throws(() => parseRef(''), /empty/);
     assert.throws(() => parseRef('card-api'), /no kind/);
+    for (const bad of ['', 'a b', 'x/', ':x', 'a:b:c', 'ümlaut'])
+      assert.throws(
+        () => resolveRef(bad, known),
+        (err: unknown) => err instanceof RefError && err.problem === 'malformed',
+      );
   });
   it('resolves short names, preferring components', () => {
     assert.equal(resolveRef('cards', known), 'component:default/cards');
     assert.equal(resolveRef('group:cards', known), 'group:default/cards');
     assert.equal(resolveRef('CARD-API', known), 'component:default/card-api');
+  });
+  it('finds a short name in every namespace: the preferred kind first, then the default namespace', () => {
+    assert.equal(resolveRef('ledger', known), 'component:legacy/ledger');
+    assert.equal(resolveRef('default/ledger', known), 'group:default/ledger');
+    assert.equal(resolveRef('system:ledger', known), 'system:default/ledger');
+    assert.equal(resolveRef('legacy/ledger', known), 'component:legacy/ledger');
+    assert.equal(
+      resolveRef('ledger', known, { accept: (r) => !r.startsWith('component:') }),
+      'group:default/ledger',
+    );
   });
   it('suggests the closest names for an unknown one', () => {
     try {
@@ -35,8 +62,27 @@ describe('refs', () => {
       assert.fail('should throw');
     } catch (err) {
       assert.ok(err instanceof RefError);
+      assert.equal(err.problem, 'unknown');
       assert.equal(err.suggestions[0], 'component:default/card-api');
       assert.match(err.message, /No entity named "card-apu". Did you mean: component:default\/card-api/);
     }
+    assert.deepEqual(closestRefs('ledgr', known), [
+      'component:legacy/ledger',
+      'group:default/ledger',
+      'system:default/ledger',
+    ]);
+    // A kind typed with the name puts refs of that kind first.
+    assert.equal(closestRefs('group:ledgr', known)[0], 'group:default/ledger');
+    assert.deepEqual(closestRefs('zzzzzzzzzzzz', known), []);
+    // Plain names work too (facts, users).
+    assert.deepEqual(closestRefs('runbok', ['runbook', 'oncall', 'tier'], 1), ['runbook']);
+  });
+  it('writes refs back short: the bare name where it resolves to the ref', () => {
+    assert.equal(shortRef('component:default/card-api'), 'card-api');
+    assert.equal(shortRef('group:default/cards'), 'group:cards');
+    assert.equal(shortRef('component:legacy/ledger'), 'component:legacy/ledger');
+    assert.equal(shortRefIn(known)('component:legacy/ledger'), 'ledger');
+    assert.equal(shortRefIn(known)('group:default/ledger'), 'group:ledger');
+    assert.equal(shortRef(undefined), '');
   });
 });

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import fc from 'fast-check';
+import { entityRef } from './ref.ts';
 import {
   changedRelations,
   computeRelations,
   DERIVED_RELATIONS,
-  entityRef,
   RELATION_RULES,
   STORED_RELATIONS,
 } from './relations.ts';

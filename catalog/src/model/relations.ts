@@ -1,5 +1,5 @@
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
-import { parseRef, RefError, stringifyRef } from './ref.ts';
+import { entityRef, parseRef, RefError, stringifyRef } from './ref.ts';
 
 /**
  * The relation rules of Backstage's catalog: a spec field, the kind its short refs default to, and the
@@ -149,14 +149,6 @@ export interface RefProblem {
   entityRef: string;
   path: (string | number)[];
   message: string;
-}
-
-export function entityRef(entity: Entity): string {
-  return stringifyRef({
-    kind: entity.kind,
-    namespace: entity.metadata.namespace ?? 'default',
-    name: entity.metadata.name,
-  });
 }
 
 interface Target {

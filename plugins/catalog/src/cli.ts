@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   ANNOTATION,
+  entityRef,
   errorsOnly,
   type IngestResult,
   isWarningRow,
@@ -8,6 +9,9 @@ import {
   readCatalogTree,
   resolveRef,
 } from '@bank/catalog';
+import type { GraphIndex } from '@bank/graph';
+// The call readers alone: the graph index itself comes from `openGraph`.
+import { declaredCalls } from '@bank/graph/calls.ts';
 import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -22,12 +26,15 @@ interface Json {
  * The catalogue's commands: ingest, validate, get, list, owners, errors. `open` gives the running catalogue
  * (store opened and migrated); commands that only read files (validate) do not open it. `openView` gives the
  * catalogue view alone, for the read-only get, list and owners (the CLI reads it from the snapshot beside
- * the store when that is current).
+ * the store when that is current). `openGraph` gives the graph index `get` asks who calls whom (the CLI
+ * reads the one saved beside the store when it is current).
  */
 export function registerCatalogCommands(
   program: Command,
   open: () => Promise<CatalogService>,
   openView: () => Promise<CatalogView> = async () => (await open()).view(),
+  openGraph: () => Promise<GraphIndex> = async () =>
+    (await import('@bank/graph/graph-index.ts')).buildGraphIndex((await openView()).all()),
 ): void {
   program
     .command('ingest')
@@ -139,7 +146,7 @@ export function registerCatalogCommands(
       if (!ref) return;
       const entity = view.byRef.get(ref) as ServedEntity;
       if (opts.json) printJson(entity);
-      else process.stdout.write(describe(view, entity));
+      else process.stdout.write(describe(view, await openGraph(), entity));
     });
 
   program
@@ -163,7 +170,7 @@ export function registerCatalogCommands(
         `${formatTable(
           ['REF', 'OWNER', 'TIER', 'LIFECYCLE', 'DESCRIPTION'],
           rows.map((e) => [
-            shortRef(refOf(e)),
+            shortRef(entityRef(e)),
             shortRef(e.relations.find((r) => r.type === 'ownedBy')?.targetRef),
             e.metadata.annotations?.[ANNOTATION.tier],
             (e.spec as { lifecycle?: string } | undefined)?.lifecycle,
@@ -272,7 +279,7 @@ function report(result: IngestResult, json: boolean | undefined): void {
 
 function resolveOrExit(view: CatalogView, input: string, json?: boolean): string | undefined {
   try {
-    return resolveRef(input, view.refs);
+    return resolveRef(input, view.lookup);
   } catch (err) {
     const e = err as RefError;
     if (json)
@@ -283,47 +290,29 @@ function resolveOrExit(view: CatalogView, input: string, json?: boolean): string
   }
 }
 
-function refOf(e: ServedEntity): string {
-  return `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase();
-}
-
 /**
- * Call edges as people think of them: a consumed API is shown as the service that provides it, and the
- * callers of a service include the consumers of the APIs it provides.
+ * Call edges as people think of them, as the graph declares them: a consumed API is shown as the service
+ * that provides it (`ledger (via ledger-rpc)`), and the callers of a service include the consumers of the
+ * APIs it provides.
  */
-function calls(view: CatalogView, e: ServedEntity, direction: 'in' | 'out'): string[] {
-  const out = new Set<string>();
-  const related = (ref: string, type: string) =>
-    view.byRef
-      .get(ref)
-      ?.relations.filter((r) => r.type === type)
-      .map((r) => r.targetRef) ?? [];
-  if (direction === 'out') {
-    for (const r of e.relations) {
-      if (r.type === 'dependsOn') out.add(shortRef(r.targetRef));
-      if (r.type === 'consumesApi') {
-        const providers = related(r.targetRef, 'apiProvidedBy');
-        if (providers.length === 0) out.add(shortRef(r.targetRef));
-        for (const p of providers) out.add(`${shortRef(p)} (via ${shortRef(r.targetRef)})`);
-      }
-    }
-  } else {
-    for (const r of e.relations) {
-      if (r.type === 'dependencyOf') out.add(shortRef(r.targetRef));
-      if (r.type === 'providesApi')
-        for (const c of related(r.targetRef, 'apiConsumedBy')) out.add(shortRef(c));
-    }
-  }
-  return [...out].sort();
+function calls(index: GraphIndex, ref: string, direction: 'in' | 'out'): string[] {
+  return declaredCalls(index, ref, direction)
+    .map((c) =>
+      direction === 'out' && c.apis.length > 0
+        ? `${shortRef(c.ref)} (via ${c.apis.map((a) => shortRef(a)).join(', ')})`
+        : shortRef(c.ref),
+    )
+    .sort();
 }
 
-function describe(view: CatalogView, e: ServedEntity): string {
+function describe(view: CatalogView, index: GraphIndex, e: ServedEntity): string {
+  const ref = entityRef(e);
   const a = e.metadata.annotations ?? {};
   const spec = (e.spec ?? {}) as Record<string, unknown>;
   const rel = (type: string) => e.relations.filter((r) => r.type === type).map((r) => shortRef(r.targetRef));
-  const { owner, collective } = view.ownerOf(refOf(e));
+  const { owner, collective } = view.ownerOf(ref);
   const lines: [string, string | undefined][] = [
-    ['ref', refOf(e)],
+    ['ref', ref],
     ['title', e.metadata.title],
     ['description', e.metadata.description],
     ['type', spec.type as string | undefined],
@@ -335,17 +324,15 @@ function describe(view: CatalogView, e: ServedEntity): string {
     ['runbook', a[ANNOTATION.runbook]],
     ['slack', a[ANNOTATION.slack]],
     ['language', a[ANNOTATION.language]],
-    ['depends on', calls(view, e, 'out').join(', ') || undefined],
-    ['dependents', calls(view, e, 'in').join(', ') || undefined],
+    ['depends on', calls(index, ref, 'out').join(', ') || undefined],
+    ['dependents', calls(index, ref, 'in').join(', ') || undefined],
     ['provides', rel('providesApi').join(', ') || undefined],
+    ['consumes', rel('consumesApi').join(', ') || undefined],
     ['members', rel('hasMember').join(', ') || undefined],
     ['member of', rel('memberOf').join(', ') || undefined],
     ['children', rel('parentOf').join(', ') || undefined],
     ['owns', rel('ownerOf').length ? `${rel('ownerOf').length} entities` : undefined],
-    [
-      'stale',
-      view.stale.has(refOf(e)) ? 'yes: its file has an error; this is the last good version' : undefined,
-    ],
+    ['stale', view.stale.has(ref) ? 'yes: its file has an error; this is the last good version' : undefined],
     ['defined in', a['backstage.io/managed-by-location']?.replace(/^file:/, '')],
   ];
   return `${lines

@@ -1,5 +1,10 @@
 /** Terminal helpers shared by plugins' CLI commands. */
 
+import { shortRef } from '@bank/catalog/model/ref.ts';
+
+/** Refs as people write them (catalog/src/model/ref.ts), for the plugins' tables. */
+export { shortRef };
+
 /** Exit codes of the `portal` CLI: 0 ok, 1 error, 2 usage. */
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
 
@@ -31,14 +36,6 @@ export function formatTable(
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Short form of a canonical ref for people: `component:default/x` → `x`, `group:default/y` → `group:y`. */
-export function shortRef(ref: string | undefined): string {
-  if (!ref) return '';
-  const m = /^([^:]+):default\/(.+)$/.exec(ref);
-  if (!m) return ref;
-  return m[1] === 'component' ? m[2] : `${m[1]}:${m[2]}`;
 }
 
 /**

@@ -2,8 +2,17 @@ import type { Entity, EntityRelation, StoredEntity } from '@bank/catalog';
 // By module rather than through @bank/catalog's index: the CLI builds a view from a snapshot without
 // loading the store (Prisma) that the index brings in.
 import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
-import { closestRefs } from '@bank/catalog/model/ref.ts';
+import {
+  closestRefs,
+  RefError,
+  type RefLookup,
+  refLookup,
+  resolveRef,
+  toRef,
+} from '@bank/catalog/model/ref.ts';
 import { danglingRelations, sortRelations } from '@bank/catalog/model/relations.ts';
+// The collective rule alone (no graph index is needed to ask it of the view's own entities).
+import { nearestCollective } from '@bank/graph/card.ts';
 
 /** An entity as served: the stored descriptor plus its relations, and a `status` when stale. */
 export type ServedEntity = Entity & { relations: EntityRelation[] };
@@ -109,18 +118,36 @@ export class CatalogView {
     return value;
   }
 
+  /** The view's refs and short names, as the catalogue's ref resolver asks them (made on first use). */
+  get lookup(): RefLookup {
+    this.refLookup ??= refLookup(this.refs);
+    return this.refLookup;
+  }
+  private refLookup: RefLookup | undefined;
+
   suggestions(input: string): string[] {
-    return closestRefs(input, this.refs, 5);
+    return closestRefs(input, this.lookup, 5);
   }
 
-  /** The squad that owns an entity (its ownedBy target), and that squad's collective. */
+  /** The squad that owns an entity (its ownedBy target), and the collective above that squad. */
   ownerOf(ref: string): { owner?: string; collective?: string } {
     const e = this.byRef.get(ref);
     const owner = e?.relations.find((r) => r.type === 'ownedBy')?.targetRef;
-    const collective = owner
-      ? this.byRef.get(owner)?.relations.find((r) => r.type === 'childOf')?.targetRef
-      : undefined;
-    return { owner, collective };
+    return { owner, collective: this.collectiveOf(owner) ?? undefined };
+  }
+
+  /** The collective above a group (itself when it is one), by the graph's rule (graph/src/card.ts). */
+  collectiveOf(group: string | undefined): string | null {
+    return nearestCollective(group, (ref) => {
+      const e = this.byRef.get(ref);
+      if (!e) return undefined;
+      const type = (e.spec as { type?: unknown } | undefined)?.type;
+      return {
+        kind: e.kind.toLowerCase(),
+        type: typeof type === 'string' ? type : undefined,
+        parent: e.relations.find((r) => r.type === 'childOf')?.targetRef,
+      };
+    });
   }
 }
 
@@ -158,8 +185,8 @@ export interface ListFilter {
 export function listEntities(view: CatalogView, f: ListFilter): ServedEntity[] {
   const want = (v: string | undefined) => v?.toLowerCase();
   const kind = want(f.kind);
-  const owner = f.owner ? normaliseRef(f.owner, 'group') : undefined;
-  const system = f.system ? normaliseRef(f.system, 'system') : undefined;
+  const owner = f.owner ? filterRef(view, f.owner, 'group') : undefined;
+  const system = f.system ? filterRef(view, f.system, 'system') : undefined;
   return view
     .all()
     .filter((e) => {
@@ -177,10 +204,19 @@ export function listEntities(view: CatalogView, f: ListFilter): ServedEntity[] {
     );
 }
 
-function normaliseRef(input: string, kind: string): string {
-  const s = input.toLowerCase();
-  if (s.includes(':')) return s.includes('/') ? s : s.replace(':', ':default/');
-  return `${kind}:${s.includes('/') ? s : `default/${s}`}`;
+/**
+ * A filter's owner or system as a ref: resolved by the catalogue's rules, a name without a kind taken as
+ * `kind`. A name that is not in the catalogue filters everything out, as Backstage's filters do.
+ */
+function filterRef(view: CatalogView, input: string, kind: string): string {
+  try {
+    return resolveRef(input, view.lookup, {
+      accept: (ref) => /^[^/]*:/.test(input.trim()) || ref.startsWith(`${kind}:`),
+    });
+  } catch (err) {
+    if (err instanceof RefError && err.problem === 'unknown') return toRef(input, { kind });
+    throw err;
+  }
 }
 
 /** Teams with the number of services (Components) each owns, largest first. */
@@ -205,7 +241,7 @@ export function owners(
           (g?.spec?.profile as { displayName?: string } | undefined)?.displayName ??
           g?.metadata.title ??
           group,
-        collective: g?.relations.find((r) => r.type === 'childOf')?.targetRef,
+        collective: view.collectiveOf(group) ?? undefined,
         ...r,
       };
     })

@@ -8,7 +8,7 @@ import {
   WARNING_PREFIX,
 } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
-import { forEachCallOf, hasCallNode } from '@bank/graph';
+import { collectiveOf, forEachCallOf, hasCallNode } from '@bank/graph';
 import type { CatalogView, ServedEntity } from '@bank/plugin-catalog';
 
 /** Another entity as a line in a list: enough to link to it and say what it is. */
@@ -192,7 +192,8 @@ export function entityBundle(
   const ann = e.metadata.annotations ?? {};
   const spec = (e.spec ?? {}) as Record<string, unknown>;
   const kind = e.kind.toLowerCase();
-  const { owner, collective } = view.ownerOf(ref);
+  const owner = targets(e, 'ownedBy')[0];
+  const collective = collectiveOf(index, owner);
   const system = targets(e, 'partOf').find((t) => t.startsWith('system:'));
   const location = str(ann[ANNOTATION.managedByLocation]);
   const sourceFile = location?.startsWith('file:') ? location.slice(5) : null;

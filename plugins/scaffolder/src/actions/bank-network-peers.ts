@@ -10,7 +10,7 @@ import {
   parseRef,
   stringifyRef,
 } from '@bank/catalog';
-import { buildGraphIndex, forEachCallOf, relationTargets } from '@bank/graph';
+import { buildGraphIndex, collectiveOf, declaredCalls, relationTargets } from '@bank/graph';
 import { resolveSafeChildPath } from '../paths.ts';
 import type { Action } from '../types.ts';
 import { ActionError, str, strList } from './input.ts';
@@ -105,29 +105,20 @@ export const networkPeers: Action = {
     }
     dependsOn.push(...datastores.map((s) => String(s.ref)));
     const callers: Record<string, unknown>[] = [];
-    forEachCallOf(index, self, 'in', (a, ref) => {
-      if (a.kinds.length === 0) return; // observed only: not a declared caller
+    for (const { ref } of declaredCalls(index, self, 'in')) {
       const e = view.byRef.get(ref);
-      if (e?.kind.toLowerCase() !== 'component') return;
+      if (e?.kind.toLowerCase() !== 'component') continue;
       callers.push({ ref, name: e.metadata.name, serviceId: serviceIdOf(e.metadata.name, e) });
-    });
-    callers.sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    // The owning squad's collective, for the app.kubernetes.io/part-of label.
-    const owner = str(ctx, 'owner');
-    let collective = owner ? parseRef(owner, { kind: 'group' }).name : '';
-    if (owner) {
-      const parent = (
-        view.byRef.get(stringifyRef(parseRef(owner, { kind: 'group' })))?.spec as
-          | { parent?: unknown }
-          | undefined
-      )?.parent;
-      if (typeof parent === 'string') collective = parseRef(parent, { kind: 'group' }).name;
     }
+    callers.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    // The collective above the owning squad (the graph's rule), for the app.kubernetes.io/part-of label;
+    // the squad itself when it is in no collective.
+    const owner = str(ctx, 'owner');
+    const ownerRef = owner ? stringifyRef(parseRef(owner, { kind: 'group' })) : undefined;
+    const collective = ownerRef ? parseRef(collectiveOf(index, ownerRef) ?? ownerRef).name : '';
     ctx.output('collective', collective);
     // The owner's on-call rota and channel, so the new service's page says who answers for it.
-    const ownerAnnotations = owner
-      ? (view.byRef.get(stringifyRef(parseRef(owner, { kind: 'group' })))?.metadata.annotations ?? {})
-      : {};
+    const ownerAnnotations = ownerRef ? (view.byRef.get(ownerRef)?.metadata.annotations ?? {}) : {};
     ctx.output('oncall', ownerAnnotations[ANNOTATION.oncall] ?? '');
     ctx.output('slack', ownerAnnotations[ANNOTATION.slack] ?? '');
     ctx.output('self', { name, serviceId: serviceIdOf(name) });

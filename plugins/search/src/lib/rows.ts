@@ -80,12 +80,8 @@ export function buildRows(view: CatalogView): CatalogueRow[] {
   for (const [ref, e] of view.byRef) {
     const spec = (e.spec ?? {}) as Record<string, unknown>;
     const { owner, collective } = view.ownerOf(ref);
-    // A squad's own row: its collective is its parent; a collective is its own.
-    let coll = collective ?? null;
-    if (e.kind.toLowerCase() === 'group') {
-      if (spec.type === 'collective') coll = ref;
-      else coll = e.relations.find((r) => r.type === 'childOf')?.targetRef ?? null;
-    }
+    // A group's own row: the collective above it (a collective is its own).
+    const coll = e.kind.toLowerCase() === 'group' ? view.collectiveOf(ref) : (collective ?? null);
     const system = e.relations.find(
       (r) => r.type === 'partOf' && r.targetRef.startsWith('system:'),
     )?.targetRef;
