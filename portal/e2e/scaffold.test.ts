@@ -157,7 +157,10 @@ describe('creating a service in the browser', { skip: why }, () => {
 
     // Create: the portal asks who we are, then runs the task with live progress and lands on the new page.
     // The development sign-in is on for this server: every page says so.
-    assert.match(await page.getByTestId('dev-sign-in-banner').textContent(), /Development sign-in is on/);
+    assert.match(
+      (await page.getByTestId('dev-sign-in-banner').textContent()) ?? '',
+      /Development sign-in is on/,
+    );
     await page.getByTestId('create').click();
     await page.getByTestId('sign-in').waitFor();
     await page.getByLabel('Your user name in the catalogue').fill(user);

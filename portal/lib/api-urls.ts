@@ -1,5 +1,5 @@
+import { FACETS } from '@bank/plugin-search/lib/facets.ts';
 import { entityHref } from './refs.ts';
-import { FACETS } from './types.ts';
 import {
   CATALOGUE_SCHEMA,
   type CHANGES_SCHEMA,

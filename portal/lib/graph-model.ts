@@ -1,4 +1,5 @@
-import { EDGE_DECLARED, EDGE_OBSERVED, type EstateGraph, type EstateNode } from './estate.ts';
+import type { EstateGraph, EstateNode } from '@bank/plugin-explorer';
+import { EDGE_DECLARED, EDGE_OBSERVED } from '@bank/plugin-explorer/lib/edge-flags.ts';
 import { layeredLayout } from './graph-layout.ts';
 
 export interface GraphViewState {

@@ -1,10 +1,11 @@
 'use client';
+import type { CatalogueRow, Facet, TablePage } from '@bank/plugin-search';
+import { FACETS } from '@bank/plugin-search/lib/facets.ts';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { catalogueApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import { type CatalogueRow, FACETS, type Facet, type TablePage } from '../../lib/types.ts';
 import { CATALOGUE_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';

@@ -1,10 +1,10 @@
 'use client';
+import type { ChangeTimeline } from '@bank/plugin-deploys';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
 import { changesApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { ChangeTimeline } from '../../lib/types.ts';
 import { CHANGE_WINDOWS, CHANGES_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';

@@ -1,5 +1,5 @@
 'use client';
-import type { ServiceComparison } from '../../lib/types.ts';
+import type { ServiceComparison } from '@bank/plugin-deploys';
 import { ApiErrorBox } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { ago } from './deploy-bits';

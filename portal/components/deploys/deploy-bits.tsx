@@ -1,5 +1,5 @@
 'use client';
-import type { Deploy } from '../../lib/types.ts';
+import type { Deploy } from '@bank/plugin-deploys';
 
 /** "5m ago", "3h ago", "2d ago": how long ago, for a person scanning a page at 3 a.m. */
 export function ago(iso: string, now = Date.now()): string {

@@ -1,6 +1,6 @@
 'use client';
+import type { ServiceDeploys, ServiceLive } from '@bank/plugin-deploys';
 import Link from 'next/link';
-import type { ServiceDeploys, ServiceLive } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { CompareTable } from './compare-table';

@@ -1,5 +1,5 @@
 'use client';
-import type { ServiceOnCall } from '../../lib/types.ts';
+import type { ServiceOnCall } from '@bank/plugin-deploys';
 import { SafeLink } from '../common/safe-link';
 import { useApi } from '../common/use-api';
 

@@ -1,8 +1,8 @@
 'use client';
+import type { VersionSkew } from '@bank/plugin-deploys';
 import Link from 'next/link';
 import { useState } from 'react';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { VersionSkew } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 import { ago } from './deploy-bits';

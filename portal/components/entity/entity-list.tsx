@@ -1,4 +1,4 @@
-import type { EntitySummary } from '../../lib/types.ts';
+import type { EntitySummary } from '@bank/plugin-entity';
 import { EntityLink } from '../common/entity-link';
 import { TierBadge } from '../common/tier-badge';
 

@@ -1,9 +1,9 @@
 'use client';
+import type { EntityBundle } from '@bank/plugin-entity';
 import Link from 'next/link';
 import { entityApiUrl } from '../../lib/api-urls.ts';
 import { shortName } from '../../lib/refs.ts';
 import { slackHref } from '../../lib/slack.ts';
-import type { EntityBundle } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';
 import { SafeLink } from '../common/safe-link';

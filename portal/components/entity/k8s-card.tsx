@@ -1,6 +1,6 @@
 'use client';
+import type { K8sAnswer } from '@bank/plugin-entity';
 import { entityHref } from '../../lib/refs.ts';
-import type { K8sAnswer } from '../../lib/types.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 

@@ -1,9 +1,11 @@
 'use client';
+import type { EntityBundle } from '@bank/plugin-entity';
+import type { EstateGraph } from '@bank/plugin-explorer';
+import type { ObservedEdge } from '@bank/plugin-traffic';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import { ESTATE_API_URL, pathTrafficApiUrl, TRAFFIC_EDGES_API_URL } from '../../lib/api-urls.ts';
-import type { EstateGraph } from '../../lib/estate.ts';
 import {
   buildGraphView,
   type GraphView,
@@ -14,7 +16,6 @@ import {
   type VNode,
 } from '../../lib/graph-model.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { EntityBundle, ObservedEdge } from '../../lib/types.ts';
 import { GRAPH_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';

@@ -1,10 +1,11 @@
 'use client';
+import type { ImpactResult, ImpactRollup } from '@bank/graph';
+import type { ChangedService, ChangeTimeline } from '@bank/plugin-deploys';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
 import { impactApiUrl } from '../../lib/api-urls.ts';
 import { shortName } from '../../lib/refs.ts';
-import type { ChangedService, ChangeTimeline, ImpactResult, Rollup } from '../../lib/types.ts';
 import { IMPACT_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
@@ -188,7 +189,7 @@ export function ImpactView() {
   );
 }
 
-function RollupTable({ title, rows }: { title: string; rows: Rollup[] }) {
+function RollupTable({ title, rows }: { title: string; rows: ImpactRollup[] }) {
   return (
     <section className="card">
       <div className="card-head">

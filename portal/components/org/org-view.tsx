@@ -1,10 +1,10 @@
 'use client';
+import type { OrgChart } from '@bank/plugin-explorer';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { ORG_API_URL } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { OrgChart } from '../../lib/types.ts';
 import { ORG_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';

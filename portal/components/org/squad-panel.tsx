@@ -1,7 +1,8 @@
 'use client';
+import type { EntityBundle, EntitySummary } from '@bank/plugin-entity';
+import type { OrgChart, OrgSquad } from '@bank/plugin-explorer';
 import Link from 'next/link';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { EntityBundle, EntitySummary, OrgChart, OrgSquad } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { TierBar } from '../common/tier-bar';

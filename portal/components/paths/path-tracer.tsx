@@ -1,18 +1,12 @@
 'use client';
+import type { CallEdge, NodeCard, PathsResult } from '@bank/graph';
+import type { ChangedService, ChangeTimeline, ServiceOnCall } from '@bank/plugin-deploys';
+import type { ObservedEdge } from '@bank/plugin-traffic';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
 import { pathChangesApiUrl, pathsApiUrl, pathTrafficApiUrl } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type {
-  CallEdge,
-  ChangedService,
-  ChangeTimeline,
-  NodeCard,
-  ObservedEdge,
-  PathsResult,
-  ServiceOnCall,
-} from '../../lib/types.ts';
 import { CHANGE_WINDOWS, PATHS_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';

@@ -1,6 +1,6 @@
 'use client';
+import type { TablePage } from '@bank/plugin-search';
 import Link from 'next/link';
-import type { TablePage } from '../../lib/types.ts';
 import { Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
 

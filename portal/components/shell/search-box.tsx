@@ -1,10 +1,10 @@
 'use client';
+import type { SearchResult } from '@bank/plugin-search';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useId, useRef, useState } from 'react';
 import { fetchJson } from '../../lib/api.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
-import type { SearchResult } from '../../lib/types.ts';
 import { TierBadge } from '../common/tier-badge';
 
 /**

@@ -1,5 +1,5 @@
 'use client';
-import type { EdgeHealth, ObservedEdge } from '../../lib/types.ts';
+import type { EdgeHealth, ObservedEdge } from '@bank/plugin-traffic';
 
 /** The window people look at: the last hour's buckets (current and previous), else the last day's. */
 export function healthOf(edge: ObservedEdge): EdgeHealth {

@@ -1,6 +1,6 @@
 'use client';
+import type { ObservedEdge } from '@bank/plugin-traffic';
 import { entityTrafficApiUrl } from '../../lib/api-urls.ts';
-import type { ObservedEdge } from '../../lib/types.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';

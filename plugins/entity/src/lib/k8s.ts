@@ -36,6 +36,12 @@ export interface K8sState {
   problems: string[];
 }
 
+/** GET /api/entity/:kind/:namespace/:name/k8s: the desired state, null when the entity names no manifests. */
+export interface K8sAnswer {
+  ref: string;
+  k8s: K8sState | null;
+}
+
 const MAX_FILES = 50;
 const MAX_BYTES = 512 * 1024;
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);

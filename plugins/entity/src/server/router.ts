@@ -3,7 +3,7 @@ import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp, NotFoundError } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { entityBundle } from '../lib/bundle.ts';
-import { desiredStateOf } from '../lib/k8s.ts';
+import { desiredStateOf, type K8sAnswer } from '../lib/k8s.ts';
 
 export interface EntityRouterDeps {
   catalog: CatalogService;
@@ -40,7 +40,8 @@ export function createEntityRouter({ catalog, getIndex }: EntityRouterDeps): Hon
 
   app.get('/:kind/:namespace/:name/k8s', async (c) => {
     const { view, ref } = find(c.req.param('kind'), c.req.param('namespace'), c.req.param('name'));
-    return c.json({ ref, k8s: await desiredStateOf(view, ref, catalog.roots) });
+    const answer: K8sAnswer = { ref, k8s: await desiredStateOf(view, ref, catalog.roots) };
+    return c.json(answer);
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import { callNodes, collectiveOf, forEachCall, type GraphIndex, relationTargets } from '@bank/graph';
+import { EDGE_DECLARED, EDGE_OBSERVED } from './edge-flags.ts';
 
 export interface GroupRow {
   ref: string;
@@ -20,8 +21,8 @@ export interface EstateNode {
 
 /**
  * The whole call graph in one compact answer for the explorer, which groups, filters and lays it out in
- * the browser. Edges are a flat array of triples (from, to, flags) over node indexes; flags: 1 declared,
- * 2 observed. About 60 bytes per edge: 30,000 edges are under 2 MB.
+ * the browser. Edges are a flat array of triples (from, to, flags) over node indexes; flags (edge-flags.ts):
+ * 1 declared, 2 observed. About 60 bytes per edge: 30,000 edges are under 2 MB.
  */
 export interface EstateGraph {
   version: number;
@@ -82,7 +83,9 @@ export function buildEstateGraph(index: GraphIndex): EstateGraph {
   });
   const edges: number[] = [];
   forEachCall(index, (a, src, dst) => {
-    const flags = (a.sources.includes('declared') ? 1 : 0) | (a.sources.includes('observed') ? 2 : 0);
+    const flags =
+      (a.sources.includes('declared') ? EDGE_DECLARED : 0) |
+      (a.sources.includes('observed') ? EDGE_OBSERVED : 0);
     edges.push(position.get(src) as number, position.get(dst) as number, flags);
   });
   return { version: index.version, ...rows, nodes, edges };

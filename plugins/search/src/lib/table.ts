@@ -1,18 +1,8 @@
 import { InputError } from '@bank/plugin-kit';
+import { FACETS, type Facet } from './facets.ts';
 import type { CatalogueRow } from './rows.ts';
 
-/** The filters the catalogue table offers; each is a facet with counts. */
-export const FACETS = [
-  'kind',
-  'type',
-  'owner',
-  'collective',
-  'system',
-  'tier',
-  'lifecycle',
-  'level',
-] as const;
-export type Facet = (typeof FACETS)[number];
+export { FACETS, type Facet };
 
 export const SORTS = ['name', 'kind', 'type', 'owner', 'collective', 'system', 'tier', 'lifecycle'] as const;
 export type SortField = (typeof SORTS)[number];
