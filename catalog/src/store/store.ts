@@ -193,6 +193,24 @@ export class CatalogStore {
     }
   }
 
+  /**
+   * When this database was made: its first migration's start (Prisma's bookkeeping). Tells a cache written
+   * for this store from one left by an earlier store at the same path, whose generations were the same
+   * numbers. Undefined when it cannot be read.
+   */
+  async createdAt(): Promise<number | undefined> {
+    try {
+      const rows = await this.sql.query<{ at: string | Date | null }>(
+        'SELECT MIN("started_at") AS "at" FROM "_prisma_migrations"',
+      );
+      const at = rows[0]?.at;
+      const ms = at === null || at === undefined ? Number.NaN : new Date(at).getTime();
+      return Number.isNaN(ms) ? undefined : ms;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The catalogue's current generation: it moves on with every write, by any process. */
   async generation(): Promise<number> {
     const rows = await this.sql.query<{ generation: number | string }>(

@@ -25,7 +25,7 @@ import {
 } from '@bank/catalog';
 import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';
 import { CatalogView } from './lib/view.ts';
-import { type CatalogSnapshot, writeSnapshot } from './snapshot.ts';
+import { type CatalogSnapshot, snapshotStamp, writeSnapshot } from './snapshot.ts';
 
 /** What changed between two views: refs written, removed, and whose relations changed. */
 export interface ViewChange {
@@ -50,6 +50,8 @@ export class CatalogService extends EventEmitter<{
   /** 0: the snapshot is written at once; else at most once per this many ms. */
   snapshotDelayMs: number;
   private snapshotTimer: NodeJS.Timeout | undefined;
+  /** When the store was created (its first migration), to tell its snapshot from another store's. */
+  private storeCreatedMs: number | undefined;
   private pendingSnapshot: CatalogSnapshot | undefined;
   readonly ingester: Ingester;
   /** Reads URL locations (allow-list, limits: see UrlReader); PORTAL_READING_* by default. */
@@ -140,7 +142,10 @@ export class CatalogService extends EventEmitter<{
 
   /** The current view (loads the store the first time). */
   async view(): Promise<CatalogView> {
-    if (!this.current) this.setView(await this.ingester.snapshot());
+    if (!this.current) {
+      this.storeCreatedMs ??= await this.store.createdAt();
+      this.setView(await this.ingester.snapshot());
+    }
     return this.current as CatalogView;
   }
 
@@ -509,6 +514,15 @@ export class CatalogService extends EventEmitter<{
     if (!snap || !this.snapshotFile) return;
     this.pendingSnapshot = undefined;
     try {
+      // Already written at this generation of this store (a portal restarted on an unchanged store): the same
+      // catalogue, kept as it is. A store made afresh after the file was written starts its generations anew.
+      const stamp = snapshotStamp(this.snapshotFile);
+      if (
+        stamp?.generation === snap.generation &&
+        this.storeCreatedMs !== undefined &&
+        stamp.writtenAtMs > this.storeCreatedMs
+      )
+        return;
       writeSnapshot(this.snapshotFile, snap);
     } catch (err) {
       process.stderr.write(

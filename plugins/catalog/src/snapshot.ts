@@ -1,4 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { EntityRelation, StoredEntity } from '@bank/catalog';
 
@@ -40,6 +49,27 @@ export function writeSnapshot(file: string, snap: CatalogSnapshot): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * The generation and time a snapshot file was written at, from its first bytes (writeSnapshot puts the
+ * format, version, generation and time first); undefined when there is no readable file of this format.
+ */
+export function snapshotStamp(file: string): { generation: number; writtenAtMs: number } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(256);
+    const text = head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
+    const m = /^\{"format":"([^"]*)","version":(\d+),"generation":(\d+),"writtenAt":"([^"]+)",/.exec(text);
+    if (!m || m[1] !== SNAPSHOT_FORMAT || Number(m[2]) !== SNAPSHOT_VERSION) return undefined;
+    const writtenAtMs = Date.parse(m[4]);
+    return Number.isNaN(writtenAtMs) ? undefined : { generation: Number(m[3]), writtenAtMs };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -132,4 +132,23 @@ describe('graph router over real HTTP on 127.0.0.1', () => {
     assert.equal(changed.body.paths.length, 2);
     assert.equal((await get('/paths?from=card-api&to=feed&k=1')).body.paths.length, 1);
   });
+
+  it('an impact answer asked again is the same; it changes when the same index changes in place', async () => {
+    index = buildGraphIndex(smallEstate());
+    const direct = async () =>
+      (await get('/impact?ref=feed&depth=1')).body.dependents.map(
+        (d: { name: string }) => d.name,
+      ) as string[];
+    const first = await direct();
+    assert.ok(!first.includes('card-api'), first.join(', '));
+    assert.deepEqual(await direct(), first);
+    const specs = smallEstateSpecs();
+    const cardApi = specs.find((s) => s.name === 'card-api');
+    assert.ok(cardApi);
+    cardApi.dependsOn = [...(cardApi.dependsOn ?? []), 'component:default/feed'];
+    applyChanges(index, { upserted: toEntities(specs).filter((e) => e.metadata.name === 'card-api') });
+    assert.deepEqual((await direct()).sort(), [...first, 'card-api'].sort());
+    // Another depth is another question.
+    assert.ok((await get('/impact?ref=feed')).body.total >= first.length + 1);
+  });
 });
