@@ -16,7 +16,6 @@ const LEFT_TO_SPLIT = new Set([
   'portal/cli/portal-commands.ts#registerPortalCommands',
   'portal/components/org/org-view.tsx#OrgView',
   'portal/components/scaffolder/scaffold-form.tsx#TemplateForm',
-  'services/lib/rpc/src/server.ts#listen',
   'portal/components/paths/path-tracer.tsx#PathTracer',
   'portal/components/graph/graph-explorer.tsx#GraphExplorer',
   'portal/lib/graph-model.ts#buildGraphView',

@@ -71,9 +71,36 @@ const EMPTY = Buffer.alloc(0);
 export async function listen(svc: Service, opts: ServerOptions = {}): Promise<RpcServer> {
   const name = opts.name ?? process.env.SERVICE_NAME ?? 'service';
   const metrics = opts.metrics ?? defaultMetrics();
-  const exporter = opts.exporter ?? envExporter();
+  const state = new ServerState(
+    name,
+    withRateLimit(svc, opts.rateLimit, metrics, name),
+    metrics,
+    opts.exporter ?? envExporter(),
+    knownCallersOf(opts),
+  );
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
-  const knownCallers = new Set([
+  const server = http.createServer((hreq, hres) => {
+    if (!answerProbe(hreq.url ?? '/', hres, server, state)) state.accept(hreq, hres, maxBody);
+  });
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
+  server.headersTimeout = Math.min(60_000, server.keepAliveTimeout + 1000);
+  server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
+
+  const host = opts.host ?? process.env.LISTEN_HOST ?? '127.0.0.1';
+  const port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return serverHandle(server, state, host);
+}
+
+/** `opts.knownCallers`, else `$RPC_KNOWN_CALLERS`; plus the callers named in the rate limit. */
+function knownCallersOf(opts: ServerOptions): Set<string> {
+  return new Set([
     ...(opts.knownCallers ??
       (process.env.RPC_KNOWN_CALLERS ?? '')
         .split(',')
@@ -81,24 +108,150 @@ export async function listen(svc: Service, opts: ServerOptions = {}): Promise<Rp
         .filter(Boolean)),
     ...Object.keys(opts.rateLimit?.callers ?? {}),
   ]);
-  let inFlight = 0;
-  let draining = false;
-  let drained: (() => void) | undefined;
+}
 
-  let inner: Service = svc;
-  if (opts.rateLimit) {
-    inner = svc.filter(
-      rateLimitFilter({
-        ...opts.rateLimit,
-        onReject: (caller) => {
-          metrics.rateLimited.inc(name, caller);
-          opts.rateLimit?.onReject?.(caller);
-        },
-      }),
+/** The service behind the per-caller rate limit (counted in metrics), or the service itself when off. */
+function withRateLimit(
+  svc: Service,
+  rateLimit: RateLimitOptions | undefined,
+  metrics: RpcMetrics,
+  name: string,
+): Service {
+  if (!rateLimit) return svc;
+  return svc.filter(
+    rateLimitFilter({
+      ...rateLimit,
+      onReject: (caller) => {
+        metrics.rateLimited.inc(name, caller);
+        rateLimit.onReject?.(caller);
+      },
+    }),
+  );
+}
+
+/** `/ping`, `/ready` and `/metrics`, answered before any filter; false for every other URL. */
+function answerProbe(
+  url: string,
+  hres: http.ServerResponse,
+  server: http.Server,
+  state: ServerState,
+): boolean {
+  if (url === '/ping') sendRaw(hres, 200, 'pong');
+  else if (url === '/ready')
+    sendRaw(hres, server.listening && state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
+  else if (url === '/metrics')
+    state.metrics.registry.metrics().then(
+      (text) => sendRaw(hres, 200, text, state.metrics.registry.contentType),
+      (err: unknown) => sendRaw(hres, 500, String(err)),
     );
+  else return false;
+  return true;
+}
+
+/** What the caller holds: readiness, requests in flight, and the graceful stop. */
+function serverHandle(server: http.Server, state: ServerState, host: string): RpcServer {
+  const addr = server.address() as AddressInfo;
+  const unwatch = state.metrics.watchServer(state.name, () => state.inFlight);
+  return {
+    name: state.name,
+    port: addr.port,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${addr.port}`,
+    get ready() {
+      return state.ready;
+    },
+    set ready(value: boolean) {
+      state.ready = value;
+    },
+    get inFlight() {
+      return state.inFlight;
+    },
+    async stop(graceMs = 10_000) {
+      state.ready = false;
+      state.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (state.inFlight > 0) {
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        await new Promise<void>((resolve) => {
+          state.drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+        clearInterval(idle);
+      }
+      server.closeAllConnections();
+      await closed;
+      unwatch();
+      await state.exporter?.flush();
+    },
+  };
+}
+
+/** One server's state and what every exchange shares: counts, draining, metrics and spans. */
+class ServerState {
+  inFlight = 0;
+  ready = true;
+  draining = false;
+  drained: (() => void) | undefined;
+  constructor(
+    readonly name: string,
+    readonly inner: Service,
+    readonly metrics: RpcMetrics,
+    readonly exporter: OtlpExporter | undefined,
+    readonly knownCallers: ReadonlySet<string>,
+  ) {}
+
+  /** A request for the service: its context from the headers, then its body, then the service. */
+  accept(hreq: http.IncomingMessage, hres: http.ServerResponse, maxBody: number): void {
+    this.inFlight++;
+    const url = hreq.url ?? '/';
+    const h = hreq.headers;
+    const rawTp = h.traceparent;
+    const tp = parseTraceparent(typeof rawTp === 'string' ? rawTp : undefined);
+    const caller = h[Headers.caller];
+    const rid = h[Headers.requestId];
+    const traceId = tp ? tp.traceId : newTraceId();
+    const ctx = new RequestContext({
+      service: this.name,
+      caller:
+        typeof caller === 'string' ? (this.knownCallers.has(caller) ? caller : UNKNOWN_CALLER) : undefined,
+      // Without an inbound request id, the trace id is the request id (one id to grep for).
+      requestId: typeof rid === 'string' && rid !== '' ? rid : traceId,
+      traceId,
+      sampled: tp ? tp.sampled : true,
+      spanId: newSpanId(),
+      deadline: parseDeadline(h[Headers.deadline]),
+    });
+    const q = url.indexOf('?');
+    const req: Request = {
+      method: hreq.method ?? 'GET',
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      headers: h,
+      body: undefined,
+      params: {},
+      route: undefined,
+      context: ctx,
+    };
+    const x = new Exchange(this, req, ctx, hres, tp?.parentId);
+    const socket = hreq.socket as CurrentExchange;
+    socket[CURRENT] = x;
+    if (!socket[WATCHED]) {
+      // One listener per connection, not per request: a disconnect abandons the request in flight.
+      socket[WATCHED] = true;
+      socket.once('close', () => socket[CURRENT]?.abandon());
+    }
+    readBody(hreq, maxBody, x);
   }
 
-  const observe = (x: Exchange, res: Response, err: RpcError | undefined) => {
+  /** A request left (answered or abandoned); the last one out while draining lets stop() go on. */
+  left(): void {
+    this.inFlight--;
+    if (this.draining && this.inFlight === 0) this.drained?.();
+  }
+
+  /** Metrics for every answer; a span when sampled and an exporter is set. */
+  observe(x: Exchange, res: Response, err: RpcError | undefined): void {
+    const { name, metrics, exporter } = this;
     const code = codeLabel(err?.code);
     const endpoint = x.req.route ?? 'unmatched';
     const caller = x.ctx.caller ?? 'unknown';
@@ -129,188 +282,91 @@ export async function listen(svc: Service, opts: ServerOptions = {}): Promise<Rp
         message: err?.message,
       });
     }
-  };
+  }
+}
 
-  /** One request/response. A class rather than closures: fewer allocations per request. */
-  class Exchange {
-    done = false;
-    timer: NodeJS.Timeout | undefined;
-    readonly start = performance.now();
-    constructor(
-      readonly req: Request,
-      readonly ctx: RequestContext,
-      readonly hres: http.ServerResponse,
-      readonly parentSpanId: string | undefined,
-    ) {}
+/** One request/response. A class rather than closures: fewer allocations per request. */
+class Exchange {
+  done = false;
+  timer: NodeJS.Timeout | undefined;
+  readonly start = performance.now();
+  constructor(
+    readonly server: ServerState,
+    readonly req: Request,
+    readonly ctx: RequestContext,
+    readonly hres: http.ServerResponse,
+    readonly parentSpanId: string | undefined,
+  ) {}
 
-    finish(res: Response): void {
-      if (this.done) return;
-      this.done = true;
-      if (this.timer) clearTimeout(this.timer);
-      const sock = this.hres.socket as CurrentExchange | null;
-      if (sock && sock[CURRENT] === this) sock[CURRENT] = undefined;
-      const bodyErr = writeResponse(this.hres, res, this.ctx.requestId, draining);
-      // The handler has returned: anything it left running downstream is cancelled.
-      this.ctx.cancel();
-      inFlight--;
-      observe(this, res, res.error ?? bodyErr);
-      if (draining && inFlight === 0) drained?.();
-    }
-
-    fail(err: unknown): void {
-      this.finish(errorResponse(toRpcError(err)));
-    }
-
-    /** The caller went away before we answered: stop the work it asked for. */
-    abandon(): void {
-      if (this.done) return;
-      this.done = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.ctx.cancel(new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Caller disconnected'));
-      inFlight--;
-      if (draining && inFlight === 0) drained?.();
-    }
-
-    onBody(err: RpcError | undefined, buf: Buffer): void {
-      if (err) {
-        this.finish(errorResponse(err));
-        return;
-      }
-      if (buf.length > 0) {
-        try {
-          this.req.body = JSON.parse(buf.toString('utf8'));
-        } catch {
-          this.finish(
-            errorResponse(new RpcError(`${ErrorCode.BadRequest}.invalid_json`, 'Body is not valid JSON')),
-          );
-          return;
-        }
-      }
-      const d = this.ctx.deadline;
-      if (d !== undefined) {
-        const left = d - Date.now();
-        if (left <= 0) {
-          this.finish(errorResponse(expiredError()));
-          return;
-        }
-        this.timer = safeTimeout(() => {
-          this.ctx.cancel(expiredError());
-          this.finish(
-            errorResponse(
-              new RpcError(ErrorCode.Timeout, 'Deadline passed while serving', { retryable: false }),
-            ),
-          );
-        }, left);
-      }
-      let p: Promise<Response>;
-      try {
-        p = runInContext(this.ctx, inner, this.req);
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
-      p.then(
-        (r) => this.finish(r),
-        (e: unknown) => this.fail(e),
-      );
-    }
+  finish(res: Response): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    const sock = this.hres.socket as CurrentExchange | null;
+    if (sock && sock[CURRENT] === this) sock[CURRENT] = undefined;
+    const bodyErr = writeResponse(this.hres, res, this.ctx.requestId, this.server.draining);
+    // The handler has returned: anything it left running downstream is cancelled.
+    this.ctx.cancel();
+    this.server.left();
+    this.server.observe(this, res, res.error ?? bodyErr);
   }
 
-  const server = http.createServer((hreq, hres) => {
-    const url = hreq.url ?? '/';
-    if (url === '/ping') return sendRaw(hres, 200, 'pong');
-    if (url === '/ready') {
-      return sendRaw(hres, server.listening && api.ready ? 200 : 503, api.ready ? 'ready' : 'not ready');
-    }
-    if (url === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => sendRaw(hres, 200, text, metrics.registry.contentType),
-        (err: unknown) => sendRaw(hres, 500, String(err)),
-      );
+  fail(err: unknown): void {
+    this.finish(errorResponse(toRpcError(err)));
+  }
+
+  /** The caller went away before we answered: stop the work it asked for. */
+  abandon(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.ctx.cancel(new RpcError(`${ErrorCode.InternalService}.cancelled`, 'Caller disconnected'));
+    this.server.left();
+  }
+
+  onBody(err: RpcError | undefined, buf: Buffer): void {
+    if (err) {
+      this.finish(errorResponse(err));
       return;
     }
-    inFlight++;
-    const h = hreq.headers;
-    const rawTp = h.traceparent;
-    const tp = parseTraceparent(typeof rawTp === 'string' ? rawTp : undefined);
-    const caller = h[Headers.caller];
-    const rid = h[Headers.requestId];
-    const traceId = tp ? tp.traceId : newTraceId();
-    const ctx = new RequestContext({
-      service: name,
-      caller: typeof caller === 'string' ? (knownCallers.has(caller) ? caller : UNKNOWN_CALLER) : undefined,
-      // Without an inbound request id, the trace id is the request id (one id to grep for).
-      requestId: typeof rid === 'string' && rid !== '' ? rid : traceId,
-      traceId,
-      sampled: tp ? tp.sampled : true,
-      spanId: newSpanId(),
-      deadline: parseDeadline(h[Headers.deadline]),
-    });
-    const q = url.indexOf('?');
-    const req: Request = {
-      method: hreq.method ?? 'GET',
-      path: q === -1 ? url : url.slice(0, q),
-      query: q === -1 ? '' : url.slice(q + 1),
-      headers: h,
-      body: undefined,
-      params: {},
-      route: undefined,
-      context: ctx,
-    };
-    const x = new Exchange(req, ctx, hres, tp?.parentId);
-    const socket = hreq.socket as CurrentExchange;
-    socket[CURRENT] = x;
-    if (!socket[WATCHED]) {
-      // One listener per connection, not per request: a disconnect abandons the request in flight.
-      socket[WATCHED] = true;
-      socket.once('close', () => socket[CURRENT]?.abandon());
-    }
-    readBody(hreq, maxBody, x);
-  });
-  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
-  server.headersTimeout = Math.min(60_000, server.keepAliveTimeout + 1000);
-  server.requestTimeout = opts.requestTimeoutMs ?? 30_000;
-
-  const host = opts.host ?? process.env.LISTEN_HOST ?? '127.0.0.1';
-  const port = opts.port ?? (process.env.PORT ? Number(process.env.PORT) : 0);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const unwatch = metrics.watchServer(name, () => inFlight);
-
-  const api: RpcServer = {
-    name,
-    port: addr.port,
-    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${addr.port}`,
-    ready: true,
-    get inFlight() {
-      return inFlight;
-    },
-    async stop(graceMs = 10_000) {
-      api.ready = false;
-      draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          setTimeout(resolve, graceMs).unref();
-        });
-        clearInterval(idle);
+    if (buf.length > 0) {
+      try {
+        this.req.body = JSON.parse(buf.toString('utf8'));
+      } catch {
+        this.finish(
+          errorResponse(new RpcError(`${ErrorCode.BadRequest}.invalid_json`, 'Body is not valid JSON')),
+        );
+        return;
       }
-      server.closeAllConnections();
-      await closed;
-      unwatch();
-      await exporter?.flush();
-    },
-  };
-  return api;
+    }
+    const d = this.ctx.deadline;
+    if (d !== undefined) {
+      const left = d - Date.now();
+      if (left <= 0) {
+        this.finish(errorResponse(expiredError()));
+        return;
+      }
+      this.timer = safeTimeout(() => {
+        this.ctx.cancel(expiredError());
+        this.finish(
+          errorResponse(
+            new RpcError(ErrorCode.Timeout, 'Deadline passed while serving', { retryable: false }),
+          ),
+        );
+      }, left);
+    }
+    let p: Promise<Response>;
+    try {
+      p = runInContext(this.ctx, this.server.inner, this.req);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    p.then(
+      (r) => this.finish(r),
+      (e: unknown) => this.fail(e),
+    );
+  }
 }
 
 const CURRENT = Symbol('rpc.exchange');
