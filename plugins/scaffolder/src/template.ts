@@ -235,6 +235,11 @@ function loadTemplateNames(root: string): string[] {
   }
 }
 
+/** A field of template.yaml as a path from the root: `['spec', 'steps', 2, 'action']`. */
+type FieldPath = (string | number)[];
+/** Throws the TemplateError naming the field at a path, with its line. */
+type Fail = (p: FieldPath, problem: string) => never;
+
 /** Parse and validate template.yaml text. `dir` is the template's directory (for path checks). */
 export function parseTemplate(
   text: string,
@@ -243,6 +248,47 @@ export function parseTemplate(
   dirName: string,
   knownActions: ReadonlySet<string>,
 ): Template {
+  const { raw, fail, lineOf } = readYaml(text, shown);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    fail([], 'must be a mapping with apiVersion, kind, metadata and spec');
+  const t = raw as Record<string, unknown>;
+  forbidKeys(t, [], fail);
+  const { m, version } = checkHead(t, fail);
+  const spec = t.spec as Record<string, unknown> | undefined;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec))
+    fail(['spec'], 'is required (type, parameters, steps)');
+  const s = spec as Record<string, unknown>;
+  if (typeof s.type !== 'string' || s.type.trim() === '') fail(['spec', 'type'], 'is required, e.g. service');
+  // In this order: the first problem in the file's order is the one reported.
+  const parameters = parseParameterPages(s.parameters, fail);
+  const { steps, missingActions } = parseSteps(s.steps, dir, knownActions, fail, lineOf);
+  const output = parseOutput(s.output, fail);
+  return {
+    name: m.name as string,
+    dirName,
+    shownFile: shown,
+    title: typeof m.title === 'string' ? m.title : (m.name as string),
+    description: typeof m.description === 'string' ? m.description : '',
+    version,
+    type: s.type as string,
+    tags: Array.isArray(m.tags)
+      ? (m.tags as unknown[]).filter((x): x is string => typeof x === 'string')
+      : [],
+    owner: typeof s.owner === 'string' ? s.owner : undefined,
+    dir,
+    file: path.join(dir, 'template.yaml'),
+    parameters,
+    steps,
+    output,
+    missingActions,
+  };
+}
+
+/** The YAML as plain data, and how to name a field's line in errors (the nearest node that has one). */
+function readYaml(
+  text: string,
+  shown: string,
+): { raw: unknown; fail: Fail; lineOf: (p: FieldPath) => number | undefined } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: false, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -250,7 +296,7 @@ export function parseTemplate(
     const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
     throw new TemplateError(shown, '', line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const lineOf = (p: (string | number)[]): number | undefined => {
+  const lineOf = (p: FieldPath): number | undefined => {
     for (let n = p.length; n >= 0; n--) {
       const node = doc.getIn(p.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range)
@@ -258,14 +304,14 @@ export function parseTemplate(
     }
     return undefined;
   };
-  const fail = (p: (string | number)[], problem: string): never => {
+  const fail = (p: FieldPath, problem: string): never => {
     throw new TemplateError(shown, fieldOf(p), lineOf(p), problem);
   };
-  const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    fail([], 'must be a mapping with apiVersion, kind, metadata and spec');
-  const t = raw as Record<string, unknown>;
-  forbidKeys(t, [], fail);
+  return { raw: doc.toJS({ maxAliasCount: 50 }) as unknown, fail, lineOf };
+}
+
+/** apiVersion, kind and metadata (the name, and the template's version annotation). */
+function checkHead(t: Record<string, unknown>, fail: Fail): { m: Record<string, unknown>; version: string } {
   if (t.apiVersion !== TEMPLATE_API_VERSION)
     fail(
       ['apiVersion'],
@@ -293,19 +339,16 @@ export function parseTemplate(
       `must be a version like "1.2.0", found ${JSON.stringify(version)}`,
     );
   }
-  const spec = t.spec as Record<string, unknown> | undefined;
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec))
-    fail(['spec'], 'is required (type, parameters, steps)');
-  const s = spec as Record<string, unknown>;
-  if (typeof s.type !== 'string' || s.type.trim() === '') fail(['spec', 'type'], 'is required, e.g. service');
+  return { m, version: version as string };
+}
 
-  // Parameters: one schema or a list of pages.
-  const pagesRaw =
-    s.parameters === undefined ? [] : Array.isArray(s.parameters) ? s.parameters : [s.parameters];
+/** spec.parameters: one schema or a list of pages; each a valid JSON Schema, no name on two pages. */
+function parseParameterPages(raw: unknown, fail: Fail): ParameterPage[] {
+  const pagesRaw = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   const parameters: ParameterPage[] = [];
   const seen = new Set<string>();
   pagesRaw.forEach((page, i) => {
-    const at = Array.isArray(s.parameters) ? ['spec', 'parameters', i] : ['spec', 'parameters'];
+    const at = Array.isArray(raw) ? ['spec', 'parameters', i] : ['spec', 'parameters'];
     if (!page || typeof page !== 'object' || Array.isArray(page))
       fail(at, 'must be a JSON Schema object with properties');
     const p = page as Record<string, unknown>;
@@ -335,13 +378,21 @@ export function parseTemplate(
     }
     parameters.push({ ...(p as ParameterPage), properties: props as Record<string, JsonSchema> });
   });
+  return parameters;
+}
 
-  // Steps.
-  if (!Array.isArray(s.steps) || s.steps.length === 0)
-    fail(['spec', 'steps'], 'must be a non-empty list of steps');
+/** spec.steps: unique ids, expressions that parse, template paths of the right shape; unknown actions listed. */
+function parseSteps(
+  raw: unknown,
+  dir: string,
+  knownActions: ReadonlySet<string>,
+  fail: Fail,
+  lineOf: (p: FieldPath) => number | undefined,
+): { steps: TemplateStep[]; missingActions: MissingAction[] } {
+  if (!Array.isArray(raw) || raw.length === 0) fail(['spec', 'steps'], 'must be a non-empty list of steps');
   const ids = new Set<string>();
   const missingActions: MissingAction[] = [];
-  const steps: TemplateStep[] = (s.steps as unknown[]).map((st, i) => {
+  const steps: TemplateStep[] = (raw as unknown[]).map((st, i) => {
     const at = ['spec', 'steps', i];
     if (!st || typeof st !== 'object' || Array.isArray(st))
       fail(at, 'must be a mapping with id, name, action and input');
@@ -372,41 +423,8 @@ export function parseTemplate(
     if (step.if !== undefined) checkExprAt(step.if, [...at, 'if'], fail);
     if (step.each !== undefined) checkExprAt(step.each, [...at, 'each'], fail);
     const inp = input as Record<string, unknown>;
-    // Paths written in the template itself: their static shape is checked now, the rendered value again at run time.
-    if (step.action === 'fetch:template' || step.action === 'fetch:plain') {
-      if (typeof inp.url !== 'string')
-        fail([...at, 'input', 'url'], 'is required: a directory relative to the template, e.g. ./skeleton');
-      // A skeleton at an http(s) URL is read at run time through the allow-listed URL reader (as Backstage's
-      // templates do, e.g. a GitHub tree URL); any other scheme is refused now.
-      const remote = /^https?:\/\//i.test(inp.url as string);
-      if (!remote && /^[a-z][a-z0-9+.-]*:/i.test(inp.url as string)) {
-        fail(
-          [...at, 'input', 'url'],
-          `"${String(inp.url)}": a path inside the template or an http(s) URL (read through the allow-listed URL reader)`,
-        );
-      }
-      for (const key of ['url', 'targetPath'] as const) {
-        const v = inp[key];
-        if (key === 'url' && remote) continue;
-        if (typeof v === 'string' && !v.includes('${{')) {
-          try {
-            const rel = safeRelative(v, key);
-            if (key === 'url') {
-              let real: string;
-              try {
-                real = realpathSync(path.join(dir, rel));
-              } catch {
-                return fail([...at, 'input', key], `"${v}" does not exist in the template`);
-              }
-              if (!isInside(dir, real)) fail([...at, 'input', key], `"${v}" resolves outside the template`);
-            }
-          } catch (err) {
-            if (err instanceof TemplateError) throw err;
-            fail([...at, 'input', key], (err as Error).message.replace(/^[^:]+: /, ''));
-          }
-        }
-      }
-    }
+    if (step.action === 'fetch:template' || step.action === 'fetch:plain')
+      checkFetchPaths(inp, at, dir, fail);
     return {
       id: id as string,
       name: typeof step.name === 'string' ? step.name : (id as string),
@@ -416,8 +434,51 @@ export function parseTemplate(
       ...(step.each !== undefined ? { each: step.each } : {}),
     };
   });
+  return { steps, missingActions };
+}
 
-  const output = (s.output ?? {}) as TemplateOutput;
+/**
+ * A fetch step's url and targetPath written in the template itself: their static shape is checked now (a
+ * relative path, the url inside the template or an http(s) URL), the rendered value again at run time.
+ */
+function checkFetchPaths(inp: Record<string, unknown>, at: FieldPath, dir: string, fail: Fail): void {
+  if (typeof inp.url !== 'string')
+    fail([...at, 'input', 'url'], 'is required: a directory relative to the template, e.g. ./skeleton');
+  // A skeleton at an http(s) URL is read at run time through the allow-listed URL reader (as Backstage's
+  // templates do, e.g. a GitHub tree URL); any other scheme is refused now.
+  const remote = /^https?:\/\//i.test(inp.url as string);
+  if (!remote && /^[a-z][a-z0-9+.-]*:/i.test(inp.url as string)) {
+    fail(
+      [...at, 'input', 'url'],
+      `"${String(inp.url)}": a path inside the template or an http(s) URL (read through the allow-listed URL reader)`,
+    );
+  }
+  for (const key of ['url', 'targetPath'] as const) {
+    const v = inp[key];
+    if (key === 'url' && remote) continue;
+    if (typeof v === 'string' && !v.includes('${{')) {
+      try {
+        const rel = safeRelative(v, key);
+        if (key === 'url') {
+          let real: string;
+          try {
+            real = realpathSync(path.join(dir, rel));
+          } catch {
+            fail([...at, 'input', key], `"${v}" does not exist in the template`);
+          }
+          if (!isInside(dir, real)) fail([...at, 'input', key], `"${v}" resolves outside the template`);
+        }
+      } catch (err) {
+        if (err instanceof TemplateError) throw err;
+        fail([...at, 'input', key], (err as Error).message.replace(/^[^:]+: /, ''));
+      }
+    }
+  }
+}
+
+/** spec.output: links (each with a url or an entityRef) and text, expressions that parse. */
+function parseOutput(raw: unknown, fail: Fail): TemplateOutput {
+  const output = (raw ?? {}) as TemplateOutput;
   if (typeof output !== 'object' || Array.isArray(output))
     fail(['spec', 'output'], 'must be a mapping with links and text');
   if (output.links !== undefined && !Array.isArray(output.links))
@@ -428,33 +489,10 @@ export function parseTemplate(
     }
   });
   checkExprAt(output, ['spec', 'output'], fail);
-
-  return {
-    name: m.name as string,
-    dirName,
-    shownFile: shown,
-    title: typeof m.title === 'string' ? m.title : (m.name as string),
-    description: typeof m.description === 'string' ? m.description : '',
-    version: version as string,
-    type: s.type as string,
-    tags: Array.isArray(m.tags)
-      ? (m.tags as unknown[]).filter((x): x is string => typeof x === 'string')
-      : [],
-    owner: typeof s.owner === 'string' ? s.owner : undefined,
-    dir,
-    file: path.join(dir, 'template.yaml'),
-    parameters,
-    steps,
-    output,
-    missingActions,
-  };
+  return output;
 }
 
-function checkExprAt(
-  v: unknown,
-  at: (string | number)[],
-  fail: (p: (string | number)[], m: string) => never,
-): void {
+function checkExprAt(v: unknown, at: FieldPath, fail: Fail): void {
   try {
     checkExpressions(v, fieldOf(at));
   } catch (err) {
@@ -468,11 +506,7 @@ function checkExprAt(
   }
 }
 
-function forbidKeys(
-  v: unknown,
-  at: (string | number)[],
-  fail: (p: (string | number)[], m: string) => never,
-): void {
+function forbidKeys(v: unknown, at: FieldPath, fail: Fail): void {
   if (Array.isArray(v)) {
     v.forEach((x, i) => {
       forbidKeys(x, [...at, i], fail);
