@@ -29,7 +29,6 @@ const LEFT_TO_SPLIT = new Set([
   'plugins/scaffolder/src/cli.ts#registerScaffolderCommands',
   'portal/components/impact/impact-view.tsx#ImpactView',
   'plugins/scaffolder/src/actions/catalog-register.ts#handler',
-  'plugins/scaffolder/src/expr/render.ts#compile',
   'portal/components/shell/search-box.tsx#SearchBox',
 ]);
 

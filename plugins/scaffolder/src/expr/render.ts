@@ -280,6 +280,40 @@ export function compileTemplate(
 
 function compile(text: string, file: string, value: boolean): CompiledTemplate {
   const tags = scanTags(text);
+  takeWholeLines(text, tags);
+  const blocks = new Blocks();
+  let at = 0;
+  let trimNext = false;
+  for (const tag of tags) {
+    let before = text.slice(at, tag.start);
+    if (trimNext) before = before.replace(/^\s+/, '');
+    if (tag.trimLeft) before = before.replace(/\s+$/, '');
+    trimNext = tag.trimRight;
+    if (before) blocks.current().push({ t: 'text', v: before });
+    at = tag.end;
+    if (tag.kind === 'comment') continue;
+    // Problems inside a tag are reported at their place in the file.
+    try {
+      if (tag.kind === 'expr')
+        blocks.current().push({ t: 'expr', node: parseCached(tag.inner), at: tag.innerAt });
+      else blocks.tag(Parser.of(tag.inner), tag.start);
+    } catch (err) {
+      if (err instanceof SyntaxProblem) throw new SyntaxProblem(err.message, tag.innerAt + err.offset);
+      throw err;
+    }
+  }
+  blocks.assertClosed();
+  let tail = text.slice(at);
+  if (trimNext) tail = tail.replace(/^\s+/, '');
+  if (tail) blocks.root.push({ t: 'text', v: tail });
+  return { nodes: blocks.root, file, text, value };
+}
+
+/**
+ * A block tag (not an expression, not trimmed by markers) alone on its line takes the whole line, newline
+ * included, unless another tag shares the line.
+ */
+function takeWholeLines(text: string, tags: Tag[]): void {
   for (const tag of tags) {
     if (tag.kind === 'expr' || tag.trimLeft || tag.trimRight) continue;
     const lineStart = text.lastIndexOf('\n', tag.start - 1) + 1;
@@ -296,153 +330,147 @@ function compile(text: string, file: string, value: boolean): CompiledTemplate {
       }
     }
   }
-  type Open =
-    | { tag: 'for'; node: TNode & { t: 'for' }; body: TNode[] }
-    | { tag: 'if'; node: TNode & { t: 'if' }; body: TNode[]; hadElse: boolean }
-    | { tag: 'raw'; at: number };
-  const root: TNode[] = [];
-  const stack: Open[] = [];
-  const current = (): TNode[] => {
-    for (let k = stack.length - 1; k >= 0; k--) {
-      const o = stack[k];
+}
+
+/** A block still open while compiling, and the body its next nodes go into. */
+type Open =
+  | { tag: 'for'; node: TNode & { t: 'for' }; body: TNode[] }
+  | { tag: 'if'; node: TNode & { t: 'if' }; body: TNode[]; hadElse: boolean }
+  | { tag: 'raw'; at: number };
+
+/** The tree being built from block tags: the open blocks, innermost last. */
+class Blocks {
+  readonly root: TNode[] = [];
+  private readonly stack: Open[] = [];
+
+  /** Where text and expressions go now: the innermost open block's body (raw blocks hold none). */
+  current(): TNode[] {
+    for (let k = this.stack.length - 1; k >= 0; k--) {
+      const o = this.stack[k];
       if (o.tag !== 'raw') return o.body;
     }
-    return root;
-  };
-  const top = () => stack[stack.length - 1];
-  let at = 0;
-  let trimNext = false;
-  for (const tag of tags) {
-    let before = text.slice(at, tag.start);
-    if (trimNext) before = before.replace(/^\s+/, '');
-    if (tag.trimLeft) before = before.replace(/\s+$/, '');
-    trimNext = tag.trimRight;
-    if (before) current().push({ t: 'text', v: before });
-    at = tag.end;
-    if (tag.kind === 'comment') continue;
-    const parser = () => Parser.of(tag.inner);
-    // Problems inside a tag are reported at their place in the file.
-    const inTag = <T>(f: () => T): T => {
-      try {
-        return f();
-      } catch (err) {
-        if (err instanceof SyntaxProblem) throw new SyntaxProblem(err.message, tag.innerAt + err.offset);
-        throw err;
+    return this.root;
+  }
+
+  /** One `{% … %}` tag; `at` is where it starts in the text. Offsets in errors are within the tag. */
+  tag(p: Parser, at: number): void {
+    const word = p.peek();
+    if (word?.k !== 'name') p.fail('expected a tag name, e.g. "if", "for", "set"', 0);
+    p.pos++;
+    const w = word.v;
+    const o: Open | undefined = this.stack[this.stack.length - 1];
+    if (o?.tag === 'raw' && w !== 'endraw') return;
+    switch (w) {
+      case 'for':
+        this.openFor(p, at);
+        return;
+      case 'if':
+        this.openIf(p, at);
+        return;
+      case 'elif':
+      case 'elseif':
+        this.elseIf(p, w, o, at);
+        return;
+      case 'else':
+        this.elseBranch(p, o, at);
+        return;
+      case 'endif':
+      case 'endfor': {
+        p.end();
+        const want = w === 'endif' ? 'if' : 'for';
+        if (o?.tag !== want) {
+          p.fail(`"${w}" without an open "${want}"${o ? ` (the open block is "${o.tag}")` : ''}`, 0);
+        }
+        this.stack.pop();
+        return;
       }
-    };
-    if (tag.kind === 'expr') {
-      const node = inTag(() => parseCached(tag.inner));
-      current().push({ t: 'expr', node, at: tag.innerAt });
-      continue;
+      case 'set': {
+        const name = p.identifier();
+        if (!p.isOp('='))
+          p.fail(`expected "=" but found ${p.describe()} (block "set … endset" is not supported)`);
+        p.pos++;
+        const value = p.expression();
+        p.end();
+        this.current().push({ t: 'set', name, value, at });
+        return;
+      }
+      case 'raw':
+        this.stack.push({ tag: 'raw', at });
+        return;
+      case 'endraw':
+        if (o?.tag !== 'raw') p.fail('"endraw" without an open "raw"', 0);
+        this.stack.pop();
+        return;
+      default:
+        p.fail(
+          `unknown tag "${w}"; the tags are for/else/endfor, if/elif/else/endif, set, raw/endraw (no include, import, extends, macro or call: a template reads data, nothing else)`,
+          0,
+        );
     }
-    inTag(() => {
-      const p: Parser = parser();
-      const word = p.peek();
-      if (word?.k !== 'name') p.fail('expected a tag name, e.g. "if", "for", "set"', 0);
+  }
+
+  /** Fails naming the first block left open at the end of the text. */
+  assertClosed(): void {
+    const open = this.stack[this.stack.length - 1];
+    if (open) {
+      throw new SyntaxProblem(`"${open.tag}" is never closed`, open.tag === 'raw' ? open.at : open.node.at);
+    }
+  }
+
+  private openFor(p: Parser, at: number): void {
+    const names = [p.identifier()];
+    while (p.isOp(',')) {
       p.pos++;
-      const w = word.v;
-      const o: Open | undefined = top();
-      if (o?.tag === 'raw' && w !== 'endraw') return;
-      switch (w) {
-        case 'for': {
-          const names = [p.identifier()];
-          while (p.isOp(',')) {
-            p.pos++;
-            names.push(p.identifier());
-          }
-          if (!p.isWord('in')) p.fail(`expected "in" but found ${p.describe()}`);
-          p.pos++;
-          const iter = p.expression();
-          p.end();
-          const node: TNode & { t: 'for' } = { t: 'for', names, iter, body: [], empty: [], at: tag.start };
-          current().push(node);
-          if (stack.length >= MAX_BLOCK_DEPTH)
-            p.fail(`blocks are nested more than ${MAX_BLOCK_DEPTH} deep`, 0);
-          stack.push({ tag: 'for', node, body: node.body });
-          return;
-        }
-        case 'if': {
-          const cond = p.expression();
-          p.end();
-          const node: TNode & { t: 'if' } = {
-            t: 'if',
-            branches: [{ cond, body: [], at: tag.start }],
-            at: tag.start,
-          };
-          current().push(node);
-          if (stack.length >= MAX_BLOCK_DEPTH)
-            p.fail(`blocks are nested more than ${MAX_BLOCK_DEPTH} deep`, 0);
-          stack.push({ tag: 'if', node, body: node.branches[0].body, hadElse: false });
-          return;
-        }
-        case 'elif':
-        case 'elseif': {
-          if (o?.tag !== 'if') p.fail(`"${w}" without an open "if"`, 0);
-          if (o.hadElse) p.fail(`"${w}" after "else"`, 0);
-          const cond = p.expression();
-          p.end();
-          const branch = { cond, body: [] as TNode[], at: tag.start };
-          o.node.branches.push(branch);
-          o.body = branch.body;
-          return;
-        }
-        case 'else': {
-          p.end();
-          if (o?.tag === 'if') {
-            if (o.hadElse) p.fail('two "else" in one "if"', 0);
-            const branch = { cond: undefined, body: [] as TNode[], at: tag.start };
-            o.node.branches.push(branch);
-            o.body = branch.body;
-            o.hadElse = true;
-          } else if (o?.tag === 'for') {
-            if (o.body === o.node.empty) p.fail('two "else" in one "for"', 0);
-            o.body = o.node.empty;
-          } else p.fail('"else" without an open "if" or "for"', 0);
-          return;
-        }
-        case 'endif':
-        case 'endfor': {
-          p.end();
-          const want = w === 'endif' ? 'if' : 'for';
-          if (o?.tag !== want) {
-            p.fail(`"${w}" without an open "${want}"${o ? ` (the open block is "${o.tag}")` : ''}`, 0);
-          }
-          stack.pop();
-          return;
-        }
-        case 'set': {
-          const name = p.identifier();
-          if (!p.isOp('='))
-            p.fail(`expected "=" but found ${p.describe()} (block "set … endset" is not supported)`);
-          p.pos++;
-          const value = p.expression();
-          p.end();
-          current().push({ t: 'set', name, value, at: tag.start });
-          return;
-        }
-        case 'raw':
-          stack.push({ tag: 'raw', at: tag.start });
-          return;
-        case 'endraw':
-          if (o?.tag !== 'raw') p.fail('"endraw" without an open "raw"', 0);
-          stack.pop();
-          return;
-        default:
-          p.fail(
-            `unknown tag "${w}"; the tags are for/else/endfor, if/elif/else/endif, set, raw/endraw (no include, import, extends, macro or call: a template reads data, nothing else)`,
-            0,
-          );
-      }
-    });
+      names.push(p.identifier());
+    }
+    if (!p.isWord('in')) p.fail(`expected "in" but found ${p.describe()}`);
+    p.pos++;
+    const iter = p.expression();
+    p.end();
+    const node: TNode & { t: 'for' } = { t: 'for', names, iter, body: [], empty: [], at };
+    this.current().push(node);
+    this.nest(p);
+    this.stack.push({ tag: 'for', node, body: node.body });
   }
-  const open = top();
-  if (open) {
-    throw new SyntaxProblem(`"${open.tag}" is never closed`, open.tag === 'raw' ? open.at : open.node.at);
+
+  private openIf(p: Parser, at: number): void {
+    const cond = p.expression();
+    p.end();
+    const node: TNode & { t: 'if' } = { t: 'if', branches: [{ cond, body: [], at }], at };
+    this.current().push(node);
+    this.nest(p);
+    this.stack.push({ tag: 'if', node, body: node.branches[0].body, hadElse: false });
   }
-  let tail = text.slice(at);
-  if (trimNext) tail = tail.replace(/^\s+/, '');
-  if (tail) root.push({ t: 'text', v: tail });
-  return { nodes: root, file, text, value };
+
+  private nest(p: Parser): void {
+    if (this.stack.length >= MAX_BLOCK_DEPTH)
+      p.fail(`blocks are nested more than ${MAX_BLOCK_DEPTH} deep`, 0);
+  }
+
+  private elseIf(p: Parser, w: string, o: Open | undefined, at: number): void {
+    if (o?.tag !== 'if') p.fail(`"${w}" without an open "if"`, 0);
+    if (o.hadElse) p.fail(`"${w}" after "else"`, 0);
+    const cond = p.expression();
+    p.end();
+    const branch = { cond, body: [] as TNode[], at };
+    o.node.branches.push(branch);
+    o.body = branch.body;
+  }
+
+  /** `else` of an `if`, or the `else` of a `for` (its body when the list is empty). */
+  private elseBranch(p: Parser, o: Open | undefined, at: number): void {
+    p.end();
+    if (o?.tag === 'if') {
+      if (o.hadElse) p.fail('two "else" in one "if"', 0);
+      const branch = { cond: undefined, body: [] as TNode[], at };
+      o.node.branches.push(branch);
+      o.body = branch.body;
+      o.hadElse = true;
+    } else if (o?.tag === 'for') {
+      if (o.body === o.node.empty) p.fail('two "else" in one "for"', 0);
+      o.body = o.node.empty;
+    } else p.fail('"else" without an open "if" or "for"', 0);
+  }
 }
 
 export function renderTemplate(tpl: CompiledTemplate, scope: Scope): string {
