@@ -28,7 +28,6 @@ const LEFT_TO_SPLIT = new Set([
   'plugins/graph/src/cli.ts#registerGraphCommands',
   'plugins/scaffolder/src/cli.ts#registerScaffolderCommands',
   'portal/components/impact/impact-view.tsx#ImpactView',
-  'plugins/scaffolder/src/actions/catalog-register.ts#handler',
   'portal/components/shell/search-box.tsx#SearchBox',
 ]);
 
