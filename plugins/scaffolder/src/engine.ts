@@ -25,10 +25,10 @@ import {
   missingActionsError,
   type Template,
   type TemplateError,
+  type TemplateStep,
 } from './template.ts';
 import {
   type Action,
-  type ActionContext,
   type CatalogPort,
   type ScaffolderEnv,
   type TaskActor,
@@ -236,15 +236,8 @@ export class Scaffolder {
     const dryRun = opts.dryRun === true;
     if (!dryRun) this.assertRunnable(template);
     const secrets = opts.secrets ?? {};
-    const redact = redactor(secrets);
     const taskId = opts.taskId ?? randomUUID();
-    const now = () => new Date().toISOString();
-    const log: string[] = [];
-    const emit = (e: TaskEvent) => opts.onEvent?.(e);
-    const workspace = new Workspace();
-    const tx = new Transaction();
-    const published = new Map<string, string>();
-    const stepsOut: Record<string, { output: Record<string, unknown> }> = {};
+    const stepsOut: TaskRun['stepsOut'] = {};
     const scope: Record<string, unknown> = {
       parameters: values,
       steps: stepsOut,
@@ -252,194 +245,257 @@ export class Scaffolder {
       context: { task: { id: taskId } },
       template: { name: template.name, version: template.version },
     };
-    // Steps see the secrets; the template's output does not.
-    const stepScope: Record<string, unknown> = { ...scope, secrets };
-    const stepReport: ScaffoldResult['steps'] = [];
-    const skippedMissing: string[] = [];
-    const cancelled = (stepId: string) => {
-      if (opts.signal?.aborted) throw new TaskCancelledError(stepId, []);
-    };
-
-    for (const [i, step] of template.steps.entries()) {
-      const field = `spec.steps[${i}]`;
-      const t0 = performance.now();
-      const logLine = (line: string) => {
-        const m = redact(line);
-        log.push(`[${step.id}] ${m}`);
-        emit({ type: 'log', stepId: step.id, message: m, at: now() });
-      };
-      try {
-        cancelled(step.id);
-        if (step.if !== undefined && !truthy(renderValue(step.if, stepScope, `${field}.if`))) {
-          stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
-          emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
-          continue;
-        }
-        const action = this.actions.get(step.action);
-        if (!action && dryRun) {
-          // Backstage's dry-run skips what it cannot simulate; a step whose action is not here is shown so.
-          logLine(
-            `action "${step.action}" is not available here: skipped in this dry-run (a real run refuses)`,
-          );
-          stepsOut[step.id] = { output: {} };
-          skippedMissing.push(step.id);
-          stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
-          emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
-          continue;
-        }
-        emit({ type: 'step', stepId: step.id, name: step.name, status: 'processing', at: now() });
-        if (!action) throw new ExpressionError(`unknown action "${step.action}"`, `${field}.action`);
-        const output: Record<string, unknown> = {};
-        stepsOut[step.id] = { output };
-        let items: { key: string; value: unknown }[] | undefined;
-        if (step.each !== undefined) {
-          const each = renderValue(step.each, stepScope, `${field}.each`);
-          if (Array.isArray(each)) items = each.map((value, k) => ({ key: String(k), value }));
-          else if (each && typeof each === 'object')
-            items = Object.entries(each).map(([key, value]) => ({ key, value }));
-          else throw new ExpressionError('must render to a list or a mapping', `${field}.each`);
-        }
-        for (const item of items ?? [undefined]) {
-          cancelled(step.id);
-          const itemScope = item ? { ...stepScope, each: item } : stepScope;
-          const input = renderValue(step.input, itemScope, `${field}.input`) as Record<string, unknown>;
-          const ctx: ActionContext = {
-            input,
-            field: `${field}.input`,
-            stepId: step.id,
-            template,
-            workspace,
-            env: this.env,
-            dryRun,
-            taskId,
-            actor: opts.actor,
-            tx,
-            published,
-            log: logLine,
-            signal: opts.signal,
-            skipped: skippedMissing,
-            output: (k, v) => {
-              if (k === '__proto__' || k === 'constructor' || k === 'prototype')
-                throw new Error(`output "${k}" is not allowed`);
-              output[k] = v;
-            },
-          };
-          await action.handler(ctx);
-        }
-        const ms = Math.round(performance.now() - t0);
-        stepReport.push({ id: step.id, name: step.name, action: step.action, status: 'completed', ms });
-        emit({ type: 'step', stepId: step.id, name: step.name, status: 'completed', at: now(), ms });
-      } catch (err) {
-        const e = redactedError(err instanceof Error ? err : new Error(String(err)), redact);
-        const stop = opts.signal?.aborted === true;
-        logLine(stop ? 'cancelled' : `failed: ${e.message}`);
-        const status = stop ? 'cancelled' : 'failed';
-        emit({ type: 'step', stepId: step.id, name: step.name, status, at: now() });
-        const failures = await tx.rollback(logLine);
-        for (const s of stepReport)
-          if (s.status === 'completed')
-            emit({ type: 'step', stepId: s.id, name: s.name, status: 'rolled-back', at: now() });
-        const failed = stop
-          ? new TaskCancelledError(step.id, failures)
-          : new StepFailedError(step.id, e, failures);
-        emit({ type: 'completion', status, message: failed.message, at: now() });
-        throw failed;
-      }
-    }
-
-    // Work the steps left running (the git commit) must land before the task completes.
-    try {
-      await tx.settle();
-    } catch (err) {
-      const stepId = (err as { stepId?: string }).stepId ?? 'publish';
-      const e = redactedError(err as Error, redact);
-      log.push(`[${stepId}] failed: ${e.message}`);
-      emit({ type: 'step', stepId, name: stepId, status: 'failed', at: now() });
-      const failures = await tx.rollback((m) => log.push(`[rollback] ${redact(m)}`));
-      const failed = new StepFailedError(stepId, e, failures);
-      emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
-      throw failed;
-    }
-
-    // Every manifest in the workspace, validated (whether or not the template has a kubernetes:validate step).
-    const manifestFiles = workspace
-      .list()
-      .filter((f) => f.entry.kind === 'file' && /(^|\/)k8s\/[^/]+\.ya?ml$/.test(f.path))
-      .map((f) => ({ path: f.path, text: (f.entry as { content: Buffer }).content.toString('utf8') }));
-    // A kubernetes:validate step already did it for its directory: validate only what it did not cover.
-    const validated = Object.values(stepsOut).flatMap((s) =>
-      Array.isArray(s.output.manifests) ? (s.output.manifests as ManifestReport[]) : [],
-    );
-    const covered = new Set(validated.map((m) => m.file));
-    const { objects, errors } = parseManifests(manifestFiles.filter((f) => !covered.has(f.path)));
-    const manifests = [...validated, ...errors, ...(await validateManifests(objects))];
-
-    const find = (key: string): unknown => {
-      for (const s of Object.values(stepsOut)) if (s.output[key] !== undefined) return s.output[key];
-      return undefined;
-    };
-    const renderOutput = () => {
-      const links: ScaffoldResult['output']['links'] = [];
-      for (const [i, l] of (template.output.links ?? []).entries()) {
-        if (l.if !== undefined && !truthy(renderValue(l.if, scope, `spec.output.links[${i}].if`))) continue;
-        const r = renderValue(
-          { title: l.title, url: l.url, entityRef: l.entityRef, icon: l.icon },
-          scope,
-          `spec.output.links[${i}]`,
-        ) as Record<string, string>;
-        if (r.url !== undefined && !isSafeUrl(r.url) && !String(r.url).startsWith('/')) continue;
-        links.push(r);
-      }
-      const text: ScaffoldResult['output']['text'] = [];
-      for (const [i, t] of (template.output.text ?? []).entries()) {
-        if (t.if !== undefined && !truthy(renderValue(t.if, scope, `spec.output.text[${i}].if`))) continue;
-        text.push(
-          renderValue({ title: t.title, content: t.content }, scope, `spec.output.text[${i}]`) as Record<
-            string,
-            string
-          >,
-        );
-      }
-      return { links, text };
-    };
-    const output = renderOutput();
-    const dir = find('dir') as string | undefined;
-    const source = dir ? (published.get(dir) ?? '') : '';
-    const entries = workspace.list(source);
-    const result: ScaffoldResult = {
-      taskId,
-      template: { name: template.name, version: template.version },
+    const run: TaskRun = {
+      template,
       dryRun,
-      dir,
-      entityRef: find('entityRef') as string | undefined,
-      files: entries.map((f) => f.path),
-      manifests,
-      catalogDiff: find('diff') as CatalogDiff | undefined,
-      branch: find('branch') as string | undefined,
-      commitHash: find('commitHash') as string | undefined,
-      repoUrl: find('repoUrl') as string | undefined,
-      modified: find('modified') as ScaffoldResult['modified'],
-      requests: Object.values(stepsOut).flatMap((s) =>
-        Array.isArray(s.output.requests) ? (s.output.requests as OutboundRequest[]) : [],
-      ),
-      output,
-      steps: stepReport,
-      log,
-      durationMs: Math.round(performance.now() - started),
+      taskId,
+      opts,
+      workspace: new Workspace(),
+      tx: new Transaction(),
+      published: new Map(),
+      stepsOut,
+      scope,
+      // Steps see the secrets; the template's output does not.
+      stepScope: { ...scope, secrets },
+      redact: redactor(secrets),
+      steps: [],
+      skippedMissing: [],
+      log: [],
+      emit: (e) => opts.onEvent?.(e),
     };
-    if (dryRun) {
-      result.preview = entries.map(({ path: p, entry }) =>
-        entry.kind === 'symlink'
-          ? { path: p, size: entry.target.length, kind: 'symlink', target: entry.target }
-          : {
-              path: p,
-              size: entry.content.length,
-              kind: 'file',
-              ...(entry.content.includes(0) ? {} : { content: entry.content.toString('utf8') }),
-            },
-      );
-    }
-    emit({ type: 'completion', status: 'completed', at: now() });
+    for (const [i, step] of template.steps.entries()) await this.runStep(run, step, i);
+    await settle(run);
+    const result = await resultOf(run, started);
+    run.emit({ type: 'completion', status: 'completed', at: now() });
     return result;
   }
+
+  /**
+   * One step: skipped when its `if` is false, run once or once per `each` item; a failure (or a cancel) rolls
+   * back what the steps before it did.
+   */
+  private async runStep(run: TaskRun, step: TemplateStep, i: number): Promise<void> {
+    const { emit, stepsOut, opts } = run;
+    const field = `spec.steps[${i}]`;
+    const t0 = performance.now();
+    const logLine = (line: string) => {
+      const m = run.redact(line);
+      run.log.push(`[${step.id}] ${m}`);
+      emit({ type: 'log', stepId: step.id, message: m, at: now() });
+    };
+    const skipped = () => {
+      run.steps.push({ id: step.id, name: step.name, action: step.action, status: 'skipped', ms: 0 });
+      emit({ type: 'step', stepId: step.id, name: step.name, status: 'skipped', at: now() });
+    };
+    const cancelled = () => {
+      if (opts.signal?.aborted) throw new TaskCancelledError(step.id, []);
+    };
+    try {
+      cancelled();
+      if (step.if !== undefined && !truthy(renderValue(step.if, run.stepScope, `${field}.if`)))
+        return skipped();
+      const action = this.actions.get(step.action);
+      if (!action && run.dryRun) {
+        // Backstage's dry-run skips what it cannot simulate; a step whose action is not here is shown so.
+        logLine(
+          `action "${step.action}" is not available here: skipped in this dry-run (a real run refuses)`,
+        );
+        stepsOut[step.id] = { output: {} };
+        run.skippedMissing.push(step.id);
+        return skipped();
+      }
+      emit({ type: 'step', stepId: step.id, name: step.name, status: 'processing', at: now() });
+      if (!action) throw new ExpressionError(`unknown action "${step.action}"`, `${field}.action`);
+      const output: Record<string, unknown> = {};
+      stepsOut[step.id] = { output };
+      for (const item of eachItems(step, run.stepScope, field) ?? [undefined]) {
+        cancelled();
+        const itemScope = item ? { ...run.stepScope, each: item } : run.stepScope;
+        const input = renderValue(step.input, itemScope, `${field}.input`) as Record<string, unknown>;
+        await action.handler({
+          input,
+          field: `${field}.input`,
+          stepId: step.id,
+          template: run.template,
+          workspace: run.workspace,
+          env: this.env,
+          dryRun: run.dryRun,
+          taskId: run.taskId,
+          actor: opts.actor,
+          tx: run.tx,
+          published: run.published,
+          log: logLine,
+          signal: opts.signal,
+          skipped: run.skippedMissing,
+          output: (k, v) => {
+            if (k === '__proto__' || k === 'constructor' || k === 'prototype')
+              throw new Error(`output "${k}" is not allowed`);
+            output[k] = v;
+          },
+        });
+      }
+      const ms = Math.round(performance.now() - t0);
+      run.steps.push({ id: step.id, name: step.name, action: step.action, status: 'completed', ms });
+      emit({ type: 'step', stepId: step.id, name: step.name, status: 'completed', at: now(), ms });
+    } catch (err) {
+      const e = redactedError(err instanceof Error ? err : new Error(String(err)), run.redact);
+      const stop = opts.signal?.aborted === true;
+      logLine(stop ? 'cancelled' : `failed: ${e.message}`);
+      const status = stop ? 'cancelled' : 'failed';
+      emit({ type: 'step', stepId: step.id, name: step.name, status, at: now() });
+      const failures = await run.tx.rollback(logLine);
+      for (const s of run.steps)
+        if (s.status === 'completed')
+          emit({ type: 'step', stepId: s.id, name: s.name, status: 'rolled-back', at: now() });
+      const failed = stop
+        ? new TaskCancelledError(step.id, failures)
+        : new StepFailedError(step.id, e, failures);
+      emit({ type: 'completion', status, message: failed.message, at: now() });
+      throw failed;
+    }
+  }
+}
+
+/** One task while it runs: what its steps share (workspace, undo log, outputs, expression scope) and its log. */
+interface TaskRun {
+  template: Template;
+  dryRun: boolean;
+  taskId: string;
+  opts: RunOptions;
+  workspace: Workspace;
+  tx: Transaction;
+  /** Published directories: repo-relative dir → workspace prefix. */
+  published: Map<string, string>;
+  /** Each step's outputs by step id (`steps.<id>.output` in expressions). */
+  stepsOut: Record<string, { output: Record<string, unknown> }>;
+  /** What the template's output renders with. */
+  scope: Record<string, unknown>;
+  /** What steps render with: the scope and the task's secrets. */
+  stepScope: Record<string, unknown>;
+  /** Replaces every secret value by *** (log lines, errors). */
+  redact: (text: string) => string;
+  steps: ScaffoldResult['steps'];
+  /** Steps skipped in a dry-run because their action is not here. */
+  skippedMissing: string[];
+  log: string[];
+  emit: (e: TaskEvent) => void;
+}
+
+const now = () => new Date().toISOString();
+
+/** A step's `each`: the items of the list or mapping it renders to, or undefined when it has none. */
+function eachItems(
+  step: TemplateStep,
+  scope: Record<string, unknown>,
+  field: string,
+): { key: string; value: unknown }[] | undefined {
+  if (step.each === undefined) return undefined;
+  const each = renderValue(step.each, scope, `${field}.each`);
+  if (Array.isArray(each)) return each.map((value, k) => ({ key: String(k), value }));
+  if (each && typeof each === 'object') return Object.entries(each).map(([key, value]) => ({ key, value }));
+  throw new ExpressionError('must render to a list or a mapping', `${field}.each`);
+}
+
+/** Work the steps left running (the git commit) must land before the task completes; if not, roll back. */
+async function settle(run: TaskRun): Promise<void> {
+  try {
+    await run.tx.settle();
+  } catch (err) {
+    const stepId = (err as { stepId?: string }).stepId ?? 'publish';
+    const e = redactedError(err as Error, run.redact);
+    run.log.push(`[${stepId}] failed: ${e.message}`);
+    run.emit({ type: 'step', stepId, name: stepId, status: 'failed', at: now() });
+    const failures = await run.tx.rollback((m) => run.log.push(`[rollback] ${run.redact(m)}`));
+    const failed = new StepFailedError(stepId, e, failures);
+    run.emit({ type: 'completion', status: 'failed', message: failed.message, at: now() });
+    throw failed;
+  }
+}
+
+/** Every manifest in the workspace, validated (whether or not the template has a kubernetes:validate step). */
+async function workspaceManifests(run: TaskRun): Promise<ManifestReport[]> {
+  const manifestFiles = run.workspace
+    .list()
+    .filter((f) => f.entry.kind === 'file' && /(^|\/)k8s\/[^/]+\.ya?ml$/.test(f.path))
+    .map((f) => ({ path: f.path, text: (f.entry as { content: Buffer }).content.toString('utf8') }));
+  // A kubernetes:validate step already did it for its directory: validate only what it did not cover.
+  const validated = Object.values(run.stepsOut).flatMap((s) =>
+    Array.isArray(s.output.manifests) ? (s.output.manifests as ManifestReport[]) : [],
+  );
+  const covered = new Set(validated.map((m) => m.file));
+  const { objects, errors } = parseManifests(manifestFiles.filter((f) => !covered.has(f.path)));
+  return [...validated, ...errors, ...(await validateManifests(objects))];
+}
+
+/** The template's output: links (only safe URLs) and text whose `if` holds, rendered. */
+function renderOutput({ template, scope }: TaskRun): ScaffoldResult['output'] {
+  const links: ScaffoldResult['output']['links'] = [];
+  for (const [i, l] of (template.output.links ?? []).entries()) {
+    if (l.if !== undefined && !truthy(renderValue(l.if, scope, `spec.output.links[${i}].if`))) continue;
+    const r = renderValue(
+      { title: l.title, url: l.url, entityRef: l.entityRef, icon: l.icon },
+      scope,
+      `spec.output.links[${i}]`,
+    ) as Record<string, string>;
+    if (r.url !== undefined && !isSafeUrl(r.url) && !String(r.url).startsWith('/')) continue;
+    links.push(r);
+  }
+  const text: ScaffoldResult['output']['text'] = [];
+  for (const [i, t] of (template.output.text ?? []).entries()) {
+    if (t.if !== undefined && !truthy(renderValue(t.if, scope, `spec.output.text[${i}].if`))) continue;
+    text.push(
+      renderValue({ title: t.title, content: t.content }, scope, `spec.output.text[${i}]`) as Record<
+        string,
+        string
+      >,
+    );
+  }
+  return { links, text };
+}
+
+/** What the task made, from its steps' outputs; a dry-run adds every file's contents. */
+async function resultOf(run: TaskRun, started: number): Promise<ScaffoldResult> {
+  const manifests = await workspaceManifests(run);
+  const find = (key: string): unknown => {
+    for (const s of Object.values(run.stepsOut)) if (s.output[key] !== undefined) return s.output[key];
+    return undefined;
+  };
+  const output = renderOutput(run);
+  const dir = find('dir') as string | undefined;
+  const source = dir ? (run.published.get(dir) ?? '') : '';
+  const entries = run.workspace.list(source);
+  const result: ScaffoldResult = {
+    taskId: run.taskId,
+    template: { name: run.template.name, version: run.template.version },
+    dryRun: run.dryRun,
+    dir,
+    entityRef: find('entityRef') as string | undefined,
+    files: entries.map((f) => f.path),
+    manifests,
+    catalogDiff: find('diff') as CatalogDiff | undefined,
+    branch: find('branch') as string | undefined,
+    commitHash: find('commitHash') as string | undefined,
+    repoUrl: find('repoUrl') as string | undefined,
+    modified: find('modified') as ScaffoldResult['modified'],
+    requests: Object.values(run.stepsOut).flatMap((s) =>
+      Array.isArray(s.output.requests) ? (s.output.requests as OutboundRequest[]) : [],
+    ),
+    output,
+    steps: run.steps,
+    log: run.log,
+    durationMs: Math.round(performance.now() - started),
+  };
+  if (run.dryRun) {
+    result.preview = entries.map(({ path: p, entry }) =>
+      entry.kind === 'symlink'
+        ? { path: p, size: entry.target.length, kind: 'symlink', target: entry.target }
+        : {
+            path: p,
+            size: entry.content.length,
+            kind: 'file',
+            ...(entry.content.includes(0) ? {} : { content: entry.content.toString('utf8') }),
+          },
+    );
+  }
+  return result;
 }
