@@ -25,7 +25,6 @@ const LEFT_TO_SPLIT = new Set([
   'plugins/catalog/src/cli.ts#registerCatalogCommands',
   'portal/server/server.ts#startServer',
   'plugins/graph/src/cli.ts#registerGraphCommands',
-  'plugins/scaffolder/src/cli.ts#registerScaffolderCommands',
   'portal/components/impact/impact-view.tsx#ImpactView',
   'portal/components/shell/search-box.tsx#SearchBox',
 ]);

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { Scaffolder, type ScaffoldResult, StepFailedError } from './engine.ts';
 import { coerceSets, ParameterConflictError, ParameterError, type ParameterProblem } from './parameters.ts';
 import { repoRootFor } from './server/router.ts';
+import type { Template } from './template.ts';
 
 interface Opts {
   json?: boolean;
@@ -32,6 +33,12 @@ async function scaffolderFor(
 }
 
 export function registerScaffolderCommands(program: Command, open: () => Promise<CatalogService>): void {
+  registerTemplates(program, open);
+  registerScaffold(program, open);
+}
+
+/** `portal templates`: each template with its version, type and parameters; broken ones on stderr. */
+function registerTemplates(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('templates')
     .description('list the scaffolder templates (templates/*/template.yaml) and their parameters')
@@ -84,7 +91,10 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
       }
       process.exitCode = errors.length > 0 ? 1 : 0;
     });
+}
 
+/** `portal scaffold <template>`: validate, run the steps (progress on stderr), audit a real run, report. */
+function registerScaffold(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('scaffold')
     .description(
@@ -166,42 +176,46 @@ export function registerScaffolderCommands(program: Command, open: () => Promise
         });
         return;
       }
-      const out: string[] = [];
-      out.push(
-        `${opts.dryRun ? 'Would create' : 'Created'} ${result.entityRef ?? '(no entity)'} in ${result.dir ?? '(workspace)'} from ${template.name} ${template.version} in ${result.durationMs} ms`,
-      );
-      out.push('', 'Files:', ...result.files.map((f) => `  ${f}`));
-      out.push('', 'Kubernetes manifests (validated offline):');
-      for (const m of result.manifests)
-        out.push(
-          `  ${m.errors.length ? '✗' : '✓'} ${m.kind}/${m.name} (${m.file})${m.errors.length ? `: ${m.errors.join('; ')}` : ''}`,
-        );
-      if (result.modified?.length) {
-        out.push(
-          '',
-          `${opts.dryRun ? 'Would update' : 'Updated'} (callees admitting the new caller):`,
-          ...result.modified.map((m) => `  ${m.path}`),
-        );
-      }
-      if (result.catalogDiff) {
-        out.push('', 'Catalogue:');
-        for (const a of result.catalogDiff.added)
-          out.push(`  + ${a.ref}`, ...a.relations.map((r) => `      ${r.type} ${r.targetRef}`));
-        for (const r of result.catalogDiff.relationsAdded)
-          out.push(`  ~ ${r.source} ${r.type} ${r.targetRef}`);
-      }
-      if (result.branch)
-        out.push(
-          '',
-          `Git: ${opts.dryRun ? 'would commit on' : `committed ${result.commitHash?.slice(0, 12)} on`} branch ${result.branch}`,
-          ...(result.repoUrl && result.commitHash && !opts.dryRun
-            ? [`  ${result.repoUrl}/commit/${result.commitHash}`]
-            : []),
-        );
-      for (const t of result.output.text)
-        if (!opts.dryRun && t.content) out.push('', `${t.title ?? ''}:`, t.content.trim());
-      process.stdout.write(`${out.join('\n')}\n`);
+      process.stdout.write(`${describeResult(result, template, opts.dryRun === true).join('\n')}\n`);
     });
+}
+
+/** What a scaffold made (or would make): files, manifests, callees changed, the catalogue diff, the commit. */
+function describeResult(result: ScaffoldResult, template: Template, dryRun: boolean): string[] {
+  const out: string[] = [];
+  out.push(
+    `${dryRun ? 'Would create' : 'Created'} ${result.entityRef ?? '(no entity)'} in ${result.dir ?? '(workspace)'} from ${template.name} ${template.version} in ${result.durationMs} ms`,
+  );
+  out.push('', 'Files:', ...result.files.map((f) => `  ${f}`));
+  out.push('', 'Kubernetes manifests (validated offline):');
+  for (const m of result.manifests)
+    out.push(
+      `  ${m.errors.length ? '✗' : '✓'} ${m.kind}/${m.name} (${m.file})${m.errors.length ? `: ${m.errors.join('; ')}` : ''}`,
+    );
+  if (result.modified?.length) {
+    out.push(
+      '',
+      `${dryRun ? 'Would update' : 'Updated'} (callees admitting the new caller):`,
+      ...result.modified.map((m) => `  ${m.path}`),
+    );
+  }
+  if (result.catalogDiff) {
+    out.push('', 'Catalogue:');
+    for (const a of result.catalogDiff.added)
+      out.push(`  + ${a.ref}`, ...a.relations.map((r) => `      ${r.type} ${r.targetRef}`));
+    for (const r of result.catalogDiff.relationsAdded) out.push(`  ~ ${r.source} ${r.type} ${r.targetRef}`);
+  }
+  if (result.branch)
+    out.push(
+      '',
+      `Git: ${dryRun ? 'would commit on' : `committed ${result.commitHash?.slice(0, 12)} on`} branch ${result.branch}`,
+      ...(result.repoUrl && result.commitHash && !dryRun
+        ? [`  ${result.repoUrl}/commit/${result.commitHash}`]
+        : []),
+    );
+  for (const t of result.output.text)
+    if (!dryRun && t.content) out.push('', `${t.title ?? ''}:`, t.content.trim());
+  return out;
 }
 
 function reportProblems(problems: ParameterProblem[], json?: boolean): void {
