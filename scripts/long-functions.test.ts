@@ -21,7 +21,6 @@ const LEFT_TO_SPLIT = new Set([
   'portal/lib/graph-model.ts#buildGraphView',
   'plugins/scaffolder/src/server/backstage.ts#createBackstageScaffolderRouter',
   'portal/components/graph/graph-canvas.tsx#GraphCanvas',
-  'plugins/deploys/src/cli.ts#registerDeploysCommands',
   'plugins/catalog/src/cli.ts#registerCatalogCommands',
   'portal/server/server.ts#startServer',
   'plugins/graph/src/cli.ts#registerGraphCommands',

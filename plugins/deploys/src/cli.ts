@@ -105,9 +105,24 @@ export function registerDeploysCommands(
   load: () => Promise<DeploysService>,
   io: DeploysCliIo = processIo,
 ): void {
-  const run =
-    <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
+  const cli: DeploysCli = { load, io, run: runner(io) };
+  const deploys = registerDeploysList(program, cli);
+  registerRecord(deploys, cli);
+  registerSkew(deploys, cli);
+  registerChanges(program, cli);
+}
+
+/** What every command gets: the service, where to write, and `run` (exit code and errors as the CLI reports them). */
+interface DeploysCli {
+  load: () => Promise<DeploysService>;
+  io: DeploysCliIo;
+  run: <A extends unknown[]>(action: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+}
+
+/** Wraps an action: exit 0 when it returns; on error, the message (and a "did you mean") and the exit code. */
+function runner(io: DeploysCliIo): DeploysCli['run'] {
+  return (action) =>
+    async (...args) => {
       try {
         await action(...args);
         io.setExitCode(EXIT.ok);
@@ -124,8 +139,11 @@ export function registerDeploysCommands(
         else io.setExitCode(EXIT.error);
       }
     };
+}
 
-  const deploys = program
+/** `portal deploys`: the list, filtered; the parent of `record` and `skew`. */
+function registerDeploysList(program: Command, { load, io, run }: DeploysCli): Command {
+  return program
     .command('deploys')
     .description('deploys per service and environment, newest first (and `deploys record` for CI)')
     .option('--service <name>', 'one service (short name or ref)')
@@ -158,7 +176,10 @@ export function registerDeploysCommands(
         },
       ),
     );
+}
 
+/** `portal deploys record`: one deploy event from --file and/or options, stored as POST /api/deploys would. */
+function registerRecord(deploys: Command, { load, io, run }: DeploysCli): void {
   deploys
     .command('record')
     .description('record one deploy event (what CI sends to POST /api/deploys), from options or --file')
@@ -179,38 +200,7 @@ export function registerDeploysCommands(
       run(async (_opts: unknown, cmd: Command) => {
         // `--service` and `--json` are also options of `deploys` itself, which takes them first.
         const opts = cmd.optsWithGlobals<Record<string, string | string[] | boolean | undefined>>();
-        let event: Record<string, unknown> = {};
-        if (typeof opts.file === 'string') {
-          const text = opts.file === '-' ? await readStdin() : await readFile(opts.file, 'utf8');
-          try {
-            event = JSON.parse(text) as Record<string, unknown>;
-          } catch (err) {
-            throw new InputError(`${opts.file}: not valid JSON: ${(err as Error).message}`);
-          }
-          if (typeof event !== 'object' || event === null || Array.isArray(event))
-            throw new InputError(`${opts.file}: a deploy event is a JSON object`);
-        }
-        const fields: [string, string][] = [
-          ['id', 'id'],
-          ['service', 'service'],
-          ['environment', 'environment'],
-          ['version', 'version'],
-          ['image', 'image'],
-          ['commit', 'commit'],
-          ['actor', 'actor'],
-          ['status', 'status'],
-          ['startedAt', 'startedAt'],
-          ['finishedAt', 'finishedAt'],
-        ];
-        for (const [opt, field] of fields) if (typeof opts[opt] === 'string') event[field] = opts[opt];
-        const now = new Date().toISOString();
-        event.startedAt ??= now;
-        if (event.status !== 'started') event.finishedAt ??= now;
-        for (const kv of (opts.label as string[] | undefined) ?? []) {
-          const i = kv.indexOf('=');
-          if (i <= 0) throw new UsageError(`--label ${kv}: expected key=value`);
-          event[kv.slice(0, i)] = kv.slice(i + 1);
-        }
+        const event = await eventFrom(opts);
         const svc = await load();
         const result = await svc.record(event, `cli:${io.env.USER ?? 'unknown'}`, 'cli');
         if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -232,7 +222,51 @@ export function registerDeploysCommands(
         }
       }),
     );
+}
 
+/** The options the event's fields come from (option name → field). */
+const EVENT_FIELDS = [
+  'id',
+  'service',
+  'environment',
+  'version',
+  'image',
+  'commit',
+  'actor',
+  'status',
+  'startedAt',
+  'finishedAt',
+] as const;
+
+/** The deploy event of `record`: the --file's JSON object, options over its fields, times defaulting to now. */
+async function eventFrom(
+  opts: Record<string, string | string[] | boolean | undefined>,
+): Promise<Record<string, unknown>> {
+  let event: Record<string, unknown> = {};
+  if (typeof opts.file === 'string') {
+    const text = opts.file === '-' ? await readStdin() : await readFile(opts.file, 'utf8');
+    try {
+      event = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new InputError(`${opts.file}: not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof event !== 'object' || event === null || Array.isArray(event))
+      throw new InputError(`${opts.file}: a deploy event is a JSON object`);
+  }
+  for (const field of EVENT_FIELDS) if (typeof opts[field] === 'string') event[field] = opts[field];
+  const now = new Date().toISOString();
+  event.startedAt ??= now;
+  if (event.status !== 'started') event.finishedAt ??= now;
+  for (const kv of (opts.label as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--label ${kv}: expected key=value`);
+    event[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return event;
+}
+
+/** `portal deploys skew`: prod versions too old or too far behind staging. */
+function registerSkew(deploys: Command, { load, io, run }: DeploysCli): void {
   deploys
     .command('skew')
     .description('services whose prod version is older than N days or more than one release behind staging')
@@ -249,7 +283,10 @@ export function registerDeploysCommands(
         io.stdout(opts.json ? `${JSON.stringify(skew, null, 2)}\n` : renderSkew(skew));
       }),
     );
+}
 
+/** `portal changes`: the change timeline of a path, a team, a collective, a blast radius or a service. */
+function registerChanges(program: Command, { load, io, run }: DeploysCli): void {
   program
     .command('changes')
     .description('what changed (deploys) on a call path, a team, a collective or a blast radius')
