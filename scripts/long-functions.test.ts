@@ -23,7 +23,6 @@ const LEFT_TO_SPLIT = new Set([
   'portal/components/graph/graph-canvas.tsx#GraphCanvas',
   'plugins/catalog/src/cli.ts#registerCatalogCommands',
   'portal/server/server.ts#startServer',
-  'plugins/graph/src/cli.ts#registerGraphCommands',
   'portal/components/impact/impact-view.tsx#ImpactView',
   'portal/components/shell/search-box.tsx#SearchBox',
 ]);

@@ -52,30 +52,58 @@ export function registerGraphCommands(
   program: Command,
   load: () => Promise<GraphIndex>,
   io: CliIo = processIo,
-  extras: {
-    /** A line under each hop of `portal path` (who is on call now), by ref; the plugin that knows fills it. */
-    hopNotes?: (refs: string[]) => Promise<ReadonlyMap<string, string>>;
-    /**
-     * Ask a running portal first: the answer of GET /api/graph/<route> with these parameters (the same JSON
-     * the command prints with --json), or undefined when none is reachable (then the graph is loaded here).
-     */
-    ask?: (route: 'paths' | 'impact', params: Record<string, string | undefined>) => Promise<unknown>;
-  } = {},
+  extras: GraphCliExtras = {},
 ): void {
-  const run =
-    <A extends unknown[]>(action: (...args: A) => Promise<void>) =>
-    async (...args: A): Promise<void> => {
-      try {
-        await action(...args);
-        io.setExitCode(EXIT.ok);
-      } catch (err) {
-        reportError(io, err);
-      }
-    };
-  const emit = <T>(opts: Json, result: T, render: (r: T) => string) => {
-    io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : render(result));
+  const cli: GraphCli = {
+    load,
+    io,
+    extras,
+    run:
+      (action) =>
+      async (...args) => {
+        try {
+          await action(...args);
+          io.setExitCode(EXIT.ok);
+        } catch (err) {
+          reportError(io, err);
+        }
+      },
+    emit: (opts, result, render) => {
+      io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : render(result));
+    },
   };
+  registerPath(program, cli);
+  registerImpact(program, cli);
+  registerNeighbourhood(program, cli);
+  registerCycles(program, cli);
+  registerOwnership(program, cli);
+  const graph =
+    program.commands.find((c) => c.name() === 'graph') ??
+    program.command('graph').description('the dependency graph as a whole');
+  registerExport(graph, cli);
+  registerSync(graph, cli);
+}
 
+interface GraphCliExtras {
+  /** A line under each hop of `portal path` (who is on call now), by ref; the plugin that knows fills it. */
+  hopNotes?: (refs: string[]) => Promise<ReadonlyMap<string, string>>;
+  /**
+   * Ask a running portal first: the answer of GET /api/graph/<route> with these parameters (the same JSON
+   * the command prints with --json), or undefined when none is reachable (then the graph is loaded here).
+   */
+  ask?: (route: 'paths' | 'impact', params: Record<string, string | undefined>) => Promise<unknown>;
+}
+
+/** What every command gets: the graph, where to write, `run` (exit codes, errors) and `emit` (JSON or text). */
+interface GraphCli {
+  load: () => Promise<GraphIndex>;
+  io: CliIo;
+  extras: GraphCliExtras;
+  run: <A extends unknown[]>(action: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+  emit: <T>(opts: Json, result: T, render: (r: T) => string) => void;
+}
+
+function registerPath(program: Command, { load, extras, run, emit }: GraphCli): void {
   program
     .command('path')
     .description(
@@ -100,7 +128,9 @@ export function registerGraphCommands(
         emit(opts, result, (r) => renderPaths(r, notes));
       }),
     );
+}
 
+function registerImpact(program: Command, { load, extras, run, emit }: GraphCli): void {
   program
     .command('impact')
     .description(
@@ -120,7 +150,9 @@ export function registerGraphCommands(
         emit(opts, result, (r) => renderImpact(r, { all: opts.all }));
       }),
     );
+}
 
+function registerNeighbourhood(program: Command, { load, run, emit }: GraphCli): void {
   program
     .command('neighbourhood')
     .description('what is around a service: what it calls and what calls it')
@@ -140,7 +172,9 @@ export function registerGraphCommands(
         emit(opts, result, renderNeighbourhood);
       }),
     );
+}
 
+function registerCycles(program: Command, { load, run, emit }: GraphCli): void {
   program
     .command('cycles')
     .description('call cycles: groups of services that (transitively) call each other')
@@ -151,7 +185,9 @@ export function registerGraphCommands(
         emit(opts, runCycles(await load(), { via: opts.via }), renderCycles);
       }),
     );
+}
 
+function registerOwnership(program: Command, { load, run, emit }: GraphCli): void {
   program
     .command('ownership')
     .description('services per squad and collective, orphans, tier inversions, squad-to-squad coupling')
@@ -162,10 +198,10 @@ export function registerGraphCommands(
         emit(opts, runOwnership(await load(), { via: opts.via }), renderOwnership);
       }),
     );
+}
 
-  const graph =
-    program.commands.find((c) => c.name() === 'graph') ??
-    program.command('graph').description('the dependency graph as a whole');
+/** `portal graph export`: the whole graph in a format other tools read. */
+function registerExport(graph: Command, { load, io, run }: GraphCli): void {
   graph
     .command('export')
     .description('write the whole graph as Cypher (Neo4j), GraphML (Gephi, yEd), DOT (Graphviz) or JSON')
@@ -190,6 +226,10 @@ export function registerGraphCommands(
         );
       }),
     );
+}
+
+/** `portal graph sync`: the graph written into Neo4j, with progress on stderr. */
+function registerSync(graph: Command, { load, io, run }: GraphCli): void {
   graph
     .command('sync')
     .description(
