@@ -54,102 +54,124 @@ export async function registerPortalCommands(
   program: Command,
   open: () => Promise<CatalogService>,
 ): Promise<void> {
-  const serve = async (opts: {
-    port?: string;
-    host?: string;
-    baseUrl?: string;
-    watch?: boolean;
-    ingest?: boolean;
-    devSignIn?: boolean;
-    traffic?: boolean;
-  }) => {
-    const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
-    const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
-    // Before opening the store or re-indexing: a taken port is said at once, with who has it.
-    const { portProblem, describeListenError, PortTakenError } = await import('../server/port.ts');
-    const taken = await portProblem(host, port);
-    if (taken) throw new PortTakenError(taken);
-    const catalog = await open();
-    // The snapshot the CLI reads (see @bank/plugin-catalog snapshot.ts) follows the server's view, written
-    // at most once every 2 s while edits come in.
-    catalog.snapshotDelayMs = 2000;
-    if (opts.ingest) {
-      const result = await ingestWithProgress(catalog, catalog.roots);
-      process.stdout.write(
-        `indexed ${Object.entries(result.counts)
-          .map(([k, n]) => `${n} ${k}`)
-          .join(
-            ', ',
-          )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} problems (\`portal errors\` lists them all)` : ''}\n`,
-      );
-      logProblems(result.errors);
-    }
-    if (opts.ingest) await ensureUiBuilt();
-    const { startServer, DevSignInRefusedError } = await import('../server/server.ts');
-    // The traffic demo's services send their spans with a token of their own, made up for this run.
-    const demoToken = opts.traffic ? (await import('node:crypto')).randomBytes(18).toString('base64url') : '';
-    if (demoToken)
-      process.env.PORTAL_API_TOKENS = [process.env.PORTAL_API_TOKENS, demoToken].filter(Boolean).join(',');
-    const server = await startServer({
-      catalog,
-      host,
-      port,
-      baseUrl: opts.baseUrl,
-      devSignIn: opts.devSignIn,
-      watchFiles: opts.watch !== false,
-      onListening: opts.ingest ? (context) => loadDemoDeploys(context.deploys, catalog.roots) : undefined,
-    }).catch(async (err: NodeJS.ErrnoException) => {
-      if (err instanceof DevSignInRefusedError) throw new UsageError(err.message);
-      // Taken in the meantime (another start raced this one).
-      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        await catalog.store.close();
-        throw new PortTakenError(await describeListenError(err, host, port));
-      }
-      throw err;
-    });
-    // The log says which file broke (or still is broken) each time the watcher re-reads files.
-    if (opts.watch !== false) watchRoots(catalog, catalog.roots, (r) => logProblems(r.errors));
-    if (!opts.ingest) {
-      // Reconcile: take in what changed in the tree while the portal was down (edits, new and deleted
-      // descriptors). Unchanged files are skipped by their content hash, so this is cheap. The watcher is
-      // already on, so an edit made during this pass is not missed either.
-      try {
-        const r = await catalog.ingest();
-        const changed = r.upserted.length + r.removed.length;
-        if (changed > 0) process.stdout.write(`took in ${changed} changes made while the portal was down\n`);
-        logProblems(r.errors);
-      } catch (err) {
-        process.stderr.write(
-          `warning: could not compare the tree with the store at start: ${(err as Error).message}\n`,
-        );
-      }
-    }
-    // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
-    catalog.followStore();
-    // URL locations are read again on a schedule (and on demand through refreshEntity).
-    const stopUrlRefresh = catalog.scheduleUrlRefresh(
-      Number(process.env.PORTAL_URL_REFRESH_SECONDS ?? 300) * 1000,
-      (message) => process.stderr.write(`warning: URL location refresh: ${message}\n`),
+  const serve = (opts: ServeOptions) => runServer(open, opts);
+  registerServe(program, serve);
+  registerTokens(program, open);
+  registerSessions(program, open);
+  registerAudit(program, open);
+  registerDb(program);
+  registerStart(program, serve);
+}
+
+interface ServeOptions {
+  port?: string;
+  host?: string;
+  baseUrl?: string;
+  watch?: boolean;
+  ingest?: boolean;
+  devSignIn?: boolean;
+  traffic?: boolean;
+}
+
+/**
+ * Starts the web server and keeps it current: a taken port is said before anything else; with `ingest` (the
+ * quick start) the estate is indexed first and the UI built; otherwise what changed while it was down is taken
+ * in. It runs until SIGINT or SIGTERM.
+ */
+async function runServer(open: () => Promise<CatalogService>, opts: ServeOptions): Promise<void> {
+  const port = opts.port === undefined ? Number(process.env.PORT ?? 7007) : Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0–65535, got "${opts.port}"`);
+  const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
+  // Before opening the store or re-indexing: a taken port is said at once, with who has it.
+  const { portProblem, describeListenError, PortTakenError } = await import('../server/port.ts');
+  const taken = await portProblem(host, port);
+  if (taken) throw new PortTakenError(taken);
+  const catalog = await open();
+  // The snapshot the CLI reads (see @bank/plugin-catalog snapshot.ts) follows the server's view, written
+  // at most once every 2 s while edits come in.
+  catalog.snapshotDelayMs = 2000;
+  if (opts.ingest) {
+    const result = await ingestWithProgress(catalog, catalog.roots);
+    process.stdout.write(
+      `indexed ${Object.entries(result.counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(
+          ', ',
+        )} in ${result.durationMs} ms${result.errors.length ? `; ${result.errors.length} problems (\`portal errors\` lists them all)` : ''}\n`,
     );
-    process.stdout.write(`portal listening on ${server.url}\n`);
-    if (opts.devSignIn)
-      process.stdout.write(
-        'development sign-in is ON: anyone who can reach this address can sign in as any catalogue User\n',
-      );
-    const demo = demoToken ? await startTrafficDemo(server.url, demoToken) : undefined;
-    const stop = async () => {
-      demo?.kill('SIGTERM');
-      stopUrlRefresh();
-      await server.close();
-      catalog.flushSnapshot();
+    logProblems(result.errors);
+  }
+  if (opts.ingest) await ensureUiBuilt();
+  const { startServer, DevSignInRefusedError } = await import('../server/server.ts');
+  // The traffic demo's services send their spans with a token of their own, made up for this run.
+  const demoToken = opts.traffic ? (await import('node:crypto')).randomBytes(18).toString('base64url') : '';
+  if (demoToken)
+    process.env.PORTAL_API_TOKENS = [process.env.PORTAL_API_TOKENS, demoToken].filter(Boolean).join(',');
+  const server = await startServer({
+    catalog,
+    host,
+    port,
+    baseUrl: opts.baseUrl,
+    devSignIn: opts.devSignIn,
+    watchFiles: opts.watch !== false,
+    onListening: opts.ingest ? (context) => loadDemoDeploys(context.deploys, catalog.roots) : undefined,
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err instanceof DevSignInRefusedError) throw new UsageError(err.message);
+    // Taken in the meantime (another start raced this one).
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
       await catalog.store.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+      throw new PortTakenError(await describeListenError(err, host, port));
+    }
+    throw err;
+  });
+  // The log says which file broke (or still is broken) each time the watcher re-reads files.
+  if (opts.watch !== false) watchRoots(catalog, catalog.roots, (r) => logProblems(r.errors));
+  if (!opts.ingest) await takeInChanges(catalog);
+  // What other writers put in the store (`portal ingest` in a terminal, another replica) shows up too.
+  catalog.followStore();
+  // URL locations are read again on a schedule (and on demand through refreshEntity).
+  const stopUrlRefresh = catalog.scheduleUrlRefresh(
+    Number(process.env.PORTAL_URL_REFRESH_SECONDS ?? 300) * 1000,
+    (message) => process.stderr.write(`warning: URL location refresh: ${message}\n`),
+  );
+  process.stdout.write(`portal listening on ${server.url}\n`);
+  if (opts.devSignIn)
+    process.stdout.write(
+      'development sign-in is ON: anyone who can reach this address can sign in as any catalogue User\n',
+    );
+  const demo = demoToken ? await startTrafficDemo(server.url, demoToken) : undefined;
+  const stop = async () => {
+    demo?.kill('SIGTERM');
+    stopUrlRefresh();
+    await server.close();
+    catalog.flushSnapshot();
+    await catalog.store.close();
+    process.exit(0);
   };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/**
+ * Reconcile: take in what changed in the tree while the portal was down (edits, new and deleted
+ * descriptors). Unchanged files are skipped by their content hash, so this is cheap. The watcher is
+ * already on, so an edit made during this pass is not missed either.
+ */
+async function takeInChanges(catalog: CatalogService): Promise<void> {
+  try {
+    const r = await catalog.ingest();
+    const changed = r.upserted.length + r.removed.length;
+    if (changed > 0) process.stdout.write(`took in ${changed} changes made while the portal was down\n`);
+    logProblems(r.errors);
+  } catch (err) {
+    process.stderr.write(
+      `warning: could not compare the tree with the store at start: ${(err as Error).message}\n`,
+    );
+  }
+}
+
+function registerServe(program: Command, serve: (opts: ServeOptions) => Promise<void>): void {
   program
     .command('serve')
     .description('run the portal web server (API and UI) on 127.0.0.1, watching the catalogue files')
@@ -165,8 +187,36 @@ export async function registerPortalCommands(
       'offer the password-less development sign-in (any catalogue User, no credential); loopback only',
     )
     .action((opts) => serve(opts));
+}
+
+/** `portal start`: the quick start (index the estate, then serve; the development sign-in on loopback only). */
+function registerStart(program: Command, serve: (opts: ServeOptions) => Promise<void>): void {
+  program
+    .command('start')
+    .description('index the bank estate (services/) and run the portal: the quick start')
+    .option('--port <port>', 'port (default 7007, or PORT)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--no-dev-sign-in', 'do not offer the development sign-in (it is on by default, on loopback)')
+    .option(
+      '--traffic',
+      'also run the card-api → feed chain as real services sending OpenTelemetry traces (npm run traffic)',
+    )
+    .action((opts: { port?: string; host?: string; devSignIn: boolean; traffic?: boolean }) => {
+      const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
+      // The quick start offers the development sign-in only where nobody else can reach it.
+      const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+      if (opts.devSignIn && !loopback)
+        process.stdout.write(`development sign-in is off: ${host} is not a loopback address\n`);
+      return serve({ ...opts, ingest: true, devSignIn: opts.devSignIn && loopback });
+    });
+}
+
+/** Who the CLI acts as in the audit log. */
+const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`;
+
+/** `portal token create | list | revoke`: API tokens for machines. */
+function registerTokens(program: Command, open: () => Promise<CatalogService>): void {
   const token = program.command('token').description('API tokens for machines (CI/CD, deploy hooks)');
-  const cliActor = () => `cli:${process.env.USER ?? 'unknown'}`;
   token
     .command('create')
     .description('issue a scoped, expiring token; it is printed once and only its hash is stored')
@@ -174,45 +224,9 @@ export async function registerPortalCommands(
     .requiredOption('--scope <scopes>', `what it may do, comma-separated: ${TOKEN_SCOPES.join(', ')}`)
     .option('--expires <when>', 'lifetime (90d, 12h, 30m) or an ISO date', '90d')
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { json?: boolean; scope: string; expires: string }) => {
-      const { randomBytes, randomUUID } = await import('node:crypto');
-      const { hashToken } = await import('../server/auth.ts');
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name))
-        throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
-      const scopes = parseScopes(opts.scope);
-      const expiresAt = parseExpiry(opts.expires);
-      const catalog = await open();
-      const secret = `ptl_${randomBytes(24).toString('base64url')}`;
-      const actor = cliActor();
-      const id = randomUUID();
-      await catalog.store.addToken({
-        id,
-        name,
-        hash: hashToken(secret),
-        createdBy: actor,
-        scopes,
-        expiresAt,
-      });
-      await catalog.store.audit(
-        actor,
-        'token.create',
-        `token:${name}`,
-        {
-          id,
-          scopes,
-          expiresAt: expiresAt.toISOString(),
-        },
-        { client: 'cli' },
-      );
-      if (opts.json)
-        process.stdout.write(
-          `${JSON.stringify({ id, name, scopes, expiresAt: expiresAt.toISOString(), token: secret })}\n`,
-        );
-      else
-        process.stdout.write(
-          `token ${name} (${scopes.join(', ')}; expires ${expiresAt.toISOString()})\nshown once; send it as "Authorization: Bearer <token>":\n${secret}\n`,
-        );
-    });
+    .action((name: string, opts: { json?: boolean; scope: string; expires: string }) =>
+      createToken(open, name, opts),
+    );
   token
     .command('list')
     .description('tokens issued by the portal: scopes, expiry, revoked (never the secret)')
@@ -255,6 +269,55 @@ export async function registerPortalCommands(
       if (opts.json) printJson(revoked);
       else process.stdout.write(`revoked ${revoked.map((t) => `${t.name} (${t.id})`).join(', ')}\n`);
     });
+}
+
+/** `portal token create`: a scoped, expiring secret, printed once; only its hash is stored (and audited). */
+async function createToken(
+  open: () => Promise<CatalogService>,
+  name: string,
+  opts: { json?: boolean; scope: string; expires: string },
+): Promise<void> {
+  const { randomBytes, randomUUID } = await import('node:crypto');
+  const { hashToken } = await import('../server/auth.ts');
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name))
+    throw new UsageError(`token name must be lowercase letters, digits and '-', got "${name}"`);
+  const scopes = parseScopes(opts.scope);
+  const expiresAt = parseExpiry(opts.expires);
+  const catalog = await open();
+  const secret = `ptl_${randomBytes(24).toString('base64url')}`;
+  const actor = cliActor();
+  const id = randomUUID();
+  await catalog.store.addToken({
+    id,
+    name,
+    hash: hashToken(secret),
+    createdBy: actor,
+    scopes,
+    expiresAt,
+  });
+  await catalog.store.audit(
+    actor,
+    'token.create',
+    `token:${name}`,
+    {
+      id,
+      scopes,
+      expiresAt: expiresAt.toISOString(),
+    },
+    { client: 'cli' },
+  );
+  if (opts.json)
+    process.stdout.write(
+      `${JSON.stringify({ id, name, scopes, expiresAt: expiresAt.toISOString(), token: secret })}\n`,
+    );
+  else
+    process.stdout.write(
+      `token ${name} (${scopes.join(', ')}; expires ${expiresAt.toISOString()})\nshown once; send it as "Authorization: Bearer <token>":\n${secret}\n`,
+    );
+}
+
+/** `portal sessions revoke <user>`: end every session of a person. */
+function registerSessions(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('sessions')
     .description('people signed in to the portal')
@@ -277,6 +340,10 @@ export async function registerPortalCommands(
       if (opts.json) printJson({ user: ref, revoked });
       else process.stdout.write(`revoked ${revoked} session(s) of ${ref}\n`);
     });
+}
+
+/** `portal audit verify | list`: the hash-chained audit log. */
+function registerAudit(program: Command, open: () => Promise<CatalogService>): void {
   const audit = program.command('audit').description('the audit log: every write attempt, hash-chained');
   audit
     .command('verify')
@@ -313,6 +380,10 @@ export async function registerPortalCommands(
         )}\n`,
       );
     });
+}
+
+/** `portal db migrate | status`: the database's migrations. */
+function registerDb(program: Command): void {
   const db = program.command('db').description('the database: migrations');
   db.command('migrate')
     .description('apply pending migrations (also done automatically at start)')
@@ -337,24 +408,6 @@ export async function registerPortalCommands(
           : `${[...r.pending.map((p) => `pending: ${p}`), ...r.problems].join('\n')}\n`,
       );
       process.exitCode = r.ok ? 0 : 1;
-    });
-  program
-    .command('start')
-    .description('index the bank estate (services/) and run the portal: the quick start')
-    .option('--port <port>', 'port (default 7007, or PORT)')
-    .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .option('--no-dev-sign-in', 'do not offer the development sign-in (it is on by default, on loopback)')
-    .option(
-      '--traffic',
-      'also run the card-api → feed chain as real services sending OpenTelemetry traces (npm run traffic)',
-    )
-    .action((opts: { port?: string; host?: string; devSignIn: boolean; traffic?: boolean }) => {
-      const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
-      // The quick start offers the development sign-in only where nobody else can reach it.
-      const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
-      if (opts.devSignIn && !loopback)
-        process.stdout.write(`development sign-in is off: ${host} is not a loopback address\n`);
-      return serve({ ...opts, ingest: true, devSignIn: opts.devSignIn && loopback });
     });
 }
 
