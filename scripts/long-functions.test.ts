@@ -17,7 +17,6 @@ const LEFT_TO_SPLIT = new Set([
   'portal/components/scaffolder/scaffold-form.tsx#TemplateForm',
   'portal/components/paths/path-tracer.tsx#PathTracer',
   'portal/components/graph/graph-explorer.tsx#GraphExplorer',
-  'portal/lib/graph-model.ts#buildGraphView',
   'plugins/scaffolder/src/server/backstage.ts#createBackstageScaffolderRouter',
   'portal/components/graph/graph-canvas.tsx#GraphCanvas',
   'plugins/catalog/src/cli.ts#registerCatalogCommands',

@@ -205,12 +205,74 @@ function groupBox(label: string, sub: string): { w: number; h: number } {
  * (or system) with calls aggregated between them and counted inside them; in team and focus views, every
  * service in scope. Every call edge touching the scope that is not drawn is counted on the node it touches,
  * never dropped silently. Storage links (to databases, topics) are not counted while resources are off: the
- * checkbox says they are off. Positions come later, from the layered layout (lib/graph-elk.ts).
+ * checkbox says they are off. Positions come later, from the layered layout (lib/graph-layout.ts).
  */
 export function buildGraphView(graph: EstateGraph, state: GraphViewState): GraphView {
+  const { shownKind, inFilter } = filterNodes(graph, state);
+  const edgeMask =
+    state.edges === 'declared' ? EDGE_DECLARED : state.edges === 'observed' ? EDGE_OBSERVED : 3;
+  const edgePasses = (e: number) => (graph.edges[e + 2] & edgeMask) !== 0;
+
+  const focusIndex = state.focus ? findNode(graph, state.focus) : -1;
+  const teamRef = state.team.trim().toLowerCase();
+  const teamTitle = teamRef ? teamTitleOf(graph, teamRef) : null;
+  const mode: GraphMode = focusIndex >= 0 ? 'focus' : teamRef ? 'team' : 'overview';
+  const { scope, neighbour } =
+    mode === 'focus'
+      ? { scope: focusScope(graph, inFilter, edgePasses, focusIndex, state.depth), neighbour: undefined }
+      : mode === 'team'
+        ? teamScope(graph, inFilter, edgePasses, teamRef)
+        : { scope: inFilter, neighbour: undefined };
+
+  const groupIds = groupIdsOf(graph, state.group);
+  const drawnId = new Array<string>(graph.nodes.length);
+  const members = new Map<string, number[]>();
+  let inScope = 0;
+  for (let i = 0; i < graph.nodes.length; i++) {
+    if (!scope[i]) continue;
+    inScope++;
+    drawnId[i] = mode === 'overview' ? groupIds[i] : `n:${graph.nodes[i].ref}`;
+    const list = members.get(drawnId[i]) ?? [];
+    list.push(i);
+    members.set(drawnId[i], list);
+  }
+
+  const calls = drawnCalls(graph, scope, shownKind, drawnId, edgePasses);
+  const { edges, thinnedLinks } =
+    mode === 'overview' && members.size > THIN_ABOVE_GROUPS
+      ? strongestLinks(calls.edges)
+      : { edges: calls.edges, thinnedLinks: 0 };
+
+  const nodes: VNode[] = [];
+  for (const id of [...members.keys()].sort()) {
+    const list = members.get(id) as number[];
+    const hidden = calls.hidden.get(id) ?? 0;
+    if (mode === 'overview')
+      nodes.push(groupNode(graph, id, list, state.group, calls.internal.get(id) ?? 0, hidden));
+    else
+      nodes.push(serviceNode(graph, id, list[0], hidden, list[0] === focusIndex, neighbour?.[list[0]] === 1));
+  }
+  return {
+    mode,
+    nodes,
+    edges,
+    inScope,
+    shownEdges: calls.shownEdges,
+    hiddenEdges: calls.hiddenEdges,
+    thinnedLinks,
+    focusRef: focusIndex >= 0 ? graph.nodes[focusIndex].ref : null,
+    focusMissing: state.focus !== '' && focusIndex < 0,
+    teamTitle,
+  };
+}
+
+/** Per node: 1 when the view can show its kind at all (resources only when asked for); 1 when it passes the tiers too. */
+function filterNodes(
+  graph: EstateGraph,
+  state: GraphViewState,
+): { shownKind: Uint8Array; inFilter: Uint8Array } {
   const n = graph.nodes.length;
   const tiers = new Set(state.tier);
-  // Nodes of a kind the view can show at all (resources only when asked for).
   const shownKind = new Uint8Array(n);
   const inFilter = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -222,84 +284,101 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     }
     inFilter[i] = 1;
   }
-  const edgeMask =
-    state.edges === 'declared' ? EDGE_DECLARED : state.edges === 'observed' ? EDGE_OBSERVED : 3;
+  return { shownKind, inFilter };
+}
+
+/** The focus and everything within `depth` hops of it: breadth-first over passing edges, both directions, within the filter. */
+function focusScope(
+  graph: EstateGraph,
+  inFilter: Uint8Array,
+  edgePasses: (e: number) => boolean,
+  focusIndex: number,
+  depth: number,
+): Uint8Array {
+  const n = graph.nodes.length;
   const E = graph.edges;
-  const edgePasses = (e: number) => (E[e + 2] & edgeMask) !== 0;
-
-  const focusIndex = state.focus ? findNode(graph, state.focus) : -1;
-  const teamRef = state.team.trim().toLowerCase();
-  const teamTitle = teamRef ? teamTitleOf(graph, teamRef) : null;
-  const mode: GraphMode = focusIndex >= 0 ? 'focus' : teamRef ? 'team' : 'overview';
-
-  let scope = inFilter;
-  const neighbour = new Uint8Array(n);
-  if (mode === 'focus') {
-    // Breadth-first over passing edges, both directions, within the filter.
-    const adj: number[][] = Array.from({ length: n }, () => []);
-    for (let e = 0; e < E.length; e += 3) {
-      if (!edgePasses(e)) continue;
-      const a = E[e];
-      const b = E[e + 1];
-      if (inFilter[a] && inFilter[b]) {
-        adj[a].push(b);
-        adj[b].push(a);
-      }
+  const adj: number[][] = Array.from({ length: n }, () => []);
+  for (let e = 0; e < E.length; e += 3) {
+    if (!edgePasses(e)) continue;
+    const a = E[e];
+    const b = E[e + 1];
+    if (inFilter[a] && inFilter[b]) {
+      adj[a].push(b);
+      adj[b].push(a);
     }
-    scope = new Uint8Array(n);
-    scope[focusIndex] = 1;
-    let frontier = [focusIndex];
-    for (let d = 0; d < state.depth && frontier.length > 0; d++) {
-      const next: number[] = [];
-      for (const a of frontier) {
-        for (const b of adj[a]) {
-          if (!scope[b]) {
-            scope[b] = 1;
-            next.push(b);
-          }
+  }
+  const scope = new Uint8Array(n);
+  scope[focusIndex] = 1;
+  let frontier = [focusIndex];
+  for (let d = 0; d < depth && frontier.length > 0; d++) {
+    const next: number[] = [];
+    for (const a of frontier) {
+      for (const b of adj[a]) {
+        if (!scope[b]) {
+          scope[b] = 1;
+          next.push(b);
         }
       }
-      frontier = next;
     }
-  } else if (mode === 'team') {
-    scope = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      if (!inFilter[i]) continue;
-      const node = graph.nodes[i];
-      const refs = [
-        node.owner >= 0 ? graph.teams[node.owner].ref : '',
-        node.collective >= 0 ? graph.collectives[node.collective].ref : '',
-        node.system >= 0 ? graph.systems[node.system].ref : '',
-      ];
-      if (refs.includes(teamRef)) scope[i] = 1;
-    }
-    for (let e = 0; e < E.length; e += 3) {
-      if (!edgePasses(e)) continue;
-      const a = E[e];
-      const b = E[e + 1];
-      if (scope[a] === 1 && !scope[b] && inFilter[b]) {
-        scope[b] = 2;
-        neighbour[b] = 1;
-      } else if (scope[b] === 1 && !scope[a] && inFilter[a]) {
-        scope[a] = 2;
-        neighbour[a] = 1;
-      }
-    }
+    frontier = next;
   }
+  return scope;
+}
 
-  const groupIds = groupIdsOf(graph, state.group);
-  const drawnId = new Array<string>(n);
-  const members = new Map<string, number[]>();
-  let inScope = 0;
+/** A team's own services (scope 1: owned by the squad, in the collective or the system) and their direct neighbours (scope 2). */
+function teamScope(
+  graph: EstateGraph,
+  inFilter: Uint8Array,
+  edgePasses: (e: number) => boolean,
+  teamRef: string,
+): { scope: Uint8Array; neighbour: Uint8Array } {
+  const n = graph.nodes.length;
+  const E = graph.edges;
+  const scope = new Uint8Array(n);
+  const neighbour = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (!scope[i]) continue;
-    inScope++;
-    drawnId[i] = mode === 'overview' ? groupIds[i] : `n:${graph.nodes[i].ref}`;
-    const list = members.get(drawnId[i]) ?? [];
-    list.push(i);
-    members.set(drawnId[i], list);
+    if (!inFilter[i]) continue;
+    const node = graph.nodes[i];
+    const refs = [
+      node.owner >= 0 ? graph.teams[node.owner].ref : '',
+      node.collective >= 0 ? graph.collectives[node.collective].ref : '',
+      node.system >= 0 ? graph.systems[node.system].ref : '',
+    ];
+    if (refs.includes(teamRef)) scope[i] = 1;
   }
+  for (let e = 0; e < E.length; e += 3) {
+    if (!edgePasses(e)) continue;
+    const a = E[e];
+    const b = E[e + 1];
+    if (scope[a] === 1 && !scope[b] && inFilter[b]) {
+      scope[b] = 2;
+      neighbour[b] = 1;
+    } else if (scope[b] === 1 && !scope[a] && inFilter[a]) {
+      scope[a] = 2;
+      neighbour[a] = 1;
+    }
+  }
+  return { scope, neighbour };
+}
 
+/**
+ * Every call edge touching the scope: drawn (aggregated between drawn nodes, counted inside a group) or, when
+ * an end is out of scope or a filter hides it, counted as hidden on the drawn node it touches.
+ */
+function drawnCalls(
+  graph: EstateGraph,
+  scope: Uint8Array,
+  shownKind: Uint8Array,
+  drawnId: string[],
+  edgePasses: (e: number) => boolean,
+): {
+  edges: VEdge[];
+  hidden: Map<string, number>;
+  internal: Map<string, number>;
+  hiddenEdges: number;
+  shownEdges: number;
+} {
+  const E = graph.edges;
   const hidden = new Map<string, number>();
   const internal = new Map<string, number>();
   const agg = new Map<string, VEdge>();
@@ -336,89 +415,89 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
       existing.declaredOnly &&= declaredOnly;
     } else agg.set(key, { id: key, source: from, target: to, count: 1, observedOnly, declaredOnly });
   }
+  const edges = [...agg.values()].sort((x, y) => (x.id < y.id ? -1 : 1));
+  return { edges, hidden, internal, hiddenEdges, shownEdges };
+}
 
-  let edges = [...agg.values()].sort((x, y) => (x.id < y.id ? -1 : 1));
-  let thinnedLinks = 0;
-  if (mode === 'overview' && members.size > THIN_ABOVE_GROUPS) {
-    // Collectives call nearly every other collective: each keeps its strongest links out and in, so the map
-    // stays readable; the rest are counted in the status line, not drawn.
-    const keep = new Set<string>();
-    const byEnd = (end: 'source' | 'target') => {
-      const lists = new Map<string, VEdge[]>();
-      for (const e of edges) {
-        const list = lists.get(e[end]) ?? [];
-        list.push(e);
-        lists.set(e[end], list);
-      }
-      for (const list of lists.values()) {
-        list.sort((x, y) => y.count - x.count || (x.id < y.id ? -1 : 1));
-        for (const e of list.slice(0, STRONGEST_LINKS)) keep.add(e.id);
-      }
-    };
-    byEnd('source');
-    byEnd('target');
-    thinnedLinks = edges.length - keep.size;
-    edges = edges.filter((e) => keep.has(e.id));
-  }
-
-  const nodes: VNode[] = [];
-  const ids = [...members.keys()].sort();
-  for (const id of ids) {
-    const list = members.get(id) as number[];
-    if (mode === 'overview') {
-      const tierMin = list.reduce((m, i) => Math.min(m, graph.nodes[i].tier ?? 9), 9);
-      const label = groupTitle(graph, id, state.group);
-      const calls = internal.get(id) ?? 0;
-      const sub = `${list.length} service${list.length === 1 ? '' : 's'} · ${calls} call${calls === 1 ? '' : 's'} inside`;
-      nodes.push({
-        id,
-        kind: 'group',
-        label,
-        sub,
-        ref: id === NO_GROUP ? null : id.slice(2),
-        owner: null,
-        members: list.length,
-        internalCalls: calls,
-        hidden: hidden.get(id) ?? 0,
-        tier: tierMin === 9 ? null : tierMin,
-        ...groupBox(label, sub),
-      });
-      continue;
+/**
+ * Collectives call nearly every other collective: each keeps its strongest links out and in, so the map stays
+ * readable; the rest are counted in the status line, not drawn.
+ */
+function strongestLinks(edges: VEdge[]): { edges: VEdge[]; thinnedLinks: number } {
+  const keep = new Set<string>();
+  const byEnd = (end: 'source' | 'target') => {
+    const lists = new Map<string, VEdge[]>();
+    for (const e of edges) {
+      const list = lists.get(e[end]) ?? [];
+      list.push(e);
+      lists.set(e[end], list);
     }
-    const i = list[0];
-    const node = graph.nodes[i];
-    const owner = node.owner >= 0 ? graph.teams[node.owner].title : null;
-    const sub = [
-      owner ?? 'no owner',
-      node.tier !== null ? `T${node.tier}` : node.kind === 'resource' ? 'storage' : '',
-    ]
-      .filter(Boolean)
-      .join(' · ');
-    nodes.push({
-      id,
-      kind: node.kind === 'resource' ? 'resource' : 'component',
-      label: node.name,
-      sub,
-      ref: node.ref,
-      owner,
-      hidden: hidden.get(id) ?? 0,
-      tier: node.tier,
-      focus: i === focusIndex,
-      neighbour: neighbour[i] === 1,
-      ...serviceBox(node.name, sub),
-    });
-  }
+    for (const list of lists.values()) {
+      list.sort((x, y) => y.count - x.count || (x.id < y.id ? -1 : 1));
+      for (const e of list.slice(0, STRONGEST_LINKS)) keep.add(e.id);
+    }
+  };
+  byEnd('source');
+  byEnd('target');
+  return { edges: edges.filter((e) => keep.has(e.id)), thinnedLinks: edges.length - keep.size };
+}
+
+/** An overview box: a collective (or system), its services in scope and the calls among them. */
+function groupNode(
+  graph: EstateGraph,
+  id: string,
+  list: number[],
+  by: GraphViewState['group'],
+  calls: number,
+  hidden: number,
+): VNode {
+  const tierMin = list.reduce((m, i) => Math.min(m, graph.nodes[i].tier ?? 9), 9);
+  const label = groupTitle(graph, id, by);
+  const sub = `${list.length} service${list.length === 1 ? '' : 's'} · ${calls} call${calls === 1 ? '' : 's'} inside`;
   return {
-    mode,
-    nodes,
-    edges,
-    inScope,
-    shownEdges,
-    hiddenEdges,
-    thinnedLinks,
-    focusRef: focusIndex >= 0 ? graph.nodes[focusIndex].ref : null,
-    focusMissing: state.focus !== '' && focusIndex < 0,
-    teamTitle,
+    id,
+    kind: 'group',
+    label,
+    sub,
+    ref: id === NO_GROUP ? null : id.slice(2),
+    owner: null,
+    members: list.length,
+    internalCalls: calls,
+    hidden,
+    tier: tierMin === 9 ? null : tierMin,
+    ...groupBox(label, sub),
+  };
+}
+
+/** A service (or storage) box: its name, owner and tier. */
+function serviceNode(
+  graph: EstateGraph,
+  id: string,
+  i: number,
+  hidden: number,
+  focus: boolean,
+  neighbour: boolean,
+): VNode {
+  const node = graph.nodes[i];
+  const owner = node.owner >= 0 ? graph.teams[node.owner].title : null;
+  const sub = [
+    owner ?? 'no owner',
+    node.tier !== null ? `T${node.tier}` : node.kind === 'resource' ? 'storage' : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  return {
+    id,
+    kind: node.kind === 'resource' ? 'resource' : 'component',
+    label: node.name,
+    sub,
+    ref: node.ref,
+    owner,
+    hidden,
+    tier: node.tier,
+    focus,
+    neighbour,
+    ...serviceBox(node.name, sub),
   };
 }
 
