@@ -354,11 +354,37 @@ export function sortRelations(list: EntityRelation[]): EntityRelation[] {
 export function danglingRelations(entity: Entity, known: ReadonlySet<string>): EntityRelation[] {
   const kind = entity.kind.toLowerCase();
   const out: EntityRelation[] = [];
+  const spec = (entity.spec ?? {}) as Record<string, unknown>;
+  const namespace = entity.metadata.namespace ?? 'default';
   for (const rule of RELATION_RULES) {
     if (!rule.kinds.includes(kind)) continue;
-    for (const t of targetsOf(entity, rule)) {
-      if (t.ref && !known.has(t.ref)) out.push({ type: rule.forward, targetRef: t.ref });
+    const value = spec[rule.field];
+    if (value === undefined || value === null) continue;
+    for (const raw of Array.isArray(value) ? value : [value]) {
+      const ref = targetRef(raw, rule.defaultKind, namespace);
+      if (ref && !known.has(ref)) out.push({ type: rule.forward, targetRef: ref });
     }
   }
   return out;
 }
+
+/**
+ * The ref a spec target names, as targetsOf reads it (undefined when it names none), remembered: a view of
+ * 125,000 entities asks this for every target, and owners, systems and APIs repeat across thousands.
+ */
+function targetRef(raw: unknown, defaultKind: string | undefined, namespace: string): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const key = `${defaultKind ?? ''}\0${namespace}\0${raw}`;
+  let ref = targetRefs.get(key);
+  if (ref === undefined) {
+    try {
+      ref = stringifyRef(parseRef(raw, { kind: defaultKind, namespace }));
+    } catch {
+      ref = null;
+    }
+    if (targetRefs.size >= 500_000) targetRefs.clear();
+    targetRefs.set(key, ref);
+  }
+  return ref ?? undefined;
+}
+const targetRefs = new Map<string, string | null>();
