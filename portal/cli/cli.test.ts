@@ -119,7 +119,7 @@ describe('portal CLI', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /No entity named "ledgr". Did you mean: component:default\/ledger, group:default\/ledger/,
+      /No entity named "ledgr". Did you mean: component:default\/ledger\?/,
     );
     assert.equal(portal(['--db', url, 'frobnicate']).code, 2);
     assert.equal(portal(['--db', url, 'get']).code, 2);

@@ -66,13 +66,12 @@ describe('refs', () => {
       assert.equal(err.suggestions[0], 'component:default/card-api');
       assert.match(err.message, /No entity named "card-apu". Did you mean: component:default\/card-api/);
     }
-    assert.deepEqual(closestRefs('ledgr', known), [
-      'component:legacy/ledger',
+    // Each close name once, as its short name resolves; a kind typed with the name picks that kind.
+    assert.deepEqual(closestRefs('ledgr', known), ['component:legacy/ledger']);
+    assert.deepEqual(closestRefs('group:ledgr', known), ['group:default/ledger']);
+    assert.deepEqual(closestRefs('ledgr', known, 5, (r) => !r.startsWith('component:')), [
       'group:default/ledger',
-      'system:default/ledger',
     ]);
-    // A kind typed with the name puts refs of that kind first.
-    assert.equal(closestRefs('group:ledgr', known)[0], 'group:default/ledger');
     assert.deepEqual(closestRefs('zzzzzzzzzzzz', known), []);
     // Plain names work too (facts, users).
     assert.deepEqual(closestRefs('runbok', ['runbook', 'oncall', 'tier'], 1), ['runbook']);

@@ -196,8 +196,8 @@ export function resolveRef(input: string, known: RefLookup, options: ResolveOpti
 /**
  * Up to `limit` of the known refs (or plain names) whose names are closest to `input`: edit distance on the
  * name part, at most a third of its length (and at least 2); a name containing the input, or contained in
- * it, counts as that far. A ref of another kind than the input names is one further. Every accepted ref of a
- * close name is listed, nearest first, then in ref order.
+ * it, counts as that far. Each close name is listed once, as the ref its short name prefers (of the kind
+ * the input names, when it has one; a ref of another kind is one further), nearest first, then in ref order.
  */
 export function closestRefs(
   input: string,
@@ -219,11 +219,11 @@ export function closestRefs(
     )
       score = most;
     if (score > most) continue;
-    for (const ref of refs) {
-      if (!accept(ref)) continue;
-      const otherKind = kind !== undefined && ref.includes(':') && ref.slice(0, ref.indexOf(':')) !== kind;
-      scored.push({ ref, score: otherKind ? score + 1 : score });
-    }
+    const accepted = refs.filter(accept);
+    const ofKind = (ref: string) => ref.slice(0, Math.max(0, ref.indexOf(':'))) === kind;
+    const ref = (kind !== undefined ? accepted.find(ofKind) : undefined) ?? accepted[0];
+    if (ref === undefined) continue;
+    scored.push({ ref, score: kind !== undefined && ref.includes(':') && !ofKind(ref) ? score + 1 : score });
   }
   scored.sort((a, b) => a.score - b.score || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
   return scored.slice(0, limit).map((s) => s.ref);
