@@ -1,4 +1,4 @@
-import { type CompoundRef, parseRef } from '@bank/catalog/model/ref.ts';
+import { type CompoundRef, parseRef, toRef } from '@bank/catalog/model/ref.ts';
 
 /**
  * The portal's URLs and labels for refs. Refs are parsed by the catalogue's rules (catalog/src/model/ref.ts);
@@ -18,6 +18,18 @@ export function entityHref(ref: string): string {
   if (!parts) return `/catalogue?q=${encodeURIComponent(ref)}`;
   const { kind, namespace, name } = parts;
   return `/entity/${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+}
+
+/**
+ * The ref a URL parameter names (`ledger`, `group:ledger`, a full ref), of `kind` when it names none; a
+ * malformed one as it is (it matches nothing).
+ */
+export function refFromParam(input: string, kind: string): string {
+  try {
+    return toRef(input, { kind });
+  } catch {
+    return input;
+  }
 }
 
 /** A label: `component:default/ledger` → `ledger`; other namespaces stay visible (`ops/ledger`). */

@@ -1,10 +1,11 @@
 'use client';
 import type { OrgChart } from '@bank/plugin-explorer';
+import type { TeamsMaturity } from '@bank/plugin-scorecards';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo } from 'react';
 import { ORG_API_URL } from '../../lib/api-urls.ts';
-import { entityHref, shortName } from '../../lib/refs.ts';
+import { entityHref, refFromParam, shortName } from '../../lib/refs.ts';
 import { ORG_SCHEMA, readState, type StateOf, writeState } from '../../lib/url-state.ts';
 import { EntityLink } from '../common/entity-link';
 import { ApiErrorBox, PageSkeleton } from '../common/feedback';
@@ -12,7 +13,6 @@ import { TierBadge } from '../common/tier-badge';
 import { TierBar, TierLegend } from '../common/tier-bar';
 import { useApi } from '../common/use-api';
 import { LevelLegend, MaturityCell } from '../scorecards/maturity';
-import type { TeamsMaturity } from '../scorecards/types';
 import { CouplingMatrix } from './coupling-matrix';
 import { SquadPanel } from './squad-panel';
 
@@ -38,16 +38,10 @@ export function OrgView() {
   if (error) return <ApiErrorBox error={error} title="The org chart could not be loaded" />;
   if (!data) return <PageSkeleton label="the organisation" />;
 
-  const squadRef = state.squad
-    ? state.squad.includes(':')
-      ? state.squad
-      : `group:default/${state.squad}`
-    : '';
+  const squadRef = state.squad ? refFromParam(state.squad, 'group') : '';
   const squad = data.collectives.flatMap((c) => c.squads).find((s) => s.ref === squadRef);
   const openCollective = state.collective
-    ? state.collective.includes(':')
-      ? state.collective
-      : `group:default/${state.collective}`
+    ? refFromParam(state.collective, 'group')
     : squad
       ? data.collectives.find((c) => c.squads.some((s) => s.ref === squad.ref))?.ref
       : undefined;

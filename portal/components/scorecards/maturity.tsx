@@ -1,5 +1,5 @@
+import type { TeamMaturity } from '@bank/plugin-scorecards';
 import Link from 'next/link';
-import type { TeamMaturity } from './types';
 
 /** Colours of the levels, lowest first (the highest is always green); below the lowest is red. */
 const SHADES = ['var(--warn)', 'var(--tier3)', 'var(--ok)'];

@@ -1,13 +1,11 @@
 'use client';
+import type { CheckResult, EntityReport } from '@bank/plugin-scorecards';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
-import type { EntityScoreReport, ScoreCheck } from './types';
 
 /** The entity page's scorecard card: level per scorecard, then each failing check with why, fix and the file that decides. */
 export function ScorecardCard({ entityRef }: { entityRef: string }) {
-  const { data, error } = useApi<EntityScoreReport>(
-    `/api/scorecards/entity?ref=${encodeURIComponent(entityRef)}`,
-  );
+  const { data, error } = useApi<EntityReport>(`/api/scorecards/entity?ref=${encodeURIComponent(entityRef)}`);
   return (
     <section className="card" aria-labelledby="scorecards-title" data-testid="scorecard-card" id="scorecards">
       <div className="card-head">
@@ -45,7 +43,7 @@ export function ScorecardCard({ entityRef }: { entityRef: string }) {
   );
 }
 
-function FailingCheck({ check: c }: { check: ScoreCheck }) {
+function FailingCheck({ check: c }: { check: CheckResult }) {
   const where = c.evidence ? `${c.evidence.file}${c.evidence.line ? `:${c.evidence.line}` : ''}` : null;
   return (
     <li data-testid={`failing-${c.check}`}>

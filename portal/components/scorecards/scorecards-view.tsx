@@ -1,10 +1,10 @@
 'use client';
+import type { SummaryAnswer, TeamReport, TeamRollup, TrendAnswer } from '@bank/plugin-scorecards';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { entityHref, shortName } from '../../lib/refs.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
-import type { ScorecardRollup, TeamRollup, TeamScores, TrendAnswer } from './types';
 
 const pct = (n: number, of: number) => (of ? `${Math.round((n / of) * 100)}%` : '–');
 
@@ -15,7 +15,7 @@ export function ScorecardsView() {
 }
 
 function RollupView() {
-  const { data, error } = useApi<{ rollups: ScorecardRollup[] }>('/api/scorecards/summary');
+  const { data, error } = useApi<SummaryAnswer>('/api/scorecards/summary');
   const first = data?.rollups[0]?.scorecard;
   const trend = useApi<TrendAnswer>(first ? `/api/scorecards/trend?scorecard=${first}&days=90` : null).data;
   if (error) return <ApiErrorBox error={error} title="Scorecards could not be read" />;
@@ -100,7 +100,7 @@ function TeamTable({
 }
 
 function TeamView({ team }: { team: string }) {
-  const { data, error } = useApi<TeamScores>(`/api/scorecards/team?team=${encodeURIComponent(team)}`);
+  const { data, error } = useApi<TeamReport>(`/api/scorecards/team?team=${encodeURIComponent(team)}`);
   if (error) return <ApiErrorBox error={error} title="The team's scores could not be read" />;
   if (!data) return <Skeleton lines={6} />;
   return (

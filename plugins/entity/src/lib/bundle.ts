@@ -5,6 +5,7 @@ import {
   type IngestErrorRow,
   isWarningRow,
   safeUrl,
+  splitRef,
   WARNING_PREFIX,
 } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
@@ -103,8 +104,7 @@ export function displayTitle(e: ServedEntity): string {
 
 export function summarise(view: CatalogView, ref: string): EntitySummary {
   const e = view.byRef.get(ref);
-  const [kind, rest] = ref.split(':');
-  const name = rest?.slice(rest.indexOf('/') + 1) ?? ref;
+  const { kind, name } = splitRef(ref);
   if (!e)
     return {
       ref,

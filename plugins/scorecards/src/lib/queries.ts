@@ -98,7 +98,10 @@ export function teamReport(svc: ScorecardService, input: string): TeamReport {
   };
 }
 
-export function rollups(svc: ScorecardService, name?: string): ScorecardRollup[] {
+/** A scorecard's rollup as GET /api/scorecards/summary answers it: with whether its file is stale. */
+export type ScorecardSummary = ScorecardRollup & { stale: boolean };
+
+export function rollups(svc: ScorecardService, name?: string): ScorecardSummary[] {
   const cards = name ? [svc.scorecard(name)] : svc.scorecards();
   return cards.map((l) => ({ ...rollup(l.scorecard, svc.results(l.scorecard.name)), stale: l.stale }));
 }
