@@ -117,10 +117,7 @@ describe('portal CLI', () => {
     portal(['--db', url, 'ingest', tree]);
     const r = portal(['--db', url, 'get', 'ledgr']);
     assert.equal(r.code, 1);
-    assert.match(
-      r.stderr,
-      /No entity named "ledgr". Did you mean: component:default\/ledger\?/,
-    );
+    assert.match(r.stderr, /No entity named "ledgr". Did you mean: component:default\/ledger\?/);
     assert.equal(portal(['--db', url, 'frobnicate']).code, 2);
     assert.equal(portal(['--db', url, 'get']).code, 2);
   });

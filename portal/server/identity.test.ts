@@ -82,6 +82,8 @@ const WRITE_ROUTES: Record<string, string> = {
   'POST /api/scaffolder/tasks': 'scaffolder.task.create',
   'POST /api/scaffolder/v2/tasks': 'scaffolder.task.create',
   'POST /api/scaffolder/v2/dry-run': 'scaffolder.task.create',
+  'POST /api/scaffolder/v2/tasks/:taskId/cancel': 'scaffolder.task.cancel',
+  'POST /api/scaffolder/v2/tasks/:taskId/retry': 'scaffolder.task.create',
   'POST /api/deploys': 'deploys.write',
   'POST /api/auth/sessions/revoke': 'session.manage',
   'POST /v1/traces': 'traces.write',

@@ -74,13 +74,17 @@ export const isTaskCreator: PermissionRule = {
  * The policy a bank ships. Anyone signed in reads (reads never reach here). Tokens get exactly their
  * scopes. People: admins (members of PORTAL_ADMIN_GROUPS) may do everything; others may scaffold, record
  * deploys for and refresh what their team or collective owns; location registration, traces, tokens,
- * sessions and the audit log are for admins. Scaffolder tasks are read by whoever started them (a person,
- * or a token with scaffolder:create) and by admins.
+ * sessions and the audit log are for admins. Scaffolder tasks are read and cancelled by whoever started them (a
+ * person, or a token with scaffolder:create) and by admins.
  */
 export class BankPolicy implements PermissionPolicy {
   handle(permission: Permission, user: PolicyUser): PolicyDecision {
     const { actor } = user;
-    if (permission.name === 'scaffolder.task.read' && !user.admin && !actor.scopes?.includes('admin')) {
+    if (
+      (permission.name === 'scaffolder.task.read' || permission.name === 'scaffolder.task.cancel') &&
+      !user.admin &&
+      !actor.scopes?.includes('admin')
+    ) {
       if (actor.kind === 'token' && !actor.scopes?.includes(permission.scope))
         return {
           result: 'deny',
@@ -89,7 +93,10 @@ export class BankPolicy implements PermissionPolicy {
       return {
         result: 'conditional',
         rule: isTaskCreator,
-        reason: `${actor.id} may read only the tasks it started (admins read every task)`,
+        reason:
+          permission.name === 'scaffolder.task.read'
+            ? `${actor.id} may read only the tasks it started (admins read every task)`
+            : `${actor.id} may cancel only the tasks it started (admins cancel any task)`,
       };
     }
     if (actor.kind === 'token') {

@@ -17,6 +17,8 @@ import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testi
 import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'backstage-tasks-token';
+/** A second machine token that may scaffold, but did not start the tasks below. */
+const OTHER_MACHINE = 'tok-other-3d81';
 const SECRET = 'tok-5f1c9e2a7b';
 const ex = (inner: string) => `\${{ ${inner} }}`;
 
@@ -112,7 +114,7 @@ describe("Backstage's task secrets, cancel and retry through ScaffolderClient", 
     });
 
   before(async () => {
-    process.env.PORTAL_API_TOKENS = TOKEN;
+    process.env.PORTAL_API_TOKENS = `${TOKEN},${OTHER_MACHINE}@scaffolder:create`;
     process.env.PORTAL_BANK_POLICY = 'none';
     notes = http.createServer((req, res) => {
       if (req.url === '/slow/NOTES.md') {
@@ -223,6 +225,17 @@ describe("Backstage's task secrets, cancel and retry through ScaffolderClient", 
       secrets: { NOTE_TOKEN: SECRET },
     });
     await requested; // the fetch step is waiting for the notes server
+    // Another machine that may scaffold may not stop a task it did not start (scaffolder.task.cancel).
+    const refused = await fetch(`${server.url}/api/scaffolder/v2/tasks/${taskId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OTHER_MACHINE}` },
+    });
+    assert.equal(refused.status, 403);
+    assert.match(
+      ((await refused.json()) as { error: { message: string } }).error.message,
+      /Permission "scaffolder.task.cancel" denied: token:env-2 may cancel only the tasks it started/,
+    );
+    assert.equal((await client.getTask(taskId)).status, 'processing');
     assert.deepEqual(await client.cancelTask(taskId), { status: 'cancelled' });
     assert.equal((await client.getTask(taskId)).status, 'cancelled');
     held.shift()?.end('# notes\n'); // the step in flight finishes; no further step starts

@@ -69,9 +69,10 @@ describe('refs', () => {
     // Each close name once, as its short name resolves; a kind typed with the name picks that kind.
     assert.deepEqual(closestRefs('ledgr', known), ['component:legacy/ledger']);
     assert.deepEqual(closestRefs('group:ledgr', known), ['group:default/ledger']);
-    assert.deepEqual(closestRefs('ledgr', known, 5, (r) => !r.startsWith('component:')), [
-      'group:default/ledger',
-    ]);
+    assert.deepEqual(
+      closestRefs('ledgr', known, 5, (r) => !r.startsWith('component:')),
+      ['group:default/ledger'],
+    );
     assert.deepEqual(closestRefs('zzzzzzzzzzzz', known), []);
     // Plain names work too (facts, users).
     assert.deepEqual(closestRefs('runbok', ['runbook', 'oncall', 'tier'], 1), ['runbook']);

@@ -51,6 +51,13 @@ export const permissions = {
   scaffolderTaskCreate: permission('scaffolder.task.create', 'create', 'scaffolder:create', 'catalog-entity'),
   // A machine that may start tasks may follow the tasks it started.
   scaffolderTaskRead: permission('scaffolder.task.read', 'read', 'scaffolder:create', 'scaffolder-task'),
+  // Backstage's scaffolder.task.cancel: whoever started the task (or an admin) may stop it.
+  scaffolderTaskCancel: permission(
+    'scaffolder.task.cancel',
+    'update',
+    'scaffolder:create',
+    'scaffolder-task',
+  ),
   deploysWrite: permission('deploys.write', 'create', 'deploys:write', 'catalog-entity'),
   tracesWrite: permission('traces.write', 'create', 'traces:write'),
   tokenManage: permission('token.manage', 'update', 'admin'),

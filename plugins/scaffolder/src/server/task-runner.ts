@@ -12,6 +12,7 @@ import {
   InputError,
   NotFoundError,
   noteAudit,
+  type Permission,
   permissions,
 } from '@bank/plugin-kit';
 import type { Context } from 'hono';
@@ -84,7 +85,7 @@ export class TaskRunner {
    * stops before its next step and rolls back what it did; its completion says `cancelled`.
    */
   async cancel(c: Context, id: string): Promise<Task> {
-    const task = await this.readable(c, id);
+    const task = await this.readable(c, id, permissions.scaffolderTaskCancel);
     if (task.status !== 'processing' || !(await this.tasks.cancel(task.id)))
       throw new ConflictError(`task ${id} is ${task.status}: only a processing task can be cancelled`);
     noteAudit(c, { target: task.template, details: { task: task.id, cancelled: true } });
@@ -192,12 +193,19 @@ export class TaskRunner {
     }
   }
 
-  /** The task, if the caller may read it: 401 without a caller, 404 unknown, 403 someone else's. */
-  async readable(c: Context, id: string): Promise<Task> {
-    await this.deps.auth.authenticate(c, permissions.scaffolderTaskRead);
+  /**
+   * The task, if the caller may read it (or, given scaffolder.task.cancel, cancel it): 401 without a
+   * caller, 404 unknown, 403 someone else's.
+   */
+  async readable(
+    c: Context,
+    id: string,
+    permission: Permission = permissions.scaffolderTaskRead,
+  ): Promise<Task> {
+    await this.deps.auth.authenticate(c, permission);
     const task = await this.tasks.get(id);
     if (!task) throw new NotFoundError(`No task ${id}`);
-    await this.deps.auth.authorize(c, permissions.scaffolderTaskRead, { createdBy: task.createdBy });
+    await this.deps.auth.authorize(c, permission, { createdBy: task.createdBy });
     return task;
   }
 
