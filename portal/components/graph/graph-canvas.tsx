@@ -1,5 +1,5 @@
 'use client';
-import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
+import cytoscape, { type Core, type ElementDefinition, type StylesheetJson } from 'cytoscape';
 import { useEffect, useMemo, useRef } from 'react';
 import { type GraphView, layoutView, type Point } from '../../lib/graph-model.ts';
 import { type ErrorBand, errorBand } from '../traffic/edge-health';
@@ -85,120 +85,8 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     const el = box.current;
     if (!el) return;
     el.dataset.ready = 'false';
-    {
-      let cy = cyRef.current;
-      if (!cy) {
-        cy = cytoscape({
-          container: el,
-          minZoom: 0.02,
-          maxZoom: 3,
-          boxSelectionEnabled: false,
-          autoungrabify: true,
-          textureOnViewport: true,
-          hideEdgesOnViewport: true,
-          pixelRatio: 1,
-        });
-        cy.on('tap', 'node', (evt) => handlers.current.onSelect(evt.target.id()));
-        cy.on('dbltap', 'node', (evt) => handlers.current.onActivate(evt.target.id()));
-        cyRef.current = cy;
-        (el as CanvasElement).cy = cy;
-      }
-      const edge = css('--graph-edge');
-      const text = css('--text');
-      cy.style([
-        {
-          selector: 'node',
-          style: {
-            shape: 'round-rectangle',
-            width: 'data(w)',
-            height: 'data(h)',
-            label: 'data(label)',
-            'text-wrap': 'wrap',
-            'text-valign': 'center',
-            'text-halign': 'center',
-            'font-size': 12,
-            'line-height': 1.35,
-            'min-zoomed-font-size': 5,
-            'font-family': 'system-ui, sans-serif',
-            color: text,
-            'background-color': css('--surface'),
-            'border-width': 1.5,
-            'border-color': css('--border'),
-          },
-        },
-        { selector: 'node.t1', style: { 'border-color': css('--tier1'), 'border-width': 2.5 } },
-        { selector: 'node.t2', style: { 'border-color': css('--tier2'), 'border-width': 2 } },
-        { selector: 'node.t3', style: { 'border-color': css('--tier3') } },
-        { selector: 'node.resource', style: { shape: 'barrel', 'background-color': css('--surface-2') } },
-        {
-          selector: 'node.group',
-          style: {
-            'background-color': css('--graph-group'),
-            'border-color': css('--graph-group-border'),
-            'border-width': 2,
-            'font-weight': 600,
-          },
-        },
-        { selector: 'node.neighbour', style: { 'border-style': 'dashed', color: css('--text-2') } },
-        {
-          selector: 'node.focus',
-          style: { 'border-color': css('--brand'), 'border-width': 4, 'font-weight': 700 },
-        },
-        {
-          selector: 'node:selected',
-          style: { 'overlay-color': css('--focus'), 'overlay-opacity': 0.25, 'overlay-padding': 6 },
-        },
-        {
-          selector: 'edge',
-          style: {
-            width: 'mapData(count, 1, 60, 1.2, 7)',
-            'line-color': edge,
-            'target-arrow-color': edge,
-            'target-arrow-shape': 'triangle',
-            'curve-style': 'straight',
-            'arrow-scale': 0.9,
-            opacity: 0.75,
-            label: 'data(label)',
-            'font-size': 10,
-            color: css('--text-2'),
-            'text-background-color': css('--surface'),
-            'text-background-opacity': 0.9,
-            'text-background-padding': '2px',
-          },
-        },
-        {
-          selector: 'edge.observed',
-          style: { 'line-style': 'dashed', 'line-color': css('--warn'), 'target-arrow-color': css('--warn') },
-        },
-        { selector: 'edge.declared-only', style: { 'line-style': 'dotted', opacity: 0.35 } },
-        // Error rate over the line's colour; its style (solid, dashed) still says declared or not.
-        {
-          selector: 'edge.errors-failing',
-          style: {
-            'line-color': css('--danger'),
-            'target-arrow-color': css('--danger'),
-            width: 'mapData(count, 1, 60, 3, 8)',
-            opacity: 1,
-          },
-        },
-        {
-          selector: 'edge.errors-degraded',
-          style: { 'line-color': css('--danger'), 'target-arrow-color': css('--danger'), opacity: 0.5 },
-        },
-      ]);
-      const positions = layoutView(view, el.clientWidth / Math.max(1, el.clientHeight));
-      cy.batch(() => {
-        cy.elements().remove();
-        cy.add(elements(view, positions));
-      });
-      cy.fit(undefined, 24);
-      if (cy.zoom() > 1.2) {
-        cy.zoom(1.2);
-        cy.center();
-      }
-      el.dataset.ready = 'true';
-      el.dataset.nodes = String(view.nodes.length);
-    }
+    if (!cyRef.current) cyRef.current = createCy(el, handlers);
+    draw(cyRef.current, el, view);
   }, [view]);
 
   const bands = useMemo(() => edgeBands(view, errorRates), [view, errorRates]);
@@ -232,29 +120,12 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
 
   const zoomBy = (factor: number) => {
     const cy = cyRef.current;
-    if (!cy) return;
-    cy.zoom({
-      level: Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * factor)),
-      renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 },
-    });
+    if (cy) zoomAtCentre(cy, factor);
   };
   const fit = () => cyRef.current?.fit(undefined, 24);
   const onKey = (e: React.KeyboardEvent) => {
     const cy = cyRef.current;
-    if (!cy) return;
-    const step = 80;
-    const pan: Record<string, [number, number]> = {
-      ArrowLeft: [step, 0],
-      ArrowRight: [-step, 0],
-      ArrowUp: [0, step],
-      ArrowDown: [0, -step],
-    };
-    if (pan[e.key]) cy.panBy({ x: pan[e.key][0], y: pan[e.key][1] });
-    else if (e.key === '+' || e.key === '=') zoomBy(1.25);
-    else if (e.key === '-') zoomBy(0.8);
-    else if (e.key === '0') fit();
-    else return;
-    e.preventDefault();
+    if (cy && navigate(cy, e.key)) e.preventDefault();
   };
 
   return (
@@ -287,4 +158,151 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
       />
     </>
   );
+}
+
+/** The cytoscape instance on the canvas's element (kept there for journeys); a tap selects, a double tap activates. */
+function createCy(el: HTMLDivElement, handlers: { current: Pick<Props, 'onSelect' | 'onActivate'> }): Core {
+  const cy = cytoscape({
+    container: el,
+    minZoom: 0.02,
+    maxZoom: 3,
+    boxSelectionEnabled: false,
+    autoungrabify: true,
+    textureOnViewport: true,
+    hideEdgesOnViewport: true,
+    pixelRatio: 1,
+  });
+  cy.on('tap', 'node', (evt) => handlers.current.onSelect(evt.target.id()));
+  cy.on('dbltap', 'node', (evt) => handlers.current.onActivate(evt.target.id()));
+  (el as CanvasElement).cy = cy;
+  return cy;
+}
+
+/** Lays the view out to the canvas's shape, draws it and fits it (no closer than 1.2×); marks the canvas ready. */
+function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
+  cy.style(canvasStyle());
+  const positions = layoutView(view, el.clientWidth / Math.max(1, el.clientHeight));
+  cy.batch(() => {
+    cy.elements().remove();
+    cy.add(elements(view, positions));
+  });
+  cy.fit(undefined, 24);
+  if (cy.zoom() > 1.2) {
+    cy.zoom(1.2);
+    cy.center();
+  }
+  el.dataset.ready = 'true';
+  el.dataset.nodes = String(view.nodes.length);
+}
+
+/** Boxes and arrows in the page's colours (read now: the theme may have changed since the last drawing). */
+function canvasStyle(): StylesheetJson {
+  const edge = css('--graph-edge');
+  return [
+    {
+      selector: 'node',
+      style: {
+        shape: 'round-rectangle',
+        width: 'data(w)',
+        height: 'data(h)',
+        label: 'data(label)',
+        'text-wrap': 'wrap',
+        'text-valign': 'center',
+        'text-halign': 'center',
+        'font-size': 12,
+        'line-height': 1.35,
+        'min-zoomed-font-size': 5,
+        'font-family': 'system-ui, sans-serif',
+        color: css('--text'),
+        'background-color': css('--surface'),
+        'border-width': 1.5,
+        'border-color': css('--border'),
+      },
+    },
+    { selector: 'node.t1', style: { 'border-color': css('--tier1'), 'border-width': 2.5 } },
+    { selector: 'node.t2', style: { 'border-color': css('--tier2'), 'border-width': 2 } },
+    { selector: 'node.t3', style: { 'border-color': css('--tier3') } },
+    { selector: 'node.resource', style: { shape: 'barrel', 'background-color': css('--surface-2') } },
+    {
+      selector: 'node.group',
+      style: {
+        'background-color': css('--graph-group'),
+        'border-color': css('--graph-group-border'),
+        'border-width': 2,
+        'font-weight': 600,
+      },
+    },
+    { selector: 'node.neighbour', style: { 'border-style': 'dashed', color: css('--text-2') } },
+    {
+      selector: 'node.focus',
+      style: { 'border-color': css('--brand'), 'border-width': 4, 'font-weight': 700 },
+    },
+    {
+      selector: 'node:selected',
+      style: { 'overlay-color': css('--focus'), 'overlay-opacity': 0.25, 'overlay-padding': 6 },
+    },
+    {
+      selector: 'edge',
+      style: {
+        width: 'mapData(count, 1, 60, 1.2, 7)',
+        'line-color': edge,
+        'target-arrow-color': edge,
+        'target-arrow-shape': 'triangle',
+        'curve-style': 'straight',
+        'arrow-scale': 0.9,
+        opacity: 0.75,
+        label: 'data(label)',
+        'font-size': 10,
+        color: css('--text-2'),
+        'text-background-color': css('--surface'),
+        'text-background-opacity': 0.9,
+        'text-background-padding': '2px',
+      },
+    },
+    {
+      selector: 'edge.observed',
+      style: { 'line-style': 'dashed', 'line-color': css('--warn'), 'target-arrow-color': css('--warn') },
+    },
+    { selector: 'edge.declared-only', style: { 'line-style': 'dotted', opacity: 0.35 } },
+    // Error rate over the line's colour; its style (solid, dashed) still says declared or not.
+    {
+      selector: 'edge.errors-failing',
+      style: {
+        'line-color': css('--danger'),
+        'target-arrow-color': css('--danger'),
+        width: 'mapData(count, 1, 60, 3, 8)',
+        opacity: 1,
+      },
+    },
+    {
+      selector: 'edge.errors-degraded',
+      style: { 'line-color': css('--danger'), 'target-arrow-color': css('--danger'), opacity: 0.5 },
+    },
+  ];
+}
+
+function zoomAtCentre(cy: Core, factor: number): void {
+  cy.zoom({
+    level: Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * factor)),
+    renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 },
+  });
+}
+
+const PAN_STEP = 80;
+const PAN: Record<string, [number, number]> = {
+  ArrowLeft: [PAN_STEP, 0],
+  ArrowRight: [-PAN_STEP, 0],
+  ArrowUp: [0, PAN_STEP],
+  ArrowDown: [0, -PAN_STEP],
+};
+
+/** A key on the focused canvas: arrows pan, + and − zoom, 0 fits. False for any other key. */
+function navigate(cy: Core, key: string): boolean {
+  const pan = PAN[key];
+  if (pan) cy.panBy({ x: pan[0], y: pan[1] });
+  else if (key === '+' || key === '=') zoomAtCentre(cy, 1.25);
+  else if (key === '-') zoomAtCentre(cy, 0.8);
+  else if (key === '0') cy.fit(undefined, 24);
+  else return false;
+  return true;
 }

@@ -27,6 +27,8 @@ import { GraphCanvas } from './graph-canvas';
 
 type State = StateOf<typeof GRAPH_SCHEMA>;
 
+type Update = (patch: Partial<State>) => void;
+
 /** The graph explorer: controls on the left, the canvas, the selection's card on the right, and below, the
  * table of exactly what the canvas draws (for Ctrl+F and screen readers). */
 export function GraphExplorer() {
@@ -36,7 +38,7 @@ export function GraphExplorer() {
   const state = useMemo(() => readState(GRAPH_SCHEMA, new URLSearchParams(params.toString())), [params]);
   const { data: graph, error } = useApi<EstateGraph>(ESTATE_API_URL);
 
-  const update = (patch: Partial<State>) =>
+  const update: Update = (patch) =>
     router.replace(`${pathname}${writeState(GRAPH_SCHEMA, { ...state, ...patch })}`, { scroll: false });
 
   const view = useMemo(() => (graph ? buildGraphView(graph, state as GraphViewState) : null), [graph, state]);
@@ -49,17 +51,6 @@ export function GraphExplorer() {
   }, [view]);
   const traffic = useApi<{ edges: ObservedEdge[] }>(trafficUrl).data;
   const errorRates = useMemo(() => errorRatesOf(traffic?.edges ?? []), [traffic]);
-
-  const teamsByCollective = useMemo(() => {
-    const m = new Map<number, Set<number>>();
-    for (const n of graph?.nodes ?? []) {
-      if (n.owner < 0 || n.collective < 0) continue;
-      const set = m.get(n.collective) ?? new Set<number>();
-      set.add(n.owner);
-      m.set(n.collective, set);
-    }
-    return m;
-  }, [graph]);
 
   const focusOn = (name: string) => update({ focus: name, team: '', selected: '' });
   const onActivate = (id: string) => {
@@ -75,124 +66,7 @@ export function GraphExplorer() {
   return (
     <>
       <div className="graph-shell">
-        <aside
-          className="card card-pad stack"
-          aria-label="Graph controls"
-          style={{ gap: 14, alignSelf: 'start' }}
-        >
-          <FocusBox graph={graph} current={state.focus} onFocus={focusOn} />
-          {view?.focusMissing && (
-            <p className="small" role="alert" style={{ color: 'var(--danger)', margin: 0 }}>
-              No service called “{state.focus}”.
-            </p>
-          )}
-          {state.focus && (
-            <>
-              <button
-                type="button"
-                className="btn btn-ghost small"
-                style={{ paddingLeft: 0, justifyContent: 'flex-start' }}
-                onClick={() => update({ focus: '', selected: '' })}
-              >
-                ✕ Clear focus ({state.focus})
-              </button>
-              <label className="field">
-                Hops around the focus
-                <select
-                  className="input"
-                  value={state.depth}
-                  onChange={(e) => update({ depth: Number(e.target.value) })}
-                >
-                  {[1, 2, 3, 4].map((d) => (
-                    <option key={d} value={d}>
-                      {d}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            </>
-          )}
-          <label className="field">
-            Team
-            <select
-              className="input"
-              value={state.team}
-              onChange={(e) => update({ team: e.target.value, focus: '', selected: '' })}
-            >
-              <option value="">All teams (overview)</option>
-              {graph?.collectives
-                .map((c, i) => ({ c, i }))
-                .sort((a, b) => a.c.title.localeCompare(b.c.title))
-                .map(({ c, i }) => (
-                  <optgroup key={c.ref} label={c.title}>
-                    <option value={c.ref}>All of {c.title}</option>
-                    {[...(teamsByCollective.get(i) ?? [])]
-                      .map((t) => graph.teams[t])
-                      .sort((a, b) => a.title.localeCompare(b.title))
-                      .map((t) => (
-                        <option key={t.ref} value={t.ref}>
-                          {t.title}
-                        </option>
-                      ))}
-                  </optgroup>
-                ))}
-              {state.team && !graph?.collectives.some((c) => c.ref === state.team) && view?.teamTitle && (
-                <option value={state.team}>{view.teamTitle}</option>
-              )}
-            </select>
-          </label>
-          {view?.mode === 'overview' && (
-            <label className="field">
-              Overview by
-              <select
-                className="input"
-                value={state.group}
-                onChange={(e) => update({ group: e.target.value })}
-              >
-                <option value="collective">Collective</option>
-                <option value="system">System</option>
-              </select>
-            </label>
-          )}
-          <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
-            <legend className="field" style={{ marginBottom: 4 }}>
-              Tier
-            </legend>
-            <div className="row">
-              {['1', '2', '3', '4'].map((t) => (
-                <label key={t} className="row small" style={{ gap: 4 }}>
-                  <input
-                    type="checkbox"
-                    checked={state.tier.includes(t)}
-                    onChange={() =>
-                      update({
-                        tier: state.tier.includes(t) ? state.tier.filter((x) => x !== t) : [...state.tier, t],
-                      })
-                    }
-                  />
-                  T{t}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <label className="field">
-            Edges
-            <select className="input" value={state.edges} onChange={(e) => update({ edges: e.target.value })}>
-              <option value="any">Declared and observed</option>
-              <option value="declared">Declared only</option>
-              <option value="observed">Observed only</option>
-            </select>
-          </label>
-          <label className="row small" style={{ flexWrap: 'nowrap' }}>
-            <input
-              type="checkbox"
-              checked={state.resources}
-              onChange={() => update({ resources: !state.resources })}
-            />
-            Show resources (databases, topics)
-          </label>
-        </aside>
-
+        <GraphControls graph={graph} view={view} state={state} update={update} onFocus={focusOn} />
         <section className="card graph-canvas" aria-label="Call graph">
           {!view && <Skeleton height={520} />}
           {view && (
@@ -206,29 +80,9 @@ export function GraphExplorer() {
           )}
           {view && <Status view={view} />}
         </section>
-
         <aside className="card card-pad" aria-label="Selection" style={{ alignSelf: 'start' }}>
           {!selectedNode && <HowToRead view={view} errorRates={errorRates.size > 0} />}
-          {selectedNode?.kind === 'group' && (
-            <div className="stack" data-testid="node-card">
-              <h2 style={{ margin: 0 }}>{selectedNode.label}</h2>
-              <p className="small muted" style={{ margin: 0 }}>
-                {selectedNode.sub}
-              </p>
-              {selectedNode.ref && (
-                <>
-                  <button
-                    type="button"
-                    className="btn btn-primary"
-                    onClick={() => onActivate(selectedNode.id)}
-                  >
-                    Show its services and neighbours
-                  </button>
-                  <EntityLink entityRef={selectedNode.ref} label="Open its page" />
-                </>
-              )}
-            </div>
-          )}
+          {selectedNode?.kind === 'group' && <GroupCard node={selectedNode} onActivate={onActivate} />}
           {graph && selectedNode && selectedNode.kind !== 'group' && selectedNode.ref && (
             <NodeCard
               graph={graph}
@@ -241,6 +95,184 @@ export function GraphExplorer() {
       </div>
       {view && <GraphTable view={view} onSelect={onSelect} />}
     </>
+  );
+}
+
+/** The left side: what to draw (focus and hops, team, overview grouping) and which boxes and arrows. */
+function GraphControls({
+  graph,
+  view,
+  state,
+  update,
+  onFocus,
+}: {
+  graph: EstateGraph | null;
+  view: GraphView | null;
+  state: State;
+  update: Update;
+  onFocus: (name: string) => void;
+}) {
+  return (
+    <aside
+      className="card card-pad stack"
+      aria-label="Graph controls"
+      style={{ gap: 14, alignSelf: 'start' }}
+    >
+      <FocusBox graph={graph} current={state.focus} onFocus={onFocus} />
+      {view?.focusMissing && (
+        <p className="small" role="alert" style={{ color: 'var(--danger)', margin: 0 }}>
+          No service called “{state.focus}”.
+        </p>
+      )}
+      {state.focus && (
+        <>
+          <button
+            type="button"
+            className="btn btn-ghost small"
+            style={{ paddingLeft: 0, justifyContent: 'flex-start' }}
+            onClick={() => update({ focus: '', selected: '' })}
+          >
+            ✕ Clear focus ({state.focus})
+          </button>
+          <label className="field">
+            Hops around the focus
+            <select
+              className="input"
+              value={state.depth}
+              onChange={(e) => update({ depth: Number(e.target.value) })}
+            >
+              {[1, 2, 3, 4].map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+        </>
+      )}
+      <TeamSelect graph={graph} view={view} team={state.team} update={update} />
+      {view?.mode === 'overview' && (
+        <label className="field">
+          Overview by
+          <select className="input" value={state.group} onChange={(e) => update({ group: e.target.value })}>
+            <option value="collective">Collective</option>
+            <option value="system">System</option>
+          </select>
+        </label>
+      )}
+      <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
+        <legend className="field" style={{ marginBottom: 4 }}>
+          Tier
+        </legend>
+        <div className="row">
+          {['1', '2', '3', '4'].map((t) => (
+            <label key={t} className="row small" style={{ gap: 4 }}>
+              <input
+                type="checkbox"
+                checked={state.tier.includes(t)}
+                onChange={() =>
+                  update({
+                    tier: state.tier.includes(t) ? state.tier.filter((x) => x !== t) : [...state.tier, t],
+                  })
+                }
+              />
+              T{t}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <label className="field">
+        Edges
+        <select className="input" value={state.edges} onChange={(e) => update({ edges: e.target.value })}>
+          <option value="any">Declared and observed</option>
+          <option value="declared">Declared only</option>
+          <option value="observed">Observed only</option>
+        </select>
+      </label>
+      <label className="row small" style={{ flexWrap: 'nowrap' }}>
+        <input
+          type="checkbox"
+          checked={state.resources}
+          onChange={() => update({ resources: !state.resources })}
+        />
+        Show resources (databases, topics)
+      </label>
+    </aside>
+  );
+}
+
+/** The team to show: the overview, a whole collective, or one of its squads (by title). */
+function TeamSelect({
+  graph,
+  view,
+  team,
+  update,
+}: {
+  graph: EstateGraph | null;
+  view: GraphView | null;
+  team: string;
+  update: Update;
+}) {
+  const teamsByCollective = useMemo(() => {
+    const m = new Map<number, Set<number>>();
+    for (const n of graph?.nodes ?? []) {
+      if (n.owner < 0 || n.collective < 0) continue;
+      const set = m.get(n.collective) ?? new Set<number>();
+      set.add(n.owner);
+      m.set(n.collective, set);
+    }
+    return m;
+  }, [graph]);
+  return (
+    <label className="field">
+      Team
+      <select
+        className="input"
+        value={team}
+        onChange={(e) => update({ team: e.target.value, focus: '', selected: '' })}
+      >
+        <option value="">All teams (overview)</option>
+        {graph?.collectives
+          .map((c, i) => ({ c, i }))
+          .sort((a, b) => a.c.title.localeCompare(b.c.title))
+          .map(({ c, i }) => (
+            <optgroup key={c.ref} label={c.title}>
+              <option value={c.ref}>All of {c.title}</option>
+              {[...(teamsByCollective.get(i) ?? [])]
+                .map((t) => graph.teams[t])
+                .sort((a, b) => a.title.localeCompare(b.title))
+                .map((t) => (
+                  <option key={t.ref} value={t.ref}>
+                    {t.title}
+                  </option>
+                ))}
+            </optgroup>
+          ))}
+        {team && !graph?.collectives.some((c) => c.ref === team) && view?.teamTitle && (
+          <option value={team}>{view.teamTitle}</option>
+        )}
+      </select>
+    </label>
+  );
+}
+
+/** A selected group box (a collective or system in the overview): open it, or its page. */
+function GroupCard({ node, onActivate }: { node: VNode; onActivate: (id: string) => void }) {
+  return (
+    <div className="stack" data-testid="node-card">
+      <h2 style={{ margin: 0 }}>{node.label}</h2>
+      <p className="small muted" style={{ margin: 0 }}>
+        {node.sub}
+      </p>
+      {node.ref && (
+        <>
+          <button type="button" className="btn btn-primary" onClick={() => onActivate(node.id)}>
+            Show its services and neighbours
+          </button>
+          <EntityLink entityRef={node.ref} label="Open its page" />
+        </>
+      )}
+    </div>
   );
 }
 

@@ -22,71 +22,18 @@ export function ImpactView() {
   const router = useRouter();
   const pathname = usePathname();
   const state = useMemo(() => readState(IMPACT_SCHEMA, new URLSearchParams(params.toString())), [params]);
-  const [text, setText] = useState(state.ref);
-  useEffect(() => setText(state.ref), [state.ref]);
   const update = (patch: Partial<State>) =>
     router.replace(`${pathname}${writeState(IMPACT_SCHEMA, { ...state, ...patch })}`, { scroll: false });
   const url = impactApiUrl(state);
   const { data, error, loading } = useApi<ImpactResult>(url);
-  const tier1 = data?.dependents.filter((d) => d.tier === 1).length ?? 0;
   // Deploys in the blast radius in the last 24 h: a second answer, shown when it arrives.
   const changes = useApi<ChangeTimeline>(
     data ? `/api/deploys/changes?impact=${encodeURIComponent(data.ref)}&since=24h` : null,
   ).data;
-  const changedBy = new Map((changes?.services ?? []).map((c) => [c.ref, c]));
 
   return (
     <div className="stack" style={{ gap: 16 }}>
-      <form
-        className="card card-pad row"
-        style={{ alignItems: 'flex-end' }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          update({ ref: text.trim() });
-        }}
-      >
-        <label className="field">
-          Service, API, system or team
-          <input
-            className="input"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="ledger"
-            required
-          />
-        </label>
-        <label className="field">
-          Depth
-          <select
-            className="input"
-            value={state.depth}
-            onChange={(e) => update({ depth: Number(e.target.value) })}
-          >
-            <option value={0}>All</option>
-            {[1, 2, 3, 4, 5, 6].map((d) => (
-              <option key={d} value={d}>
-                {d} hop{d === 1 ? '' : 's'}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          Edges
-          <select
-            className="input"
-            name="via"
-            value={state.via}
-            onChange={(e) => update({ via: e.target.value as typeof state.via })}
-          >
-            <option value="any">declared + observed</option>
-            <option value="declared">declared only</option>
-            <option value="observed">observed only (traces)</option>
-          </select>
-        </label>
-        <button type="submit" className="btn btn-primary">
-          Show blast radius
-        </button>
-      </form>
+      <ImpactQuery state={state} update={update} />
       {!url && (
         <p className="muted">Name a service to see everything that would feel it fail, team by team.</p>
       )}
@@ -94,98 +41,171 @@ export function ImpactView() {
       {loading && !data && <Skeleton height={200} />}
       {data && (
         <>
-          <div className="grid grid-4" data-testid="impact-summary">
-            <div className="card stat">
-              <div className="value">{data.total}</div>
-              <div className="label">dependents{data.depth ? ` within ${data.depth} hops` : ''}</div>
-            </div>
-            <div className="card stat">
-              <div className="value" style={{ color: tier1 ? 'var(--tier1)' : undefined }}>
-                {tier1}
-              </div>
-              <div className="label">tier-1 services affected</div>
-            </div>
-            <div className="card stat">
-              <div className="value">{data.bySquad.filter((s) => s.ref).length}</div>
-              <div className="label">squads affected</div>
-            </div>
-            <div className="card stat">
-              <div className="value">{data.byCollective.filter((s) => s.ref).length}</div>
-              <div className="label">collectives affected</div>
-            </div>
-          </div>
+          <ImpactSummary data={data} />
           <ByDepth dependents={data.dependents} />
           <div className="grid grid-2">
             <RollupTable title="By collective" rows={data.byCollective} />
             <RollupTable title="By squad" rows={data.bySquad} />
           </div>
-          <section className="card">
-            <div className="card-head">
-              <h2>Dependents, tier 1 first</h2>
-              {changes && (
-                <Link
-                  prefetch={false}
-                  className="small"
-                  href={`/changes?impact=${encodeURIComponent(data.ref)}&since=24h`}
-                  data-testid="impact-changes-link"
-                >
-                  {changes.services.filter((c) => c.changed).length} changed in 24 h
-                </Link>
-              )}
-              <span className="muted small">from {data.origins.map((o) => shortName(o)).join(', ')}</span>
-            </div>
-            <div className="table-wrap" style={{ maxHeight: 560 }}>
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>Service</th>
-                    <th>Tier</th>
-                    <th className="num">Hops</th>
-                    <th>Through</th>
-                    <th>Owner</th>
-                    <th>On-call</th>
-                    <th>Deployed (24 h)</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.dependents.slice(0, 500).map((d) => (
-                    <tr key={d.ref}>
-                      <td>
-                        <EntityLink entityRef={d.ref} />
-                      </td>
-                      <td>
-                        <TierBadge tier={d.tier} />
-                      </td>
-                      <td className="num">{d.depth}</td>
-                      <td>
-                        <EntityLink entityRef={d.through} />
-                      </td>
-                      <td>
-                        <EntityLink entityRef={d.owner} />
-                      </td>
-                      <td className="mono small">{d.oncall ?? '—'}</td>
-                      <td className="small" data-testid="impact-changed">
-                        <ChangedCell change={changedBy.get(d.ref)} />
-                      </td>
-                    </tr>
-                  ))}
-                  {data.dependents.length === 0 && (
-                    <tr>
-                      <td colSpan={7} className="muted">
-                        Nothing calls it: a failure here stays here.
-                      </td>
-                    </tr>
-                  )}
-                </tbody>
-              </table>
-              {data.dependents.length > 500 && (
-                <p className="muted small card-pad">and {data.dependents.length - 500} more</p>
-              )}
-            </div>
-          </section>
+          <DependentsTable data={data} changes={changes} />
         </>
       )}
     </div>
+  );
+}
+
+/** What to show the blast radius of, how many hops up, through which edges. */
+function ImpactQuery({ state, update }: { state: State; update: (patch: Partial<State>) => void }) {
+  const [text, setText] = useState(state.ref);
+  useEffect(() => setText(state.ref), [state.ref]);
+  return (
+    <form
+      className="card card-pad row"
+      style={{ alignItems: 'flex-end' }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        update({ ref: text.trim() });
+      }}
+    >
+      <label className="field">
+        Service, API, system or team
+        <input
+          className="input"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="ledger"
+          required
+        />
+      </label>
+      <label className="field">
+        Depth
+        <select
+          className="input"
+          value={state.depth}
+          onChange={(e) => update({ depth: Number(e.target.value) })}
+        >
+          <option value={0}>All</option>
+          {[1, 2, 3, 4, 5, 6].map((d) => (
+            <option key={d} value={d}>
+              {d} hop{d === 1 ? '' : 's'}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        Edges
+        <select
+          className="input"
+          name="via"
+          value={state.via}
+          onChange={(e) => update({ via: e.target.value as State['via'] })}
+        >
+          <option value="any">declared + observed</option>
+          <option value="declared">declared only</option>
+          <option value="observed">observed only (traces)</option>
+        </select>
+      </label>
+      <button type="submit" className="btn btn-primary">
+        Show blast radius
+      </button>
+    </form>
+  );
+}
+
+function ImpactSummary({ data }: { data: ImpactResult }) {
+  const tier1 = data.dependents.filter((d) => d.tier === 1).length;
+  return (
+    <div className="grid grid-4" data-testid="impact-summary">
+      <div className="card stat">
+        <div className="value">{data.total}</div>
+        <div className="label">dependents{data.depth ? ` within ${data.depth} hops` : ''}</div>
+      </div>
+      <div className="card stat">
+        <div className="value" style={{ color: tier1 ? 'var(--tier1)' : undefined }}>
+          {tier1}
+        </div>
+        <div className="label">tier-1 services affected</div>
+      </div>
+      <div className="card stat">
+        <div className="value">{data.bySquad.filter((s) => s.ref).length}</div>
+        <div className="label">squads affected</div>
+      </div>
+      <div className="card stat">
+        <div className="value">{data.byCollective.filter((s) => s.ref).length}</div>
+        <div className="label">collectives affected</div>
+      </div>
+    </div>
+  );
+}
+
+/** Every dependent (the first 500), tier 1 first, with who owns it and whether it was deployed in 24 h. */
+function DependentsTable({ data, changes }: { data: ImpactResult; changes: ChangeTimeline | null }) {
+  const changedBy = new Map((changes?.services ?? []).map((c) => [c.ref, c]));
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>Dependents, tier 1 first</h2>
+        {changes && (
+          <Link
+            prefetch={false}
+            className="small"
+            href={`/changes?impact=${encodeURIComponent(data.ref)}&since=24h`}
+            data-testid="impact-changes-link"
+          >
+            {changes.services.filter((c) => c.changed).length} changed in 24 h
+          </Link>
+        )}
+        <span className="muted small">from {data.origins.map((o) => shortName(o)).join(', ')}</span>
+      </div>
+      <div className="table-wrap" style={{ maxHeight: 560 }}>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Service</th>
+              <th>Tier</th>
+              <th className="num">Hops</th>
+              <th>Through</th>
+              <th>Owner</th>
+              <th>On-call</th>
+              <th>Deployed (24 h)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.dependents.slice(0, 500).map((d) => (
+              <tr key={d.ref}>
+                <td>
+                  <EntityLink entityRef={d.ref} />
+                </td>
+                <td>
+                  <TierBadge tier={d.tier} />
+                </td>
+                <td className="num">{d.depth}</td>
+                <td>
+                  <EntityLink entityRef={d.through} />
+                </td>
+                <td>
+                  <EntityLink entityRef={d.owner} />
+                </td>
+                <td className="mono small">{d.oncall ?? '—'}</td>
+                <td className="small" data-testid="impact-changed">
+                  <ChangedCell change={changedBy.get(d.ref)} />
+                </td>
+              </tr>
+            ))}
+            {data.dependents.length === 0 && (
+              <tr>
+                <td colSpan={7} className="muted">
+                  Nothing calls it: a failure here stays here.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        {data.dependents.length > 500 && (
+          <p className="muted small card-pad">and {data.dependents.length - 500} more</p>
+        )}
+      </div>
+    </section>
   );
 }
 

@@ -19,27 +19,55 @@ import { EdgeHealthText, ErrorRateLegend, errorBand, healthOf } from '../traffic
 
 type State = StateOf<typeof PATHS_SCHEMA>;
 
+type Update = (patch: Partial<State>) => void;
+
 /** The path tracer: the k shortest call paths between two services, each hop a card; all state in the URL. */
 export function PathTracer() {
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
   const state = useMemo(() => readState(PATHS_SCHEMA, new URLSearchParams(params.toString())), [params]);
-  const [from, setFrom] = useState(state.from);
-  const [to, setTo] = useState(state.to);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => {
-    setFrom(state.from);
-    setTo(state.to);
-  }, [state.from, state.to]);
-  const update = (patch: Partial<State>) =>
+  const update: Update = (patch) =>
     router.replace(`${pathname}${writeState(PATHS_SCHEMA, { ...state, ...patch })}`, { scroll: false });
 
   const url = pathsApiUrl(state);
   const { data, error, loading } = useApi<PathsResult>(url);
   const index = data ? Math.min(state.path, Math.max(1, data.paths.length)) - 1 : 0;
   const path = data?.paths[index];
-  // Deploys are a second answer: the paths show at once, each hop's deploys when they arrive.
+  const details = usePathDetails(state, data, path);
+  return (
+    <div className="stack" style={{ gap: 16 }}>
+      <PathQuery state={state} update={update} canCopy={Boolean(data)} />
+      {!url && (
+        <p className="muted">Pick two services to see how calls get from one to the other, hop by hop.</p>
+      )}
+      {error && <ApiErrorBox error={error} title="No paths could be traced" />}
+      {loading && !data && <Skeleton height={180} />}
+      {data && data.paths.length === 0 && data.unreachable && <Unreachable data={data} />}
+      {data && data.paths.length > 0 && (
+        <PathsCard data={data} index={index} state={state} update={update} details={details} />
+      )}
+    </div>
+  );
+}
+
+/** What the hops of the shown path carry besides the path: deploys, observed traffic, who is on call. */
+interface PathDetails {
+  changes: ChangeTimeline | null;
+  changedBy: Map<string, ChangedService>;
+  /** null until the traffic answer is in. */
+  traffic: { edges: ObservedEdge[] } | null;
+  /** The busiest observed edge per `caller>callee` (summed over edge types). */
+  observedBy: Map<string, ObservedEdge>;
+  onCallBy: ReturnType<typeof useOnCall>;
+}
+
+/** Second answers: the paths show at once, each hop's deploys, traffic and on-call when they arrive. */
+function usePathDetails(
+  state: State,
+  data: PathsResult | null,
+  path: PathsResult['paths'][number] | undefined,
+): PathDetails {
   const changes = useApi<ChangeTimeline>(
     data && data.paths.length > 0 ? pathChangesApiUrl(state) : null,
   ).data;
@@ -53,194 +81,209 @@ export function PathTracer() {
     if (!had || e.requests > had.requests) observedBy.set(key, e);
   }
   const onCallBy = useOnCall(path?.hops.filter((h) => !h.missing).map((h) => h.ref));
-  const timelineHref = `/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&since=${state.since}`;
+  return { changes, changedBy, traffic, observedBy, onCallBy };
+}
 
+/** From, To (swappable), how many paths, how long, which edges, the change window; Trace and Copy link. */
+function PathQuery({ state, update, canCopy }: { state: State; update: Update; canCopy: boolean }) {
+  const [from, setFrom] = useState(state.from);
+  const [to, setTo] = useState(state.to);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    setFrom(state.from);
+    setTo(state.to);
+  }, [state.from, state.to]);
   return (
-    <div className="stack" style={{ gap: 16 }}>
-      <form
-        className="card card-pad row"
-        style={{ alignItems: 'flex-end', gap: 12 }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          update({ from: from.trim(), to: to.trim(), path: 1 });
-        }}
+    <form
+      className="card card-pad row"
+      style={{ alignItems: 'flex-end', gap: 12 }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        update({ from: from.trim(), to: to.trim(), path: 1 });
+      }}
+    >
+      <label className="field">
+        From
+        <input
+          className="input"
+          name="from"
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+          placeholder="card-api"
+          required
+        />
+      </label>
+      <button
+        type="button"
+        className="btn btn-ghost"
+        aria-label="Swap from and to"
+        title="Swap"
+        onClick={() => update({ from: state.to, to: state.from, path: 1 })}
       >
-        <label className="field">
-          From
-          <input
-            className="input"
-            name="from"
-            value={from}
-            onChange={(e) => setFrom(e.target.value)}
-            placeholder="card-api"
-            required
-          />
-        </label>
+        ⇄
+      </button>
+      <label className="field">
+        To
+        <input
+          className="input"
+          name="to"
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+          placeholder="feed"
+          required
+        />
+      </label>
+      <label className="field">
+        Paths
+        <select
+          className="input"
+          value={state.k}
+          onChange={(e) => update({ k: Number(e.target.value), path: 1 })}
+        >
+          {[1, 3, 5, 10].map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        Max hops
+        <select
+          className="input"
+          value={state.maxHops}
+          onChange={(e) => update({ maxHops: Number(e.target.value), path: 1 })}
+        >
+          {[4, 6, 8, 10, 12, 15].map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        Edges
+        <select
+          className="input"
+          name="via"
+          value={state.via}
+          onChange={(e) => update({ via: e.target.value as State['via'], path: 1 })}
+        >
+          <option value="any">declared + observed</option>
+          <option value="declared">declared only</option>
+          <option value="observed">observed only (traces)</option>
+        </select>
+      </label>
+      <label className="field">
+        Changed in
+        <select
+          className="input"
+          name="since"
+          value={state.since}
+          onChange={(e) => update({ since: e.target.value })}
+        >
+          {CHANGE_WINDOWS.map((w) => (
+            <option key={w} value={w}>
+              last {w}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="btn btn-primary">
+        Trace
+      </button>
+      {canCopy && (
         <button
           type="button"
-          className="btn btn-ghost"
-          aria-label="Swap from and to"
-          title="Swap"
-          onClick={() => update({ from: state.to, to: state.from, path: 1 })}
+          className="btn"
+          onClick={() => {
+            navigator.clipboard?.writeText(window.location.href).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            );
+            setTimeout(() => setCopied(false), 2000);
+          }}
         >
-          ⇄
+          {copied ? 'Link copied' : 'Copy link'}
         </button>
-        <label className="field">
-          To
-          <input
-            className="input"
-            name="to"
-            value={to}
-            onChange={(e) => setTo(e.target.value)}
-            placeholder="feed"
-            required
-          />
-        </label>
-        <label className="field">
-          Paths
-          <select
-            className="input"
-            value={state.k}
-            onChange={(e) => update({ k: Number(e.target.value), path: 1 })}
-          >
-            {[1, 3, 5, 10].map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          Max hops
-          <select
-            className="input"
-            value={state.maxHops}
-            onChange={(e) => update({ maxHops: Number(e.target.value), path: 1 })}
-          >
-            {[4, 6, 8, 10, 12, 15].map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          Edges
-          <select
-            className="input"
-            name="via"
-            value={state.via}
-            onChange={(e) => update({ via: e.target.value as State['via'], path: 1 })}
-          >
-            <option value="any">declared + observed</option>
-            <option value="declared">declared only</option>
-            <option value="observed">observed only (traces)</option>
-          </select>
-        </label>
-        <label className="field">
-          Changed in
-          <select
-            className="input"
-            name="since"
-            value={state.since}
-            onChange={(e) => update({ since: e.target.value })}
-          >
-            {CHANGE_WINDOWS.map((w) => (
-              <option key={w} value={w}>
-                last {w}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" className="btn btn-primary">
-          Trace
-        </button>
-        {data && (
-          <button
-            type="button"
-            className="btn"
-            onClick={() => {
-              navigator.clipboard?.writeText(window.location.href).then(
-                () => setCopied(true),
-                () => setCopied(false),
-              );
-              setTimeout(() => setCopied(false), 2000);
-            }}
-          >
-            {copied ? 'Link copied' : 'Copy link'}
-          </button>
-        )}
-      </form>
+      )}
+    </form>
+  );
+}
 
-      {!url && (
-        <p className="muted">Pick two services to see how calls get from one to the other, hop by hop.</p>
-      )}
-      {error && <ApiErrorBox error={error} title="No paths could be traced" />}
-      {loading && !data && <Skeleton height={180} />}
-      {data && data.paths.length === 0 && data.unreachable && <Unreachable data={data} />}
-      {data && data.paths.length > 0 && (
-        <section className="card" data-testid="paths" data-ready="true">
-          <div className="card-head">
-            <h2>
-              {data.paths.length} path{data.paths.length === 1 ? '' : 's'} from{' '}
-              <EntityLink entityRef={data.from} /> to <EntityLink entityRef={data.to} />
-            </h2>
-            <span className="muted small">shortest first · at most {data.maxHops} hops</span>
+/** The paths found: a tab per path, its summary and what changed on it, then its hops as cards. */
+function PathsCard({
+  data,
+  index,
+  state,
+  update,
+  details,
+}: {
+  data: PathsResult;
+  index: number;
+  state: State;
+  update: Update;
+  details: PathDetails;
+}) {
+  const path = data.paths[index];
+  const { changes, traffic } = details;
+  const timelineHref = `/changes?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}&since=${state.since}`;
+  return (
+    <section className="card" data-testid="paths" data-ready="true">
+      <div className="card-head">
+        <h2>
+          {data.paths.length} path{data.paths.length === 1 ? '' : 's'} from{' '}
+          <EntityLink entityRef={data.from} /> to <EntityLink entityRef={data.to} />
+        </h2>
+        <span className="muted small">shortest first · at most {data.maxHops} hops</span>
+      </div>
+      <div className="card-pad">
+        <div className="tabs" role="tablist" aria-label="Paths">
+          {data.paths.map((p, i) => (
+            <button
+              key={p.hops.map((h) => h.ref).join('>')}
+              type="button"
+              role="tab"
+              aria-selected={i === index}
+              onClick={() => update({ path: i + 1 })}
+            >
+              Path {i + 1} · {p.length} hop{p.length === 1 ? '' : 's'}
+            </button>
+          ))}
+        </div>
+        {path && <PathSummary hops={path.hops} />}
+        {changes?.demo && <DemoNotice />}
+        {changes && (
+          <p className="small" style={{ marginTop: 0 }} data-testid="path-changes-summary">
+            {changes.services.filter((s) => s.changed).length} of {changes.services.length} services on these
+            paths changed in the last {state.since}:{' '}
+            <Link prefetch={false} href={timelineHref} data-testid="timeline-link">
+              change timeline
+            </Link>
+          </p>
+        )}
+        {path && (
+          <div className="path-row" role="tabpanel" aria-label={`Path ${index + 1}`} data-testid="path-hops">
+            {path.hops.map((hop, i) => (
+              <HopWithArrow
+                key={hop.ref}
+                hop={hop}
+                edge={i > 0 ? path.edges[i - 1] : undefined}
+                observed={i > 0 ? details.observedBy.get(`${path.hops[i - 1].ref}>${hop.ref}`) : undefined}
+                trafficKnown={traffic !== null}
+                endpoint={i === 0 || i === path.hops.length - 1}
+                deploys={details.changedBy.get(hop.ref)}
+                oncall={details.onCallBy.get(hop.ref)}
+                environments={changes?.environments ?? []}
+                since={state.since}
+                timelineHref={timelineHref}
+              />
+            ))}
           </div>
-          <div className="card-pad">
-            <div className="tabs" role="tablist" aria-label="Paths">
-              {data.paths.map((p, i) => (
-                <button
-                  key={p.hops.map((h) => h.ref).join('>')}
-                  type="button"
-                  role="tab"
-                  aria-selected={i === index}
-                  onClick={() => update({ path: i + 1 })}
-                >
-                  Path {i + 1} · {p.length} hop{p.length === 1 ? '' : 's'}
-                </button>
-              ))}
-            </div>
-            {path && <PathSummary hops={path.hops} />}
-            {changes?.demo && <DemoNotice />}
-            {changes && (
-              <p className="small" style={{ marginTop: 0 }} data-testid="path-changes-summary">
-                {changes.services.filter((s) => s.changed).length} of {changes.services.length} services on
-                these paths changed in the last {state.since}:{' '}
-                <Link prefetch={false} href={timelineHref} data-testid="timeline-link">
-                  change timeline
-                </Link>
-              </p>
-            )}
-            {path && (
-              <div
-                className="path-row"
-                role="tabpanel"
-                aria-label={`Path ${index + 1}`}
-                data-testid="path-hops"
-              >
-                {path.hops.map((hop, i) => (
-                  <HopWithArrow
-                    key={hop.ref}
-                    hop={hop}
-                    edge={i > 0 ? path.edges[i - 1] : undefined}
-                    observed={i > 0 ? observedBy.get(`${path.hops[i - 1].ref}>${hop.ref}`) : undefined}
-                    trafficKnown={traffic !== null}
-                    endpoint={i === 0 || i === path.hops.length - 1}
-                    deploys={changedBy.get(hop.ref)}
-                    oncall={onCallBy.get(hop.ref)}
-                    environments={changes?.environments ?? []}
-                    since={state.since}
-                    timelineHref={timelineHref}
-                  />
-                ))}
-              </div>
-            )}
-            {path && (traffic?.edges.length ?? 0) > 0 && <ErrorRateLegend />}
-          </div>
-        </section>
-      )}
-    </div>
+        )}
+        {path && (traffic?.edges.length ?? 0) > 0 && <ErrorRateLegend />}
+      </div>
+    </section>
   );
 }
 

@@ -2,7 +2,15 @@
 // The Form module itself: @rjsf/core's index also exports a test registry that imports validator-ajv8.
 import Form from '@rjsf/core/lib/components/Form.js';
 import type { RJSFSchema, UiSchema } from '@rjsf/utils';
-import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type Dispatch,
+  type FormEvent,
+  type SetStateAction,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { entityHref } from '../../lib/refs.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { SafeLink } from '../common/safe-link';
@@ -108,10 +116,93 @@ type Phase =
   | { kind: 'created'; result: CreatedResult; steps: Record<string, string> }
   | { kind: 'failed'; message: string; steps?: Record<string, string> };
 
+/** The field a problem is about, as the form names it: `dependsOn[1]` → `dependsOn`. */
+const rootField = (field: string) => field.split(/[.[]/)[0] as string;
+
+/** The template's pages one at a time (each validated before the next), then the review, preview and create. */
 function TemplateForm({ t }: { t: TemplateInfo }) {
   const pages = useMemo(() => pagesOf(t), [t]);
   const [values, setValues] = useState<Values>({});
   const [pageIndex, setPageIndex] = useState(0);
+  const task = useScaffolderTask(t, pages, values, setPageIndex);
+  const { phase, problems } = task;
+  const reviewing = pageIndex >= pages.length;
+
+  /** The server's problems, as rjsf's extra errors of the page that holds each field. */
+  const extraErrors = useMemo(() => {
+    const e: Record<string, { __errors: string[] }> = {};
+    for (const p of problems) {
+      const root = rootField(p.field);
+      e[root] = { __errors: [...(e[root]?.__errors ?? []), p.message] };
+    }
+    return e;
+  }, [problems]);
+
+  const busy = phase.kind === 'previewing' || phase.kind === 'creating' || phase.kind === 'created';
+  const page = pages[pageIndex];
+  return (
+    <div className="stack" style={{ gap: 16 }} data-testid="scaffold-form">
+      <div className="page-head">
+        <div>
+          <h1>{t.title}</h1>
+          <p>
+            {t.description} <span className="badge">v{t.version}</span>
+          </p>
+        </div>
+      </div>
+      <Stepper titles={[...pages.map((p) => p.title), 'Review']} current={pageIndex} />
+      {page && (
+        <PageForm
+          page={page}
+          index={pageIndex}
+          last={pageIndex === pages.length - 1}
+          values={values}
+          extraErrors={extraErrors}
+          onChange={(v) => {
+            setValues((old) => ({ ...old, ...v }));
+            task.setPreview(null);
+          }}
+          onNext={(v) => {
+            setValues((old) => ({ ...old, ...v }));
+            task.setProblems((old) => old.filter((p) => !page.fields.has(rootField(p.field))));
+            setPageIndex(pageIndex + 1);
+          }}
+          onBack={() => setPageIndex(pageIndex - 1)}
+        />
+      )}
+      {reviewing && (
+        <Review
+          pages={pages}
+          values={values}
+          busy={busy}
+          previewing={phase.kind === 'previewing'}
+          onBack={() => setPageIndex(pages.length - 1)}
+          onDryRun={() => void task.dryRun()}
+          onCreate={() => void task.create()}
+        />
+      )}
+      {task.message && <FormError message={task.message} problems={problems} />}
+      {phase.kind === 'signin' && !phase.dev && <SignInElsewhere oidc={phase.oidc} />}
+      {phase.kind === 'signin' && phase.dev && (
+        <DevSignIn user={task.user} setUser={task.setUser} onSubmit={(e) => void task.signIn(e)} />
+      )}
+      {phase.kind === 'created' && <Created result={phase.result} />}
+      {(phase.kind === 'creating' || phase.kind === 'failed') && <Progress steps={t.steps} phase={phase} />}
+      {task.preview && <Preview result={task.preview} />}
+    </div>
+  );
+}
+
+/**
+ * The task behind the form: the dry run, the create (asking to sign in first when needed), following its
+ * events to the end; the server's problems and the page they send the form back to.
+ */
+function useScaffolderTask(
+  t: TemplateInfo,
+  pages: Page[],
+  values: Values,
+  showPage: (index: number) => void,
+) {
   const [problems, setProblems] = useState<Problem[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const [preview, setPreview] = useState<DryRunResult | null>(null);
@@ -119,27 +210,14 @@ function TemplateForm({ t }: { t: TemplateInfo }) {
   const [user, setUser] = useState('');
   const events = useRef<EventSource | null>(null);
   useEffect(() => () => events.current?.close(), []);
-  const reviewing = pageIndex >= pages.length;
-
-  /** The server's problems, as rjsf's extra errors of the page that holds each field. */
-  const extraErrors = useMemo(() => {
-    const e: Record<string, { __errors: string[] }> = {};
-    for (const p of problems) {
-      const root = p.field.split(/[.[]/)[0] as string;
-      e[root] = { __errors: [...(e[root]?.__errors ?? []), p.message] };
-    }
-    return e;
-  }, [problems]);
 
   const fail = (err: unknown) => {
     if (err instanceof PostError) {
       setProblems(err.problems);
       setMessage(err.problems.length ? 'Some fields need attention; nothing was written.' : err.message);
       // Back to the first page holding a field with a problem, where its message shows under it.
-      const first = pages.findIndex((pg) =>
-        err.problems.some((p) => pg.fields.has(p.field.split(/[.[]/)[0] as string)),
-      );
-      if (first >= 0) setPageIndex(first);
+      const first = pages.findIndex((pg) => err.problems.some((p) => pg.fields.has(rootField(p.field))));
+      if (first >= 0) showPage(first);
     } else setMessage((err as Error).message);
   };
 
@@ -182,41 +260,7 @@ function TemplateForm({ t }: { t: TemplateInfo }) {
       fail(err);
       return;
     }
-    follow(created.id);
-  }
-
-  function follow(taskId: string) {
-    const steps: Record<string, string> = {};
-    setPhase({ kind: 'creating', taskId, steps: { ...steps }, log: [] });
-    const es = new EventSource(`/api/scaffolder/tasks/${encodeURIComponent(taskId)}/events`);
-    events.current = es;
-    const onEvent = (raw: MessageEvent<string>) => {
-      const e = JSON.parse(raw.data) as { type: string; stepId?: string; status?: string; message?: string };
-      if (e.type === 'step' && e.stepId && e.status) steps[e.stepId] = e.status;
-      setPhase((p) =>
-        p.kind === 'creating'
-          ? { ...p, steps: { ...steps }, log: e.message ? [...p.log, e.message] : p.log }
-          : p,
-      );
-      if (e.type === 'completion') {
-        es.close();
-        if (e.status === 'completed') {
-          void fetch(`/api/scaffolder/tasks/${encodeURIComponent(taskId)}`)
-            .then((r) => r.json())
-            .then((task: { result?: CreatedResult }) => {
-              if (task.result) setPhase({ kind: 'created', result: task.result, steps: { ...steps } });
-            });
-        } else
-          setPhase({
-            kind: 'failed',
-            message: e.message ?? 'The task failed; every step was rolled back',
-            steps: { ...steps },
-          });
-      }
-    };
-    es.addEventListener('step', onEvent);
-    es.addEventListener('log', onEvent);
-    es.addEventListener('completion', onEvent);
+    events.current = followTask(created.id, setPhase);
   }
 
   async function signIn(e: FormEvent) {
@@ -230,232 +274,307 @@ function TemplateForm({ t }: { t: TemplateInfo }) {
     }
   }
 
-  const busy = phase.kind === 'previewing' || phase.kind === 'creating' || phase.kind === 'created';
-  const page = pages[pageIndex];
+  return {
+    phase,
+    problems,
+    setProblems,
+    message,
+    preview,
+    setPreview,
+    user,
+    setUser,
+    dryRun,
+    create,
+    signIn,
+  };
+}
+
+/** Follows a task's events (each step's status, log lines) to its end: the created result, or the failure. */
+function followTask(taskId: string, setPhase: Dispatch<SetStateAction<Phase>>): EventSource {
+  const steps: Record<string, string> = {};
+  setPhase({ kind: 'creating', taskId, steps: { ...steps }, log: [] });
+  const es = new EventSource(`/api/scaffolder/tasks/${encodeURIComponent(taskId)}/events`);
+  const onEvent = (raw: MessageEvent<string>) => {
+    const e = JSON.parse(raw.data) as { type: string; stepId?: string; status?: string; message?: string };
+    if (e.type === 'step' && e.stepId && e.status) steps[e.stepId] = e.status;
+    setPhase((p) =>
+      p.kind === 'creating'
+        ? { ...p, steps: { ...steps }, log: e.message ? [...p.log, e.message] : p.log }
+        : p,
+    );
+    if (e.type === 'completion') {
+      es.close();
+      if (e.status === 'completed') {
+        void fetch(`/api/scaffolder/tasks/${encodeURIComponent(taskId)}`)
+          .then((r) => r.json())
+          .then((task: { result?: CreatedResult }) => {
+            if (task.result) setPhase({ kind: 'created', result: task.result, steps: { ...steps } });
+          });
+      } else
+        setPhase({
+          kind: 'failed',
+          message: e.message ?? 'The task failed; every step was rolled back',
+          steps: { ...steps },
+        });
+    }
+  };
+  es.addEventListener('step', onEvent);
+  es.addEventListener('log', onEvent);
+  es.addEventListener('completion', onEvent);
+  return es;
+}
+
+/** The pages and the review, the current one marked. */
+function Stepper({ titles, current }: { titles: string[]; current: number }) {
   return (
-    <div className="stack" style={{ gap: 16 }} data-testid="scaffold-form">
-      <div className="page-head">
-        <div>
-          <h1>{t.title}</h1>
-          <p>
-            {t.description} <span className="badge">v{t.version}</span>
-          </p>
-        </div>
-      </div>
-      <ol
-        className="row stepper"
-        aria-label="Steps"
-        data-testid="stepper"
-        style={{ gap: 8, listStyle: 'none', padding: 0, margin: 0, flexWrap: 'wrap' }}
-      >
-        {[...pages.map((p) => p.title), 'Review'].map((title, i) => (
-          <li
-            key={title}
-            className={`badge${i === pageIndex ? ' badge-ok' : ''}`}
-            aria-current={i === pageIndex ? 'step' : undefined}
-          >
-            {i + 1}. {title}
-          </li>
-        ))}
-      </ol>
-      {page && (
-        <section
-          className="card card-pad stack rjsf-page"
-          style={{ gap: 12 }}
-          data-testid={`page-${pageIndex}`}
+    <ol
+      className="row stepper"
+      aria-label="Steps"
+      data-testid="stepper"
+      style={{ gap: 8, listStyle: 'none', padding: 0, margin: 0, flexWrap: 'wrap' }}
+    >
+      {titles.map((title, i) => (
+        <li
+          key={title}
+          className={`badge${i === current ? ' badge-ok' : ''}`}
+          aria-current={i === current ? 'step' : undefined}
         >
-          <h2 style={{ margin: 0 }}>{page.title}</h2>
-          {page.description && (
-            <p className="muted" style={{ margin: 0 }}>
-              {page.description}
-            </p>
-          )}
-          <Form
-            key={pageIndex}
-            className="rjsf stack"
-            schema={page.schema}
-            uiSchema={page.uiSchema}
-            formData={values}
-            validator={formValidator}
-            fields={BACKSTAGE_FIELDS}
-            templates={{ FieldTemplate: PortalFieldTemplate }}
-            extraErrors={extraErrors as never}
-            showErrorList={false}
-            noHtml5Validate
-            idPrefix="param"
-            idSeparator="-"
-            onChange={(e) => {
-              setValues((old) => ({ ...old, ...(e.formData as Values) }));
-              setPreview(null);
-            }}
-            onSubmit={(e) => {
-              setValues((old) => ({ ...old, ...(e.formData as Values) }));
-              setProblems((old) => old.filter((p) => !page.fields.has(p.field.split(/[.[]/)[0] as string)));
-              setPageIndex(pageIndex + 1);
-            }}
-          >
-            <div className="row" style={{ gap: 8 }}>
-              {pageIndex > 0 && (
-                <button
-                  type="button"
-                  className="btn"
-                  onClick={() => setPageIndex(pageIndex - 1)}
-                  data-testid="back"
-                >
-                  Back
-                </button>
-              )}
-              <button type="submit" className="btn btn-primary" data-testid="next">
-                {pageIndex === pages.length - 1 ? 'Review' : 'Next'}
-              </button>
-            </div>
-          </Form>
-        </section>
+          {i + 1}. {title}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** One parameter page as rjsf renders it, with Back and Next (Next validates the page first). */
+function PageForm({
+  page,
+  index,
+  last,
+  values,
+  extraErrors,
+  onChange,
+  onNext,
+  onBack,
+}: {
+  page: Page;
+  index: number;
+  last: boolean;
+  values: Values;
+  extraErrors: Record<string, { __errors: string[] }>;
+  onChange: (values: Values) => void;
+  onNext: (values: Values) => void;
+  onBack: () => void;
+}) {
+  return (
+    <section className="card card-pad stack rjsf-page" style={{ gap: 12 }} data-testid={`page-${index}`}>
+      <h2 style={{ margin: 0 }}>{page.title}</h2>
+      {page.description && (
+        <p className="muted" style={{ margin: 0 }}>
+          {page.description}
+        </p>
       )}
-      {reviewing && (
-        <section className="card card-pad stack" style={{ gap: 12 }} data-testid="review">
-          <h2 style={{ margin: 0 }}>Review</h2>
-          <table className="table" data-testid="review-values">
-            <tbody>
-              {pages.flatMap((p) =>
-                [...p.fields]
-                  .filter(([k]) => values[k] !== undefined && values[k] !== '')
-                  .map(([k, title]) => (
-                    <tr key={k}>
-                      <th scope="row">{title}</th>
-                      <td className="mono small">{shown(values[k])}</td>
-                    </tr>
-                  )),
-              )}
-            </tbody>
-          </table>
-          <div className="row">
-            <button
-              type="button"
-              className="btn"
-              onClick={() => setPageIndex(pages.length - 1)}
-              disabled={busy}
-              data-testid="back"
-            >
+      <Form
+        key={index}
+        className="rjsf stack"
+        schema={page.schema}
+        uiSchema={page.uiSchema}
+        formData={values}
+        validator={formValidator}
+        fields={BACKSTAGE_FIELDS}
+        templates={{ FieldTemplate: PortalFieldTemplate }}
+        extraErrors={extraErrors as never}
+        showErrorList={false}
+        noHtml5Validate
+        idPrefix="param"
+        idSeparator="-"
+        onChange={(e) => onChange(e.formData as Values)}
+        onSubmit={(e) => onNext(e.formData as Values)}
+      >
+        <div className="row" style={{ gap: 8 }}>
+          {index > 0 && (
+            <button type="button" className="btn" onClick={onBack} data-testid="back">
               Back
             </button>
-            <button
-              type="button"
-              className="btn"
-              disabled={busy}
-              onClick={() => void dryRun()}
-              data-testid="dry-run"
-            >
-              {phase.kind === 'previewing' ? 'Rendering…' : 'Preview (dry run)'}
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              disabled={busy}
-              onClick={() => void create()}
-              data-testid="create"
-            >
-              Create
-            </button>
-            <span className="muted small">Preview writes and sends nothing.</span>
-          </div>
-        </section>
-      )}
-      {message && (
-        <div className="callout callout-danger" role="alert" data-testid="form-error">
-          <strong>{message}</strong>
-          {problems.length > 0 && (
-            <ul>
-              {problems.map((p) => (
-                <li key={`${p.field}:${p.message}`}>
-                  <code>{p.field}</code>: {p.message}
-                </li>
-              ))}
-            </ul>
           )}
+          <button type="submit" className="btn btn-primary" data-testid="next">
+            {last ? 'Review' : 'Next'}
+          </button>
+        </div>
+      </Form>
+    </section>
+  );
+}
+
+/** Every value given, by its title; Back, Preview (dry run) and Create. */
+function Review({
+  pages,
+  values,
+  busy,
+  previewing,
+  onBack,
+  onDryRun,
+  onCreate,
+}: {
+  pages: Page[];
+  values: Values;
+  busy: boolean;
+  previewing: boolean;
+  onBack: () => void;
+  onDryRun: () => void;
+  onCreate: () => void;
+}) {
+  return (
+    <section className="card card-pad stack" style={{ gap: 12 }} data-testid="review">
+      <h2 style={{ margin: 0 }}>Review</h2>
+      <table className="table" data-testid="review-values">
+        <tbody>
+          {pages.flatMap((p) =>
+            [...p.fields]
+              .filter(([k]) => values[k] !== undefined && values[k] !== '')
+              .map(([k, title]) => (
+                <tr key={k}>
+                  <th scope="row">{title}</th>
+                  <td className="mono small">{shown(values[k])}</td>
+                </tr>
+              )),
+          )}
+        </tbody>
+      </table>
+      <div className="row">
+        <button type="button" className="btn" onClick={onBack} disabled={busy} data-testid="back">
+          Back
+        </button>
+        <button type="button" className="btn" disabled={busy} onClick={onDryRun} data-testid="dry-run">
+          {previewing ? 'Rendering…' : 'Preview (dry run)'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={busy}
+          onClick={onCreate}
+          data-testid="create"
+        >
+          Create
+        </button>
+        <span className="muted small">Preview writes and sends nothing.</span>
+      </div>
+    </section>
+  );
+}
+
+function FormError({ message, problems }: { message: string; problems: Problem[] }) {
+  return (
+    <div className="callout callout-danger" role="alert" data-testid="form-error">
+      <strong>{message}</strong>
+      {problems.length > 0 && (
+        <ul>
+          {problems.map((p) => (
+            <li key={`${p.field}:${p.message}`}>
+              <code>{p.field}</code>: {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Sign-in is needed and happens elsewhere: at the identity provider, or nowhere on this portal. */
+function SignInElsewhere({ oidc }: { oidc: string | null }) {
+  return (
+    <section className="card card-pad stack" data-testid="sign-in">
+      <h2 style={{ margin: 0 }}>Sign in to create</h2>
+      {oidc ? (
+        <p style={{ margin: 0 }}>
+          Creating writes to the repository, so the portal needs to know who you are.{' '}
+          <a href={`${oidc}?returnTo=${encodeURIComponent(window.location.pathname)}`}>
+            Sign in with your bank account
+          </a>
+          , then create again.
+        </p>
+      ) : (
+        <p style={{ margin: 0 }}>
+          This portal has no sign-in for people configured (OpenID Connect); ask its operators, or use `portal
+          scaffold` with your own checkout.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The development sign-in (any catalogue User, no password), then create. */
+function DevSignIn({
+  user,
+  setUser,
+  onSubmit,
+}: {
+  user: string;
+  setUser: (user: string) => void;
+  onSubmit: (e: FormEvent) => void;
+}) {
+  return (
+    <form className="card card-pad stack" onSubmit={onSubmit} data-testid="sign-in">
+      <h2 style={{ margin: 0 }}>Sign in to create</h2>
+      <p className="muted" style={{ margin: 0 }}>
+        Creating writes to the repository, so the portal needs to know who you are. This portal runs the
+        development sign-in: any catalogue User, no password.
+      </p>
+      <label className="field" htmlFor="sign-in-user">
+        Your user name in the catalogue
+        <input
+          id="sign-in-user"
+          className="input"
+          value={user}
+          onChange={(e) => setUser(e.target.value)}
+          placeholder="jane.doe"
+        />
+      </label>
+      <div>
+        <button type="submit" className="btn btn-primary">
+          Sign in and create
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Each step of the running (or failed) task with its status. */
+function Progress({
+  steps,
+  phase,
+}: {
+  steps: TemplateInfo['steps'];
+  phase: Extract<Phase, { kind: 'creating' } | { kind: 'failed' }>;
+}) {
+  return (
+    <section className="card card-pad stack" aria-live="polite" data-testid="progress">
+      <h2 style={{ margin: 0 }}>{phase.kind === 'failed' ? 'Creation failed' : 'Creating…'}</h2>
+      <ol className="list">
+        {steps.map((s) => {
+          const status = phase.steps?.[s.id] ?? 'waiting';
+          const icon =
+            {
+              completed: '✓',
+              failed: '✗',
+              processing: '…',
+              skipped: '–',
+              'rolled-back': '↶',
+              waiting: '○',
+            }[status] ?? '○';
+          return (
+            <li key={s.id} className="row" data-testid={`step-${s.id}`} data-status={status}>
+              <span aria-hidden="true">{icon}</span> {s.name} <span className="muted small">{status}</span>
+            </li>
+          );
+        })}
+      </ol>
+      {phase.kind === 'failed' && (
+        <div className="callout callout-danger" role="alert">
+          {phase.message}
         </div>
       )}
-
-      {phase.kind === 'signin' && !phase.dev && (
-        <section className="card card-pad stack" data-testid="sign-in">
-          <h2 style={{ margin: 0 }}>Sign in to create</h2>
-          {phase.oidc ? (
-            <p style={{ margin: 0 }}>
-              Creating writes to the repository, so the portal needs to know who you are.{' '}
-              <a href={`${phase.oidc}?returnTo=${encodeURIComponent(window.location.pathname)}`}>
-                Sign in with your bank account
-              </a>
-              , then create again.
-            </p>
-          ) : (
-            <p style={{ margin: 0 }}>
-              This portal has no sign-in for people configured (OpenID Connect); ask its operators, or use
-              `portal scaffold` with your own checkout.
-            </p>
-          )}
-        </section>
-      )}
-
-      {phase.kind === 'signin' && phase.dev && (
-        <form className="card card-pad stack" onSubmit={(e) => void signIn(e)} data-testid="sign-in">
-          <h2 style={{ margin: 0 }}>Sign in to create</h2>
-          <p className="muted" style={{ margin: 0 }}>
-            Creating writes to the repository, so the portal needs to know who you are. This portal runs the
-            development sign-in: any catalogue User, no password.
-          </p>
-          <label className="field" htmlFor="sign-in-user">
-            Your user name in the catalogue
-            <input
-              id="sign-in-user"
-              className="input"
-              value={user}
-              onChange={(e) => setUser(e.target.value)}
-              placeholder="jane.doe"
-            />
-          </label>
-          <div>
-            <button type="submit" className="btn btn-primary">
-              Sign in and create
-            </button>
-          </div>
-        </form>
-      )}
-
-      {phase.kind === 'created' && <Created result={phase.result} />}
-
-      {(phase.kind === 'creating' || phase.kind === 'failed') && (
-        <section className="card card-pad stack" aria-live="polite" data-testid="progress">
-          <h2 style={{ margin: 0 }}>{phase.kind === 'failed' ? 'Creation failed' : 'Creating…'}</h2>
-          <ol className="list">
-            {t.steps.map((s) => {
-              const status = phase.steps?.[s.id] ?? 'waiting';
-              const icon =
-                {
-                  completed: '✓',
-                  failed: '✗',
-                  processing: '…',
-                  skipped: '–',
-                  'rolled-back': '↶',
-                  waiting: '○',
-                }[status] ?? '○';
-              return (
-                <li key={s.id} className="row" data-testid={`step-${s.id}`} data-status={status}>
-                  <span aria-hidden="true">{icon}</span> {s.name}{' '}
-                  <span className="muted small">{status}</span>
-                </li>
-              );
-            })}
-          </ol>
-          {phase.kind === 'failed' && (
-            <div className="callout callout-danger" role="alert">
-              {phase.message}
-            </div>
-          )}
-        </section>
-      )}
-
-      {preview && <Preview result={preview} />}
-    </div>
+    </section>
   );
 }
 
