@@ -79,6 +79,52 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       `The development sign-in lets anyone sign in as anyone, so it only runs on loopback; --host ${host} is not (use 127.0.0.1, or configure OpenID Connect)`,
     );
   }
+  const { context, live } = await createContext(opts, baseUrl);
+  const { api, plugins } = await createApi(opts, context, host, loopback);
+  const apiListener = getRequestListener(api.fetch);
+  const portalDir = path.join(REPO_ROOT, 'portal');
+  const wantUi = opts.ui ?? existsSync(path.join(portalDir, '.next', 'BUILD_ID'));
+  const pages = lazyPages(portalDir, host, opts.port ?? 0, apiListener);
+  const guard = createRequestGuard({
+    baseUrl,
+    port: () => (server.address() as AddressInfo).port,
+    limits: opts.limits,
+  });
+  const server = http.createServer((req, res) => {
+    res.once('finish', () => lingerAtMost(req));
+    if (guard(req, res)) return;
+    route(req, res, { apiListener, pages: wantUi ? pages : undefined, catalog: opts.catalog });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 7007, host, () => resolve());
+  });
+  await opts.onListening?.(context);
+  // What start-up need not wait for: the UI, and the plugins' own work (scorecards score the estate).
+  if (wantUi) setImmediate(pages);
+  plugins.afterListen();
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shownHost}:${addr.port}`,
+    api,
+    context,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
+      await plugins.close();
+      await live?.stop();
+      context.graph.flushSave();
+    },
+  };
+}
+
+/** The services every route shares: catalogue, graph, identity, deploys (and the clusters' live state). */
+async function createContext(opts: ServeOptions, baseUrl: URL | undefined) {
   await opts.catalog.view();
   // The saved graph index lives beside the catalogue snapshot: a catalogue that keeps no snapshot (tests
   // on a throwaway store) keeps no saved index either.
@@ -123,6 +169,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     deploys,
     watchFiles: opts.watchFiles ?? false,
   };
+  return { context, live };
+}
+
+/**
+ * The API: audit, the probes (/healthz, /readyz), the read gate beyond loopback, sign-in, the audit log and
+ * every plugin mounted at /api/<id>.
+ */
+async function createApi(opts: ServeOptions, context: PortalContext, host: string, loopback: boolean) {
+  const { auth, graph } = context;
   const api = createApp();
   api.use('*', auth.auditMiddleware());
   // Alive: the process answers. Says nothing about the database (that is /readyz), so a database outage
@@ -180,15 +235,23 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   api.route('/api/auth', auth.router());
   api.route('/api/audit', createAuditRouter(auth, opts.catalog.store));
   const plugins = await mountPlugins(api, context);
-  const apiListener = getRequestListener(api.fetch);
+  return { api, plugins };
+}
 
-  const portalDir = path.join(REPO_ROOT, 'portal');
-  const wantUi = opts.ui ?? existsSync(path.join(portalDir, '.next', 'BUILD_ID'));
-  // The UI (Next.js) is loaded and prepared after the server listens, not on the way to it: the API answers
-  // at once, and a page asked for meanwhile waits for it.
+/**
+ * The web UI (Next.js), loaded and prepared on first call, not on the way to listening: the API answers at
+ * once, and a page asked for meanwhile waits for it. If it cannot start, the API's plain service list
+ * answers instead.
+ */
+function lazyPages(
+  portalDir: string,
+  host: string,
+  port: number,
+  apiListener: (req: http.IncomingMessage, res: http.ServerResponse) => unknown,
+): () => Promise<PageHandler> {
   let ui: Promise<PageHandler> | undefined;
-  const pages = () =>
-    (ui ??= prepareUi(portalDir, host, opts.port ?? 0).catch((err: Error) => {
+  return () =>
+    (ui ??= prepareUi(portalDir, host, port).catch((err: Error) => {
       process.stderr.write(
         `the web UI did not start; serving the API and a plain service list: ${err.stack}\n`,
       );
@@ -197,78 +260,54 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return Promise.resolve();
       };
     }));
+}
 
-  const guard = createRequestGuard({
-    baseUrl,
-    port: () => (server.address() as AddressInfo).port,
-    limits: opts.limits,
-  });
-  const server = http.createServer((req, res) => {
-    res.once('finish', () => lingerAtMost(req));
-    if (guard(req, res)) return;
-    const url = req.url ?? '/';
-    if (
-      url.startsWith('/api/') ||
-      url.startsWith('/v1/') ||
-      url === '/healthz' ||
-      url === '/readyz' ||
-      !wantUi
-    ) {
-      apiListener(req, res);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      // The pages take no writes (every write is an /api route): Next never reads a body we did not bound.
-      res.writeHead(405, {
-        allow: 'GET, HEAD',
-        'content-type': 'application/json; charset=utf-8',
-        connection: 'close',
-      });
-      res.end(
-        JSON.stringify({
-          error: {
-            name: 'MethodNotAllowedError',
-            message: `${req.method} ${url.split('?')[0]}: pages are read-only; writes go to /api/…`,
-          },
-        }),
-      );
-      return;
-    }
-    if (unknownEntityPage(url, opts.catalog)) forceStatus(res, 404);
-    pages()
-      .then((handle) => handle(req, res))
-      .catch((err: Error) => {
-        process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
-        if (!res.headersSent) res.writeHead(500);
-        res.end('Internal error');
-      });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 7007, host, () => resolve());
-  });
-  await opts.onListening?.(context);
-  // What start-up need not wait for: the UI, and the plugins' own work (scorecards score the estate).
-  if (wantUi) setImmediate(pages);
-  plugins.afterListen();
-  const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return {
-    url: `http://${shownHost}:${addr.port}`,
-    api,
-    context,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      // What waits to be paired is settled and stored: nothing accepted is lost on a clean stop.
-      await plugins.close();
-      await live?.stop();
-      graph.flushSave();
-    },
-  };
+/** One guarded request: /api, /v1 and the probes to the API; pages (GET and HEAD only) to the UI. */
+function route(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  to: {
+    apiListener: (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
+    pages: (() => Promise<PageHandler>) | undefined;
+    catalog: ServeOptions['catalog'];
+  },
+): void {
+  const url = req.url ?? '/';
+  if (
+    url.startsWith('/api/') ||
+    url.startsWith('/v1/') ||
+    url === '/healthz' ||
+    url === '/readyz' ||
+    !to.pages
+  ) {
+    to.apiListener(req, res);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    // The pages take no writes (every write is an /api route): Next never reads a body we did not bound.
+    res.writeHead(405, {
+      allow: 'GET, HEAD',
+      'content-type': 'application/json; charset=utf-8',
+      connection: 'close',
+    });
+    res.end(
+      JSON.stringify({
+        error: {
+          name: 'MethodNotAllowedError',
+          message: `${req.method} ${url.split('?')[0]}: pages are read-only; writes go to /api/…`,
+        },
+      }),
+    );
+    return;
+  }
+  if (unknownEntityPage(url, to.catalog)) forceStatus(res, 404);
+  to.pages()
+    .then((handle) => handle(req, res))
+    .catch((err: Error) => {
+      process.stderr.write(`UI error on ${url}: ${err.stack}\n`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end('Internal error');
+    });
 }
 
 /** Live state from the clusters of PORTAL_K8S_CONTEXTS, watched in the background; none when it is not set. */
