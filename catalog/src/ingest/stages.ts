@@ -17,7 +17,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entity, EntityRelation } from '@backstage/catalog-model';
 import { type CatalogPolicies, policyOf } from '../model/policy.ts';
-import { closestRefs, parseRef, stringifyRef } from '../model/ref.ts';
+import { closestOfKind } from '../model/ref.ts';
 import {
   changedRelations,
   checkReferences as checkEntityReferences,
@@ -494,16 +494,8 @@ export function checkReferences(run: IngestRun): void {
   const { known, candidates, errors } = run;
   // Closest names cost a scan of every ref: enough for people to act on, bounded when a whole tree is broken.
   let suggestionBudget = 200;
-  const suggestIn = (refs: Set<string>) => (raw: string, kind?: string) => {
-    if (suggestionBudget-- <= 0) return [];
-    try {
-      const wanted = stringifyRef(parseRef(raw, { kind: kind ?? 'component' }));
-      const sameKind = [...refs].filter((k) => k.startsWith(`${wanted.slice(0, wanted.indexOf(':'))}:`));
-      return closestRefs(raw, sameKind, 3);
-    } catch {
-      return [];
-    }
-  };
+  const suggestIn = (refs: Set<string>) => (raw: string, kind?: string) =>
+    suggestionBudget-- <= 0 ? [] : closestOfKind(raw, refs, kind);
   // An entity that did not change checked out last time against the refs then stored. Its references still
   // resolve unless one named an entity that is gone, and then the two were related: so only what was read
   // anew, and the old partners of what is gone, need checking.

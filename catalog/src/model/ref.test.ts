@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  closestOfKind,
   closestRefs,
   parseRef,
   RefError,
@@ -74,6 +75,12 @@ describe('refs', () => {
       ['group:default/ledger'],
     );
     assert.deepEqual(closestRefs('zzzzzzzzzzzz', known), []);
+    // A dangling relation target suggests refs of its own kind: the field's (an owner: a Group) unless typed.
+    const refs = ['component:default/ledger', 'group:default/ledger', 'system:default/ledger'];
+    assert.deepEqual(closestOfKind('ledgr', refs, 'group'), ['group:default/ledger']);
+    assert.deepEqual(closestOfKind('system:ledgr', refs, 'group'), ['system:default/ledger']);
+    assert.deepEqual(closestOfKind('ledgr', refs), ['component:default/ledger']);
+    assert.deepEqual(closestOfKind('bad:ref:', refs), []);
     // Plain names work too (facts, users).
     assert.deepEqual(closestRefs('runbok', ['runbook', 'oncall', 'tier'], 1), ['runbook']);
   });

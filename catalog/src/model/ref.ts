@@ -229,6 +229,20 @@ export function closestRefs(
   return scored.slice(0, limit).map((s) => s.ref);
 }
 
+/**
+ * The closest known refs of the kind `raw` names (or, when it names none, of `kind`, else Component): what
+ * a dangling relation target suggests. An unparsable `raw` suggests nothing.
+ */
+export function closestOfKind(raw: string, known: Iterable<string>, kind?: string, limit = 3): string[] {
+  let wanted: string;
+  try {
+    wanted = parseRef(raw, { kind: kind ?? 'component' }).kind;
+  } catch {
+    return [];
+  }
+  return closestRefs(raw, known, limit, (ref) => ref.startsWith(`${wanted}:`));
+}
+
 function isLookup(known: RefLookup | Iterable<string>): known is RefLookup {
   return typeof (known as RefLookup).named === 'function';
 }

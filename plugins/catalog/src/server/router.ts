@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   checkReferences,
+  closestOfKind,
   closestRefs,
   type Entity,
   parseRef,
@@ -170,7 +171,9 @@ function readHandlers(queries: EntityQueries): Record<string, Handler> {
       if (problems.length === 0) {
         const known = queries.refs();
         problems.push(
-          ...checkReferences(body.entity as Entity, known, (raw) => closestRefs(raw, known, 3)).map((p) => ({
+          ...checkReferences(body.entity as Entity, known, (raw, kind) =>
+            closestOfKind(raw, known, kind),
+          ).map((p) => ({
             path: p.path,
             message: p.message,
           })),

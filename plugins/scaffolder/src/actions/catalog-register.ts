@@ -3,12 +3,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkReferences,
-  closestRefs,
+  closestOfKind,
   computeRelations,
   type Entity,
   entityRef,
   parseDescriptor,
-  parseRef,
   validateEntity,
 } from '@bank/catalog';
 import { ConflictError } from '@bank/plugin-kit';
@@ -161,23 +160,9 @@ async function readEntities(rel: string, bytes: Buffer): Promise<Entity[]> {
 function checkNewReferences(ctx: ActionContext, rel: string, entities: Entity[], known: Set<string>): void {
   const bankEstate = ctx.template.steps.some((s) => s.action === 'publish:monorepo');
   for (const e of entities) {
-    const problems = checkReferences(
-      e,
-      known,
-      (raw, kind) => {
-        try {
-          const k = parseRef(raw, { kind: kind ?? 'component' }).kind;
-          return closestRefs(
-            raw,
-            [...known].filter((r) => r.startsWith(`${k}:`)),
-            3,
-          );
-        } catch {
-          return [];
-        }
-      },
-      { targetKinds: bankEstate },
-    );
+    const problems = checkReferences(e, known, (raw, kind) => closestOfKind(raw, known, kind), {
+      targetKinds: bankEstate,
+    });
     if (problems.length)
       throw new ActionError(`${rel}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
   }
