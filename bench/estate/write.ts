@@ -332,7 +332,8 @@ function networkPolicies(s: EstateService, callees: string[], callers: string[])
   ];
 }
 
-function deployment(s: EstateService, gaps: ReadinessGaps): Doc {
+/** The Deployment manifest of a service (its k8s/deployment.yaml). */
+export function deployment(s: EstateService, gaps: ReadinessGaps): Doc {
   const name = `service-${s.name}`;
   const selector = { 'app.kubernetes.io/name': serviceId(s.name) };
   return {
