@@ -156,6 +156,45 @@ describe('POST /api/deploys over real HTTP', () => {
     assert.equal((await get('/api/deploys?service=card-api')).body.deploys.length, 1);
   });
 
+  it('a body that does not end is refused with 413 once past the limit, without reading it to its end', async () => {
+    const u = new URL(`${server.url}/api/deploys`);
+    let sent = 0;
+    const answer = await new Promise<{ status: number; sentBefore: number }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, sentBefore: sent });
+          req.destroy();
+        },
+      );
+      // The server may close the connection while we are still sending: that is the point.
+      req.on('error', (err) => (sent >= 256 * 1024 * 1024 ? reject(err) : undefined));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      req.write('{"id":"gha-endless","service":"card-api","notes":"');
+      const pump = () => {
+        while (sent < 256 * 1024 * 1024 && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        if (!req.destroyed) req.end();
+      };
+      pump();
+    });
+    assert.equal(answer.status, 413);
+    assert.ok(answer.sentBefore < 32 * 1024 * 1024, `answered only after ${answer.sentBefore} bytes`);
+    assert.equal((await get('/api/deploys?service=card-api')).body.deploys.length, 1);
+  });
+
   it('GET /state, /environments and /changes answer from the same store at once', async () => {
     const state = await get('/api/deploys/state?service=card-api');
     assert.equal(state.status, 200);

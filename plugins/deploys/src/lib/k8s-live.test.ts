@@ -45,6 +45,7 @@ describe('ClusterWatch: real client-node informers against a Kubernetes API test
     });
     watch = new ClusterWatch([{ environment: 'prod', context: 'prod-eu', kubeConfig: kc }], {
       retryMs: () => 50,
+      maxWatchLineBytes: 64 * 1024,
     });
     await watch.start();
   });
@@ -139,6 +140,22 @@ describe('ClusterWatch: real client-node informers against a Kubernetes API test
     api.goneNext.add('/api/v1/pods');
     for (const r of api.watches.get('/api/v1/pods') ?? []) r.destroy();
     await until('pod a dropped at the relist', () => restarts('service-ledger') === 0);
+    assert.equal(watch.liveFor('service-ledger')[0].workloads[0].desired, 5);
+  });
+
+  it('a watch that sends bytes without a newline is cut at the line limit, not buffered: the pods are relisted', async () => {
+    await until('the pods watch open', () => (api.watches.get('/api/v1/pods')?.length ?? 0) > 0);
+    const lists = api.lists.filter((p) => p === '/api/v1/pods').length;
+    const since = prod().since;
+    await new Promise((r) => setTimeout(r, 5));
+    // 200 KiB and no newline, past this watch's 64 KiB limit (readline kept such a line whole: at 512 MiB
+    // the process died on "Invalid string length").
+    for (const r of api.watches.get('/api/v1/pods') ?? []) r.write('x'.repeat(200 * 1024));
+    await until(
+      'pods relisted',
+      () => api.lists.filter((p) => p === '/api/v1/pods').length > lists && prod().state === 'live',
+    );
+    assert.notEqual(prod().since, since, 'the cluster was unknown for a moment, then live again');
     assert.equal(watch.liveFor('service-ledger')[0].workloads[0].desired, 5);
   });
 

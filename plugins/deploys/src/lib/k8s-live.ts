@@ -5,12 +5,13 @@ import {
   KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  makeInformer,
+  ListWatch,
   type ObjectCache,
   type V1Deployment,
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { BoundedWatch } from './k8s-watch.ts';
 import { KUBERNETES_ID_LABEL } from './model.ts';
 
 /** What one cluster runs for one Deployment, as its informers last saw it. */
@@ -177,7 +178,12 @@ export class ClusterWatch {
 
   constructor(
     contexts: ClusterContext[],
-    private readonly opts: { now?: () => number; retryMs?: (failures: number) => number } = {},
+    private readonly opts: {
+      now?: () => number;
+      retryMs?: (failures: number) => number;
+      /** The longest watch line taken (default MAX_WATCH_LINE_BYTES, 16 MiB). */
+      maxWatchLineBytes?: number;
+    } = {},
   ) {
     for (const ctx of contexts) this.watched.push(this.watch(ctx));
   }
@@ -201,21 +207,20 @@ export class ClusterWatch {
         this.mark(w, 'live');
         return list;
       };
-    const deployments = makeInformer(
-      ctx.kubeConfig,
-      '/apis/apps/v1/deployments',
-      listed(() => apps.listDeploymentForAllNamespaces()),
-    );
-    const replicaSets = makeInformer(
-      ctx.kubeConfig,
-      '/apis/apps/v1/replicasets',
-      listed(() => apps.listReplicaSetForAllNamespaces()),
-    );
-    const pods = makeInformer(
-      ctx.kubeConfig,
-      '/api/v1/pods',
-      listed(() => core.listPodForAllNamespaces()),
-    );
+    // client-node's informer (ListWatch) on a watch that cuts its stream into bounded lines.
+    const informer = <T extends KubernetesObject>(
+      path: string,
+      list: () => Promise<KubernetesListObject<T>>,
+    ) =>
+      new ListWatch<T>(
+        path,
+        new BoundedWatch(ctx.kubeConfig, this.opts.maxWatchLineBytes),
+        listed(list),
+        false,
+      );
+    const deployments = informer('/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces());
+    const replicaSets = informer('/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces());
+    const pods = informer('/api/v1/pods', () => core.listPodForAllNamespaces());
     const w: Watched = {
       ctx,
       state: 'connecting',
