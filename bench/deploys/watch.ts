@@ -108,15 +108,17 @@ const quantiles = (xs: number[]) => {
     s.length ? +s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)].toFixed(1) : null;
   return { n: s.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: q(1) };
 };
-/** Least-squares slope of y over t (seconds), per minute. */
-function slopePerMinute(points: { t: number; y: number }[]): number {
+/** Least-squares slope of y over t (seconds), per minute, and its standard error. */
+function slopePerMinute(points: { t: number; y: number }[]): { slope: number; se: number } {
   const n = points.length;
-  if (n < 2) return 0;
+  if (n < 3) return { slope: 0, se: Number.POSITIVE_INFINITY };
   const mt = points.reduce((a, p) => a + p.t, 0) / n;
   const my = points.reduce((a, p) => a + p.y, 0) / n;
-  const num = points.reduce((a, p) => a + (p.t - mt) * (p.y - my), 0);
-  const den = points.reduce((a, p) => a + (p.t - mt) ** 2, 0);
-  return den ? (num / den) * 60 : 0;
+  const sxx = points.reduce((a, p) => a + (p.t - mt) ** 2, 0);
+  if (!sxx) return { slope: 0, se: Number.POSITIVE_INFINITY };
+  const b = points.reduce((a, p) => a + (p.t - mt) * (p.y - my), 0) / sxx;
+  const residuals = points.reduce((a, p) => a + (p.y - my - b * (p.t - mt)) ** 2, 0);
+  return { slope: b * 60, se: Math.sqrt(residuals / (n - 2) / sxx) * 60 };
 }
 
 async function setup() {
@@ -302,8 +304,7 @@ function report(r: {
         afterDrainMB: MB(afterDrainBytes),
         secondHalf: { points: second.length, bounded: null, note: 'too few points for a trend' },
       };
-    const meanMB = second.reduce((a, p) => a + p.y, 0) / Math.max(1, second.length) / 1024 / 1024;
-    const slope = slopePerMinute(second.map((p) => ({ t: p.t, y: p.y / 1024 / 1024 })));
+    const { slope, se } = slopePerMinute(second.map((p) => ({ t: p.t, y: p.y / 1024 / 1024 })));
     return {
       startMB: MB(startBytes),
       peakMB: MB(Math.max(...points.map((p) => p.y))),
@@ -314,8 +315,9 @@ function report(r: {
         minMB: MB(Math.min(...second.map((p) => p.y))),
         maxMB: MB(Math.max(...second.map((p) => p.y))),
         slopeMBPerMin: +slope.toFixed(2),
-        /** No upward trend: the slope is under 1% of the mean per minute. */
-        bounded: slope < 0.01 * meanMB,
+        twoStandardErrorsMBPerMin: +(2 * se).toFixed(2),
+        /** No upward trend: the slope is not more than two standard errors above zero. */
+        bounded: slope - 2 * se <= 0,
       },
     };
   };
@@ -395,7 +397,12 @@ function report(r: {
             60
           ).toFixed(1),
         },
-        bounded: { heap: heap.secondHalf.bounded, rss: rss.secondHalf.bounded },
+        bounded: {
+          rule: 'no upward trend over the second half: the least-squares slope is not more than two standard errors above zero',
+          heap: heap.secondHalf.bounded,
+          rss: rss.secondHalf.bounded,
+          heapStartToAfterDrainMB: MB(r.end.heapUsed - r.start.heapUsed),
+        },
         liveApiCorrectAfterDrain: r.correctness,
         probeErrors: run.probeErrors,
         series: mem.map((m) => ({
