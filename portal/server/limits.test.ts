@@ -11,7 +11,7 @@ import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
 import { createRequestGuard } from './guard.ts';
-import { type RunningServer, startServer } from './server.ts';
+import { lingeringRequests, type RunningServer, startServer } from './server.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
 
@@ -139,6 +139,38 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
       }),
     });
     assert.equal(fewer.status, 200);
+  });
+
+  it('a refused body holds nothing once its client hangs up (the 1 s linger kept 130 MB alive under a flood)', async () => {
+    const { port } = new URL(server.url);
+    const refused = (pathname: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: pathname,
+          agent: false,
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          req.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.write(`{"entityRefs":["${'x'.repeat(1100 * 1024)}`);
+      });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        refused(i % 2 ? '/api/auth/sign-in' : '/api/catalog/entities/by-refs'),
+      ),
+    );
+    // Too large (413), or past the sign-in rate limit (429): refused either way, the body left unread.
+    assert.ok(answers.every((status) => status === 413 || status === 429), answers.join(' '));
+    // Every client has gone: nothing waits for the second-long linger timer.
+    for (let i = 0; i < 50 && lingeringRequests() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(lingeringRequests(), 0);
   });
 
   it('caps filters per query with a 400 naming the limit', async () => {
