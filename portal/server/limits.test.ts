@@ -167,7 +167,10 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
       ),
     );
     // Too large (413), or past the sign-in rate limit (429): refused either way, the body left unread.
-    assert.ok(answers.every((status) => status === 413 || status === 429), answers.join(' '));
+    assert.ok(
+      answers.every((status) => status === 413 || status === 429),
+      answers.join(' '),
+    );
     // Every client has gone: nothing waits for the second-long linger timer.
     for (let i = 0; i < 50 && lingeringRequests() > 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(lingeringRequests(), 0);
