@@ -150,16 +150,78 @@ export function kShortestPaths(
   maxHops: number,
   mask: number,
 ): number[][] {
+  const scratch = takeScratch(adjacency.capacity);
+  const toT = new ReverseLevels(adjacency, t, mask, maxHops, scratch.dist);
+  try {
+    return yen(adjacency, s, t, k, maxHops, mask, toT, scratch);
+  } finally {
+    toT.release();
+    spare = scratch;
+  }
+}
+
+/**
+ * Arrays over ids that paths queries reuse. Allocating them per query at the graph's capacity (~64,000
+ * ids at 35,000 services, 256 KB each) cost more than the search: the allocator returned freshly mapped
+ * pages to fault in (~150 page faults a query) and zeroing or filling all of them is proportional to the
+ * graph, not to the search. `seen` and `blocked` hold stamps, each larger than any before, so they need no
+ * clearing; `parent` is written before it is read; `dist` is -1 everywhere between queries
+ * ({@link ReverseLevels.release} resets what a query set).
+ */
+interface PathsScratch {
+  seen: Int32Array;
+  blocked: Int32Array;
+  parent: Int32Array;
+  dist: Int32Array;
+  /** The last stamp given out in `seen` and `blocked`. */
+  stamp: number;
+}
+
+/** The scratch between queries (null while a query holds it). */
+let spare: PathsScratch | null = null;
+
+/** Stamps restart from 0 (clearing `seen` and `blocked`) past this; a query uses far fewer than 2^30. */
+const STAMP_LIMIT = 2 ** 30;
+
+function takeScratch(capacity: number): PathsScratch {
+  let scratch = spare;
+  spare = null;
+  if (scratch === null || scratch.seen.length < capacity) {
+    // Some room to grow, so that a graph gaining nodes one by one does not reallocate on every query.
+    const n = capacity + (capacity >> 3) + 16;
+    scratch = {
+      seen: new Int32Array(n),
+      blocked: new Int32Array(n),
+      parent: new Int32Array(n),
+      dist: new Int32Array(n).fill(-1),
+      stamp: 0,
+    };
+  } else if (scratch.stamp > STAMP_LIMIT) {
+    scratch.seen.fill(0);
+    scratch.blocked.fill(0);
+    scratch.stamp = 0;
+  }
+  return scratch;
+}
+
+/** Yen's algorithm for {@link kShortestPaths}, over scratch arrays it holds until it returns. */
+function yen(
+  adjacency: CallGraph,
+  s: number,
+  t: number,
+  k: number,
+  maxHops: number,
+  mask: number,
+  toT: ReverseLevels,
+  scratch: PathsScratch,
+): number[][] {
   const refs = adjacency.refs;
-  const toT = new ReverseLevels(adjacency, t, mask, maxHops);
   toT.ensure(maxHops, s);
   if (toT.lowerBound(s) < 0 || toT.lowerBound(s) > maxHops) return [];
-  const n = adjacency.capacity;
-  const blocked = new Int32Array(n);
-  const seen = new Int32Array(n);
-  const parent = new Int32Array(n);
-  let stamp = 0;
+  const { blocked, seen, parent } = scratch;
   let blockedStamp = -1;
+  // Stamps continue from the last query's (see PathsScratch), kept in scratch.stamp as they are given out.
+  const nextStamp = () => ++scratch.stamp;
 
   const spurPath = (spur: number, blockedNext: Set<number>, budget: number): number[] | null => {
     let lower = toT.lowerBound(spur);
@@ -173,7 +235,7 @@ export function kShortestPaths(
         bound = lower - 1;
         continue;
       }
-      stamp++;
+      const stamp = nextStamp();
       seen[spur] = stamp;
       parent[spur] = -1;
       let level = [spur];
@@ -225,7 +287,7 @@ export function kShortestPaths(
       const spur = previous[i];
       const budget = Math.min(maxHops, usefulLength()) - i;
       if (budget < 0) break;
-      blockedStamp = ++stamp;
+      blockedStamp = nextStamp();
       for (let j = 0; j < i; j++) blocked[previous[j]] = blockedStamp;
       const blockedNext = new Set<number>();
       for (const p of chosen) {
@@ -305,40 +367,49 @@ function diagnose(
  * bound that prunes as well as the exact distance once the levels up to the search's bound are known.
  */
 class ReverseLevels {
-  private readonly dist: Int32Array;
-  private frontier: number[];
+  /** Every node with a distance, level by level; the current frontier is order[frontierStart ..]. */
+  private readonly order: number[];
+  private frontierStart = 0;
   private depth = 0;
   private done = false;
 
+  /** `dist` must be -1 everywhere; {@link release} makes it so again. */
   constructor(
     private readonly graph: CallGraph,
     t: number,
     private readonly mask: number,
     private readonly limit: number,
+    private readonly dist: Int32Array,
   ) {
-    this.dist = new Int32Array(graph.capacity).fill(-1);
     this.dist[t] = 0;
-    this.frontier = [t];
+    this.order = [t];
   }
 
   /** Completes levels up to `depth` (or until `until` is reached). */
   ensure(depth: number, until = -1): void {
-    while (!this.done && this.depth < depth && (until < 0 || this.dist[until] < 0)) {
-      const next: number[] = [];
-      for (const u of this.frontier) {
+    const { dist, order } = this;
+    while (!this.done && this.depth < depth && (until < 0 || dist[until] < 0)) {
+      const end = order.length;
+      for (let head = this.frontierStart; head < end; head++) {
+        const u = order[head];
         const list = this.graph.inn[u];
         const masks = this.graph.innMask[u];
         for (let i = 0; i < list.length; i++) {
           const w = list[i];
-          if ((masks[i] & this.mask) === 0 || this.dist[w] !== -1) continue;
-          this.dist[w] = this.depth + 1;
-          next.push(w);
+          if ((masks[i] & this.mask) === 0 || dist[w] !== -1) continue;
+          dist[w] = this.depth + 1;
+          order.push(w);
         }
       }
       this.depth++;
-      this.frontier = next;
-      if (next.length === 0 || this.depth >= this.limit) this.done = true;
+      this.frontierStart = end;
+      if (order.length === end || this.depth >= this.limit) this.done = true;
     }
+  }
+
+  /** Sets every distance this search set back to -1 (the array is reused by the next query). */
+  release(): void {
+    for (const v of this.order) this.dist[v] = -1;
   }
 
   /** The exact distance when known; else a lower bound; -1 when `v` cannot reach `t` within the limit. */

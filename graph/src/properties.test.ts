@@ -60,6 +60,36 @@ describe('properties against brute force on random graphs (cycles, self-loops, p
     );
   });
 
+  it('paths: the same answers when queries on several graphs interleave (scratch arrays kept between queries)', () => {
+    const query = fc.record({
+      graph: fc.nat(2),
+      a: fc.nat(9),
+      b: fc.nat(9),
+      k: fc.integer({ min: 1, max: 8 }),
+      maxHops: fc.integer({ min: 1, max: 6 }),
+      via,
+    });
+    fc.assert(
+      fc.property(
+        fc.tuple(randomGraph(4), randomGraph(7), randomGraph(10)),
+        fc.array(query, { minLength: 2, maxLength: 12 }),
+        (graphs, queries) => {
+          const indexes = graphs.map(indexOf);
+          for (const q of queries) {
+            const g = graphs[q.graph];
+            const s = q.a % g.nodes;
+            const t = q.b % g.nodes;
+            if (s === t) continue;
+            const result = paths(indexes[q.graph], nodeRef(s), nodeRef(t), q);
+            const got = result.paths.map((p) => p.hops.map((h) => h.ref));
+            assert.deepEqual(got, brutePaths(g, s, t, q.k, q.maxHops, q.via));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('impact: every transitive dependent at its shortest depth, nothing else', () => {
     fc.assert(
       fc.property(
