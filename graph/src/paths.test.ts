@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphQueryError, MalformedRefError, UnknownRefError } from './errors.ts';
-import { buildGraphIndex } from './graph-index.ts';
+import { buildGraphIndex, mergeObserved, removeObservedEdge } from './graph-index.ts';
 import { paths } from './paths.ts';
 import { refOf, toEntities } from './testing/entities.ts';
 import { smallEstate } from './testing/small-estate.ts';
@@ -92,6 +92,36 @@ describe('paths', () => {
       ]),
     );
     assert.deepEqual(names(paths(loop, 'a', 'b', { k: 5 })), ['a > b']);
+  });
+
+  it('follows observed edges as they are added, marked on declared ones and removed', () => {
+    const graph = buildGraphIndex(
+      toEntities([
+        { kind: 'Component', name: 'a', dependsOn: [refOf('component', 'b')] },
+        { kind: 'Component', name: 'b', dependsOn: [refOf('component', 'd')] },
+        { kind: 'Component', name: 'd' },
+      ]),
+    );
+    const observed = () => names(paths(graph, 'a', 'd', { via: 'observed' }));
+    assert.deepEqual(observed(), []);
+    mergeObserved(graph, [
+      { from: 'component:default/a', to: 'component:default/x' },
+      { from: 'component:default/x', to: 'component:default/d' },
+    ]);
+    assert.deepEqual(observed(), ['a > x > d']);
+    assert.deepEqual(names(paths(graph, 'a', 'd')), ['a > b > d', 'a > x > d']);
+    // Observed on the declared edges too: only the sources of existing edges change.
+    mergeObserved(graph, [
+      { from: 'component:default/a', to: 'component:default/b' },
+      { from: 'component:default/b', to: 'component:default/d' },
+    ]);
+    assert.deepEqual(observed(), ['a > b > d', 'a > x > d']);
+    removeObservedEdge(graph, 'component:default/b', 'component:default/d');
+    assert.deepEqual(observed(), ['a > x > d']);
+    mergeObserved(graph, [{ from: 'component:default/a', to: 'component:default/b' }], { replace: true });
+    assert.deepEqual(observed(), []);
+    assert.deepEqual(names(paths(graph, 'a', 'd')), ['a > b > d']);
+    assert.deepEqual(names(paths(graph, 'a', 'd', { via: 'declared' })), ['a > b > d']);
   });
 
   describe('bad input', () => {
