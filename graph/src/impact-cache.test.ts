@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyChanges, buildGraphIndex } from './graph-index.ts';
+import { applyChanges, buildGraphIndex, mergeObserved } from './graph-index.ts';
 import { impact } from './impact.ts';
 import { toEntities } from './testing/entities.ts';
 import { smallEstate, smallEstateSpecs } from './testing/small-estate.ts';
@@ -65,5 +65,21 @@ describe('impact after changes to the same index', () => {
       upserted: removed.filter((e) => e.kind === 'Component' && e.metadata.name === 'card-api'),
     });
     assert.deepEqual(impact(index, 'feed'), impact(buildGraphIndex(removed), 'feed'));
+  });
+
+  it('an index that grows past the arrays kept from earlier queries gets larger ones', () => {
+    const index = buildGraphIndex(smallEstate());
+    const before = impact(index, 'ledger');
+    // 300 new placeholder callers of ledger: far more ids than the arrays the first query was given.
+    const callers = Array.from({ length: 300 }, (_, i) => `component:default/caller-${i}`);
+    mergeObserved(
+      index,
+      callers.map((from) => ({ from, to: 'component:default/ledger' })),
+    );
+    const after = impact(index, 'ledger');
+    assert.equal(after.total, before.total + callers.length);
+    const depths = new Map(after.dependents.map((d) => [d.ref, d.depth]));
+    for (const ref of callers) assert.equal(depths.get(ref), 1, ref);
+    assert.deepEqual(impact(index, 'ledger', { via: 'declared' }).dependents, before.dependents);
   });
 });

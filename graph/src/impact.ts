@@ -54,13 +54,53 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
   const via = oneOf('impact', 'via', options.via, VIAS, 'any');
   const target = resolveRef(index, ref, { fn: 'impact', field: 'ref' });
   const origins = originsOf(index, target);
+  const scratch = takeScratch(index.calls.capacity);
+  const order: number[] = [];
+  try {
+    return blast(index, target, origins, depthLimit, via, scratch, order);
+  } finally {
+    for (const id of order) scratch.dist[id] = -1;
+    spare = scratch;
+  }
+}
+
+/**
+ * Arrays over ids that impact queries reuse, as paths does (see PathsScratch in paths.ts): allocating
+ * them per query at the graph's capacity costs page faults and a fill proportional to the graph. `dist` is
+ * -1 everywhere between queries (a query resets the ids it reached); `through` and `byRank` are written
+ * before they are read.
+ */
+interface ImpactScratch {
+  dist: Int32Array;
+  through: Int32Array;
+  byRank: Int32Array;
+}
+
+/** The scratch between queries (null while a query holds it). */
+let spare: ImpactScratch | null = null;
+
+function takeScratch(capacity: number): ImpactScratch {
+  const scratch = spare;
+  spare = null;
+  if (scratch !== null && scratch.dist.length >= capacity) return scratch;
+  const n = capacity + (capacity >> 3) + 16;
+  return { dist: new Int32Array(n).fill(-1), through: new Int32Array(n), byRank: new Int32Array(n) };
+}
+
+/** The breadth-first search and the answer of {@link impact}; every id it reaches goes into `order`. */
+function blast(
+  index: GraphIndex,
+  target: string,
+  origins: string[],
+  depthLimit: number | null,
+  via: Via,
+  scratch: ImpactScratch,
+  order: number[],
+): ImpactResult {
   const adjacency = index.calls;
   const mask = viaMask(via);
   const limit = depthLimit ?? Number.MAX_SAFE_INTEGER;
-
-  const dist = new Int32Array(adjacency.capacity).fill(-1);
-  const through = new Int32Array(adjacency.capacity).fill(-1);
-  const order: number[] = [];
+  const { dist, through, byRank } = scratch;
   for (const origin of origins) {
     const id = adjacency.ids.get(origin);
     if (id !== undefined && dist[id] === -1) {
@@ -94,7 +134,6 @@ export function impact(index: GraphIndex, ref: string, options: ImpactOptions = 
     throw new Error('impact: more than 4 million call nodes; widen the sort key');
   const n = order.length - starts;
   const keys = new Float64Array(n);
-  const byRank = new Int32Array(ranks.length);
   for (let i = 0; i < n; i++) {
     const id = order[starts + i];
     const card = cardOf(cache, index, id);
