@@ -11,10 +11,7 @@ import { describe, it } from 'node:test';
 import { longFunctions } from './long-functions.mjs';
 
 /** `file#function` of the functions over 150 lines left to split (longest first when written). */
-const LEFT_TO_SPLIT = new Set([
-  'plugins/scaffolder/src/server/backstage.ts#createBackstageScaffolderRouter',
-  'plugins/catalog/src/cli.ts#registerCatalogCommands',
-]);
+const LEFT_TO_SPLIT = new Set(['plugins/scaffolder/src/server/backstage.ts#createBackstageScaffolderRouter']);
 
 describe('function length (scripts/long-functions.mjs)', () => {
   it('finds no production function over 150 lines but those left to split', () => {

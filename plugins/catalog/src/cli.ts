@@ -23,11 +23,11 @@ interface Json {
 }
 
 /**
- * The catalogue's commands: ingest, validate, get, list, owners, errors. `open` gives the running catalogue
- * (store opened and migrated); commands that only read files (validate) do not open it. `openView` gives the
- * catalogue view alone, for the read-only get, list and owners (the CLI reads it from the snapshot beside
- * the store when that is current). `openGraph` gives the graph index `get` asks who calls whom (the CLI
- * reads the one saved beside the store when it is current).
+ * The catalogue's commands, one function each: ingest, import, export, validate, get, list, owners, errors.
+ * `open` gives the running catalogue (store opened and migrated); commands that only read files (validate) do
+ * not open it. `openView` gives the catalogue view alone, for the read-only get, list and owners (the CLI
+ * reads it from the snapshot beside the store when that is current). `openGraph` gives the graph index `get`
+ * asks who calls whom (the CLI reads the one saved beside the store when it is current).
  */
 export function registerCatalogCommands(
   program: Command,
@@ -36,6 +36,18 @@ export function registerCatalogCommands(
   openGraph: () => Promise<GraphIndex> = async () =>
     (await import('@bank/graph/graph-index.ts')).buildGraphIndex((await openView()).all()),
 ): void {
+  registerIngestCommand(program, open);
+  registerImportCommand(program, open);
+  registerExportCommand(program, open);
+  registerValidateCommand(program);
+  registerGetCommand(program, openView, openGraph);
+  registerListCommand(program, openView);
+  registerOwnersCommand(program, openView);
+  registerErrorsCommand(program, open);
+}
+
+/** `portal ingest [paths...]`: descriptors into the catalogue, once or (--watch) on every change. */
+function registerIngestCommand(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('ingest')
     .description(
@@ -60,7 +72,10 @@ export function registerCatalogCommands(
       }
       process.exitCode = errorsOnly(result.errors).length > 0 ? 1 : 0;
     });
+}
 
+/** `portal import --from-backstage <url>`: a running Backstage's entities into files, then ingested. */
+function registerImportCommand(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('import')
     .description(
@@ -94,7 +109,10 @@ export function registerCatalogCommands(
       }
       process.exitCode = errorsOnly(result.errors).length > 0 ? 1 : 0;
     });
+}
 
+/** `portal export --out <dir>`: the catalogue's entities as Backstage descriptor files. */
+function registerExportCommand(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('export')
     .description("write the catalogue's entities as Backstage descriptor files (one catalog-info.yaml each)")
@@ -115,7 +133,10 @@ export function registerCatalogCommands(
       else
         process.stdout.write(`wrote ${r.written.length} descriptor files under ${path.resolve(opts.out)}\n`);
     });
+}
 
+/** `portal validate [paths...]`: descriptor files checked without opening the catalogue. */
+function registerValidateCommand(program: Command): void {
   program
     .command('validate')
     .description('check descriptor files without writing anything')
@@ -134,7 +155,14 @@ export function registerCatalogCommands(
       }
       process.exitCode = refused > 0 ? 1 : 0;
     });
+}
 
+/** `portal get <ref>`: one entity, with who it calls and who calls it. */
+function registerGetCommand(
+  program: Command,
+  openView: () => Promise<CatalogView>,
+  openGraph: () => Promise<GraphIndex>,
+): void {
   program
     .command('get')
     .description('show one entity: a short name (card-api) or a ref (component:default/card-api)')
@@ -148,7 +176,10 @@ export function registerCatalogCommands(
       if (opts.json) printJson(entity);
       else process.stdout.write(describe(view, await openGraph(), entity));
     });
+}
 
+/** `portal list`: entities, filtered by kind, owner, system, tier, lifecycle or type. */
+function registerListCommand(program: Command, openView: () => Promise<CatalogView>): void {
   program
     .command('list')
     .description('list entities, filtered')
@@ -179,7 +210,10 @@ export function registerCatalogCommands(
         )}\n${rows.length} entities\n`,
       );
     });
+}
 
+/** `portal owners`: teams with the number of services they own. */
+function registerOwnersCommand(program: Command, openView: () => Promise<CatalogView>): void {
   program
     .command('owners')
     .description('teams with the number of services they own')
@@ -195,7 +229,10 @@ export function registerCatalogCommands(
           )}\n`,
         );
     });
+}
 
+/** `portal errors`: the problems the last ingest found. */
+function registerErrorsCommand(program: Command, open: () => Promise<CatalogService>): void {
   program
     .command('errors')
     .description('problems found by the last ingest, with file, line and column')
