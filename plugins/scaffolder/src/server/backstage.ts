@@ -86,40 +86,47 @@ export function backstageEvent(taskId: string, e: StoredTaskEvent, task?: Task) 
 }
 
 export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono {
-  const { scaffolder, tasks, runner } = deps;
   const app = createApp();
+  templateRoutes(app, deps);
+  taskRoutes(app, deps);
+  taskEventRoutes(app, deps);
+  dryRunRoute(app, deps);
+  return app;
+}
 
-  /**
-   * The template a ref names: the catalogue's Template entity, read from its descriptor's folder (so its
-   * skeleton paths resolve there), else templates/<name>.
-   */
-  function templateFor(ref: string, field: string): Template {
-    const { namespace, name } = templateNameOf(ref, field);
-    const entity = deps.catalog.loaded.byRef.get(`template:${namespace}/${name}`);
-    const location = entity?.metadata.annotations?.['backstage.io/managed-by-location'];
-    if (entity && location?.startsWith('file:')) {
-      const dir = realpathSync(path.dirname(location.slice('file:'.length)));
-      const { relations: _r, status: _s, ...descriptor } = entity as typeof entity & { status?: unknown };
-      const meta = { ...descriptor.metadata };
-      delete meta.uid;
-      delete meta.etag;
-      return parseTemplate(
-        stringify({ ...descriptor, metadata: meta }),
-        `${location.slice('file:'.length)} (${`template:${namespace}/${name}`})`,
-        dir,
-        name,
-        new Set(scaffolder.actions.keys()),
-      );
-    }
-    if (namespace !== 'default')
-      throw new NotFoundError(`${field}: no template template:${namespace}/${name}`);
-    return scaffolder.template(name);
+/**
+ * The template a ref names: the catalogue's Template entity, read from its descriptor's folder (so its
+ * skeleton paths resolve there), else templates/<name>.
+ */
+function templateFor(deps: BackstageRouterDeps, ref: string, field: string): Template {
+  const { namespace, name } = templateNameOf(ref, field);
+  const entity = deps.catalog.loaded.byRef.get(`template:${namespace}/${name}`);
+  const location = entity?.metadata.annotations?.['backstage.io/managed-by-location'];
+  if (entity && location?.startsWith('file:')) {
+    const dir = realpathSync(path.dirname(location.slice('file:'.length)));
+    const { relations: _r, status: _s, ...descriptor } = entity as typeof entity & { status?: unknown };
+    const meta = { ...descriptor.metadata };
+    delete meta.uid;
+    delete meta.etag;
+    return parseTemplate(
+      stringify({ ...descriptor, metadata: meta }),
+      `${location.slice('file:'.length)} (${`template:${namespace}/${name}`})`,
+      dir,
+      name,
+      new Set(deps.scaffolder.actions.keys()),
+    );
   }
+  if (namespace !== 'default') throw new NotFoundError(`${field}: no template template:${namespace}/${name}`);
+  return deps.scaffolder.template(name);
+}
 
+/** A template's parameter schema, and the actions templates can use. */
+function templateRoutes(app: Hono, deps: BackstageRouterDeps): void {
+  const { scaffolder } = deps;
   app.get('/templates/:namespace/:kind/:name/parameter-schema', (c) => {
     if (c.req.param('kind').toLowerCase() !== 'template')
       throw new InputError(`kind: must be "template", got "${c.req.param('kind').slice(0, 40)}"`);
-    const t = templateFor(`template:${c.req.param('namespace')}/${c.req.param('name')}`, 'templateRef');
+    const t = templateFor(deps, `template:${c.req.param('namespace')}/${c.req.param('name')}`, 'templateRef');
     return c.json({
       title: t.title || t.name,
       description: t.description,
@@ -136,7 +143,11 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
       [...scaffolder.actions.values()].map((a) => ({ id: a.id, description: a.description, schema: {} })),
     ),
   );
+}
 
+/** Tasks: create, cancel, retry, list and read one. */
+function taskRoutes(app: Hono, deps: BackstageRouterDeps): void {
+  const { runner } = deps;
   app.post('/tasks', async (c) => {
     await deps.auth.authenticate(c, permissions.scaffolderTaskCreate);
     const body = await readJson<{ templateRef?: unknown; values?: unknown; secrets?: unknown }>(
@@ -146,9 +157,8 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
     if (typeof body.templateRef !== 'string')
       throw new InputError('templateRef: is required, e.g. "template:default/typescript-service"');
     const secrets = secretsOf(body.secrets);
-    const task = await runner.start(c, templateFor(body.templateRef, 'templateRef'), body.values ?? {}, {
-      secrets,
-    });
+    const template = templateFor(deps, body.templateRef, 'templateRef');
+    const task = await runner.start(c, template, body.values ?? {}, { secrets });
     return c.json({ id: task.id }, 201);
   });
 
@@ -167,7 +177,7 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
     const task = await runner.retry(
       c,
       c.req.param('taskId'),
-      (t) => templateFor(t.template, 'template'),
+      (t) => templateFor(deps, t.template, 'template'),
       secretsOf(body.secrets),
     );
     return c.json({ id: task.id }, 201);
@@ -175,13 +185,17 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
 
   app.get('/tasks', async (c) => {
     const { items, total } = await runner.list(c);
-    return c.json({ tasks: items.map((t) => serializedTask(t)), totalTasks: total });
+    return c.json({ tasks: items.map((t) => serializedTask(deps, t)), totalTasks: total });
   });
 
   app.get('/tasks/:taskId', async (c) =>
-    c.json(serializedTask(await runner.readable(c, c.req.param('taskId')))),
+    c.json(serializedTask(deps, await runner.readable(c, c.req.param('taskId')))),
   );
+}
 
+/** A task's events: as server-sent events, or by long polling. */
+function taskEventRoutes(app: Hono, deps: BackstageRouterDeps): void {
+  const { tasks, runner } = deps;
   app.get('/tasks/:taskId/eventstream', async (c) => {
     const task = await runner.readable(c, c.req.param('taskId'));
     const after = afterOf(c);
@@ -215,9 +229,14 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
       });
     }
   });
+}
 
-  // Dry-run of a template sent whole (Backstage's template editor), its files in directoryContents (or, when
-  // none are sent, the skeleton of the catalogue's or templates/ template of that name). Writes nothing.
+/**
+ * Dry-run of a template sent whole (Backstage's template editor), its files in directoryContents (or, when
+ * none are sent, the skeleton of the catalogue's or templates/ template of that name). Writes nothing.
+ */
+function dryRunRoute(app: Hono, deps: BackstageRouterDeps): void {
+  const { scaffolder } = deps;
   app.post('/dry-run', async (c) => {
     await deps.auth.authenticate(c, permissions.scaffolderTaskCreate);
     const body = await readJson<{
@@ -238,7 +257,7 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
       let dir = work;
       if (files.length === 0) {
         try {
-          dir = templateFor(entity.metadata.name, 'template.metadata.name').dir;
+          dir = templateFor(deps, entity.metadata.name, 'template.metadata.name').dir;
         } catch {
           dir = work;
         }
@@ -293,37 +312,35 @@ export function createBackstageScaffolderRouter(deps: BackstageRouterDeps): Hono
       rmSync(work, { recursive: true, force: true });
     }
   });
+}
 
-  /** A task as Backstage's SerializedTask: its spec as far as it is kept (steps from the template now). */
-  function serializedTask(t: Task) {
-    let steps: { id: string; name: string; action: string }[] = [];
-    try {
-      steps = templateFor(t.template, 'template').steps.map((s) => ({
-        id: s.id,
-        name: s.name,
-        action: s.action,
-      }));
-    } catch {
-      // The template is gone or broken since: the task is still shown.
-    }
-    return {
-      id: t.id,
-      spec: {
-        apiVersion: 'scaffolder.backstage.io/v1beta3',
-        steps,
-        output: t.result?.output ?? {},
-        parameters: t.parameters,
-        user: { ref: t.createdBy },
-        templateInfo: { entityRef: t.template },
-      },
-      status: t.status,
-      createdAt: t.createdAt,
-      lastHeartbeatAt: t.lastHeartbeatAt,
-      createdBy: t.createdBy,
-    };
+/** A task as Backstage's SerializedTask: its spec as far as it is kept (steps from the template now). */
+function serializedTask(deps: BackstageRouterDeps, t: Task) {
+  let steps: { id: string; name: string; action: string }[] = [];
+  try {
+    steps = templateFor(deps, t.template, 'template').steps.map((s) => ({
+      id: s.id,
+      name: s.name,
+      action: s.action,
+    }));
+  } catch {
+    // The template is gone or broken since: the task is still shown.
   }
-
-  return app;
+  return {
+    id: t.id,
+    spec: {
+      apiVersion: 'scaffolder.backstage.io/v1beta3',
+      steps,
+      output: t.result?.output ?? {},
+      parameters: t.parameters,
+      user: { ref: t.createdBy },
+      templateInfo: { entityRef: t.template },
+    },
+    status: t.status,
+    createdAt: t.createdAt,
+    lastHeartbeatAt: t.lastHeartbeatAt,
+    createdBy: t.createdBy,
+  };
 }
 
 /** Backstage's task secrets from a request body, or a 400 naming what is wrong. */
