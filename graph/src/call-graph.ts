@@ -311,6 +311,22 @@ export class CallGraph {
     }
   }
 
+  /**
+   * Each neighbour of `ref` (its callees, or its callers) with the edge's mask ({@link DECLARED},
+   * {@link OBSERVED}): no attribute lookup, so walking a hub's thousands of callers stays cheap.
+   */
+  forEachNeighbour(
+    ref: string,
+    direction: 'out' | 'in',
+    callback: (other: string, mask: number) => void,
+  ): void {
+    const id = this.ids.get(ref);
+    if (id === undefined) return;
+    const list = direction === 'out' ? this.out[id] : this.inn[id];
+    const masks = direction === 'out' ? this.outMask[id] : this.innMask[id];
+    for (let i = 0; i < list.length; i++) callback(this.refs[list[i]], masks[i]);
+  }
+
   forEachEdge(callback: EdgeCallback): void {
     for (const [ref, s] of this.ids) {
       const list = this.out[s];

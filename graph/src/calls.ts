@@ -1,3 +1,4 @@
+import { DECLARED, OBSERVED } from './call-graph.ts';
 import type { GraphIndex } from './graph-index.ts';
 import type { CallEdgeAttributes, CallKind } from './types.ts';
 
@@ -31,6 +32,22 @@ export function forEachCallOf(
   if (!index.calls.hasNode(ref)) return;
   if (direction === 'out') index.calls.forEachOutEdge(ref, (a, _s, t) => cb(a, t));
   else index.calls.forEachInEdge(ref, (a, s) => cb(a, s));
+}
+
+/**
+ * The callees (`out`) or callers (`in`) of one node with how each call is known: declared in the catalogue,
+ * observed in traffic, or both. Cheaper than {@link forEachCallOf} when the edge's kinds and APIs are not
+ * needed (no attribute lookup per caller).
+ */
+export function forEachCallNeighbour(
+  index: GraphIndex,
+  ref: string,
+  direction: 'out' | 'in',
+  cb: (other: string, declared: boolean, observed: boolean) => void,
+): void {
+  index.calls.forEachNeighbour(ref, direction, (other, mask) =>
+    cb(other, (mask & DECLARED) !== 0, (mask & OBSERVED) !== 0),
+  );
 }
 
 /** Targets of `ref`'s forward relations of `type`. */

@@ -8,6 +8,7 @@ export {
   type DeclaredCall,
   declaredCalls,
   forEachCall,
+  forEachCallNeighbour,
   forEachCallOf,
   hasCallNode,
   relationTargets,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@bank/catalog';
-import { collectiveOf, forEachCallOf, type GraphIndex } from '@bank/graph';
+import { collectiveOf, forEachCallNeighbour, type GraphIndex } from '@bank/graph';
 import { networkEdges } from '@bank/plugin-scaffolder/manifests.ts';
 import {
   type CheckDefinition,
@@ -17,12 +17,12 @@ import {
   type Scorecard,
 } from './definition.ts';
 import {
-  descriptorFile,
+  digest,
+  type EntityDigest,
   K8S_ANNOTATION,
   lineOf,
   type ManifestCache,
   type ManifestSet,
-  manifestFolder,
 } from './facts.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'n/a';
@@ -91,55 +91,49 @@ export interface TemplateVersion {
   file: string;
 }
 
-export function inScope(scope: Scope | undefined, entity: Entity, tier: number | undefined): boolean {
+/** Whether a scope (a scorecard's or a check's) takes in this entity. */
+function scopeHolds(scope: Scope | undefined, d: EntityDigest): boolean {
   if (!scope) return true;
-  if (scope.kinds && !scope.kinds.includes(entity.kind.toLowerCase())) return false;
-  const spec = (entity.spec ?? {}) as Record<string, unknown>;
-  if (scope.types && !scope.types.includes(String(spec.type ?? ''))) return false;
-  if (scope.lifecycles && !scope.lifecycles.includes(String(spec.lifecycle ?? ''))) return false;
-  if (scope.tiers && (tier === undefined || !scope.tiers.includes(tier))) return false;
+  if (scope.kinds && !scope.kinds.includes(d.kind)) return false;
+  if (scope.types && !scope.types.includes(d.type)) return false;
+  if (scope.lifecycles && !scope.lifecycles.includes(d.lifecycle)) return false;
+  if (scope.tiers && (d.tier === undefined || !scope.tiers.includes(d.tier))) return false;
   return true;
 }
 
-/** A scorecard applies to Components unless its scope says which kinds. */
-export function scorecardApplies(card: Scorecard, entity: Entity): boolean {
-  const scope = { kinds: ['component'], ...card.scope };
-  return inScope(scope, entity, tierOf(entity));
-}
-
-export function tierOf(entity: Entity): number | undefined {
-  const t = Number(entity.metadata.annotations?.['bank.io/tier']);
-  return Number.isInteger(t) && t > 0 ? t : undefined;
-}
-
-export function scoreEntity(card: Scorecard, ref: string, facts: ScoringFacts): EntityScore | undefined {
+/**
+ * One service's score in one scorecard (undefined: the scorecard does not apply to it). Given its previous
+ * score, returns that very object when nothing in it changed.
+ */
+export function scoreEntity(
+  card: Scorecard,
+  ref: string,
+  facts: ScoringFacts,
+  previous?: EntityScore,
+): EntityScore | undefined {
   const entity = facts.entities.get(ref);
-  if (!entity || !scorecardApplies(card, entity)) return undefined;
-  const tier = tierOf(entity);
-  const ctx = new EntityContext(ref, entity, facts);
-  const levelOf = levelsOfChecks(card);
+  const plan = planOf(card);
+  if (!entity) return undefined;
+  const d = digest(entity);
+  if (!scopeHolds(plan.scope, d)) return undefined;
+  const tier = d.tier;
+  const ctx = new EntityContext(ref, entity, d, facts);
+  const known = knownResults(plan, ctx);
   const checks: CheckResult[] = [];
-  for (const def of card.checks) {
-    if (!inScope(def.scope, entity, tier)) continue;
-    const r = runCheck(def, ctx);
-    checks.push({
-      check: def.name,
-      title: def.title,
-      level: levelOf.get(def.name) ?? null,
-      status: r.status,
-      why: r.why,
-      fix: def.fix,
-      definedAt: def.at,
-      ...(r.evidence ? { evidence: withUrl(r.evidence, entity, facts.repoRoot) } : {}),
-    });
-  }
-  const byName = new Map(checks.map((c) => [c.check, c]));
   // A check out of scope for this entity does not hold it back.
-  const failingOf = (names: string[]) => names.filter((n) => byName.get(n)?.status === 'fail');
+  const failed: boolean[] = [];
+  for (let i = 0; i < card.checks.length; i++) {
+    const def = card.checks[i];
+    if (def.scope && !scopeHolds(def.scope, d)) continue;
+    const result = checkResult(plan, i, ctx, known);
+    failed[i] = result.status === 'fail';
+    checks.push(result);
+  }
   let level: string | null = null;
   let next: EntityScore['next'] = null;
-  for (const l of card.levels) {
-    const failing = failingOf(l.checks);
+  for (const l of plan.levels) {
+    const failing: string[] = [];
+    for (let j = 0; j < l.checks.length; j++) if (failed[l.checks[j]]) failing.push(l.names[j]);
     if (failing.length > 0) {
       next = { level: l.name, failing };
       break;
@@ -147,28 +141,169 @@ export function scoreEntity(card: Scorecard, ref: string, facts: ScoringFacts): 
     level = l.name;
   }
   const owner = ctx.owner ?? null;
-  return {
+  const score: EntityScore = {
     entity: ref,
     scorecard: card.name,
     level,
     next,
     owner,
-    collective: owner ? collectiveOf(facts.index, owner) : null,
+    collective: owner ? collectiveMemo(facts.index, owner) : null,
     tier: tier ?? null,
     checks,
   };
+  return previous && unchanged(previous, score) ? previous : score;
 }
 
-/** Per scorecard, the lowest level naming each check: worked out once, not per service. */
-const checkLevels = new WeakMap<Scorecard, Map<string, string>>();
-function levelsOfChecks(card: Scorecard): Map<string, string> {
-  let levelOf = checkLevels.get(card);
-  if (!levelOf) {
-    levelOf = new Map();
-    for (const l of card.levels) for (const c of l.checks) if (!levelOf.has(c)) levelOf.set(c, l.name);
-    checkLevels.set(card, levelOf);
+/** The same score: equal fields and the very same check results (see {@link checkResult}). */
+function unchanged(a: EntityScore, b: EntityScore): boolean {
+  if (
+    a.entity !== b.entity ||
+    a.scorecard !== b.scorecard ||
+    a.level !== b.level ||
+    a.owner !== b.owner ||
+    a.collective !== b.collective ||
+    a.tier !== b.tier ||
+    a.checks.length !== b.checks.length ||
+    (a.next === null) !== (b.next === null)
+  )
+    return false;
+  if (a.next && b.next) {
+    if (a.next.level !== b.next.level || a.next.failing.length !== b.next.failing.length) return false;
+    for (let i = 0; i < a.next.failing.length; i++) if (a.next.failing[i] !== b.next.failing[i]) return false;
   }
-  return levelOf;
+  for (let i = 0; i < a.checks.length; i++) if (a.checks[i] !== b.checks[i]) return false;
+  return true;
+}
+
+/** What scoring one service against a scorecard needs of it, worked out once per scorecard, not per service. */
+interface ScorecardPlan {
+  card: Scorecard;
+  /** The scorecard's scope, Components unless it says which kinds. */
+  scope: Scope;
+  /** Per check (by position): true when it reads only the entity and its manifests ({@link readsOnlyItsFiles}). */
+  fileOnly: boolean[];
+  /** Each entity's last results in this scorecard. */
+  known: WeakMap<EntityDigest, KnownResults>;
+  /** Per check (by position), the lowest level naming it (null: none). */
+  levelOf: (string | null)[];
+  /** Each level, lowest first, with its checks by position (-1: no such check) and by name. */
+  levels: { name: string; checks: number[]; names: string[] }[];
+}
+const plans = new WeakMap<Scorecard, ScorecardPlan>();
+function planOf(card: Scorecard): ScorecardPlan {
+  let plan = plans.get(card);
+  if (!plan) {
+    // Check names are unique in a scorecard (parseScorecard refuses a duplicate).
+    const position = new Map(card.checks.map((c, i) => [c.name, i]));
+    const levelOf: (string | null)[] = card.checks.map(() => null);
+    for (const l of card.levels)
+      for (const c of l.checks) {
+        const i = position.get(c);
+        if (i !== undefined) levelOf[i] ??= l.name;
+      }
+    const levels = card.levels.map((l) => ({
+      name: l.name,
+      checks: l.checks.map((c) => position.get(c) ?? -1),
+      names: l.checks,
+    }));
+    plan = {
+      card,
+      scope: { kinds: ['component'], ...card.scope },
+      fileOnly: card.checks.map(readsOnlyItsFiles),
+      known: new WeakMap(),
+      levelOf,
+      levels,
+    };
+    plans.set(card, plan);
+  }
+  return plan;
+}
+
+/** An entity's last result of each check (by position), and the files they were worked out from. */
+interface KnownResults {
+  manifests: ManifestSet | undefined;
+  /** The descriptor's edit count then (lines shown in evidence move with an edit). */
+  edits: number;
+  /** False when the manifests or the descriptor changed since: the checks reading only them run again. */
+  current: boolean;
+  results: (CheckResult | undefined)[];
+}
+
+function knownResults(plan: ScorecardPlan, ctx: EntityContext): KnownResults {
+  const manifests = ctx.manifests();
+  const edits = editsOf(ctx.digest.descriptor);
+  let known = plan.known.get(ctx.digest);
+  if (!known) {
+    known = { manifests, edits, current: false, results: [] };
+    plan.known.set(ctx.digest, known);
+  } else {
+    known.current = known.manifests === manifests && known.edits === edits;
+    known.manifests = manifests;
+    known.edits = edits;
+  }
+  return known;
+}
+
+/**
+ * One check's result for one entity. A check that reads only the entity and its manifests gives the same
+ * result while both are the same objects (an entity that changes is a new object, a manifest folder that
+ * changes is read into a new set), so a re-score reuses it: most of a full re-score's checks. Any other
+ * check runs; when its outcome is the one it had, its result is the same object as before (a re-score of
+ * an unchanged estate then keeps its results and makes no new ones to keep).
+ */
+function checkResult(plan: ScorecardPlan, i: number, ctx: EntityContext, known: KnownResults): CheckResult {
+  const last = known.results[i];
+  if (last && known.current && plan.fileOnly[i]) return last;
+  const def = plan.card.checks[i];
+  const r = runCheck(def, ctx);
+  if (last && sameOutcome(last, r)) return last;
+  const result: CheckResult = {
+    check: def.name,
+    title: def.title,
+    level: plan.levelOf[i],
+    status: r.status,
+    why: r.why,
+    fix: def.fix,
+    definedAt: def.at,
+  };
+  if (r.evidence) result.evidence = withUrl(r.evidence, ctx.digest, ctx.facts.repoRoot);
+  known.results[i] = result;
+  return result;
+}
+
+/** The result says what the outcome says (a link to the evidence follows from its file and line). */
+function sameOutcome(result: CheckResult, r: Outcome): boolean {
+  if (result.status !== r.status || result.why !== r.why) return false;
+  const a = result.evidence;
+  const b = r.evidence;
+  return a === undefined || b === undefined ? a === b : a.file === b.file && a.line === b.line;
+}
+
+/** Kinds of check that read nothing but the entity and its k8s/ manifests (no graph, deploys, templates, clock). */
+const FILE_KINDS: ReadonlySet<CheckKind> = new Set([
+  'replicas-by-tier',
+  'disruption-budget',
+  'probes',
+  'resources',
+  'secrets-by-reference',
+  'image-pinned',
+]);
+/** Facts read from the entity or its manifests alone (the owner's come from the graph). */
+const FILE_FACTS: ReadonlySet<FactName> = new Set([
+  'runbook',
+  'oncall',
+  'slack',
+  'tier',
+  'lifecycle',
+  'description',
+  'language',
+  'system',
+  'template',
+  'template.version',
+  'replicas',
+]);
+function readsOnlyItsFiles(def: CheckDefinition): boolean {
+  return def.kind === 'fact' ? FILE_FACTS.has(def.params.fact as FactName) : FILE_KINDS.has(def.kind);
 }
 
 interface Outcome {
@@ -177,20 +312,66 @@ interface Outcome {
   evidence?: Evidence;
 }
 
+/** What the graph checks read about one service's call edges, gathered in one walk of them. */
+interface CallFacts {
+  /** Service ids of the Components of the catalogue it declares calls to, and of those declaring calls to it. */
+  callees: Set<string>;
+  callers: Set<string>;
+  /** Declared callees of a less critical tier than its own, as `name (tier n)`. */
+  lowerTier: string[];
+  /** True when a call from it was observed in traffic. */
+  sendsTraces: boolean;
+  /** The Components it declares calls to that traffic never showed (refs). */
+  unseen: string[];
+}
+
+/** What a service's graph checks read of a caller or callee. */
+interface CallNode {
+  /** Its service id when it is a Component of the catalogue. */
+  serviceId: string | undefined;
+  /** Its tier in the graph. */
+  tier: number | undefined;
+}
+
+/** Callers and callees as the graph checks read them, each read once per scoring run (a hub is read by thousands). */
+class CallNodes {
+  private readonly known = new Map<string, CallNode>();
+  constructor(private readonly facts: ScoringFacts) {}
+
+  of(ref: string): CallNode {
+    let n = this.known.get(ref);
+    if (!n) {
+      const e = ref.startsWith('component:') ? this.facts.entities.get(ref) : undefined;
+      n = { serviceId: e ? digest(e).serviceId : undefined, tier: this.facts.index.node(ref)?.tier };
+      this.known.set(ref, n);
+    }
+    return n;
+  }
+}
+const callNodes = new WeakMap<ScoringFacts, CallNodes>();
+function nodesOf(facts: ScoringFacts): CallNodes {
+  let nodes = callNodes.get(facts);
+  if (!nodes) {
+    nodes = new CallNodes(facts);
+    callNodes.set(facts, nodes);
+  }
+  return nodes;
+}
+
 class EntityContext {
   readonly owner: string | undefined;
   readonly tier: number | undefined;
   private manifestSet: ManifestSet | null | undefined;
+  private callFacts: CallFacts | undefined;
 
   constructor(
     readonly ref: string,
     readonly entity: Entity,
+    readonly digest: EntityDigest,
     readonly facts: ScoringFacts,
   ) {
-    const owner = (entity.spec as Record<string, unknown> | undefined)?.owner;
-    const a = facts.index.relations.hasNode(ref) ? facts.index.relations.getNodeAttributes(ref) : undefined;
-    this.owner = a?.owner ?? (typeof owner === 'string' ? owner : undefined);
-    this.tier = tierOf(entity);
+    this.owner = facts.index.node(ref)?.owner ?? digest.owner;
+    this.tier = digest.tier;
   }
 
   rel(file: string): string {
@@ -199,22 +380,51 @@ class EntityContext {
   }
 
   descriptor(pattern?: RegExp): Evidence | undefined {
-    const file = descriptorFile(this.entity);
+    const file = this.digest.descriptor;
     if (!file) return undefined;
     return { file: this.rel(file), ...(pattern ? { line: this.descriptorLine(file, pattern) } : {}) };
   }
 
   private descriptorLine(file: string, pattern: RegExp): number | undefined {
     // Descriptor text is not kept in the view; the annotation or field name is found by reading the file.
-    return lineInFile(file, pattern, this.entity.metadata.name);
+    return lineInFile(file, pattern, this.digest.name);
   }
 
   manifests(): ManifestSet | undefined {
     if (this.manifestSet === undefined) {
-      const folder = manifestFolder(this.entity);
+      const folder = this.digest.manifestFolder;
       this.manifestSet = (folder ? this.facts.manifests.get(folder) : undefined) ?? null;
     }
     return this.manifestSet ?? undefined;
+  }
+
+  calls(): CallFacts {
+    if (this.callFacts) return this.callFacts;
+    const tier = this.tier;
+    const nodes = nodesOf(this.facts);
+    const facts: CallFacts = {
+      callees: new Set(),
+      callers: new Set(),
+      lowerTier: [],
+      sendsTraces: false,
+      unseen: [],
+    };
+    forEachCallNeighbour(this.facts.index, this.ref, 'out', (other, declared, observed) => {
+      if (observed) facts.sendsTraces = true;
+      else if (other.startsWith('component:')) facts.unseen.push(other);
+      if (!declared) return;
+      const n = nodes.of(other);
+      if (tier !== undefined && n.tier !== undefined && n.tier > tier)
+        facts.lowerTier.push(`${shortName(other)} (tier ${n.tier})`);
+      if (n.serviceId !== undefined) facts.callees.add(n.serviceId);
+    });
+    forEachCallNeighbour(this.facts.index, this.ref, 'in', (other, declared) => {
+      if (!declared) return;
+      const n = nodes.of(other);
+      if (n.serviceId !== undefined) facts.callers.add(n.serviceId);
+    });
+    this.callFacts = facts;
+    return facts;
   }
 
   deployment() {
@@ -229,25 +439,25 @@ class EntityContext {
   podName(): string | undefined {
     const d = this.deployment();
     const n = get(d?.object, 'spec', 'template', 'metadata', 'labels', 'app.kubernetes.io/name');
-    return typeof n === 'string' ? n : serviceId(this.entity);
+    return typeof n === 'string' ? n : this.digest.serviceId;
   }
 
   fact(name: FactName): string | number | undefined {
-    const an = this.entity.metadata.annotations ?? {};
-    const spec = (this.entity.spec ?? {}) as Record<string, unknown>;
+    const an = this.digest.annotations;
+    const spec = this.digest.spec;
     switch (name) {
       case 'runbook':
-        return an['bank.io/runbook'];
+        return an.get('bank.io/runbook');
       case 'oncall':
-        return an['bank.io/oncall-rota'];
+        return an.get('bank.io/oncall-rota');
       case 'slack':
-        return an['bank.io/slack-channel'];
+        return an.get('bank.io/slack-channel');
       case 'language':
-        return an['bank.io/language'];
+        return an.get('bank.io/language');
       case 'template':
-        return an['bank.io/template'];
+        return an.get('bank.io/template');
       case 'template.version':
-        return an['bank.io/template-version'];
+        return an.get('bank.io/template-version');
       case 'tier':
         return this.tier;
       case 'lifecycle':
@@ -255,13 +465,13 @@ class EntityContext {
       case 'system':
         return str(spec.system);
       case 'description':
-        return this.entity.metadata.description || undefined;
+        return this.digest.description || undefined;
       case 'owner':
         return this.owner;
       case 'owner.members':
         return this.owner ? membersOf(this.facts.index, this.owner) : 0;
       case 'owner.collective':
-        return this.owner ? (collectiveOf(this.facts.index, this.owner) ?? undefined) : undefined;
+        return this.owner ? (collectiveMemo(this.facts.index, this.owner) ?? undefined) : undefined;
       case 'replicas': {
         const r = get(this.deployment()?.object, 'spec', 'replicas');
         return typeof r === 'number' ? r : this.deployment() ? 1 : undefined;
@@ -295,7 +505,7 @@ class EntityContext {
   }
 
   k8sEvidence(): Evidence | undefined {
-    const folder = manifestFolder(this.entity);
+    const folder = this.digest.manifestFolder;
     if (folder) return { file: `${this.rel(folder)}/` };
     return this.descriptor(new RegExp(K8S_ANNOTATION.replace(/[./]/g, '\\$&')));
   }
@@ -305,9 +515,9 @@ class EntityContext {
  * The web link to a file of the service: its source-location (a folder URL, `…/tree/<branch>/services/x/`)
  * plus the file's path inside the service's folder, as a blob with the line anchored.
  */
-function withUrl(evidence: Evidence, entity: Entity, repoRoot: string): Evidence {
-  const loc = entity.metadata.annotations?.['backstage.io/source-location'];
-  const descriptor = descriptorFile(entity);
+function withUrl(evidence: Evidence, entity: EntityDigest, repoRoot: string): Evidence {
+  const loc = entity.annotations.get('backstage.io/source-location');
+  const descriptor = entity.descriptor;
   if (!loc?.startsWith('url:') || !descriptor) return evidence;
   const base = loc.slice(4);
   if (!/^https?:\/\//.test(base)) return evidence;
@@ -320,10 +530,6 @@ function withUrl(evidence: Evidence, entity: Entity, repoRoot: string): Evidence
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-
-function serviceId(entity: Entity): string {
-  return entity.metadata.annotations?.['bank.io/service-id'] ?? `service.${entity.metadata.name}`;
-}
 
 const fileLines = new Map<string, string[]>();
 /**
@@ -368,10 +574,32 @@ function findLine(file: string, pattern: RegExp, entityName: string): number | u
 export function forgetDescriptor(file: string): void {
   fileLines.delete(file);
   foundLines.delete(file);
+  edits.set(file, (edits.get(file) ?? 0) + 1);
+}
+/** How often each descriptor was forgotten: a result that shows one of its lines is good for one edit count. */
+const edits = new Map<string, number>();
+function editsOf(file: string | undefined): number {
+  return file === undefined ? 0 : (edits.get(file) ?? 0);
 }
 
 function readFileSyncSafe(file: string): string {
   return readFileSync(file, 'utf8');
+}
+
+const collectives = new WeakMap<GraphIndex, { version: number; byGroup: Map<string, string | null> }>();
+/** collectiveOf, remembered per group for one version of the graph (every service of a squad asks). */
+function collectiveMemo(index: GraphIndex, group: string): string | null {
+  let memo = collectives.get(index);
+  if (!memo || memo.version !== index.version) {
+    memo = { version: index.version, byGroup: new Map() };
+    collectives.set(index, memo);
+  }
+  let c = memo.byGroup.get(group);
+  if (c === undefined) {
+    c = collectiveOf(index, group);
+    memo.byGroup.set(group, c);
+  }
+  return c;
 }
 
 const memberCounts = new WeakMap<GraphIndex, { version: number; counts: Map<string, number> }>();
@@ -508,28 +736,10 @@ function checkNetworkPolicy(_p: Params, ctx: EntityContext): Outcome {
   if (missing) return missing;
   const set = ctx.manifests() as ManifestSet;
   const self = ctx.podName() as string;
-  const policies = set.objects.filter(
-    (o) =>
-      o.kind === 'NetworkPolicy' &&
-      get(o.object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') === self,
-  );
-  if (policies.length === 0)
+  const { policy: file, egress, ingress } = isolationOf(set, self);
+  if (!file)
     return fail(`no NetworkPolicy selects ${self}: it can call and be called by anything`, ctx.k8sEvidence());
-  const allowed = allowedEdges(set, self);
-  const callees = new Set<string>();
-  const callers = new Set<string>();
-  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-    if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
-    const e = ctx.facts.entities.get(other);
-    if (e) callees.add(serviceId(e));
-  });
-  forEachCallOf(ctx.facts.index, ctx.ref, 'in', (a, other) => {
-    if (!a.sources.includes('declared') || !other.startsWith('component:')) return;
-    const e = ctx.facts.entities.get(other);
-    if (e) callers.add(serviceId(e));
-  });
-  const egress = new Set(allowed.egressTo);
-  const ingress = new Set(allowed.ingressFrom);
+  const { callees, callers } = ctx.calls();
   const problems: string[] = [];
   const notAllowed = [...callees].filter((c) => !egress.has(c)).sort();
   const undeclared = [...egress].filter((c) => !callees.has(c)).sort();
@@ -540,7 +750,6 @@ function checkNetworkPolicy(_p: Params, ctx: EntityContext): Outcome {
   if (callersNotAllowed.length)
     problems.push(`ingress does not admit its declared callers ${list(callersNotAllowed)}`);
   if (extraCallers.length) problems.push(`ingress admits undeclared callers ${list(extraCallers)}`);
-  const file = policies[0].file;
   const ev = () => ({ file: ctx.rel(file), line: lineOf(set, file, /^\s*kind:\s*NetworkPolicy/) });
   return problems.length
     ? fail(problems.join('; '), ev)
@@ -628,12 +837,7 @@ function checkImagePinned(_p: Params, ctx: EntityContext): Outcome {
 
 function checkCallsNoLowerTier(_p: Params, ctx: EntityContext): Outcome {
   if (ctx.tier === undefined) return na('it has no tier');
-  const lower: string[] = [];
-  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-    if (!a.sources.includes('declared') || !ctx.facts.index.relations.hasNode(other)) return;
-    const t = ctx.facts.index.relations.getNodeAttributes(other).tier;
-    if (t !== undefined && t > (ctx.tier as number)) lower.push(`${shortName(other)} (tier ${t})`);
-  });
+  const lower = [...ctx.calls().lowerTier];
   const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
   return lower.length
     ? fail(`tier ${ctx.tier} calls less critical ${list(lower.sort())}`, ev)
@@ -707,13 +911,9 @@ function checkTemplateCurrent(p: Params, ctx: EntityContext): Outcome {
 }
 
 function checkDeclaredCallsObserved(_p: Params, ctx: EntityContext): Outcome {
-  let sendsTraces = false;
-  const unseen: string[] = [];
-  forEachCallOf(ctx.facts.index, ctx.ref, 'out', (a, other) => {
-    if (a.sources.includes('observed')) sendsTraces = true;
-    else if (other.startsWith('component:')) unseen.push(shortName(other));
-  });
+  const { sendsTraces, unseen: refs } = ctx.calls();
   if (!sendsTraces) return na('no traffic seen from it yet');
+  const unseen = refs.map(shortName);
   const ev = () => ctx.descriptor(/^\s*(dependsOn|consumesApis):/);
   return unseen.length
     ? fail(`declared calls never seen in traffic: ${list(unseen.sort())}`, ev)
@@ -742,20 +942,36 @@ function runCheck(def: CheckDefinition, ctx: EntityContext): Outcome {
   return RUN_CHECK[def.kind](def.params, ctx);
 }
 
+/** The NetworkPolicies of a folder that select a pod: the first one's file and the peers they allow. */
+interface Isolation {
+  policy: string | undefined;
+  egress: ReadonlySet<string>;
+  ingress: ReadonlySet<string>;
+}
 /** What a folder's NetworkPolicies allow, read once per manifest set (a changed file makes a new set). */
-const edgesBySet = new WeakMap<ManifestSet, Map<string, ReturnType<typeof networkEdges>>>();
-function allowedEdges(set: ManifestSet, self: string): ReturnType<typeof networkEdges> {
-  let bySelf = edgesBySet.get(set);
+const isolations = new WeakMap<ManifestSet, Map<string, Isolation>>();
+function isolationOf(set: ManifestSet, self: string): Isolation {
+  let bySelf = isolations.get(set);
   if (!bySelf) {
     bySelf = new Map();
-    edgesBySet.set(set, bySelf);
+    isolations.set(set, bySelf);
   }
-  let edges = bySelf.get(self);
-  if (!edges) {
-    edges = networkEdges(set.objects, self);
-    bySelf.set(self, edges);
+  let isolation = bySelf.get(self);
+  if (!isolation) {
+    const policy = set.objects.find(
+      (o) =>
+        o.kind === 'NetworkPolicy' &&
+        get(o.object, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/name') === self,
+    );
+    const allowed = networkEdges(set.objects, self);
+    isolation = {
+      policy: policy?.file,
+      egress: new Set(allowed.egressTo),
+      ingress: new Set(allowed.ingressFrom),
+    };
+    bySelf.set(self, isolation);
   }
-  return edges;
+  return isolation;
 }
 
 /**

@@ -27,23 +27,84 @@ export interface ManifestSet {
 
 /** The descriptor file an entity came from (`backstage.io/managed-by-location: file:/…`). */
 export function descriptorFile(entity: Entity): string | undefined {
-  const loc = entity.metadata.annotations?.[MANAGED_BY];
-  return loc?.startsWith('file:') ? loc.slice('file:'.length) : undefined;
+  return digest(entity).descriptor;
 }
 
 /** The folder of an entity's Kubernetes manifests: bank.io/k8s-manifests relative to its descriptor. */
 export function manifestFolder(entity: Entity): string | undefined {
-  // Entities in a catalogue view are not changed in place (a change is a new object): one answer each.
-  if (folders.has(entity)) return folders.get(entity);
-  const folder = findManifestFolder(entity);
-  folders.set(entity, folder);
-  return folder;
+  return digest(entity).manifestFolder;
 }
-const folders = new WeakMap<Entity, string | undefined>();
 
-function findManifestFolder(entity: Entity): string | undefined {
-  const file = descriptorFile(entity);
-  const rel = entity.metadata.annotations?.[K8S_ANNOTATION];
+/**
+ * What scoring reads of one entity, read once per stored entity. Its metadata, annotations and spec come in
+ * many shapes, which makes each read of them slow: a full re-score reads them from here instead, per
+ * service and per caller or callee of one. Stored entities are never changed in place (an ingest stores a
+ * new object for a changed one), and each catalogue view serves an entity as a new object sharing the stored
+ * one's metadata and spec: so a digest is kept by its metadata and holds while spec and kind are the same.
+ */
+export interface EntityDigest {
+  /** `kind:namespace/name`. */
+  ref: string;
+  name: string;
+  /** Lower case. */
+  kind: string;
+  /** spec.type and spec.lifecycle as text ('' when not set). */
+  type: string;
+  lifecycle: string;
+  /** bank.io/tier when it is a whole number above 0. */
+  tier: number | undefined;
+  /** bank.io/service-id, else `service.<name>`. */
+  serviceId: string;
+  /** spec.owner when it is text. */
+  owner: string | undefined;
+  /** Every annotation. */
+  annotations: ReadonlyMap<string, string>;
+  spec: Readonly<Record<string, unknown>>;
+  description: string | undefined;
+  descriptor: string | undefined;
+  manifestFolder: string | undefined;
+  /** The entity's kind as written (what, with spec, the digest holds for). */
+  writtenKind: string;
+}
+
+const digests = new WeakMap<Entity['metadata'], EntityDigest>();
+const NO_SPEC = Object.freeze({});
+export function digest(entity: Entity): EntityDigest {
+  let d = digests.get(entity.metadata);
+  if (!d || d.spec !== (entity.spec ?? NO_SPEC) || d.writtenKind !== entity.kind) {
+    d = makeDigest(entity);
+    digests.set(entity.metadata, d);
+  }
+  return d;
+}
+
+function makeDigest(entity: Entity): EntityDigest {
+  const { metadata } = entity;
+  const annotations = new Map(Object.entries(metadata.annotations ?? {}));
+  const spec = (entity.spec ?? NO_SPEC) as Record<string, unknown>;
+  const t = Number(annotations.get('bank.io/tier'));
+  const loc = annotations.get(MANAGED_BY);
+  const descriptor = loc?.startsWith('file:') ? loc.slice('file:'.length) : undefined;
+  const kind = entity.kind.toLowerCase();
+  return {
+    ref: `${kind}:${metadata.namespace ?? 'default'}/${metadata.name}`,
+    name: metadata.name,
+    kind,
+    type: String(spec.type ?? ''),
+    lifecycle: String(spec.lifecycle ?? ''),
+    tier: Number.isInteger(t) && t > 0 ? t : undefined,
+    serviceId: annotations.get('bank.io/service-id') ?? `service.${metadata.name}`,
+    owner: typeof spec.owner === 'string' ? spec.owner : undefined,
+    annotations,
+    spec,
+    description: metadata.description,
+    descriptor,
+    manifestFolder: findManifestFolder(descriptor, annotations.get(K8S_ANNOTATION)),
+    writtenKind: entity.kind,
+  };
+}
+
+function findManifestFolder(file: string | undefined, rel: string | undefined): string | undefined {
   if (!file || !rel) return undefined;
   const folder = path.resolve(path.dirname(file), rel);
   // The manifests belong to the service's own folder; an annotation pointing elsewhere is not followed.

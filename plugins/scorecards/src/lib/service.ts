@@ -21,7 +21,7 @@ import {
   scoreEntity,
   type TemplateVersion,
 } from './evaluate.ts';
-import { descriptorFile, ManifestCache, manifestFolder } from './facts.ts';
+import { descriptorFile, digest, ManifestCache, manifestFolder } from './facts.ts';
 
 export interface LoadedScorecard {
   scorecard: Scorecard;
@@ -237,7 +237,8 @@ export class ScorecardService {
     for (const e of entities) this.addEntity(e);
     this.index = index;
     this.inCycle = this.cycleMembers(index);
-    const before = new Map([...this.scores].map(([k, v]) => [k, new Map(v)]));
+    // The old results move aside whole (rescore fills new maps), to tell what changed.
+    const before = new Map(this.scores);
     this.scores.clear();
     return before;
   }
@@ -252,7 +253,7 @@ export class ScorecardService {
   }
 
   private addEntity(e: Entity): void {
-    const ref = refOf(e);
+    const ref = digest(e).ref;
     this.entities.set(ref, e);
     const folder = manifestFolder(e);
     if (folder) {
@@ -308,12 +309,12 @@ export class ScorecardService {
       }
       const old = before?.get(card.name);
       for (const ref of refs) {
-        const s = scoreEntity(card, ref, facts);
-        result.rescored++;
         const previous = old ? old.get(ref) : scores.get(ref);
+        const s = scoreEntity(card, ref, facts, previous);
+        result.rescored++;
         if (s) {
           scores.set(ref, s);
-          if (!previous || !sameScore(previous, s)) result.changed.push(s);
+          if (s !== previous && (!previous || !sameScore(previous, s))) result.changed.push(s);
         } else if (scores.delete(ref) || previous) result.removed.push({ scorecard: card.name, entity: ref });
       }
     }
@@ -335,7 +336,7 @@ export class ScorecardService {
     if (templateFiles.length) {
       // A template's new version re-scores every service that records a template.
       this.readTemplates();
-      for (const [ref, e] of this.entities) if (e.metadata.annotations?.['bank.io/template']) refs.add(ref);
+      for (const [ref, e] of this.entities) if (digest(e).annotations.get('bank.io/template')) refs.add(ref);
     }
     for (const f of files) {
       forgetDescriptor(f);
@@ -473,13 +474,10 @@ function sameScore(a: EntityScore, b: EntityScore): boolean {
   for (let i = 0; i < a.checks.length; i++) {
     const x = a.checks[i];
     const y = b.checks[i];
+    if (x === y) continue;
     if (x.check !== y.check || x.status !== y.status || x.why !== y.why) return false;
   }
   return true;
-}
-
-function refOf(e: Entity): string {
-  return `${e.kind.toLowerCase()}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`;
 }
 
 function cycleMembers(index: GraphIndex): Set<string> {
