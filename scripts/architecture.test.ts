@@ -17,7 +17,6 @@ const STILL_OPEN = [
   'plugins/backstage-backend',
   'plugins/catalog',
   'plugins/deploys',
-  'plugins/entity',
   'plugins/explorer',
   'plugins/graph',
   'plugins/kit',

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalogTree } from '@bank/catalog';
 import { buildGraphIndex } from '@bank/graph';
-import { serveRouter } from '@bank/plugin-entity/testing/serve.ts';
+import { serveRouter } from '@bank/plugin-entity/testing';
 import { createScorecardsRouter, ScorecardService } from '@bank/plugin-scorecards';
 import { generateEstate } from '../estate/generate.ts';
 import { writeEstate } from '../estate/write.ts';

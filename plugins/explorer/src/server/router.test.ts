@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildGraphIndex } from '@bank/graph';
-import { type TestCatalog, testCatalog } from '@bank/plugin-entity/testing/estate.ts';
-import { serveRouter } from '@bank/plugin-entity/testing/serve.ts';
+import { serveRouter, type TestCatalog, testCatalog } from '@bank/plugin-entity/testing';
 import { createExplorerRouter } from './router.ts';
 
 describe('explorer router over real HTTP on 127.0.0.1', () => {

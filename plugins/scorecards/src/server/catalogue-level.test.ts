@@ -6,7 +6,7 @@ import { CatalogStore } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { buildGraphIndex } from '@bank/graph';
 import { CatalogService } from '@bank/plugin-catalog';
-import { serveRouter } from '@bank/plugin-entity/testing/serve.ts';
+import { serveRouter } from '@bank/plugin-entity/testing';
 import { createSearchRouter } from '@bank/plugin-search';
 import { ScorecardService } from '../lib/service.ts';
 import { estateFiles, pdb } from '../testing.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type TestCatalog, testCatalog } from '@bank/plugin-entity/testing/estate.ts';
-import { serveRouter } from '@bank/plugin-entity/testing/serve.ts';
+import { serveRouter, type TestCatalog, testCatalog } from '@bank/plugin-entity/testing';
 import { createSearchRouter } from './router.ts';
 
 describe('search router over real HTTP on 127.0.0.1', () => {
