@@ -17,12 +17,10 @@ const STILL_OPEN = [
   'plugins/backstage-backend',
   'plugins/catalog',
   'plugins/deploys',
-  'plugins/explorer',
   'plugins/graph',
   'plugins/kit',
   'plugins/scaffolder',
   'plugins/scorecards',
-  'plugins/search',
   'plugins/traffic',
   'portal',
 ];

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { buildGraphIndex } from '@bank/graph';
-import { buildEstateGraph } from '@bank/plugin-explorer/lib/estate.ts';
+import { buildEstateGraph } from '@bank/plugin-explorer';
 import { buildGraphView, type GraphViewState, layoutView } from '../../portal/lib/graph-model.ts';
 import { generateEstate } from '../estate/generate.ts';
 import { estateEntities } from '../graph/estate-entities.ts';

@@ -1,4 +1,4 @@
-import { FACETS } from '@bank/plugin-search/lib/facets.ts';
+import { FACETS } from '@bank/plugin-search/ui';
 import { entityHref } from './refs.ts';
 import {
   CATALOGUE_SCHEMA,

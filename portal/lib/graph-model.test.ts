@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EstateGraph } from '@bank/plugin-explorer';
+import type { EstateGraph } from '@bank/plugin-explorer/ui';
 import { layeredLayout } from './graph-layout.ts';
 import {
   buildGraphView,

@@ -1,5 +1,4 @@
-import type { EstateGraph, EstateNode } from '@bank/plugin-explorer';
-import { EDGE_DECLARED, EDGE_OBSERVED } from '@bank/plugin-explorer/lib/edge-flags.ts';
+import { EDGE_DECLARED, EDGE_OBSERVED, type EstateGraph, type EstateNode } from '@bank/plugin-explorer/ui';
 import { layeredLayout } from './graph-layout.ts';
 
 export interface GraphViewState {

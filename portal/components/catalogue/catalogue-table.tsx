@@ -1,6 +1,5 @@
 'use client';
-import type { CatalogueRow, Facet, TablePage } from '@bank/plugin-search';
-import { FACETS } from '@bank/plugin-search/lib/facets.ts';
+import { type CatalogueRow, FACETS, type Facet, type TablePage } from '@bank/plugin-search/ui';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';

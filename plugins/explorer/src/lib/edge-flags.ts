@@ -1,6 +1,6 @@
 /**
  * The flags of an edge in the estate graph's `edges` triples (from, to, flags). Imports nothing, so the UI's
- * client code reads them from here.
+ * client code reads them (through `@bank/plugin-explorer/ui`).
  */
 export const EDGE_DECLARED = 1;
 export const EDGE_OBSERVED = 2;
