@@ -21,7 +21,6 @@ const STILL_OPEN = [
   'plugins/kit',
   'plugins/scaffolder',
   'plugins/scorecards',
-  'plugins/traffic',
   'portal',
 ];
 

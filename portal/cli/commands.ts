@@ -37,14 +37,14 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
   },
   traffic: async (program, ctx) => {
     const [{ registerTrafficCommands }, { graphSource }] = await Promise.all([
-      import('@bank/plugin-traffic/cli.ts'),
+      import('@bank/plugin-traffic/cli'),
       import('./graph-source.ts'),
     ]);
     const source = graphSource(program, ctx);
     registerTrafficCommands(program, async () => {
       const index = await source.load();
       // The traffic commands read the store's traffic even when it holds none (and say so).
-      const { TrafficService } = await import('@bank/plugin-traffic/lib/service.ts');
+      const { TrafficService } = await import('@bank/plugin-traffic/service');
       let traffic = await ctx.openTraffic();
       if (!traffic) {
         traffic = await TrafficService.open({ storeUrl: (await ctx.open()).store.url, expireEveryMs: 0 });

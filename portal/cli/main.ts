@@ -61,7 +61,7 @@ const openTraffic = () => {
     const url = await dbUrl();
     const { storeFacts } = await import('./local-view.ts');
     if ((await storeFacts(url))?.observed === false) return undefined;
-    const { TrafficService } = await import('@bank/plugin-traffic/lib/service.ts');
+    const { TrafficService } = await import('@bank/plugin-traffic/service');
     const service = await TrafficService.open({ storeUrl: url, expireEveryMs: 0 });
     service.setCatalogue((await openView()).all());
     return service;

@@ -1,3 +1,9 @@
+/**
+ * The traffic plugin's public API. Two lighter entries beside it, for callers that must not load the OTLP
+ * decoders (this index loads their protobuf schema): `@bank/plugin-traffic/cli` (the commands, which
+ * `portal` imports only when one of them runs) and `@bank/plugin-traffic/service` (TrafficService and the
+ * store it reads, for the CLI's graph commands).
+ */
 export { type LoadTraffic, registerTrafficCommands, type TrafficCliIo } from './cli.ts';
 export { type DriftFinding, type DriftResult, type DriftStatus, drift } from './lib/drift.ts';
 export { decodeJaegerJson } from './lib/jaeger.ts';
