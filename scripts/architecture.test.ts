@@ -20,7 +20,6 @@ const STILL_OPEN = [
   'plugins/graph',
   'plugins/kit',
   'plugins/scaffolder',
-  'plugins/scorecards',
   'portal',
 ];
 

@@ -69,7 +69,7 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
   },
   scorecards: async (program, ctx) => {
     const [{ registerScorecardsCommands }, { graphSource }] = await Promise.all([
-      import('@bank/plugin-scorecards/cli.ts'),
+      import('@bank/plugin-scorecards/cli'),
       import('./graph-source.ts'),
     ]);
     const source = graphSource(program, ctx);

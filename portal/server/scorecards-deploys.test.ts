@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { estateFiles } from '@bank/plugin-scorecards/testing.ts';
+import { estateFiles } from '@bank/plugin-scorecards/testing';
 import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'scorecards-deploy-token';

@@ -6,7 +6,7 @@ import { CatalogStore } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type EntityScore, parseScorecard, type Scorecard, ScorecardStore } from '@bank/plugin-scorecards';
-import { CARD, estateFiles, service } from '@bank/plugin-scorecards/testing.ts';
+import { CARD, estateFiles, service } from '@bank/plugin-scorecards/testing';
 import { type RunningServer, startServer } from './server.ts';
 
 // The JSON answers, loosely: each test reads the fields it asserts on.

@@ -1,3 +1,8 @@
+/**
+ * The scorecards plugin's public API. Beside it: `@bank/plugin-scorecards/cli` (the commands, which `portal`
+ * imports only when one of them runs) and `@bank/plugin-scorecards/testing` (descriptor, manifest and
+ * scorecard fixtures for other packages' tests).
+ */
 export * from './cli.ts';
 export * from './lib/definition.ts';
 export * from './lib/deploys.ts';
