@@ -16,7 +16,7 @@
  * portal should show for some Deployments, worked out from this model, not from the objects).
  */
 import { parseArgs } from 'node:util';
-import { FakeKubeApi } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
+import { FakeKubeApi } from '@bank/plugin-deploys/testing';
 import { type EstateService, generateEstate } from '../estate/generate.ts';
 import { deployment as manifestOf, readinessGaps } from '../estate/write.ts';
 

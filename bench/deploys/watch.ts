@@ -26,7 +26,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { kubeconfigFor } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
+import { kubeconfigFor } from '@bank/plugin-deploys/testing';
 import { generateEstate } from '../estate/generate.ts';
 import { writeEstate } from '../estate/write.ts';
 

@@ -57,7 +57,7 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
     (await import('@bank/plugin-scaffolder/cli.ts')).registerScaffolderCommands(program, open);
   },
   deploys: async (program, { open }) => {
-    (await import('@bank/plugin-deploys/cli.ts')).registerDeploysCommands(program, async () => {
+    (await import('@bank/plugin-deploys/cli')).registerDeploysCommands(program, async () => {
       const [{ buildGraphIndex }, { DeploysService }] = await Promise.all([
         import('@bank/graph'),
         import('@bank/plugin-deploys'),

@@ -1,5 +1,5 @@
 import type { GraphIndex } from '@bank/graph';
-import type { ServiceOnCall } from '@bank/plugin-deploys/lib/oncall.ts';
+import type { ServiceOnCall } from '@bank/plugin-deploys/oncall';
 import type { Command } from 'commander';
 import type { CliContext } from './commands.ts';
 
@@ -41,9 +41,7 @@ export function graphSource(_program: Command, ctx: CliContext) {
   // portal that answered the path, or from the graph here; no store either way.
   const hopNotes = async (refs: string[]): Promise<ReadonlyMap<string, string>> => {
     const services = refs.filter((r) => r.startsWith('component:'));
-    const { onCallFromEnv, onCallLine, onCallOfServices } = await import(
-      '@bank/plugin-deploys/lib/oncall.ts'
-    );
+    const { onCallFromEnv, onCallLine, onCallOfServices } = await import('@bank/plugin-deploys/oncall');
     const base = await reachable();
     let all: ServiceOnCall[];
     if (base) {

@@ -1,6 +1,6 @@
 import type { CatalogService } from '@bank/plugin-catalog';
 import { ingestProblemLines, ingestWithProgress, watchRoots } from '@bank/plugin-catalog';
-import type { DeploysService } from '@bank/plugin-deploys/lib/service.ts';
+import type { DeploysService } from '@bank/plugin-deploys';
 import { formatTable, printJson, TOKEN_SCOPES, type TokenScope, UsageError } from '@bank/plugin-kit';
 import type { Command } from 'commander';
 
@@ -30,7 +30,7 @@ async function ensureUiBuilt(): Promise<void> {
  * deploys, marked as demo, and dropped when the first real deploy event arrives.
  */
 async function loadDemoDeploys(deploys: DeploysService, roots: string[]): Promise<void> {
-  const { readDemoHistory } = await import('@bank/plugin-deploys/lib/demo.ts');
+  const { readDemoHistory } = await import('@bank/plugin-deploys');
   try {
     const events = roots.flatMap((root) => readDemoHistory(root));
     if (events.length === 0) return;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { deployment, FakeKubeApi, kubeconfigFor, pod } from '@bank/plugin-deploys/testing/fake-kube-api.ts';
+import { deployment, FakeKubeApi, kubeconfigFor, pod } from '@bank/plugin-deploys/testing';
 import { type RunningServer, startServer } from './server.ts';
 
 /**

@@ -1,6 +1,5 @@
 import { type CatalogService, createCatalogRouter, type GraphService } from '@bank/plugin-catalog';
-import type { DeploysService } from '@bank/plugin-deploys/lib/service.ts';
-import { createDeploysRouter } from '@bank/plugin-deploys/server/router.ts';
+import { createDeploysRouter, type DeploysService } from '@bank/plugin-deploys';
 import { createEntityRouter } from '@bank/plugin-entity';
 import { createExplorerRouter } from '@bank/plugin-explorer';
 import { createGraphRouter } from '@bank/plugin-graph';

@@ -136,14 +136,11 @@ async function createContext(opts: ServeOptions, baseUrl: URL | undefined) {
     baseUrl: baseUrl?.origin,
     oidc: opts.oidc,
   });
-  // By module: the deploys plugin's index brings in the Kubernetes client, which only live state needs.
-  const [{ DeploysService }, { KUBERNETES_ID_LABEL }, { onCallFromEnv }, { desiredStateOf }] =
-    await Promise.all([
-      import('@bank/plugin-deploys/lib/service.ts'),
-      import('@bank/plugin-deploys/lib/model.ts'),
-      import('@bank/plugin-deploys/lib/oncall.ts'),
-      import('@bank/plugin-entity'),
-    ]);
+  // The deploys plugin's index leaves out the Kubernetes client, which only live state needs (clusterWatch).
+  const [{ DeploysService, KUBERNETES_ID_LABEL, onCallFromEnv }, { desiredStateOf }] = await Promise.all([
+    import('@bank/plugin-deploys'),
+    import('@bank/plugin-entity'),
+  ]);
   // Live state from the clusters of PORTAL_K8S_CONTEXTS (none by default, and then the Kubernetes client is
   // not loaded); informers run in the background.
   const live = await clusterWatch();
@@ -313,7 +310,7 @@ function route(
 /** Live state from the clusters of PORTAL_K8S_CONTEXTS, watched in the background; none when it is not set. */
 async function clusterWatch() {
   if (!process.env.PORTAL_K8S_CONTEXTS?.trim()) return undefined;
-  const { ClusterWatch, clusterContextsFromEnv } = await import('@bank/plugin-deploys/lib/k8s-live.ts');
+  const { ClusterWatch, clusterContextsFromEnv } = await import('@bank/plugin-deploys/live');
   const live = new ClusterWatch(clusterContextsFromEnv());
   if (live.configured)
     live.start().catch((err: Error) => process.stderr.write(`kubernetes: ${err.message}\n`));
