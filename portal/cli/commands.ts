@@ -29,7 +29,7 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
   },
   graph: async (program, ctx) => {
     const [{ registerGraphCommands }, { graphSource }] = await Promise.all([
-      import('@bank/plugin-graph/cli.ts'),
+      import('@bank/plugin-graph/cli'),
       import('./graph-source.ts'),
     ]);
     const source = graphSource(program, ctx);

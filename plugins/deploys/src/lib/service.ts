@@ -1,6 +1,6 @@
 import type { CatalogStore } from '@bank/catalog';
 import { collectiveOf, type GraphIndex, impact, nodeCard, paths, resolveRef } from '@bank/graph';
-import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
+import { toPortalError } from '@bank/plugin-graph';
 import { InputError } from '@bank/plugin-kit';
 import {
   compareEnvironment,

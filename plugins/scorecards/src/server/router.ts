@@ -1,5 +1,5 @@
 import { resolveRef } from '@bank/graph';
-import { toPortalError } from '@bank/plugin-graph/lib/errors.ts';
+import { toPortalError } from '@bank/plugin-graph';
 import { createApp } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import {
