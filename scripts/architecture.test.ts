@@ -16,7 +16,6 @@ const STILL_OPEN = [
   'graph',
   'plugins/backstage-backend',
   'plugins/catalog',
-  'plugins/kit',
   'plugins/scaffolder',
   'portal',
 ];

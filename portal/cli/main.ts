@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
 // The kit's CLI part alone: its index brings in the HTTP framework, which `portal --help` does not need.
-import { EXIT, UsageError } from '@bank/plugin-kit/cli.ts';
+import { EXIT, UsageError } from '@bank/plugin-kit/cli';
 import type { TrafficService } from '@bank/plugin-traffic';
 import { Command, CommanderError, Help } from 'commander';
 import { type CliContext, type CommandEntry, commandManifest, REGISTRARS } from './commands.ts';
