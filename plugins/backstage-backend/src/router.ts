@@ -9,7 +9,7 @@ import {
   runNeighbourhood,
   runOwnership,
   runPaths,
-} from '@bank/plugin-graph';
+} from '@bank/plugin-graph/queries';
 import type express from 'express';
 import Router from 'express-promise-router';
 import { readCatalogueIndex } from './catalogue.ts';
