@@ -20,10 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Entity } from '@backstage/catalog-model';
-import {
-  type RunningBackstage,
-  startBackstage,
-} from '@bank/backstage-plugin-portal-backend/testing/backstage.ts';
+import { type RunningBackstage, startBackstage } from '@bank/backstage-plugin-portal-backend/testing';
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import {
   BACKSTAGE_RULE_FIXTURES,
