@@ -1,5 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
-import { type EntitySpec, refOf, toEntities } from '@bank/graph/testing/entities.ts';
+import { type EntitySpec, refOf, toEntities } from '@bank/graph/testing';
 import type { Estate } from '../estate/generate.ts';
 
 /**

@@ -19,7 +19,7 @@ import {
   ownership,
   paths,
 } from '@bank/graph';
-import { syntheticEstate } from '@bank/graph/testing/synthetic-estate.ts';
+import { syntheticEstate } from '@bank/graph/testing';
 import { generateEstate } from '../estate/generate.ts';
 import { estateEntities } from './estate-entities.ts';
 

@@ -14,7 +14,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { buildGraphIndex } from '@bank/graph';
-import { readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index.ts';
+import { readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index';
 import { CatalogView } from '@bank/plugin-catalog/lib/view.ts';
 import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot.ts';
 

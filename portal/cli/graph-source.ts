@@ -77,7 +77,7 @@ export async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
   const [{ graphIndexFileFor }, { storeFacts }, saved] = await Promise.all([
     import('../server/locations.ts'),
     import('./local-view.ts'),
-    import('@bank/graph/saved-index.ts'),
+    import('@bank/graph/saved-index'),
   ]);
   const file = graphIndexFileFor(url);
   // The generation is read before the catalogue: a graph built from a newer catalogue than the generation
@@ -89,7 +89,7 @@ export async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
   } else if (found.kind !== 'missing') {
     process.stderr.write(`portal: the saved graph index ${file} ${found.message}; building it again\n`);
   }
-  const { buildGraphIndex } = await import('@bank/graph/graph-index.ts');
+  const { buildGraphIndex } = await import('@bank/graph');
   const built = buildGraphIndex((await ctx.openView()).all());
   if (generation !== undefined) {
     try {

@@ -1,4 +1,4 @@
-import { GraphQueryError, UnknownRefError } from '@bank/graph/errors.ts';
+import { GraphQueryError, UnknownRefError } from '@bank/graph';
 import { databaseIdentity } from '../server/locations.ts';
 
 /**

@@ -9,9 +9,8 @@ import {
   readCatalogTree,
   resolveRef,
 } from '@bank/catalog';
-import type { GraphIndex } from '@bank/graph';
-// The call readers alone: the graph index itself comes from `openGraph`.
-import { declaredCalls } from '@bank/graph/calls.ts';
+// The call readers alone here: the graph index itself is built in `openGraph`, loaded on first use.
+import { declaredCalls, type GraphIndex } from '@bank/graph';
 import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -34,7 +33,7 @@ export function registerCatalogCommands(
   open: () => Promise<CatalogService>,
   openView: () => Promise<CatalogView> = async () => (await open()).view(),
   openGraph: () => Promise<GraphIndex> = async () =>
-    (await import('@bank/graph/graph-index.ts')).buildGraphIndex((await openView()).all()),
+    (await import('@bank/graph')).buildGraphIndex((await openView()).all()),
 ): void {
   registerIngestCommand(program, open);
   registerImportCommand(program, open);

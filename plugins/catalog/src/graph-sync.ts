@@ -1,5 +1,5 @@
 import { applyChanges, buildGraphIndex, type GraphIndex } from '@bank/graph';
-import { isSavedIndex, readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index.ts';
+import { isSavedIndex, readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index';
 import type { CatalogView } from './lib/view.ts';
 import type { CatalogService, ViewChange } from './service.ts';
 

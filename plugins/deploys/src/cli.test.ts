@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { buildGraphIndex } from '@bank/graph';
-import { smallEstate } from '@bank/graph/testing/small-estate.ts';
+import { smallEstate } from '@bank/graph/testing';
 import { Command } from 'commander';
 import { registerDeploysCommands } from './cli.ts';
 import { DeploysService } from './lib/service.ts';

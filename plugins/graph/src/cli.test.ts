@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildGraphIndex } from '@bank/graph';
-import { smallEstate } from '@bank/graph/testing/small-estate.ts';
+import { smallEstate } from '@bank/graph/testing';
 import { EXIT } from '@bank/plugin-kit';
 import { Command, CommanderError } from 'commander';
 import { registerGraphCommands } from './cli.ts';

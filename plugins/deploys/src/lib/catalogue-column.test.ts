@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { testDatabases } from '@bank/catalog/testing/databases.ts';
 import { buildGraphIndex } from '@bank/graph';
-import { smallEstate } from '@bank/graph/testing/small-estate.ts';
+import { smallEstate } from '@bank/graph/testing';
 import { DeploysService } from './service.ts';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');

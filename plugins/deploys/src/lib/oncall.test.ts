@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
 import { testDatabases } from '@bank/catalog/testing/databases.ts';
 import { buildGraphIndex } from '@bank/graph';
-import { smallEstate } from '@bank/graph/testing/small-estate.ts';
+import { smallEstate } from '@bank/graph/testing';
 import { onCallLine, PagerDutyOnCall, ScheduleFileOnCall } from './oncall.ts';
 import { DeploysService } from './service.ts';
 

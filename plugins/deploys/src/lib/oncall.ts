@@ -9,8 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeCard } from '@bank/graph/card.ts';
-import type { GraphIndex } from '@bank/graph/graph-index.ts';
+import { type GraphIndex, nodeCard } from '@bank/graph';
 
 export const ONCALL_FILE = 'oncall.json';
 

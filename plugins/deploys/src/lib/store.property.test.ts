@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { buildGraphIndex } from '@bank/graph';
-import { smallEstate } from '@bank/graph/testing/small-estate.ts';
+import { smallEstate } from '@bank/graph/testing';
 import fc from 'fast-check';
 import { DEPLOY_STATUSES, type DeployStatus, STATUS_RANK } from './model.ts';
 import { DeploysService } from './service.ts';
