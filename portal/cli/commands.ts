@@ -54,7 +54,7 @@ export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => P
     });
   },
   scaffolder: async (program, { open }) => {
-    (await import('@bank/plugin-scaffolder/cli.ts')).registerScaffolderCommands(program, open);
+    (await import('@bank/plugin-scaffolder/cli')).registerScaffolderCommands(program, open);
   },
   deploys: async (program, { open }) => {
     (await import('@bank/plugin-deploys/cli')).registerDeploysCommands(program, async () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../server/server.ts';
 import { CHROMIUM, launchChromium } from './browser.ts';

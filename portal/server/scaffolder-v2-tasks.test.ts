@@ -13,7 +13,7 @@ import { type LogEvent, ScaffolderClient } from '@backstage/plugin-scaffolder-co
 import { CatalogStore, UrlReader } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing';
 import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'backstage-tasks-token';

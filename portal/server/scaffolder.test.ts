@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
 import { CatalogService } from '@bank/plugin-catalog';
-import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing.ts';
+import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing';
 import { type RunningServer, startServer } from './server.ts';
 
 const TOKEN = 'scaffolder-test-token';

@@ -18,7 +18,7 @@ import { buildGraphIndex, collectiveOf, declaredCalls, type GraphIndex, nodeCard
 import { CatalogService, type CatalogView, owners } from '@bank/plugin-catalog';
 import { entityBundle } from '@bank/plugin-entity';
 import { builtinActions } from '@bank/plugin-scaffolder';
-import { makeContext } from '@bank/plugin-scaffolder/actions/testing.ts';
+import { makeContext } from '@bank/plugin-scaffolder/testing';
 import { rowsOf } from '@bank/plugin-search';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');

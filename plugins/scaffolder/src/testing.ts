@@ -1,14 +1,23 @@
 /**
- * Test and bench helpers (not exported from index.ts): a temporary copy of the monorepo with just what a
+ * Test and bench helpers (`@bank/plugin-scaffolder/testing`, not exported from index.ts): a temporary copy of the monorepo with just what a
  * scaffold needs — the root package.json and configs, the templates, services/lib/rpc, a small org and
  * a few services — with node_modules symlinked to the real one, so generated services resolve @bank/rpc,
- * tsx and biome offline and at once. Optionally a real git repository.
+ * tsx and biome offline and at once. Optionally a real git repository. Also the actions' helpers
+ * (actions/testing.ts): an action context, and the GitHub/GitLab API test double.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export {
+  DOUBLE_TOKEN,
+  makeContext,
+  type ProviderDouble,
+  type ReceivedRequest,
+  startProviderDouble,
+} from './actions/testing.ts';
 
 export const MAIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

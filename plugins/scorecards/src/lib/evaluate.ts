@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { collectiveOf, forEachCallNeighbour, type GraphIndex } from '@bank/graph';
-import { networkEdges } from '@bank/plugin-scaffolder/manifests.ts';
+import { networkEdges } from '@bank/plugin-scaffolder';
 import {
   type CheckDefinition,
   type CheckKind,

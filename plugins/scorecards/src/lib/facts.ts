@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@bank/catalog';
-import { type ManifestObject, parseManifests } from '@bank/plugin-scaffolder/manifests.ts';
+import { type ManifestObject, parseManifests } from '@bank/plugin-scaffolder';
 
 export const MANAGED_BY = 'backstage.io/managed-by-location';
 export const K8S_ANNOTATION = 'bank.io/k8s-manifests';

@@ -9,8 +9,7 @@ import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { cycles, forEachCallOf, type GraphIndex } from '@bank/graph';
 import { NotFoundError } from '@bank/plugin-kit';
-import { builtinActions } from '@bank/plugin-scaffolder/actions/index.ts';
-import { loadTemplates } from '@bank/plugin-scaffolder/template.ts';
+import { builtinActions, loadTemplates } from '@bank/plugin-scaffolder';
 import { parseScorecard, type Scorecard, type ScorecardError } from './definition.ts';
 import type { DeployRow, LiveDeployFacts } from './deploys.ts';
 import {
