@@ -80,6 +80,9 @@ export async function build({ quiet = false } = {}) {
     path.relative(REPO_ROOT, fileURLToPath(import.meta.url)),
   ].filter((f) => !f.includes('node_modules'));
   const main = path.join(outdir, 'main.js');
+  // Which source went into which chunk and what each chunk imports: portal/cli/chunks.test.ts reads it to
+  // check that the quick commands load no more than they need.
+  writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   // Which plugin registers which command, so `portal <command>` loads that plugin alone (see cli/commands.ts).
   const { spawnSync } = await import('node:child_process');
   const manifest = path.join(outdir, 'commands.json');

@@ -89,7 +89,7 @@ export async function savedOrBuilt(ctx: CliContext): Promise<GraphIndex> {
   } else if (found.kind !== 'missing') {
     process.stderr.write(`portal: the saved graph index ${file} ${found.message}; building it again\n`);
   }
-  const { buildGraphIndex } = await import('@bank/graph');
+  const { buildGraphIndex } = await import('@bank/graph/graph-index');
   const built = buildGraphIndex((await ctx.openView()).all());
   if (generation !== undefined) {
     try {

@@ -1,4 +1,4 @@
-import { GraphQueryError, UnknownRefError } from '@bank/graph';
+import { GraphQueryError, UnknownRefError } from '@bank/graph/errors';
 import { databaseIdentity } from '../server/locations.ts';
 
 /**

@@ -10,7 +10,8 @@ import {
   resolveRef,
 } from '@bank/catalog';
 // The call readers alone here: the graph index itself is built in `openGraph`, loaded on first use.
-import { declaredCalls, type GraphIndex } from '@bank/graph';
+import type { GraphIndex } from '@bank/graph';
+import { declaredCalls } from '@bank/graph/calls';
 import { formatTable, printJson, shortRef } from '@bank/plugin-kit';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -33,7 +34,7 @@ export function registerCatalogCommands(
   open: () => Promise<CatalogService>,
   openView: () => Promise<CatalogView> = async () => (await open()).view(),
   openGraph: () => Promise<GraphIndex> = async () =>
-    (await import('@bank/graph')).buildGraphIndex((await openView()).all()),
+    (await import('@bank/graph/graph-index')).buildGraphIndex((await openView()).all()),
 ): void {
   registerIngestCommand(program, open);
   registerImportCommand(program, open);

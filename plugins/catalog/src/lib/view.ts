@@ -12,7 +12,7 @@ import {
 } from '@bank/catalog/model/ref.ts';
 import { danglingRelations, sortRelations } from '@bank/catalog/model/relations.ts';
 // The collective rule alone (no graph index is needed to ask it of the view's own entities).
-import { nearestCollective } from '@bank/graph';
+import { nearestCollective } from '@bank/graph/card';
 
 /** An entity as served: the stored descriptor plus its relations, and a `status` when stale. */
 export type ServedEntity = Entity & { relations: EntityRelation[] };

@@ -9,7 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type GraphIndex, nodeCard } from '@bank/graph';
+import type { GraphIndex } from '@bank/graph';
+import { nodeCard } from '@bank/graph/card';
 
 export const ONCALL_FILE = 'oncall.json';
 

@@ -1,0 +1,72 @@
+/**
+ * What the compiled CLI loads for its quick commands (portal/bin/build.mjs). `portal path|impact` against a
+ * running portal (cli/remote.ts) and `portal get|list` from the saved snapshot (cli/local-view.ts) answer an
+ * incident responder in a few hundred milliseconds only if they do not load the graph library, the SQLite
+ * driver or the HTTP framework. esbuild's code splitting puts a module into a chunk shared by every command
+ * that imports it, and a package's index (a namespace import of it anywhere) can pull a whole package into
+ * the chunks a quick command imports: this checks the chunks really loaded, from the build's metafile.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+// @ts-expect-error: plain JavaScript without types
+import { ensureBuilt } from '../bin/build.mjs';
+
+interface Meta {
+  outputs: Record<
+    string,
+    { bytes: number; inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }
+  >;
+}
+
+/** The npm packages and chunk bytes loaded at once (static imports only) with the chunk holding `source`. */
+function loadedWith(meta: Meta, source: string): { packages: Set<string>; bytes: number } {
+  const start = Object.keys(meta.outputs).find((k) => source in meta.outputs[k].inputs);
+  assert.ok(start, `${source} is in the build`);
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const walk = (k: string) => {
+    if (seen.has(k)) return;
+    seen.add(k);
+    for (const i of meta.outputs[k].imports) {
+      if (i.kind !== 'import-statement') continue;
+      if (meta.outputs[i.path]) walk(i.path);
+      else if (!i.path.startsWith('node:')) packages.add(i.path);
+    }
+  };
+  walk(start);
+  let bytes = 0;
+  for (const k of seen) bytes += meta.outputs[k].bytes;
+  return { packages, bytes };
+}
+
+describe('the compiled CLI (portal/bin/build.mjs)', async () => {
+  const { main } = await ensureBuilt();
+  const meta = JSON.parse(readFileSync(path.join(path.dirname(main), 'meta.json'), 'utf8')) as Meta;
+  const heavy = [
+    'graphology',
+    'graphology-components',
+    'better-sqlite3',
+    'hono',
+    '@backstage/catalog-model',
+    'yaml',
+  ];
+
+  for (const [what, source] of [
+    ['`portal --help` and command dispatch', 'portal/cli/main.ts'],
+    ['`portal path|impact` against a running portal', 'portal/cli/remote.ts'],
+    ['`portal get|list` from the saved snapshot', 'portal/cli/local-view.ts'],
+  ] as const) {
+    it(`${what} loads none of ${heavy.join(', ')}`, () => {
+      const { packages, bytes } = loadedWith(meta, source);
+      const loaded = heavy.filter((p) => packages.has(p));
+      assert.deepEqual(loaded, [], `${source} loads ${loaded.join(', ')} (${bytes} bytes of chunks)`);
+      assert.ok(bytes < 100_000, `${source} loads ${bytes} bytes of chunks`);
+    });
+  }
+
+  it('the graph commands do load the graph library (the check above can fail)', () => {
+    assert.ok(loadedWith(meta, 'plugins/graph/src/cli.ts').packages.has('graphology'));
+  });
+});
