@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { architectureProblems, exportsList, openPackages } from './architecture.mjs';
 
 /** Packages that still export every file (`./*`): to be closed to their public API, never to grow. */
-const STILL_OPEN = ['catalog', 'plugins/catalog', 'portal'];
+const STILL_OPEN = ['catalog', 'portal'];
 
 function write(root: string, file: string, text: string) {
   mkdirSync(path.dirname(path.join(root, file)), { recursive: true });

@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
 import { buildGraphIndex } from '@bank/graph';
 import { readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index';
-import { CatalogView } from '@bank/plugin-catalog/lib/view.ts';
-import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot.ts';
+import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot';
+import { CatalogView } from '@bank/plugin-catalog/view';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
 /** A fresh database file, and the snapshot and saved graph index the portal keeps beside it. */

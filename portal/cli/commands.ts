@@ -21,7 +21,7 @@ export interface CliContext {
  */
 export const REGISTRARS: Record<string, (program: Command, ctx: CliContext) => Promise<void>> = {
   catalog: async (program, ctx) => {
-    const { registerCatalogCommands } = await import('@bank/plugin-catalog/cli.ts');
+    const { registerCatalogCommands } = await import('@bank/plugin-catalog/cli');
     // `get` asks the graph who calls whom: the index saved beside the store, without observed traffic.
     registerCatalogCommands(program, ctx.open, ctx.openView, async () =>
       (await import('./graph-source.ts')).savedOrBuilt(ctx),

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CatalogService, CatalogView } from '@bank/plugin-catalog';
-import { CatalogView as View } from '@bank/plugin-catalog/lib/view.ts';
-import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot.ts';
+import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot';
+import { CatalogView as View } from '@bank/plugin-catalog/view';
 import { snapshotFileFor } from '../server/locations.ts';
 
 /**

@@ -113,7 +113,7 @@ if (
  */
 async function saveGraphIndex(service: CatalogService): Promise<void> {
   const [{ GraphService }, { graphIndexFileFor }] = await Promise.all([
-    import('@bank/plugin-catalog/graph-sync.ts'),
+    import('@bank/plugin-catalog/graph-sync'),
     import('../server/locations.ts'),
   ]);
   new GraphService(service, { savedFile: graphIndexFileFor(await dbUrl()) }).flushSave();

@@ -29,8 +29,7 @@ import {
   PLACEHOLDER_FIXTURES,
 } from '@bank/catalog/testing/backstage.ts';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
-import { CatalogService } from '@bank/plugin-catalog';
-import { descriptorOf, importFromBackstage } from '@bank/plugin-catalog/transfer.ts';
+import { CatalogService, descriptorOf, importFromBackstage } from '@bank/plugin-catalog';
 
 const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 const refOf = (e: Entity) =>

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore, type Entity } from '@bank/catalog';
 import { writeTree } from '@bank/catalog/testing/tree.ts';
-import { CatalogService } from '@bank/plugin-catalog';
-import { importFromBackstage, parseFilters, writeDescriptors } from '@bank/plugin-catalog/transfer.ts';
+import { CatalogService, importFromBackstage, parseFilters, writeDescriptors } from '@bank/plugin-catalog';
 import { startServer } from './server.ts';
 
 /** A catalogue as Backstage writes them: a locations file, a User as owner, a name Backstage allows, a placeholder. */

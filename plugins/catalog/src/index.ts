@@ -13,4 +13,11 @@ export {
   type SnapshotProblem,
   writeSnapshot,
 } from './snapshot.ts';
+export {
+  descriptorOf,
+  entitiesFromBackstage,
+  importFromBackstage,
+  parseFilters,
+  writeDescriptors,
+} from './transfer.ts';
 export { watchRoots } from './watch.ts';
