@@ -1,6 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
-import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
-import { DERIVED_RELATIONS } from '@bank/catalog/model/relations.ts';
+import { ANNOTATION, DERIVED_RELATIONS } from '@bank/catalog/model';
 import { DirectedGraph } from 'graphology';
 import { CallGraph } from './call-graph.ts';
 import { GraphQueryError } from './errors.ts';

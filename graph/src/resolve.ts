@@ -1,4 +1,4 @@
-import { RefError, type RefLookup, resolveRef as resolveName, shortRefIn } from '@bank/catalog/model/ref.ts';
+import { RefError, type RefLookup, resolveRef as resolveName, shortRefIn } from '@bank/catalog/model';
 import { MalformedRefError, UnknownRefError } from './errors.ts';
 import type { GraphIndex } from './graph-index.ts';
 

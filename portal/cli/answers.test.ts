@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { buildGraphIndex } from '@bank/graph';
 import { readGraphIndexFile, writeGraphIndexFile } from '@bank/graph/saved-index';
 import { isSnapshot, readSnapshot } from '@bank/plugin-catalog/snapshot';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
 const db = () => `file:${path.join(mkdtempSync(path.join(tmpdir(), 'cli-')), 'p.db')}`;

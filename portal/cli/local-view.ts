@@ -42,7 +42,7 @@ export async function storeFacts(dbUrl: string): Promise<StoreFacts | undefined>
   ];
   try {
     if (/^postgres(ql)?:\/\//.test(dbUrl)) {
-      const { openDriver } = await import('@bank/catalog/store/sql.ts');
+      const { openDriver } = await import('@bank/catalog/sql');
       const driver = openDriver(dbUrl);
       try {
         const rows = await driver.query<{ generation: number | string }>(generation);
@@ -53,7 +53,7 @@ export async function storeFacts(dbUrl: string): Promise<StoreFacts | undefined>
         await driver.close();
       }
     }
-    // As sqliteFile() in @bank/catalog/store/sql.ts, without loading both database drivers.
+    // As sqliteFile() in catalog/src/store/sql.ts, without loading both database drivers.
     const file = path.resolve(dbUrl.replace(/^file:/, ''));
     if (!existsSync(file)) return undefined;
     const { default: Database } = await import('better-sqlite3');

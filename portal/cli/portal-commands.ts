@@ -388,7 +388,7 @@ function registerDb(program: Command): void {
   db.command('migrate')
     .description('apply pending migrations (also done automatically at start)')
     .action(async () => {
-      const { migrateDeploy } = await import('@bank/catalog/store/migrate/index.ts');
+      const { migrateDeploy } = await import('@bank/catalog/migrate');
       const url = program.opts<{ db?: string }>().db ?? process.env.DATABASE_URL;
       const { databaseUrl } = await import('../server/runtime.ts');
       const r = await migrateDeploy(databaseUrl(url));
@@ -399,7 +399,7 @@ function registerDb(program: Command): void {
   db.command('status')
     .description('pending, failed or edited migrations and schema drift (exit 1 when any)')
     .action(async () => {
-      const { migrateStatus } = await import('@bank/catalog/store/migrate/index.ts');
+      const { migrateStatus } = await import('@bank/catalog/migrate');
       const { databaseUrl } = await import('../server/runtime.ts');
       const r = await migrateStatus(databaseUrl(program.opts<{ db?: string }>().db));
       process.stdout.write(

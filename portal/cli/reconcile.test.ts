@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'portal.mjs');
 // Without NODE_TEST_CONTEXT: a child that inherits it reports to the test runner instead of printing.

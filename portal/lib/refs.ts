@@ -1,4 +1,4 @@
-import { type CompoundRef, parseRef, toRef } from '@bank/catalog/model/ref.ts';
+import { type CompoundRef, parseRef, toRef } from '@bank/catalog/model';
 
 /**
  * The portal's URLs and labels for refs. Refs are parsed by the catalogue's rules (catalog/src/model/ref.ts);

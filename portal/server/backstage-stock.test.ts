@@ -27,8 +27,8 @@ import {
   type CreateAppExamples,
   createAppExamples,
   PLACEHOLDER_FIXTURES,
-} from '@bank/catalog/testing/backstage.ts';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+  writeTree,
+} from '@bank/catalog/testing';
 import { CatalogService, descriptorOf, importFromBackstage } from '@bank/plugin-catalog';
 
 const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];

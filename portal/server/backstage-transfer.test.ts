@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore, type Entity } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService, importFromBackstage, parseFilters, writeDescriptors } from '@bank/plugin-catalog';
 import { startServer } from './server.ts';
 

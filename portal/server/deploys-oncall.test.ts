@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type RunningServer, startServer } from './server.ts';
 

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, testDatabases, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type RunningServer, startServer } from './server.ts';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type LogEvent, ScaffolderClient } from '@backstage/plugin-scaffolder-common';
 import { CatalogStore, UrlReader } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing';
 import { type RunningServer, startServer } from './server.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type LogEvent, ScaffolderClient } from '@backstage/plugin-scaffolder-common';
 import { CatalogStore } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type FixtureRepo, makeFixtureRepo } from '@bank/plugin-scaffolder/testing';
 import { type RunningServer, startServer } from './server.ts';

@@ -3,7 +3,7 @@ import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { estateFiles } from '@bank/plugin-scorecards/testing';
 import { type RunningServer, startServer } from './server.ts';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type EntityScore, parseScorecard, type Scorecard, ScorecardStore } from '@bank/plugin-scorecards';
 import { CARD, estateFiles, service } from '@bank/plugin-scorecards/testing';

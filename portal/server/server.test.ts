@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogClient } from '@backstage/catalog-client';
 import { CatalogStore } from '@bank/catalog';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { type RunningServer, startServer } from './server.ts';
 

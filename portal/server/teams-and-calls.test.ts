@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { buildGraphIndex, collectiveOf, declaredCalls, type GraphIndex, nodeCard } from '@bank/graph';
 import { CatalogService, type CatalogView, owners } from '@bank/plugin-catalog';
 import { entityBundle } from '@bank/plugin-entity';

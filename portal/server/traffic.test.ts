@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CatalogStore } from '@bank/catalog';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '@bank/plugin-traffic';
 import { type RunningServer, startServer } from './server.ts';

@@ -1,5 +1,5 @@
 // The catalogue's ref rules (catalog/src/model/ref.ts), as graph modules import them.
-export { compareForShortName, splitRef } from '@bank/catalog/model/ref.ts';
+export { compareForShortName, splitRef } from '@bank/catalog/model';
 
 export function isCallable(kind: string): boolean {
   return kind === 'component' || kind === 'resource';

@@ -1,5 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
-import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { ANNOTATION } from '@bank/catalog/model';
 
 /** Inverse of each forward relation, as Backstage pairs them. */
 const INVERSE: Record<string, string> = {

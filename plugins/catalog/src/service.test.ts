@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { component, ORG, removeFile, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, removeFile, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from './service.ts';
 
 describe('CatalogService: what a partial read says about problems', () => {

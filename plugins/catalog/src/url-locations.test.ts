@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore, mirrorPathOf, UrlReader } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { CatalogService } from './service.ts';
 
 /** The files a Git host would serve, editable by the test; served by a real HTTP server on 127.0.0.1. */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { openDriver } from '@bank/catalog/store/sql.ts';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { openDriver } from '@bank/catalog/sql';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from './service.ts';
 import { watchRoots } from './watch.ts';
 

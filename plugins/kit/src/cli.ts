@@ -1,6 +1,6 @@
 /** Terminal helpers shared by plugins' CLI commands. */
 
-import { shortRef } from '@bank/catalog/model/ref.ts';
+import { shortRef } from '@bank/catalog/model';
 
 /** Refs as people write them (catalog/src/model/ref.ts), for the plugins' tables. */
 export { shortRef };

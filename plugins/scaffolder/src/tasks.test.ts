@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
+import { testDatabases } from '@bank/catalog/testing';
 import fc from 'fast-check';
 import {
   REDACTED,

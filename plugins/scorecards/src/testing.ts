@@ -1,5 +1,5 @@
 /** Fixtures for scorecard tests: descriptors, manifests and scorecards written as real files. */
-import { ORG } from '@bank/catalog/testing/tree.ts';
+import { ORG } from '@bank/catalog/testing';
 
 export const service = (
   name: string,

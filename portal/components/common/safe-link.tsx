@@ -1,4 +1,4 @@
-import { safeUrl } from '@bank/catalog/model/links.ts';
+import { safeUrl } from '@bank/catalog/model';
 import type { ReactNode } from 'react';
 
 /** An external link, rendered only for http(s)/mailto URLs; anything else is shown as inert text. */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { component, ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, ORG, writeTree } from '@bank/catalog/testing';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 const BIN = path.join(REPO, 'portal', 'bin', 'portal.mjs');

@@ -1,16 +1,17 @@
 import type { Entity, EntityRelation, StoredEntity } from '@bank/catalog';
 // By module rather than through @bank/catalog's index: the CLI builds a view from a snapshot without
 // loading the store (Prisma) that the index brings in.
-import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
 import {
+  ANNOTATION,
   closestRefs,
+  danglingRelations,
   RefError,
   type RefLookup,
   refLookup,
   resolveRef,
+  sortRelations,
   toRef,
-} from '@bank/catalog/model/ref.ts';
-import { danglingRelations, sortRelations } from '@bank/catalog/model/relations.ts';
+} from '@bank/catalog/model';
 // The collective rule alone (no graph index is needed to ask it of the view's own entities).
 import { nearestCollective } from '@bank/graph/card';
 

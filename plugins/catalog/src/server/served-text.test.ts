@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
-import { component, writeTree } from '@bank/catalog/testing/tree.ts';
+import { component, writeTree } from '@bank/catalog/testing';
 import type { Auth } from '@bank/plugin-kit';
 import type { Hono } from 'hono';
 import { pickFields } from '../lib/filter.ts';

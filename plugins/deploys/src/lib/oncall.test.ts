@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
+import { testDatabases } from '@bank/catalog/testing';
 import { buildGraphIndex } from '@bank/graph';
 import { smallEstate } from '@bank/graph/testing';
 import { onCallLine, PagerDutyOnCall, ScheduleFileOnCall } from './oncall.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
+import { testDatabases } from '@bank/catalog/testing';
 import { buildGraphIndex } from '@bank/graph';
 import { smallEstate } from '@bank/graph/testing';
 import { ConflictError, InputError, NotFoundError } from '@bank/plugin-kit';

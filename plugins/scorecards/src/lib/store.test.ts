@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
+import { testDatabases } from '@bank/catalog/testing';
 import fc from 'fast-check';
 import { parseScorecard, type Scorecard } from './definition.ts';
 import type { EntityScore } from './evaluate.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
-import { ORG, writeTree } from '@bank/catalog/testing/tree.ts';
+import { ORG, writeTree } from '@bank/catalog/testing';
 import { buildGraphIndex } from '@bank/graph';
 import { CatalogService } from '@bank/plugin-catalog';
 import { parseScorecard } from './definition.ts';

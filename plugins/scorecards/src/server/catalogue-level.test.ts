@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { writeTree } from '@bank/catalog/testing/tree.ts';
+import { writeTree } from '@bank/catalog/testing';
 import { buildGraphIndex } from '@bank/graph';
 import { CatalogService } from '@bank/plugin-catalog';
 import { serveRouter } from '@bank/plugin-entity/testing';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { ANNOTATION } from '@bank/catalog/model';
 import {
   BatchBuilder,
   type DecodedBatch,

@@ -1,5 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
-import { ANNOTATION } from '@bank/catalog/model/annotations.ts';
+import { ANNOTATION } from '@bank/catalog/model';
 import { type GraphIndex, mergeObserved, type ObservedEdgeInput } from '@bank/graph';
 import type { DecodedBatch } from './spans.ts';
 import { TrafficStore } from './store.ts';

@@ -1,4 +1,4 @@
-import { openDriver, type SqlDriver } from '@bank/catalog/store/sql.ts';
+import { openDriver, type SqlDriver } from '@bank/catalog/sql';
 import { DDSketch } from '@datadog/sketches-js';
 import { encodeSketch } from './sketch.ts';
 import {

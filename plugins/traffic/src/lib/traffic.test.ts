@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CatalogStore } from '@bank/catalog';
-import { testDatabases } from '@bank/catalog/testing/databases.ts';
+import { testDatabases } from '@bank/catalog/testing';
 import { DDSketch } from '@datadog/sketches-js';
 import fc from 'fast-check';
 import { decodeJaegerJson } from './jaeger.ts';
