@@ -80,8 +80,8 @@ export interface Workload {
   podEvents: number;
   podSerial: number;
   pendingAdd?: Obj;
-  /** The first pod as JSON: later pods are copies of it. */
-  podJson?: string;
+  /** A copy of the first pod as built: later pods are copies of it. */
+  podFirst?: Obj;
   oldUp: boolean;
 }
 
@@ -178,18 +178,26 @@ function replicaSet(w: Workload, template: Obj, revision: number, replicas: numb
   };
 }
 
-/** A new pod of the Deployment's current ReplicaSet: its first is built, later ones are copies renamed. */
+/**
+ * A new pod of the Deployment's current ReplicaSet: its first is built, later ones are copies renamed. The
+ * copies share what no event changes (spec, labels, managedFields, conditions…) with a copy of the first, and
+ * have metadata and status of their own (the events change those).
+ */
 function pod(w: Workload, restarts: number): Obj {
-  if (w.podJson) {
-    const p = JSON.parse(w.podJson);
-    p.metadata.name = podName(w);
-    p.metadata.uid = meta(w, p.metadata.name).uid;
-    p.status.podIP = p.status.podIPs[0].ip = podIp(w);
+  const first = w.podFirst;
+  if (first) {
+    const name = podName(w);
+    const ip = podIp(w);
+    const p = {
+      ...first,
+      metadata: { ...first.metadata, name, uid: meta(w, name).uid },
+      status: { ...first.status, podIP: ip, podIPs: [{ ip }] },
+    };
     setRestarts(w, p, restarts);
     return p;
   }
   const p = firstPod(w);
-  w.podJson = JSON.stringify(p);
+  w.podFirst = JSON.parse(JSON.stringify(p));
   setRestarts(w, p, restarts);
   return p;
 }
