@@ -11,6 +11,7 @@ import { CatalogService } from '@bank/plugin-catalog';
 import { Command } from 'commander';
 import { registerScorecardsCommands } from '../cli.ts';
 import { CARD, estateFiles, pdb, SECOND } from '../testing.ts';
+import { rollups } from './queries.ts';
 import { ScorecardService } from './service.ts';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -125,6 +126,38 @@ describe('scoring the estate (real files, real SQLite)', () => {
       svc.scorecards().map((l) => l.scorecard.name),
       ['ownership', 'readiness'],
     );
+  });
+
+  it('the rollup is kept while the scores stay the same; a new owner alone (same level) moves a service to its squad', async () => {
+    // Readiness alone: the ownership scorecard would change fees' level there (accounts has no members).
+    const cards = writeTree({ 'scorecards/readiness.yaml': CARD });
+    const one = new ScorecardService({ dir: path.join(cards, 'scorecards'), repoRoot: dir });
+    one.loadDefinitions();
+    const view = await catalog.view();
+    one.scoreAll(view.all(), buildGraphIndex(view.all()));
+    const squads = () =>
+      Object.fromEntries(rollups(one, 'readiness')[0].squads.map((t) => [t.team, t.services]));
+    const kept = rollups(one, 'readiness')[0];
+    assert.equal(rollups(one, 'readiness')[0].squads, kept.squads, 'the same rollup, not walked again');
+    assert.deepEqual(squads(), { 'group:default/ledger': 4 });
+    const ref = 'component:default/fees';
+    const moved = structuredClone(view.byRef.get(ref));
+    assert.ok(moved?.spec);
+    moved.spec.owner = 'accounts';
+    moved.relations = moved.relations?.map((r) =>
+      r.type === 'ownedBy' ? { ...r, targetRef: 'group:default/accounts' } : r,
+    );
+    const entities = view.all().map((e) => (e === view.byRef.get(ref) ? moved : e));
+    const levels = one.levelsVersion();
+    const change = { upserted: [ref], removed: [], relationsChanged: [] };
+    const r = one.catalogueChanged(
+      change,
+      (x) => (x === ref ? moved : view.byRef.get(x)),
+      buildGraphIndex(entities),
+    );
+    // No level changed (the catalogue's level column keeps its memo), yet the rollup is a new one.
+    assert.deepEqual([r.changed, one.levelsVersion()], [[], levels]);
+    assert.deepEqual(squads(), { 'group:default/ledger': 3, 'group:default/accounts': 1 });
   });
 
   it('portal score gates: exit 1 for a named service below the level, 0 at it; --team lists worst first', async () => {

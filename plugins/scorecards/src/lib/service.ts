@@ -63,6 +63,8 @@ export class ScorecardService {
   private readonly listeners: Array<(r: RescoreResult) => void> = [];
   /** Bumped by every re-score that changed a result: what caches of levels key on. */
   private version = 0;
+  /** Bumped whenever a stored score object is added, replaced or removed (see scoresVersion). */
+  private scoresChanged = 0;
   private levelsMemo: { version: number; levels: Map<string, string> } | undefined;
   readonly now: () => number;
 
@@ -239,6 +241,8 @@ export class ScorecardService {
     // The old results move aside whole (rescore fills new maps), to tell what changed.
     const before = new Map(this.scores);
     this.scores.clear();
+    // Services gone from the catalogue are simply not scored again: count it as a change.
+    this.scoresChanged++;
     return before;
   }
 
@@ -313,8 +317,14 @@ export class ScorecardService {
         result.rescored++;
         if (s) {
           scores.set(ref, s);
-          if (s !== previous && (!previous || !sameScore(previous, s))) result.changed.push(s);
-        } else if (scores.delete(ref) || previous) result.removed.push({ scorecard: card.name, entity: ref });
+          if (s !== previous) {
+            this.scoresChanged++;
+            if (!previous || !sameScore(previous, s)) result.changed.push(s);
+          }
+        } else if (scores.delete(ref) || previous) {
+          this.scoresChanged++;
+          result.removed.push({ scorecard: card.name, entity: ref });
+        }
       }
     }
     if (result.changed.length || result.removed.length) this.version++;
@@ -356,6 +366,7 @@ export class ScorecardService {
             total.removed.push({ scorecard: name, entity });
           this.scores.delete(name);
           this.version++;
+          this.scoresChanged++;
         }
       const changedCards = this.cards().filter((c) =>
         cardFiles.some((f) => path.resolve(f) === this.abs(c.file)),
@@ -426,6 +437,14 @@ export class ScorecardService {
 
   levelsVersion(): number {
     return this.version;
+  }
+
+  /**
+   * Changes whenever a stored score is added, replaced or removed, whatever changed in it (an owner, a
+   * check's evidence): while it and a scorecard's loaded file are the same, so is its rollup.
+   */
+  scoresVersion(): number {
+    return this.scoresChanged;
   }
 
   /**
