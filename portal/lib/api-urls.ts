@@ -83,6 +83,25 @@ export function entityApiUrl(ref: string): string {
   return `/api${entityHref(ref)}`;
 }
 
+/**
+ * How many collectives and squads, worst first, the scorecards page shows before "show all": every team
+ * today (~40 squads at 350 services); at 35,000 services there are thousands of squads, a 1.7 MB answer.
+ */
+export const SCORECARDS_TOP = 50;
+
+/** The scorecards page's rollups (what /scorecards fetches first): the worst SCORECARDS_TOP teams of each list. */
+export const SCORECARDS_SUMMARY_API_URL = `/api/scorecards/summary?top=${SCORECARDS_TOP}`;
+
+/** One scorecard's rollup with every collective and squad (the page's "show all"). */
+export function scorecardsFullSummaryApiUrl(scorecard: string): string {
+  return `/api/scorecards/summary?scorecard=${encodeURIComponent(scorecard)}`;
+}
+
+/** One team's services and failing checks (/scorecards?team=). */
+export function scorecardsTeamApiUrl(team: string): string {
+  return `/api/scorecards/team?team=${encodeURIComponent(team)}`;
+}
+
 export const ESTATE_API_URL = '/api/explorer/estate';
 export const ORG_API_URL = '/api/explorer/org';
 

@@ -72,6 +72,22 @@ describe('/api/scorecards over real HTTP, re-scored on ingest', () => {
     assert.equal(r.atLeast.bronze, 3);
     assert.equal(r.squads[0].team, 'group:default/ledger');
     assert.equal(r.squads[0].passRate, 0.75);
+    assert.equal(r.squadsTotal, r.squads.length);
+    assert.equal(r.collectivesTotal, r.collectives.length);
+  });
+
+  it('?top= keeps the worst teams of each list and says how many there are in all', async () => {
+    // One squad and one collective here: the cut itself (36 squads at 350 services) is in
+    // portal/e2e/scorecards.test.ts, where the page shows the worst and fetches the rest on demand.
+    const whole = (await get('/api/scorecards/summary?scorecard=readiness')).body.rollups[0];
+    const { status, body } = await get('/api/scorecards/summary?scorecard=readiness&top=1');
+    assert.equal(status, 200);
+    assert.deepEqual(body.rollups[0], whole);
+    for (const bad of ['0', '-1', 'x', '1.5']) {
+      const answer = await get(`/api/scorecards/summary?top=${bad}`);
+      assert.equal(answer.status, 400, bad);
+      assert.match(answer.body.error.message, /top .* is not a positive whole number/);
+    }
   });
 
   it('an ingest that drops a runbook re-scores that service', async () => {

@@ -1,11 +1,16 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { PageSkeleton } from '../../components/common/feedback';
+import { PreloadApi } from '../../components/common/preload-api';
 import { ScorecardsView } from '../../components/scorecards/scorecards-view';
+import { SCORECARDS_SUMMARY_API_URL, scorecardsTeamApiUrl } from '../../lib/api-urls.ts';
 
 export const metadata: Metadata = { title: 'Scorecards' };
 
-export default function Page() {
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function Page({ searchParams }: { searchParams: SearchParams }) {
+  const { team } = await searchParams;
   return (
     <>
       <div className="page-head">
@@ -17,6 +22,9 @@ export default function Page() {
           </p>
         </div>
       </div>
+      <PreloadApi
+        href={typeof team === 'string' && team ? scorecardsTeamApiUrl(team) : SCORECARDS_SUMMARY_API_URL}
+      />
       <Suspense fallback={<PageSkeleton label="Scorecards" />}>
         <ScorecardsView />
       </Suspense>

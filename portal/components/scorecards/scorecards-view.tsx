@@ -2,6 +2,12 @@
 import type { SummaryAnswer, TeamReport, TeamRollup, TrendAnswer } from '@bank/plugin-scorecards';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
+import { useState } from 'react';
+import {
+  SCORECARDS_SUMMARY_API_URL,
+  scorecardsFullSummaryApiUrl,
+  scorecardsTeamApiUrl,
+} from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
 import { ApiErrorBox, Skeleton } from '../common/feedback';
 import { useApi } from '../common/use-api';
@@ -15,7 +21,7 @@ export function ScorecardsView() {
 }
 
 function RollupView() {
-  const { data, error } = useApi<SummaryAnswer>('/api/scorecards/summary');
+  const { data, error } = useApi<SummaryAnswer>(SCORECARDS_SUMMARY_API_URL);
   const first = data?.rollups[0]?.scorecard;
   const trend = useApi<TrendAnswer>(first ? `/api/scorecards/trend?scorecard=${first}&days=90` : null).data;
   if (error) return <ApiErrorBox error={error} title="Scorecards could not be read" />;
@@ -29,39 +35,82 @@ function RollupView() {
   return (
     <div className="stack" style={{ gap: 16 }} data-testid="scorecards" data-ready="true">
       {data.rollups.map((r) => (
-        <section key={r.scorecard} className="card card-pad" data-testid={`rollup-${r.scorecard}`}>
-          <h2>
-            {r.title} <span className="muted small">{r.services} services</span>
-          </h2>
-          <p className="small">
-            {r.levels.map((l) => `${l} ${pct(r.atLeast[l], r.services)}`).join(' · ')}
-            {r.scorecard === first && trend && trend.trend.length > 0 && (
-              <span className="muted">
-                {' '}
-                · trend ({r.levels[0]}):{' '}
-                {trend.trend
-                  .map((t) => `${t.day.slice(5)} ${pct(t.atLeast[r.levels[0]] ?? 0, t.services)}`)
-                  .join(', ')}
-              </span>
-            )}
-          </p>
-          <TeamTable title="Collectives, worst first" teams={r.collectives} levels={r.levels} />
-          <TeamTable title="Squads, worst first" teams={r.squads} levels={r.levels} link />
-        </section>
+        <RollupCard key={r.scorecard} rollup={r} trend={r.scorecard === first ? trend : null} />
       ))}
     </div>
   );
 }
 
+type Rollup = SummaryAnswer['rollups'][number];
+
+/**
+ * One scorecard's rollup. The page's answer holds the worst SCORECARDS_TOP collectives and squads; "show
+ * all" asks for the whole list (thousands of squads at 35,000 services) only when someone wants it.
+ */
+function RollupCard({ rollup: r, trend }: { rollup: Rollup; trend: TrendAnswer | null }) {
+  const [showAll, setShowAll] = useState({ collectives: false, squads: false });
+  const full = useApi<SummaryAnswer>(
+    showAll.collectives || showAll.squads ? scorecardsFullSummaryApiUrl(r.scorecard) : null,
+  );
+  const all = full.data?.rollups[0];
+  return (
+    <section className="card card-pad" data-testid={`rollup-${r.scorecard}`}>
+      <h2>
+        {r.title} <span className="muted small">{r.services} services</span>
+      </h2>
+      <p className="small">
+        {r.levels.map((l) => `${l} ${pct(r.atLeast[l], r.services)}`).join(' · ')}
+        {trend && trend.trend.length > 0 && (
+          <span className="muted">
+            {' '}
+            · trend ({r.levels[0]}):{' '}
+            {trend.trend
+              .map((t) => `${t.day.slice(5)} ${pct(t.atLeast[r.levels[0]] ?? 0, t.services)}`)
+              .join(', ')}
+          </span>
+        )}
+      </p>
+      {full.error && <ApiErrorBox error={full.error} title="Every team's scores could not be read" />}
+      <TeamTable
+        title="Collectives, worst first"
+        noun="collectives"
+        teams={showAll.collectives && all ? all.collectives : r.collectives}
+        total={r.collectivesTotal}
+        levels={r.levels}
+        loading={showAll.collectives && full.loading}
+        onShowAll={() => setShowAll((s) => ({ ...s, collectives: true }))}
+      />
+      <TeamTable
+        title="Squads, worst first"
+        noun="squads"
+        teams={showAll.squads && all ? all.squads : r.squads}
+        total={r.squadsTotal}
+        levels={r.levels}
+        loading={showAll.squads && full.loading}
+        onShowAll={() => setShowAll((s) => ({ ...s, squads: true }))}
+        link
+      />
+    </section>
+  );
+}
+
 function TeamTable({
   title,
+  noun,
   teams,
+  total,
   levels,
+  loading,
+  onShowAll,
   link,
 }: {
   title: string;
+  noun: 'collectives' | 'squads';
   teams: TeamRollup[];
+  total: number;
   levels: string[];
+  loading: boolean;
+  onShowAll: () => void;
   link?: boolean;
 }) {
   return (
@@ -101,12 +150,26 @@ function TeamTable({
           ))}
         </tbody>
       </table>
+      {teams.length < total && (
+        <p className="small muted" data-testid={`${noun}-cut`}>
+          The worst {teams.length} of {total.toLocaleString('en-GB')} {noun}.{' '}
+          <button
+            type="button"
+            className="link-btn"
+            onClick={onShowAll}
+            disabled={loading}
+            data-testid={`show-all-${noun}`}
+          >
+            {loading ? 'Loading…' : `Show all ${total.toLocaleString('en-GB')}`}
+          </button>
+        </p>
+      )}
     </>
   );
 }
 
 function TeamView({ team }: { team: string }) {
-  const { data, error } = useApi<TeamReport>(`/api/scorecards/team?team=${encodeURIComponent(team)}`);
+  const { data, error } = useApi<TeamReport>(scorecardsTeamApiUrl(team));
   if (error) return <ApiErrorBox error={error} title="The team's scores could not be read" />;
   if (!data) return <Skeleton lines={6} />;
   return (

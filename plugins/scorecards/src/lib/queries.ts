@@ -98,12 +98,34 @@ export function teamReport(svc: ScorecardService, input: string): TeamReport {
   };
 }
 
-/** A scorecard's rollup as GET /api/scorecards/summary answers it: with whether its file is stale. */
-export type ScorecardSummary = ScorecardRollup & { stale: boolean };
+/**
+ * A scorecard's rollup as GET /api/scorecards/summary answers it: with whether its file is stale, and how
+ * many collectives and squads there are in all (the lists may be cut to the worst, see `top`).
+ */
+export type ScorecardSummary = ScorecardRollup & {
+  stale: boolean;
+  collectivesTotal: number;
+  squadsTotal: number;
+};
 
-export function rollups(svc: ScorecardService, name?: string): ScorecardSummary[] {
+/**
+ * Each scorecard's rollup (or the one named). `top` keeps only the worst `top` collectives and squads of
+ * each (the totals say how many there are): at 35,000 services there are thousands of squads, and a page
+ * shows the worst first.
+ */
+export function rollups(svc: ScorecardService, name?: string, top?: number): ScorecardSummary[] {
   const cards = name ? [svc.scorecard(name)] : svc.scorecards();
-  return cards.map((l) => ({ ...rollupOf(svc, l), stale: l.stale }));
+  return cards.map((l) => {
+    const r = rollupOf(svc, l);
+    return {
+      ...r,
+      collectives: top === undefined ? r.collectives : r.collectives.slice(0, top),
+      squads: top === undefined ? r.squads : r.squads.slice(0, top),
+      stale: l.stale,
+      collectivesTotal: r.collectives.length,
+      squadsTotal: r.squads.length,
+    };
+  });
 }
 
 /**
@@ -129,6 +151,13 @@ function rollupOf(svc: ScorecardService, card: LoadedScorecard): ScorecardRollup
   const r = rollup(card.scorecard, svc.results(name));
   kept.set(name, { version, card, r });
   return r;
+}
+
+/** `?top=`: a positive whole number, or undefined (every team). */
+export function topParam(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InputError(`top "${value}" is not a positive whole number`);
+  return Number(value);
 }
 
 export function levelParam(value: string | undefined): string | undefined {

@@ -9,6 +9,7 @@ import {
   type ScorecardSummary,
   scorecardInfos,
   teamReport,
+  topParam,
 } from '../lib/queries.ts';
 import type { TeamRollup } from '../lib/rollup.ts';
 import type { ScorecardService } from '../lib/service.ts';
@@ -73,7 +74,9 @@ export function createScorecardsRouter(deps: ScorecardsRouterDeps): Hono {
   };
   app.get('/', (c) => c.json({ scorecards: scorecardInfos(svc), errors: svc.errors() }));
   app.get('/summary', (c) => {
-    const answer: SummaryAnswer = { rollups: rollups(svc, c.req.query('scorecard') || undefined) };
+    const answer: SummaryAnswer = {
+      rollups: rollups(svc, c.req.query('scorecard') || undefined, topParam(c.req.query('top'))),
+    };
     return c.json(answer);
   });
   app.get('/entity', (c) => {
