@@ -85,9 +85,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const portalDir = path.join(REPO_ROOT, 'portal');
   const wantUi = opts.ui ?? existsSync(path.join(portalDir, '.next', 'BUILD_ID'));
   const pages = lazyPages(portalDir, host, opts.port ?? 0, apiListener);
+  let listeningPort: number | undefined; // asked of the socket once (getsockname): it was 5% of a by-ref read
   const guard = createRequestGuard({
     baseUrl,
-    port: () => (server.address() as AddressInfo).port,
+    port: () => {
+      listeningPort ??= (server.address() as AddressInfo).port;
+      return listeningPort;
+    },
     limits: opts.limits,
   });
   const server = http.createServer((req, res) => {
