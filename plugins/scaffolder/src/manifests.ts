@@ -212,6 +212,11 @@ const YAML_CORE = jsYaml.FAILSAFE_SCHEMA.extend({
  * mark or the YAML 1.1 line breaks anywhere. The rest of a file must then pass `isPlainBlockYaml`.
  */
 const SLOW_ONLY = /(?:^|[\s,[\]{}:?-])[&*!|>%@`{}[\]?]|<<|[\t\r\\\u0085\u2028\u2029\ufeff]/;
+/**
+ * A key read as null is '' for the yaml package and 'null' for js-yaml. In what isPlainBlockYaml lets
+ * through, such a key is written like this (and a key written "null" is left to the yaml package too).
+ */
+const NULL_KEY = /(?:^|[ -])(?:~|[Nn]ull|NULL|"null"|'null'):(?: |$)/m;
 /** The yaml package refuses an implicit key longer than 1024 characters; js-yaml does not. */
 const LONG_LINE = 1000;
 
@@ -220,14 +225,14 @@ const LONG_LINE = 1000;
  * undefined when the file is for the yaml package (exported for the tests).
  */
 export function fastDocuments(text: string): unknown[] | undefined {
-  if (SLOW_ONLY.test(text) || hasLongLine(text) || !isPlainBlockYaml(text)) return undefined;
+  if (SLOW_ONLY.test(text) || NULL_KEY.test(text) || hasLongLine(text) || !isPlainBlockYaml(text))
+    return undefined;
   let docs: unknown[];
   try {
     docs = jsYaml.loadAll(text, undefined, { schema: YAML_CORE });
   } catch {
     return undefined;
   }
-  for (const d of docs) if (hasNullKey(d)) return undefined;
   return docs;
 }
 
@@ -309,19 +314,6 @@ function hasLongLine(text: string): boolean {
     if (end < 0) return false;
     start = end + 1;
   }
-}
-
-/** A key read as null is '' for the yaml package and 'null' for js-yaml (so is a key written "null"). */
-function hasNullKey(v: unknown): boolean {
-  if (v === null || typeof v !== 'object') return false;
-  if (Array.isArray(v)) {
-    for (const x of v) if (hasNullKey(x)) return true;
-    return false;
-  }
-  for (const k in v) {
-    if (k === 'null' || hasNullKey((v as Record<string, unknown>)[k])) return true;
-  }
-  return false;
 }
 
 const get = (o: unknown, ...path: string[]): unknown => {
