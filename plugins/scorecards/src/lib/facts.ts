@@ -3,7 +3,7 @@
  * owner in the graph, and its k8s/ manifests (parsed with the scaffolder's reader, so one home for what a
  * manifest set means). Manifests are read once per folder and kept until a file in it changes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@bank/catalog';
 import { type ManifestObject, parseManifests } from '@bank/plugin-scaffolder';
@@ -138,7 +138,7 @@ export class ManifestCache {
 function readManifestFolder(folder: string): ManifestSet | null {
   let names: string[];
   try {
-    if (!statSync(folder).isDirectory()) return null;
+    // Not a folder (ENOTDIR), or not there (ENOENT): no manifests.
     names = readdirSync(folder)
       .filter((n) => /\.ya?ml$/.test(n))
       .sort();
