@@ -268,3 +268,21 @@ describe('parseManifests equals parseManifestsSlow', () => {
     assert.ok(fast > 100, `${fast} of 3000 read on the fast path`);
   });
 });
+
+describe('parseManifests on an alias bomb', () => {
+  it('reports the file as not valid YAML and still reads the other files', () => {
+    const bomb = `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`;
+    const good = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: ledger\n';
+    const { objects, errors } = parseManifests([
+      { path: 'k8s/bomb.yaml', text: bomb },
+      { path: 'k8s/service.yaml', text: good },
+    ]);
+    assert.deepEqual(
+      objects.map((o) => `${o.file} ${o.kind} ${o.name}`),
+      ['k8s/service.yaml Service ledger'],
+    );
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].file, 'k8s/bomb.yaml');
+    assert.match(errors[0].errors[0], /^not valid YAML: .*alias/i);
+  });
+});

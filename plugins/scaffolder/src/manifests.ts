@@ -131,7 +131,22 @@ function parseFileSlow(
       });
       continue;
     }
-    addDocument(f.path, doc.toJS({ maxAliasCount: 10 }), objects, errors);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 10 });
+    } catch (err) {
+      // An alias bomb (more alias expansions than maxAliasCount allows) is refused while building the
+      // value: reported as this file's error like any other unreadable YAML, not thrown at the caller.
+      errors.push({
+        file: f.path,
+        kind: '',
+        name: '',
+        apiVersion: '',
+        errors: [`not valid YAML: ${String((err as Error).message ?? err).split('\n')[0]}`],
+      });
+      continue;
+    }
+    addDocument(f.path, value, objects, errors);
   }
 }
 
