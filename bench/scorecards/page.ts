@@ -14,7 +14,8 @@
  * (startServer, as bench/ui/navigation.ts does), waits for the scorecards' first scoring (the API's
  * /api/scorecards/* wait for it; at 35,000 services it reads every k8s/ manifest, minutes), then per run,
  * in a fresh browser context (no HTTP cache) of Debian's Chromium:
- *   page:       page.goto('/scorecards') → [data-testid=scorecards][data-ready=true] (the rollups drawn)
+ *   page:       navigation to /scorecards → [data-testid=scorecards][data-ready=true] in the DOM (the rollups
+ *               drawn; the load event, when every script has run, is reported beside it: loadEventEnd)
  *   drill-down: a click on the first (worst) squad → its failing checks drawn ([data-testid=team-scores])
  *   show all:   the page loaded again, then "Show all" squads → every squad drawn (when the list is cut)
  * and, from the page's own Performance timings, where the page's time went: the document, the summary
@@ -96,6 +97,10 @@ interface PageRun {
     /** The last of the page's scripts received. */
     scriptsLoaded: number;
     domContentLoaded: number;
+    /** The load event's end: every script loaded and run (what page.goto waits for by default). */
+    loadEventEnd: number;
+    /** First contentful paint. */
+    firstContentfulPaint: number | null;
     summaryStart: number | null;
     summaryResponseEnd: number | null;
     summaryTransferBytes: number | null;
@@ -129,9 +134,12 @@ async function pageRun(browser: Browser, url: string): Promise<PageRun> {
     }`);
     const page = await context.newPage();
     const t0 = performance.now();
-    await page.goto(`${url}/scorecards`);
+    // From the navigation until the rows are drawn (the ready signal in the DOM): not until the load event,
+    // since the rows come in the HTML itself when the page read them on the server.
+    await page.goto(`${url}/scorecards`, { waitUntil: 'commit' });
     await page.locator(READY).waitFor({ timeout: 120_000 });
     const readyMs = round(performance.now() - t0);
+    await page.waitForLoadState('load');
     const rows = await page.locator('[data-testid=scorecards] tbody tr').count();
     const timings = await page.evaluate((summary) => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
@@ -146,6 +154,11 @@ async function pageRun(browser: Browser, url: string): Promise<PageRun> {
         documentResponseEnd: Math.round(nav.responseEnd),
         scriptsLoaded: Math.round(Math.max(0, ...scripts.map((e) => e.responseEnd))),
         domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+        loadEventEnd: Math.round(nav.loadEventEnd),
+        firstContentfulPaint: (() => {
+          const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+          return fcp ? Math.round(fcp.startTime) : null;
+        })(),
         summaryStart: res ? Math.round(res.startTime) : null,
         summaryResponseEnd: res ? Math.round(res.responseEnd) : null,
         summaryTransferBytes: res ? res.transferSize : null,
@@ -338,6 +351,8 @@ async function main() {
           documentResponseEnd: pick((r) => r.timings.documentResponseEnd),
           scriptsLoaded: pick((r) => r.timings.scriptsLoaded),
           domContentLoaded: pick((r) => r.timings.domContentLoaded),
+          loadEventEnd: pick((r) => r.timings.loadEventEnd),
+          firstContentfulPaint: pick((r) => r.timings.firstContentfulPaint),
           summaryStart: pick((r) => r.timings.summaryStart),
           summaryResponseEnd: pick((r) => r.timings.summaryResponseEnd),
           summaryTransferBytes: results[0]?.timings.summaryTransferBytes ?? null,

@@ -92,6 +92,15 @@ export const SCORECARDS_TOP = 50;
 /** The scorecards page's rollups (what /scorecards fetches first): the worst SCORECARDS_TOP teams of each list. */
 export const SCORECARDS_SUMMARY_API_URL = `/api/scorecards/summary?top=${SCORECARDS_TOP}`;
 
+/**
+ * The rollups for `/scorecards?top=N` (a link to "the worst 10 squads"): N from 1 to 1,000, anything else
+ * (absent, not a whole number) is the page's default, SCORECARDS_TOP.
+ */
+export function scorecardsSummaryApiUrl(top: string | null | undefined): string {
+  const n = /^\d{1,4}$/.test(top ?? '') ? Number(top) : 0;
+  return n >= 1 && n <= 1000 ? `/api/scorecards/summary?top=${n}` : SCORECARDS_SUMMARY_API_URL;
+}
+
 /** One scorecard's rollup with every collective and squad (the page's "show all"). */
 export function scorecardsFullSummaryApiUrl(scorecard: string): string {
   return `/api/scorecards/summary?scorecard=${encodeURIComponent(scorecard)}`;

@@ -7,6 +7,7 @@ import { type CatalogService, GraphService } from '@bank/plugin-catalog';
 import { AuthenticationError, createApp } from '@bank/plugin-kit';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { publishApiForPages } from '../lib/server-api.ts';
 import { createAuditRouter, PortalAuth } from './auth.ts';
 import { fallbackPage } from './fallback.ts';
 import { type CallerLimits, createRequestGuard, parseBaseUrl } from './guard.ts';
@@ -109,12 +110,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (wantUi) setImmediate(pages);
   plugins.afterListen();
   const addr = server.address() as AddressInfo;
+  const unpublish = publishApiForPages(addr.port, api.fetch);
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${shownHost}:${addr.port}`,
     api,
     context,
     close: async () => {
+      unpublish();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

@@ -4,8 +4,8 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useState } from 'react';
 import {
-  SCORECARDS_SUMMARY_API_URL,
   scorecardsFullSummaryApiUrl,
+  scorecardsSummaryApiUrl,
   scorecardsTeamApiUrl,
 } from '../../lib/api-urls.ts';
 import { entityHref, shortName } from '../../lib/refs.ts';
@@ -15,13 +15,19 @@ import { useApi } from '../common/use-api';
 const pct = (n: number, of: number) => (of ? `${Math.round((n / of) * 100)}%` : '–');
 
 /** /scorecards: pass rates by collective and squad, worst first, and the trend; ?team= one team's failing checks. */
-export function ScorecardsView() {
-  const team = useSearchParams().get('team');
-  return team ? <TeamView team={team} /> : <RollupView />;
+export function ScorecardsView({ summary }: { summary?: { url: string; data: SummaryAnswer } }) {
+  const params = useSearchParams();
+  const team = params.get('team');
+  return team ? (
+    <TeamView team={team} />
+  ) : (
+    <RollupView url={scorecardsSummaryApiUrl(params.get('top'))} summary={summary} />
+  );
 }
 
-function RollupView() {
-  const { data, error } = useApi<SummaryAnswer>(SCORECARDS_SUMMARY_API_URL);
+/** `summary`: the page's answer as the page read it on the server (in the HTML at first paint), if it could. */
+function RollupView({ url, summary }: { url: string; summary?: { url: string; data: SummaryAnswer } }) {
+  const { data, error } = useApi<SummaryAnswer>(url, summary);
   const first = data?.rollups[0]?.scorecard;
   const trend = useApi<TrendAnswer>(first ? `/api/scorecards/trend?scorecard=${first}&days=90` : null).data;
   if (error) return <ApiErrorBox error={error} title="Scorecards could not be read" />;

@@ -1,0 +1,60 @@
+/**
+ * Pages that read their first data on the server, so it is in the HTML at first paint instead of arriving
+ * after the page's scripts have loaded and hydrated. The portal's server (portal/server/server.ts) runs the
+ * API and the Next.js pages in one process and publishes the API's fetch here; a server component asks it
+ * in process with the caller's own credentials (cookie, authorization), so the API's read rules apply as
+ * over HTTP. Without the portal's server (`next dev`), or when the answer takes longer than `timeoutMs`
+ * (the scorecards wait for their first scoring after a start), the page renders without the data and its
+ * client component fetches it as before.
+ */
+
+type ApiFetch = (req: Request) => Response | Promise<Response>;
+
+const KEY = Symbol.for('bank.portal.api-fetch');
+// By listening port: tests run several portals in one process, each page must ask its own server's API.
+const slot = globalThis as unknown as Record<symbol, Map<string, ApiFetch> | undefined>;
+slot[KEY] ??= new Map();
+const registry: Map<string, ApiFetch> = slot[KEY];
+
+/** Called by the portal's server once it listens on `port`, with its API (a Hono app's `fetch`). */
+export function publishApiForPages(port: number, fetch: ApiFetch): () => void {
+  registry.set(String(port), fetch);
+  return () => {
+    if (registry.get(String(port)) === fetch) registry.delete(String(port));
+  };
+}
+
+const portOf = (host: string | null): string | undefined => /:(\d+)$/.exec(host ?? '')?.[1];
+
+/** The API's JSON answer to GET `path` for this caller, or undefined (no in-process API, not 200, too slow). */
+export async function readApiOnServer<T>(
+  path: string,
+  caller: Pick<Headers, 'get'>,
+  timeoutMs = 300,
+): Promise<T | undefined> {
+  const fetch = registry.get(portOf(caller.get('host')) ?? '');
+  if (!fetch) return undefined;
+  const headers = new Headers();
+  for (const name of ['cookie', 'authorization']) {
+    const v = caller.get(name);
+    if (v) headers.set(name, v);
+  }
+  const ctrl = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tooSlow = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      ctrl.abort();
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  try {
+    const request = new Request(new URL(path, 'http://portal.internal'), { headers, signal: ctrl.signal });
+    const answer = await Promise.race([Promise.resolve(fetch(request)), tooSlow]);
+    if (!answer?.ok) return undefined;
+    return (await Promise.race([answer.json() as Promise<T>, tooSlow])) ?? undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
