@@ -97,7 +97,7 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /limit is 4096/);
   });
 
-  it('caps refs per by-refs request: 10,000 refs is a 413 naming the limit of 1000 (was a 16.7 MB answer)', async () => {
+  it('caps refs per by-refs request: 10,000 refs is a 413 naming the limit of 1000 (was a 16.7 MB answer), read no further than 256 KiB', async () => {
     const refs = Array.from({ length: 10_000 }, (_, i) => `component:default/svc-${i}`);
     const res = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
       method: 'POST',
@@ -105,9 +105,21 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
       body: JSON.stringify({ entityRefs: refs }),
     });
     assert.equal(res.status, 413);
+    // 330 KB of refs: refused while the body is read (256 KiB is room for 1,000 of the longest refs).
     const err = ((await res.json()) as { error: { message: string; limit: number } }).error;
-    assert.match(err.message, /10000 refs; at most 1000 per request/);
+    assert.match(err.message, /larger than 262144 bytes: at most 1000 refs per request; split the list/);
     assert.equal(err.limit, 1000);
+    // 1,001 short refs fit in the body and are refused by their count.
+    const counted = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entityRefs: refs.slice(0, 1001) }),
+    });
+    assert.equal(counted.status, 413);
+    assert.match(
+      ((await counted.json()) as { error: { message: string } }).error.message,
+      /1001 refs; at most 1000/,
+    );
     // 1000 is served, in order, with nulls.
     const ok = await fetch(`${server.url}/api/catalog/entities/by-refs`, {
       method: 'POST',
@@ -399,13 +411,13 @@ describe('one streaming body limit, measured on a running portal serve (issue 11
     assert.equal((await fetch(`${url}/api/catalog/entities?filter=kind=component`)).status, 200);
   });
 
-  it('applies the same limit to every body reader: a chunked 256 MB body to by-refs is a 413 naming the 1 MiB limit', async () => {
+  it('applies the same limit to every body reader: a chunked 256 MB body to by-refs is a 413 naming its 256 KiB limit', async () => {
     const before = rssOf(child.pid as number);
     const r = await streamChunked(port, '/api/catalog/entities/by-refs', 256 * 1024 * 1024);
     await new Promise((r) => setTimeout(r, 200));
     const grown = rssOf(child.pid as number) - before;
     assert.ok(r.status === 413 || r.status === 0, `status ${r.status}`);
-    if (r.status === 413) assert.match(r.body, /limit of 1048576 bytes/);
+    if (r.status === 413) assert.match(r.body, /larger than 262144 bytes: at most 1000 refs/);
     assert.ok(r.sent < 256 * 1024 * 1024, `the server stopped the upload early (sent ${r.sent} bytes)`);
     process.stdout.write(
       `# portal serve RSS grew by ${(grown / 1048576).toFixed(1)} MB (sent ${r.sent} bytes)\n`,

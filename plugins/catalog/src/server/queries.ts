@@ -18,6 +18,12 @@ import type { CatalogView, ServedEntity } from '../lib/view.ts';
 
 /** Refs one `POST /entities/by-refs` may ask for. */
 export const MAX_REFS_PER_REQUEST = 1000;
+/**
+ * The largest by-refs body: 1,000 refs of the longest names the model allows (kind, namespace and name of 63
+ * characters each: ~200 bytes a ref, quoted) and a list of fields fit. A body past it is refused while it
+ * is read (413), so a flood of oversized bodies costs the server 256 KiB each, not the 1 MiB default.
+ */
+export const MAX_BY_REFS_BODY = 256 * 1024;
 /** The largest by-refs answer, in characters of JSON. */
 export const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
 

@@ -15,12 +15,20 @@ import {
   InputError,
   NotFoundError,
   noteAudit,
+  PayloadTooLargeError,
   permissions,
   readJson,
 } from '@bank/plugin-kit';
 import type { Context, Hono } from 'hono';
 import { type CatalogService, locationId, locationRef } from '../service.ts';
-import { EntityQueries, encodeAfter, intParam, queryToFilters } from './queries.ts';
+import {
+  EntityQueries,
+  encodeAfter,
+  intParam,
+  MAX_BY_REFS_BODY,
+  MAX_REFS_PER_REQUEST,
+  queryToFilters,
+} from './queries.ts';
 
 export interface CatalogRouterDeps {
   catalog: CatalogService;
@@ -156,7 +164,16 @@ function readHandlers(queries: EntityQueries): Record<string, Handler> {
     },
     byUid: (c) => jsonBody(c, queries.bytes(queries.byUid(c.req.param('uid') as string))),
     byRefs: async (c) => {
-      const body = await readJson<{ entityRefs?: unknown; fields?: string[] }>(c);
+      const body = await readJson<{ entityRefs?: unknown; fields?: string[] }>(c, MAX_BY_REFS_BODY).catch(
+        (err: Error) => {
+          if (!(err instanceof PayloadTooLargeError)) throw err;
+          throw new PayloadTooLargeError(
+            `Request body is larger than ${MAX_BY_REFS_BODY} bytes: at most ${MAX_REFS_PER_REQUEST} refs per ` +
+              'request; split the list',
+            { limit: MAX_REFS_PER_REQUEST, limitBytes: MAX_BY_REFS_BODY },
+          );
+        },
+      );
       const text = queries.byRefs(body.entityRefs, c.req.queries('filter') ?? [], body.fields ?? []);
       return c.body(text, 200, { 'content-type': 'application/json; charset=UTF-8' });
     },
