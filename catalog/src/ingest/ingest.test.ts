@@ -7,7 +7,8 @@ import type { IngestStore } from '../store/memory.ts';
 import { openDriver } from '../store/sql.ts';
 import { CatalogConflictError, CatalogStore } from '../store/store.ts';
 import { testDatabases } from '../testing/databases.ts';
-import { component, ORG, removeFile, writeTree } from '../testing/tree.ts';
+import { component, ORG } from '../testing/estate.ts';
+import { removeFile, writeTree } from '../testing/tree.ts';
 import { Ingester } from './ingest.ts';
 
 const baseTree = () =>

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bankPolicyFor, type CatalogPolicies } from '../model/policy.ts';
 import { CatalogConflictError, CatalogStore } from '../store/store.ts';
-import { component, ORG, writeTree } from '../testing/tree.ts';
+import { component, ORG } from '../testing/estate.ts';
+import { writeTree } from '../testing/tree.ts';
 import { Ingester } from './ingest.ts';
 import {
   checkReferences,
