@@ -1,24 +1,33 @@
-/** Fixtures for scorecard tests: descriptors, manifests and scorecards written as real files. */
-import { ORG } from '@bank/catalog/testing';
+/**
+ * Fixtures for scorecard tests: descriptors, manifests and scorecards written as real files. The descriptors
+ * come from the shared test estate builder (@bank/catalog/testing); the manifests and scorecards are extra
+ * files of the estate.
+ */
+import {
+  componentSpec,
+  descriptorText,
+  type EntitySpec,
+  estateFiles as filesOf,
+  ORG_SPECS,
+} from '@bank/catalog/testing';
+
+/** A service as the scorecards see it: on-call rota, runbook (unless `runbook: false`), manifests in ./k8s. */
+const serviceSpec = (
+  name: string,
+  opts: { tier?: number; dependsOn?: string[]; runbook?: boolean } = {},
+): EntitySpec =>
+  componentSpec(name, {
+    tier: opts.tier ?? 2,
+    oncall: 'core-banking-ledger',
+    runbook: opts.runbook === false ? undefined : `https://runbooks.bank.example/${name}`,
+    manifests: './k8s',
+    dependsOn: opts.dependsOn?.map((d) => `component:${d}`),
+  });
 
 export const service = (
   name: string,
   opts: { tier?: number; dependsOn?: string[]; runbook?: boolean } = {},
-) =>
-  `apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: ${name}
-  description: The ${name} service
-  annotations:
-    bank.io/tier: "${opts.tier ?? 2}"
-    bank.io/oncall-rota: core-banking-ledger
-${opts.runbook === false ? '' : `    bank.io/runbook: https://runbooks.bank.example/${name}\n`}    bank.io/k8s-manifests: ./k8s
-spec:
-  type: service
-  lifecycle: production
-  owner: ledger
-${opts.dependsOn ? `  dependsOn: [${opts.dependsOn.map((d) => `component:${d}`).join(', ')}]\n` : ''}`;
+) => descriptorText([serviceSpec(name, opts)]);
 
 export const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -115,24 +124,29 @@ spec:
 `;
 
 /** A small estate: api → payments → ledger, fees; each with some of what production readiness asks. */
-export function estateFiles(): Record<string, string> {
-  return {
-    'services/org/catalog-info.yaml': ORG,
-    'services/payments/catalog-info.yaml': service('payments', { tier: 1, dependsOn: ['ledger', 'fees'] }),
-    'services/payments/k8s/deployment.yaml': deployment('payments', 3),
-    'services/payments/k8s/pdb.yaml': pdb('payments', 2),
-    // egress forgets fees, a declared call
-    'services/payments/k8s/networkpolicy.yaml': policy('payments', ['ledger'], ['api']),
-    'services/ledger/catalog-info.yaml': service('ledger', { tier: 1 }),
-    'services/ledger/k8s/deployment.yaml': deployment('ledger', 3),
-    'services/ledger/k8s/pdb.yaml': pdb('ledger', 3),
-    'services/ledger/k8s/networkpolicy.yaml': policy('ledger', [], ['payments']),
-    'services/fees/catalog-info.yaml': service('fees', { runbook: false }),
-    'services/fees/k8s/deployment.yaml': deployment('fees', 2),
-    'services/fees/k8s/networkpolicy.yaml': policy('fees', [], ['payments']),
-    'services/api/catalog-info.yaml': service('api', { tier: 1, dependsOn: ['payments'] }),
-    'services/api/k8s/deployment.yaml': deployment('api', 1),
-    'scorecards/readiness.yaml': CARD,
-    'scorecards/ownership.yaml': SECOND,
-  };
+export function estateFiles(): Record<string, string | Uint8Array> {
+  return filesOf({
+    root: 'services',
+    entities: [
+      ...ORG_SPECS,
+      serviceSpec('payments', { tier: 1, dependsOn: ['ledger', 'fees'] }),
+      serviceSpec('ledger', { tier: 1 }),
+      serviceSpec('fees', { runbook: false }),
+      serviceSpec('api', { tier: 1, dependsOn: ['payments'] }),
+    ],
+    files: {
+      'services/payments/k8s/deployment.yaml': deployment('payments', 3),
+      'services/payments/k8s/pdb.yaml': pdb('payments', 2),
+      // egress forgets fees, a declared call
+      'services/payments/k8s/networkpolicy.yaml': policy('payments', ['ledger'], ['api']),
+      'services/ledger/k8s/deployment.yaml': deployment('ledger', 3),
+      'services/ledger/k8s/pdb.yaml': pdb('ledger', 3),
+      'services/ledger/k8s/networkpolicy.yaml': policy('ledger', [], ['payments']),
+      'services/fees/k8s/deployment.yaml': deployment('fees', 2),
+      'services/fees/k8s/networkpolicy.yaml': policy('fees', [], ['payments']),
+      'services/api/k8s/deployment.yaml': deployment('api', 1),
+      'scorecards/readiness.yaml': CARD,
+      'scorecards/ownership.yaml': SECOND,
+    },
+  });
 }
