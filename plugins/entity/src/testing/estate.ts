@@ -1,105 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CatalogStore } from '@bank/catalog';
+import { type EstateSpec, writeTestEstate } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
 
-/**
- * A small estate on disk for the UI plugins' tests: two collectives, three squads (one without people),
- * a call chain card-api → cards → ledger, an unconnected service, hostile text, and a manifests
- * annotation that tries to leave its folder.
- */
-const FILES: Record<string, string> = {
-  'catalog-info.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata: { name: test-estate }
-spec: { targets: ["./org/groups.yaml", "./org/users.yaml"] }
-`,
-  'org/groups.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: bank, title: The Bank }
-spec: { type: organization, children: [payments, core-banking] }
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: payments, title: Payments }
-spec: { type: collective, parent: bank, children: [card-processing] }
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: core-banking, title: Core Banking }
-spec: { type: collective, parent: bank, children: [ledger, ghosts] }
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: card-processing, title: Card Processing }
-spec: { type: squad, parent: payments, children: [] }
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: ledger, title: Ledger }
-spec: { type: squad, parent: core-banking, children: [], profile: { email: ledger@bank.example } }
----
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: ghosts, title: Ghosts }
-spec: { type: squad, parent: core-banking, children: [] }
-`,
-  'org/users.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: User
-metadata: { name: alice }
-spec: { profile: { displayName: Alice Adams, email: alice@bank.example }, memberOf: [card-processing] }
----
-apiVersion: backstage.io/v1alpha1
-kind: User
-metadata: { name: bob }
-spec: { profile: { displayName: Bob Brown }, memberOf: [ledger] }
-`,
-  'card-api/catalog-info.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: card-api
-  title: Card API
-  tags: [payments]
-  annotations: { bank.io/tier: "1", bank.io/oncall-rota: payments-cards, bank.io/runbook: "https://runbooks.bank.internal/card-api" }
-spec: { type: service, lifecycle: production, owner: group:default/card-processing, system: cards, dependsOn: [component:cards] }
----
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata: { name: cards }
-spec: { owner: group:default/card-processing }
-`,
-  'cards/catalog-info.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: cards, annotations: { bank.io/tier: "1" } }
-spec: { type: service, lifecycle: production, owner: group:default/card-processing, system: cards, consumesApis: [ledger-rpc], dependsOn: [resource:cards-db] }
----
-apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata: { name: cards-db }
-spec: { type: postgres-database, owner: group:default/card-processing, system: cards }
-`,
-  'ledger/catalog-info.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: ledger
-  description: The double-entry ledger.
-  annotations: { bank.io/tier: "1", bank.io/k8s-manifests: ./k8s, bank.io/slack-channel: "#squad-ledger", bank.io/language: go }
-spec: { type: service, lifecycle: production, owner: group:default/ledger, providesApis: [ledger-rpc] }
----
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata: { name: ledger-rpc }
-spec: { type: grpc, lifecycle: production, owner: group:default/ledger, definition: "service Ledger {}" }
-`,
-  'ledger/k8s/deployment.yaml': `
-apiVersion: apps/v1
+const LEDGER_DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: service-ledger }
 spec:
@@ -116,18 +22,118 @@ apiVersion: v1
 kind: Service
 metadata: { name: service-ledger }
 spec: { ports: [{ port: 80 }] }
-`,
-  'feed/catalog-info.yaml': `
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: feed
-  description: "<img src=x onerror=alert(1)><script>alert('xss')</script> Feed"
-  links:
-    - { url: "https://feed.bank.internal", title: "<b>Dashboard</b>" }
-  annotations: { bank.io/tier: "3", bank.io/k8s-manifests: ../../etc }
-spec: { type: service, lifecycle: experimental, owner: group:default/ghosts }
-`,
+`;
+
+const groups = 'org/groups.yaml';
+const users = 'org/users.yaml';
+
+/**
+ * A small estate on disk for the UI plugins' tests (built with the shared test estate builder): two
+ * collectives, three squads (one without people), a call chain card-api → cards → ledger, an unconnected
+ * service, hostile text, and a manifests annotation that tries to leave its folder.
+ */
+const ESTATE: EstateSpec = {
+  entities: [
+    {
+      kind: 'Location',
+      name: 'test-estate',
+      file: 'catalog-info.yaml',
+      targets: [`./${groups}`, `./${users}`],
+    },
+    { kind: 'Group', name: 'bank', title: 'The Bank', type: 'organization', file: groups },
+    { kind: 'Group', name: 'payments', title: 'Payments', type: 'collective', parent: 'bank', file: groups },
+    {
+      kind: 'Group',
+      name: 'core-banking',
+      title: 'Core Banking',
+      type: 'collective',
+      parent: 'bank',
+      file: groups,
+    },
+    { kind: 'Group', name: 'card-processing', title: 'Card Processing', parent: 'payments', file: groups },
+    {
+      kind: 'Group',
+      name: 'ledger',
+      title: 'Ledger',
+      parent: 'core-banking',
+      profile: { email: 'ledger@bank.example' },
+      file: groups,
+    },
+    { kind: 'Group', name: 'ghosts', title: 'Ghosts', parent: 'core-banking', file: groups },
+    {
+      kind: 'User',
+      name: 'alice',
+      profile: { displayName: 'Alice Adams', email: 'alice@bank.example' },
+      memberOf: ['card-processing'],
+      file: users,
+    },
+    { kind: 'User', name: 'bob', profile: { displayName: 'Bob Brown' }, memberOf: ['ledger'], file: users },
+    {
+      kind: 'Component',
+      name: 'card-api',
+      title: 'Card API',
+      tags: ['payments'],
+      tier: 1,
+      oncall: 'payments-cards',
+      runbook: 'https://runbooks.bank.internal/card-api',
+      owner: 'group:default/card-processing',
+      system: 'cards',
+      dependsOn: ['component:cards'],
+    },
+    {
+      kind: 'System',
+      name: 'cards',
+      owner: 'group:default/card-processing',
+      file: 'card-api/catalog-info.yaml',
+    },
+    {
+      kind: 'Component',
+      name: 'cards',
+      tier: 1,
+      owner: 'group:default/card-processing',
+      system: 'cards',
+      consumesApis: ['ledger-rpc'],
+      dependsOn: ['resource:cards-db'],
+    },
+    {
+      kind: 'Resource',
+      name: 'cards-db',
+      type: 'postgres-database',
+      owner: 'group:default/card-processing',
+      system: 'cards',
+      file: 'cards/catalog-info.yaml',
+    },
+    {
+      kind: 'Component',
+      name: 'ledger',
+      description: 'The double-entry ledger.',
+      tier: 1,
+      manifests: './k8s',
+      slack: '#squad-ledger',
+      language: 'go',
+      owner: 'group:default/ledger',
+      providesApis: ['ledger-rpc'],
+    },
+    {
+      kind: 'API',
+      name: 'ledger-rpc',
+      type: 'grpc',
+      owner: 'group:default/ledger',
+      definition: 'service Ledger {}',
+      file: 'ledger/catalog-info.yaml',
+    },
+    {
+      kind: 'Component',
+      name: 'feed',
+      description: "<img src=x onerror=alert(1)><script>alert('xss')</script> Feed",
+      links: [{ url: 'https://feed.bank.internal', title: '<b>Dashboard</b>' }],
+      tier: 3,
+      manifests: '../../etc',
+      lifecycle: 'experimental',
+      owner: 'group:default/ghosts',
+    },
+  ],
+  files: { 'ledger/k8s/deployment.yaml': LEDGER_DEPLOYMENT },
 };
 
 export interface TestCatalog {
@@ -139,10 +145,7 @@ export interface TestCatalog {
 export async function testCatalog(): Promise<TestCatalog> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ui-plugins-'));
   const root = path.join(dir, 'estate');
-  for (const [file, text] of Object.entries(FILES)) {
-    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), text.trimStart());
-  }
+  writeTestEstate(ESTATE, root);
   const store = await CatalogStore.open(`file:${path.join(dir, 'portal.db')}`);
   const catalog = new CatalogService(store, [root]);
   const result = await catalog.ingest();
