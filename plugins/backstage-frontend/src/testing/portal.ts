@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { component, ORG, writeTree } from '@bank/catalog/testing';
+import { componentSpec, ORG_SPECS, writeTestEstate } from '@bank/catalog/testing';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..', '..');
 const BIN = path.join(REPO, 'portal', 'bin', 'portal.mjs');
@@ -145,23 +145,17 @@ export async function sendCalls(portal: RunningPortal, calls: Array<{ caller: st
  * Traces add card-api → fraud, declared nowhere. Squads: accounts (card-api, mobile-app), ledger (the rest).
  */
 export function writeEstate(): string {
-  return writeTree({
-    'org/catalog-info.yaml': ORG,
-    'card-api/catalog-info.yaml': component('card-api', {
-      owner: 'accounts',
-      tier: '1',
-      dependsOn: ['component:cards'],
-    }),
-    'cards/catalog-info.yaml': component('cards', { tier: '1', dependsOn: ['component:feed'] }),
-    'feed/catalog-info.yaml': component('feed'),
-    'fraud/catalog-info.yaml': component('fraud'),
-    'mobile-app/catalog-info.yaml': component('mobile-app', {
-      owner: 'accounts',
-      tier: '1',
-      dependsOn: ['component:card-api'],
-    }),
-    'web/catalog-info.yaml': component('web', { tier: '1', dependsOn: ['component:card-api'] }),
-    'reports/catalog-info.yaml': component('reports', { tier: '3', dependsOn: ['component:web'] }),
+  return writeTestEstate({
+    entities: [
+      ...ORG_SPECS,
+      componentSpec('card-api', { owner: 'accounts', tier: '1', dependsOn: ['component:cards'] }),
+      componentSpec('cards', { tier: '1', dependsOn: ['component:feed'] }),
+      componentSpec('feed'),
+      componentSpec('fraud'),
+      componentSpec('mobile-app', { owner: 'accounts', tier: '1', dependsOn: ['component:card-api'] }),
+      componentSpec('web', { tier: '1', dependsOn: ['component:card-api'] }),
+      componentSpec('reports', { tier: '3', dependsOn: ['component:web'] }),
+    ],
   });
 }
 
