@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type EntitySpec, estateFiles } from '@bank/catalog/testing';
 
 export {
   DOUBLE_TOKEN,
@@ -21,62 +22,66 @@ export {
 
 export const MAIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+const GROUPS = 'org/groups.yaml';
+const SYSTEMS = 'org/systems.yaml';
+
 const group = (
   name: string,
   type: string,
   parent?: string,
   children: string[] = [],
   members: string[] = [],
-) => `apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata:
-  name: ${name}
-  title: ${name.replace(/(^|-)(\w)/g, (_, d, c) => `${d ? ' ' : ''}${c.toUpperCase()}`)}
-spec:
-  type: ${type}
-${parent ? `  parent: ${parent}\n` : ''}  children: [${children.join(', ')}]
-${members.length ? `  members: [${members.join(', ')}]\n` : ''}`;
+): EntitySpec => ({
+  kind: 'Group',
+  name,
+  title: name.replace(/(^|-)(\w)/g, (_, d, c) => `${d ? ' ' : ''}${c.toUpperCase()}`),
+  type,
+  parent,
+  children,
+  members: members.length ? members : undefined,
+  file: GROUPS,
+});
 
-const user = (name: string, group: string) => `apiVersion: backstage.io/v1alpha1
-kind: User
-metadata:
-  name: ${name}
-spec:
-  profile:
-    displayName: ${name}
-  memberOf: [${group}]
-`;
+const user = (name: string, group: string): EntitySpec => ({
+  kind: 'User',
+  name,
+  profile: { displayName: name },
+  memberOf: [group],
+  file: GROUPS,
+});
 
-function component(
+const component = (
   name: string,
   owner: string,
   opts: { dependsOn?: string[]; system?: string; providesApis?: string[] } = {},
-): string {
-  return `apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: ${name}
-  description: The ${name} service
-  annotations:
-    bank.io/tier: "2"
-    bank.io/service-id: service.${name}
-spec:
-  type: service
-  lifecycle: production
-  owner: group:default/${owner}
-${opts.system ? `  system: ${opts.system}\n` : ''}${opts.providesApis?.length ? `  providesApis: [${opts.providesApis.join(', ')}]\n` : ''}${opts.dependsOn?.length ? `  dependsOn: [${opts.dependsOn.join(', ')}]\n` : ''}`;
-}
+): EntitySpec => ({
+  kind: 'Component',
+  name,
+  description: `The ${name} service`,
+  tier: 2,
+  serviceId: `service.${name}`,
+  owner: `group:default/${owner}`,
+  system: opts.system,
+  providesApis: opts.providesApis?.length ? opts.providesApis : undefined,
+  dependsOn: opts.dependsOn?.length ? opts.dependsOn : undefined,
+});
 
-/** The org and services of the fixture estate. */
-export const FIXTURE_FILES: Record<string, string> = {
-  'services/catalog-info.yaml': `apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: fixture-estate
-spec:
-  targets: [./org/groups.yaml, ./org/systems.yaml]
-`,
-  'services/org/groups.yaml': [
+const ledgerOwned = {
+  owner: 'group:default/ledger',
+  system: 'ledger-system',
+  file: 'ledger/catalog-info.yaml',
+};
+
+/** The org and services of the fixture estate, from the shared test estate builder (@bank/catalog/testing). */
+export const FIXTURE_FILES: Record<string, string | Uint8Array> = estateFiles({
+  root: 'services',
+  entities: [
+    {
+      kind: 'Location',
+      name: 'fixture-estate',
+      targets: [`./${GROUPS}`, `./${SYSTEMS}`],
+      file: 'catalog-info.yaml',
+    },
     group('bank', 'organization', undefined, ['core-banking', 'payments', 'platform']),
     group('platform', 'collective', 'bank', ['service-framework']),
     group('service-framework', 'squad', 'platform'),
@@ -87,68 +92,35 @@ spec:
     group('card-processing', 'squad', 'payments', [], ['sam.lee']),
     user('jane.doe', 'ledger'),
     user('sam.lee', 'card-processing'),
-  ].join('---\n'),
-  'services/org/systems.yaml': `apiVersion: backstage.io/v1alpha1
-kind: Domain
-metadata:
-  name: core-banking
-spec:
-  owner: group:default/core-banking
----
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata:
-  name: ledger-system
-spec:
-  owner: group:default/ledger
-  domain: core-banking
----
-apiVersion: backstage.io/v1alpha1
-kind: System
-metadata:
-  name: service-framework
-spec:
-  owner: group:default/service-framework
-`,
-  // ledger serves an API (calls to it are consumesApis); accounts does not (calls to it stay dependsOn).
-  'services/ledger/catalog-info.yaml': `${component('ledger', 'ledger', { system: 'ledger-system', dependsOn: ['resource:cassandra-ledger'], providesApis: ['ledger-rpc'] })}---
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata:
-  name: ledger-rpc
-  description: The ledger's RPCs
-spec:
-  type: openapi
-  lifecycle: production
-  owner: group:default/ledger
-  system: ledger-system
-  definition: "openapi: 3.0.3"
----
-apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata:
-  name: cassandra-ledger
-spec:
-  type: cassandra-keyspace
-  owner: group:default/ledger
-  system: ledger-system
----
-apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata:
-  name: ledger-entries
-spec:
-  type: kafka-topic
-  owner: group:default/ledger
-  system: ledger-system
-`,
-  'services/accounts/catalog-info.yaml': component('accounts', 'accounts', {
-    dependsOn: ['component:ledger'],
-  }),
-  'services/cards/catalog-info.yaml': component('cards', 'card-processing', {
-    dependsOn: ['component:ledger', 'component:accounts'],
-  }),
-};
+    { kind: 'Domain', name: 'core-banking', owner: 'group:default/core-banking', file: SYSTEMS },
+    {
+      kind: 'System',
+      name: 'ledger-system',
+      owner: 'group:default/ledger',
+      domain: 'core-banking',
+      file: SYSTEMS,
+    },
+    { kind: 'System', name: 'service-framework', owner: 'group:default/service-framework', file: SYSTEMS },
+    // ledger serves an API (calls to it are consumesApis); accounts does not (calls to it stay dependsOn).
+    component('ledger', 'ledger', {
+      system: 'ledger-system',
+      dependsOn: ['resource:cassandra-ledger'],
+      providesApis: ['ledger-rpc'],
+    }),
+    {
+      kind: 'API',
+      name: 'ledger-rpc',
+      description: "The ledger's RPCs",
+      type: 'openapi',
+      definition: 'openapi: 3.0.3',
+      ...ledgerOwned,
+    },
+    { kind: 'Resource', name: 'cassandra-ledger', type: 'cassandra-keyspace', ...ledgerOwned },
+    { kind: 'Resource', name: 'ledger-entries', type: 'kafka-topic', ...ledgerOwned },
+    component('accounts', 'accounts', { dependsOn: ['component:ledger'] }),
+    component('cards', 'card-processing', { dependsOn: ['component:ledger', 'component:accounts'] }),
+  ],
+});
 
 export interface FixtureRepo {
   root: string;
