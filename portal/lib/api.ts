@@ -29,13 +29,16 @@ export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T
       res.status,
     );
   }
-  if (!res.ok) {
-    const e = (body as { error?: { message?: unknown; suggestions?: unknown } } | null)?.error;
-    const message = typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`;
-    const suggestions = Array.isArray(e?.suggestions)
-      ? e.suggestions.filter((s): s is string => typeof s === 'string')
-      : [];
-    throw new ApiError(message, res.status, suggestions);
-  }
+  if (!res.ok) throw apiErrorOf(body, res.status);
   return body as T;
+}
+
+/** The ApiError an error answer's JSON body (the portal's error envelope) stands for. */
+export function apiErrorOf(body: unknown, status: number): ApiError {
+  const e = (body as { error?: { message?: unknown; suggestions?: unknown } } | null)?.error;
+  const message = typeof e?.message === 'string' ? e.message : `HTTP ${status}`;
+  const suggestions = Array.isArray(e?.suggestions)
+    ? e.suggestions.filter((s): s is string => typeof s === 'string')
+    : [];
+  return new ApiError(message, status, suggestions);
 }

@@ -32,6 +32,21 @@ export async function readApiOnServer<T>(
   caller: Pick<Headers, 'get'>,
   timeoutMs = 300,
 ): Promise<T | undefined> {
+  const answer = await readApiAnswerOnServer(path, caller, timeoutMs);
+  return answer && answer.status >= 200 && answer.status < 300 ? (answer.body as T) : undefined;
+}
+
+/**
+ * The API's answer to GET `path` for this caller, whatever its status: `{status, body}` with the JSON body
+ * (a 404's body holds the error envelope, its closest names among it), or undefined when there is no
+ * in-process API, the body is not JSON, or no answer came within `timeoutMs`. A page that decides its own
+ * status (the entity page's 404) needs to tell "not there" from "not known yet".
+ */
+export async function readApiAnswerOnServer(
+  path: string,
+  caller: Pick<Headers, 'get'>,
+  timeoutMs = 300,
+): Promise<{ status: number; body: unknown } | undefined> {
   const fetch = registry.get(portOf(caller.get('host')) ?? '');
   if (!fetch) return undefined;
   const headers = new Headers();
@@ -50,8 +65,9 @@ export async function readApiOnServer<T>(
   try {
     const request = new Request(new URL(path, 'http://portal.internal'), { headers, signal: ctrl.signal });
     const answer = await Promise.race([Promise.resolve(fetch(request)), tooSlow]);
-    if (!answer?.ok) return undefined;
-    return (await Promise.race([answer.json() as Promise<T>, tooSlow])) ?? undefined;
+    if (!answer) return undefined;
+    const body: unknown = await Promise.race([answer.json() as Promise<unknown>, tooSlow]);
+    return body === undefined ? undefined : { status: answer.status, body };
   } catch {
     return undefined;
   } finally {

@@ -1,5 +1,0 @@
-import { PageSkeleton } from '../../../../../components/common/feedback';
-
-export default function Loading() {
-  return <PageSkeleton label="entity" />;
-}
