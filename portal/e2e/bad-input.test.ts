@@ -16,10 +16,31 @@ describe('bad input in Chromium', { skip: why }, () => {
 
   it('an unknown entity URL shows a 404 with the closest names', async () => {
     const { page, url } = portal;
-    const res = await page.goto(`${url}/entity/component/default/ledgr`);
-    assert.equal(res?.status(), 404, 'an unknown entity answers 404');
+    // A plain GET, no JavaScript: the page itself read the entity on the server and called notFound().
+    // Next sends a notFound() page's HTML as its error shell with the page's server payload inlined, so
+    // the not-found view's ref and closest names are in the document and drawn as it hydrates.
+    const unknown = await fetch(`${url}/entity/component/default/ledgr`);
+    assert.equal(unknown.status, 404, 'an unknown entity answers 404');
+    const unknownHtml = await unknown.text();
+    assert.match(unknownHtml, /component:default\/ledgr/);
+    assert.match(unknownHtml, /suggestions\\?":\[\\?"component:default\/ledger\\?"/);
+    // A known entity is drawn on the server: its name and sections are in the HTML itself.
     const known = await fetch(`${url}/entity/component/default/ledger`);
     assert.equal(known.status, 200);
+    const knownHtml = await known.text();
+    assert.match(knownHtml, /data-testid="entity-page" data-ref="component:default\/ledger"/);
+    assert.match(knownHtml, /<h1[^>]*>Ledger<\/h1>/);
+    assert.match(knownHtml, /data-testid="dependencies"/);
+    // The page answers 404 itself: the server no longer forces the status.
+    assert.equal(
+      (await fetch(`${url}/entity/component/default/LEDGER`)).status,
+      200,
+      'refs are case-insensitive',
+    );
+    assert.equal((await fetch(`${url}/entity/group/default/no-such-squad`)).status, 404);
+
+    const res = await page.goto(`${url}/entity/component/default/ledgr`);
+    assert.equal(res?.status(), 404, 'an unknown entity answers 404 in the browser too');
     const notFound = page.getByTestId('not-found');
     await notFound.waitFor();
     assert.match((await notFound.textContent()) ?? '', /No entity called/);
@@ -28,6 +49,10 @@ describe('bad input in Chromium', { skip: why }, () => {
     await shot(page, 'bad-1-unknown-entity');
     await page.getByRole('link', { name: 'component:default/ledger' }).click();
     await page.getByTestId('entity-page').waitFor();
+    // Back (a client navigation) to the unknown entity shows the same view (the segment's not-found).
+    await page.goBack();
+    await page.getByTestId('not-found').waitFor();
+    assert.match((await page.getByTestId('not-found').textContent()) ?? '', /component:default\/ledgr/);
   });
 
   it('hostile descriptions and link titles render as inert text', async () => {

@@ -98,7 +98,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     res.once('finish', () => lingerAtMost(req));
     if (guard(req, res)) return;
-    route(req, res, { apiListener, pages: wantUi ? pages : undefined, catalog: opts.catalog });
+    route(req, res, { apiListener, pages: wantUi ? pages : undefined });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -273,7 +273,6 @@ function route(
   to: {
     apiListener: (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
     pages: (() => Promise<PageHandler>) | undefined;
-    catalog: ServeOptions['catalog'];
   },
 ): void {
   const url = req.url ?? '/';
@@ -304,7 +303,6 @@ function route(
     );
     return;
   }
-  if (unknownEntityPage(url, to.catalog)) forceStatus(res, 404);
   to.pages()
     .then((handle) => handle(req, res))
     .catch((err: Error) => {
@@ -399,26 +397,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
-}
-
-const ENTITY_PAGE = /^\/entity\/([^/?#]+)\/([^/?#]+)\/([^/?#]+)\/?(?:[?#]|$)/;
-
-/** An entity page for a ref the catalogue does not know: the page shows the closest names, with a 404. */
-function unknownEntityPage(url: string, catalog: CatalogService): boolean {
-  const m = ENTITY_PAGE.exec(url);
-  if (!m) return false;
-  try {
-    const ref =
-      `${decodeURIComponent(m[1])}:${decodeURIComponent(m[2])}/${decodeURIComponent(m[3])}`.toLowerCase();
-    return !catalog.loaded.byRef.has(ref);
-  } catch {
-    return true;
-  }
-}
-
-/** Make every status Next sets on this response `status` (Next renders the page; we own the status). */
-function forceStatus(res: http.ServerResponse, status: number): void {
-  Object.defineProperty(res, 'statusCode', { get: () => status, set: () => {}, configurable: true });
-  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
-  res.writeHead = ((_code: number, ...rest: unknown[]) => writeHead(status, ...rest)) as typeof res.writeHead;
 }

@@ -19,10 +19,23 @@ import { NotFoundView } from './not-found-view';
 
 const dash = <span className="muted">—</span>;
 
-/** The entity page: one request for the bundle, then sections by kind. */
-export function EntityView({ kind, namespace, name }: { kind: string; namespace: string; name: string }) {
+/**
+ * The entity page: one request for the bundle, then sections by kind. `initial`: the bundle as the page read
+ * it on the server (in the HTML at first paint); without it the bundle is fetched here.
+ */
+export function EntityView({
+  kind,
+  namespace,
+  name,
+  initial,
+}: {
+  kind: string;
+  namespace: string;
+  name: string;
+  initial?: { url: string; data: EntityBundle };
+}) {
   const ref = `${kind}:${namespace}/${name}`.toLowerCase();
-  const { data, error } = useApi<EntityBundle>(entityApiUrl(ref));
+  const { data, error } = useApi<EntityBundle>(entityApiUrl(ref), initial);
   if (error?.status === 404) return <NotFoundView what={ref} suggestions={error.suggestions} />;
   if (error) return <ApiErrorBox error={error} title={`${ref} could not be loaded`} />;
   if (!data) return <PageSkeleton label={ref} />;

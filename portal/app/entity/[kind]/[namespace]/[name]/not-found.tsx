@@ -1,0 +1,5 @@
+import { MissingEntityView } from '../../../../../components/entity/missing-entity';
+
+export default function EntityNotFound() {
+  return <MissingEntityView />;
+}
