@@ -41,6 +41,18 @@ describe('pages reading the API on the server', () => {
 
   it('is undefined without an API for that port, or when the answer is too slow', async () => {
     assert.equal(await readApiAnswerOnServer('/api/known', caller(41002)), undefined);
+    // Behind a proxy the Host names no port: the process's only portal answers (none when there are several).
+    const behindProxy = new Headers({ host: 'portal.bank.example' });
+    assert.equal(await readApiAnswerOnServer('/api/known', behindProxy), undefined);
+    const one = publishApiForPages(41004, () => json(200, { one: true }));
+    assert.deepEqual(await readApiAnswerOnServer('/api/known', behindProxy), {
+      status: 200,
+      body: { one: true },
+    });
+    const two = publishApiForPages(41005, () => json(200, { two: true }));
+    assert.equal(await readApiAnswerOnServer('/api/known', behindProxy), undefined);
+    two();
+    one();
     const unpublish = publishApiForPages(41003, async (req) => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       return req.signal.aborted ? json(499, {}) : json(404, {});

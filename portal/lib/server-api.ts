@@ -26,6 +26,16 @@ export function publishApiForPages(port: number, fetch: ApiFetch): () => void {
 
 const portOf = (host: string | null): string | undefined => /:(\d+)$/.exec(host ?? '')?.[1];
 
+/**
+ * The API of the portal this request came to: by the port in its Host, or, when the Host names none (a
+ * proxy in front, `PORTAL_BASE_URL=https://portal.bank.example`), the process's only portal.
+ */
+function apiFor(host: string | null): ApiFetch | undefined {
+  const byPort = registry.get(portOf(host) ?? '');
+  if (byPort || portOf(host) !== undefined || registry.size !== 1) return byPort;
+  return registry.values().next().value;
+}
+
 /** The API's JSON answer to GET `path` for this caller, or undefined (no in-process API, not 200, too slow). */
 export async function readApiOnServer<T>(
   path: string,
@@ -47,7 +57,7 @@ export async function readApiAnswerOnServer(
   caller: Pick<Headers, 'get'>,
   timeoutMs = 300,
 ): Promise<{ status: number; body: unknown } | undefined> {
-  const fetch = registry.get(portOf(caller.get('host')) ?? '');
+  const fetch = apiFor(caller.get('host'));
   if (!fetch) return undefined;
   const headers = new Headers();
   for (const name of ['cookie', 'authorization']) {
