@@ -4,7 +4,8 @@
  * anchor's backend reads them, `portal serve` reads them, and the anchor's own client calls (measure.js:
  * getEntityByRef ×200, a page of 200 ×50, a full cursor walk ×5, owner facets ×50, through
  * @backstage/catalog-client) are made against each in turn. Beside them, a bare node:http server that sends the
- * portal's page of 200 as fixed bytes: the floor for that answer on this machine.
+ * portal's page of 200 and one component as fixed bytes: the floor for those answers on this machine (the page
+ * by raw fetch, getEntityByRef through the same client calls).
  *
  *   npx tsx bench/catalog/read-api.ts [--sizes 350,3500] [--rounds 2] [--dir bench/.cache/anchor-backstage]
  *                                     [--no-backstage]
@@ -89,14 +90,10 @@ function cpuMs(pid: number): number {
 }
 
 /**
- * The anchor's query set (measure.js `latency`), against one catalog API base URL. `cpuMsPerCall`: the
- * server process's CPU per call, which the load of a shared machine moves far less than wall time.
+ * measure.js's getEntityByRef: 220 calls through the client (20 warm-ups, 200 measured), each a component
+ * picked by the same seeded sequence, so the portal and the bare server are asked the same refs.
  */
-async function anchorQueries(base: string, n: number, pid: number) {
-  const client = new CatalogClient({
-    discoveryApi: { getBaseUrl: async () => `${base}/api/catalog` },
-    fetchApi: { fetch: globalThis.fetch },
-  });
+async function byRefCalls(client: CatalogClient, n: number, pid: number) {
   let a = 12345;
   const rnd = () => {
     a = (a * 1103515245 + 12345) % 2147483648;
@@ -106,6 +103,27 @@ async function anchorQueries(base: string, n: number, pid: number) {
     { length: 220 },
     () => `component:default/svc-${String(Math.floor(rnd() * n)).padStart(5, '0')}`,
   );
+  const cpu = cpuMs(pid);
+  const samples: number[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const t = performance.now();
+    const e = await client.getEntityByRef(refs[i]);
+    const d = performance.now() - t;
+    if (!e) throw new Error(`missing ${refs[i]}`);
+    if (i >= 20) samples.push(d);
+  }
+  return { ...stats(samples), cpuMsPerCall: Math.round(((cpuMs(pid) - cpu) / refs.length) * 100) / 100 };
+}
+
+/**
+ * The anchor's query set (measure.js `latency`), against one catalog API base URL. `cpuMsPerCall`: the
+ * server process's CPU per call, which the load of a shared machine moves far less than wall time.
+ */
+async function anchorQueries(base: string, n: number, pid: number) {
+  const client = new CatalogClient({
+    discoveryApi: { getBaseUrl: async () => `${base}/api/catalog` },
+    fetchApi: { fetch: globalThis.fetch },
+  });
   let cpu = cpuMs(pid);
   const perCall = (calls: number) => {
     const now = cpuMs(pid);
@@ -113,15 +131,10 @@ async function anchorQueries(base: string, n: number, pid: number) {
     cpu = now;
     return r;
   };
+  const getEntityByRef = await byRefCalls(client, n, pid);
+  cpu = cpuMs(pid);
+
   let samples: number[] = [];
-  for (let i = 0; i < refs.length; i++) {
-    const t = performance.now();
-    const e = await client.getEntityByRef(refs[i]);
-    const d = performance.now() - t;
-    if (!e) throw new Error(`${base}: missing ${refs[i]}`);
-    if (i >= 20) samples.push(d);
-  }
-  const getEntityByRef = { ...stats(samples), cpuMsPerCall: perCall(refs.length) };
 
   samples = [];
   let items = 0;
@@ -415,11 +428,19 @@ async function portal(catalog: string, n: number) {
     // The bare server in its own process, as the portal is: only the bytes, nothing else.
     const pageFile = path.join(work, `page-${n}.json`);
     writeFileSync(pageFile, page);
+    // And one component as getEntityByRef reads it: the floor for a by-ref call through the same client.
+    const entityFile = path.join(work, `entity-${n}.json`);
+    writeFileSync(
+      entityFile,
+      Buffer.from(
+        await (await fetch(`${base}/api/catalog/entities/by-name/component/default/svc-00000`)).arrayBuffer(),
+      ),
+    );
     const bare = spawn(
       process.execPath,
       [
         '-e',
-        `const b=require('fs').readFileSync(${JSON.stringify(pageFile)});const s=require('http').createServer((q,r)=>{r.writeHead(200,{'content-type':'application/json','content-length':b.length});r.end(b)});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`,
+        `const f=require('fs'),p=f.readFileSync(${JSON.stringify(pageFile)}),e=f.readFileSync(${JSON.stringify(entityFile)});const s=require('http').createServer((q,r)=>{const b=q.url.includes('/entities/by-name/')?e:p;r.writeHead(200,{'content-type':'application/json','content-length':b.length});r.end(b)});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`,
       ],
       { detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -432,14 +453,20 @@ async function portal(catalog: string, n: number) {
         loadAverage: number;
         rawPage200: Awaited<ReturnType<typeof rawFetch>>;
         barePage200: Awaited<ReturnType<typeof rawFetch>>;
+        bareGetEntityByRef: Awaited<ReturnType<typeof byRefCalls>>;
       };
+      const bareClient = new CatalogClient({
+        discoveryApi: { getBaseUrl: async () => `http://127.0.0.1:${barePort}/api/catalog` },
+        fetchApi: { fetch: globalThis.fetch },
+      });
       const runs: Round[] = [];
       for (let r = 0; r < rounds; r++) {
         const loadAverage = loadavg()[0];
         const queries = await anchorQueries(base, n, child.pid as number);
         const rawPage200 = await rawFetch(pageUrl, child.pid as number);
         const barePage200 = await rawFetch(bareUrl, bare.pid as number);
-        runs.push({ loadAverage, ...queries, rawPage200, barePage200 });
+        const bareGetEntityByRef = await byRefCalls(bareClient, n, bare.pid as number);
+        runs.push({ loadAverage, ...queries, rawPage200, barePage200, bareGetEntityByRef });
       }
       const med = (pick: (r: Round) => number) => Math.round(median(runs.map(pick)) * 100) / 100;
       // After the queries: the freshness tests add components, which the walk would count.
@@ -454,6 +481,9 @@ async function portal(catalog: string, n: number) {
         medians: {
           getEntityByRefP50: med((r) => r.getEntityByRef.p50),
           getEntityByRefP99: med((r) => r.getEntityByRef.p99),
+          // The same calls through the same client to the bare server sending one component's bytes.
+          bareGetEntityByRefP50: med((r) => r.bareGetEntityByRef.p50),
+          bareGetEntityByRefP99: med((r) => r.bareGetEntityByRef.p99),
           page200P50: med((r) => r.page200.p50),
           walkP50: med((r) => r.walk.p50),
           ownerFacetsP50: med((r) => r.ownerFacets.p50),
@@ -543,6 +573,7 @@ process.stdout.write(
         'Backstage: its backend on in-memory SQLite, measured once settled (all components listed, every dependsOn stitched both ways), then stopped. Portal: `portal serve` started on an empty SQLite file with the same locations.yaml as its root.',
         'settledMs / startToQueryableMs: from spawning the server until every component is listed. refresh: measure.js freshness (one component added to the Location, one description edited) until both are served; forced = refreshEntity on the Location right after, natural = nothing called (the portal watches its files; Backstage waits for its 100-150 s processing interval, not run here).',
         "rawPage200 / barePage200: fetch of the portal's page of 200 components, and the same bytes from a bare node:http server.",
+        'bareGetEntityByRef: the same getEntityByRef calls through the same client against the bare server answering one component (svc-00000) as the portal serves it: the floor of a by-ref call on this machine.',
         "portal idleAfterMs: after queryable, the wait for the portal's background start-up work (web UI, scoring) to end before the queries (under 5 % of a core for a second).",
       ],
       results,
