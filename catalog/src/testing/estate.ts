@@ -8,6 +8,7 @@
  */
 import type { Entity } from '@backstage/catalog-model';
 import { ANNOTATION } from '../model/annotations.ts';
+import { stringifyRef } from '../model/ref.ts';
 import { writeTree } from './tree.ts';
 
 export type EntitySpecKind =
@@ -75,8 +76,9 @@ export interface EstateSpec {
   root?: string;
 }
 
+/** A spec's ref, as the catalogue writes refs (catalog/model's stringifyRef). */
 export function refOf(kind: string, name: string, namespace = 'default'): string {
-  return `${kind.toLowerCase()}:${namespace}/${name}`;
+  return stringifyRef({ kind, namespace, name });
 }
 
 /** A target as written (`ledger`, `component:ledger`, `group:default/ledger`) as a full ref. */
