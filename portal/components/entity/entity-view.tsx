@@ -1,4 +1,5 @@
 'use client';
+import { stringifyRef } from '@bank/catalog/model';
 import type { EntityBundle } from '@bank/plugin-entity';
 import Link from 'next/link';
 import { entityApiUrl } from '../../lib/api-urls.ts';
@@ -34,7 +35,7 @@ export function EntityView({
   name: string;
   initial?: { url: string; data: EntityBundle };
 }) {
-  const ref = `${kind}:${namespace}/${name}`.toLowerCase();
+  const ref = stringifyRef({ kind, namespace, name });
   const { data, error } = useApi<EntityBundle>(entityApiUrl(ref), initial);
   if (error?.status === 404) return <NotFoundView what={ref} suggestions={error.suggestions} />;
   if (error) return <ApiErrorBox error={error} title={`${ref} could not be loaded`} />;

@@ -1,4 +1,5 @@
 'use client';
+import { stringifyRef } from '@bank/catalog/model';
 import { useEffect, useMemo, useState } from 'react';
 import { fetchJson } from '../../lib/api.ts';
 
@@ -34,7 +35,11 @@ export function useCatalogOptions(kinds: string[]): CatalogOption[] {
         .then((list) =>
           list
             .map((e) => ({
-              ref: `${e.kind.toLowerCase()}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`,
+              ref: stringifyRef({
+                kind: e.kind,
+                namespace: e.metadata.namespace ?? 'default',
+                name: e.metadata.name,
+              }),
               name: e.metadata.name,
               title: e.metadata.title,
               type: e.spec?.type,

@@ -4,7 +4,7 @@
  * built from the entities' kept texts (the same bytes as stringifying the served objects). Over the view of
  * the moment: the same question asked again of the same view is answered from what it remembers.
  */
-import { closestRefs } from '@bank/catalog';
+import { closestRefs, stringifyRef } from '@bank/catalog';
 import { InputError, NotFoundError, PayloadTooLargeError } from '@bank/plugin-kit';
 import {
   FilterSyntaxError,
@@ -123,7 +123,7 @@ export class EntityQueries {
 
   /** An entity by kind, namespace and name; not found names the closest refs. */
   byName(kind: string, namespace: string, name: string): ServedEntity {
-    const ref = `${kind}:${namespace}/${name}`.toLowerCase();
+    const ref = stringifyRef({ kind, namespace, name });
     const entity = this.view().byRef.get(ref);
     if (!entity) {
       throw new NotFoundError(`No ${kind} named "${namespace}/${name}"`, {

@@ -1,3 +1,4 @@
+import { stringifyRef } from '@bank/catalog';
 import type { GraphIndex } from '@bank/graph';
 import type { CatalogService } from '@bank/plugin-catalog';
 import { createApp, NotFoundError } from '@bank/plugin-kit';
@@ -21,7 +22,7 @@ export function createEntityRouter({ catalog, getIndex }: EntityRouterDeps): Hon
 
   const find = (kind: string, namespace: string, name: string) => {
     const view = catalog.loaded;
-    const ref = `${kind}:${namespace}/${name}`.toLowerCase();
+    const ref = stringifyRef({ kind, namespace, name });
     if (!view.byRef.has(ref)) {
       const suggestions = view.suggestions(ref);
       throw new NotFoundError(
