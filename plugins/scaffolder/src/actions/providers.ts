@@ -191,6 +191,33 @@ export class ProviderClient {
     return h;
   }
 
+  /**
+   * A new repository's first push, as both publish actions record it: the `git push` beside the API requests
+   * (to the clone URL the provider answered, or in a dry-run the web URL's), and where catalog:register finds
+   * the pushed descriptor (`repoContentsUrl` → the workspace's `sourcePath`). Outputs `requests` and
+   * `repoContentsUrl`; the action outputs its own `remoteUrl`.
+   */
+  recordPush(push: {
+    remote: string;
+    contentsUrl: string;
+    branch: string;
+    files: string[];
+    message: string;
+  }): void {
+    this.requests.push({
+      method: 'git push',
+      url: push.remote,
+      body: { branch: push.branch, files: push.files, message: push.message },
+      note: this.ctx.dryRun
+        ? 'to the clone URL the provider answers; git over HTTPS, the token as an Authorization header'
+        : 'git over HTTPS, the token as an Authorization header',
+    });
+    const { sourcePath } = this.ctx.input;
+    this.ctx.published.set(push.contentsUrl, typeof sourcePath === 'string' ? sourcePath : '');
+    this.ctx.output('requests', this.requests);
+    this.ctx.output('repoContentsUrl', push.contentsUrl);
+  }
+
   /** Record (and in a real run send) a request; answers the parsed JSON, or throws with the provider's message. */
   async send<T = Record<string, unknown>>(
     method: string,

@@ -111,22 +111,8 @@ export const publishGithub: Action = {
     const remote = ctx.dryRun
       ? `${htmlUrl}.git`
       : checkRemote(integration, created?.clone_url, `${ctx.field}.repoUrl`);
-    gh.requests.push({
-      method: 'git push',
-      url: remote,
-      body: { branch, files: files.map((f) => f.path), message },
-      note: ctx.dryRun
-        ? 'to the clone URL the provider answers; git over HTTPS, the token as an Authorization header'
-        : 'git over HTTPS, the token as an Authorization header',
-    });
-    // catalog:register reads the pushed descriptor from here (repoContentsUrl → the workspace's sourcePath).
-    ctx.published.set(
-      String(contentsUrl),
-      typeof ctx.input.sourcePath === 'string' ? ctx.input.sourcePath : '',
-    );
-    ctx.output('requests', gh.requests);
+    gh.recordPush({ remote, contentsUrl, branch, files: files.map((f) => f.path), message });
     ctx.output('remoteUrl', remote);
-    ctx.output('repoContentsUrl', contentsUrl);
     if (ctx.dryRun) {
       ctx.log(`would push ${files.length} files to ${remote} as branch ${branch}`);
       return;

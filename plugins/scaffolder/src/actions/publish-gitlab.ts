@@ -81,22 +81,8 @@ export const publishGitlab: Action = {
     const remote = ctx.dryRun
       ? `${webUrl}.git`
       : checkRemote(integration, created?.http_url_to_repo, `${ctx.field}.repoUrl`);
-    gl.requests.push({
-      method: 'git push',
-      url: remote,
-      body: { branch, files: files.map((f) => f.path), message },
-      note: ctx.dryRun
-        ? 'to the clone URL the provider answers; git over HTTPS, the token as an Authorization header'
-        : 'git over HTTPS, the token as an Authorization header',
-    });
-    // catalog:register reads the pushed descriptor from here (repoContentsUrl → the workspace's sourcePath).
-    ctx.published.set(
-      String(contentsUrl),
-      typeof ctx.input.sourcePath === 'string' ? ctx.input.sourcePath : '',
-    );
-    ctx.output('requests', gl.requests);
+    gl.recordPush({ remote, contentsUrl, branch, files: files.map((f) => f.path), message });
     ctx.output('remoteUrl', webUrl);
-    ctx.output('repoContentsUrl', contentsUrl);
     if (created?.id !== undefined) ctx.output('projectId', created.id);
     if (ctx.dryRun) {
       ctx.log(`would push ${files.length} files to ${remote} as branch ${branch}`);
