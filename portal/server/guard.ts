@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import { errorEnvelope, PortalError } from '@bank/plugin-kit';
+import { errorEnvelope, PortalError, refuseAfterPause } from '@bank/plugin-kit';
 import { TokenBuckets } from '@bank/rpc/ratelimit';
 
 /** 421: the request named a host this server does not serve (DNS rebinding, a misrouted proxy). */
@@ -293,6 +293,17 @@ function reject(
 ): void {
   const env = errorEnvelope(err, req.method ?? 'GET', (req.url ?? '/').split('?')[0]);
   const body = JSON.stringify(env);
+  // A body still arriving waits for its answer, unread (a flood of refused bodies is slowed to one per pause).
+  refuseAfterPause(req, () => send(req, res, err, body, retryAfterSeconds));
+}
+
+function send(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  err: PortalError,
+  body: string,
+  retryAfterSeconds?: number,
+): void {
   // We will not read the body: close the connection after answering rather than drain an unknown amount.
   res.writeHead(err.status, {
     'content-type': 'application/json; charset=utf-8',

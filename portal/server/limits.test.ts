@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CatalogStore } from '@bank/catalog';
 import { component, ORG, writeTree } from '@bank/catalog/testing';
 import { CatalogService } from '@bank/plugin-catalog';
+import { REFUSAL_PAUSE_MS } from '@bank/plugin-kit';
 import { createRequestGuard } from './guard.ts';
 import { lingeringRequests, type RunningServer, startServer } from './server.ts';
 
@@ -151,6 +152,40 @@ describe('bounded work: one streaming body limit (issue 11, memory exhaustion wi
       }),
     });
     assert.equal(fewer.status, 200);
+  });
+
+  it('a flood of oversized bodies is answered whole, one refusal per connection per pause (was ~125 a second per connection, most of them resets)', async () => {
+    const { port } = new URL(server.url);
+    const answers: Record<string, number> = {};
+    let stop = false;
+    // As bench/hardening/load.ts's attacker: each connection streams a body until answered, then again.
+    const flood = async (pathname: string) => {
+      while (!stop) {
+        const { status } = await streamChunked(Number(port), pathname, 64 << 20);
+        answers[status] = (answers[status] ?? 0) + 1;
+      }
+    };
+    const connections = [
+      '/api/catalog/entities/by-refs',
+      '/api/catalog/entities/by-refs',
+      '/api/auth/sign-in',
+    ];
+    const started = performance.now();
+    const running = connections.map(flood);
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await Promise.all(running);
+    const seconds = (performance.now() - started) / 1000;
+    const total = Object.values(answers).reduce((a, b) => a + b, 0);
+    // Every body got its answer (413 too large, 429 sign-in limit), none a cut connection (status 0).
+    assert.deepEqual(
+      Object.keys(answers).filter((s) => s !== '413' && s !== '429'),
+      [],
+      JSON.stringify(answers),
+    );
+    // At most one refusal per connection per REFUSAL_PAUSE_MS (plus the one under way when it stopped).
+    const most = connections.length * (Math.ceil((seconds * 1000) / REFUSAL_PAUSE_MS) + 1);
+    assert.ok(total <= most, `${total} refusals in ${seconds.toFixed(2)} s; at most ${most}`);
   });
 
   it('a refused body holds nothing once its client hangs up (the 1 s linger kept 130 MB alive under a flood)', async () => {
