@@ -4,6 +4,7 @@ import {
   closestOfKind,
   closestRefs,
   type Entity,
+  entityRef,
   parseRef,
   stringifyRef,
   validateEntity,
@@ -158,7 +159,7 @@ function readHandlers(queries: EntityQueries): Record<string, Handler> {
     byName: (c) => jsonBody(c, queries.bytes(queries.byName(...nameOf(c)))),
     ancestry: (c) => {
       const entity = queries.byName(...nameOf(c));
-      const ref = `${entity.kind}:${entity.metadata.namespace}/${entity.metadata.name}`.toLowerCase();
+      const ref = entityRef(entity);
       const location = entity.metadata.annotations?.['backstage.io/managed-by-location'] ?? '';
       return c.json({ rootEntityRef: ref, items: [{ entity, parentEntityRefs: [] }], location });
     },
@@ -211,13 +212,11 @@ function writeHandlers(catalog: CatalogService, auth: Auth, queries: EntityQueri
     deleteByUid: async (c) => {
       const uid = c.req.param('uid') as string;
       const found = queries.findUid(uid);
-      const foundRef = found
-        ? `${found.kind}:${found.metadata.namespace ?? 'default'}/${found.metadata.name}`.toLowerCase()
-        : undefined;
+      const foundRef = found ? entityRef(found) : undefined;
       await auth.authorize(c, permissions.catalogEntityDelete, { ref: foundRef });
       noteAudit(c, { target: foundRef ?? `uid:${uid}` });
       const entity = queries.byUid(uid);
-      const ref = `${entity.kind}:${entity.metadata.namespace}/${entity.metadata.name}`.toLowerCase();
+      const ref = entityRef(entity);
       // As in Backstage, an orphan (no location lists it any more) may be deleted; anything else would come
       // back with its file's next read, so the answer says where to delete it.
       if (entity.metadata.annotations?.['backstage.io/orphan'] === 'true') {

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Entity } from '@bank/catalog';
+import { entityRef } from '@bank/catalog/model';
 import { type ManifestObject, parseManifests } from '@bank/plugin-scaffolder';
 
 export const MANAGED_BY = 'backstage.io/managed-by-location';
@@ -87,7 +88,7 @@ function makeDigest(entity: Entity): EntityDigest {
   const descriptor = loc?.startsWith('file:') ? loc.slice('file:'.length) : undefined;
   const kind = entity.kind.toLowerCase();
   return {
-    ref: `${kind}:${metadata.namespace ?? 'default'}/${metadata.name}`,
+    ref: entityRef(entity),
     name: metadata.name,
     kind,
     type: String(spec.type ?? ''),

@@ -1,5 +1,5 @@
 import type { Entity } from '@backstage/catalog-model';
-import { ANNOTATION } from '@bank/catalog/model';
+import { ANNOTATION, entityRef } from '@bank/catalog/model';
 import { type GraphIndex, mergeObserved, type ObservedEdgeInput } from '@bank/graph';
 import type { DecodedBatch } from './spans.ts';
 import { TrafficStore } from './store.ts';
@@ -33,7 +33,7 @@ export class ServiceResolver {
     for (const e of entities) {
       const kind = e.kind.toLowerCase();
       if (kind !== 'component' && kind !== 'resource') continue;
-      const ref = `${kind}:${(e.metadata.namespace ?? 'default').toLowerCase()}/${e.metadata.name.toLowerCase()}`;
+      const ref = entityRef(e);
       const id = e.metadata.annotations?.[ANNOTATION.serviceId];
       if (id && !byServiceId.has(id)) byServiceId.set(id, ref);
       const name = e.metadata.name.toLowerCase();
