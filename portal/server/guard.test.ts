@@ -71,19 +71,42 @@ describe('host and origin guard over real HTTP (issue 11: DNS rebinding, cross-s
   });
 
   it('refuses a DNS-rebinding request (Host: rebind.evil.example) with 421 before routing', async () => {
-    for (const p of ['/api/catalog/entities', '/api/auth/sign-in', '/', '/entity/component/default/ledger']) {
-      const a = await raw(port, {
-        method: p === '/api/auth/sign-in' ? 'POST' : 'GET',
-        path: p,
-        headers: { host: `rebind.evil.example:${port}`, 'content-type': 'application/json' },
-        body: p === '/api/auth/sign-in' ? '{"user":"jane.doe"}' : undefined,
-      });
-      assert.equal(a.status, 421, p);
-      assert.match(a.headers['content-type'] ?? '', /application\/json/);
-      assert.match(message(a), /Host "rebind\.evil\.example:\d+" is not one of its names.*PORTAL_BASE_URL/);
+    // As the reproduction's page sent them: sign in, then scaffold, as text/plain from the rebound origin.
+    const writes: Record<string, string> = {
+      '/api/auth/sign-in': '{"user":"jane.doe"}',
+      '/api/scaffolder/v2/tasks':
+        '{"templateRef":"template:default/event-consumer","values":{"name":"rebound","owner":"ledger"}}',
+    };
+    for (const p of [
+      '/api/catalog/entities',
+      '/api/auth/sign-in',
+      '/api/scaffolder/v2/tasks',
+      '/',
+      '/entity/component/default/ledger',
+    ]) {
+      for (const type of ['application/json', 'text/plain']) {
+        const a = await raw(port, {
+          method: writes[p] ? 'POST' : 'GET',
+          path: p,
+          headers: {
+            host: `rebind.evil.example:${port}`,
+            origin: `http://rebind.evil.example:${port}`,
+            'content-type': type,
+          },
+          body: writes[p],
+        });
+        assert.equal(a.status, 421, `${p} ${type}`);
+        assert.match(a.headers['content-type'] ?? '', /application\/json/);
+        assert.match(message(a), /Host "rebind\.evil\.example:\d+" is not one of its names.*PORTAL_BASE_URL/);
+        assert.equal(a.headers['set-cookie'], undefined, 'no session');
+      }
     }
-    // Nothing was signed in: the audit log has no sign-in.
-    assert.equal((await catalog.store.auditLog(10)).filter((e) => e.action === 'auth.sign-in').length, 0);
+    // Nothing was signed in or scaffolded: the audit log has no sign-in and no task.
+    const log = await catalog.store.auditLog(50);
+    assert.deepEqual(
+      log.filter((e) => /sign-in|scaffolder/.test(`${e.action} ${e.target}`)),
+      [],
+    );
   });
 
   it('refuses a loopback name on another port and a missing Host', async () => {

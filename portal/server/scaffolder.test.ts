@@ -205,6 +205,32 @@ describe('/api/scaffolder on the real portal server', () => {
     return (res.headers.get('set-cookie') ?? '').split(';')[0];
   };
 
+  it("a member of one squad cannot scaffold a service owned by another squad (issue 11's reproduction): 403 naming the permission, no task, no files", async () => {
+    // sam.lee is in card-processing (Payments); ledger is a Core Banking squad.
+    const sam = await signIn('sam.lee');
+    const values = {
+      name: 'web-not-mine',
+      description: 'Not mine',
+      owner: 'ledger',
+      topic: 'ledger-entries',
+    };
+    const refused = await post(
+      '/tasks',
+      { template: 'event-consumer', values },
+      { cookie: sam, origin: base },
+    );
+    assert.equal(refused.status, 403);
+    assert.match(
+      ((await refused.json()) as { error: { message: string } }).error.message,
+      /Permission "scaffolder.task.create" denied: .*member of the owning team or its collective.*group:default\/ledger/,
+    );
+    assert.equal(existsSync(path.join(repo.root, 'services', 'web-not-mine')), false, 'nothing written');
+    const tasks = (await (await api('/tasks', { headers: auth })).json()) as {
+      items: { parameters: Record<string, unknown> }[];
+    };
+    assert.ok(!tasks.items.some((t) => t.parameters.name === 'web-not-mine'), 'no task was started');
+  });
+
   it('a signed-in person can create too; the task records who, and only they and admins read it', async () => {
     const cookie = await signIn('jane.doe');
     const created = await post(
