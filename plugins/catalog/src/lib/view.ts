@@ -39,6 +39,9 @@ export class CatalogView {
   private readonly utf8 = new WeakMap<ServedEntity, Buffer<ArrayBuffer>>();
   /** Answers that depend only on this view (it never changes): filtered lists, facets. Bounded. */
   private readonly memo = new Map<string, unknown>();
+  /** Whole answers as bytes (pages of lists), apart from memo so a long walk never evicts its filtered list. */
+  private readonly answers = new Map<string, { answer: unknown; bytes: number }>();
+  private answerBytes = 0;
 
   constructor(entities: Map<string, StoredEntity>, relations: Map<string, EntityRelation[]>) {
     for (const [ref, e] of entities) {
@@ -119,6 +122,27 @@ export class CatalogView {
     return value;
   }
 
+  /**
+   * `make()`'s answer for `key`, kept for this view while the kept answers' bytes (`bytesOf`) fit in
+   * ANSWER_CACHE_BYTES, oldest dropped first: the same page asked again (a dashboard, a client polling) is sent
+   * as it is, not put together and copied anew. An answer over a quarter of the budget is not kept.
+   */
+  rememberAnswer<T>(key: string, make: () => T, bytesOf: (answer: T) => number): T {
+    const kept = this.answers.get(key);
+    if (kept) return kept.answer as T;
+    const answer = make();
+    const bytes = bytesOf(answer);
+    if (bytes > ANSWER_CACHE_BYTES / 4) return answer;
+    for (const [k, a] of this.answers) {
+      if (this.answerBytes + bytes <= ANSWER_CACHE_BYTES) break;
+      this.answers.delete(k);
+      this.answerBytes -= a.bytes;
+    }
+    this.answers.set(key, { answer, bytes });
+    this.answerBytes += bytes;
+    return answer;
+  }
+
   /** The view's refs and short names, as the catalogue's ref resolver asks them (made on first use). */
   get lookup(): RefLookup {
     this.refLookup ??= refLookup(this.refs);
@@ -153,6 +177,8 @@ export class CatalogView {
 }
 
 const MEMO_ENTRIES = 32;
+/** The bytes of whole answers a view keeps (see rememberBytes). */
+const ANSWER_CACHE_BYTES = 16 << 20;
 
 /**
  * `JSON.stringify(served)` from the descriptor's stored text: `{...descriptor, relations, status?}` writes the

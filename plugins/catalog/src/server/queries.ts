@@ -75,6 +75,14 @@ export class EntityQueries {
 
   /** GET /entities: the list's text, and the offset of the next page when there is one. */
   list(q: EntityListQuery): { body: Buffer<ArrayBuffer>; nextOffset?: number } {
+    return this.view().rememberAnswer(
+      `list\0${JSON.stringify(q)}`,
+      () => this.makeList(q),
+      (a) => a.body.byteLength,
+    );
+  }
+
+  private makeList(q: EntityListQuery): { body: Buffer<ArrayBuffer>; nextOffset?: number } {
     const entities = ordered(this.filtered(q.filter), q.order);
     if (q.limit === undefined && q.offset === undefined && q.after === undefined)
       return { body: this.listText(entities, q.fields) };
@@ -92,6 +100,14 @@ export class EntityQueries {
 
   /** /entities/by-query: `{items, totalItems, pageInfo}` with next and previous cursors. */
   byQuery(q: EntityQuery): Buffer<ArrayBuffer> {
+    return this.view().rememberAnswer(
+      `by-query\0${JSON.stringify(q)}`,
+      () => this.makeQueryPage(q),
+      (b) => b.byteLength,
+    );
+  }
+
+  private makeQueryPage(q: EntityQuery): Buffer<ArrayBuffer> {
     const cur = q.cursor
       ? decodeCursor(q.cursor)
       : { o: q.offset ?? 0, f: q.filter, of: q.orderField, t: q.fullTextTerm?.trim(), tf: q.fullTextFields };

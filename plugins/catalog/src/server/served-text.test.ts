@@ -168,3 +168,48 @@ describe('catalog read API: kept JSON texts give the same bytes as stringifying 
     assert.doesNotMatch(body, /"status"/);
   });
 });
+
+describe('catalog read API: a page asked again is the kept answer, and an ingest answers anew', () => {
+  it('serves the same bytes for the same page on one view, and the edit on the next', async () => {
+    const tree = writeTree({
+      'a/catalog-info.yaml': component('alpha'),
+      'b/catalog-info.yaml': component('beta'),
+    });
+    const store = await CatalogStore.open(
+      `file:${path.join(mkdtempSync(path.join(tmpdir(), 'kept-')), 'p.db')}`,
+    );
+    try {
+      const catalog = new CatalogService(store, [tree]);
+      await catalog.ingest();
+      const app = createCatalogRouter({ catalog, auth: noWrites });
+      const urls = [
+        '/entities/by-query?filter=kind%3Dcomponent&limit=1',
+        '/entities?filter=kind%3Dcomponent&limit=5',
+      ];
+      const read = async (url: string) => {
+        const res = await app.request(url);
+        assert.equal(res.status, 200, url);
+        return { body: await res.text(), link: res.headers.get('link') };
+      };
+      for (const url of urls) assert.deepEqual(await read(url), await read(url), url);
+      const first = await Promise.all(urls.map(read));
+      assert.match(first[0].body, /"nextCursor"/, 'a page of one of two has a next page');
+      writeFileSync(
+        path.join(tree, 'a/catalog-info.yaml'),
+        component('alpha').replace('The alpha service', 'Alpha, edited'),
+      );
+      await catalog.ingest();
+      const again = await Promise.all(urls.map(read));
+      for (const [i, url] of urls.entries()) {
+        assert.match(again[i].body, /Alpha, edited/, url);
+        assert.doesNotMatch(again[i].body, /The alpha service/, url);
+        assert.notEqual(again[i].body, first[i].body, url);
+      }
+      // Bad paging is still an error each time (errors are not kept).
+      for (let i = 0; i < 2; i++)
+        assert.equal((await app.request('/entities?filter=kind%3Dcomponent&limit=0')).status, 400);
+    } finally {
+      await store.close();
+    }
+  });
+});
