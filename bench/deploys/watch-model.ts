@@ -42,7 +42,7 @@ const hex = (n: number, len: number) => (n >>> 0).toString(16).padStart(8, '0').
 const hash10 = (s: string) => {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(36).padStart(7, '0').slice(0, 7) + 'c9d';
+  return `${(h >>> 0).toString(36).padStart(7, '0').slice(0, 7)}c9d`;
 };
 
 /** managedFields as the API server writes them: the fields a manager set, as `f:` keys. */
