@@ -97,24 +97,29 @@ function readIncoming(incoming: IncomingMessage, limitBytes: number): Promise<Bu
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = (err?: Error) => {
+    const stop = () =>
       incoming.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
-      // Past the limit the stream is paused (refuseAfterPause): the 413 says `Connection: close`, and the
-      // server's linger (portal/server) closes the connection.
-      if (err) reject(err);
-      else resolve(Buffer.concat(chunks, size));
-    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limitBytes) return chunks.push(chunk);
-      // Refused: nothing more is read or kept, and the 413 goes out after the pause.
-      incoming.off('data', onData);
+      // Refused: nothing more is read or kept (the rest of the body, its end included, is not ours to
+      // read), and the 413 goes out after the pause, with `Connection: close`; the server's linger
+      // (portal/server) then closes the connection. A client hanging up meanwhile ends it as cut.
+      incoming.off('data', onData).off('end', onEnd);
       chunks.length = 0;
-      refuseAfterPause(incoming, () => done(tooLarge(limitBytes)));
+      refuseAfterPause(incoming, () => {
+        stop();
+        reject(tooLarge(limitBytes));
+      });
     };
-    const onEnd = () => done();
-    const cut = () =>
-      done(new InputError('The request body ended early (the connection was cut while sending it)'));
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const cut = () => {
+      stop();
+      reject(new InputError('The request body ended early (the connection was cut while sending it)'));
+    };
     const onError = cut;
     const onAborted = cut;
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
