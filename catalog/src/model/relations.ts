@@ -352,39 +352,71 @@ export function sortRelations(list: EntityRelation[]): EntityRelation[] {
  * page shows the target as missing). Forward direction only: there is no entity on the other side.
  */
 export function danglingRelations(entity: Entity, known: ReadonlySet<string>): EntityRelation[] {
-  const kind = entity.kind.toLowerCase();
   const out: EntityRelation[] = [];
   const spec = (entity.spec ?? {}) as Record<string, unknown>;
   const namespace = entity.metadata.namespace ?? 'default';
-  for (const rule of RELATION_RULES) {
-    if (!rule.kinds.includes(kind)) continue;
+  for (const rule of rulesOfKind(entity.kind.toLowerCase())) {
     const value = spec[rule.field];
     if (value === undefined || value === null) continue;
+    const refs = targetRefsIn(rule.defaultKind, namespace);
     for (const raw of Array.isArray(value) ? value : [value]) {
-      const ref = targetRef(raw, rule.defaultKind, namespace);
+      const ref = targetRef(raw, rule.defaultKind, namespace, refs);
       if (ref && !known.has(ref)) out.push({ type: rule.forward, targetRef: ref });
     }
   }
   return out;
 }
 
+/** The relation rules that apply to a kind, in RELATION_RULES's order. */
+function rulesOfKind(kind: string): RelationRule[] {
+  let rules = rulesByKind.get(kind);
+  if (!rules) {
+    rules = RELATION_RULES.filter((rule) => rule.kinds.includes(kind));
+    rulesByKind.set(kind, rules);
+  }
+  return rules;
+}
+const rulesByKind = new Map<string, RelationRule[]>();
+
 /**
- * The ref a spec target names, as targetsOf reads it (undefined when it names none), remembered: a view of
- * 125,000 entities asks this for every target, and owners, systems and APIs repeat across thousands.
+ * The ref a spec target names, as targetsOf reads it (undefined when it names none), remembered per default
+ * kind and namespace: a view of 125,000 entities asks this for every target, and owners, systems and APIs
+ * repeat across thousands.
  */
-function targetRef(raw: unknown, defaultKind: string | undefined, namespace: string): string | undefined {
+function targetRef(
+  raw: unknown,
+  defaultKind: string | undefined,
+  namespace: string,
+  known: Map<string, string | null>,
+): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  const key = `${defaultKind ?? ''}\0${namespace}\0${raw}`;
-  let ref = targetRefs.get(key);
+  let ref = known.get(raw);
   if (ref === undefined) {
     try {
       ref = stringifyRef(parseRef(raw, { kind: defaultKind, namespace }));
     } catch {
       ref = null;
     }
-    if (targetRefs.size >= 500_000) targetRefs.clear();
-    targetRefs.set(key, ref);
+    if (rememberedTargets >= 500_000) {
+      targetRefs.clear();
+      rememberedTargets = 0;
+      known = targetRefsIn(defaultKind, namespace);
+    }
+    known.set(raw, ref);
+    rememberedTargets++;
   }
   return ref ?? undefined;
 }
-const targetRefs = new Map<string, string | null>();
+
+function targetRefsIn(defaultKind: string | undefined, namespace: string): Map<string, string | null> {
+  const key = `${defaultKind ?? ''}\0${namespace}`;
+  let refs = targetRefs.get(key);
+  if (!refs) {
+    refs = new Map();
+    targetRefs.set(key, refs);
+  }
+  return refs;
+}
+/** Remembered targets: default kind and namespace → the raw target → its ref (null: names none). */
+const targetRefs = new Map<string, Map<string, string | null>>();
+let rememberedTargets = 0;
