@@ -35,6 +35,9 @@ export interface PortalContext {
   watchFiles?: boolean;
 }
 
+/** How long after listening the first scoring starts. */
+const SCORING_AFTER_MS = 250;
+
 /**
  * The plugin registry: each feature plugin's router mounted at /api/<id>. Removing a plugin's folder and
  * its line here removes the feature.
@@ -80,7 +83,9 @@ export async function mountPlugins(
     createScorecardsRouter({ scorecards: scorecards.service, store: scorecards.store }),
   );
   return {
-    afterListen: () => scorecards.start(),
+    // A moment after listening, so the first reads are answered before the first scoring's own reads
+    // (definitions, deploys, manifests) take the thread; scores are asked for after it anyway.
+    afterListen: () => setTimeout(() => scorecards.start(), SCORING_AFTER_MS).unref(),
     close: async () => {
       await scorecards.close();
       await traffic.close();

@@ -57,6 +57,9 @@ type NextFactory = (o: { dev: boolean; dir: string; hostname: string; port: numb
   getRequestHandler(): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 };
 
+/** How long after listening the UI is prepared unless a page is asked for first. */
+const UI_WARM_AFTER_MS = 500;
+
 /** Bound to loopback only: then only this machine can connect, and reads stay open. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -107,7 +110,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   await opts.onListening?.(context);
   // What start-up need not wait for: the UI, and the plugins' own work (scorecards score the estate).
-  if (wantUi) setImmediate(pages);
+  // The UI is prepared (Next.js: a few hundred milliseconds of this thread) a moment after listening, so
+  // the first API reads are not queued behind it; a page asked for sooner prepares it at once.
+  if (wantUi) setTimeout(pages, UI_WARM_AFTER_MS).unref();
   plugins.afterListen();
   const addr = server.address() as AddressInfo;
   const unpublish = publishApiForPages(addr.port, api.fetch);

@@ -8,7 +8,7 @@ import {
   SchemaValidEntityPolicy,
 } from '@backstage/catalog-model';
 import { defaultNamespacePolicy, generateValidatorSource, precompiledValidators } from './precompiled.ts';
-import { KIND_VALIDATORS } from './validate.ts';
+import { KIND_VALIDATORS } from './runtime-validators.ts';
 
 // catalog-model's own validators, compiled at run time: the reference.
 const BACKSTAGE = KIND_VALIDATORS;

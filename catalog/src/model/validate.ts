@@ -1,20 +1,10 @@
 import {
-  apiEntityV1alpha1Validator,
-  componentEntityV1alpha1Validator,
-  DefaultNamespaceEntityPolicy,
-  domainEntityV1alpha1Validator,
   type Entity,
   EntityPolicies,
   type EntityPolicy,
   FieldFormatEntityPolicy,
-  groupEntityV1alpha1Validator,
   type KindValidator,
-  locationEntityV1alpha1Validator,
   NoForeignRootFieldsEntityPolicy,
-  resourceEntityV1alpha1Validator,
-  SchemaValidEntityPolicy,
-  systemEntityV1alpha1Validator,
-  userEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
 import { ANNOTATION } from './annotations.ts';
 import { ensureBuiltInKinds, registeredKinds, registeredKindValidator } from './kinds.ts';
@@ -30,18 +20,6 @@ export interface Problem {
   policy?: 'bank';
 }
 
-/** catalog-model's kind validators (compiled at run time), in the order precompiled.ts compiles them. */
-export const KIND_VALIDATORS: KindValidator[] = [
-  componentEntityV1alpha1Validator,
-  apiEntityV1alpha1Validator,
-  resourceEntityV1alpha1Validator,
-  systemEntityV1alpha1Validator,
-  domainEntityV1alpha1Validator,
-  groupEntityV1alpha1Validator,
-  userEntityV1alpha1Validator,
-  locationEntityV1alpha1Validator,
-];
-
 export const KNOWN_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 
 function policiesWith(namespacePolicy: EntityPolicy, schemaPolicy: EntityPolicy): EntityPolicy {
@@ -53,25 +31,29 @@ function policiesWith(namespacePolicy: EntityPolicy, schemaPolicy: EntityPolicy)
   ]);
 }
 
-/** catalog-model's own validators, which compile their schemas on first use (about half a second). */
-const RUNTIME_COMPILED = {
-  policies: policiesWith(new DefaultNamespaceEntityPolicy(), new SchemaValidEntityPolicy()),
-  kindValidators: KIND_VALIDATORS,
-};
-
-type Validators = typeof RUNTIME_COMPILED;
+interface Validators {
+  policies: EntityPolicy;
+  kindValidators: KindValidator[];
+}
 let validators: Promise<Validators> | undefined;
 
-/** The same validators precompiled (see precompiled.ts), or the runtime-compiled ones when that fails. */
+/**
+ * The validators precompiled (see precompiled.ts), or catalog-model's own compiled at run time (about half a
+ * second, runtime-validators.ts) when those cannot be had.
+ */
 function backstageValidators(): Promise<Validators> {
-  validators ??= precompiledValidators().then((pre) =>
-    pre
-      ? {
-          policies: policiesWith(defaultNamespacePolicy, pre.schemaPolicy),
-          kindValidators: pre.kindValidators,
-        }
-      : RUNTIME_COMPILED,
-  );
+  validators ??= precompiledValidators().then(async (pre) => {
+    if (pre)
+      return {
+        policies: policiesWith(defaultNamespacePolicy, pre.schemaPolicy),
+        kindValidators: pre.kindValidators,
+      };
+    const runtime = await import('./runtime-validators.ts');
+    return {
+      policies: policiesWith(runtime.runtimeNamespacePolicy, runtime.runtimeSchemaPolicy),
+      kindValidators: runtime.KIND_VALIDATORS,
+    };
+  });
   return validators;
 }
 
