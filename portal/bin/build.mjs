@@ -19,6 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,7 +79,8 @@ export async function build({ quiet = false } = {}) {
   const inputs = [
     ...Object.keys(result.metafile.inputs),
     path.relative(REPO_ROOT, fileURLToPath(import.meta.url)),
-  ].filter((f) => !f.includes('node_modules'));
+    // Not the generated wrappers of CommonJS packages (namespace `cjs-require:`), which are no files.
+  ].filter((f) => !f.includes('node_modules') && !f.startsWith('cjs-require:'));
   const main = path.join(outdir, 'main.js');
   // Which source went into which chunk and what each chunk imports: portal/cli/chunks.test.ts reads it to
   // check that the quick commands load no more than they need.
@@ -147,16 +149,29 @@ function workspaceOnly(outdir) {
           importer: args.importer,
           pluginData: 'inner',
         });
-        if (
-          found.errors.length > 0 ||
-          !found.path ||
-          found.path.startsWith(rootModules) ||
-          !path.isAbsolute(found.path)
-        )
+        if (found.errors.length > 0 || !found.path || !path.isAbsolute(found.path))
           return { path: args.path, external: true };
+        if (found.path.startsWith(rootModules)) {
+          const names = args.kind === 'import-statement' ? commonJsExports(found.path) : undefined;
+          return names
+            ? { path: args.path, namespace: 'cjs-require', pluginData: names }
+            : { path: args.path, external: true };
+        }
         const rel = path.relative(outdir, found.path).split(path.sep).join('/');
         return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
       });
+      // A CommonJS package imported from our ESM chunks is loaded with require(), as it would be from
+      // CommonJS: Node's ESM loader first scans its whole source for export names (cjs-module-lexer), which
+      // for lodash alone cost 40-50 ms of every start. The names are found here, once per build.
+      b.onLoad({ filter: /.*/, namespace: 'cjs-require' }, (args) => ({
+        contents: [
+          "import { createRequire } from 'node:module';",
+          `const m = createRequire(import.meta.url)(${JSON.stringify(args.path)});`,
+          'export default m;',
+          ...args.pluginData.map((n) => `export const ${n} = m.${n};`),
+        ].join('\n'),
+        loader: 'js',
+      }));
     },
   };
 }
@@ -185,6 +200,39 @@ function sourceLocations(outdir) {
       });
     },
   };
+}
+
+const requireFromRoot = createRequire(path.join(REPO_ROOT, 'package.json'));
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * The export names of a CommonJS file (what `import { x } from` may ask of it), or undefined when the file
+ * is an ES module or cannot be loaded here (then it stays an ordinary external import).
+ */
+function commonJsExports(file) {
+  if (file.endsWith('.mjs') || file.endsWith('.json') || file.endsWith('.node')) return undefined;
+  if (!file.endsWith('.cjs') && packageTypeOf(file) === 'module') return undefined;
+  try {
+    const m = requireFromRoot(file);
+    const names = m !== null && (typeof m === 'object' || typeof m === 'function') ? Object.keys(m) : [];
+    return names.filter((n) => IDENTIFIER.test(n) && n !== 'default');
+  } catch {
+    return undefined;
+  }
+}
+
+function packageTypeOf(file) {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        return JSON.parse(readFileSync(pkg, 'utf8')).type ?? 'commonjs';
+      } catch {
+        return 'commonjs';
+      }
+    }
+  }
+  return 'commonjs';
 }
 
 function removeOldBuilds(keep) {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 // @ts-expect-error: plain JavaScript without types
-import { ensureBuilt } from '../bin/build.mjs';
+import { currentBuild, ensureBuilt } from '../bin/build.mjs';
 
 interface Meta {
   outputs: Record<
@@ -72,6 +72,19 @@ describe('the compiled CLI (portal/bin/build.mjs)', async () => {
       assert.ok(bytes < 100_000, `${source} loads ${bytes} bytes of chunks`);
     });
   }
+
+  it('the build just made stays current: the next command does not compile again', () => {
+    // Every input it lists is a file whose time can be compared (a generated module is none).
+    assert.ok(currentBuild(), 'currentBuild() found the build stale right after making it');
+  });
+
+  it('CommonJS packages are loaded with require() (no export scan by the ESM loader at start)', () => {
+    const repo = path.resolve(path.dirname(main), '..', '..', '..');
+    const chunks = Object.keys(meta.outputs).map((k) => readFileSync(path.join(repo, k), 'utf8'));
+    const all = chunks.join('\n');
+    assert.match(all, /createRequire\d*\(import\.meta\.url\)\("lodash"\)/);
+    assert.doesNotMatch(all, /from "lodash"/);
+  });
 
   it('the graph commands do load the graph library (the check above can fail)', () => {
     assert.ok(loadedWith(meta, 'plugins/graph/src/cli.ts').packages.has('graphology'));
