@@ -294,11 +294,12 @@ export class CatalogStore {
   }
 
   private async loadRows(): Promise<Omit<CatalogSnapshot, 'generation'>> {
-    // Rows are taken one at a time and strings that repeat (refs, relation types) are shared: at 100k
-    // entities the store's rows would otherwise be held twice, once as rows and once as entities.
+    // Rows are taken one at a time, as arrays (no object per row), and strings that repeat (refs, relation
+    // types) are shared: at 100k entities the store's rows would otherwise be held twice, once as rows and
+    // once as entities.
     const entities: StoredEntity[] = [];
-    await this.sql.each<EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM "Entity"`, [], (r) => {
-      entities.push(storedEntityOf(r));
+    await this.sql.eachRow(`SELECT ${ENTITY_COLUMNS} FROM "Entity"`, [], (r) => {
+      entities.push(storedEntityOfRow(r));
     });
     const refs = new Map(entities.map((e) => [e.ref, e.ref]));
     const types = new Map([...STORED_RELATIONS.keys()].map((t) => [t, t]));
@@ -312,17 +313,26 @@ export class CatalogStore {
       }
       return list;
     };
-    await this.sql.each<{ sourceRef: string; type: string; targetRef: string }>(
-      'SELECT "sourceRef", "type", "targetRef" FROM "Relation"',
-      [],
-      (r) => {
-        const source = refs.get(r.sourceRef) ?? r.sourceRef;
-        const target = refs.get(r.targetRef) ?? r.targetRef;
-        listOf(source).push({ type: types.get(r.type) ?? r.type, targetRef: target });
-        const inverse = STORED_RELATIONS.get(r.type);
+    // A source's relations come as one text ("type<TAB>target" per line; refs and types hold neither): 125,000
+    // rows instead of 500,000 at 35,000 services.
+    const joined =
+      this.provider === 'postgresql'
+        ? `string_agg("type" || E'\\t' || "targetRef", E'\\n')`
+        : `group_concat("type" || char(9) || "targetRef", char(10))`;
+    await this.sql.eachRow(`SELECT "sourceRef", ${joined} FROM "Relation" GROUP BY "sourceRef"`, [], (r) => {
+      const source = refs.get(r[0] as string) ?? (r[0] as string);
+      const own = listOf(source);
+      for (const line of (r[1] as string).split('\n')) {
+        const tab = line.indexOf('\t');
+        const stored = line.slice(0, tab);
+        const type = types.get(stored) ?? stored;
+        const targetText = line.slice(tab + 1);
+        const target = refs.get(targetText) ?? targetText;
+        own.push({ type, targetRef: target });
+        const inverse = STORED_RELATIONS.get(type);
         if (inverse) listOf(target).push({ type: inverse, targetRef: source });
-      },
-    );
+      }
+    });
     for (const list of relations.values()) sortRelations(list);
     const files: SourceFileRow[] = [];
     await this.sql.each<FileRow>('SELECT "path", "hash", "entityRefs", "ok" FROM "SourceFile"', [], (f) => {
@@ -845,6 +855,18 @@ interface FileRow {
   hash: string;
   entityRefs: string;
   ok: number | boolean;
+}
+
+/** storedEntityOf for a row as an array, in ENTITY_COLUMNS's order. */
+function storedEntityOfRow(r: unknown[]): StoredEntity {
+  return {
+    ref: r[0] as string,
+    entity: JSON.parse(r[1] as string) as Entity,
+    sourceFile: r[2] as string | null,
+    line: r[3] as number | null,
+    stale: Boolean(r[4]),
+    staleReason: r[5] as string | null,
+  };
 }
 
 function storedEntityOf(r: EntityRow): StoredEntity {
