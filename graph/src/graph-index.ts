@@ -80,11 +80,46 @@ export class GraphIndex {
   private makeDeferred(): void {
     const deferred = this.deferred as DeferredRelations;
     this.nameMap ??= deferred.names();
-    const made = deferred.make();
+    this.making ??= deferred.make();
+    let step = this.making.next();
+    while (!step.done) step = this.making.next();
+    this.madeFrom(step.value);
+  }
+
+  private madeFrom(made: MadeRelations): void {
     this.relationsGraph = made.relations;
     this.providers = made.apiProviders;
     this.nextEdgeKey = made.nextEdgeKey;
     this.deferred = undefined;
+    this.making = undefined;
+  }
+
+  /** A deferred relations graph being made in slices (prepareRelations); a synchronous ask finishes it. */
+  private making: Generator<void, MadeRelations, void> | undefined;
+
+  /**
+   * Makes a deferred relations graph now, in slices of about `sliceMs` with the event loop's turn between
+   * them: at 35,000 services it is seconds of work, which done in one go (the first reader of `relations`)
+   * would hold every request for as long. Background work that will read the relations (scoring) asks for
+   * this first. Resolves at once when there is nothing to make.
+   */
+  async prepareRelations(sliceMs = 20): Promise<void> {
+    if (!this.deferred) return;
+    this.nameMap ??= this.deferred.names();
+    this.making ??= this.deferred.make();
+    const making = this.making;
+    for (;;) {
+      const until = performance.now() + sliceMs;
+      let step = making.next();
+      while (!step.done && performance.now() < until) step = making.next();
+      if (step.done) {
+        this.madeFrom(step.value);
+        return;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      // Finished meanwhile by a synchronous reader of `relations`.
+      if (this.making !== making) return;
+    }
   }
   /** Bumped by every change. */
   version = 0;
@@ -107,7 +142,17 @@ export interface DeferredRelations {
   named(name: string): string[];
   /** Every short name → its refs, preferred first. */
   names(): Map<string, string[]>;
-  make(): { relations: RelationsGraph; apiProviders: Map<string, Set<string>>; nextEdgeKey: number };
+  /**
+   * Makes the relations graph, pausing (yield) every few thousand nodes or edges, so that a caller with
+   * time can make it in slices (GraphIndex.prepareRelations) while a caller without runs it to the end.
+   */
+  make(): Generator<void, MadeRelations, void>;
+}
+
+interface MadeRelations {
+  relations: RelationsGraph;
+  apiProviders: Map<string, Set<string>>;
+  nextEdgeKey: number;
 }
 
 export interface EntityChanges {

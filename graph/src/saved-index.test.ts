@@ -18,7 +18,7 @@ import {
   readGraphIndexFile,
   writeGraphIndexFile,
 } from './saved-index.ts';
-import { refOf, toEntities } from './testing/entities.ts';
+import { type EntitySpec, refOf, toEntities } from './testing/entities.ts';
 import { nodeRef, randomGraph, toSpecs } from './testing/random-graph.ts';
 import { smallEstate } from './testing/small-estate.ts';
 
@@ -132,6 +132,37 @@ describe('saved graph index (what `portal path` and `portal serve` read instead 
       Buffer.concat([Buffer.from(JSON.stringify({ ...header, version: 0 })), bytes.subarray(newline)]),
     );
     assert.match(JSON.stringify(readGraphIndexFile(file)), /"old-format".*version 0/);
+  });
+
+  it('makes its relations graph in slices when asked (prepareRelations), the same graph as made in one go', async () => {
+    // More nodes and edges than one slice of making takes, so that it must pause.
+    const specs: EntitySpec[] = [{ kind: 'Group', name: 'team' }];
+    for (let i = 0; i < 5000; i++)
+      specs.push({
+        kind: 'Component',
+        name: `c${i}`,
+        owner: 'team',
+        dependsOn: i ? [`component:c${i - 1}`] : [],
+      });
+    const built = buildGraphIndex(toEntities(specs));
+    const sliced = reload(built);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    await sliced.prepareRelations(0);
+    clearInterval(counting);
+    assert.ok(turns > 0, 'the event loop had no turn while the relations graph was made');
+    assert.equal(json(sliced), json(reload(built)));
+    assert.equal(sliced.relations.order, 5001);
+    assert.equal(sliced.relations.size, built.relations.size);
+
+    // A reader that cannot wait finishes it at once; the slices then stop.
+    const raced = reload(built);
+    const preparing = raced.prepareRelations(0);
+    assert.equal(raced.relations.size, built.relations.size);
+    await preparing;
+    assert.equal(json(raced), json(built));
+    // Nothing to make: resolves at once.
+    await buildGraphIndex(toEntities(specs)).prepareRelations();
   });
 
   it('saves and loads an empty index', () => {

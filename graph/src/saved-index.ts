@@ -373,9 +373,12 @@ function decode(bytes: Buffer): SavedIndex {
       }
       return all;
     },
-    make() {
+    *make() {
       const graph = newRelationsGraph();
-      for (let i = 0; i < n; i++) graph.addNode(refs[i], attributesAt(i));
+      for (let i = 0; i < n; i++) {
+        graph.addNode(refs[i], attributesAt(i));
+        if (i % MAKE_STEP === MAKE_STEP - 1) yield;
+      }
       const apiProviders = new Map<string, Set<string>>();
       for (let e = 0; e < relationSource.length; e++) {
         const source = refs[relationSource[e]];
@@ -387,6 +390,7 @@ function decode(bytes: Buffer): SavedIndex {
           if (providers) providers.add(source);
           else apiProviders.set(target, new Set([source]));
         }
+        if (e % MAKE_STEP === MAKE_STEP - 1) yield;
       }
       return { relations: graph, apiProviders, nextEdgeKey: relationSource.length };
     },
@@ -407,6 +411,8 @@ function decode(bytes: Buffer): SavedIndex {
 
 // Every saved call edge is declared.
 const DECLARED_ONLY: EdgeSource[] = ['declared'];
+/** Nodes or edges added between the points where making the relations graph may pause (see make()). */
+const MAKE_STEP = 2000;
 
 /** Written to a temporary file and renamed over the old one: a reader sees the old file or the new, whole. */
 export function writeGraphIndexFile(file: string, index: GraphIndex, generation: number): void {
