@@ -48,3 +48,84 @@ describe('CatalogView.rememberAnswer: whole answers kept per view, within a byte
     assert.deepEqual(made.slice(-2), ['huge', 'huge'], 'over a quarter of the budget: made each time');
   });
 });
+
+describe('CatalogView: served entities and their relations', () => {
+  const stored = (ref: string, entity: Record<string, unknown>) => ({
+    ref,
+    entity: entity as never,
+    sourceFile: null,
+    line: null,
+    stale: false,
+    staleReason: null,
+  });
+  const component = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'card-api', namespace: 'default' },
+    spec: { type: 'service', lifecycle: 'production', owner: 'cards', dependsOn: ['resource:gone-db'] },
+  };
+  const group = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name: 'cards', namespace: 'default' },
+    spec: { type: 'squad', children: [] },
+  };
+  const view = () =>
+    new CatalogView(
+      new Map([
+        ['component:default/card-api', stored('component:default/card-api', component)],
+        ['group:default/cards', stored('group:default/cards', group)],
+      ]),
+      new Map([
+        ['component:default/card-api', [{ type: 'ownedBy', targetRef: 'group:default/cards' }]],
+        ['group:default/cards', [{ type: 'ownerOf', targetRef: 'component:default/card-api' }]],
+      ]),
+    );
+
+  it('serves the stored relations and those to missing targets, in JSON, spread and copies alike', () => {
+    const v = view();
+    const served = v.byRef.get('component:default/card-api');
+    assert.ok(served);
+    const expected = [
+      { type: 'dependsOn', targetRef: 'resource:default/gone-db' },
+      { type: 'ownedBy', targetRef: 'group:default/cards' },
+    ];
+    assert.deepEqual(served.relations, expected);
+    assert.deepEqual(JSON.parse(v.json(served)).relations, expected);
+    assert.deepEqual(JSON.parse(JSON.stringify(served)), { ...component, relations: expected });
+    assert.deepEqual({ ...served }.relations, expected);
+    assert.deepEqual(structuredClone(served).relations, expected);
+    assert.deepEqual(Object.keys(served), ['apiVersion', 'kind', 'metadata', 'spec', 'relations']);
+    // The same array each time it is read, and the stored list is left as it was.
+    assert.equal(served.relations, served.relations);
+    assert.deepEqual(v.byRef.get('group:default/cards')?.relations, [
+      { type: 'ownerOf', targetRef: 'component:default/card-api' },
+    ]);
+  });
+
+  it('a target that joins the catalogue is no longer missing in the next view', () => {
+    const next = new CatalogView(
+      new Map([
+        ['component:default/card-api', stored('component:default/card-api', component)],
+        [
+          'resource:default/gone-db',
+          stored('resource:default/gone-db', {
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'Resource',
+            metadata: { name: 'gone-db', namespace: 'default' },
+            spec: { type: 'database', owner: 'cards' },
+          }),
+        ],
+      ]),
+      new Map([
+        ['component:default/card-api', [{ type: 'dependsOn', targetRef: 'resource:default/gone-db' }]],
+        ['resource:default/gone-db', [{ type: 'dependencyOf', targetRef: 'component:default/card-api' }]],
+      ]),
+    );
+    const served = next.byRef.get('component:default/card-api');
+    assert.deepEqual(served?.relations, [
+      { type: 'dependsOn', targetRef: 'resource:default/gone-db' },
+      { type: 'ownedBy', targetRef: 'group:default/cards' },
+    ]);
+  });
+});
