@@ -168,9 +168,6 @@ function redactedError(e: Error, redact: (t: string) => string): Error {
   return Object.assign(new Error(message), { status: (e as { status?: number }).status });
 }
 
-/** How long after a scaffolder is made its manifest schemas start loading. */
-const MODELS_PRELOAD_AFTER_MS = 1000;
-
 export class Scaffolder {
   readonly env: ScaffolderEnv;
   readonly actions = new Map<string, Action>();
@@ -185,14 +182,21 @@ export class Scaffolder {
       integrations: opts.integrations ?? integrationsFromEnv(),
       reader: opts.reader ?? opts.catalog.reader ?? new UrlReader(),
     };
-    // The Kubernetes schemas take ~2 s to load: start soon, so the first dry-run does not pay for it, but
-    // not at once: a server made with this scaffolder answers its first reads before that work begins.
-    setTimeout(() => void preloadManifestModels().catch(() => undefined), MODELS_PRELOAD_AFTER_MS).unref();
     for (const a of [...builtinActions(), ...(opts.actions ?? [])]) {
       if (this.actions.has(a.id)) throw new Error(`action ${a.id} is registered twice`);
       this.actions.set(a.id, a);
     }
   }
+
+  /**
+   * Starts loading the Kubernetes schemas (~2 s) the manifests are checked against, once: the server asks
+   * this when someone opens the scaffolder, so their first dry-run does not wait for it, and a portal nobody
+   * scaffolds from never spends the time or memory.
+   */
+  warmUp(): void {
+    this.warming ??= preloadManifestModels().catch(() => undefined);
+  }
+  private warming: Promise<void> | undefined;
 
   private get actionIds(): ReadonlySet<string> {
     return new Set(this.actions.keys());

@@ -93,6 +93,11 @@ export function createScaffolderRouter(deps: ScaffolderRouterDeps): Hono {
   const tasks = deps.tasks ?? new ScaffolderTaskStore(deps.catalog.store.driver);
   const runner = new TaskRunner(scaffolder, tasks, deps);
   const app = createApp();
+  // Someone opened the scaffolder: its form's dry-run will check manifests soon.
+  app.use('*', async (_c, next) => {
+    scaffolder.warmUp();
+    await next();
+  });
   // Backstage's scaffolder API on the same engine and task store.
   app.route('/v2', createBackstageScaffolderRouter({ ...deps, scaffolder, tasks, runner }));
 
