@@ -37,8 +37,18 @@ export class CallGraph {
   readonly out: number[][] = [];
   readonly outMask: number[][] = [];
   readonly outAttributes: CallEdgeAttributes[][] = [];
-  readonly inn: number[][] = [];
-  readonly innMask: number[][] = [];
+  /** Callers by id, and their masks: made from the out-lists on first use after a restore (see restore). */
+  get inn(): number[][] {
+    if (this.innPending) this.makeInn();
+    return this.innLists;
+  }
+  get innMask(): number[][] {
+    if (this.innPending) this.makeInn();
+    return this.innMasks;
+  }
+  private innLists: number[][] = [];
+  private innMasks: number[][] = [];
+  private innPending = false;
   private readonly free: number[] = [];
   private edgeCount = 0;
   /** Ids ranked by ref, computed when first asked for after nodes change. */
@@ -180,32 +190,75 @@ export class CallGraph {
       if (id > 0 && !(refs[id - 1] < ref)) throw new Error('CallGraph: restored refs must be sorted');
       this.refs.push(ref);
       this.ids.set(ref, id);
-      this.inn.push([]);
-      this.innMask.push([]);
     }
     for (let id = 0; id < n; id++) {
       const out: number[] = [];
       const outMask: number[] = [];
       const outAttributes: CallEdgeAttributes[] = [];
       for (let e = offsets[id]; e < offsets[id + 1]; e++) {
-        const t = targets[e];
         const attributes = attributesOf(e);
-        const mask = maskOf(attributes);
-        out.push(t);
-        outMask.push(mask);
+        out.push(targets[e]);
+        outMask.push(maskOf(attributes));
         outAttributes.push(attributes);
-        this.inn[t].push(id);
-        this.innMask[t].push(mask);
       }
       this.out.push(out);
       this.outMask.push(outMask);
       this.outAttributes.push(outAttributes);
     }
     this.edgeCount = targets.length;
+    // The callers' lists wait until something asks for them: `portal path` and a hub's impact (reverse())
+    // mostly do not, and at 35,000 services they are two arrays per node.
+    this.innPending = true;
     const ranks = new Int32Array(n);
     for (let id = 0; id < n; id++) ranks[id] = id;
     this.ranks = ranks;
     this.reverseCache = null;
+  }
+
+  /**
+   * reverse() straight from the out-lists, for a graph as restore() left it (ids in ref order, so caller id
+   * order is the lists' order): no per-node callers' arrays are made for a hub's impact.
+   */
+  private reverseFromOut(): ReverseAdjacency {
+    const capacity = this.refs.length;
+    const offsets = new Int32Array(capacity + 1);
+    for (let id = 0; id < capacity; id++) for (const t of this.out[id]) offsets[t + 1]++;
+    for (let id = 0; id < capacity; id++) offsets[id + 1] += offsets[id];
+    const fill = offsets.slice(0, capacity);
+    const sources = new Int32Array(offsets[capacity]);
+    const masks = new Uint8Array(offsets[capacity]);
+    for (let id = 0; id < capacity; id++) {
+      const out = this.out[id];
+      const outMask = this.outMask[id];
+      for (let i = 0; i < out.length; i++) {
+        const at = fill[out[i]]++;
+        sources[at] = id;
+        masks[at] = outMask[i];
+      }
+    }
+    return { offsets, sources, masks };
+  }
+
+  /** The callers' lists from the out-lists, in caller id order (as restore and a build leave them). */
+  private makeInn(): void {
+    this.innPending = false;
+    const n = this.refs.length;
+    const lists: number[][] = [];
+    const masks: number[][] = [];
+    for (let id = 0; id < n; id++) {
+      lists.push([]);
+      masks.push([]);
+    }
+    for (let id = 0; id < n; id++) {
+      const out = this.out[id];
+      const outMask = this.outMask[id];
+      for (let i = 0; i < out.length; i++) {
+        lists[out[i]].push(id);
+        masks[out[i]].push(outMask[i]);
+      }
+    }
+    this.innLists = lists;
+    this.innMasks = masks;
   }
 
   /**
@@ -214,6 +267,7 @@ export class CallGraph {
    */
   reverse(): ReverseAdjacency {
     if (this.reverseCache) return this.reverseCache;
+    if (this.innPending) return (this.reverseCache = this.reverseFromOut());
     const capacity = this.refs.length;
     const offsets = new Int32Array(capacity + 1);
     for (let id = 0; id < capacity; id++) offsets[id + 1] = offsets[id] + (this.inn[id]?.length ?? 0);

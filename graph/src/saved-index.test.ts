@@ -45,6 +45,10 @@ describe('saved graph index (what `portal path` and `portal serve` read instead 
         assert.deepEqual(nodeCard(loaded, s), nodeCard(built, s));
         assert.equal(json(loaded), json(built));
         assert.deepEqual(ownership(loaded), ownership(built));
+        // The callers as a loaded index finds them without per-node lists equal those made from the lists.
+        const listed = reload(built);
+        assert.ok(Array.isArray(listed.calls.inn[0] ?? []));
+        assert.deepEqual(reload(built).calls.reverse(), listed.calls.reverse());
       }),
       { numRuns: 200 },
     );
