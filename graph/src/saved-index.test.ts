@@ -12,6 +12,7 @@ import { ownership } from './ownership.ts';
 import { paths } from './paths.ts';
 import { resolveRef } from './resolve.ts';
 import {
+  compareNames,
   decodeGraphIndex,
   encodeGraphIndex,
   isSavedIndex,
@@ -167,6 +168,24 @@ describe('saved graph index (what `portal path` and `portal serve` read instead 
     assert.equal(json(raced), json(built));
     // Nothing to make: resolves at once.
     await buildGraphIndex(toEntities(specs)).prepareRelations();
+  });
+
+  it('orders names as string comparison of the names does (the load-time check makes no name strings)', () => {
+    const ref = fc
+      .tuple(
+        fc.constantFrom('component', 'api', 'group'),
+        fc.string({ maxLength: 4 }),
+        fc.string({ maxLength: 6 }),
+      )
+      .map(([k, ns, name]) => `${k}:${ns.replace(/[/:]/g, '')}/${name}`);
+    fc.assert(
+      fc.property(ref, ref, (a, b) => {
+        const na = a.slice(a.indexOf('/') + 1);
+        const nb = b.slice(b.indexOf('/') + 1);
+        assert.equal(Math.sign(compareNames(a, b)), na < nb ? -1 : na > nb ? 1 : 0, `${a} vs ${b}`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('saves and loads an empty index', () => {

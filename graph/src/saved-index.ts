@@ -208,6 +208,17 @@ function nameOf(ref: string): string {
   return ref.slice(ref.indexOf('/') + 1);
 }
 
+/** nameOf(a) compared with nameOf(b) as `<` and `>` compare strings, without making either name. */
+export function compareNames(a: string, b: string): number {
+  let i = a.indexOf('/') + 1;
+  let j = b.indexOf('/') + 1;
+  for (; i < a.length && j < b.length; i++, j++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(j);
+    if (d !== 0) return d;
+  }
+  return a.length - i - (b.length - j);
+}
+
 /** The first position in `order` whose key is not below `key` (keys ascending along `order`). */
 function lowerBound(order: Int32Array, keyAt: (id: number) => string, key: string): number {
   let lo = 0;
@@ -324,7 +335,8 @@ function decode(bytes: Buffer): SavedIndex {
   const nameAt = (i: number) => nameOf(refs[i]);
   for (let i = 1; i < n; i++) {
     if (!(refs[byRef[i - 1]] < refs[byRef[i]])) throw new CorruptIndex('has refs out of order');
-    if (nameAt(byName[i - 1]) > nameAt(byName[i])) throw new CorruptIndex('has names out of order');
+    if (compareNames(refs[byName[i - 1]], refs[byName[i]]) > 0)
+      throw new CorruptIndex('has names out of order');
   }
   const nodeId = (ref: string): number | undefined => {
     const at = lowerBound(byRef, refAt, ref);
