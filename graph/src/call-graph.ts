@@ -267,7 +267,10 @@ export class CallGraph {
    */
   reverse(): ReverseAdjacency {
     if (this.reverseCache) return this.reverseCache;
-    if (this.innPending) return (this.reverseCache = this.reverseFromOut());
+    if (this.innPending) {
+      this.reverseCache = this.reverseFromOut();
+      return this.reverseCache;
+    }
     const capacity = this.refs.length;
     const offsets = new Int32Array(capacity + 1);
     for (let id = 0; id < capacity; id++) offsets[id + 1] = offsets[id] + (this.inn[id]?.length ?? 0);
