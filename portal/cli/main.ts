@@ -116,7 +116,10 @@ async function saveGraphIndex(service: CatalogService): Promise<void> {
     import('@bank/plugin-catalog/graph-sync'),
     import('../server/locations.ts'),
   ]);
-  new GraphService(service, { savedFile: graphIndexFileFor(await dbUrl()) }).flushSave();
+  const graph = new GraphService(service, { savedFile: graphIndexFileFor(await dbUrl()) });
+  // Built when first read (or read from a saved index still current), then saved at once.
+  void graph.current;
+  graph.flushSave();
 }
 
 /**

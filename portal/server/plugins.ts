@@ -104,7 +104,9 @@ async function openTraffic(ctx: PortalContext): Promise<TrafficService> {
     limits: trafficLimitsFromEnv(),
   });
   traffic.setCatalogue(ctx.catalog.loaded.all());
-  traffic.syncGraph(ctx.graph.current);
+  // A graph not made yet is synced when it is (onRebuild below), not made here for it.
+  const made = ctx.graph.peek();
+  if (made) traffic.syncGraph(made);
   // Edges a batch changed wait for the next read of the graph (they are in the traffic API at once).
   const pending = new Set<EdgeState>();
   traffic.onEdges((edges) => {

@@ -161,6 +161,7 @@ async function createContext(opts: ServeOptions, baseUrl: URL | undefined) {
     getIndex: () => graph.current,
     live,
     kubernetesIdOf: (ref) => opts.catalog.loaded.byRef.get(ref)?.metadata.annotations?.[KUBERNETES_ID_LABEL],
+    isKnown: (ref) => opts.catalog.loaded.byRef.has(ref),
     onCall: onCallFromEnv(opts.catalog.roots),
     desiredOf: (ref) => desiredStateOf(opts.catalog.loaded, ref, [...opts.catalog.roots]),
   });

@@ -36,6 +36,11 @@ export interface DeploysDeps {
   onCall?: OnCallDirectory | null;
   /** The repo's k8s/ manifests of a service (plugins/entity's desiredStateOf); absent: desired is unknown. */
   desiredOf?: (ref: string) => Promise<DesiredManifests | null>;
+  /**
+   * Whether an entity is in the catalogue, asked of the catalogue itself where the caller has it (the demo
+   * history is filtered with it at start, before anything needs the graph); default: a node of the index.
+   */
+  isKnown?: (ref: string) => boolean;
 }
 
 /** Desired (the repo's k8s/) vs deployed (the last successful deploy) vs live (the cluster), per environment. */
@@ -256,10 +261,9 @@ export class DeploysService {
   /** Load generated history when the store has no deploys at all (the quick start); returns how many. */
   async loadDemo(events: ResolvedDeployEvent[]): Promise<number> {
     if ((await this.deploys.count()) > 0) return 0;
-    const known = this.index();
-    const usable = events.filter(
-      (e) => known.relations.hasNode(e.service) && this.environments.includes(e.environment),
-    );
+    // node(), not relations.hasNode(): a saved index would make its whole relations graph to answer that.
+    const isKnown = this.deps.isKnown ?? ((ref: string) => this.index().node(ref) !== undefined);
+    const usable = events.filter((e) => isKnown(e.service) && this.environments.includes(e.environment));
     await this.deploys.insertMany(usable, { source: 'demo', recordedBy: 'demo', receivedAtMs: this.now() });
     this.demoPresent = usable.length > 0;
     return usable.length;
@@ -526,7 +530,7 @@ export class DeploysService {
     for (const ref of services) {
       const last: Record<string, Deploy | null> = {};
       for (const s of states.get(ref) ?? []) last[s.environment] = s.latest;
-      const card = index.relations.hasNode(ref) ? nodeCard(index, ref) : undefined;
+      const card = index.node(ref) !== undefined ? nodeCard(index, ref) : undefined;
       const changes = inWindow.get(ref) ?? 0;
       out.push({
         ref,
