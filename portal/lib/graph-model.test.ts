@@ -7,6 +7,7 @@ import {
   type GraphViewState,
   layoutView,
   neighboursOf,
+  OVERVIEW_GROUPS,
   suggestServices,
 } from './graph-model.ts';
 
@@ -233,6 +234,43 @@ describe('graph model: overview, team and focus views', () => {
       callees.map((c) => c.node.name),
       ['balance', 'cassandra-ledger'],
     );
+  });
+});
+
+describe('graph model: the overview of a large estate', () => {
+  // 60 collectives of one service each; collective i's service calls i + 1's, and the first 10 are busier.
+  const n = 60;
+  const big: EstateGraph = {
+    version: 1,
+    teams: [],
+    collectives: Array.from({ length: n }, (_, i) => ({ ref: `group:default/c${i}`, title: `C${i}` })),
+    systems: [],
+    nodes: Array.from({ length: n }, (_, i) => ({
+      ref: `component:default/s${i}`,
+      name: `s${i}`,
+      title: null,
+      kind: 'component',
+      tier: 2,
+      owner: -1,
+      collective: i,
+      system: -1,
+    })),
+    edges: Array.from({ length: n - 1 }, (_, i) => [i, i + 1, 1]).flat(),
+  };
+
+  it(`draws the ${OVERVIEW_GROUPS} busiest groups and says how many more there are`, () => {
+    const view = buildGraphView(big, base);
+    assert.equal(view.nodes.length, OVERVIEW_GROUPS);
+    assert.equal(view.groupsNotDrawn, n - OVERVIEW_GROUPS);
+    const drawn = new Set(view.nodes.map((v) => v.id));
+    for (const e of view.edges)
+      assert.ok(drawn.has(e.source) && drawn.has(e.target), `${e.id} ends off the map`);
+    // Every service is still in scope (a team or focus reaches the groups not drawn).
+    assert.equal(view.inScope, n);
+  });
+
+  it('draws every group of a smaller estate', () => {
+    assert.equal(buildGraphView(graph, base).groupsNotDrawn, 0);
   });
 });
 

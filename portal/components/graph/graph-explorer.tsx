@@ -279,14 +279,20 @@ function GroupCard({ node, onActivate }: { node: VNode; onActivate: (id: string)
 function Status({ view }: { view: GraphView }) {
   const what =
     view.mode === 'overview'
-      ? `${view.nodes.length} groups · ${view.inScope} services`
+      ? view.groupsNotDrawn > 0
+        ? `${view.nodes.length} busiest of ${view.nodes.length + view.groupsNotDrawn} groups · ${view.inScope} services`
+        : `${view.nodes.length} groups · ${view.inScope} services`
       : `${view.inScope} services`;
   return (
     <div className="graph-status" data-testid="graph-status">
       {what} · {view.shownEdges} calls shown
       {view.hiddenEdges > 0 &&
         ` · ${view.hiddenEdges} hidden by ${view.mode === 'overview' ? 'filters' : view.mode === 'team' ? 'the team view or filters' : 'the hop limit or filters'} (counted on nodes)`}
-      {view.thinnedLinks > 0 && ` · ${view.thinnedLinks} weaker links between groups not drawn`}
+      {view.thinnedLinks > 0 &&
+        (view.groupsNotDrawn > 0
+          ? ` · ${view.thinnedLinks} weaker links hidden · pick a team for the rest`
+          : ` · ${view.thinnedLinks} weaker links between groups not drawn`)}
+      {view.groupsNotDrawn > 0 && view.thinnedLinks === 0 && ' · pick a team for the rest'}
     </div>
   );
 }
