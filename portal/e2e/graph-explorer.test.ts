@@ -64,6 +64,32 @@ function assertNoLabelOverlap(s: OnScreen) {
   }
 }
 
+const inside = (s: OnScreen, b: Box) =>
+  b.x1 >= -1 && b.y1 >= -1 && b.x2 <= s.width + 1 && b.y2 <= s.height + 1;
+
+/**
+ * A view too large to read when fitted opens at a size that can be read, on what it is about (the focus, the
+ * team's own services); the notice counts the boxes in view, and its "fit all" shows every box.
+ */
+async function assertOpensReadable(page: Page, s: OnScreen, core: (id: string) => boolean) {
+  assert.ok(s.zoom * 12 >= 9, `labels drawn at ${(s.zoom * 12).toFixed(1)}px`);
+  const centre = s.nodes.filter((n) => core(n.id));
+  assert.ok(centre.length > 0, 'the core is drawn');
+  for (const n of centre) assert.ok(inside(s, n.box), `${n.id} is in view`);
+  const shown = s.nodes.filter((n) => inside(s, n.box)).length;
+  assert.ok(shown < s.nodes.length, 'part of the drawing is a pan away');
+  const notice = page.getByTestId('graph-in-view');
+  assert.equal(
+    await notice.textContent(),
+    `${shown} of ${s.nodes.length} boxes in view, at a size you can read · drag, arrow keys or fit all`,
+  );
+  await notice.getByRole('button', { name: 'fit all' }).click();
+  await notice.waitFor({ state: 'detached' });
+  const all = await onScreen(page);
+  assertAllInside(all);
+  return all;
+}
+
 /** The accessible table lists exactly the nodes the canvas draws. */
 async function assertTableMatches(page: Page, s: OnScreen) {
   const rows = await page
@@ -103,7 +129,7 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     assert.match((await page.getByTestId('graph-status').textContent()) ?? '', /hidden by filters/);
   });
 
-  it('focus on ledger draws every service it counts, inside the canvas, labels apart, names in the side panel', async () => {
+  it('focus on ledger draws every service it counts: opens readable on ledger, fits all on demand, labels apart, names in the side panel', async () => {
     const { page, url } = portal;
     await page.goto(`${url}/graph?focus=ledger`);
     const s = await onScreen(page);
@@ -111,12 +137,17 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     const counted = Number(/^(\d+) services/.exec(status)?.[1]);
     assert.equal(s.nodes.length, counted, `the status counts ${counted}, the canvas draws ${s.nodes.length}`);
     assert.ok(counted > 20, `${counted} services around ledger`);
-    assertAllInside(s);
     assertNoLabelOverlap(s);
-    // Drawn (cytoscape hides labels under 5px); at ~60 boxes fit-to-view gives ~6px text: zoom in to read.
-    assert.ok(s.zoom * 12 >= 5, `labels drawn at fit: ${(s.zoom * 12).toFixed(1)}px`);
     await assertTableMatches(page, s);
+    // ~60 boxes fitted would be ~6px text: it opens on ledger, readable, its callers left and callees right.
+    assert.equal(await page.getByTestId('graph-canvas').getAttribute('data-framed'), 'core');
+    const ledger = s.nodes.find((n) => n.id === 'n:component:default/ledger');
+    assert.ok(ledger);
+    const left = s.nodes.filter((n) => inside(s, n.box) && n.box.x2 < ledger.box.x1).length;
+    const right = s.nodes.filter((n) => inside(s, n.box) && n.box.x1 > ledger.box.x2).length;
+    assert.ok(left > 3 && right > 0, `${left} callers and ${right} callees beside ledger`);
     await shot(page, 'graph-focus-ledger-350');
+    await assertOpensReadable(page, s, (id) => id === 'n:component:default/ledger');
 
     // The side panel names callers and callees, with owner and tier.
     await page
@@ -142,8 +173,8 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     const two = await onScreen(page);
     const status2 = (await page.getByTestId('graph-status').textContent()) ?? '';
     assert.equal(two.nodes.length, Number(/^(\d+) services/.exec(status2)?.[1]));
-    assertAllInside(two);
     assertNoLabelOverlap(two);
+    await assertOpensReadable(page, two, (id) => id === 'n:component:default/ledger');
   });
 
   it('the focus box suggests services as you type; the keyboard picks one', async () => {
@@ -160,7 +191,7 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     assert.ok(s.nodes.some((n) => n.id === 'n:component:default/card-api'));
   });
 
-  it('a team shows its own services and their direct neighbours, not a collective box', async () => {
+  it('a team shows its own services, readable in the middle, and their direct neighbours, not a collective box', async () => {
     const { page, url } = portal;
     await page.goto(`${url}/graph`);
     await page.locator('[data-testid=graph-canvas][data-ready=true]').waitFor();
@@ -172,8 +203,15 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
       'services, not groups',
     );
     assert.ok(s.nodes.some((n) => n.id === 'n:component:default/ledger'));
-    assertAllInside(s);
     await assertTableMatches(page, s);
+    const ownIds = new Set(
+      await page
+        .locator('[data-testid=graph-table] tbody tr')
+        .filter({ hasNotText: 'neighbour' })
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-node') ?? '')),
+    );
+    await shot(page, 'graph-team-ledger-350');
+    await assertOpensReadable(page, s, (id) => ownIds.has(id));
     const own = await page
       .locator('[data-testid=graph-table] tbody tr')
       .filter({ hasNotText: 'neighbour' })
@@ -190,7 +228,6 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
       .allTextContents()) {
       assert.equal(owner, 'Ledger');
     }
-    await shot(page, 'graph-team-ledger-350');
   });
 
   it('zoom buttons, the wheel and the keyboard move the view; Fit brings everything back', async () => {
@@ -214,7 +251,7 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     await page.mouse.wheel(0, -300);
     await page.waitForTimeout(200);
     assert.ok((await onScreen(page)).zoom > beforeWheel, 'the wheel zooms in');
-    await page.getByRole('button', { name: 'Fit' }).click();
+    await page.getByRole('button', { name: 'Fit', exact: true }).click();
     assertAllInside(await onScreen(page));
   });
 });

@@ -25,6 +25,8 @@ export interface LayoutResult {
 export interface LayoutOptions {
   gapX?: number;
   gapY?: number;
+  /** Between the columns a tall layer wraps into (default gapX): no layer of arrows between them. */
+  gapWrap?: number;
   maxPerColumn?: number;
   /** Squeeze a deep layering into at most this many layers (keeping the left-to-right order). */
   maxLayers?: number;
@@ -38,6 +40,7 @@ export function layeredLayout(
 ): LayoutResult {
   const gapX = options.gapX ?? 80;
   const gapY = options.gapY ?? 24;
+  const gapWrap = options.gapWrap ?? gapX;
   const maxPerColumn = options.maxPerColumn ?? 18;
   const sorted = [...ids].sort();
   const known = new Set(sorted);
@@ -142,7 +145,7 @@ export function layeredLayout(
       const w = Math.max(...ids.map((id) => size(id).w));
       const h = ids.reduce((s, id) => s + size(id).h, 0) + gapY * (ids.length - 1);
       columns.push({ ids, x: x + w / 2, w, h });
-      x += w + gapX;
+      x += w + (start + maxPerColumn < l.length ? gapWrap : gapX);
       height = Math.max(height, h);
     }
   }
@@ -155,4 +158,124 @@ export function layeredLayout(
     }
   }
   return { positions, width: Math.max(0, x - gapX), height, layers: layerCount };
+}
+
+/** Drawn size of a layout fitted to a canvas `aspect` wide for 1 high, up to a common factor. */
+export function fitScale(r: { width: number; height: number }, aspect: number): number {
+  return Math.min(aspect / Math.max(1, r.width), 1 / Math.max(1, r.height));
+}
+
+/**
+ * The layered layout whose columns hold the number of boxes that draws it largest on a canvas of this aspect
+ * ratio: `estimate` first, then neighbours of it, since short layers leave gaps an estimate from the boxes'
+ * area does not see. `options(bound)` gives the layout options for a bound.
+ */
+export function fittedLayeredLayout(
+  ids: readonly string[],
+  edges: readonly (readonly [string, string])[],
+  size: (id: string) => Box,
+  aspect: number,
+  estimate: number,
+  options: (maxPerColumn: number) => LayoutOptions,
+): LayoutResult {
+  let best = layeredLayout(ids, edges, size, options(estimate));
+  if (ids.length <= 4) return best;
+  const tried = new Set([estimate]);
+  for (const f of [0.5, 0.6, 0.7, 0.8, 0.9, 1.15, 1.3, 1.5, 1.75, 2, 2.5]) {
+    const bound = Math.max(2, Math.round(estimate * f));
+    if (tried.has(bound)) continue;
+    tried.add(bound);
+    const r = layeredLayout(ids, edges, size, options(bound));
+    if (fitScale(r, aspect) > fitScale(best, aspect)) best = r;
+  }
+  return best;
+}
+
+export interface Bands {
+  /** Laid out in the middle: a team's own services, or the focus. */
+  core: LayoutResult;
+  /** Boxes left of the core (they call it) and right of it (it calls them). */
+  left: readonly string[];
+  right: readonly string[];
+  /** Every drawn edge: a band box sits level with the core boxes it is linked to. */
+  edges: readonly (readonly [string, string])[];
+  size: (id: string) => Box;
+  aspect: number;
+  gapX: number;
+  gapY: number;
+  gapWrap: number;
+}
+
+/**
+ * A core drawing with its callers in columns on the left and its callees in columns on the right: what a team
+ * or a focus view is about stays together in the middle, however many neighbours it has. Each band is
+ * ordered by the height of the core boxes it is linked to and dealt across its columns row by row, so a row
+ * reads across; the rows per column are chosen so the whole drawing is drawn largest at this aspect ratio.
+ */
+export function bandedLayout(b: Bands): LayoutResult {
+  const { core, left, right, size, aspect, gapX, gapY, gapWrap } = b;
+  const ys = new Map<string, number[]>();
+  for (const [from, to] of b.edges) {
+    for (const [band, other] of [
+      [from, to],
+      [to, from],
+    ]) {
+      const y = core.positions.get(other)?.y;
+      if (y === undefined || core.positions.has(band)) continue;
+      const list = ys.get(band) ?? [];
+      list.push(y);
+      ys.set(band, list);
+    }
+  }
+  const level = (id: string) => {
+    const list = ys.get(id);
+    return list ? list.reduce((s, y) => s + y, 0) / list.length : core.height / 2;
+  };
+  const order = (ids: readonly string[]) => [...ids].sort((p, q) => level(p) - level(q) || (p < q ? -1 : 1));
+  const sides = [order(left), order(right)];
+  const all = [...left, ...right];
+  const rowH = Math.max(1, ...all.map((id) => size(id).h)) + gapY;
+  const colW = Math.max(1, ...all.map((id) => size(id).w));
+  const bandWidth = (n: number, rows: number) => {
+    const cols = Math.ceil(n / rows);
+    return cols === 0 ? 0 : cols * colW + (cols - 1) * gapWrap + gapX;
+  };
+  let rows = Math.max(1, all.length);
+  let bestScale = -1;
+  for (let k = 1; k <= Math.max(1, all.length); k++) {
+    const shape = {
+      width: bandWidth(sides[0].length, k) + core.width + bandWidth(sides[1].length, k),
+      height: Math.max(core.height, k * rowH - gapY),
+    };
+    const s = fitScale(shape, aspect);
+    if (s > bestScale) {
+      bestScale = s;
+      rows = k;
+    }
+  }
+  const height = Math.max(
+    core.height,
+    Math.min(rows, Math.max(...sides.map((ids) => ids.length))) * rowH - gapY,
+  );
+  const positions = new Map<string, Placed>();
+  // Deals a band into columns, the first column nearest the core; returns the columns' x of its far edge.
+  const place = (ids: string[], nearX: number, away: 1 | -1) => {
+    if (ids.length === 0) return nearX;
+    const cols = Math.ceil(ids.length / rows);
+    const top = (height - (Math.ceil(ids.length / cols) * rowH - gapY)) / 2;
+    ids.forEach((id, j) => {
+      const near = nearX + away * (colW / 2 + (j % cols) * (colW + gapWrap));
+      positions.set(id, { x: near, y: top + Math.floor(j / cols) * rowH + size(id).h / 2 });
+    });
+    return nearX + away * (cols * colW + (cols - 1) * gapWrap);
+  };
+  // Left band first, from its near edge at 0 leftwards; then everything is shifted right of x = 0.
+  const farLeft = place(sides[0], 0, -1);
+  const coreX = sides[0].length > 0 ? gapX : 0;
+  const coreTop = (height - core.height) / 2;
+  for (const [id, p] of core.positions) positions.set(id, { x: coreX + p.x, y: coreTop + p.y });
+  const farRight = place(sides[1], coreX + core.width + (sides[1].length > 0 ? gapX : 0), 1);
+  for (const p of positions.values()) p.x -= farLeft;
+  const width = farRight - farLeft;
+  return { positions, width, height, layers: core.layers + 2 };
 }

@@ -178,7 +178,12 @@ describe('graph model: overview, team and focus views', () => {
     // ledger ⇄ balance are both drawn (both neighbours), nothing beyond: hidden only ledger → cassandra? no, storage.
     assert.equal(view.hiddenEdges, 0);
     assertNothingDropped(view);
-    assertNoOverlap(view);
+    // The team in the middle: stray calls it (left), ledger and balance are called by it (right).
+    const pos = assertNoOverlap(view);
+    const x = (name: string) => pos.get(`n:component:default/${name}`)?.x ?? Number.NaN;
+    assert.ok(x('stray') < x('card-api') && x('stray') < x('cards'));
+    for (const callee of ['ledger', 'balance'])
+      assert.ok(x('cards') < x(callee) && x('card-api') < x(callee));
     // A collective works too, and a system.
     assert.equal(buildGraphView(graph, { ...base, team: 'group:default/core' }).inScope, 3);
     assert.equal(buildGraphView(graph, { ...base, team: 'system:default/cards' }).nodes.length, 5);
@@ -271,6 +276,97 @@ describe('graph model: the overview of a large estate', () => {
 
   it('draws every group of a smaller estate', () => {
     assert.equal(buildGraphView(graph, base).groupsNotDrawn, 0);
+  });
+});
+
+describe('graph model: large team and focus views keep what they are about in the middle', () => {
+  // A hub (ledger) with 120 callers and 30 callees; the Ledger squad owns it and 10 more services that call it.
+  const callers = 120;
+  const callees = 30;
+  const own = 10;
+  const names = [
+    'ledger',
+    ...Array.from({ length: own }, (_, i) => `ledger-part-${i}`),
+    ...Array.from({ length: callers }, (_, i) => `caller-with-a-long-name-${i}`),
+    ...Array.from({ length: callees }, (_, i) => `callee-${i}`),
+  ];
+  const edges: number[] = [];
+  for (let i = 1; i <= own; i++) edges.push(i, 0, 1);
+  for (let i = own + 1; i <= own + callers; i++) edges.push(i, 0, 1, i, 1 + (i % own), 1);
+  for (let i = own + callers + 1; i < names.length; i++) edges.push(0, i, 1);
+  const big: EstateGraph = {
+    version: 1,
+    teams: [
+      { ref: 'group:default/ledger', title: 'Ledger' },
+      { ref: 'group:default/others', title: 'Others' },
+    ],
+    collectives: [],
+    systems: [],
+    nodes: names.map((name, i) => ({
+      ref: `component:default/${name}`,
+      name,
+      title: null,
+      kind: 'component',
+      tier: 2,
+      owner: i <= own ? 0 : 1,
+      collective: -1,
+      system: -1,
+    })),
+    edges,
+  };
+  const aspect = 1.2;
+  const bounds = (view: ReturnType<typeof buildGraphView>, pos: Map<string, { x: number; y: number }>) => {
+    const xs = view.nodes.flatMap((v) => [
+      (pos.get(v.id)?.x ?? 0) - v.w / 2,
+      (pos.get(v.id)?.x ?? 0) + v.w / 2,
+    ]);
+    const ys = view.nodes.flatMap((v) => [
+      (pos.get(v.id)?.y ?? 0) - v.h / 2,
+      (pos.get(v.id)?.y ?? 0) + v.h / 2,
+    ]);
+    return { width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+  };
+
+  it('focus on a hub: its callers in columns on the left, its callees on the right, drawn to the canvas’s shape', () => {
+    const view = buildGraphView(big, { ...base, focus: 'ledger', depth: 1 });
+    assert.equal(view.nodes.length, 1 + own + callers + callees);
+    const pos = assertNoOverlap(view);
+    const hub = pos.get('n:component:default/ledger')?.x ?? Number.NaN;
+    for (const v of view.nodes) {
+      const x = pos.get(v.id)?.x ?? Number.NaN;
+      if (v.label.startsWith('caller') || v.label.startsWith('ledger-part'))
+        assert.ok(x < hub, `${v.label} left of ledger`);
+      if (v.label.startsWith('callee')) assert.ok(x > hub, `${v.label} right of ledger`);
+    }
+    const { width, height } = bounds(view, layoutView(view, aspect));
+    assert.ok(
+      width / height > aspect / 1.6 && width / height < aspect * 1.6,
+      `${width}×${height} for ${aspect}`,
+    );
+  });
+
+  it('a team: its own services together in the middle, however many neighbours it has', () => {
+    const view = buildGraphView(big, { ...base, team: 'group:default/ledger' });
+    assert.equal(view.nodes.filter((v) => !v.neighbour).length, own + 1);
+    const pos = assertNoOverlap(view);
+    const x = (v: { id: string }) => pos.get(v.id)?.x ?? Number.NaN;
+    const ownX = view.nodes.filter((v) => !v.neighbour).map(x);
+    const [lo, hi] = [Math.min(...ownX), Math.max(...ownX)];
+    for (const v of view.nodes.filter((n) => n.neighbour)) {
+      assert.ok(x(v) < lo || x(v) > hi, `${v.label} is not among the team's own services`);
+      assert.equal(x(v) < lo, v.label.startsWith('caller'), `${v.label} on the side it calls from`);
+    }
+  });
+
+  it('deeper focus views are layered by hop and still drawn to the canvas’s shape', () => {
+    const view = buildGraphView(big, { ...base, focus: 'callee-0', depth: 2 });
+    assert.equal(view.nodes.length, 1 + own + callers + callees);
+    assertNoOverlap(view);
+    const { width, height } = bounds(view, layoutView(view, aspect));
+    assert.ok(
+      width / height > aspect / 1.6 && width / height < aspect * 1.6,
+      `${width}×${height} for ${aspect}`,
+    );
   });
 });
 

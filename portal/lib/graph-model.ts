@@ -1,5 +1,5 @@
 import { EDGE_DECLARED, EDGE_OBSERVED, type EstateGraph, type EstateNode } from '@bank/plugin-explorer/ui';
-import { layeredLayout } from './graph-layout.ts';
+import { bandedLayout, fittedLayeredLayout } from './graph-layout.ts';
 
 export interface GraphViewState {
   focus: string;
@@ -71,6 +71,8 @@ export interface GraphView {
   /** The focus as resolved (a ref), null when none; `focusMissing` when the name matched nothing. */
   focusRef: string | null;
   focusMissing: boolean;
+  /** Hops around the focus (focus views). */
+  depth: number;
   /** The team filter's title, or null. */
   teamTitle: string | null;
 }
@@ -275,6 +277,7 @@ export function buildGraphView(graph: EstateGraph, state: GraphViewState): Graph
     groupsNotDrawn: drawn ? members.size - drawn.size : 0,
     focusRef: focusIndex >= 0 ? graph.nodes[focusIndex].ref : null,
     focusMissing: state.focus !== '' && focusIndex < 0,
+    depth: state.depth,
     teamTitle,
   };
 }
@@ -538,6 +541,8 @@ export interface Point {
 
 const GAP_LAYERS = 64;
 const GAP_NODES = 16;
+/** Between the columns one tall layer wraps into: no arrows run between them, so less room. */
+const GAP_WRAP = 28;
 
 /** How many boxes one layer may hold so that the layered drawing has about the canvas's aspect ratio. */
 export function layerBound(nodes: readonly { w: number; h: number }[], aspect: number): number {
@@ -550,26 +555,67 @@ export function layerBound(nodes: readonly { w: number; h: number }[], aspect: n
 }
 
 /**
- * Node centres for a view: callers left of callees (layered), tall layers wrapped into columns so the
- * drawing has the canvas's aspect ratio. Boxes are sized from their labels, so boxes that do not overlap
- * means labels that do not overlap.
+ * Node centres for a view, callers left of callees. A team view, and a focus view of one hop, put what they
+ * are about in the middle (the team's own services, layered; or the focus) with its callers in columns on the
+ * left and its callees on the right. Other views are layered throughout, tall layers wrapped into columns.
+ * Either way the columns' height is chosen so the drawing is largest on a canvas of this aspect ratio. Boxes
+ * are sized from their labels, so boxes that do not overlap means labels that do not overlap.
  */
 export function layoutView(view: GraphView, aspect: number): Map<string, Point> {
   const size = new Map(view.nodes.map((v) => [v.id, v]));
-  const bound = layerBound(view.nodes, aspect);
-  // Long call chains would make a strip many layers wide: squeeze them (keeping left-to-right order) so the
-  // columns, tall layers wrapped, fill the canvas about evenly.
-  const columns = Math.ceil(view.nodes.length / bound);
-  return layeredLayout(
-    view.nodes.map((v) => v.id),
-    view.edges.map((e) => [e.source, e.target] as const),
-    (id) => size.get(id) ?? { w: 100, h: 40 },
-    {
-      // The overview's few boxes get room between them for the call counts on its arrows.
-      gapX: view.mode === 'overview' ? 2 * GAP_LAYERS : GAP_LAYERS,
-      gapY: view.mode === 'overview' ? 3 * GAP_NODES : GAP_NODES,
-      maxPerColumn: bound,
-      maxLayers: Math.max(3, Math.ceil(columns * 0.7)),
-    },
-  ).positions;
+  const sizeOf = (id: string) => size.get(id) ?? { w: 100, h: 40 };
+  const edges = view.edges.map((e) => [e.source, e.target] as const);
+  const overview = view.mode === 'overview';
+  const layered = (nodes: VNode[], links: (readonly [string, string])[]) =>
+    fittedLayeredLayout(
+      nodes.map((v) => v.id),
+      links,
+      sizeOf,
+      aspect,
+      layerBound(nodes, aspect),
+      (bound) => ({
+        // The overview's few boxes get room between them for the call counts on its arrows.
+        gapX: overview ? 2 * GAP_LAYERS : GAP_LAYERS,
+        gapY: overview ? 3 * GAP_NODES : GAP_NODES,
+        gapWrap: overview ? 2 * GAP_LAYERS : GAP_WRAP,
+        maxPerColumn: bound,
+        // Long call chains would make a strip many layers wide: squeeze them (keeping left-to-right order)
+        // so the columns, tall layers wrapped, fill the canvas about evenly.
+        maxLayers: Math.max(3, Math.ceil(Math.ceil(nodes.length / bound) * 0.7)),
+      }),
+    );
+  // Deeper focus views keep their hops as layers: that is their story.
+  const core = view.mode === 'focus' && view.depth > 1 ? null : coreOf(view);
+  if (!core) return layered(view.nodes, edges).positions;
+  const inCore = new Set(core.map((v) => v.id));
+  const callsCore = new Set(edges.filter(([a, b]) => !inCore.has(a) && inCore.has(b)).map(([a]) => a));
+  const rest = view.nodes.filter((v) => !inCore.has(v.id));
+  return bandedLayout({
+    core: layered(
+      core,
+      edges.filter(([a, b]) => inCore.has(a) && inCore.has(b)),
+    ),
+    left: rest.filter((v) => callsCore.has(v.id)).map((v) => v.id),
+    right: rest.filter((v) => !callsCore.has(v.id)).map((v) => v.id),
+    edges,
+    size: sizeOf,
+    aspect,
+    gapX: GAP_LAYERS,
+    gapY: GAP_NODES,
+    gapWrap: GAP_WRAP,
+  }).positions;
+}
+
+/**
+ * What a view is about: a team view's own services, or a focus view's focus. A team view and a one-hop
+ * focus view draw it in the middle; the canvas opens on it when the whole drawing is too large to read.
+ */
+export function coreOf(view: GraphView): VNode[] | null {
+  const core =
+    view.mode === 'team'
+      ? view.nodes.filter((v) => !v.neighbour)
+      : view.mode === 'focus'
+        ? view.nodes.filter((v) => v.focus)
+        : [];
+  return core.length > 0 ? core : null;
 }

@@ -1,7 +1,7 @@
 'use client';
 import cytoscape, { type Core, type ElementDefinition, type StylesheetJson } from 'cytoscape';
-import { useEffect, useMemo, useRef } from 'react';
-import { type GraphView, layoutView, type Point } from '../../lib/graph-model.ts';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { coreOf, type GraphView, layoutView, type Point } from '../../lib/graph-model.ts';
 import { type ErrorBand, errorBand } from '../traffic/edge-health';
 
 interface Props {
@@ -31,6 +31,7 @@ function css(name: string): string {
 
 function elements(view: GraphView, positions: Map<string, Point>): ElementDefinition[] {
   const out: ElementDefinition[] = [];
+  const core = new Set(coreOf(view)?.map((v) => v.id));
   for (const n of view.nodes) {
     const hidden = n.hidden > 0 ? ` · +${n.hidden} hidden` : '';
     out.push({
@@ -44,7 +45,13 @@ function elements(view: GraphView, positions: Map<string, Point>): ElementDefini
         h: n.h,
       },
       position: positions.get(n.id) ?? { x: 0, y: 0 },
-      classes: [n.kind, n.focus ? 'focus' : '', n.neighbour ? 'neighbour' : '', n.tier ? `t${n.tier}` : '']
+      classes: [
+        n.kind,
+        n.focus ? 'focus' : '',
+        n.neighbour ? 'neighbour' : '',
+        n.tier ? `t${n.tier}` : '',
+        core.has(n.id) ? 'core' : '',
+      ]
         .filter(Boolean)
         .join(' '),
     });
@@ -80,13 +87,17 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
   const cyRef = useRef<Core | null>(null);
   const handlers = useRef({ onSelect, onActivate });
   handlers.current = { onSelect, onActivate };
+  const [inView, setInView] = useState<InView>({ shown: 0, total: 0 });
+  const onViewport = useRef(setInView);
+  onViewport.current = setInView;
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     el.dataset.ready = 'false';
-    if (!cyRef.current) cyRef.current = createCy(el, handlers);
+    if (!cyRef.current) cyRef.current = createCy(el, handlers, onViewport);
     draw(cyRef.current, el, view);
+    setInView(countInView(cyRef.current));
   }, [view]);
 
   const bands = useMemo(() => edgeBands(view, errorRates), [view, errorRates]);
@@ -130,6 +141,14 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
 
   return (
     <>
+      {inView.shown < inView.total && (
+        <div className="graph-in-view" data-testid="graph-in-view" role="status">
+          {inView.shown} of {inView.total} boxes in view, at a size you can read · drag, arrow keys or{' '}
+          <button type="button" className="link-btn" onClick={fit}>
+            fit all
+          </button>
+        </div>
+      )}
       <div className="graph-zoom" role="toolbar" aria-label="Zoom">
         <button type="button" className="btn small" aria-label="Zoom in" onClick={() => zoomBy(1.25)}>
           +
@@ -160,8 +179,31 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
   );
 }
 
-/** The cytoscape instance on the canvas's element (kept there for journeys); a tap selects, a double tap activates. */
-function createCy(el: HTMLDivElement, handlers: { current: Pick<Props, 'onSelect' | 'onActivate'> }): Core {
+/** How many of the drawn boxes lie wholly inside the canvas. */
+interface InView {
+  shown: number;
+  total: number;
+}
+
+function countInView(cy: Core): InView {
+  const e = cy.extent();
+  let shown = 0;
+  cy.nodes().forEach((n) => {
+    const b = n.boundingBox({ includeLabels: false, includeOverlays: false });
+    if (b.x1 >= e.x1 - 1 && b.x2 <= e.x2 + 1 && b.y1 >= e.y1 - 1 && b.y2 <= e.y2 + 1) shown++;
+  });
+  return { shown, total: cy.nodes().length };
+}
+
+/**
+ * The cytoscape instance on the canvas's element (kept there for journeys); a tap selects, a double tap
+ * activates; after each pan or zoom, once per frame, how many boxes are in view.
+ */
+function createCy(
+  el: HTMLDivElement,
+  handlers: { current: Pick<Props, 'onSelect' | 'onActivate'> },
+  onViewport: { current: (inView: InView) => void },
+): Core {
   const cy = cytoscape({
     container: el,
     minZoom: 0.02,
@@ -174,11 +216,28 @@ function createCy(el: HTMLDivElement, handlers: { current: Pick<Props, 'onSelect
   });
   cy.on('tap', 'node', (evt) => handlers.current.onSelect(evt.target.id()));
   cy.on('dbltap', 'node', (evt) => handlers.current.onActivate(evt.target.id()));
+  let frame = 0;
+  cy.on('viewport', () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      onViewport.current(countInView(cy));
+    });
+  });
   (el as CanvasElement).cy = cy;
   return cy;
 }
 
-/** Lays the view out to the canvas's shape, draws it and fits it (no closer than 1.2×); marks the canvas ready. */
+/** Labels are 12 px: below this zoom they are drawn under 9 px, too small to read at a glance. */
+export const READABLE_ZOOM = 0.75;
+/** Where the canvas opens when the whole drawing cannot be read: labels at ~11 px. */
+const OPEN_ZOOM = 0.9;
+
+/**
+ * Lays the view out to the canvas's shape and draws it. It opens fitted (no closer than 1.2×) when that can be
+ * read; otherwise on what the view is about (the team's own services, the focus) at a size that can be read,
+ * with the rest a pan away and Fit showing all. Marks the canvas ready, and `data-framed` says which.
+ */
 function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
   cy.style(canvasStyle());
   const positions = layoutView(view, el.clientWidth / Math.max(1, el.clientHeight));
@@ -186,12 +245,23 @@ function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
     cy.elements().remove();
     cy.add(elements(view, positions));
   });
+  let framed = 'all';
   cy.fit(undefined, 24);
   if (cy.zoom() > 1.2) {
     cy.zoom(1.2);
     cy.center();
+  } else if (cy.zoom() < READABLE_ZOOM) {
+    // Open on the core: all of it when that can be read (no closer than OPEN_ZOOM, to show its neighbours
+    // too), otherwise its middle at OPEN_ZOOM.
+    const core = cy.nodes('.core');
+    framed = core.empty() ? 'centre' : 'core';
+    if (!core.empty()) cy.fit(core, 40);
+    const zoom = core.empty() || cy.zoom() < READABLE_ZOOM ? OPEN_ZOOM : Math.min(cy.zoom(), OPEN_ZOOM);
+    cy.zoom(zoom);
+    cy.center(core.empty() ? undefined : core);
   }
   el.dataset.ready = 'true';
+  el.dataset.framed = framed;
   el.dataset.nodes = String(view.nodes.length);
 }
 
