@@ -7,7 +7,9 @@
  * DIR is an estate written by `npm run estate -- --services N --seed 42 --out DIR`. Ingests it into a fresh
  * SQLite file, serves API + UI (the built portal: `npm run build -w @bank/portal` first), opens Chromium at
  * 1440×900 and writes `<label>-<view>.png` under --out: the overview, a squad (Ledger), a collective
- * (Core Banking), and focus views. Prints JSON (ms per view, nodes drawn) on stdout.
+ * (Core Banking), and focus views. Prints JSON on stdout: per view the ms to draw, the nodes drawn, the size its
+ * 12 px labels are drawn at as it opens (`labelPx`), what it opened on (`framed`: all fitted, or its core when
+ * fitted labels would be under 9 px) and the in-view notice.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -63,8 +65,18 @@ try {
       await page.screenshot({ path: file });
       const nodes = Number(await page.getByTestId('graph-canvas').getAttribute('data-nodes'));
       const status = await page.getByTestId('graph-status').textContent();
-      results[name] = { ms, nodes, status, file };
-      log(`${name}: ${ms} ms, ${nodes} nodes → ${file}`);
+      // How large the 12 px labels are drawn as it opens, and what it opened on (all fitted, or its core).
+      const labelPx = Number(
+        await page.evaluate(
+          `(document.querySelector('[data-testid=graph-canvas]').cy.zoom() * 12).toFixed(1)`,
+        ),
+      );
+      const framed = await page.getByTestId('graph-canvas').getAttribute('data-framed');
+      const inView = (await page.getByTestId('graph-in-view').count())
+        ? await page.getByTestId('graph-in-view').textContent()
+        : 'all';
+      results[name] = { ms, nodes, labelPx, framed, inView, status, file };
+      log(`${name}: ${ms} ms, ${nodes} nodes, labels ${labelPx}px, opened on ${framed} → ${file}`);
     }
   } finally {
     await browser.close();

@@ -498,7 +498,7 @@ function groupNode(
     internalCalls: calls,
     hidden,
     tier: tierMin === 9 ? null : tierMin,
-    ...groupBox(label, sub),
+    ...groupBox(label, hidden > 0 ? `${sub} · +${hidden} hidden` : sub),
   };
 }
 
@@ -530,7 +530,8 @@ function serviceNode(
     tier: node.tier,
     focus,
     neighbour,
-    ...serviceBox(node.name, sub),
+    // The canvas draws the hidden count on the second line: the box is sized for it.
+    ...serviceBox(node.name, hidden > 0 ? `${sub} · +${hidden} hidden` : sub),
   };
 }
 

@@ -119,6 +119,12 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     if (!cy) return;
     cy.$(':selected').unselect();
     if (selected) cy.getElementById(selected).select();
+    // The arrows of the selected box (else of the focus) stand out of the others.
+    const picked = selected ? cy.getElementById(selected) : cy.nodes('.focus');
+    cy.batch(() => {
+      cy.edges('.near').removeClass('near');
+      picked.connectedEdges().addClass('near');
+    });
   }, [selected, view]);
 
   useEffect(
@@ -239,7 +245,7 @@ const OPEN_ZOOM = 0.9;
  * with the rest a pan away and Fit showing all. Marks the canvas ready, and `data-framed` says which.
  */
 function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
-  cy.style(canvasStyle());
+  cy.style(canvasStyle(view.edges.length > DENSE_EDGES));
   const positions = layoutView(view, el.clientWidth / Math.max(1, el.clientHeight));
   cy.batch(() => {
     cy.elements().remove();
@@ -250,23 +256,25 @@ function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
   if (cy.zoom() > 1.2) {
     cy.zoom(1.2);
     cy.center();
-  } else if (cy.zoom() < READABLE_ZOOM) {
+  } else if (cy.zoom() < READABLE_ZOOM && cy.nodes('.core').nonempty()) {
     // Open on the core: all of it when that can be read (no closer than OPEN_ZOOM, to show its neighbours
-    // too), otherwise its middle at OPEN_ZOOM.
+    // too), otherwise its middle at OPEN_ZOOM. The overview (at most OVERVIEW_GROUPS boxes) stays a map.
     const core = cy.nodes('.core');
-    framed = core.empty() ? 'centre' : 'core';
-    if (!core.empty()) cy.fit(core, 40);
-    const zoom = core.empty() || cy.zoom() < READABLE_ZOOM ? OPEN_ZOOM : Math.min(cy.zoom(), OPEN_ZOOM);
-    cy.zoom(zoom);
-    cy.center(core.empty() ? undefined : core);
+    framed = 'core';
+    cy.fit(core, 40);
+    cy.zoom(cy.zoom() < READABLE_ZOOM ? OPEN_ZOOM : Math.min(cy.zoom(), OPEN_ZOOM));
+    cy.center(core);
   }
   el.dataset.ready = 'true';
   el.dataset.framed = framed;
   el.dataset.nodes = String(view.nodes.length);
 }
 
+/** Above this many arrows they are drawn faint, so the boxes and the selected box's arrows can be read. */
+const DENSE_EDGES = 250;
+
 /** Boxes and arrows in the page's colours (read now: the theme may have changed since the last drawing). */
-function canvasStyle(): StylesheetJson {
+function canvasStyle(dense: boolean): StylesheetJson {
   const edge = css('--graph-edge');
   return [
     {
@@ -320,7 +328,7 @@ function canvasStyle(): StylesheetJson {
         'target-arrow-shape': 'triangle',
         'curve-style': 'straight',
         'arrow-scale': 0.9,
-        opacity: 0.75,
+        opacity: dense ? 0.22 : 0.75,
         label: 'data(label)',
         'font-size': 10,
         color: css('--text-2'),
@@ -328,6 +336,10 @@ function canvasStyle(): StylesheetJson {
         'text-background-opacity': 0.9,
         'text-background-padding': '2px',
       },
+    },
+    {
+      selector: 'edge.near',
+      style: { opacity: 1, 'z-index': 2 },
     },
     {
       selector: 'edge.observed',
