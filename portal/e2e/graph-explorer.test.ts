@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { generateEstate } from '../../bench/estate/generate.ts';
+import { writeEstate } from '../../bench/estate/write.ts';
 import { openPortal, type Portal, shot, unavailable } from './harness.ts';
 
 const why = unavailable();
@@ -253,5 +258,69 @@ describe('graph explorer in Chromium: readable, and what it shows is what it say
     assert.ok((await onScreen(page)).zoom > beforeWheel, 'the wheel zooms in');
     await page.getByRole('button', { name: 'Fit', exact: true }).click();
     assertAllInside(await onScreen(page));
+  });
+});
+
+describe('graph explorer in Chromium at 3,500 services: each view opens readable', { skip: why }, () => {
+  let portal: Portal;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'graph-3500-'));
+    writeEstate(generateEstate({ services: 3500, seed: 42 }), dir);
+    portal = await openPortal({}, [dir]);
+  });
+  after(async () => {
+    await portal?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the overview is a map of the busiest collectives, all in view, labels apart', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/graph`);
+    const s = await onScreen(page);
+    assert.equal(s.nodes.length, 24);
+    assertAllInside(s);
+    assertNoLabelOverlap(s);
+    assert.match(
+      (await page.getByTestId('graph-status').textContent()) ?? '',
+      /^24 busiest of 90 groups · 3500 services/,
+    );
+    await shot(page, 'graph-overview-3500');
+  });
+
+  it('focus on ledger (80 services) opens on ledger with its nearest callers and callees readable', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/graph?focus=ledger`);
+    const s = await onScreen(page);
+    assert.equal(
+      s.nodes.length,
+      Number(/^(\d+) services/.exec((await page.getByTestId('graph-status').textContent()) ?? '')?.[1]),
+    );
+    assertNoLabelOverlap(s);
+    await assertTableMatches(page, s);
+    await shot(page, 'graph-focus-ledger-3500');
+    const ledger = s.nodes.find((n) => n.id === 'n:component:default/ledger');
+    assert.ok(ledger);
+    const readableBeside = s.nodes.filter((n) => inside(s, n.box) && n.id !== ledger.id).length;
+    assert.ok(readableBeside >= 8, `${readableBeside} services readable beside ledger`);
+    await assertOpensReadable(page, s, (id) => id === ledger.id);
+  });
+
+  it('the Ledger team (190 services) opens on its own services, every one in view and readable', async () => {
+    const { page, url } = portal;
+    await page.goto(`${url}/graph?team=group%3Adefault%2Fledger`);
+    const s = await onScreen(page);
+    const ownIds = new Set(
+      await page
+        .locator('[data-testid=graph-table] tbody tr')
+        .filter({ hasNotText: 'neighbour' })
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-node') ?? '')),
+    );
+    assert.ok(
+      ownIds.size >= 10 && ownIds.size < s.nodes.length / 4,
+      `${ownIds.size} own of ${s.nodes.length}`,
+    );
+    await shot(page, 'graph-team-ledger-3500');
+    await assertOpensReadable(page, s, (id) => ownIds.has(id));
   });
 });

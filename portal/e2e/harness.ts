@@ -69,19 +69,22 @@ export interface Portal {
   close(): Promise<void>;
 }
 
-/** Ingests services/ (and the hostile fixture) into a fresh SQLite file, serves API + UI on port 0, opens Chromium. */
-export async function openPortal(serve: Partial<ServeOptions> = {}): Promise<Portal> {
+/**
+ * Ingests services/ (and the hostile fixture) into a fresh SQLite file, serves API + UI on port 0, opens
+ * Chromium. `roots` replaces services/ and the fixture (a generated estate of another size).
+ */
+export async function openPortal(serve: Partial<ServeOptions> = {}, roots?: string[]): Promise<Portal> {
   ensureBuild();
   const dir = mkdtempSync(path.join(tmpdir(), 'portal-e2e-'));
   const hostile = path.join(dir, 'hostile');
   mkdirSync(hostile);
   writeFileSync(path.join(hostile, 'catalog-info.yaml'), HOSTILE);
   const services = path.join(REPO, 'services');
-  if (!existsSync(path.join(services, 'card-api', 'catalog-info.yaml'))) {
+  if (!roots && !existsSync(path.join(services, 'card-api', 'catalog-info.yaml'))) {
     throw new Error('services/ holds no estate (card-api is missing): run `npm run estate` first');
   }
   const store = await CatalogStore.open(`file:${path.join(dir, 'portal.db')}`);
-  const catalog = new CatalogService(store, [services, hostile]);
+  const catalog = new CatalogService(store, roots ?? [services, hostile]);
   await catalog.ingest();
   const server = await startServer({ catalog, port: 0, ui: true, ...serve });
   const browser = await launchChromium();
