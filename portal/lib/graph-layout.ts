@@ -165,6 +165,9 @@ export function fitScale(r: { width: number; height: number }, aspect: number): 
   return Math.min(aspect / Math.max(1, r.width), 1 / Math.max(1, r.height));
 }
 
+/** The most boxes for which fittedLayeredLayout tries several column heights (each try is a whole layout). */
+export const SEARCH_MAX = 2000;
+
 /**
  * The layered layout whose columns hold the number of boxes that draws it largest on a canvas of this aspect
  * ratio: `estimate` first, then neighbours of it, since short layers leave gaps an estimate from the boxes'
@@ -179,7 +182,9 @@ export function fittedLayeredLayout(
   options: (maxPerColumn: number) => LayoutOptions,
 ): LayoutResult {
   let best = layeredLayout(ids, edges, size, options(estimate));
-  if (ids.length <= 4) return best;
+  // Beyond SEARCH_MAX boxes each try costs too much, and no fitted drawing of them can be read anyway: the
+  // canvas opens on the view's core.
+  if (ids.length <= 4 || ids.length > SEARCH_MAX) return best;
   const tried = new Set([estimate]);
   for (const f of [0.5, 0.6, 0.7, 0.8, 0.9, 1.15, 1.3, 1.5, 1.75, 2, 2.5]) {
     const bound = Math.max(2, Math.round(estimate * f));
