@@ -118,7 +118,14 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     const cy = cyRef.current;
     if (!cy) return;
     cy.$(':selected').unselect();
-    if (selected) cy.getElementById(selected).select();
+    const node = selected ? cy.getElementById(selected) : null;
+    if (node && node.nonempty()) {
+      node.select();
+      // Picked in the table or the side panel while off screen: bring it into view.
+      const b = node.boundingBox({});
+      const e = cy.extent();
+      if (b.x1 < e.x1 || b.x2 > e.x2 || b.y1 < e.y1 || b.y2 > e.y2) cy.center(node);
+    }
     // The arrows of the selected box (else of the focus) stand out of the others.
     const picked = selected ? cy.getElementById(selected) : cy.nodes('.focus');
     cy.batch(() => {

@@ -313,7 +313,20 @@ function HowToRead({ view, errorRates }: { view: GraphView | null; errorRates: b
           the team. Double-click a service to focus on it.
         </p>
       )}
-      <p style={{ margin: 0 }}>Zoom with the wheel, the buttons or + and −; arrow keys pan; 0 fits.</p>
+      {view?.mode === 'team' && (
+        <p style={{ margin: 0 }}>
+          The team’s own services are in the middle: who calls them on the left, what they call on the right.
+        </p>
+      )}
+      {view?.mode === 'focus' && view.depth === 1 && (
+        <p style={{ margin: 0 }}>
+          The focus is in the middle: its callers on the left, what it calls on the right.
+        </p>
+      )}
+      <p style={{ margin: 0 }}>
+        Zoom with the wheel, the buttons or + and −; drag or arrow keys pan; 0 fits. A view too large to read
+        whole opens on the team or the focus.
+      </p>
       <div className="legend">
         <span>
           <i style={{ background: 'var(--tier1)' }} />
