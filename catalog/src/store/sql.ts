@@ -101,11 +101,19 @@ interface OpenTransaction {
 }
 
 /**
- * One better-sqlite3 connection shared by every caller in the process (the catalogue, deploys, traffic).
- * A transaction holds that connection across awaits, so while one is open, statements from other callers
- * wait for it to end: otherwise they would run inside it, and its rollback would undo writes already
+ * One better-sqlite3 connection, shared by every caller given this driver (the catalogue store's is shared
+ * by deploys, scorecards and the scaffolder's tasks; the traffic store opens its own connection to the same
+ * file). A transaction holds that connection across awaits, so while one is open, statements from other
+ * callers wait for it to end: otherwise they would run inside it, and its rollback would undo writes already
  * reported to their callers as done. Statements issued from within the transaction's own async context
  * (AsyncLocalStorage), including nested transaction() calls, run in it.
+ *
+ * A transaction's body must await only this driver's statements, never the event loop (timers,
+ * setImmediate, file or network I/O). Its statements run synchronously, so today no other code runs while
+ * it holds SQLite's write lock. If it yielded, another connection to the file in this process (the traffic
+ * store's) could start a write: better-sqlite3 would then block the whole thread for busy_timeout (5 s)
+ * waiting for a lock that only this transaction, stuck behind the blocked thread, can release, and that
+ * write would fail as SQLITE_BUSY. Seen when the demo deploy load was made to yield between chunks.
  */
 class SqliteDriver implements SqlDriver {
   readonly provider = 'sqlite' as const;
