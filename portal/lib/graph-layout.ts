@@ -30,6 +30,11 @@ export interface LayoutOptions {
   maxPerColumn?: number;
   /** Squeeze a deep layering into at most this many layers (keeping the left-to-right order). */
   maxLayers?: number;
+  /**
+   * Deal the boxes, in layer order, evenly into this many layers instead (a map of a few boxes whose layers are
+   * uneven: a column of twelve sources beside one of four would wrap and widen the drawing).
+   */
+  balance?: number;
 }
 
 export function layeredLayout(
@@ -97,7 +102,12 @@ export function layeredLayout(
     }
   }
   let layerCount = sorted.length === 0 ? 0 : Math.max(...layer.values()) + 1;
-  if (options.maxLayers && layerCount > options.maxLayers) {
+  if (options.balance && sorted.length > 0) {
+    const columns = Math.min(options.balance, sorted.length);
+    const order = [...sorted].sort((a, b) => (layer.get(a) ?? 0) - (layer.get(b) ?? 0) || (a < b ? -1 : 1));
+    order.forEach((id, i) => layer.set(id, Math.floor((i * columns) / order.length)));
+    layerCount = columns;
+  } else if (options.maxLayers && layerCount > options.maxLayers) {
     const squeeze = options.maxLayers / layerCount;
     for (const id of sorted) layer.set(id, Math.floor((layer.get(id) ?? 0) * squeeze));
     layerCount = options.maxLayers;

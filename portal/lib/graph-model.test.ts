@@ -274,6 +274,30 @@ describe('graph model: the overview of a large estate', () => {
     assert.equal(view.inScope, n);
   });
 
+  it('deals uneven layers into even columns: twenty collectives calling four fit the canvas', () => {
+    const m = 24;
+    const starry: EstateGraph = {
+      ...big,
+      collectives: big.collectives.slice(0, m),
+      nodes: big.nodes.slice(0, m),
+      edges: Array.from({ length: 20 }, (_, i) => [i, 20 + (i % 4), 1]).flat(),
+    };
+    const view = buildGraphView(starry, base);
+    assert.equal(view.nodes.length, m);
+    const pos = assertNoOverlap(view);
+    for (const e of view.edges)
+      assert.ok((pos.get(e.source)?.x ?? 0) <= (pos.get(e.target)?.x ?? 0), `${e.id} runs right to left`);
+    // The explorer's canvas at 1440×900 (1.12). Drawn from its own layers (the sources' layer wrapped) the map
+    // is 862×1012; dealt evenly into three columns, 862×800, so it is drawn a quarter larger.
+    const aspect = 1.12;
+    const at = layoutView(view, aspect);
+    const xs = view.nodes.map((v) => at.get(v.id)?.x ?? 0);
+    const ys = view.nodes.map((v) => at.get(v.id)?.y ?? 0);
+    const w = Math.max(...xs) - Math.min(...xs) + view.nodes[0].w;
+    const h = Math.max(...ys) - Math.min(...ys) + view.nodes[0].h;
+    assert.ok(Math.min(aspect / w, 1 / h) * 1000 > 1.1, `${Math.round(w)}×${Math.round(h)}`);
+  });
+
   it('draws every group of a smaller estate', () => {
     assert.equal(buildGraphView(graph, base).groupsNotDrawn, 0);
   });
@@ -407,6 +431,22 @@ describe('layered layout: callers left of callees, deterministic', () => {
     const chain = ids.slice(0, 9).map((id, i) => [id, ids[i + 1]] as const);
     const squeezed = layeredLayout(ids.slice(0, 10), chain, () => ({ w: 10, h: 10 }), { maxLayers: 4 });
     assert.equal(squeezed.layers, 4);
+  });
+
+  it('balance deals boxes evenly into columns, in layer order', () => {
+    // Twelve sources, each calling one of four sinks: layered, a column of twelve beside one of four.
+    const sources = Array.from({ length: 12 }, (_, i) => `a${String(i).padStart(2, '0')}`);
+    const sinks = ['z0', 'z1', 'z2', 'z3'];
+    const links = sources.map((a, i) => [a, sinks[i % 4]] as const);
+    const lay = layeredLayout([...sinks, ...sources], links, () => ({ w: 10, h: 10 }), {
+      balance: 2,
+      maxPerColumn: 8,
+    });
+    const xs = [...new Set([...lay.positions.values()].map((p) => p.x))].sort((a, b) => a - b);
+    assert.equal(xs.length, 2);
+    const column = (id: string) => xs.indexOf(lay.positions.get(id)?.x ?? Number.NaN);
+    assert.equal([...lay.positions.keys()].filter((id) => column(id) === 0).length, 8);
+    for (const z of sinks) assert.equal(column(z), 1, `${z} is called: right`);
   });
 
   it('handles the empty graph', () => {

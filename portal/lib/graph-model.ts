@@ -1,5 +1,12 @@
 import { EDGE_DECLARED, EDGE_OBSERVED, type EstateGraph, type EstateNode } from '@bank/plugin-explorer/ui';
-import { bandedLayout, fittedLayeredLayout } from './graph-layout.ts';
+import {
+  type Box,
+  bandedLayout,
+  fitScale,
+  fittedLayeredLayout,
+  type LayoutResult,
+  layeredLayout,
+} from './graph-layout.ts';
 
 export interface GraphViewState {
   focus: string;
@@ -585,6 +592,7 @@ export function layoutView(view: GraphView, aspect: number): Map<string, Point> 
         maxLayers: Math.max(3, Math.ceil(Math.ceil(nodes.length / bound) * 0.7)),
       }),
     );
+  if (overview) return overviewLayout(view, edges, sizeOf, aspect, layered(view.nodes, edges)).positions;
   // Deeper focus views keep their hops as layers: that is their story.
   const core = view.mode === 'focus' && view.depth > 1 ? null : coreOf(view);
   if (!core) return layered(view.nodes, edges).positions;
@@ -605,6 +613,35 @@ export function layoutView(view: GraphView, aspect: number): Map<string, Point> 
     gapY: GAP_NODES,
     gapWrap: GAP_WRAP,
   }).positions;
+}
+
+/**
+ * The overview's boxes (more than THIN_ABOVE_GROUPS, at most OVERVIEW_GROUPS) dealt evenly, in layer order, into 2–6 columns when that
+ * draws them larger than their own layers do: its layers are uneven (many groups only call), and a tall first
+ * layer wrapped into two columns makes the map wider than the canvas. Callers still come before callees,
+ * with some calls between boxes of one column.
+ */
+function overviewLayout(
+  view: GraphView,
+  edges: (readonly [string, string])[],
+  size: (id: string) => Box,
+  aspect: number,
+  layered: LayoutResult,
+): LayoutResult {
+  let best = layered;
+  const ids = view.nodes.map((v) => v.id);
+  // A few groups read well in their own layers, each call left to right.
+  if (ids.length <= THIN_ABOVE_GROUPS) return best;
+  for (let columns = 2; columns <= Math.min(6, ids.length - 1); columns++) {
+    const r = layeredLayout(ids, edges, size, {
+      gapX: 2 * GAP_LAYERS,
+      gapY: 3 * GAP_NODES,
+      balance: columns,
+      maxPerColumn: Math.ceil(ids.length / columns),
+    });
+    if (fitScale(r, aspect) > fitScale(best, aspect)) best = r;
+  }
+  return best;
 }
 
 /**

@@ -1,5 +1,11 @@
 'use client';
-import cytoscape, { type Core, type ElementDefinition, type StylesheetJson } from 'cytoscape';
+import cytoscape, {
+  type BoundingBox12,
+  type BoundingBoxWH,
+  type Core,
+  type ElementDefinition,
+  type StylesheetJson,
+} from 'cytoscape';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { coreOf, type GraphView, layoutView, type Point } from '../../lib/graph-model.ts';
 import { type ErrorBand, errorBand } from '../traffic/edge-health';
@@ -146,7 +152,10 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     const cy = cyRef.current;
     if (cy) zoomAtCentre(cy, factor);
   };
-  const fit = () => cyRef.current?.fit(undefined, 24);
+  const fit = () => {
+    const cy = cyRef.current;
+    if (cy) fitAll(cy);
+  };
   const onKey = (e: React.KeyboardEvent) => {
     const cy = cyRef.current;
     if (cy && navigate(cy, e.key)) e.preventDefault();
@@ -259,22 +268,53 @@ function draw(cy: Core, el: HTMLDivElement, view: GraphView): void {
     cy.add(elements(view, positions));
   });
   let framed = 'all';
-  cy.fit(undefined, 24);
-  if (cy.zoom() > 1.2) {
-    cy.zoom(1.2);
-    cy.center();
-  } else if (cy.zoom() < READABLE_ZOOM && cy.nodes('.core').nonempty()) {
+  const core = cy.nodes('.core');
+  if (fitZoom(cy, cy.elements()) < READABLE_ZOOM && core.nonempty()) {
     // Open on the core: all of it when that can be read (no closer than OPEN_ZOOM, to show its neighbours
     // too), otherwise its middle at OPEN_ZOOM. The overview (at most OVERVIEW_GROUPS boxes) stays a map.
-    const core = cy.nodes('.core');
     framed = 'core';
-    cy.fit(core, 40);
-    cy.zoom(cy.zoom() < READABLE_ZOOM ? OPEN_ZOOM : Math.min(cy.zoom(), OPEN_ZOOM));
-    cy.center(core);
-  }
+    const zoom = fitZoom(cy, core);
+    frame(cy, core, zoom < READABLE_ZOOM ? OPEN_ZOOM : Math.min(zoom, OPEN_ZOOM));
+  } else fitAll(cy);
   el.dataset.ready = 'true';
   el.dataset.framed = framed;
   el.dataset.nodes = String(view.nodes.length);
+}
+
+/** Elements (all, or some nodes) whose box is framed. */
+interface Boxed {
+  boundingBox(options?: object): BoundingBox12 & BoundingBoxWH;
+}
+
+/** The canvas's margins that the zoom buttons and the in-view notice (top) and the status line (bottom) cover. */
+const COVERED = { top: 56, right: 16, bottom: 46, left: 16 };
+
+/** The zoom at which `eles` fill the canvas between the covered margins. */
+function fitZoom(cy: Core, eles: Boxed): number {
+  const b = eles.boundingBox({});
+  const w = Math.max(1, cy.width() - COVERED.left - COVERED.right);
+  const h = Math.max(1, cy.height() - COVERED.top - COVERED.bottom);
+  return Math.min(w / Math.max(1, b.w), h / Math.max(1, b.h));
+}
+
+/** Zoom to `zoom` with `eles` centred between the covered margins. */
+function frame(cy: Core, eles: Boxed, zoom: number): void {
+  const b = eles.boundingBox({});
+  const z = Math.max(cy.minZoom(), Math.min(cy.maxZoom(), zoom));
+  const w = cy.width() - COVERED.left - COVERED.right;
+  const h = cy.height() - COVERED.top - COVERED.bottom;
+  cy.viewport({
+    zoom: z,
+    pan: {
+      x: COVERED.left + w / 2 - ((b.x1 + b.x2) / 2) * z,
+      y: COVERED.top + h / 2 - ((b.y1 + b.y2) / 2) * z,
+    },
+  });
+}
+
+/** Everything in view, clear of the buttons and the status line, no closer than 1.2×. */
+function fitAll(cy: Core): void {
+  frame(cy, cy.elements(), Math.min(1.2, fitZoom(cy, cy.elements())));
 }
 
 /** Above this many arrows they are drawn faint, so the boxes and the selected box's arrows can be read. */
@@ -391,7 +431,7 @@ function navigate(cy: Core, key: string): boolean {
   if (pan) cy.panBy({ x: pan[0], y: pan[1] });
   else if (key === '+' || key === '=') zoomAtCentre(cy, 1.25);
   else if (key === '-') zoomAtCentre(cy, 0.8);
-  else if (key === '0') cy.fit(undefined, 24);
+  else if (key === '0') fitAll(cy);
   else return false;
   return true;
 }
