@@ -10,7 +10,7 @@
  * Prints JSON: per command the median, min and max wall time in ms over the runs, and the load average.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const root = path.resolve(REPO, values.root);
-const db = `file:${path.join(mkdtempSync(path.join(tmpdir(), 'bench-cli-')), 'portal.db')}`;
+const work = mkdtempSync(path.join(tmpdir(), 'bench-cli-'));
+const db = `file:${path.join(work, 'portal.db')}`;
 // PORTAL_URL=none: the local path is answered here even if a portal on this machine serves the same file.
 const env = { ...process.env, NODE_TEST_CONTEXT: undefined, PORTAL_URL: 'none', PORTAL_CATALOG_ROOT: root };
 execFileSync(process.execPath, [BIN, '--db', db, 'ingest', root], { env, stdio: 'ignore' });
@@ -83,6 +84,8 @@ for (const [name, args] of Object.entries(commands)) {
   };
 }
 server?.kill('SIGTERM');
+// At 35,000 services the store, snapshot and index are ~600 MB.
+rmSync(work, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({ runs, root: path.relative(REPO, root), node: process.version, loadavg: loadavg().map((l) => Number(l.toFixed(2))), results }, null, 2)}\n`,
 );

@@ -1,6 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { tempDir } from './temp.ts';
 
 export interface TestDatabase {
   name: 'sqlite' | 'postgresql';
@@ -26,7 +25,7 @@ export function testDatabases(): TestDatabase[] {
   return [
     {
       name: 'sqlite',
-      create: async () => `file:${path.join(mkdtempSync(path.join(tmpdir(), 'portal-db-')), 'portal.db')}`,
+      create: async () => `file:${path.join(tempDir('portal-db-'), 'portal.db')}`,
     },
     {
       name: 'postgresql',
