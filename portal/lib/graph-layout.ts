@@ -105,7 +105,7 @@ export function layeredLayout(
   if (options.balance && sorted.length > 0) {
     const columns = Math.min(options.balance, sorted.length);
     const order = [...sorted].sort((a, b) => (layer.get(a) ?? 0) - (layer.get(b) ?? 0) || (a < b ? -1 : 1));
-    order.forEach((id, i) => layer.set(id, Math.floor((i * columns) / order.length)));
+    for (let i = 0; i < order.length; i++) layer.set(order[i], Math.floor((i * columns) / order.length));
     layerCount = columns;
   } else if (options.maxLayers && layerCount > options.maxLayers) {
     const squeeze = options.maxLayers / layerCount;

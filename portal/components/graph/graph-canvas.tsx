@@ -125,7 +125,7 @@ export function GraphCanvas({ view, selected, onSelect, onActivate, errorRates }
     if (!cy) return;
     cy.$(':selected').unselect();
     const node = selected ? cy.getElementById(selected) : null;
-    if (node && node.nonempty()) {
+    if (node?.nonempty()) {
       node.select();
       // Picked in the table or the side panel while off screen: bring it into view.
       const b = node.boundingBox({});
